@@ -1,0 +1,2 @@
+//! The load generator. It knows nothing of baselines or reports: it turns a
+//! schedule and a target into a [`crate::metrics::snapshot::RunReport`].

@@ -1,0 +1,17 @@
+//! cargo-ratecheck: an open-loop HTTP load-generation engine and a CI gate
+//! that judges the engine's efficiency (achieved rate ÷ target rate), CPU and
+//! memory against a baseline committed under `baselines/`.
+//!
+//! Data flows one way: schedule → rate limiter → batch generator → bounded
+//! channel → workers → target → metrics collector → snapshot → reports /
+//! baseline comparison. See `ARCHITECTURE.md` for the code map.
+
+pub mod baseline;
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod error;
+pub mod metrics;
+pub mod report;
+pub mod server;
+pub mod suite;

@@ -1,0 +1,274 @@
+//! Plain data describing one finished engine run: the stable, versioned JSON
+//! shape shared by `run`, `check` and baselines (DESIGN.md, "Command-line
+//! contract"). Nothing here measures anything; the engine fills it in and the
+//! reports and the comparison read it.
+//!
+//! Compatibility rule: keys may be added (with `#[serde(default)]` so older
+//! files still parse), none renamed or removed without bumping
+//! [`SCHEMA_VERSION`].
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Version of the run-report JSON schema.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Everything one engine run measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    pub schema_version: u32,
+    /// Steady-state target rate, requests per second.
+    pub target_rps: f64,
+    /// Length of the whole schedule (ramps included), seconds.
+    pub duration_s: f64,
+    /// Worker count (each worker holds one connection).
+    pub concurrency: usize,
+    /// What was loaded: `embedded http://127.0.0.1:PORT/`, `null`, or a URL.
+    #[serde(default)]
+    pub target: String,
+    /// completed ÷ expected over the whole run.
+    pub efficiency: f64,
+    /// generated ÷ expected over the whole run.
+    pub generation_efficiency: f64,
+    /// Worst completion efficiency over the 1 s windows of the steady phase
+    /// (over all full windows when the schedule has no steady phase).
+    pub min_window_efficiency: f64,
+    /// Worst generation efficiency over the same windows.
+    #[serde(default)]
+    pub min_window_generation_efficiency: f64,
+    pub requests: RequestCounts,
+    pub phases: Vec<PhaseReport>,
+    #[serde(default)]
+    pub windows: Vec<WindowReport>,
+    pub latency_ms: LatencyReport,
+    /// Response status code (as text) → count.
+    #[serde(default)]
+    pub status_codes: BTreeMap<String, u64>,
+    /// Transport error kind (`connect`, `timeout`, `reset`, ...) → count.
+    #[serde(default)]
+    pub errors: BTreeMap<String, u64>,
+    pub cpu: CpuReport,
+    pub memory: MemoryReport,
+    #[serde(default)]
+    pub diagnostics: Diagnostics,
+    #[serde(default)]
+    pub series: TimeSeries,
+    pub warnings: Vec<String>,
+}
+
+/// Request counts. Invariant: `succeeded + failed == completed <= generated`,
+/// and `generated + dropped` is what the generator released.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestCounts {
+    pub expected: u64,
+    pub generated: u64,
+    pub completed: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub dropped: u64,
+}
+
+/// Efficiency of one schedule phase (`ramp-up`, `steady`, `ramp-down`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhaseReport {
+    pub name: String,
+    pub start_s: f64,
+    pub end_s: f64,
+    pub expected: u64,
+    pub generated: u64,
+    pub completed: u64,
+    pub efficiency: f64,
+    pub generation_efficiency: f64,
+}
+
+/// One 1 s window of the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WindowReport {
+    pub start_s: f64,
+    pub phase: String,
+    pub expected: f64,
+    pub generated: u64,
+    pub completed: u64,
+    pub efficiency: f64,
+    pub generation_efficiency: f64,
+}
+
+/// Percentiles of one latency distribution, milliseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Percentiles {
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub max: f64,
+    #[serde(default)]
+    pub mean: f64,
+    /// Samples the figures are computed from.
+    #[serde(default)]
+    pub count: u64,
+}
+
+/// The three latency distributions of a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct LatencyReport {
+    /// completion − intended send time (coordinated-omission corrected).
+    pub response: Percentiles,
+    /// completion − actual send time.
+    pub service: Percentiles,
+    /// actual send time − intended send time.
+    pub schedule_lag: Percentiles,
+}
+
+/// Process CPU time spent during the run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct CpuReport {
+    pub user_s: f64,
+    pub system_s: f64,
+    /// (user + system) ÷ wall time × 100.
+    pub percent_of_core: f64,
+    /// True when the embedded server ran in this process, so its CPU is included.
+    #[serde(default)]
+    pub includes_server: bool,
+}
+
+/// Process memory.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct MemoryReport {
+    /// Peak resident set size of the process so far (getrusage ru_maxrss).
+    pub peak_rss_bytes: u64,
+}
+
+/// Engine internals that explain a low efficiency.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Diagnostics {
+    pub limiter_granted: u64,
+    pub limiter_waits: u64,
+    pub limiter_wait_ms_total: f64,
+    pub limiter_wait_ms_max: f64,
+    pub limiter_blocked: u64,
+    pub limiter_refills: u64,
+    pub limiter_efficiency: f64,
+    pub generator_wakes: u64,
+    pub batch_size_max: u64,
+    pub channel_capacity: u64,
+    pub channel_full_events: u64,
+    pub channel_max_occupancy: u64,
+    pub channel_mean_occupancy: f64,
+    /// Latency samples lost because a worker's ring buffer was full.
+    pub latency_samples_lost: u64,
+    /// Events past the end of the time series (not in `series`, still counted).
+    pub series_overflow: u64,
+    /// In-flight requests abandoned when the drain deadline passed.
+    pub abandoned_in_flight: u64,
+    pub cancelled: bool,
+    pub wall_s: f64,
+}
+
+/// Generation vs completion over time at a fixed resolution.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TimeSeries {
+    pub interval_ms: u64,
+    /// Target rate at the middle of each interval, requests per second.
+    pub target_rps: Vec<f64>,
+    /// Requests generated in each interval.
+    pub generated: Vec<u64>,
+    /// Requests completed in each interval.
+    pub completed: Vec<u64>,
+}
+
+impl RequestCounts {
+    /// `succeeded + failed == completed <= generated`.
+    pub fn is_consistent(&self) -> bool {
+        self.succeeded + self.failed == self.completed && self.completed <= self.generated
+    }
+}
+
+impl RunReport {
+    /// `failed ÷ completed`, 0 when nothing completed.
+    pub fn error_rate(&self) -> f64 {
+        if self.requests.completed == 0 {
+            0.0
+        } else {
+            self.requests.failed as f64 / self.requests.completed as f64
+        }
+    }
+
+    /// Achieved completion rate over the schedule, requests per second.
+    pub fn achieved_rps(&self) -> f64 {
+        if self.duration_s > 0.0 {
+            self.requests.completed as f64 / self.duration_s
+        } else {
+            0.0
+        }
+    }
+
+    /// A small, fully-populated report for tests of code that reads reports.
+    pub fn example() -> RunReport {
+        let p = |base: f64| Percentiles {
+            p50: base,
+            p90: base * 1.5,
+            p99: base * 3.0,
+            p999: base * 5.0,
+            max: base * 8.0,
+            mean: base * 1.1,
+            count: 9990,
+        };
+        RunReport {
+            schema_version: SCHEMA_VERSION,
+            target_rps: 1000.0,
+            duration_s: 10.0,
+            concurrency: 50,
+            target: "embedded http://127.0.0.1:40000/".into(),
+            efficiency: 0.999,
+            generation_efficiency: 1.0,
+            min_window_efficiency: 0.998,
+            min_window_generation_efficiency: 1.0,
+            requests: RequestCounts {
+                expected: 10000,
+                generated: 10000,
+                completed: 9990,
+                succeeded: 9990,
+                failed: 0,
+                dropped: 0,
+            },
+            phases: vec![PhaseReport {
+                name: "steady".into(),
+                start_s: 0.0,
+                end_s: 10.0,
+                expected: 10000,
+                generated: 10000,
+                completed: 9990,
+                efficiency: 0.999,
+                generation_efficiency: 1.0,
+            }],
+            windows: vec![],
+            latency_ms: LatencyReport {
+                response: p(0.2),
+                service: p(0.15),
+                schedule_lag: p(0.05),
+            },
+            status_codes: BTreeMap::from([("200".to_string(), 9990)]),
+            errors: BTreeMap::new(),
+            cpu: CpuReport {
+                user_s: 0.5,
+                system_s: 0.6,
+                percent_of_core: 11.0,
+                includes_server: true,
+            },
+            memory: MemoryReport {
+                peak_rss_bytes: 20_000_000,
+            },
+            diagnostics: Diagnostics::default(),
+            series: TimeSeries {
+                interval_ms: 100,
+                target_rps: vec![1000.0; 100],
+                generated: vec![100; 100],
+                completed: vec![100; 100],
+            },
+            warnings: vec![],
+        }
+    }
+}
