@@ -1,1 +1,343 @@
-//! (being written)
+//! The baseline file format and the `check` output: plain, versioned data.
+//!
+//! A [`Baseline`] is what `cargo ratecheck baseline save` writes to
+//! `baselines/<name>.json`: schema version, tool version, the git commit it
+//! was measured at, the machine, the settings, and every figure of the suite
+//! with every trial. A [`CheckOutput`] is the JSON `check` prints or writes.
+//!
+//! Compatibility rule: fields may be added with `#[serde(default)]`, unknown
+//! fields are ignored when reading (forward compatible); renaming or removing
+//! a field needs a bump of [`BASELINE_SCHEMA_VERSION`].
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::baseline::compare::Row;
+use crate::metrics::snapshot::RunReport;
+
+/// Version of the baseline / check-output JSON schema.
+pub const BASELINE_SCHEMA_VERSION: u32 = 1;
+
+/// One baseline file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Baseline {
+    pub schema_version: u32,
+    /// `CARGO_PKG_VERSION` of the cargo-ratecheck that wrote it.
+    pub tool_version: String,
+    pub git: GitInfo,
+    pub machine: MachineInfo,
+    /// Thresholds and suite as configured when the baseline was measured.
+    #[serde(default)]
+    pub settings: serde_json::Value,
+    pub suite: SuiteResult,
+}
+
+/// Where in git a measurement was taken. All `None` outside a repository.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GitInfo {
+    /// Full hex SHA of HEAD.
+    #[serde(default)]
+    pub commit: Option<String>,
+    /// Short branch name, `None` on a detached HEAD.
+    #[serde(default)]
+    pub branch: Option<String>,
+    /// Tracked files had uncommitted changes.
+    #[serde(default)]
+    pub dirty: bool,
+    /// Commit time, RFC 3339 UTC (`2024-05-01T12:34:56Z`).
+    #[serde(default)]
+    pub commit_time: Option<String>,
+}
+
+/// The machine a measurement was taken on.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MachineInfo {
+    pub cpu_model: String,
+    pub cores: usize,
+    pub os: String,
+    pub rustc: String,
+}
+
+/// The figures of one suite run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SuiteResult {
+    /// Only the `--quick` scenarios were run.
+    #[serde(default)]
+    pub quick: bool,
+    pub selftest_passed: bool,
+    pub scenarios: Vec<ScenarioResult>,
+}
+
+/// What a scenario measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScenarioKind {
+    Load,
+    Cpu,
+    Memory,
+    SelfTest,
+}
+
+/// The figures of one scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioResult {
+    pub name: String,
+    pub kind: ScenarioKind,
+    /// Figure name (e.g. `efficiency`, `cpu_us_per_request`) → figure.
+    pub figures: BTreeMap<String, Figure>,
+    /// The full engine report of one (the median) trial, when there is one.
+    #[serde(default)]
+    pub report: Option<RunReport>,
+    #[serde(default)]
+    pub warnings: Vec<String>,
+}
+
+/// How a figure is judged (see `compare`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FigureKind {
+    /// A ratio in 0..=1, higher is better; absolute floor plus a drop limit.
+    Efficiency,
+    /// A ratio in 0..=1, lower is better; absolute ceiling only.
+    ErrorRate,
+    /// CPU cost, lower is better; relative tolerance.
+    Cpu,
+    /// Memory, lower is better; relative tolerance.
+    Memory,
+    /// Latency, lower is better; relative tolerance.
+    Latency,
+    /// Shown, never judged.
+    Info,
+}
+
+/// One measured figure: the median of its trials and their spread.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Figure {
+    /// Median of `trials` (or the single measurement).
+    pub value: f64,
+    pub kind: FigureKind,
+    #[serde(default)]
+    pub unit: String,
+    #[serde(default)]
+    pub trials: Vec<f64>,
+    /// `(max - min) / 2` of `trials`, same unit as `value`; 0 for one trial.
+    #[serde(default)]
+    pub spread: f64,
+}
+
+impl Figure {
+    /// A figure from repeated trials: `value` is the median (mean of the two
+    /// middle trials for an even count), `spread` is `(max - min) / 2`.
+    /// Non-finite trials are dropped; no finite trial gives `value = NaN`.
+    pub fn from_trials(kind: FigureKind, unit: impl Into<String>, trials: Vec<f64>) -> Figure {
+        let mut sorted: Vec<f64> = trials.iter().copied().filter(|v| v.is_finite()).collect();
+        sorted.sort_by(f64::total_cmp);
+        let (value, spread) = match sorted.len() {
+            0 => (f64::NAN, 0.0),
+            n => {
+                let median = if n % 2 == 1 {
+                    sorted[n / 2]
+                } else {
+                    (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+                };
+                (median, (sorted[n - 1] - sorted[0]) / 2.0)
+            }
+        };
+        Figure {
+            value,
+            kind,
+            unit: unit.into(),
+            trials,
+            spread,
+        }
+    }
+
+    /// A single-measurement figure (no trials kept, spread 0).
+    pub fn single(kind: FigureKind, unit: impl Into<String>, value: f64) -> Figure {
+        Figure {
+            value,
+            kind,
+            unit: unit.into(),
+            trials: Vec::new(),
+            spread: 0.0,
+        }
+    }
+}
+
+impl MachineInfo {
+    /// Describes this machine: CPU model from `/proc/cpuinfo` (or
+    /// `unknown`), available parallelism, OS (plus `PRETTY_NAME` from
+    /// `/etc/os-release` when present) and `rustc -V` (or `unknown`).
+    pub fn detect() -> MachineInfo {
+        let cpu_model = std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|s| cpu_model_from_cpuinfo(&s))
+            .unwrap_or_else(|| "unknown".to_string());
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        let os = match std::fs::read_to_string("/etc/os-release")
+            .ok()
+            .and_then(|s| pretty_name_from_os_release(&s))
+        {
+            Some(pretty) => format!("{} ({pretty})", std::env::consts::OS),
+            None => std::env::consts::OS.to_string(),
+        };
+        let rustc =
+            std::process::Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()))
+                .arg("-V")
+                .output()
+                .ok()
+                .filter(|o| o.status.success())
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "unknown".to_string());
+        MachineInfo {
+            cpu_model,
+            cores,
+            os,
+            rustc,
+        }
+    }
+
+    /// Whether CPU and memory figures measured on `other` can be compared
+    /// with ones measured here: same CPU model and core count.
+    pub fn same_machine(&self, other: &MachineInfo) -> bool {
+        self.cpu_model == other.cpu_model && self.cores == other.cores
+    }
+}
+
+/// The first `model name` line of `/proc/cpuinfo` text.
+fn cpu_model_from_cpuinfo(text: &str) -> Option<String> {
+    text.lines().find_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        (key.trim() == "model name")
+            .then(|| value.trim().to_string())
+            .filter(|v| !v.is_empty())
+    })
+}
+
+/// `PRETTY_NAME` of `/etc/os-release` text, quotes removed.
+fn pretty_name_from_os_release(text: &str) -> Option<String> {
+    text.lines().find_map(|line| {
+        let value = line.trim().strip_prefix("PRETTY_NAME=")?;
+        let value = value.trim().trim_matches('"').trim_matches('\'').trim();
+        (!value.is_empty()).then(|| value.to_string())
+    })
+}
+
+/// The JSON of `cargo ratecheck check`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckOutput {
+    pub schema_version: u32,
+    /// The gate passed (meaningful only when `judged`).
+    pub passed: bool,
+    /// `false` when the run could not be judged (exit 2).
+    pub judged: bool,
+    #[serde(default)]
+    pub baseline_path: Option<String>,
+    #[serde(default)]
+    pub baseline_git: Option<GitInfo>,
+    #[serde(default)]
+    pub head_git: Option<GitInfo>,
+    /// Commits from the baseline's commit to HEAD, when known.
+    #[serde(default)]
+    pub commits_between: Option<u64>,
+    pub current: SuiteResult,
+    pub rows: Vec<Row>,
+    #[serde(default)]
+    pub warnings: Vec<String>,
+    #[serde(default)]
+    pub summary: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_and_spread_odd() {
+        let f = Figure::from_trials(FigureKind::Cpu, "us", vec![3.0, 1.0, 2.0]);
+        assert_eq!(f.value, 2.0);
+        assert_eq!(f.spread, 1.0);
+        assert_eq!(f.trials, vec![3.0, 1.0, 2.0]);
+        assert_eq!(f.unit, "us");
+    }
+
+    #[test]
+    fn median_and_spread_even() {
+        let f = Figure::from_trials(FigureKind::Memory, "B", vec![10.0, 40.0, 20.0, 30.0]);
+        assert_eq!(f.value, 25.0);
+        assert_eq!(f.spread, 15.0);
+    }
+
+    #[test]
+    fn single_trial_has_no_spread() {
+        let f = Figure::from_trials(FigureKind::Cpu, "us", vec![7.5]);
+        assert_eq!(f.value, 7.5);
+        assert_eq!(f.spread, 0.0);
+    }
+
+    #[test]
+    fn non_finite_trials_are_ignored() {
+        let f = Figure::from_trials(FigureKind::Cpu, "us", vec![f64::NAN, 4.0, f64::INFINITY]);
+        assert_eq!(f.value, 4.0);
+        let empty = Figure::from_trials(FigureKind::Cpu, "us", vec![]);
+        assert!(empty.value.is_nan());
+    }
+
+    #[test]
+    fn parses_cpuinfo_and_os_release() {
+        let cpuinfo = "processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Xeon(R) CPU @ 2.20GHz\n";
+        assert_eq!(
+            cpu_model_from_cpuinfo(cpuinfo).as_deref(),
+            Some("Intel(R) Xeon(R) CPU @ 2.20GHz")
+        );
+        assert_eq!(cpu_model_from_cpuinfo("processor: 0\n"), None);
+        let os = "NAME=\"Debian\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n";
+        assert_eq!(
+            pretty_name_from_os_release(os).as_deref(),
+            Some("Debian GNU/Linux 12 (bookworm)")
+        );
+        assert_eq!(pretty_name_from_os_release("NAME=x\n"), None);
+    }
+
+    #[test]
+    fn detect_gives_something() {
+        let m = MachineInfo::detect();
+        assert!(m.cores >= 1);
+        assert!(!m.cpu_model.is_empty());
+        assert!(m.os.starts_with(std::env::consts::OS));
+        assert!(m.same_machine(&m.clone()));
+        let other = MachineInfo {
+            cores: m.cores + 1,
+            ..m.clone()
+        };
+        assert!(!m.same_machine(&other));
+    }
+
+    #[test]
+    fn kinds_serialize_as_documented() {
+        assert_eq!(
+            serde_json::to_string(&ScenarioKind::SelfTest).unwrap(),
+            "\"selftest\""
+        );
+        assert_eq!(
+            serde_json::to_string(&FigureKind::ErrorRate).unwrap(),
+            "\"error_rate\""
+        );
+    }
+
+    #[test]
+    fn unknown_fields_are_accepted() {
+        let json = r#"{"schema_version":1,"tool_version":"0.1.0","future":1,
+            "git":{"commit":null,"dirty":false,"x":2},
+            "machine":{"cpu_model":"c","cores":2,"os":"linux","rustc":"r"},
+            "suite":{"selftest_passed":true,"scenarios":[{"name":"s","kind":"load",
+              "figures":{"efficiency":{"value":0.99,"kind":"efficiency"}}}]}}"#;
+        let b: Baseline = serde_json::from_str(json).unwrap();
+        assert_eq!(b.suite.scenarios[0].figures["efficiency"].value, 0.99);
+        assert_eq!(b.settings, serde_json::Value::Null);
+    }
+}
