@@ -1,2 +1,22 @@
-//! Pure renderers: text (comfy-table), JSON, Markdown and HTML. They turn
-//! results into strings; the one writer that touches files lives in `write`.
+//! Pure renderers: text (comfy-table), JSON, Markdown and HTML. They turn a
+//! [`RunReport`](crate::metrics::snapshot::RunReport) or the gate's
+//! `CheckOutput` into strings or bytes and never touch files or the terminal;
+//! the one writer that does IO lives in [`write`].
+//!
+//! Every renderer returns text that ends with a newline, so callers print it
+//! with `print!`, not `println!`.
+
+/// One self-contained HTML file: inline CSS and SVG, nothing from the network.
+pub mod html;
+/// JSON: the stable, versioned schema shared by `run`, `check` and baselines.
+pub mod json;
+/// Markdown for `$GITHUB_STEP_SUMMARY` / pull-request comments, and GitHub
+/// `::error` workflow-command annotations.
+pub mod markdown;
+/// Human-readable terminal output: comfy-table tables, colour only on request.
+pub mod text;
+/// The only IO in this module: atomic file writes for `--json` / `--html`.
+pub mod write;
+
+/// Shared number and verdict formatting (private to the renderers).
+pub(crate) mod format;

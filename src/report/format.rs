@@ -1,0 +1,504 @@
+//! Number and verdict formatting shared by every renderer, so the same
+//! figure reads the same in the terminal, in Markdown and in HTML.
+
+/// A ratio as a percentage with two decimals: `0.9995` → `99.95%`.
+pub fn pct(ratio: f64) -> String {
+    if !ratio.is_finite() {
+        return "n/a".to_string();
+    }
+    format!("{:.2}%", ratio * 100.0)
+}
+
+/// A number with three significant digits (integers ≥ 1000 keep all
+/// their digits): `0.2` → `0.200`, `12.345` → `12.3`, `1234.5` → `1235`.
+pub fn sig3(x: f64) -> String {
+    if !x.is_finite() {
+        return "n/a".to_string();
+    }
+    if x == 0.0 {
+        return "0".to_string();
+    }
+    if x.abs() >= 1000.0 {
+        return format!("{:.0}", x.round());
+    }
+    // Round to 3 significant digits first, then pick the decimals from the
+    // rounded value so 9.996 becomes "10.0", not "10.00".
+    let digits = x.abs().log10().floor() as i32;
+    let scale = 10f64.powi(2 - digits);
+    let rounded = (x * scale).round() / scale;
+    let digits = rounded.abs().log10().floor() as i32;
+    let decimals = (2 - digits).max(0) as usize;
+    format!("{rounded:.decimals$}")
+}
+
+/// Milliseconds with three significant digits: `0.2` → `0.200 ms`.
+pub fn ms(x: f64) -> String {
+    format!("{} ms", sig3(x))
+}
+
+/// Bytes as decimal megabytes (10⁶ bytes) with one decimal: `20 MB`.
+pub fn mb(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
+}
+
+/// A rate in requests per second: whole numbers stay whole (`1000`),
+/// fractional rates keep three significant digits (`0.500`).
+pub fn rps(x: f64) -> String {
+    if x.is_finite() && x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{x:.0}")
+    } else {
+        sig3(x)
+    }
+}
+
+/// Seconds: `10 s`, `0.500 s`.
+pub fn secs(x: f64) -> String {
+    format!("{} s", rps(x))
+}
+
+use crate::baseline::compare::{Row, Verdict, SELFTEST_FIGURE, SELFTEST_SCENARIO};
+use crate::baseline::model::{CheckOutput, FigureKind, GitInfo};
+
+/// The kebab-case word of a verdict, as in the JSON (`below-floor`).
+pub fn verdict_word(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Ok => "ok",
+        Verdict::Improved => "improved",
+        Verdict::Regressed => "regressed",
+        Verdict::BelowFloor => "below-floor",
+        Verdict::NotComparable => "not-comparable",
+        Verdict::Missing => "missing",
+    }
+}
+
+/// Whether a verdict fails the gate.
+pub fn is_failure(v: Verdict) -> bool {
+    matches!(v, Verdict::Regressed | Verdict::BelowFloor)
+}
+
+/// How a row's numbers are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// The self-test row: 1 = passed, 0 = failed.
+    SelfTest,
+    /// A 0..=1 ratio shown as a percentage; `change` is in absolute points.
+    Ratio,
+    /// Bytes, shown as MB; `change` is relative.
+    Bytes,
+    /// Anything else: three significant digits and the unit; `change` relative.
+    Plain,
+}
+
+/// The shape of `row`: the figure kind from the current run when the figure
+/// is there, else a guess from the figure's name and unit (rows for figures
+/// only the baseline has).
+pub fn shape(check: &CheckOutput, row: &Row) -> Shape {
+    if row.scenario == SELFTEST_SCENARIO && row.figure == SELFTEST_FIGURE {
+        return Shape::SelfTest;
+    }
+    let kind = check
+        .current
+        .scenarios
+        .iter()
+        .find(|s| s.name == row.scenario)
+        .and_then(|s| s.figures.get(&row.figure))
+        .map(|f| f.kind);
+    let ratio = match kind {
+        Some(FigureKind::Efficiency | FigureKind::ErrorRate) => true,
+        Some(_) => false,
+        None => row.figure.contains("efficiency") || row.figure.contains("error_rate"),
+    };
+    if ratio {
+        Shape::Ratio
+    } else if matches!(row.unit.as_str(), "B" | "bytes" | "byte") {
+        Shape::Bytes
+    } else {
+        Shape::Plain
+    }
+}
+
+/// A row's value (`baseline` or `current`) as text; `—` when absent.
+pub fn value(shape: Shape, unit: &str, v: Option<f64>) -> String {
+    let Some(v) = v else {
+        return "—".to_string();
+    };
+    match shape {
+        Shape::SelfTest => if v >= 0.5 { "passed" } else { "failed" }.to_string(),
+        Shape::Ratio => pct(v),
+        Shape::Bytes if v.is_finite() && v >= 0.0 => mb(v.round() as u64),
+        _ if unit.is_empty() => sig3(v),
+        _ => format!("{} {unit}", sig3(v)),
+    }
+}
+
+/// A row's change as text: `+0.10 pts` for ratios, `+12.3%` otherwise,
+/// empty when there is none.
+pub fn change(shape: Shape, c: Option<f64>) -> String {
+    let Some(c) = c.filter(|c| c.is_finite()) else {
+        return String::new();
+    };
+    let sign = if c > 0.0 { "+" } else { "" };
+    match shape {
+        Shape::SelfTest => String::new(),
+        Shape::Ratio => format!("{sign}{:.2} pts", c * 100.0),
+        _ => format!("{sign}{}%", sig3(c * 100.0)),
+    }
+}
+
+/// The row's five display columns: baseline, current, change, limit, verdict.
+pub fn row_cells(check: &CheckOutput, row: &Row) -> [String; 5] {
+    let s = shape(check, row);
+    [
+        value(s, &row.unit, row.baseline),
+        value(s, &row.unit, row.current),
+        change(s, row.change),
+        row.limit.clone(),
+        verdict_word(row.verdict).to_string(),
+    ]
+}
+
+/// The one-line verdict of a check:
+/// `ratecheck: PASS — 23 figures ok, 1 improved`,
+/// `ratecheck: FAIL — 2 regressed, 1 below floor`, or
+/// `ratecheck: NOT JUDGED — <summary>`.
+pub fn verdict_line(check: &CheckOutput) -> String {
+    let count = |v: Verdict| check.rows.iter().filter(|r| r.verdict == v).count();
+    let part = |n: usize, what: &str| (n > 0).then(|| format!("{n} {what}"));
+    if !check.judged {
+        let why = if check.summary.is_empty() {
+            "the run could not be judged"
+        } else {
+            check.summary.as_str()
+        };
+        return format!("ratecheck: NOT JUDGED — {why}");
+    }
+    let ok = count(Verdict::Ok);
+    let others = [
+        part(count(Verdict::Improved), "improved"),
+        part(count(Verdict::NotComparable), "not comparable"),
+        part(count(Verdict::Missing), "missing"),
+    ];
+    if check.passed {
+        let mut parts = vec![format!("{ok} figure{} ok", if ok == 1 { "" } else { "s" })];
+        parts.extend(others.into_iter().flatten());
+        format!("ratecheck: PASS — {}", parts.join(", "))
+    } else {
+        let failures: Vec<String> = [
+            part(count(Verdict::Regressed), "regressed"),
+            part(count(Verdict::BelowFloor), "below floor"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let what = if !failures.is_empty() {
+            failures.join(", ")
+        } else if !check.summary.is_empty() {
+            check.summary.clone()
+        } else {
+            "the gate failed".to_string()
+        };
+        format!("ratecheck: FAIL — {what}")
+    }
+}
+
+fn describe_git(g: &GitInfo) -> String {
+    let mut s = match &g.commit {
+        Some(c) => c.chars().take(12).collect::<String>(),
+        None => "unknown commit".to_string(),
+    };
+    let mut extra = Vec::new();
+    if let Some(b) = &g.branch {
+        extra.push(b.clone());
+    }
+    if let Some(t) = &g.commit_time {
+        extra.push(t.clone());
+    }
+    if g.dirty {
+        extra.push("dirty".to_string());
+    }
+    if !extra.is_empty() {
+        s.push_str(&format!(" ({})", extra.join(", ")));
+    }
+    s
+}
+
+/// `baseline 1a2b3c4d5e6f (main, 2024-05-01T12:34:56Z) vs HEAD 9f8e7d6c5b4a
+/// (feature), 3 commits apart`, or `no baseline` when there is none.
+pub fn baseline_line(check: &CheckOutput) -> String {
+    let mut s = match (&check.baseline_git, &check.baseline_path) {
+        (Some(g), _) => format!("baseline {}", describe_git(g)),
+        (None, Some(_)) => "baseline (commit unknown)".to_string(),
+        (None, None) => "no baseline".to_string(),
+    };
+    if let Some(p) = &check.baseline_path {
+        s.push_str(&format!(" from {p}"));
+    }
+    if let Some(h) = &check.head_git {
+        s.push_str(&format!(" vs HEAD {}", describe_git(h)));
+    }
+    if let Some(n) = check.commits_between {
+        s.push_str(&format!(
+            ", {n} commit{} apart",
+            if n == 1 { "" } else { "s" }
+        ));
+    }
+    s
+}
+
+/// Every warning of a check: the check's own, then each scenario's
+/// (prefixed with the scenario name), then each scenario report's.
+pub fn check_warnings(check: &CheckOutput) -> Vec<String> {
+    let mut out = check.warnings.clone();
+    for s in &check.current.scenarios {
+        for w in &s.warnings {
+            out.push(format!("{}: {w}", s.name));
+        }
+        if let Some(r) = &s.report {
+            for w in &r.warnings {
+                let line = format!("{}: {w}", s.name);
+                if !out.contains(&line) {
+                    out.push(line);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A hand-built check result for the renderers' tests: one row of every
+/// verdict, a load scenario with a full report, a scenario whose name needs
+/// escaping everywhere, and warnings.
+#[cfg(test)]
+pub(crate) fn example_check() -> CheckOutput {
+    use std::collections::BTreeMap;
+
+    use crate::baseline::model::{
+        Figure, ScenarioKind, ScenarioResult, SuiteResult, BASELINE_SCHEMA_VERSION,
+    };
+    use crate::metrics::snapshot::RunReport;
+
+    let row = |scenario: &str, figure: &str, unit: &str, b: f64, c: f64, change: f64| Row {
+        scenario: scenario.into(),
+        figure: figure.into(),
+        unit: unit.into(),
+        baseline: Some(b),
+        current: Some(c),
+        change: Some(change),
+        limit: "+15%".into(),
+        verdict: Verdict::Ok,
+        note: String::new(),
+    };
+    let nasty = "<script>alert(1)</script> | a,b:c%";
+    let rows = vec![
+        Row {
+            scenario: SELFTEST_SCENARIO.into(),
+            figure: SELFTEST_FIGURE.into(),
+            unit: String::new(),
+            baseline: Some(1.0),
+            current: Some(1.0),
+            change: None,
+            limit: "passed".into(),
+            verdict: Verdict::Ok,
+            note: String::new(),
+        },
+        Row {
+            limit: ">= 0.950, drop <= 2.0 pts".into(),
+            ..row("steady-1k", "efficiency", "", 0.999, 0.9995, 0.0005)
+        },
+        Row {
+            verdict: Verdict::Improved,
+            ..row("steady-1k", "cpu_us_per_request", "us", 12.0, 9.0, -0.25)
+        },
+        Row {
+            verdict: Verdict::Regressed,
+            note: "above baseline + 3.00 MB".into(),
+            ..row(
+                "steady-1k",
+                "peak_rss",
+                "B",
+                20_000_000.0,
+                26_000_000.0,
+                0.3,
+            )
+        },
+        Row {
+            verdict: Verdict::BelowFloor,
+            limit: ">= 0.950".into(),
+            note: "below the floor of 0.950\nsecond line".into(),
+            ..row(nasty, "efficiency", "", 0.99, 0.90, -0.09)
+        },
+        Row {
+            verdict: Verdict::NotComparable,
+            note: "baseline from another machine".into(),
+            ..row("steady-10k", "p99_ms", "ms", 1.5, 1.6, 0.0667)
+        },
+        Row {
+            current: None,
+            change: None,
+            verdict: Verdict::Missing,
+            note: "in the baseline, not measured in this run".into(),
+            ..row("ramp", "efficiency", "", 0.998, 0.0, 0.0)
+        },
+    ];
+    let mut report = RunReport::example();
+    report.warnings = vec!["generator was the bottleneck <b>".into()];
+    let figures = BTreeMap::from([
+        (
+            "efficiency".to_string(),
+            Figure::single(FigureKind::Efficiency, "", 0.9995),
+        ),
+        (
+            "cpu_us_per_request".to_string(),
+            Figure::single(FigureKind::Cpu, "us", 9.0),
+        ),
+        (
+            "peak_rss".to_string(),
+            Figure::single(FigureKind::Memory, "B", 26_000_000.0),
+        ),
+    ]);
+    CheckOutput {
+        schema_version: BASELINE_SCHEMA_VERSION,
+        passed: false,
+        judged: true,
+        baseline_path: Some("baselines/main.json".into()),
+        baseline_git: Some(GitInfo {
+            commit: Some("1a2b3c4d5e6f7a8b9c0d1a2b3c4d5e6f7a8b9c0d".into()),
+            branch: Some("main".into()),
+            dirty: false,
+            commit_time: Some("2024-05-01T12:34:56Z".into()),
+        }),
+        head_git: Some(GitInfo {
+            commit: Some("9f8e7d6c5b4a9f8e7d6c5b4a9f8e7d6c5b4a9f8e".into()),
+            branch: Some("feature".into()),
+            dirty: true,
+            commit_time: None,
+        }),
+        commits_between: Some(3),
+        current: SuiteResult {
+            quick: false,
+            selftest_passed: true,
+            scenarios: vec![
+                ScenarioResult {
+                    name: "steady-1k".into(),
+                    kind: ScenarioKind::Load,
+                    figures,
+                    report: Some(report),
+                    warnings: vec![],
+                },
+                ScenarioResult {
+                    name: nasty.into(),
+                    kind: ScenarioKind::Load,
+                    figures: BTreeMap::from([(
+                        "efficiency".to_string(),
+                        Figure::single(FigureKind::Efficiency, "", 0.90),
+                    )]),
+                    report: Some(RunReport {
+                        efficiency: 0.90,
+                        ..RunReport::example()
+                    }),
+                    warnings: vec!["slow & <odd>".into()],
+                },
+            ],
+        },
+        rows,
+        warnings: vec![
+            "ramp / efficiency: missing (in the baseline, not measured in this run)".into(),
+        ],
+        summary: "gate FAILED: 1 regressed, 1 below-floor".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentages_have_two_decimals() {
+        assert_eq!(pct(0.9995), "99.95%");
+        assert_eq!(pct(1.0), "100.00%");
+        assert_eq!(pct(f64::NAN), "n/a");
+    }
+
+    #[test]
+    fn three_significant_digits() {
+        assert_eq!(sig3(0.2), "0.200");
+        assert_eq!(sig3(12.345), "12.3");
+        assert_eq!(sig3(123.45), "123");
+        assert_eq!(sig3(1234.5), "1235");
+        assert_eq!(sig3(9.996), "10.0");
+        assert_eq!(sig3(0.012345), "0.0123");
+        assert_eq!(sig3(-1.5), "-1.50");
+        assert_eq!(sig3(0.0), "0");
+    }
+
+    #[test]
+    fn units() {
+        assert_eq!(ms(0.15), "0.150 ms");
+        assert_eq!(mb(20_000_000), "20.0 MB");
+        assert_eq!(rps(1000.0), "1000");
+        assert_eq!(rps(0.5), "0.500");
+        assert_eq!(secs(10.0), "10 s");
+    }
+
+    #[test]
+    fn row_values_follow_the_figure_kind() {
+        let check = example_check();
+        let cells: Vec<[String; 5]> = check.rows.iter().map(|r| row_cells(&check, r)).collect();
+        assert_eq!(cells[0][1], "passed");
+        assert_eq!(cells[1][..3], ["99.90%", "99.95%", "+0.05 pts"]);
+        assert_eq!(cells[2][..3], ["12.0 us", "9.00 us", "-25.0%"]);
+        assert_eq!(cells[3][..3], ["20.0 MB", "26.0 MB", "+30.0%"]);
+        assert_eq!(cells[3][4], "regressed");
+        // a baseline-only row: kind guessed from the name, current absent
+        assert_eq!(cells[6][..3], ["99.80%", "—", ""]);
+        assert_eq!(cells[6][4], "missing");
+    }
+
+    #[test]
+    fn verdict_line_counts_failures_or_passes() {
+        let mut check = example_check();
+        assert_eq!(
+            verdict_line(&check),
+            "ratecheck: FAIL — 1 regressed, 1 below floor"
+        );
+        check.rows.retain(|r| !is_failure(r.verdict));
+        check.passed = true;
+        assert_eq!(
+            verdict_line(&check),
+            "ratecheck: PASS — 2 figures ok, 1 improved, 1 not comparable, 1 missing"
+        );
+        check.judged = false;
+        check.summary = "baseline unreadable".into();
+        assert_eq!(
+            verdict_line(&check),
+            "ratecheck: NOT JUDGED — baseline unreadable"
+        );
+    }
+
+    #[test]
+    fn baseline_line_names_both_commits() {
+        let check = example_check();
+        assert_eq!(
+            baseline_line(&check),
+            "baseline 1a2b3c4d5e6f (main, 2024-05-01T12:34:56Z) from baselines/main.json \
+             vs HEAD 9f8e7d6c5b4a (feature, dirty), 3 commits apart"
+        );
+        let none = CheckOutput {
+            baseline_git: None,
+            baseline_path: None,
+            head_git: None,
+            commits_between: None,
+            ..check
+        };
+        assert_eq!(baseline_line(&none), "no baseline");
+    }
+
+    #[test]
+    fn check_warnings_include_scenario_warnings() {
+        let w = check_warnings(&example_check());
+        assert_eq!(w.len(), 3, "{w:?}");
+        assert!(w
+            .iter()
+            .any(|l| l == "steady-1k: generator was the bottleneck <b>"));
+    }
+}
