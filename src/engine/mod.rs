@@ -1,2 +1,7 @@
 //! The load generator. It knows nothing of baselines or reports: it turns a
 //! schedule and a target into a [`crate::metrics::snapshot::RunReport`].
+
+pub mod batch;
+pub mod clock;
+pub mod rate;
+pub mod schedule;

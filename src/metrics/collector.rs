@@ -1,1 +1,550 @@
-//! (being written)
+//! The metrics collector: what the generator and the workers record on the
+//! hot path, without locks, and the cold-path flush into HdrHistograms.
+//!
+//! - Counters are atomics. Each worker has its own cache-line-padded slot that
+//!   only it writes (so no contention and no read-modify-write needed); the
+//!   generator's counters are written by the generator alone.
+//! - Latency samples go into a per-worker single-producer ring buffer (rtrb);
+//!   a flusher drains all rings into three HdrHistograms on the cold path. A
+//!   full ring drops the sample and counts it (`samples_lost`); the request is
+//!   still counted.
+//! - Generation and completion are tallied per 100 ms bucket in fixed arrays
+//!   sized for the run (capped), so memory does not grow with run length.
+//!   Workers tally the current bucket locally and add it to the shared array
+//!   when the bucket changes.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crossbeam_utils::CachePadded;
+use hdrhistogram::Histogram;
+
+use super::snapshot::Percentiles;
+
+/// Time-series resolution.
+pub const BUCKET_NS: u64 = 100_000_000;
+/// Time-series cap: one hour at 100 ms. Later events are counted as overflow.
+pub const MAX_BUCKETS: usize = 36_000;
+/// Highest status code tallied individually; others count as 0.
+const MAX_STATUS: usize = 600;
+
+/// Transport-level failure kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ErrorKind {
+    /// Could not connect (refused, unreachable).
+    Connect,
+    /// No response within the request timeout.
+    Timeout,
+    /// Connection reset or closed mid-request.
+    Reset,
+    /// The peer spoke broken HTTP.
+    Protocol,
+    /// The request was still in flight when the drain deadline passed.
+    Abandoned,
+    Other,
+}
+
+impl ErrorKind {
+    pub const ALL: [ErrorKind; 6] = [
+        ErrorKind::Connect,
+        ErrorKind::Timeout,
+        ErrorKind::Reset,
+        ErrorKind::Protocol,
+        ErrorKind::Abandoned,
+        ErrorKind::Other,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::Connect => "connect",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Reset => "reset",
+            ErrorKind::Protocol => "protocol",
+            ErrorKind::Abandoned => "abandoned",
+            ErrorKind::Other => "other",
+        }
+    }
+}
+
+/// How a request ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// A response with this status; 1xx–3xx count as succeeded.
+    Status(u16),
+    Error(ErrorKind),
+}
+
+impl Outcome {
+    pub fn is_success(self) -> bool {
+        matches!(self, Outcome::Status(s) if s < 400)
+    }
+}
+
+/// One latency sample, ns.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sample {
+    pub response_ns: u64,
+    pub service_ns: u64,
+    pub lag_ns: u64,
+}
+
+/// A worker's counters. Only the owning worker writes them, with a plain
+/// load + store (no RMW needed for a single writer) and Release, so a reader
+/// that loads them with Acquire also sees the generator's count of every
+/// request they include (the request came through the channel).
+struct WorkerSlot {
+    succeeded: AtomicU64,
+    failed: AtomicU64,
+    samples_lost: AtomicU64,
+    errors: [AtomicU64; 6],
+    status: Box<[AtomicU64]>,
+}
+
+impl WorkerSlot {
+    fn new() -> Self {
+        WorkerSlot {
+            succeeded: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            samples_lost: AtomicU64::new(0),
+            errors: Default::default(),
+            status: (0..MAX_STATUS).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+}
+
+#[inline]
+fn bump(a: &AtomicU64) {
+    // Single writer: no other thread stores to `a`, so load + store is an
+    // exact increment.
+    a.store(a.load(Ordering::Relaxed) + 1, Ordering::Release);
+}
+
+/// Per-100-ms tallies.
+struct Series {
+    buckets: Box<[AtomicU32]>,
+    /// Events that fell past the last bucket.
+    overflow: AtomicU64,
+}
+
+impl Series {
+    fn new(len: usize) -> Self {
+        Series {
+            buckets: (0..len.clamp(1, MAX_BUCKETS))
+                .map(|_| AtomicU32::new(0))
+                .collect(),
+            overflow: AtomicU64::new(0),
+        }
+    }
+
+    fn add(&self, bucket: usize, n: u32) {
+        if n == 0 {
+            return;
+        }
+        // Relaxed: tallies; they are read after the run (joins order them) or
+        // live for a progress display that tolerates staleness.
+        match self.buckets.get(bucket) {
+            Some(b) => {
+                b.fetch_add(n, Ordering::Relaxed);
+            }
+            None => {
+                self.overflow.fetch_add(n as u64, Ordering::Relaxed);
+            }
+        }
+    }
+
+    fn values(&self) -> Vec<u64> {
+        self.buckets
+            .iter()
+            .map(|b| b.load(Ordering::Relaxed) as u64)
+            .collect()
+    }
+}
+
+/// Histograms filled on the cold path.
+struct Histograms {
+    response: Histogram<u64>,
+    service: Histogram<u64>,
+    lag: Histogram<u64>,
+}
+
+fn new_histogram() -> Histogram<u64> {
+    // ns values, resolution 1 µs, up to one hour (larger values saturate),
+    // 3 significant digits: fixed size, no growth with run length.
+    Histogram::new_with_bounds(1_000, 3_600_000_000_000, 3)
+        .expect("constant, valid histogram bounds")
+}
+
+/// Shared collector for one run.
+pub struct Collector {
+    /// Clock reading (ns) the time series counts from.
+    origin_ns: u64,
+    /// Requests released by the generator (written by the generator only).
+    generated: CachePadded<AtomicU64>,
+    /// Released requests the generator could not hand to a worker.
+    dropped: AtomicU64,
+    /// Times the generator found the channel full.
+    channel_full: AtomicU64,
+    gen_series: Series,
+    done_series: Series,
+    workers: Box<[CachePadded<WorkerSlot>]>,
+    /// Ring consumers, drained by `flush` (cold path).
+    consumers: Mutex<Vec<rtrb::Consumer<Sample>>>,
+    histograms: Mutex<Histograms>,
+}
+
+/// Owned by one worker: records its requests.
+pub struct Recorder {
+    collector: Arc<Collector>,
+    index: usize,
+    ring: rtrb::Producer<Sample>,
+    bucket: usize,
+    bucket_count: u32,
+}
+
+/// A consistent copy of the collector's state.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CollectorSnapshot {
+    pub generated: u64,
+    pub dropped: u64,
+    pub completed: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub channel_full: u64,
+    pub samples_lost: u64,
+    pub series_overflow: u64,
+    pub status_codes: BTreeMap<u16, u64>,
+    pub errors: BTreeMap<&'static str, u64>,
+    /// Per 100 ms bucket.
+    pub generated_series: Vec<u64>,
+    pub completed_series: Vec<u64>,
+    pub response: Percentiles,
+    pub service: Percentiles,
+    pub schedule_lag: Percentiles,
+}
+
+impl Collector {
+    /// A collector for `workers` workers, a run of about `run_ns` (sizes the
+    /// time series) and rings of `ring_capacity` samples per worker.
+    /// Returns the collector and one recorder per worker.
+    pub fn new(
+        origin_ns: u64,
+        run_ns: u64,
+        workers: usize,
+        ring_capacity: usize,
+    ) -> (Arc<Collector>, Vec<Recorder>) {
+        let buckets = (run_ns / BUCKET_NS + 1) as usize;
+        let mut producers = Vec::with_capacity(workers);
+        let mut consumers = Vec::with_capacity(workers);
+        for _ in 0..workers {
+            let (p, c) = rtrb::RingBuffer::new(ring_capacity.max(1));
+            producers.push(p);
+            consumers.push(c);
+        }
+        let collector = Arc::new(Collector {
+            origin_ns,
+            generated: CachePadded::new(AtomicU64::new(0)),
+            dropped: AtomicU64::new(0),
+            channel_full: AtomicU64::new(0),
+            gen_series: Series::new(buckets),
+            done_series: Series::new(buckets),
+            workers: (0..workers)
+                .map(|_| CachePadded::new(WorkerSlot::new()))
+                .collect(),
+            consumers: Mutex::new(consumers),
+            histograms: Mutex::new(Histograms {
+                response: new_histogram(),
+                service: new_histogram(),
+                lag: new_histogram(),
+            }),
+        });
+        let recorders = producers
+            .into_iter()
+            .enumerate()
+            .map(|(index, ring)| Recorder {
+                collector: collector.clone(),
+                index,
+                ring,
+                bucket: 0,
+                bucket_count: 0,
+            })
+            .collect();
+        (collector, recorders)
+    }
+
+    fn bucket_of(&self, t_ns: u64) -> usize {
+        (t_ns.saturating_sub(self.origin_ns) / BUCKET_NS) as usize
+    }
+
+    /// The generator released `n` requests at `now_ns`.
+    pub fn record_generated(&self, n: u64, now_ns: u64) {
+        // Single writer (the generator). Release: a reader that sees a
+        // worker's completion (Acquire) and then loads this sees the count.
+        let g = &self.generated;
+        g.store(g.load(Ordering::Relaxed) + n, Ordering::Release);
+        self.gen_series.add(self.bucket_of(now_ns), n as u32);
+    }
+
+    /// Released requests that could not be handed to a worker.
+    pub fn record_dropped(&self, n: u64) {
+        self.dropped.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// The generator found the channel full.
+    pub fn record_channel_full(&self) {
+        self.channel_full.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Requests generated so far (live).
+    pub fn generated(&self) -> u64 {
+        self.generated.load(Ordering::Acquire)
+    }
+
+    /// Requests completed so far (live; up to one bucket behind per worker
+    /// only in the time series, exact here).
+    pub fn completed(&self) -> u64 {
+        self.workers
+            .iter()
+            .map(|w| w.succeeded.load(Ordering::Acquire) + w.failed.load(Ordering::Acquire))
+            .sum()
+    }
+
+    /// Drains every worker's ring into the histograms. Cold path.
+    pub fn flush(&self) {
+        let mut consumers = self.consumers.lock().unwrap_or_else(|e| e.into_inner());
+        let mut h = self.histograms.lock().unwrap_or_else(|e| e.into_inner());
+        for c in consumers.iter_mut() {
+            while let Ok(s) = c.pop() {
+                h.response.saturating_record(s.response_ns.max(1));
+                h.service.saturating_record(s.service_ns.max(1));
+                h.lag.saturating_record(s.lag_ns.max(1));
+            }
+        }
+    }
+
+    /// Flushes, then copies everything out. Counters are read workers-first
+    /// (Acquire) and generator-last, so `completed <= generated` holds even
+    /// while a run is live.
+    pub fn snapshot(&self) -> CollectorSnapshot {
+        self.flush();
+        let mut s = CollectorSnapshot::default();
+        for w in self.workers.iter() {
+            s.succeeded += w.succeeded.load(Ordering::Acquire);
+            s.failed += w.failed.load(Ordering::Acquire);
+            s.samples_lost += w.samples_lost.load(Ordering::Relaxed);
+            for (kind, n) in ErrorKind::ALL.iter().zip(&w.errors) {
+                let n = n.load(Ordering::Relaxed);
+                if n > 0 {
+                    *s.errors.entry(kind.name()).or_default() += n;
+                }
+            }
+            for (code, n) in w.status.iter().enumerate() {
+                let n = n.load(Ordering::Relaxed);
+                if n > 0 {
+                    *s.status_codes.entry(code as u16).or_default() += n;
+                }
+            }
+        }
+        s.completed = s.succeeded + s.failed;
+        s.generated = self.generated.load(Ordering::Acquire);
+        s.dropped = self.dropped.load(Ordering::Relaxed);
+        s.channel_full = self.channel_full.load(Ordering::Relaxed);
+        s.generated_series = self.gen_series.values();
+        s.completed_series = self.done_series.values();
+        s.series_overflow = self.gen_series.overflow.load(Ordering::Relaxed)
+            + self.done_series.overflow.load(Ordering::Relaxed);
+        let h = self.histograms.lock().unwrap_or_else(|e| e.into_inner());
+        s.response = percentiles(&h.response);
+        s.service = percentiles(&h.service);
+        s.schedule_lag = percentiles(&h.lag);
+        s
+    }
+}
+
+/// Percentiles in ms from a histogram of ns.
+pub fn percentiles(h: &Histogram<u64>) -> Percentiles {
+    if h.is_empty() {
+        return Percentiles::default();
+    }
+    let ms = |ns: u64| ns as f64 / 1e6;
+    Percentiles {
+        p50: ms(h.value_at_quantile(0.50)),
+        p90: ms(h.value_at_quantile(0.90)),
+        p99: ms(h.value_at_quantile(0.99)),
+        p999: ms(h.value_at_quantile(0.999)),
+        max: ms(h.max()),
+        mean: h.mean() / 1e6,
+        count: h.len(),
+    }
+}
+
+impl Recorder {
+    /// Records one finished request. `intended`, `sent` and `done` are clock
+    /// readings (ns): response time = done − intended (coordinated-omission
+    /// corrected), service time = done − sent, schedule lag = sent − intended.
+    #[inline]
+    pub fn record(&mut self, intended_ns: u64, sent_ns: u64, done_ns: u64, outcome: Outcome) {
+        let slot = &self.collector.workers[self.index];
+        match outcome {
+            Outcome::Status(code) => {
+                let i = (code as usize).min(MAX_STATUS);
+                bump(&slot.status[if i == MAX_STATUS { 0 } else { i }]);
+            }
+            Outcome::Error(kind) => bump(&slot.errors[kind as usize]),
+        }
+        if outcome.is_success() {
+            bump(&slot.succeeded);
+        } else {
+            bump(&slot.failed);
+        }
+        let sample = Sample {
+            response_ns: done_ns.saturating_sub(intended_ns),
+            service_ns: done_ns.saturating_sub(sent_ns),
+            lag_ns: sent_ns.saturating_sub(intended_ns),
+        };
+        if self.ring.push(sample).is_err() {
+            bump(&slot.samples_lost);
+        }
+        let bucket = self.collector.bucket_of(done_ns);
+        if bucket != self.bucket {
+            self.flush_bucket();
+            self.bucket = bucket;
+        }
+        self.bucket_count += 1;
+    }
+
+    fn flush_bucket(&mut self) {
+        self.collector
+            .done_series
+            .add(self.bucket, std::mem::take(&mut self.bucket_count));
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        self.flush_bucket();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: u64 = 1_000_000;
+
+    #[test]
+    fn counts_and_latencies() {
+        let (c, mut recs) = Collector::new(0, 1_000 * MS, 2, 1024);
+        c.record_generated(4, 0);
+        recs[0].record(0, MS, 3 * MS, Outcome::Status(200));
+        recs[0].record(0, MS, 5 * MS, Outcome::Status(503));
+        recs[1].record(0, 0, 2 * MS, Outcome::Error(ErrorKind::Timeout));
+        recs[1].record(10 * MS, 10 * MS, 11 * MS, Outcome::Status(200));
+        let s = c.snapshot();
+        assert_eq!(
+            (s.generated, s.completed, s.succeeded, s.failed),
+            (4, 4, 2, 2)
+        );
+        assert_eq!(s.status_codes, BTreeMap::from([(200, 2), (503, 1)]));
+        assert_eq!(s.errors, BTreeMap::from([("timeout", 1)]));
+        assert_eq!(s.response.count, 4);
+        assert!((s.response.max - 5.0).abs() < 0.01, "{:?}", s.response);
+        assert!((s.schedule_lag.max - 1.0).abs() < 0.01);
+        assert!((s.service.max - 4.0).abs() < 0.01);
+    }
+
+    #[test]
+    fn ring_overflow_is_counted_not_silent() {
+        let (c, mut recs) = Collector::new(0, MS, 1, 4);
+        c.record_generated(10, 0);
+        for _ in 0..10 {
+            recs[0].record(0, 0, MS, Outcome::Status(200));
+        }
+        let s = c.snapshot();
+        assert_eq!(s.completed, 10, "every request is counted");
+        assert_eq!(s.response.count, 4);
+        assert_eq!(s.samples_lost, 6);
+        // After a flush the ring has room again.
+        recs[0].record(0, 0, MS, Outcome::Status(200));
+        assert_eq!(c.snapshot().response.count, 5);
+    }
+
+    #[test]
+    fn time_series_separates_generation_and_completion() {
+        let (c, mut recs) = Collector::new(0, 1_000 * MS, 1, 64);
+        c.record_generated(10, 50 * MS); // bucket 0
+        c.record_generated(5, 150 * MS); // bucket 1
+        for _ in 0..3 {
+            recs[0].record(0, 0, 120 * MS, Outcome::Status(200)); // bucket 1
+        }
+        for _ in 0..7 {
+            recs[0].record(0, 0, 250 * MS, Outcome::Status(200)); // bucket 2
+        }
+        drop(recs); // flushes the current bucket
+        let s = c.snapshot();
+        assert_eq!(&s.generated_series[..3], &[10, 5, 0]);
+        assert_eq!(&s.completed_series[..3], &[0, 3, 7]);
+        assert_eq!(s.series_overflow, 0);
+    }
+
+    #[test]
+    fn events_past_the_series_are_overflow() {
+        let (c, _recs) = Collector::new(0, 100 * MS, 1, 64);
+        c.record_generated(3, 10_000 * MS);
+        let s = c.snapshot();
+        assert_eq!(s.series_overflow, 3);
+        assert_eq!(s.generated, 3);
+    }
+
+    #[test]
+    fn concurrent_recording_is_exact_and_consistent() {
+        let workers = 4;
+        let per = 50_000u64;
+        let (c, recs) = Collector::new(0, 10_000 * MS, workers, 256);
+        let reader = {
+            let c = c.clone();
+            std::thread::spawn(move || {
+                for _ in 0..200 {
+                    let s = c.snapshot();
+                    assert!(
+                        s.completed <= s.generated,
+                        "{} > {}",
+                        s.completed,
+                        s.generated
+                    );
+                    assert_eq!(s.succeeded + s.failed, s.completed);
+                }
+            })
+        };
+        let handles: Vec<_> = recs
+            .into_iter()
+            .map(|mut r| {
+                let c = c.clone();
+                std::thread::spawn(move || {
+                    for i in 0..per {
+                        // Each worker generates its own request first, as the
+                        // generator does before handing it over.
+                        c.generated.fetch_add(1, Ordering::Release);
+                        let outcome = if i % 10 == 0 {
+                            Outcome::Error(ErrorKind::Reset)
+                        } else {
+                            Outcome::Status(200)
+                        };
+                        r.record(0, 0, (i % 5000) * MS, outcome);
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+        reader.join().unwrap();
+        let s = c.snapshot();
+        let total = workers as u64 * per;
+        assert_eq!(s.completed, total);
+        assert_eq!(s.failed, total / 10);
+        assert_eq!(s.errors["reset"], total / 10);
+        assert_eq!(s.completed_series.iter().sum::<u64>(), total);
+        assert_eq!(s.response.count + s.samples_lost, total);
+    }
+}

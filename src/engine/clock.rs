@@ -1,0 +1,144 @@
+//! The engine's single source of time. Every clock read in the engine goes
+//! through a [`Clock`], so the limiter, the schedule and the generator can be
+//! tested with a [`ManualClock`] (or tokio's paused clock via [`TokioClock`])
+//! instead of sleeping.
+//!
+//! Times are `u64` nanoseconds since the clock's own origin (its creation), so
+//! they are cheap to store in atomics and to subtract.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// A monotonic clock: nanoseconds since its origin, never decreasing.
+pub trait Clock: Send + Sync + 'static {
+    fn now_ns(&self) -> u64;
+}
+
+/// Shared handle to a clock.
+pub type SharedClock = Arc<dyn Clock>;
+
+/// Real time from the CPU's time-stamp counter via `quanta` (≈ 10 ns a read
+/// here, against ≈ 40 ns for `Instant::now()` on this virtual machine); quanta
+/// falls back to the OS monotonic clock where the TSC is unreliable.
+pub struct SystemClock {
+    clock: quanta::Clock,
+    origin: quanta::Instant,
+}
+
+impl SystemClock {
+    pub fn new() -> Self {
+        let clock = quanta::Clock::new();
+        let origin = clock.now();
+        SystemClock { clock, origin }
+    }
+
+    /// A shareable system clock.
+    pub fn shared() -> SharedClock {
+        Arc::new(Self::new())
+    }
+}
+
+impl Default for SystemClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Clock for SystemClock {
+    #[inline]
+    fn now_ns(&self) -> u64 {
+        self.clock
+            .now()
+            .saturating_duration_since(self.origin)
+            .as_nanos() as u64
+    }
+}
+
+/// tokio's clock: follows `tokio::time::pause()` / `advance()`, so async timing
+/// logic is tested with `#[tokio::test(start_paused = true)]`.
+pub struct TokioClock {
+    origin: tokio::time::Instant,
+}
+
+impl TokioClock {
+    pub fn new() -> Self {
+        TokioClock {
+            origin: tokio::time::Instant::now(),
+        }
+    }
+}
+
+impl Default for TokioClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Clock for TokioClock {
+    fn now_ns(&self) -> u64 {
+        tokio::time::Instant::now()
+            .saturating_duration_since(self.origin)
+            .as_nanos() as u64
+    }
+}
+
+/// A clock that moves only when told to. For deterministic tests.
+#[derive(Default)]
+pub struct ManualClock {
+    /// Current time in ns. Relaxed is enough: tests that share it across
+    /// threads synchronise through thread joins, which order everything.
+    now: AtomicU64,
+}
+
+impl ManualClock {
+    pub fn new() -> Arc<Self> {
+        Arc::new(ManualClock::default())
+    }
+
+    pub fn advance(&self, ns: u64) {
+        self.now.fetch_add(ns, Ordering::Relaxed);
+    }
+
+    pub fn set(&self, ns: u64) {
+        self.now.store(ns, Ordering::Relaxed);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now_ns(&self) -> u64 {
+        self.now.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn system_clock_is_monotonic() {
+        let c = SystemClock::new();
+        let mut last = c.now_ns();
+        for _ in 0..10_000 {
+            let t = c.now_ns();
+            assert!(t >= last);
+            last = t;
+        }
+    }
+
+    #[test]
+    fn manual_clock_moves_only_when_told() {
+        let c = ManualClock::new();
+        assert_eq!(c.now_ns(), 0);
+        c.advance(5);
+        assert_eq!(c.now_ns(), 5);
+        c.set(100);
+        assert_eq!(c.now_ns(), 100);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn tokio_clock_follows_paused_time() {
+        let c = TokioClock::new();
+        tokio::time::advance(std::time::Duration::from_millis(250)).await;
+        assert_eq!(c.now_ns(), 250_000_000);
+    }
+}

@@ -1,0 +1,728 @@
+//! Token-bucket rate limiter: lock-free, refilled from the clock on each call
+//! (no ticker task), with live rate changes for ramps.
+//!
+//! The bucket is kept the GCRA way (as governor does): instead of a token
+//! count and a last-refill time, one "theoretical arrival time" (TAT) says
+//! when the bucket will next be full-of-debt-free. With emission interval `T`
+//! (time per token) and tolerance `τ = burst × T`, a take of `n` tokens at
+//! time `now` is allowed when `max(TAT, now) + n·T − now ≤ τ`, and moves the
+//! TAT there. Tokens available at `now` are `(τ − max(TAT − now, 0)) / T`.
+//!
+//! The whole mutable state is one `AtomicU64`: the TAT in ticks of 1/16 ns in
+//! the high 56 bits (52 days of range) and, in the low 8 bits, the generation
+//! of the rate setting it was computed with. The setting itself (`T`, `τ`)
+//! lives in a 256-entry table indexed by generation. A take reads the word,
+//! reads its generation's setting and CASes the word; `set_rate` writes the
+//! next generation's setting and then CASes the word to a TAT converted to the
+//! new setting. A take priced with an old setting therefore cannot commit
+//! after a rate change: its CAS fails because the word changed, and it retries.
+//!
+//! `set_rate` callers are serialised by a mutex (rare: every 100 ms during a
+//! ramp), which also guards the rate history behind [`RateLimiter::efficiency`].
+//! Takes never lock.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::clock::SharedClock;
+
+/// Ticks per nanosecond: TAT and intervals are kept in 1/16 ns so that high
+/// rates keep their precision (1e7/s → 1600 ticks per token, exact).
+const TICKS_PER_NS: u64 = 16;
+const GEN_BITS: u32 = 8;
+const GEN_MASK: u64 = (1 << GEN_BITS) - 1;
+const SLOTS: usize = 1 << GEN_BITS;
+/// Largest TAT that fits beside the generation.
+const MAX_TICKS: u64 = u64::MAX >> GEN_BITS;
+/// Interval value meaning "rate 0: paused".
+const PAUSED: u64 = u64::MAX;
+
+/// The highest rate the limiter accepts, tokens per second.
+pub const MAX_RATE: f64 = 1e8;
+
+/// Why the limiter refused a setting or a request.
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+pub enum RateError {
+    #[error("rate must be a finite number of requests per second >= 0 (got {0})")]
+    InvalidRate(f64),
+    #[error("rate {0} is above the maximum of 1e8 requests per second")]
+    RateTooHigh(f64),
+    #[error("burst must be a finite number >= 1 token (got {0})")]
+    InvalidBurst(f64),
+    #[error("asked for {asked} tokens at once but the burst capacity is {burst} at this rate")]
+    ExceedsBurst { asked: u64, burst: u64 },
+    #[error("wait cancelled")]
+    Cancelled,
+}
+
+/// Bucket capacity.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Burst {
+    /// This many seconds' worth of tokens at the current rate (default 2).
+    Seconds(f64),
+    /// A fixed number of tokens.
+    Tokens(f64),
+}
+
+impl Default for Burst {
+    fn default() -> Self {
+        Burst::Seconds(2.0)
+    }
+}
+
+impl Burst {
+    fn tokens(self, rate: f64) -> f64 {
+        match self {
+            Burst::Seconds(s) => (s * rate).max(1.0),
+            Burst::Tokens(t) => t.max(1.0),
+        }
+    }
+}
+
+/// One rate setting. Written only by `set_rate` (under its mutex) before the
+/// state word naming this generation is published with a Release CAS; readers
+/// load the word with Acquire first, so Relaxed loads here see the values.
+#[derive(Default)]
+struct Setting {
+    /// Ticks per token, or `PAUSED`.
+    interval: AtomicU64,
+    /// Tolerance τ = burst × interval, ticks.
+    tau: AtomicU64,
+}
+
+/// Rate history, for `efficiency()`; cold, behind the `set_rate` mutex.
+struct History {
+    rate: f64,
+    burst: Burst,
+    since_ns: u64,
+    /// Tokens the rate history allowed before `since_ns`.
+    allowed_before: f64,
+    /// Tokens in the bucket when it was paused (rate 0).
+    carried: f64,
+}
+
+/// Counters explaining the limiter's behaviour.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct LimiterStats {
+    /// Tokens granted.
+    pub granted: u64,
+    /// State updates, each a lazy refill from the clock (grants + rate changes).
+    pub refills: u64,
+    /// Attempts refused because the bucket held too few tokens.
+    pub blocked: u64,
+    /// `wait` calls that had to sleep at least once.
+    pub waits: u64,
+    pub wait_total: Duration,
+    pub wait_max: Duration,
+}
+
+/// Outcome of one attempt, before any sleeping.
+enum Attempt {
+    Granted,
+    /// Try again after this many ns.
+    RetryIn(u64),
+    Paused,
+    TooBig(u64),
+}
+
+/// A lock-free token bucket. See the module docs for the algorithm.
+pub struct RateLimiter {
+    clock: SharedClock,
+    /// `TAT ticks << 8 | generation`. Updated only by CAS (AcqRel on success
+    /// so a setting written before the CAS is visible to whoever reads the
+    /// word with Acquire).
+    state: AtomicU64,
+    settings: Box<[Setting]>,
+    history: Mutex<History>,
+    /// Woken on every rate change so sleeping `wait`s re-plan.
+    changed: Notify,
+    // Diagnostics: plain tallies, Relaxed (no other memory depends on them).
+    granted: AtomicU64,
+    refills: AtomicU64,
+    blocked: AtomicU64,
+    waits: AtomicU64,
+    wait_ns_total: AtomicU64,
+    wait_ns_max: AtomicU64,
+}
+
+fn validate_rate(rate: f64) -> Result<(), RateError> {
+    if !rate.is_finite() || rate < 0.0 {
+        return Err(RateError::InvalidRate(rate));
+    }
+    if rate > MAX_RATE {
+        return Err(RateError::RateTooHigh(rate));
+    }
+    Ok(())
+}
+
+fn validate_burst(burst: Burst) -> Result<(), RateError> {
+    let v = match burst {
+        Burst::Seconds(s) => s,
+        Burst::Tokens(t) => t,
+    };
+    if !v.is_finite() || v <= 0.0 || matches!(burst, Burst::Tokens(t) if t < 1.0) {
+        return Err(RateError::InvalidBurst(v));
+    }
+    Ok(())
+}
+
+#[inline]
+fn pack(tat: u64, gen: u64) -> u64 {
+    (tat.min(MAX_TICKS) << GEN_BITS) | gen
+}
+
+#[inline]
+fn unpack(word: u64) -> (u64, u64) {
+    (word >> GEN_BITS, word & GEN_MASK)
+}
+
+/// (interval, tau) in ticks for a non-zero rate.
+fn setting_for(rate: f64, burst: Burst) -> (u64, u64) {
+    let interval = ((TICKS_PER_NS as f64 * 1e9) / rate).round().max(1.0) as u64;
+    let tau = (burst.tokens(rate) * interval as f64).round() as u64;
+    (interval, tau.max(interval))
+}
+
+impl RateLimiter {
+    /// A limiter at `rate` tokens per second with the given burst capacity.
+    /// The bucket starts empty: the first token is available after one
+    /// interval, so a run never opens with a burst.
+    pub fn new(rate: f64, burst: Burst, clock: SharedClock) -> Result<Self, RateError> {
+        validate_rate(rate)?;
+        validate_burst(burst)?;
+        let now = clock.now_ns();
+        let settings: Box<[Setting]> = (0..SLOTS).map(|_| Setting::default()).collect();
+        let tat = if rate == 0.0 {
+            settings[0].interval.store(PAUSED, Ordering::Relaxed);
+            0
+        } else {
+            let (interval, tau) = setting_for(rate, burst);
+            settings[0].interval.store(interval, Ordering::Relaxed);
+            settings[0].tau.store(tau, Ordering::Relaxed);
+            now * TICKS_PER_NS + tau
+        };
+        Ok(RateLimiter {
+            clock,
+            state: AtomicU64::new(pack(tat, 0)),
+            settings,
+            history: Mutex::new(History {
+                rate,
+                burst,
+                since_ns: now,
+                allowed_before: 0.0,
+                carried: 0.0,
+            }),
+            changed: Notify::new(),
+            granted: AtomicU64::new(0),
+            refills: AtomicU64::new(0),
+            blocked: AtomicU64::new(0),
+            waits: AtomicU64::new(0),
+            wait_ns_total: AtomicU64::new(0),
+            wait_ns_max: AtomicU64::new(0),
+        })
+    }
+
+    /// The clock this limiter reads.
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    /// Takes `n` tokens now if the bucket holds them; never blocks.
+    #[inline]
+    pub fn try_take(&self, n: u64) -> bool {
+        self.try_take_at(n, self.clock.now_ns())
+    }
+
+    /// [`try_take`](Self::try_take) with a caller-supplied clock reading, so a
+    /// caller that already read the clock does not pay for a second read.
+    #[inline]
+    pub fn try_take_at(&self, n: u64, now_ns: u64) -> bool {
+        matches!(self.attempt(n, now_ns), Attempt::Granted)
+    }
+
+    /// Takes as many tokens as are available, at most `max`; returns how many.
+    pub fn take_up_to_at(&self, max: u64, now_ns: u64) -> u64 {
+        if max == 0 {
+            return 0;
+        }
+        let now = now_ns.saturating_mul(TICKS_PER_NS);
+        let mut word = self.state.load(Ordering::Acquire);
+        loop {
+            let (tat, gen) = unpack(word);
+            let setting = &self.settings[gen as usize];
+            let interval = setting.interval.load(Ordering::Relaxed);
+            if interval == PAUSED {
+                self.blocked.fetch_add(1, Ordering::Relaxed);
+                return 0;
+            }
+            let tau = setting.tau.load(Ordering::Relaxed);
+            let base = tat.max(now);
+            let debt = base - now;
+            let available = tau.saturating_sub(debt) / interval;
+            let k = available.min(max);
+            if k == 0 {
+                self.blocked.fetch_add(1, Ordering::Relaxed);
+                return 0;
+            }
+            let new_word = pack(base + k * interval, gen);
+            match self.state.compare_exchange_weak(
+                word,
+                new_word,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => {
+                    self.granted.fetch_add(k, Ordering::Relaxed);
+                    self.refills.fetch_add(1, Ordering::Relaxed);
+                    return k;
+                }
+                Err(actual) => word = actual,
+            }
+        }
+    }
+
+    #[inline]
+    fn attempt(&self, n: u64, now_ns: u64) -> Attempt {
+        let now = now_ns.saturating_mul(TICKS_PER_NS);
+        // Acquire: pairs with the Release of the CAS that published this
+        // word's generation, making its setting visible below.
+        let mut word = self.state.load(Ordering::Acquire);
+        loop {
+            let (tat, gen) = unpack(word);
+            let setting = &self.settings[gen as usize];
+            let interval = setting.interval.load(Ordering::Relaxed);
+            if interval == PAUSED {
+                self.blocked.fetch_add(1, Ordering::Relaxed);
+                return Attempt::Paused;
+            }
+            let tau = setting.tau.load(Ordering::Relaxed);
+            let cost = n.saturating_mul(interval);
+            if cost > tau {
+                return Attempt::TooBig(tau / interval);
+            }
+            let new_tat = tat.max(now) + cost;
+            if new_tat - now > tau {
+                self.blocked.fetch_add(1, Ordering::Relaxed);
+                let retry_ticks = new_tat - now - tau;
+                return Attempt::RetryIn(retry_ticks.div_ceil(TICKS_PER_NS));
+            }
+            match self.state.compare_exchange_weak(
+                word,
+                pack(new_tat, gen),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => {
+                    self.granted.fetch_add(n, Ordering::Relaxed);
+                    self.refills.fetch_add(1, Ordering::Relaxed);
+                    return Attempt::Granted;
+                }
+                Err(actual) => word = actual,
+            }
+        }
+    }
+
+    /// Waits until `n` tokens are granted. Cancel by dropping the future:
+    /// nothing is reserved while waiting, so a cancelled wait leaves every
+    /// token to the others and never double-grants.
+    pub async fn wait(&self, n: u64) -> Result<(), RateError> {
+        self.wait_inner(n, None).await
+    }
+
+    /// [`wait`](Self::wait), also ended by `token` (→ `Err(Cancelled)`).
+    pub async fn wait_with(&self, n: u64, token: &CancellationToken) -> Result<(), RateError> {
+        self.wait_inner(n, Some(token)).await
+    }
+
+    async fn wait_inner(&self, n: u64, token: Option<&CancellationToken>) -> Result<(), RateError> {
+        let mut started: Option<u64> = None;
+        loop {
+            // Register for rate-change wake-ups before looking at the state,
+            // so a change between the look and the sleep is not missed.
+            let notified = self.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let now = self.clock.now_ns();
+            let sleep_ns = match self.attempt(n, now) {
+                Attempt::Granted => {
+                    if let Some(t0) = started {
+                        let waited = now.saturating_sub(t0);
+                        self.wait_ns_total.fetch_add(waited, Ordering::Relaxed);
+                        self.wait_ns_max.fetch_max(waited, Ordering::Relaxed);
+                    }
+                    return Ok(());
+                }
+                Attempt::TooBig(burst) => return Err(RateError::ExceedsBurst { asked: n, burst }),
+                Attempt::RetryIn(ns) => Some(ns),
+                Attempt::Paused => None,
+            };
+            if started.is_none() {
+                started = Some(now);
+                self.waits.fetch_add(1, Ordering::Relaxed);
+            }
+            let sleep = async {
+                match sleep_ns {
+                    Some(ns) => tokio::time::sleep(Duration::from_nanos(ns)).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let cancelled = async {
+                match token {
+                    Some(t) => t.cancelled().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = sleep => {}
+                _ = &mut notified => {}
+                _ = cancelled => return Err(RateError::Cancelled),
+            }
+        }
+    }
+
+    /// Changes the rate from this instant on. Tokens already in the bucket are
+    /// kept (up to the new capacity); no tokens are granted retroactively. A
+    /// rate of 0 pauses the limiter until the next change.
+    pub fn set_rate(&self, rate: f64) -> Result<(), RateError> {
+        validate_rate(rate)?;
+        let mut h = self.history.lock().unwrap_or_else(|e| e.into_inner());
+        let now_ns = self.clock.now_ns();
+        let now = now_ns.saturating_mul(TICKS_PER_NS);
+        h.allowed_before += h.rate * (now_ns.saturating_sub(h.since_ns)) as f64 / 1e9;
+        h.since_ns = now_ns;
+        let mut word = self.state.load(Ordering::Acquire);
+        loop {
+            let (tat, gen) = unpack(word);
+            let old = &self.settings[gen as usize];
+            let old_interval = old.interval.load(Ordering::Relaxed);
+            let credit_tokens = if old_interval == PAUSED {
+                h.carried
+            } else {
+                let old_tau = old.tau.load(Ordering::Relaxed);
+                let debt = tat.max(now) - now;
+                old_tau.saturating_sub(debt) as f64 / old_interval as f64
+            };
+            let next = (gen + 1) & GEN_MASK;
+            let slot = &self.settings[next as usize];
+            let new_tat = if rate == 0.0 {
+                slot.interval.store(PAUSED, Ordering::Relaxed);
+                slot.tau.store(0, Ordering::Relaxed);
+                now
+            } else {
+                let (interval, tau) = setting_for(rate, h.burst);
+                slot.interval.store(interval, Ordering::Relaxed);
+                slot.tau.store(tau, Ordering::Relaxed);
+                let credit = ((credit_tokens * interval as f64) as u64).min(tau);
+                now + (tau - credit)
+            };
+            // Release (in AcqRel): publishes the slot written above to every
+            // reader that loads this word with Acquire.
+            match self.state.compare_exchange(
+                word,
+                pack(new_tat, next),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => {
+                    h.carried = if rate == 0.0 { credit_tokens } else { 0.0 };
+                    break;
+                }
+                Err(actual) => word = actual,
+            }
+        }
+        h.rate = rate;
+        self.refills.fetch_add(1, Ordering::Relaxed);
+        drop(h);
+        self.changed.notify_waiters();
+        Ok(())
+    }
+
+    /// The current rate, tokens per second.
+    pub fn rate(&self) -> f64 {
+        self.history.lock().unwrap_or_else(|e| e.into_inner()).rate
+    }
+
+    /// Tokens the rate history has allowed since creation: `∫ rate dt`.
+    pub fn allowed(&self) -> f64 {
+        let h = self.history.lock().unwrap_or_else(|e| e.into_inner());
+        let now = self.clock.now_ns();
+        h.allowed_before + h.rate * now.saturating_sub(h.since_ns) as f64 / 1e9
+    }
+
+    /// Granted ÷ allowed (1.0 before anything was allowed).
+    pub fn efficiency(&self) -> f64 {
+        let allowed = self.allowed();
+        if allowed <= 0.0 {
+            1.0
+        } else {
+            self.granted.load(Ordering::Relaxed) as f64 / allowed
+        }
+    }
+
+    /// Tokens in the bucket now (fractional).
+    pub fn available(&self) -> f64 {
+        let now = self.clock.now_ns().saturating_mul(TICKS_PER_NS);
+        let (tat, gen) = unpack(self.state.load(Ordering::Acquire));
+        let s = &self.settings[gen as usize];
+        let interval = s.interval.load(Ordering::Relaxed);
+        if interval == PAUSED {
+            return self
+                .history
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .carried;
+        }
+        let tau = s.tau.load(Ordering::Relaxed);
+        tau.saturating_sub(tat.max(now) - now) as f64 / interval as f64
+    }
+
+    pub fn stats(&self) -> LimiterStats {
+        LimiterStats {
+            granted: self.granted.load(Ordering::Relaxed),
+            refills: self.refills.load(Ordering::Relaxed),
+            blocked: self.blocked.load(Ordering::Relaxed),
+            waits: self.waits.load(Ordering::Relaxed),
+            wait_total: Duration::from_nanos(self.wait_ns_total.load(Ordering::Relaxed)),
+            wait_max: Duration::from_nanos(self.wait_ns_max.load(Ordering::Relaxed)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::clock::{Clock, ManualClock, TokioClock};
+    use std::sync::Arc;
+
+    const MS: u64 = 1_000_000;
+    const SEC: u64 = 1_000_000_000;
+
+    fn limiter(rate: f64, burst: Burst) -> (Arc<ManualClock>, RateLimiter) {
+        let clock = ManualClock::new();
+        let l = RateLimiter::new(rate, burst, clock.clone()).unwrap();
+        (clock, l)
+    }
+
+    /// Drains the bucket one token at a time every millisecond for `secs`.
+    fn granted_over(rate: f64, secs: u64) -> u64 {
+        let (clock, l) = limiter(rate, Burst::default());
+        let mut total = 0;
+        for _ in 0..secs * 1000 {
+            clock.advance(MS);
+            while l.try_take(1) {
+                total += 1;
+            }
+        }
+        total
+    }
+
+    #[test]
+    fn grants_exactly_the_rate() {
+        for rate in [200.0, 1000.0, 10_000.0, 100_000.0] {
+            let got = granted_over(rate, 3) as f64;
+            let want = rate * 3.0;
+            assert!(
+                (got - want).abs() <= 3.0,
+                "rate {rate}: granted {got}, want {want}"
+            );
+        }
+    }
+
+    #[test]
+    fn starts_empty() {
+        let (clock, l) = limiter(1000.0, Burst::default());
+        assert!(!l.try_take(1), "a new bucket must not open with a burst");
+        clock.advance(MS);
+        assert!(l.try_take(1));
+        assert!(!l.try_take(1));
+    }
+
+    #[test]
+    fn burst_caps_accumulation_and_refills() {
+        let (clock, l) = limiter(1000.0, Burst::Tokens(50.0));
+        clock.advance(10 * SEC);
+        assert_eq!(
+            l.take_up_to_at(10_000, clock.now_ns()),
+            50,
+            "capped at burst"
+        );
+        assert_eq!(l.take_up_to_at(10_000, clock.now_ns()), 0);
+        clock.advance(20 * MS);
+        assert_eq!(
+            l.take_up_to_at(10_000, clock.now_ns()),
+            20,
+            "refilled at the rate"
+        );
+    }
+
+    #[test]
+    fn default_burst_is_two_seconds() {
+        let (clock, l) = limiter(1000.0, Burst::default());
+        clock.advance(60 * SEC);
+        assert_eq!(l.take_up_to_at(u64::MAX, clock.now_ns()), 2000);
+    }
+
+    #[test]
+    fn set_rate_up_down_zero_and_back() {
+        let (clock, l) = limiter(1000.0, Burst::default());
+        let mut take = |ms: u64| {
+            let mut n = 0;
+            for _ in 0..ms {
+                clock.advance(MS);
+                n += l.take_up_to_at(u64::MAX, clock.now_ns());
+            }
+            n
+        };
+        assert_eq!(take(1000), 1000);
+        l.set_rate(5000.0).unwrap();
+        assert_eq!(take(1000), 5000);
+        l.set_rate(100.0).unwrap();
+        assert_eq!(take(1000), 100);
+        l.set_rate(0.0).unwrap();
+        assert_eq!(take(1000), 0, "rate 0 pauses");
+        l.set_rate(1000.0).unwrap();
+        assert_eq!(
+            take(500),
+            500,
+            "no retroactive tokens for the paused second"
+        );
+        let allowed = 1000.0 + 5000.0 + 100.0 + 0.0 + 500.0;
+        assert!((l.allowed() - allowed).abs() < 1e-6);
+        assert!((l.efficiency() - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn tokens_in_the_bucket_survive_a_rate_change() {
+        let (clock, l) = limiter(1000.0, Burst::default());
+        clock.advance(100 * MS);
+        assert!((l.available() - 100.0).abs() < 1e-6);
+        l.set_rate(10.0).unwrap(); // new capacity 20 tokens
+        assert!(
+            (l.available() - 20.0).abs() < 1e-6,
+            "clamped to the new burst"
+        );
+        l.set_rate(0.0).unwrap();
+        l.set_rate(1000.0).unwrap();
+        assert!((l.available() - 20.0).abs() < 1e-6, "kept across a pause");
+    }
+
+    #[test]
+    fn bad_settings_are_errors_not_panics() {
+        let c = ManualClock::new();
+        for r in [-1.0, f64::NAN, f64::INFINITY, 1e12] {
+            assert!(
+                RateLimiter::new(r, Burst::default(), c.clone()).is_err(),
+                "{r}"
+            );
+        }
+        assert!(RateLimiter::new(1.0, Burst::Tokens(0.5), c.clone()).is_err());
+        assert!(RateLimiter::new(1.0, Burst::Seconds(f64::NAN), c.clone()).is_err());
+        let l = RateLimiter::new(1.0, Burst::default(), c).unwrap();
+        assert!(matches!(
+            l.set_rate(f64::NAN),
+            Err(RateError::InvalidRate(_))
+        ));
+        assert!(matches!(l.set_rate(1e9), Err(RateError::RateTooHigh(_))));
+        assert!(l.set_rate(-3.0).is_err());
+    }
+
+    #[test]
+    fn fractional_rates() {
+        let got = granted_over(0.5, 10);
+        assert_eq!(got, 5);
+    }
+
+    #[test]
+    fn threads_never_exceed_the_allowance() {
+        let clock = ManualClock::new();
+        let l = Arc::new(RateLimiter::new(10_000.0, Burst::default(), clock.clone()).unwrap());
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let (l, stop) = (l.clone(), stop.clone());
+                std::thread::spawn(move || {
+                    let mut n = 0u64;
+                    while !stop.load(Ordering::Relaxed) {
+                        if l.try_take(1) {
+                            n += 1;
+                        }
+                    }
+                    n
+                })
+            })
+            .collect();
+        for _ in 0..500 {
+            clock.advance(MS);
+            std::thread::yield_now();
+        }
+        stop.store(true, Ordering::Relaxed);
+        let total: u64 = handles.into_iter().map(|h| h.join().unwrap()).sum();
+        // 0.5 s at 10k/s allows 5000 tokens; the bucket started empty.
+        assert!(total <= 5000, "granted {total} > 5000");
+        assert_eq!(total, l.stats().granted);
+        // Whatever was not taken is still in the bucket: nothing lost.
+        assert!((total as f64 + l.available() - 5000.0).abs() < 1.0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn wait_sleeps_until_the_tokens_exist() {
+        let l = RateLimiter::new(1000.0, Burst::default(), Arc::new(TokioClock::new())).unwrap();
+        let t0 = tokio::time::Instant::now();
+        l.wait(10).await.unwrap();
+        assert_eq!(t0.elapsed(), Duration::from_millis(10));
+        assert_eq!(l.stats().waits, 1);
+        assert_eq!(l.stats().wait_max, Duration::from_millis(10));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn wait_wakes_on_rate_change_from_zero() {
+        let l =
+            Arc::new(RateLimiter::new(0.0, Burst::default(), Arc::new(TokioClock::new())).unwrap());
+        let t0 = tokio::time::Instant::now();
+        let waiter = tokio::spawn({
+            let l = l.clone();
+            async move { l.wait(1).await }
+        });
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert!(!waiter.is_finished(), "paused limiter must not grant");
+        l.set_rate(100.0).unwrap();
+        waiter.await.unwrap().unwrap();
+        assert_eq!(t0.elapsed(), Duration::from_millis(5010));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn cancelled_wait_leaves_tokens_to_others() {
+        let l = Arc::new(
+            RateLimiter::new(100.0, Burst::default(), Arc::new(TokioClock::new())).unwrap(),
+        );
+        let token = CancellationToken::new();
+        let waiter = tokio::spawn({
+            let (l, token) = (l.clone(), token.clone());
+            async move { l.wait_with(50, &token).await }
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        token.cancel();
+        assert_eq!(waiter.await.unwrap(), Err(RateError::Cancelled));
+        // The 30 tokens that accrued while it waited are all still there.
+        assert_eq!(l.take_up_to_at(u64::MAX, l.clock().now_ns()), 30);
+        // Dropping a wait future is just as clean.
+        let fut = l.wait(5);
+        drop(fut);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(l.take_up_to_at(u64::MAX, l.clock().now_ns()), 5);
+        assert_eq!(l.stats().granted, 35);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn wait_larger_than_burst_is_an_error() {
+        let l = RateLimiter::new(10.0, Burst::Tokens(5.0), Arc::new(TokioClock::new())).unwrap();
+        assert_eq!(
+            l.wait(6).await,
+            Err(RateError::ExceedsBurst { asked: 6, burst: 5 })
+        );
+    }
+}
