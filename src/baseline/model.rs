@@ -114,16 +114,31 @@ pub enum FigureKind {
 /// One measured figure: the median of its trials and their spread.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Figure {
-    /// Median of `trials` (or the single measurement).
+    /// Median of `trials` (or the single measurement). Not-a-number is
+    /// written as `null` (JSON has no NaN) and read back as NaN.
+    #[serde(deserialize_with = "nan_from_null")]
     pub value: f64,
     pub kind: FigureKind,
     #[serde(default)]
     pub unit: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nans_from_nulls")]
     pub trials: Vec<f64>,
     /// `(max - min) / 2` of `trials`, same unit as `value`; 0 for one trial.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nan_from_null")]
     pub spread: f64,
+}
+
+/// Reads a number, or `null` (how serde_json writes NaN) as NaN.
+fn nan_from_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
+/// [`nan_from_null`] for every element of a list.
+fn nans_from_nulls<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+    Ok(Vec::<Option<f64>>::deserialize(d)?
+        .into_iter()
+        .map(|v| v.unwrap_or(f64::NAN))
+        .collect())
 }
 
 impl Figure {
@@ -327,6 +342,16 @@ mod tests {
             serde_json::to_string(&FigureKind::ErrorRate).unwrap(),
             "\"error_rate\""
         );
+    }
+
+    #[test]
+    fn nan_round_trips_through_null() {
+        let f = Figure::from_trials(FigureKind::Cpu, "us", vec![f64::NAN]);
+        let json = serde_json::to_string(&f).unwrap();
+        assert!(json.contains("\"value\":null"), "{json}");
+        let back: Figure = serde_json::from_str(&json).unwrap();
+        assert!(back.value.is_nan());
+        assert!(back.trials[0].is_nan());
     }
 
     #[test]
