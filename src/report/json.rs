@@ -1,1 +1,126 @@
-//! (being written)
+//! JSON output: the stable, versioned schema of [`RunReport`] (DESIGN.md,
+//! "Command-line contract") and of the gate's [`CheckOutput`]. Both are the
+//! types' own serde shape, pretty-printed; field order follows the struct
+//! declarations and maps are `BTreeMap`s, so the same result always gives
+//! the same bytes.
+//!
+//! Non-finite numbers (NaN, ±∞) are written as `null` by serde_json.
+
+use serde::Serialize;
+
+use crate::baseline::model::CheckOutput;
+use crate::metrics::snapshot::RunReport;
+
+fn pretty<T: Serialize>(value: &T) -> String {
+    // serde_json only fails for maps with non-string keys or a failing custom
+    // `Serialize`; these types have neither, so the fallback is unreachable in
+    // practice but still yields valid JSON rather than a panic.
+    let mut s = serde_json::to_string_pretty(value).unwrap_or_else(|e| {
+        serde_json::json!({ "error": format!("could not serialize the report: {e}") }).to_string()
+    });
+    s.push('\n');
+    s
+}
+
+/// One engine run as pretty JSON (ends with a newline).
+pub fn run_json(report: &RunReport) -> String {
+    pretty(report)
+}
+
+/// The gate's result as pretty JSON (ends with a newline).
+pub fn check_json(check: &CheckOutput) -> String {
+    pretty(check)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::format::example_check;
+    use serde_json::Value;
+
+    /// Structural equality with a relative tolerance on numbers: serde_json
+    /// (without its `float_roundtrip` feature) may parse a float 1 ulp off.
+    fn assert_same(a: &Value, b: &Value, path: &str) {
+        match (a, b) {
+            (Value::Number(x), Value::Number(y)) => {
+                let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+                assert!(
+                    (x - y).abs() <= 1e-12 * x.abs().max(y.abs()),
+                    "{path}: {x} != {y}"
+                );
+            }
+            (Value::Array(x), Value::Array(y)) => {
+                assert_eq!(x.len(), y.len(), "{path}: array length");
+                for (i, (x, y)) in x.iter().zip(y).enumerate() {
+                    assert_same(x, y, &format!("{path}[{i}]"));
+                }
+            }
+            (Value::Object(x), Value::Object(y)) => {
+                assert_eq!(
+                    x.keys().collect::<Vec<_>>(),
+                    y.keys().collect::<Vec<_>>(),
+                    "{path}: keys"
+                );
+                for (k, v) in x {
+                    assert_same(v, &y[k], &format!("{path}.{k}"));
+                }
+            }
+            _ => assert_eq!(a, b, "{path}"),
+        }
+    }
+
+    #[test]
+    fn run_json_round_trips_and_has_contract_keys() {
+        let r = RunReport::example();
+        let s = run_json(&r);
+        assert!(s.ends_with("}\n"));
+        let back: RunReport = serde_json::from_str(&s).unwrap();
+        assert_same(
+            &serde_json::to_value(&back).unwrap(),
+            &serde_json::to_value(&r).unwrap(),
+            "",
+        );
+        let v: Value = serde_json::from_str(&s).unwrap();
+        for key in [
+            "schema_version",
+            "target_rps",
+            "duration_s",
+            "concurrency",
+            "efficiency",
+            "generation_efficiency",
+            "min_window_efficiency",
+            "requests",
+            "phases",
+            "latency_ms",
+            "cpu",
+            "memory",
+            "warnings",
+        ] {
+            assert!(v.get(key).is_some(), "missing key {key}");
+        }
+        assert_eq!(v["latency_ms"]["response"]["p999"], 1.0);
+        assert_eq!(v["requests"]["completed"], 9990);
+    }
+
+    #[test]
+    fn run_json_is_stable() {
+        let r = RunReport::example();
+        assert_eq!(run_json(&r), run_json(&r.clone()));
+        // keys keep declaration order: schema_version first
+        assert!(run_json(&r).starts_with("{\n  \"schema_version\": 1,"));
+    }
+
+    #[test]
+    fn check_json_round_trips_with_kebab_verdicts() {
+        let c = example_check();
+        let s = check_json(&c);
+        let back: CheckOutput = serde_json::from_str(&s).unwrap();
+        assert_same(
+            &serde_json::to_value(&back).unwrap(),
+            &serde_json::to_value(&c).unwrap(),
+            "",
+        );
+        assert!(s.contains("\"verdict\": \"below-floor\""));
+        assert!(s.contains("\"verdict\": \"not-comparable\""));
+    }
+}

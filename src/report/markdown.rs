@@ -1,1 +1,389 @@
-//! (being written)
+//! Markdown for `$GITHUB_STEP_SUMMARY` and pull-request comments (GitHub
+//! Flavored Markdown pipe tables), and the `::error` workflow-command lines
+//! GitHub Actions turns into annotations on failing figures.
+//!
+//! Escaping: table cells escape `\`, `|` and HTML's `&`, `<`, `>` and fold
+//! newlines into spaces, so user data (scenario names, notes, warnings) can
+//! neither break the table nor inject markup. Workflow commands follow
+//! GitHub's rules (`%`, CR, LF in the message; also `:` and `,` in
+//! properties such as `title`).
+
+use crate::baseline::model::CheckOutput;
+use crate::metrics::snapshot::{Percentiles, RunReport};
+use crate::report::format::{
+    baseline_line, check_warnings, is_failure, mb, pct, row_cells, rps, secs, sig3, verdict_line,
+    verdict_word,
+};
+use crate::report::text::diagnostics_pairs;
+
+/// Escapes text for a GFM table cell or a list item.
+pub fn escape_cell(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '|' => out.push_str("\\|"),
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\r' => {}
+            '\n' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A pipe table: header row, separator row (`---`, or `--:` for the columns
+/// flagged right-aligned), one row per entry. Cells are escaped here.
+fn table(header: &[&str], right: &[bool], rows: &[Vec<String>]) -> String {
+    let line = |cells: &mut dyn Iterator<Item = String>| {
+        let cells: Vec<String> = cells.collect();
+        format!("| {} |\n", cells.join(" | "))
+    };
+    let mut out = line(&mut header.iter().map(|h| escape_cell(h)));
+    out.push_str(&line(&mut (0..header.len()).map(|i| {
+        if right.get(i).copied().unwrap_or(false) {
+            "--:".to_string()
+        } else {
+            "---".to_string()
+        }
+    })));
+    for r in rows {
+        out.push_str(&line(&mut r.iter().map(|c| escape_cell(c))));
+    }
+    out
+}
+
+fn warnings_list(out: &mut String, warnings: &[String]) {
+    if warnings.is_empty() {
+        return;
+    }
+    out.push_str("\n**Warnings**\n\n");
+    for w in warnings {
+        out.push_str(&format!("- {}\n", escape_cell(w)));
+    }
+}
+
+fn latency_row(name: &str, p: &Percentiles) -> Vec<String> {
+    vec![
+        name.to_string(),
+        sig3(p.p50),
+        sig3(p.p90),
+        sig3(p.p99),
+        sig3(p.p999),
+        sig3(p.max),
+    ]
+}
+
+/// One engine run: a verdict line, then summary, phases, latency, outcomes
+/// and diagnostics tables, then warnings.
+pub fn render_run_md(r: &RunReport) -> String {
+    let mut out = format!(
+        "**ratecheck run: efficiency {}** ({} of {} expected requests completed) at {} rps for {}, concurrency {}\n\n",
+        pct(r.efficiency),
+        r.requests.completed,
+        r.requests.expected,
+        rps(r.target_rps),
+        secs(r.duration_s),
+        r.concurrency,
+    );
+    let cpu_note = if r.cpu.includes_server {
+        " (includes the in-process embedded server)"
+    } else {
+        ""
+    };
+    let q = r.requests;
+    let summary = vec![
+        vec!["target".into(), r.target.clone()],
+        vec!["efficiency".into(), pct(r.efficiency)],
+        vec!["generation efficiency".into(), pct(r.generation_efficiency)],
+        vec!["min window efficiency".into(), pct(r.min_window_efficiency)],
+        vec![
+            "requests".into(),
+            format!(
+                "{} expected, {} generated, {} completed, {} succeeded, {} failed, {} dropped",
+                q.expected, q.generated, q.completed, q.succeeded, q.failed, q.dropped
+            ),
+        ],
+        vec![
+            "CPU".into(),
+            format!("{}% of a core{cpu_note}", sig3(r.cpu.percent_of_core)),
+        ],
+        vec!["peak RSS".into(), mb(r.memory.peak_rss_bytes)],
+    ];
+    out.push_str(&table(&["figure", "value"], &[false, false], &summary));
+
+    if !r.phases.is_empty() {
+        let rows: Vec<Vec<String>> = r
+            .phases
+            .iter()
+            .map(|p| {
+                vec![
+                    p.name.clone(),
+                    format!("{}–{}", secs(p.start_s), secs(p.end_s)),
+                    p.expected.to_string(),
+                    p.completed.to_string(),
+                    pct(p.efficiency),
+                    pct(p.generation_efficiency),
+                ]
+            })
+            .collect();
+        out.push('\n');
+        out.push_str(&table(
+            &[
+                "phase",
+                "time",
+                "expected",
+                "completed",
+                "efficiency",
+                "generation",
+            ],
+            &[false, false, true, true, true, true],
+            &rows,
+        ));
+    }
+
+    out.push('\n');
+    out.push_str(&table(
+        &["latency (ms)", "p50", "p90", "p99", "p99.9", "max"],
+        &[false, true, true, true, true, true],
+        &[
+            latency_row("response", &r.latency_ms.response),
+            latency_row("service", &r.latency_ms.service),
+            latency_row("schedule lag", &r.latency_ms.schedule_lag),
+        ],
+    ));
+
+    if !r.status_codes.is_empty() || !r.errors.is_empty() {
+        let rows: Vec<Vec<String>> = r
+            .status_codes
+            .iter()
+            .map(|(c, n)| vec![format!("HTTP {c}"), n.to_string()])
+            .chain(
+                r.errors
+                    .iter()
+                    .map(|(k, n)| vec![format!("error: {k}"), n.to_string()]),
+            )
+            .collect();
+        out.push('\n');
+        out.push_str(&table(&["outcome", "count"], &[false, true], &rows));
+    }
+
+    let diag: Vec<Vec<String>> = diagnostics_pairs(r)
+        .into_iter()
+        .map(|(k, v)| vec![k.to_string(), v])
+        .collect();
+    out.push_str("\n<details><summary>Diagnostics</summary>\n\n");
+    out.push_str(&table(&["diagnostic", "value"], &[false, true], &diag));
+    out.push_str("\n</details>\n");
+
+    warnings_list(&mut out, &r.warnings);
+    out
+}
+
+/// The gate's result: the verdict line first, then the baseline commit vs
+/// HEAD, the diff table and the warnings.
+pub fn render_check_md(check: &CheckOutput) -> String {
+    let failed = check.judged && !check.passed;
+    let icon = if !check.judged {
+        "⚠️"
+    } else if failed {
+        "❌"
+    } else {
+        "✅"
+    };
+    let mut out = format!("### {icon} {}\n\n", escape_cell(&verdict_line(check)));
+    out.push_str(&format!("{}\n\n", escape_cell(&baseline_line(check))));
+    if check.rows.is_empty() {
+        out.push_str("No figures were compared.\n");
+    } else {
+        let rows: Vec<Vec<String>> = check
+            .rows
+            .iter()
+            .map(|row| {
+                let [base, cur, change, limit, verdict] = row_cells(check, row);
+                let verdict = if is_failure(row.verdict) {
+                    format!("**{verdict}**")
+                } else {
+                    verdict
+                };
+                vec![
+                    row.scenario.clone(),
+                    row.figure.clone(),
+                    base,
+                    cur,
+                    change,
+                    limit,
+                    verdict,
+                    row.note.clone(),
+                ]
+            })
+            .collect();
+        out.push_str(&table(
+            &[
+                "scenario", "figure", "baseline", "current", "change", "limit", "verdict", "note",
+            ],
+            &[false, false, true, true, true, false, false, false],
+            &rows,
+        ));
+    }
+    warnings_list(&mut out, &check_warnings(check));
+    out
+}
+
+/// Escapes the message (data) part of a workflow command.
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a property value (such as `title`) of a workflow command.
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// One `::error title=ratecheck <scenario> <figure>::<message>` line per row
+/// whose verdict fails the gate (regressed or below-floor), for GitHub
+/// Actions to show as annotations.
+pub fn github_annotations(check: &CheckOutput) -> Vec<String> {
+    check
+        .rows
+        .iter()
+        .filter(|row| is_failure(row.verdict))
+        .map(|row| {
+            let [base, cur, change, limit, verdict] = row_cells(check, row);
+            let mut msg = format!(
+                "{} / {}: {verdict}: {cur} (baseline {base}",
+                row.scenario, row.figure
+            );
+            if !change.is_empty() {
+                msg.push_str(&format!(", change {change}"));
+            }
+            if !limit.is_empty() {
+                msg.push_str(&format!(", limit {limit}"));
+            }
+            msg.push(')');
+            if !row.note.is_empty() {
+                msg.push_str(&format!(" — {}", row.note));
+            }
+            format!(
+                "::error title={}::{}",
+                escape_property(&format!("ratecheck {} {}", row.scenario, row.figure)),
+                escape_data(&msg)
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::baseline::compare::Verdict;
+    use crate::report::format::example_check;
+
+    /// The lines of the first pipe table in `md`.
+    fn first_table(md: &str) -> Vec<&str> {
+        md.lines()
+            .skip_while(|l| !l.starts_with('|'))
+            .take_while(|l| l.starts_with('|'))
+            .collect()
+    }
+
+    /// Cells of a table line, honouring `\|` escapes.
+    fn cells(line: &str) -> usize {
+        let inner = line.trim().trim_start_matches('|').trim_end_matches('|');
+        let mut n = 1;
+        let mut escaped = false;
+        for c in inner.chars() {
+            match c {
+                '\\' if !escaped => escaped = true,
+                '|' if !escaped => n += 1,
+                _ => escaped = false,
+            }
+        }
+        n
+    }
+
+    #[test]
+    fn cell_escaping() {
+        assert_eq!(escape_cell("a|b"), "a\\|b");
+        assert_eq!(escape_cell("x\\y"), "x\\\\y");
+        assert_eq!(escape_cell("<script>&"), "&lt;script&gt;&amp;");
+        assert_eq!(escape_cell("one\r\ntwo"), "one two");
+    }
+
+    #[test]
+    fn check_md_starts_with_verdict_and_has_a_well_formed_table() {
+        let check = example_check();
+        let md = render_check_md(&check);
+        let first = md.lines().next().unwrap();
+        assert!(
+            first.contains("ratecheck: FAIL — 1 regressed, 1 below floor"),
+            "{first}"
+        );
+        let t = first_table(&md);
+        assert_eq!(t.len(), 2 + check.rows.len(), "{md}");
+        assert!(t[0]
+            .starts_with("| scenario | figure | baseline | current | change | limit | verdict |"));
+        assert!(
+            t[1].chars().all(|c| matches!(c, '|' | '-' | ':' | ' ')),
+            "{}",
+            t[1]
+        );
+        for line in &t {
+            assert_eq!(cells(line), 8, "{line}");
+        }
+        // the nasty scenario name is escaped, not raw
+        assert!(md.contains("&lt;script&gt;alert(1)&lt;/script&gt; \\| a,b:c%"));
+        assert!(!md.contains("<script>"));
+        assert!(md.contains("**regressed**"));
+        assert!(md.contains("\n**Warnings**\n\n- ramp / efficiency: missing"));
+    }
+
+    #[test]
+    fn run_md_tables_are_well_formed() {
+        let mut r = RunReport::example();
+        r.warnings = vec!["a | b".into()];
+        let md = render_run_md(&r);
+        assert!(md.starts_with("**ratecheck run: efficiency 99.90%**"));
+        let t = first_table(&md);
+        assert_eq!(t[0], "| figure | value |");
+        assert_eq!(t[1], "| --- | --- |");
+        assert!(md.contains("| response | 0.200 | 0.300 | 0.600 | 1.00 | 1.60 |"));
+        assert!(md.contains("(includes the in-process embedded server)"));
+        assert!(md.contains("- a \\| b\n"));
+    }
+
+    #[test]
+    fn annotations_only_for_failures_and_escaped() {
+        let check = example_check();
+        let lines = github_annotations(&check);
+        let failing = check.rows.iter().filter(|r| is_failure(r.verdict)).count();
+        assert_eq!(lines.len(), failing);
+        assert_eq!(failing, 2);
+        assert!(lines[0].starts_with("::error title=ratecheck steady-1k peak_rss::"));
+        assert!(lines[0]
+            .contains("regressed: 26.0 MB (baseline 20.0 MB, change +30.0%25, limit +15%25)"));
+        // title: `:` and `,` and `%` escaped; message: `%` and newlines escaped
+        let nasty = &lines[1];
+        assert!(
+            nasty.starts_with(
+                "::error title=ratecheck <script>alert(1)</script> | a%2Cb%3Ac%25 efficiency::"
+            ),
+            "{nasty}"
+        );
+        let (_, msg) = nasty.split_once("::").unwrap().1.split_once("::").unwrap();
+        assert!(msg.contains("a,b:c%25"), "{msg}");
+        assert!(msg.contains("0.950%0Asecond line"), "{msg}");
+        assert!(!nasty.contains('\n'));
+        assert!(msg.contains(verdict_word(Verdict::BelowFloor)));
+    }
+
+    #[test]
+    fn workflow_command_escaping() {
+        assert_eq!(escape_data("50%\r\n"), "50%25%0D%0A");
+        assert_eq!(escape_property("a:b,c%"), "a%3Ab%2Cc%25");
+    }
+}
