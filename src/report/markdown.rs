@@ -12,7 +12,6 @@ use crate::baseline::model::CheckOutput;
 use crate::metrics::snapshot::{Percentiles, RunReport};
 use crate::report::format::{
     baseline_line, check_warnings, is_failure, mb, pct, row_cells, rps, secs, sig3, verdict_line,
-    verdict_word,
 };
 use crate::report::text::diagnostics_pairs;
 
@@ -281,7 +280,7 @@ pub fn github_annotations(check: &CheckOutput) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::baseline::compare::Verdict;
-    use crate::report::format::example_check;
+    use crate::report::format::{example_check, verdict_word};
 
     /// The lines of the first pipe table in `md`.
     fn first_table(md: &str) -> Vec<&str> {
