@@ -1,1 +1,525 @@
-//! (being written)
+//! Every git access of cargo-ratecheck, through git2 (no `git` process):
+//! HEAD's commit, branch, dirty flag and commit time; a file as committed at
+//! a revision (`--baseline-rev`); how a baseline's commit relates to HEAD.
+//!
+//! Outside a git repository the look-ups answer "unknown" (`None`, or
+//! `(None, false)`) instead of failing, so `cargo ratecheck` still runs
+//! there; reading a file at a revision does need a repository and says so.
+
+use std::path::{Component, Path, PathBuf};
+
+use git2::{ErrorCode, ObjectType, Oid, Repository, StatusOptions};
+
+use crate::baseline::model::GitInfo;
+use crate::baseline::store::MAX_BASELINE_BYTES;
+
+/// A git failure, as one line naming the revision, path or repository.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct GitError(pub String);
+
+/// The repository containing `dir`, or `None` when there is none.
+fn discover(dir: &Path) -> Result<Option<Repository>, GitError> {
+    match Repository::discover(dir) {
+        Ok(repo) => Ok(Some(repo)),
+        Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
+        Err(e) => Err(GitError(format!(
+            "cannot open the git repository containing {}: {}",
+            dir.display(),
+            e.message()
+        ))),
+    }
+}
+
+/// The working-tree root of the repository containing `dir` (`None` outside
+/// a repository or in a bare one).
+pub fn repo_root(dir: &Path) -> Result<Option<PathBuf>, GitError> {
+    Ok(discover(dir)?.and_then(|r| r.workdir().map(Path::to_path_buf)))
+}
+
+/// HEAD of the repository containing `dir`; `Ok(None)` outside a repository.
+/// `dirty` counts modified, staged, deleted or renamed tracked files;
+/// untracked and ignored files do not count.
+pub fn head_info(dir: &Path) -> Result<Option<GitInfo>, GitError> {
+    head_info_excluding(dir, &[])
+}
+
+/// [`head_info`], but changes to tracked files under any of `exclude`
+/// (paths relative to the repository root, or absolute paths inside it, e.g.
+/// the baselines directory) do not make the tree dirty.
+pub fn head_info_excluding(dir: &Path, exclude: &[PathBuf]) -> Result<Option<GitInfo>, GitError> {
+    let Some(repo) = discover(dir)? else {
+        return Ok(None);
+    };
+    let fail = |what: &str, e: git2::Error| {
+        GitError(format!(
+            "git: cannot read {what} of {}: {}",
+            repo.path().display(),
+            e.message()
+        ))
+    };
+
+    let mut info = GitInfo::default();
+    match repo.head() {
+        Ok(head) => {
+            if head.is_branch() {
+                info.branch = head.shorthand().map(str::to_string);
+            }
+            let commit = head.peel_to_commit().map_err(|e| fail("HEAD", e))?;
+            info.commit = Some(commit.id().to_string());
+            info.commit_time = Some(rfc3339_utc(commit.time().seconds()));
+        }
+        // A fresh repository: HEAD names a branch with no commit yet.
+        Err(e) if e.code() == ErrorCode::UnbornBranch => {
+            info.branch = repo
+                .find_reference("HEAD")
+                .ok()
+                .and_then(|r| r.symbolic_target().map(str::to_string))
+                .map(|t| t.strip_prefix("refs/heads/").unwrap_or(&t).to_string());
+        }
+        Err(e) => return Err(fail("HEAD", e)),
+    }
+
+    if repo.workdir().is_some() {
+        let excluded: Vec<PathBuf> = exclude
+            .iter()
+            .filter_map(|p| relative_to_root(&repo, p))
+            .collect();
+        let mut opts = StatusOptions::new();
+        opts.include_untracked(false)
+            .include_ignored(false)
+            .exclude_submodules(true);
+        let statuses = repo
+            .statuses(Some(&mut opts))
+            .map_err(|e| fail("the status", e))?;
+        info.dirty = statuses.iter().any(|entry| {
+            let s = entry.status();
+            if s.is_empty() || s.is_ignored() || s.is_wt_new() {
+                return false;
+            }
+            let path = Path::new(entry.path().unwrap_or(""));
+            !excluded.iter().any(|ex| path.starts_with(ex))
+        });
+    }
+    Ok(Some(info))
+}
+
+/// `path` relative to the repository's working-tree root: relative paths
+/// are taken as already relative; absolute ones must lie inside the root.
+fn relative_to_root(repo: &Repository, path: &Path) -> Option<PathBuf> {
+    if path.is_relative() {
+        return Some(path.to_path_buf());
+    }
+    let root = repo.workdir()?;
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let abs = canonicalize_lenient(path);
+    abs.strip_prefix(&root).ok().map(Path::to_path_buf)
+}
+
+/// Canonicalizes the longest existing ancestor of `path` and appends the
+/// rest, so a file that does not exist yet still maps into the repository.
+fn canonicalize_lenient(path: &Path) -> PathBuf {
+    let mut rest = Vec::new();
+    let mut cur = path;
+    loop {
+        if let Ok(c) = cur.canonicalize() {
+            let mut out = c;
+            out.extend(rest.iter().rev());
+            return out;
+        }
+        match (cur.parent(), cur.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                cur = parent;
+            }
+            _ => return path.to_path_buf(),
+        }
+    }
+}
+
+/// The contents of `path` as committed at `rev` (any revision git
+/// understands: a branch, `origin/main`, a tag, a SHA, `HEAD~1`), read from
+/// the object database without touching the working tree. `path` is
+/// relative to the repository root, or absolute inside the working tree.
+pub fn read_file_at_rev(repo_dir: &Path, rev: &str, path: &Path) -> Result<Vec<u8>, GitError> {
+    let repo = discover(repo_dir)?.ok_or_else(|| {
+        GitError(format!(
+            "{} is not inside a git repository; --baseline-rev needs one",
+            repo_dir.display()
+        ))
+    })?;
+    let rel = relative_to_root(&repo, path).ok_or_else(|| {
+        GitError(format!(
+            "{} is outside the git repository at {}",
+            path.display(),
+            repo.workdir().unwrap_or(repo.path()).display()
+        ))
+    })?;
+    if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
+        return Err(GitError(format!(
+            "{}: give a plain path inside the repository (no `..`)",
+            rel.display()
+        )));
+    }
+    let object = repo.revparse_single(rev).map_err(|e| {
+        GitError(format!(
+            "git revision `{rev}` not found: {}; fetch it (e.g. `git fetch origin main`) or name an existing revision",
+            e.message()
+        ))
+    })?;
+    let commit = object.peel_to_commit().map_err(|e| {
+        GitError(format!(
+            "git revision `{rev}` is not a commit: {}",
+            e.message()
+        ))
+    })?;
+    let sha = commit.id().to_string();
+    let short = short_sha(&sha);
+    let tree = commit.tree().map_err(|e| {
+        GitError(format!(
+            "git: cannot read the tree of `{rev}`: {}",
+            e.message()
+        ))
+    })?;
+    let entry = tree.get_path(&rel).map_err(|_| {
+        GitError(format!(
+            "{} does not exist at `{rev}` (commit {short}); was it committed there?",
+            rel.display()
+        ))
+    })?;
+    if entry.kind() != Some(ObjectType::Blob) {
+        return Err(GitError(format!(
+            "{} at `{rev}` (commit {short}) is not a file",
+            rel.display()
+        )));
+    }
+    let blob = repo.find_blob(entry.id()).map_err(|e| {
+        GitError(format!(
+            "git: cannot read {} at `{rev}`: {}",
+            rel.display(),
+            e.message()
+        ))
+    })?;
+    if blob.size() as u64 > MAX_BASELINE_BYTES {
+        return Err(GitError(format!(
+            "{} at `{rev}` is {} bytes, more than the {MAX_BASELINE_BYTES} bytes a baseline may have",
+            rel.display(),
+            blob.size()
+        )));
+    }
+    Ok(blob.content().to_vec())
+}
+
+/// The full SHA `rev` resolves to, `Ok(None)` outside a repository.
+pub fn resolve_rev(repo_dir: &Path, rev: &str) -> Result<Option<String>, GitError> {
+    let Some(repo) = discover(repo_dir)? else {
+        return Ok(None);
+    };
+    let commit = repo
+        .revparse_single(rev)
+        .and_then(|o| o.peel_to_commit())
+        .map_err(|e| GitError(format!("git revision `{rev}`: {}", e.message())))?;
+    Ok(Some(commit.id().to_string()))
+}
+
+/// How the baseline's commit relates to HEAD: `(commits_between,
+/// is_ancestor)`. `commits_between` counts commits reachable from HEAD and
+/// not from the baseline's commit (0 when HEAD is that commit); `is_ancestor`
+/// is true when the baseline's commit is HEAD or an ancestor of it. Unknown
+/// (no repository, no HEAD, a commit not in this clone, e.g. a shallow one,
+/// or not a SHA) gives `(None, false)`.
+pub fn relation(repo_dir: &Path, baseline_commit: &str) -> (Option<u64>, bool) {
+    let Ok(Some(repo)) = discover(repo_dir) else {
+        return (None, false);
+    };
+    let Ok(base) = Oid::from_str(baseline_commit) else {
+        return (None, false);
+    };
+    let Ok(head) = repo.head().and_then(|h| h.peel_to_commit()) else {
+        return (None, false);
+    };
+    // The baseline's commit must exist here (a shallow clone may lack it).
+    if repo.find_commit(base).is_err() {
+        return (None, false);
+    }
+    let head = head.id();
+    if head == base {
+        return (Some(0), true);
+    }
+    let between = repo
+        .graph_ahead_behind(head, base)
+        .ok()
+        .map(|(ahead, _behind)| ahead as u64);
+    let is_ancestor = repo.graph_descendant_of(head, base).unwrap_or(false);
+    (between, is_ancestor)
+}
+
+/// The first 12 hex digits of a SHA, for messages.
+pub fn short_sha(sha: &str) -> &str {
+    sha.get(..12).unwrap_or(sha)
+}
+
+/// The warnings `check` prints about the git ties: no repository, a
+/// baseline saved from a dirty tree or without a commit, a baseline commit
+/// that is not an ancestor of HEAD or not in this clone.
+pub fn tie_warnings(
+    baseline: &GitInfo,
+    head: Option<&GitInfo>,
+    relation: (Option<u64>, bool),
+) -> Vec<String> {
+    let mut out = Vec::new();
+    match head {
+        None => out.push("not in a git repository: the current commit is unknown".to_string()),
+        Some(h) if h.commit.is_none() => {
+            out.push("the repository has no commit yet: the current commit is unknown".to_string())
+        }
+        Some(_) => {}
+    }
+    if baseline.dirty {
+        out.push("the baseline was saved from a tree with uncommitted changes".to_string());
+    }
+    match (&baseline.commit, head.and_then(|h| h.commit.as_ref())) {
+        (None, _) => out.push("the baseline names no git commit".to_string()),
+        (Some(b), Some(_)) => match relation {
+            (None, false) => out.push(format!(
+                "the baseline's commit {} is not in this clone (shallow clone, or from another repository?)",
+                short_sha(b)
+            )),
+            (_, false) => out.push(format!(
+                "the baseline's commit {} is not an ancestor of HEAD",
+                short_sha(b)
+            )),
+            _ => {}
+        },
+        (Some(_), None) => {}
+    }
+    out
+}
+
+/// Seconds since the Unix epoch as RFC 3339 UTC, e.g.
+/// `1970-01-01T00:00:00Z`. Days to civil date after Howard Hinnant's
+/// `civil_from_days`; valid for any `i64` year range that matters.
+pub fn rfc3339_utc(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (h, m, s) = (rem / 3600, rem % 3600 / 60, rem % 60);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{d:02}T{h:02}:{m:02}:{s:02}Z")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use git2::{Signature, Time};
+    use std::fs;
+    use tempfile::TempDir;
+
+    fn commit_all(repo: &Repository, msg: &str, secs: i64) -> Oid {
+        let mut index = repo.index().unwrap();
+        index
+            .add_all(["*"].iter(), git2::IndexAddOption::DEFAULT, None)
+            .unwrap();
+        index.write().unwrap();
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let sig = Signature::new("t", "t@example.com", &Time::new(secs, 0)).unwrap();
+        let parents: Vec<_> = repo
+            .head()
+            .ok()
+            .and_then(|h| h.peel_to_commit().ok())
+            .into_iter()
+            .collect();
+        let parents: Vec<_> = parents.iter().collect();
+        repo.commit(Some("HEAD"), &sig, &sig, msg, &tree, &parents)
+            .unwrap()
+    }
+
+    fn init() -> (TempDir, Repository) {
+        let dir = TempDir::new().unwrap();
+        let mut opts = git2::RepositoryInitOptions::new();
+        opts.initial_head("main");
+        let repo = Repository::init_opts(dir.path(), &opts).unwrap();
+        (dir, repo)
+    }
+
+    #[test]
+    fn rfc3339() {
+        assert_eq!(rfc3339_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339_utc(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339_utc(1_700_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(rfc3339_utc(-1), "1969-12-31T23:59:59Z");
+        assert_eq!(rfc3339_utc(4_102_444_799), "2099-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn outside_a_repository_is_unknown_not_an_error() {
+        let dir = TempDir::new().unwrap();
+        // skip if the temp dir happens to live inside some repository
+        if Repository::discover(dir.path()).is_ok() {
+            return;
+        }
+        assert_eq!(head_info(dir.path()).unwrap(), None);
+        assert_eq!(repo_root(dir.path()).unwrap(), None);
+        assert_eq!(relation(dir.path(), &"a".repeat(40)), (None, false));
+        let e = read_file_at_rev(dir.path(), "HEAD", Path::new("x")).unwrap_err();
+        assert!(e.0.contains("not inside a git repository"), "{e}");
+    }
+
+    #[test]
+    fn unborn_branch() {
+        let (dir, _repo) = init();
+        let info = head_info(dir.path()).unwrap().unwrap();
+        assert_eq!(info.commit, None);
+        assert_eq!(info.branch.as_deref(), Some("main"));
+        assert!(!info.dirty);
+    }
+
+    #[test]
+    fn head_info_commit_branch_time_dirty() {
+        let (dir, repo) = init();
+        fs::write(dir.path().join("a.txt"), "one").unwrap();
+        fs::create_dir(dir.path().join("baselines")).unwrap();
+        fs::write(dir.path().join("baselines/default.json"), "{}").unwrap();
+        let c1 = commit_all(&repo, "first", 1_700_000_000);
+        let info = head_info(dir.path()).unwrap().unwrap();
+        assert_eq!(info.commit, Some(c1.to_string()));
+        assert_eq!(info.branch.as_deref(), Some("main"));
+        assert_eq!(info.commit_time.as_deref(), Some("2023-11-14T22:13:20Z"));
+        assert!(!info.dirty);
+
+        // untracked files do not make it dirty
+        fs::write(dir.path().join("new.txt"), "x").unwrap();
+        assert!(!head_info(dir.path()).unwrap().unwrap().dirty);
+        // from a subdirectory too
+        assert!(head_info(&dir.path().join("baselines")).unwrap().is_some());
+
+        // a modified tracked file does
+        fs::write(dir.path().join("a.txt"), "two").unwrap();
+        assert!(head_info(dir.path()).unwrap().unwrap().dirty);
+        fs::write(dir.path().join("a.txt"), "one").unwrap();
+
+        // a modified baseline is dirty, unless excluded
+        fs::write(dir.path().join("baselines/default.json"), "{\"x\":1}").unwrap();
+        assert!(head_info(dir.path()).unwrap().unwrap().dirty);
+        let ex = [PathBuf::from("baselines")];
+        assert!(!head_info_excluding(dir.path(), &ex).unwrap().unwrap().dirty);
+        let ex_abs = [dir.path().join("baselines")];
+        assert!(
+            !head_info_excluding(dir.path(), &ex_abs)
+                .unwrap()
+                .unwrap()
+                .dirty
+        );
+
+        // detached HEAD: no branch
+        repo.set_head_detached(c1).unwrap();
+        assert_eq!(head_info(dir.path()).unwrap().unwrap().branch, None);
+    }
+
+    #[test]
+    fn reads_files_at_revisions() {
+        let (dir, repo) = init();
+        fs::create_dir(dir.path().join("baselines")).unwrap();
+        let file = dir.path().join("baselines/default.json");
+        fs::write(&file, "old").unwrap();
+        let c1 = commit_all(&repo, "first", 1_000);
+        fs::write(&file, "new").unwrap();
+        commit_all(&repo, "second", 2_000);
+        fs::write(&file, "working tree").unwrap();
+
+        let rel = Path::new("baselines/default.json");
+        assert_eq!(read_file_at_rev(dir.path(), "HEAD", rel).unwrap(), b"new");
+        assert_eq!(read_file_at_rev(dir.path(), "HEAD~1", rel).unwrap(), b"old");
+        assert_eq!(
+            read_file_at_rev(dir.path(), &c1.to_string(), rel).unwrap(),
+            b"old"
+        );
+        assert_eq!(read_file_at_rev(dir.path(), "main", &file).unwrap(), b"new");
+        assert_eq!(
+            resolve_rev(dir.path(), "HEAD~1").unwrap(),
+            Some(c1.to_string())
+        );
+
+        let e = read_file_at_rev(dir.path(), "nope", rel).unwrap_err();
+        assert!(e.0.contains("`nope`") && e.0.contains("not found"), "{e}");
+        let e = read_file_at_rev(dir.path(), "HEAD", Path::new("baselines/x.json")).unwrap_err();
+        assert!(
+            e.0.contains("baselines/x.json") && e.0.contains("does not exist at `HEAD`"),
+            "{e}"
+        );
+        let e = read_file_at_rev(dir.path(), "HEAD", Path::new("baselines")).unwrap_err();
+        assert!(e.0.contains("not a file"), "{e}");
+        let e = read_file_at_rev(dir.path(), "HEAD", Path::new("../etc/passwd")).unwrap_err();
+        assert!(e.0.contains("no `..`"), "{e}");
+    }
+
+    #[test]
+    fn relation_ancestor_and_diverged() {
+        let (dir, repo) = init();
+        fs::write(dir.path().join("a.txt"), "1").unwrap();
+        let c1 = commit_all(&repo, "1", 1_000);
+        fs::write(dir.path().join("a.txt"), "2").unwrap();
+        let c2 = commit_all(&repo, "2", 2_000);
+        fs::write(dir.path().join("a.txt"), "3").unwrap();
+        let c3 = commit_all(&repo, "3", 3_000);
+
+        assert_eq!(relation(dir.path(), &c3.to_string()), (Some(0), true));
+        assert_eq!(relation(dir.path(), &c1.to_string()), (Some(2), true));
+
+        // a side branch from c1: its tip is not an ancestor of HEAD (c3)
+        let sig = Signature::new("t", "t@example.com", &Time::new(4_000, 0)).unwrap();
+        let tree = repo.find_commit(c1).unwrap().tree().unwrap();
+        let side = repo
+            .commit(
+                None,
+                &sig,
+                &sig,
+                "side",
+                &tree,
+                &[&repo.find_commit(c1).unwrap()],
+            )
+            .unwrap();
+        assert_eq!(relation(dir.path(), &side.to_string()), (Some(2), false));
+        let _ = c2;
+
+        // unknown or malformed commits
+        assert_eq!(relation(dir.path(), &"0".repeat(40)), (None, false));
+        assert_eq!(relation(dir.path(), "not-a-sha"), (None, false));
+    }
+
+    #[test]
+    fn warnings_about_ties() {
+        let head = GitInfo {
+            commit: Some("b".repeat(40)),
+            ..Default::default()
+        };
+        let base = GitInfo {
+            commit: Some("a".repeat(40)),
+            dirty: true,
+            ..Default::default()
+        };
+        let w = tie_warnings(&base, Some(&head), (Some(3), false));
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].contains("uncommitted"));
+        assert!(w[1].contains("aaaaaaaaaaaa is not an ancestor"));
+        let clean = GitInfo {
+            dirty: false,
+            ..base.clone()
+        };
+        assert!(tie_warnings(&clean, Some(&head), (Some(3), true)).is_empty());
+        let w = tie_warnings(&clean, None, (None, false));
+        assert_eq!(
+            w,
+            vec!["not in a git repository: the current commit is unknown"]
+        );
+        let w = tie_warnings(&clean, Some(&head), (None, false));
+        assert!(w[0].contains("not in this clone"), "{w:?}");
+    }
+}
