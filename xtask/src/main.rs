@@ -1,1 +1,52 @@
-fn main() {}
+//! Development tasks for cargo-ratecheck, in Rust (matklad's xtask pattern;
+//! `.cargo/config.toml` aliases `cargo xtask` to `cargo run -p xtask --`).
+//!
+//! - `cargo xtask ci [--skip-gate]`: every check CI runs, in order ([`ci`]);
+//! - `cargo xtask peers [...]`: cargo-ratecheck side by side with oha, hey
+//!   and wrk against the embedded server ([`peers`]).
+//!
+//! This file only dispatches and turns a `Result` into an exit code.
+
+mod ci;
+mod peers;
+mod proc;
+
+use std::process::ExitCode;
+
+use anyhow::{bail, Result};
+
+const USAGE: &str = "usage:
+  cargo xtask ci [--skip-gate]      fmt, clippy, tests, actionlint, then the ratecheck gate
+  cargo xtask peers [OPTIONS]       compare cargo-ratecheck with oha, hey and wrk
+      --rates 1000,10000,50000,70000   target rates, requests per second
+      --duration 10s                   length of each run
+      --repeat 3                       runs per tool and rate (the table shows medians)
+      --concurrency 100                connections / workers for every tool
+      --json PATH                      also write every run's raw figures";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match dispatch(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(args: &[String]) -> Result<()> {
+    let Some((task, rest)) = args.split_first() else {
+        println!("{USAGE}");
+        return Ok(());
+    };
+    match task.as_str() {
+        "ci" => ci::run(&ci::CiOptions::parse(rest)?),
+        "peers" => peers::run(&peers::PeersOptions::parse(rest)?),
+        "help" | "-h" | "--help" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => bail!("unknown task `{other}`\n{USAGE}"),
+    }
+}
