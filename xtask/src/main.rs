@@ -22,7 +22,8 @@ const USAGE: &str = "usage:
       --duration 10s                   length of each run
       --repeat 3                       runs per tool and rate (the table shows medians)
       --concurrency 100                connections / workers for every tool
-      --json PATH                      also write every run's raw figures";
+      --json PATH                      also write every run's raw figures
+      --bin PATH                       use this cargo-ratecheck binary (no release build)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

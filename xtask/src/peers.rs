@@ -31,6 +31,8 @@ pub struct PeersOptions {
     pub repeat: u32,
     pub concurrency: u32,
     pub json: Option<PathBuf>,
+    /// Use this cargo-ratecheck binary instead of building the release one.
+    pub bin: Option<PathBuf>,
 }
 
 impl Default for PeersOptions {
@@ -41,12 +43,13 @@ impl Default for PeersOptions {
             repeat: 3,
             concurrency: 100,
             json: None,
+            bin: None,
         }
     }
 }
 
 pub const USAGE: &str = "cargo xtask peers [--rates 1000,10000,50000,70000] [--duration 10s] \
-[--repeat 3] [--concurrency 100] [--json PATH]";
+[--repeat 3] [--concurrency 100] [--json PATH] [--bin PATH]";
 
 impl PeersOptions {
     pub fn parse(args: &[String]) -> Result<PeersOptions> {
@@ -72,6 +75,7 @@ impl PeersOptions {
                 "--repeat" => opts.repeat = parse_positive("--repeat", &value()?)?,
                 "--concurrency" => opts.concurrency = parse_positive("--concurrency", &value()?)?,
                 "--json" => opts.json = Some(PathBuf::from(value()?)),
+                "--bin" => opts.bin = Some(PathBuf::from(value()?)),
                 other => bail!("unknown option `{other}` for peers; usage: {USAGE}"),
             }
         }
@@ -644,7 +648,8 @@ fn tool_command(
     }
 }
 
-pub fn run(opts: &PeersOptions) -> Result<()> {
+/// `cargo build --release`; the path of the binary it built.
+fn build_release() -> Result<PathBuf> {
     let root = proc::project_root();
     println!("==> building the release binary");
     let mut build = cargo();
@@ -654,7 +659,19 @@ pub fn run(opts: &PeersOptions) -> Result<()> {
     let target_dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"));
-    let ours = target_dir.join("release/cargo-ratecheck");
+    Ok(target_dir.join("release/cargo-ratecheck"))
+}
+
+pub fn run(opts: &PeersOptions) -> Result<()> {
+    let ours = match &opts.bin {
+        Some(bin) => {
+            if !proc::is_executable(bin) {
+                bail!("--bin {}: not an executable file", bin.display());
+            }
+            bin.clone()
+        }
+        None => build_release()?,
+    };
 
     let mut tools = vec![Tool::CargoRatecheck];
     for tool in [Tool::Oha, Tool::Hey, Tool::Wrk] {
@@ -728,7 +745,14 @@ pub fn run(opts: &PeersOptions) -> Result<()> {
     );
     print!("{}", summary_table(&records));
     if let Some(path) = &opts.json {
-        let json = serde_json::to_string_pretty(&records)?;
+        let json = serde_json::to_string_pretty(&serde_json::json!({
+            "duration_s": opts.duration.as_secs_f64(),
+            "concurrency": opts.concurrency,
+            "repeat": opts.repeat,
+            "rates": opts.rates,
+            "url": url,
+            "runs": records,
+        }))?;
         std::fs::write(path, json + "\n")
             .with_context(|| format!("cannot write {}", path.display()))?;
         println!("\nraw figures: {}", path.display());
@@ -1004,6 +1028,11 @@ mod tests {
         assert!(bad(&["--repeat", "0"]).contains("--repeat"));
         assert!(bad(&["--json"]).contains("needs a value"));
         assert!(bad(&["--fast"]).contains("--fast"));
+        let bin = vec!["--bin".to_string(), "/x/cargo-ratecheck".to_string()];
+        assert_eq!(
+            PeersOptions::parse(&bin).unwrap().bin,
+            Some(PathBuf::from("/x/cargo-ratecheck"))
+        );
     }
 
     #[test]
