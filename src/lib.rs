@@ -12,6 +12,7 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod metrics;
+pub mod process;
 pub mod report;
 pub mod server;
 pub mod suite;

@@ -1,7 +1,10 @@
 //! The load generator. It knows nothing of baselines or reports: it turns a
 //! schedule and a target into a [`crate::metrics::snapshot::RunReport`].
 
+pub mod analyze;
 pub mod batch;
 pub mod clock;
 pub mod rate;
+pub mod run;
 pub mod schedule;
+pub mod target;

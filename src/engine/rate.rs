@@ -569,7 +569,7 @@ mod tests {
     #[test]
     fn set_rate_up_down_zero_and_back() {
         let (clock, l) = limiter(1000.0, Burst::default());
-        let mut take = |ms: u64| {
+        let take = |ms: u64| {
             let mut n = 0;
             for _ in 0..ms {
                 clock.advance(MS);

@@ -272,8 +272,11 @@ impl Collector {
         (collector, recorders)
     }
 
+    /// Buckets are closed on the right, `(k·100 ms, (k+1)·100 ms]`, the
+    /// convention of `expected(t0, t1)`: the request due at exactly 1.000 s
+    /// belongs to the first second.
     fn bucket_of(&self, t_ns: u64) -> usize {
-        (t_ns.saturating_sub(self.origin_ns) / BUCKET_NS) as usize
+        (t_ns.saturating_sub(self.origin_ns).saturating_sub(1) / BUCKET_NS) as usize
     }
 
     /// The generator released `n` requests at `now_ns`.

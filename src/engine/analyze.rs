@@ -1,0 +1,530 @@
+//! Turns what a run recorded (collector snapshot, limiter and process
+//! readings) and its schedule into the [`RunReport`]: efficiency overall, per
+//! phase and per 1 s window, the time series, and warnings that name the
+//! likely cause of a low efficiency. Pure: no clock, no IO.
+
+use std::collections::BTreeMap;
+
+use super::rate::LimiterStats;
+use super::schedule::{Schedule, STEADY};
+use crate::metrics::collector::{CollectorSnapshot, BUCKET_NS};
+use crate::metrics::snapshot::{
+    CpuReport, Diagnostics, LatencyReport, MemoryReport, PhaseReport, RequestCounts, RunReport,
+    TimeSeries, WindowReport, SCHEMA_VERSION,
+};
+
+/// Efficiency under which the report explains itself.
+pub const EXPLAIN_BELOW: f64 = 0.95;
+const BUCKET_S: f64 = BUCKET_NS as f64 / 1e9;
+const BUCKETS_PER_WINDOW: usize = 10;
+
+/// Readings about a run besides the collector's.
+#[derive(Debug, Clone, Default)]
+pub struct RunFacts {
+    pub target_rps: f64,
+    pub concurrency: usize,
+    pub target: String,
+    pub includes_server: bool,
+    pub cancelled: bool,
+    /// The run is judged on the schedule up to here (all of it unless cancelled).
+    pub judged_until_s: f64,
+    pub wall_s: f64,
+    pub cpu_user_s: f64,
+    pub cpu_system_s: f64,
+    pub cpu_percent: f64,
+    pub cores: usize,
+    pub peak_rss_bytes: u64,
+    pub peak_rss_is_lifetime: bool,
+    pub limiter: LimiterStats,
+    pub limiter_efficiency: f64,
+    pub generator_wakes: u64,
+    pub batch_size_max: u64,
+    pub channel_capacity: u64,
+    pub channel_max_occupancy: u64,
+    pub channel_mean_occupancy: f64,
+    /// Every worker finished before the drain deadline.
+    pub drained: bool,
+}
+
+fn ratio(num: f64, den: f64) -> f64 {
+    if den > 0.0 {
+        num / den
+    } else {
+        1.0
+    }
+}
+
+fn sum(series: &[u64], from: usize, to: usize) -> u64 {
+    let to = to.min(series.len());
+    if from >= to {
+        return 0;
+    }
+    series[from..to].iter().sum()
+}
+
+/// Builds the report.
+pub fn report(schedule: &Schedule, snap: &CollectorSnapshot, f: &RunFacts) -> RunReport {
+    let judged = f.judged_until_s.clamp(0.0, schedule.duration());
+    let expected = schedule.cumulative(judged).floor() as u64;
+    let requests = RequestCounts {
+        expected,
+        generated: snap.generated,
+        completed: snap.completed,
+        succeeded: snap.succeeded,
+        failed: snap.failed,
+        dropped: snap.dropped,
+    };
+    let efficiency = ratio(snap.completed as f64, expected as f64);
+    let generation_efficiency = ratio(snap.generated as f64, expected as f64);
+
+    // Phases: a bucket belongs to the phase holding its start; everything
+    // after the schedule (drain) belongs to the last phase.
+    let judged_buckets = (judged / BUCKET_S).round() as usize;
+    let phases_all = schedule.phases();
+    let mut phases = Vec::new();
+    for (i, p) in phases_all.iter().enumerate() {
+        if p.start >= judged {
+            break;
+        }
+        let end = p.end.min(judged);
+        let from = (p.start / BUCKET_S).round() as usize;
+        let last = i + 1 == phases_all.len() || p.end >= judged;
+        let to = if last {
+            usize::MAX
+        } else {
+            (end / BUCKET_S).round() as usize
+        };
+        let exp = schedule.expected(p.start, end);
+        let generated = sum(&snap.generated_series, from, to);
+        let completed = sum(&snap.completed_series, from, to);
+        phases.push(PhaseReport {
+            name: p.name.to_string(),
+            start_s: p.start,
+            end_s: end,
+            expected: exp.round() as u64,
+            generated,
+            completed,
+            efficiency: ratio(completed as f64, exp),
+            generation_efficiency: ratio(generated as f64, exp),
+        });
+    }
+
+    // Full 1 s windows.
+    let mut windows = Vec::new();
+    let mut w = 0usize;
+    while (w + 1) as f64 <= judged + 1e-9 {
+        let (t0, t1) = (w as f64, (w + 1) as f64);
+        let exp = schedule.expected(t0, t1);
+        let from = w * BUCKETS_PER_WINDOW;
+        let generated = sum(&snap.generated_series, from, from + BUCKETS_PER_WINDOW);
+        let completed = sum(&snap.completed_series, from, from + BUCKETS_PER_WINDOW);
+        let phase = match (schedule.phase_at(t0), schedule.phase_at(t1 - 1e-9)) {
+            (Some(a), Some(b)) if a.name == b.name => a.name.to_string(),
+            _ => "mixed".to_string(),
+        };
+        windows.push(WindowReport {
+            start_s: t0,
+            phase,
+            expected: exp,
+            generated,
+            completed,
+            efficiency: ratio(completed as f64, exp),
+            generation_efficiency: ratio(generated as f64, exp),
+        });
+        w += 1;
+    }
+    let steady: Vec<&WindowReport> = windows.iter().filter(|w| w.phase == STEADY).collect();
+    let judged_windows: Vec<&WindowReport> = if steady.is_empty() {
+        windows.iter().filter(|w| w.expected > 0.0).collect()
+    } else {
+        steady
+    };
+    let min_of = |g: fn(&WindowReport) -> f64, fallback: f64| {
+        judged_windows
+            .iter()
+            .map(|w| g(w))
+            .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.min(v))))
+            .unwrap_or(fallback)
+    };
+    let min_window_efficiency = min_of(|w| w.efficiency, efficiency);
+    let min_window_generation_efficiency =
+        min_of(|w| w.generation_efficiency, generation_efficiency);
+
+    // Time series up to the last bucket with activity (at least the schedule).
+    let last_active = snap
+        .completed_series
+        .iter()
+        .rposition(|&n| n > 0)
+        .map_or(0, |i| i + 1);
+    let len = judged_buckets
+        .max(last_active)
+        .min(snap.completed_series.len().max(snap.generated_series.len()));
+    let series = TimeSeries {
+        interval_ms: BUCKET_NS / 1_000_000,
+        target_rps: (0..len)
+            .map(|i| schedule.rate((i as f64 + 0.5) * BUCKET_S))
+            .collect(),
+        generated: snap.generated_series.iter().copied().take(len).collect(),
+        completed: snap.completed_series.iter().copied().take(len).collect(),
+    };
+
+    let abandoned = snap
+        .generated
+        .saturating_sub(snap.dropped)
+        .saturating_sub(snap.completed);
+    let diagnostics = Diagnostics {
+        limiter_granted: f.limiter.granted,
+        limiter_waits: f.limiter.waits,
+        limiter_wait_ms_total: f.limiter.wait_total.as_secs_f64() * 1e3,
+        limiter_wait_ms_max: f.limiter.wait_max.as_secs_f64() * 1e3,
+        limiter_blocked: f.limiter.blocked,
+        limiter_refills: f.limiter.refills,
+        limiter_efficiency: f.limiter_efficiency,
+        generator_wakes: f.generator_wakes,
+        batch_size_max: f.batch_size_max,
+        channel_capacity: f.channel_capacity,
+        channel_full_events: snap.channel_full,
+        channel_max_occupancy: f.channel_max_occupancy,
+        channel_mean_occupancy: f.channel_mean_occupancy,
+        latency_samples_lost: snap.samples_lost,
+        series_overflow: snap.series_overflow,
+        abandoned_in_flight: abandoned,
+        cancelled: f.cancelled,
+        wall_s: f.wall_s,
+    };
+
+    let mut report = RunReport {
+        schema_version: SCHEMA_VERSION,
+        target_rps: f.target_rps,
+        duration_s: schedule.duration(),
+        concurrency: f.concurrency,
+        target: f.target.clone(),
+        efficiency,
+        generation_efficiency,
+        min_window_efficiency,
+        min_window_generation_efficiency,
+        requests,
+        phases,
+        windows,
+        latency_ms: LatencyReport {
+            response: snap.response,
+            service: snap.service,
+            schedule_lag: snap.schedule_lag,
+        },
+        status_codes: snap
+            .status_codes
+            .iter()
+            .map(|(k, v)| (k.to_string(), *v))
+            .collect::<BTreeMap<_, _>>(),
+        errors: snap
+            .errors
+            .iter()
+            .map(|(k, v)| (k.to_string(), *v))
+            .collect(),
+        cpu: CpuReport {
+            user_s: f.cpu_user_s,
+            system_s: f.cpu_system_s,
+            percent_of_core: f.cpu_percent,
+            includes_server: f.includes_server,
+        },
+        memory: MemoryReport {
+            peak_rss_bytes: f.peak_rss_bytes,
+        },
+        diagnostics,
+        series,
+        warnings: Vec::new(),
+    };
+    report.warnings = warnings(&report, f);
+    report
+}
+
+/// Warnings, most likely cause of a low efficiency first.
+pub fn warnings(r: &RunReport, f: &RunFacts) -> Vec<String> {
+    let mut out = Vec::new();
+    let q = &r.requests;
+    if f.cancelled {
+        out.push(format!(
+            "run cancelled after {:.1} s: judged on the {} requests the schedule asked for until then",
+            f.judged_until_s, q.expected
+        ));
+    }
+    let low = r.efficiency < EXPLAIN_BELOW;
+    // 1. Not enough workers for rate × latency.
+    if q.dropped > 0 || r.diagnostics.channel_full_events > 0 {
+        let service_s = if r.latency_ms.service.mean > 0.0 {
+            r.latency_ms.service.mean / 1e3
+        } else {
+            r.latency_ms.service.p50 / 1e3
+        };
+        let rate = r.target_rps;
+        if service_s > 0.0 {
+            let carry = f.concurrency as f64 / service_s;
+            let need = (rate * service_s * 1.25)
+                .ceil()
+                .max(f.concurrency as f64 + 1.0);
+            out.push(format!(
+                "concurrency {} cannot carry {} rps at {:.2} ms latency (at most ~{:.0} rps): {} requests dropped because every worker was busy; use --concurrency {} or more",
+                f.concurrency,
+                fmt_rate(rate),
+                service_s * 1e3,
+                carry,
+                q.dropped,
+                need as u64
+            ));
+        } else {
+            out.push(format!(
+                "{} requests dropped because every worker was busy; raise --concurrency",
+                q.dropped
+            ));
+        }
+    }
+    // 2. Target errors.
+    if q.failed > 0 {
+        let mut kinds: Vec<String> = r.errors.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+        kinds.extend(
+            r.status_codes
+                .iter()
+                .filter(|(code, _)| code.parse::<u16>().map_or(true, |c| c >= 400))
+                .map(|(code, v)| format!("HTTP {code}: {v}")),
+        );
+        let connect = r.errors.get("connect").copied().unwrap_or(0);
+        let lead = if connect > 0 && connect * 2 >= q.failed {
+            format!("target unreachable ({}): ", r.target)
+        } else {
+            "target errors: ".to_string()
+        };
+        out.push(format!(
+            "{lead}{} of {} requests failed ({})",
+            q.failed,
+            q.completed,
+            kinds.join(", ")
+        ));
+    }
+    // 3. CPU saturation.
+    if low && f.cores > 0 && f.cpu_percent >= 85.0 * f.cores as f64 {
+        out.push(format!(
+            "CPU saturated: the process used {:.0}% of a core on a {}-core machine{}",
+            f.cpu_percent,
+            f.cores,
+            if f.includes_server {
+                " (the embedded server runs in this process and competes with the generator)"
+            } else {
+                ""
+            }
+        ));
+    }
+    // 4. The generator itself fell behind.
+    if r.generation_efficiency < EXPLAIN_BELOW && q.dropped == 0 && !f.cancelled {
+        out.push(format!(
+            "the generator fell behind the schedule: generated {:.1}% of the requests asked for (schedule lag p99 {:.2} ms); the machine may be too busy",
+            r.generation_efficiency * 100.0,
+            r.latency_ms.schedule_lag.p99
+        ));
+    }
+    if low && out.is_empty() {
+        out.push(format!(
+            "efficiency {:.1}% is below {:.0}%: requests were still in flight at the end (response p99 {:.1} ms)",
+            r.efficiency * 100.0,
+            EXPLAIN_BELOW * 100.0,
+            r.latency_ms.response.p99
+        ));
+    }
+    if r.diagnostics.abandoned_in_flight > 0 && !f.drained {
+        out.push(format!(
+            "{} requests were still queued or in flight at the drain deadline and were abandoned",
+            r.diagnostics.abandoned_in_flight
+        ));
+    }
+    if r.diagnostics.latency_samples_lost > 0 {
+        out.push(format!(
+            "{} latency samples were lost (worker ring full); percentiles come from {} samples",
+            r.diagnostics.latency_samples_lost, r.latency_ms.response.count
+        ));
+    }
+    if r.diagnostics.series_overflow > 0 {
+        out.push(format!(
+            "{} events fell past the time series' end and are missing from the chart (still counted)",
+            r.diagnostics.series_overflow
+        ));
+    }
+    out
+}
+
+fn fmt_rate(r: f64) -> String {
+    if r.fract() == 0.0 {
+        format!("{r:.0}")
+    } else {
+        format!("{r}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::snapshot::Percentiles;
+    use std::time::Duration;
+
+    fn steady_snapshot(per_bucket: u64, buckets: usize) -> CollectorSnapshot {
+        CollectorSnapshot {
+            generated: per_bucket * buckets as u64,
+            completed: per_bucket * buckets as u64,
+            succeeded: per_bucket * buckets as u64,
+            generated_series: vec![per_bucket; buckets],
+            completed_series: vec![per_bucket; buckets],
+            status_codes: BTreeMap::from([(200, per_bucket * buckets as u64)]),
+            ..Default::default()
+        }
+    }
+
+    fn facts(rate: f64, secs: f64, conc: usize) -> RunFacts {
+        RunFacts {
+            target_rps: rate,
+            concurrency: conc,
+            judged_until_s: secs,
+            cores: 2,
+            drained: true,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn perfect_run() {
+        let s = Schedule::steady(1000.0, Duration::from_secs(3)).unwrap();
+        let r = report(&s, &steady_snapshot(100, 30), &facts(1000.0, 3.0, 10));
+        assert_eq!(r.requests.expected, 3000);
+        assert_eq!(r.efficiency, 1.0);
+        assert_eq!(r.windows.len(), 3);
+        assert!(r
+            .windows
+            .iter()
+            .all(|w| w.phase == "steady" && w.efficiency == 1.0));
+        assert_eq!(r.min_window_efficiency, 1.0);
+        assert_eq!(r.phases.len(), 1);
+        assert_eq!(r.phases[0].completed, 3000);
+        assert_eq!(r.series.target_rps.len(), 30);
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+        assert_eq!(r.status_codes["200"], 3000);
+    }
+
+    #[test]
+    fn a_bad_window_sets_the_minimum() {
+        let s = Schedule::steady(1000.0, Duration::from_secs(3)).unwrap();
+        let mut snap = steady_snapshot(100, 30);
+        for b in &mut snap.completed_series[10..20] {
+            *b = 90;
+        }
+        snap.completed -= 100;
+        snap.succeeded -= 100;
+        let r = report(&s, &snap, &facts(1000.0, 3.0, 10));
+        assert!((r.min_window_efficiency - 0.9).abs() < 1e-12);
+        assert!((r.efficiency - 2900.0 / 3000.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn phases_split_the_series() {
+        let s = Schedule::new(
+            1000.0,
+            Duration::from_secs(1),
+            Duration::from_secs(1),
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        // Ramp-up asks for 500, steady 1000, ramp-down 500.
+        let mut snap = CollectorSnapshot::default();
+        snap.generated_series = [vec![50; 10], vec![100; 10], vec![50; 10]].concat();
+        snap.completed_series = [vec![50; 10], vec![100; 10], vec![50; 10], vec![3]].concat();
+        snap.generated = 2000;
+        snap.completed = 2003;
+        snap.succeeded = 2003;
+        let r = report(&s, &snap, &facts(1000.0, 3.0, 10));
+        let effs: Vec<_> = r
+            .phases
+            .iter()
+            .map(|p| (p.name.as_str(), p.completed))
+            .collect();
+        assert_eq!(
+            effs,
+            [("ramp-up", 500), ("steady", 1000), ("ramp-down", 503)]
+        );
+        assert_eq!(r.windows.iter().filter(|w| w.phase == "steady").count(), 1);
+        assert_eq!(r.series.completed.len(), 31, "drain bucket kept");
+    }
+
+    #[test]
+    fn explains_too_few_workers() {
+        let s = Schedule::steady(10_000.0, Duration::from_secs(1)).unwrap();
+        let mut snap = steady_snapshot(200, 10);
+        snap.generated = 10_000;
+        snap.dropped = 8_000;
+        snap.channel_full = 900;
+        snap.service = Percentiles {
+            mean: 5.0,
+            p50: 5.0,
+            ..Default::default()
+        };
+        let r = report(&s, &snap, &facts(10_000.0, 1.0, 10));
+        assert!((r.efficiency - 0.2).abs() < 1e-12);
+        let w = &r.warnings[0];
+        assert!(
+            w.contains("concurrency 10 cannot carry 10000 rps at 5.00 ms"),
+            "{w}"
+        );
+        assert!(w.contains("--concurrency 63"), "{w}");
+    }
+
+    #[test]
+    fn explains_target_errors_and_unreachable_targets() {
+        let s = Schedule::steady(100.0, Duration::from_secs(1)).unwrap();
+        let mut snap = steady_snapshot(10, 10);
+        snap.succeeded = 0;
+        snap.failed = 100;
+        snap.status_codes.clear();
+        snap.errors = BTreeMap::from([("connect", 100)]);
+        let mut f = facts(100.0, 1.0, 10);
+        f.target = "http://127.0.0.1:1/".into();
+        let r = report(&s, &snap, &f);
+        assert!(
+            r.warnings[0].starts_with("target unreachable (http://127.0.0.1:1/)"),
+            "{:?}",
+            r.warnings
+        );
+        snap.errors.clear();
+        snap.status_codes = BTreeMap::from([(500, 100)]);
+        let r = report(&s, &snap, &f);
+        assert!(r.warnings[0].contains("HTTP 500: 100"), "{:?}", r.warnings);
+    }
+
+    #[test]
+    fn explains_cpu_saturation_and_generator_lag() {
+        let s = Schedule::steady(1000.0, Duration::from_secs(1)).unwrap();
+        let mut snap = steady_snapshot(50, 10);
+        snap.schedule_lag.p99 = 40.0;
+        let mut f = facts(1000.0, 1.0, 10);
+        f.cpu_percent = 190.0;
+        let r = report(&s, &snap, &f);
+        assert!(
+            r.warnings.iter().any(|w| w.starts_with("CPU saturated")),
+            "{:?}",
+            r.warnings
+        );
+        assert!(
+            r.warnings
+                .iter()
+                .any(|w| w.contains("generator fell behind")),
+            "{:?}",
+            r.warnings
+        );
+    }
+
+    #[test]
+    fn cancelled_runs_are_judged_on_what_ran() {
+        let s = Schedule::steady(1000.0, Duration::from_secs(10)).unwrap();
+        let mut f = facts(1000.0, 2.5, 10);
+        f.cancelled = true;
+        let r = report(&s, &steady_snapshot(100, 25), &f);
+        assert_eq!(r.requests.expected, 2500);
+        assert_eq!(r.efficiency, 1.0);
+        assert_eq!(r.windows.len(), 2);
+        assert!(r.warnings[0].starts_with("run cancelled"));
+    }
+}

@@ -1,0 +1,603 @@
+//! One engine run: a generator task releasing requests on an absolute
+//! schedule through the rate limiter into a bounded channel, a ramp task
+//! moving the limiter's rate every 100 ms, N workers sending to the target,
+//! and a flusher moving latency samples to histograms. Backpressure is
+//! visible (channel-full events, drops, schedule lag); cancellation stops
+//! generation, drains in-flight requests up to a deadline, and still returns
+//! a report.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::analyze::{self, RunFacts};
+use super::batch::{BatchGenerator, IdSource, RequestMeta};
+use super::clock::SharedClock;
+use super::rate::{Burst, RateLimiter};
+use super::schedule::{Schedule, ScheduleError};
+use super::target::{Connection, Target};
+use crate::metrics::collector::{Collector, Recorder};
+use crate::metrics::snapshot::RunReport;
+use crate::process::{self, CpuTimes};
+
+/// Most workers a run accepts.
+pub const MAX_CONCURRENCY: usize = 20_000;
+/// How often the ramp task moves the limiter's rate.
+const RAMP_STEP: Duration = Duration::from_millis(100);
+
+/// What to do with a released request when every worker is busy and the
+/// channel is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FullPolicy {
+    /// Count it as dropped and go on (k6's `dropped_iterations`): the
+    /// schedule stays on time.
+    #[default]
+    Drop,
+    /// Wait for room: nothing is dropped, the schedule lag grows.
+    Wait,
+}
+
+/// Everything one run needs.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// Steady-state target rate, requests per second.
+    pub rps: f64,
+    /// Length of the steady phase.
+    pub duration: Duration,
+    pub ramp_up: Duration,
+    pub ramp_down: Duration,
+    /// Workers, each with one connection.
+    pub concurrency: usize,
+    pub target: Target,
+    pub burst: Burst,
+    /// Channel capacity; default 10 × concurrency (at least 1024).
+    pub channel_capacity: Option<usize>,
+    pub on_full: FullPolicy,
+    /// How long in-flight requests may take to finish once generation stops.
+    pub drain: Duration,
+    /// The embedded server runs in this process (its CPU is included).
+    pub includes_server: bool,
+}
+
+impl RunConfig {
+    /// A steady run with defaults for everything else.
+    pub fn steady(rps: f64, duration: Duration, concurrency: usize, target: Target) -> Self {
+        RunConfig {
+            rps,
+            duration,
+            ramp_up: Duration::ZERO,
+            ramp_down: Duration::ZERO,
+            concurrency,
+            target,
+            burst: Burst::default(),
+            channel_capacity: None,
+            on_full: FullPolicy::Drop,
+            drain: Duration::from_secs(2),
+            includes_server: false,
+        }
+    }
+
+    pub fn schedule(&self) -> Result<Schedule, EngineError> {
+        Ok(Schedule::new(
+            self.rps,
+            self.ramp_up,
+            self.duration,
+            self.ramp_down,
+        )?)
+    }
+
+    fn capacity(&self) -> usize {
+        self.channel_capacity
+            .unwrap_or(10 * self.concurrency)
+            .max(1024)
+    }
+}
+
+/// Why a run could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Schedule(#[from] ScheduleError),
+    #[error(transparent)]
+    Rate(#[from] super::rate::RateError),
+    #[error("concurrency must be between 1 and {MAX_CONCURRENCY} (got {0})")]
+    Concurrency(usize),
+}
+
+/// Live progress, sent about every 100 ms.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress {
+    pub elapsed_s: f64,
+    pub duration_s: f64,
+    pub target_rps: f64,
+    pub generated: u64,
+    pub completed: u64,
+}
+
+/// Receives progress events.
+pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
+
+/// Channel occupancy, sampled by the generator at each wake.
+#[derive(Default)]
+struct Occupancy {
+    max: u64,
+    sum: u64,
+    samples: u64,
+}
+
+/// Runs the schedule to its end (or until `cancel`), then drains, and
+/// reports. Must be called inside a tokio runtime.
+pub async fn run(
+    cfg: &RunConfig,
+    clock: SharedClock,
+    cancel: CancellationToken,
+    progress: Option<ProgressFn>,
+) -> Result<RunReport, EngineError> {
+    if cfg.concurrency == 0 || cfg.concurrency > MAX_CONCURRENCY {
+        return Err(EngineError::Concurrency(cfg.concurrency));
+    }
+    let schedule = Arc::new(cfg.schedule()?);
+    let first_rate = schedule.expected(0.0, RAMP_STEP.as_secs_f64()) / RAMP_STEP.as_secs_f64();
+    let limiter = Arc::new(RateLimiter::new(first_rate, cfg.burst, clock.clone())?);
+
+    let workers = cfg.concurrency;
+    let run_ns = ((schedule.duration() + cfg.drain.as_secs_f64() + 1.0) * 1e9) as u64;
+    // Room for ~200 ms of samples per worker between flushes.
+    let ring = ((schedule.peak_rps() * 0.2 / workers as f64).ceil() as usize * 2)
+        .clamp(64, 8192)
+        .next_power_of_two();
+    let reset_rss = process::reset_peak_rss();
+    let cpu0 = CpuTimes::now();
+    let wall0 = std::time::Instant::now();
+    let start_ns = clock.now_ns();
+    let start_instant = tokio::time::Instant::now();
+    let (collector, recorders) = Collector::new(start_ns, run_ns, workers, ring);
+
+    let (tx, rx) = async_channel::bounded::<RequestMeta>(cfg.capacity());
+    // Workers stop at the drain deadline even if requests are still in flight.
+    let stop_workers = CancellationToken::new();
+    let target = Arc::new(cfg.target.clone());
+    let mut worker_tasks = Vec::with_capacity(workers);
+    for rec in recorders {
+        worker_tasks.push(tokio::spawn(worker(
+            rx.clone(),
+            rec,
+            target.clone(),
+            clock.clone(),
+            stop_workers.clone(),
+        )));
+    }
+    drop(rx);
+
+    let gen_stats = Arc::new(GeneratorStats::default());
+    let stop_side_tasks = CancellationToken::new();
+    let generator = tokio::spawn(generate(
+        Generator {
+            schedule: schedule.clone(),
+            limiter: limiter.clone(),
+            collector: collector.clone(),
+            clock: clock.clone(),
+            start_ns,
+            start_instant,
+            policy: cfg.on_full,
+            stats: gen_stats.clone(),
+        },
+        tx,
+        cancel.clone(),
+    ));
+    let ramp = (schedule.phases().len() > 1
+        || schedule.phases()[0].from_rps != schedule.phases()[0].to_rps)
+        .then(|| {
+            tokio::spawn(ramp_rates(
+                schedule.clone(),
+                limiter.clone(),
+                start_instant,
+                stop_side_tasks.clone(),
+            ))
+        });
+    let side = tokio::spawn(flush_and_report(
+        collector.clone(),
+        schedule.clone(),
+        start_instant,
+        progress.clone(),
+        stop_side_tasks.clone(),
+    ));
+
+    // Generation ends with the schedule or with `cancel`.
+    let occupancy = generator.await.unwrap_or_default();
+    let generation_end = tokio::time::Instant::now();
+    let mut workers_done = futures_util::future::join_all(worker_tasks);
+    let drained = tokio::select! {
+        _ = &mut workers_done => true,
+        _ = tokio::time::sleep_until(generation_end + cfg.drain) => false,
+    };
+    if !drained {
+        stop_workers.cancel();
+        workers_done.await;
+    }
+    stop_side_tasks.cancel();
+    if let Some(r) = ramp {
+        let _ = r.await;
+    }
+    let _ = side.await;
+    let wall = wall0.elapsed();
+    let cpu = CpuTimes::now().since(cpu0);
+    let end_ns = clock.now_ns();
+
+    let snap = collector.snapshot();
+    if let Some(p) = &progress {
+        p(Progress {
+            elapsed_s: schedule.duration(),
+            duration_s: schedule.duration(),
+            target_rps: cfg.rps,
+            generated: snap.generated,
+            completed: snap.completed,
+        });
+    }
+    let ls = limiter.stats();
+    let cancelled = cancel.is_cancelled();
+    let elapsed_s = (end_ns - start_ns) as f64 / 1e9;
+    let facts = RunFacts {
+        target_rps: cfg.rps,
+        concurrency: workers,
+        target: cfg.target.describe(),
+        includes_server: cfg.includes_server,
+        cancelled,
+        // A cancelled run is judged on the part of the schedule it ran.
+        judged_until_s: if cancelled {
+            ((generation_end - start_instant).as_secs_f64()).min(schedule.duration())
+        } else {
+            schedule.duration()
+        },
+        wall_s: elapsed_s,
+        cpu_user_s: cpu.user.as_secs_f64(),
+        cpu_system_s: cpu.system.as_secs_f64(),
+        cpu_percent: cpu.percent_of_core(wall),
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        peak_rss_bytes: process::peak_rss_bytes(),
+        peak_rss_is_lifetime: !reset_rss,
+        limiter: ls,
+        limiter_efficiency: limiter.efficiency(),
+        generator_wakes: gen_stats.wakes.load(Ordering::Relaxed),
+        batch_size_max: gen_stats.max_batch.load(Ordering::Relaxed),
+        channel_capacity: cfg.capacity() as u64,
+        channel_max_occupancy: occupancy.max,
+        channel_mean_occupancy: if occupancy.samples == 0 {
+            0.0
+        } else {
+            occupancy.sum as f64 / occupancy.samples as f64
+        },
+        drained,
+    };
+    Ok(analyze::report(&schedule, &snap, &facts))
+}
+
+/// Generator-side tallies readable after the run.
+#[derive(Default)]
+struct GeneratorStats {
+    /// Wake-ups of the generator loop. Relaxed: read after the task ends.
+    wakes: AtomicU64,
+    /// Largest batch built. Relaxed: read after the task ends.
+    max_batch: AtomicU64,
+}
+
+struct Generator {
+    schedule: Arc<Schedule>,
+    limiter: Arc<RateLimiter>,
+    collector: Arc<Collector>,
+    clock: SharedClock,
+    start_ns: u64,
+    start_instant: tokio::time::Instant,
+    policy: FullPolicy,
+    stats: Arc<GeneratorStats>,
+}
+
+/// The generator loop: at each wake, release `floor(expected(0, now)) −
+/// released` requests (as far as the limiter grants them), in batches, then
+/// sleep until the next request is due. Absolute schedule: a late wake
+/// releases more, it never shifts the schedule.
+async fn generate(
+    g: Generator,
+    tx: async_channel::Sender<RequestMeta>,
+    cancel: CancellationToken,
+) -> Occupancy {
+    let end = g.schedule.duration();
+    let total = g.schedule.total().floor() as u64;
+    let ids = IdSource::new();
+    let mut batcher = BatchGenerator::new(g.schedule.rate(0.0).max(1.0));
+    let mut released = 0u64;
+    let mut occ = Occupancy::default();
+    let intended = |id: u64| -> u64 {
+        let t = g.schedule.time_of((id + 1) as f64).unwrap_or(end);
+        g.start_ns + (t * 1e9) as u64
+    };
+    loop {
+        if cancel.is_cancelled() {
+            break;
+        }
+        g.stats.wakes.fetch_add(1, Ordering::Relaxed);
+        let now = g.clock.now_ns();
+        let t = (now.saturating_sub(g.start_ns)) as f64 / 1e9;
+        // The epsilon keeps float rounding from holding back the request
+        // whose intended time is exactly now.
+        let due = ((g.schedule.cumulative(t) + 1e-6).floor() as u64).min(total);
+        let want = due.saturating_sub(released);
+        let mut granted = 0;
+        if want > 0 {
+            batcher.set_rate(g.schedule.rate(t).max(1.0));
+            granted = g.limiter.take_up_to_at(want, now);
+            g.collector.record_generated(granted, now);
+            let mut left = granted;
+            let mut full = false;
+            while left > 0 {
+                let batch = batcher.next_batch(left, &ids, intended);
+                left -= batch.len() as u64;
+                for req in batch {
+                    match tx.try_send(*req) {
+                        Ok(()) => {}
+                        Err(async_channel::TrySendError::Full(req)) => {
+                            full = true;
+                            match g.policy {
+                                FullPolicy::Drop => g.collector.record_dropped(1),
+                                FullPolicy::Wait => {
+                                    if tx.send(req).await.is_err() {
+                                        g.collector.record_dropped(1);
+                                    }
+                                }
+                            }
+                        }
+                        Err(async_channel::TrySendError::Closed(_)) => {
+                            g.collector.record_dropped(1)
+                        }
+                    }
+                }
+            }
+            if full {
+                g.collector.record_channel_full();
+            }
+            released += granted;
+            g.stats
+                .max_batch
+                .fetch_max(batcher.max_batch() as u64, Ordering::Relaxed);
+        }
+        let len = tx.len() as u64;
+        occ.max = occ.max.max(len);
+        occ.sum += len;
+        occ.samples += 1;
+        if released >= total || (t >= end && granted == want) {
+            break;
+        }
+        // Next wake: when the next request is due; if the limiter held some
+        // back (a ramp step), in a millisecond.
+        let next_t = if granted < want {
+            t + 0.001
+        } else {
+            g.schedule.time_of((released + 1) as f64).unwrap_or(end)
+        };
+        // Always strictly later than now, so the loop cannot spin.
+        let wake = g.start_instant + Duration::from_secs_f64(next_t.max(t + 1e-6));
+        tokio::select! {
+            _ = tokio::time::sleep_until(wake) => {}
+            _ = cancel.cancelled() => break,
+        }
+    }
+    occ
+}
+
+/// Moves the limiter to the schedule's mean rate over each next 100 ms, so
+/// the tokens granted per step equal `expected` over it exactly.
+async fn ramp_rates(
+    schedule: Arc<Schedule>,
+    limiter: Arc<RateLimiter>,
+    start: tokio::time::Instant,
+    stop: CancellationToken,
+) {
+    let step = RAMP_STEP.as_secs_f64();
+    let mut k = 1u64;
+    loop {
+        let at = start + RAMP_STEP * k as u32;
+        tokio::select! {
+            _ = tokio::time::sleep_until(at) => {}
+            _ = stop.cancelled() => return,
+        }
+        let t = k as f64 * step;
+        if t >= schedule.duration() {
+            return;
+        }
+        let rate = schedule.expected(t, t + step) / step;
+        // The schedule validated its rates; a failure here cannot happen,
+        // and would only leave the previous rate in place.
+        let _ = limiter.set_rate(rate);
+        k += 1;
+    }
+}
+
+/// Flushes latency rings and reports progress every 100 ms.
+async fn flush_and_report(
+    collector: Arc<Collector>,
+    schedule: Arc<Schedule>,
+    start: tokio::time::Instant,
+    progress: Option<ProgressFn>,
+    stop: CancellationToken,
+) {
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.cancelled() => return,
+        }
+        collector.flush();
+        if let Some(p) = &progress {
+            let elapsed = start.elapsed().as_secs_f64();
+            p(Progress {
+                elapsed_s: elapsed.min(schedule.duration()),
+                duration_s: schedule.duration(),
+                target_rps: schedule.rate(elapsed),
+                generated: collector.generated(),
+                completed: collector.completed(),
+            });
+        }
+    }
+}
+
+/// One worker: takes requests off the channel until it closes (or the drain
+/// deadline), sends each, records the outcome.
+async fn worker(
+    rx: async_channel::Receiver<RequestMeta>,
+    mut rec: Recorder,
+    target: Arc<Target>,
+    clock: SharedClock,
+    stop: CancellationToken,
+) {
+    let mut conn = Connection::default();
+    loop {
+        let req = tokio::select! {
+            biased;
+            _ = stop.cancelled() => return,
+            r = rx.recv() => match r {
+                Ok(req) => req,
+                Err(_) => return,
+            },
+        };
+        let sent = clock.now_ns();
+        let outcome = tokio::select! {
+            biased;
+            _ = stop.cancelled() => return,
+            o = conn.send(&target) => o,
+        };
+        rec.record(req.intended_ns, sent, clock.now_ns(), outcome);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::clock::TokioClock;
+
+    fn null(delay_ms: u64) -> Target {
+        Target::Null {
+            delay: Duration::from_millis(delay_ms),
+        }
+    }
+
+    async fn run_paused(cfg: RunConfig) -> RunReport {
+        run(
+            &cfg,
+            Arc::new(TokioClock::new()),
+            CancellationToken::new(),
+            None,
+        )
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn holds_the_rate_exactly_with_paused_time() {
+        for rps in [200.0, 1000.0, 10_000.0] {
+            let r = run_paused(RunConfig::steady(rps, Duration::from_secs(3), 10, null(0))).await;
+            assert_eq!(r.requests.expected, (rps * 3.0) as u64);
+            assert_eq!(r.requests.generated, r.requests.expected, "{rps}");
+            assert_eq!(r.requests.completed, r.requests.expected, "{rps}");
+            assert_eq!(r.requests.dropped, 0);
+            assert!((r.efficiency - 1.0).abs() < 1e-9, "{rps}: {}", r.efficiency);
+            assert!(r.min_window_generation_efficiency > 0.999, "{rps}: {r:?}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn ramps_are_judged_per_phase() {
+        let mut cfg = RunConfig::steady(1000.0, Duration::from_secs(2), 20, null(1));
+        cfg.ramp_up = Duration::from_secs(2);
+        cfg.ramp_down = Duration::from_secs(2);
+        let r = run_paused(cfg).await;
+        assert_eq!(r.requests.expected, 4000);
+        let names: Vec<_> = r.phases.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["ramp-up", "steady", "ramp-down"]);
+        for p in &r.phases {
+            assert!(p.generation_efficiency > 0.98, "{p:?}");
+            assert!(p.efficiency > 0.98, "{p:?}");
+        }
+        assert_eq!(r.requests.completed, 4000);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn too_few_workers_drop_and_say_so() {
+        // 10 workers × 10 ms = 1000 rps at most, asked for 5000: 2000 in
+        // the run, plus the 1024 queued in the channel, drained afterwards.
+        let r = run_paused(RunConfig::steady(
+            5000.0,
+            Duration::from_secs(2),
+            10,
+            null(10),
+        ))
+        .await;
+        assert!(r.efficiency < 0.31, "{}", r.efficiency);
+        assert!(r.requests.dropped > 0);
+        assert_eq!(
+            r.requests.generated,
+            r.requests.dropped + r.requests.completed + r.diagnostics.abandoned_in_flight
+        );
+        assert!(
+            r.warnings.iter().any(|w| w.contains("concurrency 10")),
+            "{:?}",
+            r.warnings
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn wait_policy_never_drops() {
+        let mut cfg = RunConfig::steady(5000.0, Duration::from_secs(1), 10, null(10));
+        cfg.on_full = FullPolicy::Wait;
+        let r = run_paused(cfg).await;
+        assert_eq!(r.requests.dropped, 0);
+        assert!(r.latency_ms.schedule_lag.max > 100.0, "lag grows instead");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn cancellation_still_reports_within_the_drain_deadline() {
+        let cancel = CancellationToken::new();
+        let mut cfg = RunConfig::steady(1000.0, Duration::from_secs(60), 10, null(5_000));
+        cfg.drain = Duration::from_secs(1);
+        let t0 = tokio::time::Instant::now();
+        let c2 = cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            c2.cancel();
+        });
+        let r = run(&cfg, Arc::new(TokioClock::new()), cancel, None)
+            .await
+            .unwrap();
+        assert!(t0.elapsed() <= Duration::from_secs(3) + Duration::from_millis(10));
+        assert!(r.diagnostics.cancelled);
+        assert!(r.requests.generated >= 1990, "{:?}", r.requests);
+        assert!(r.diagnostics.abandoned_in_flight > 0);
+        assert!(r.warnings.iter().any(|w| w.contains("cancelled")));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn bad_settings_are_errors() {
+        let cfg = RunConfig::steady(10.0, Duration::from_secs(1), 0, null(0));
+        assert!(matches!(
+            run(
+                &cfg,
+                Arc::new(TokioClock::new()),
+                CancellationToken::new(),
+                None
+            )
+            .await,
+            Err(EngineError::Concurrency(0))
+        ));
+        let cfg = RunConfig::steady(f64::NAN, Duration::from_secs(1), 1, null(0));
+        assert!(run(
+            &cfg,
+            Arc::new(TokioClock::new()),
+            CancellationToken::new(),
+            None
+        )
+        .await
+        .is_err());
+    }
+}
