@@ -558,32 +558,25 @@ pub fn render_table(header: &[&str], rows: &[Vec<String>]) -> String {
             widths[i] = widths[i].max(c.chars().count());
         }
     }
-    let line = |cells: &mut dyn Iterator<Item = &str>| {
+    let line = |cells: &[&str]| {
         let mut out = String::new();
-        for (i, c) in cells.enumerate() {
-            let pad = widths[i] - c.chars().count();
-            if i > 0 {
-                out.push_str("  ");
-                out.push_str(&" ".repeat(pad));
-                out.push_str(c);
+        for (i, c) in cells.iter().enumerate() {
+            let pad = " ".repeat(widths[i] - c.chars().count());
+            if i == 0 {
+                out.push_str(&format!("{c}{pad}"));
             } else {
-                out.push_str(c);
-                out.push_str(&" ".repeat(pad));
+                out.push_str(&format!("  {pad}{c}"));
             }
         }
         out.trim_end().to_string() + "\n"
     };
-    let mut out = line(&mut header.iter().copied());
+    let dashes: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+    let mut out = line(header);
     out.push_str(&line(
-        &mut widths
-            .iter()
-            .map(|w| "-".repeat(*w))
-            .collect::<Vec<_>>()
-            .iter()
-            .map(String::as_str),
+        &dashes.iter().map(String::as_str).collect::<Vec<_>>(),
     ));
     for row in rows {
-        out.push_str(&line(&mut row.iter().map(String::as_str)));
+        out.push_str(&line(&row.iter().map(String::as_str).collect::<Vec<_>>()));
     }
     out
 }
