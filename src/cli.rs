@@ -1,1 +1,370 @@
-//! (being written)
+//! Command-line definitions, and nothing else (DESIGN.md's contract). Cargo
+//! runs a subcommand binary as `cargo-ratecheck ratecheck ARGS`, so the
+//! parser is named `cargo` with one `ratecheck` subcommand, as cargo-nextest
+//! does. Value parsers here turn bad arguments into one-line errors that
+//! name the argument and what is allowed (clap exits 2).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Highest `--rps` accepted.
+pub const MAX_RPS: f64 = 1_000_000.0;
+/// Highest `--concurrency` accepted.
+pub const MAX_CONCURRENCY: usize = 10_000;
+
+#[derive(Debug, Parser)]
+#[command(name = "cargo", bin_name = "cargo", styles = clap::builder::Styles::default())]
+pub enum Cargo {
+    /// Gate merges on the efficiency, CPU and memory of an open-loop HTTP load generator.
+    #[command(version, args_conflicts_with_subcommands = true)]
+    Ratecheck(Ratecheck),
+}
+
+#[derive(Debug, Args)]
+pub struct Ratecheck {
+    #[command(flatten)]
+    pub global: GlobalOpts,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// With no subcommand, `check` runs with these options.
+    #[command(flatten)]
+    pub check: CheckArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalOpts {
+    /// Path to Cargo.toml of the workspace to check.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    /// Colour in human output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Print only results and errors (no progress).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more detail (diagnostics, every window).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    /// Tables for people.
+    #[default]
+    Human,
+    /// The versioned JSON schema.
+    Json,
+    /// GitHub-flavoured Markdown (step summaries, PR comments).
+    Markdown,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the self-test and the suite, compare with the baseline, exit 0/1/2 (the default).
+    Check(CheckArgs),
+    /// Save or show baselines.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
+    /// One ad-hoc load run against --url, the null target or the embedded server.
+    Run(RunArgs),
+    /// The 1-second start-up self-test (exit 1 on failure).
+    SelfTest(FormatArgs),
+    /// Run the embedded HTTP server alone (for side-by-side runs with other tools).
+    Serve(ServeArgs),
+    /// Compare two result files (baselines or check JSON) offline.
+    Compare(CompareArgs),
+}
+
+#[derive(Debug, Clone, Args, Default)]
+pub struct OutputArgs {
+    /// What to print on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Also write the JSON result to this file.
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+    /// Also write a self-contained HTML report to this file.
+    #[arg(long, value_name = "PATH")]
+    pub html: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args, Default)]
+pub struct CheckArgs {
+    /// Only the quick scenarios (≤ 20 s).
+    #[arg(long)]
+    pub quick: bool,
+    /// Baseline name (baselines/NAME.json) or path to a baseline file.
+    #[arg(long, value_name = "NAME|PATH", conflicts_with = "no_baseline")]
+    pub baseline: Option<String>,
+    /// Read the baseline as committed at this git revision (e.g. origin/main).
+    #[arg(long, value_name = "REV", conflicts_with = "no_baseline")]
+    pub baseline_rev: Option<String>,
+    /// Judge floors only, without a baseline.
+    #[arg(long)]
+    pub no_baseline: bool,
+    /// Run only scenarios whose name contains this text (repeatable).
+    #[arg(long, value_name = "PATTERN")]
+    pub scenario: Vec<String>,
+    /// Compare CPU and memory even against a baseline from another machine.
+    #[arg(long)]
+    pub strict_machine: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Measure the suite and write baselines/NAME.json (atomically).
+    Save(SaveArgs),
+    /// Print a baseline.
+    Show(ShowArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SaveArgs {
+    /// Baseline name (default from config, else `default`).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Save even when the working tree has uncommitted changes.
+    #[arg(long)]
+    pub allow_dirty: bool,
+    /// Only the quick scenarios.
+    #[arg(long)]
+    pub quick: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ShowArgs {
+    /// Baseline name or path (default from config, else `default`).
+    pub name: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct FormatArgs {
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Target rate, requests per second (fractions allowed: 0.5).
+    #[arg(long, value_parser = parse_rps)]
+    pub rps: f64,
+    /// Length of the steady phase (ramps come on top).
+    #[arg(long, value_parser = parse_positive_duration, default_value = "10s")]
+    pub duration: Duration,
+    /// Workers, each with one keep-alive connection.
+    #[arg(long, value_parser = parse_concurrency, default_value = "50")]
+    pub concurrency: usize,
+    /// Ramp from 0 to --rps over this long first.
+    #[arg(long, value_parser = parse_duration, default_value = "0s")]
+    pub ramp_up: Duration,
+    /// Ramp from --rps to 0 over this long at the end.
+    #[arg(long, value_parser = parse_duration, default_value = "0s")]
+    pub ramp_down: Duration,
+    /// Target URL (loopback only: 127.0.0.1, localhost, [::1]). Default: the embedded server.
+    #[arg(long, conflicts_with = "null")]
+    pub url: Option<String>,
+    /// The null target: no network, measures the engine alone.
+    #[arg(long)]
+    pub null: bool,
+    /// Per-request timeout.
+    #[arg(long, value_parser = parse_positive_duration, default_value = "5s")]
+    pub timeout: Duration,
+    /// How long in-flight requests may finish after the schedule ends.
+    #[arg(long, value_parser = parse_duration, default_value = "2s")]
+    pub drain: Duration,
+    /// HTTP method.
+    #[arg(long, default_value = "GET")]
+    pub method: String,
+    /// Request header `Name: value` (repeatable).
+    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// Request body.
+    #[arg(long)]
+    pub body: Option<String>,
+    /// When every worker is busy: drop the request (counted) or wait (lag grows).
+    #[arg(long, value_enum, default_value_t = OnFull::Drop)]
+    pub on_full: OnFull,
+    /// Embedded server only: latency added to each response.
+    #[arg(long, value_parser = parse_duration, default_value = "0s")]
+    pub server_latency: Duration,
+    /// Skip the 1-second self-test before the run.
+    #[arg(long)]
+    pub no_self_test: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnFull {
+    Drop,
+    Wait,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Behaviour {
+    Normal,
+    Close,
+    Hang,
+    Reset,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Loopback address to bind; port 0 picks a free one.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub addr: String,
+    /// Latency added to each response.
+    #[arg(long, value_parser = parse_duration, default_value = "0s")]
+    pub latency: Duration,
+    /// Random extra latency, uniform in [0, jitter).
+    #[arg(long, value_parser = parse_duration, default_value = "0s")]
+    pub jitter: Duration,
+    /// Fraction of responses that are HTTP 500, 0..=1.
+    #[arg(long, value_parser = parse_fraction, default_value = "0")]
+    pub error_rate: f64,
+    /// Response body size in bytes.
+    #[arg(long, default_value = "2")]
+    pub response_size: usize,
+    /// Misbehave on purpose (for testing load tools).
+    #[arg(long, value_enum, default_value_t = Behaviour::Normal)]
+    pub behaviour: Behaviour,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompareArgs {
+    /// The older result: a baseline file or a check JSON.
+    pub old: PathBuf,
+    /// The newer result.
+    pub new: PathBuf,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `--rps`: a finite number > 0, at most 1e6.
+pub fn parse_rps(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number; give requests per second, e.g. 1000 or 0.5"))?;
+    if !v.is_finite() || v <= 0.0 {
+        return Err(format!("{s:?}: the rate must be a finite number > 0"));
+    }
+    if v > MAX_RPS {
+        return Err(format!("{s:?}: the rate must be at most {MAX_RPS:.0} requests per second"));
+    }
+    Ok(v)
+}
+
+/// `--concurrency`: 1..=10000.
+pub fn parse_concurrency(s: &str) -> Result<usize, String> {
+    let v: usize = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a whole number of workers (1..={MAX_CONCURRENCY})"))?;
+    if v == 0 || v > MAX_CONCURRENCY {
+        return Err(format!("{s:?}: concurrency must be between 1 and {MAX_CONCURRENCY}"));
+    }
+    Ok(v)
+}
+
+/// A duration such as `500ms`, `5s`, `2m`; zero allowed.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    crate::config::parse_duration(s)
+}
+
+/// A duration > 0.
+pub fn parse_positive_duration(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d.is_zero() {
+        return Err(format!("{s:?}: must be longer than 0 (e.g. 500ms, 5s)"));
+    }
+    if d > Duration::from_secs(24 * 3600) {
+        return Err(format!("{s:?}: must be at most 24h"));
+    }
+    Ok(d)
+}
+
+/// A fraction in 0..=1.
+pub fn parse_fraction(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number between 0 and 1"))?;
+    if !(0.0..=1.0).contains(&v) {
+        return Err(format!("{s:?}: must be between 0 and 1"));
+    }
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn definitions_are_consistent() {
+        Cargo::command().debug_assert();
+    }
+
+    fn parse(args: &[&str]) -> Result<Ratecheck, clap::Error> {
+        let mut all = vec!["cargo", "ratecheck"];
+        all.extend_from_slice(args);
+        Cargo::try_parse_from(all).map(|Cargo::Ratecheck(r)| r)
+    }
+
+    #[test]
+    fn check_is_the_default_subcommand() {
+        let r = parse(&["--quick", "--format", "json"]).unwrap();
+        assert!(r.command.is_none());
+        assert!(r.check.quick);
+        assert_eq!(r.check.output.format, Format::Json);
+        let r = parse(&["check", "--baseline-rev", "origin/main"]).unwrap();
+        assert!(matches!(r.command, Some(Command::Check(c)) if c.baseline_rev.as_deref() == Some("origin/main")));
+    }
+
+    #[test]
+    fn run_arguments() {
+        let r = parse(&["run", "--rps", "0.5", "--duration", "500ms", "--null"]).unwrap();
+        let Some(Command::Run(run)) = r.command else { panic!("not run") };
+        assert_eq!(run.rps, 0.5);
+        assert_eq!(run.duration, Duration::from_millis(500));
+        assert!(run.null);
+        assert_eq!(run.concurrency, 50);
+    }
+
+    #[test]
+    fn bad_arguments_are_usage_errors() {
+        for args in [
+            &["run", "--rps", "0"][..],
+            &["run", "--rps", "-5"],
+            &["run", "--rps", "NaN"],
+            &["run", "--rps", "inf"],
+            &["run", "--rps", "1e12"],
+            &["run", "--rps", "fast"],
+            &["run", "--rps", "10", "--duration", "0s"],
+            &["run", "--rps", "10", "--duration", "5"],
+            &["run", "--rps", "10", "--concurrency", "0"],
+            &["run", "--rps", "10", "--concurrency", "1000000"],
+            &["run", "--rps", "10", "--format", "xml"],
+            &["run", "--rps", "10", "--url", "http://127.0.0.1/", "--null"],
+            &["--baseline", "x", "--no-baseline"],
+            &["serve", "--error-rate", "2"],
+        ] {
+            let err = parse(args).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{args:?}");
+        }
+    }
+}

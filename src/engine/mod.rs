@@ -7,4 +7,5 @@ pub mod clock;
 pub mod rate;
 pub mod run;
 pub mod schedule;
+pub mod selftest;
 pub mod target;

@@ -1,0 +1,126 @@
+//! The command layer: turns parsed arguments into calls on the engine, the
+//! suite, the baseline store and the renderers, and results into exit codes.
+//! IO lives here (terminal, files, signals); the logic it calls is pure.
+
+mod check;
+mod progress;
+mod run;
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+
+use crate::cli::{BaselineCommand, Cargo, ColorChoice, Command, GlobalOpts};
+use crate::error::{Error, Exit, Result};
+
+/// What every command needs to know about its surroundings.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub color: bool,
+    pub quiet: bool,
+    pub verbose: bool,
+    pub manifest_path: Option<PathBuf>,
+    /// Progress bars go to standard error, only on a terminal.
+    pub progress: bool,
+}
+
+impl Ctx {
+    fn new(g: &GlobalOpts) -> Ctx {
+        let stdout_tty = std::io::stdout().is_terminal();
+        let color = match g.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => stdout_tty && std::env::var_os("NO_COLOR").is_none(),
+        };
+        Ctx {
+            color,
+            quiet: g.quiet,
+            verbose: g.verbose,
+            manifest_path: g.manifest_path.clone(),
+            progress: !g.quiet && std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// A note on standard error, unless `--quiet`.
+    pub fn note(&self, msg: impl AsRef<str>) {
+        if !self.quiet {
+            eprintln!("{}", msg.as_ref());
+        }
+    }
+}
+
+/// Parses the process arguments, runs the command, returns the exit code.
+pub fn main() -> i32 {
+    let Cargo::Ratecheck(args) = match Cargo::try_parse() {
+        Ok(args) => args,
+        Err(e) => {
+            let _ = e.print();
+            // Help and version exit 0; usage errors exit 2.
+            return e.exit_code();
+        }
+    };
+    let ctx = Ctx::new(&args.global);
+    let command = args.command.unwrap_or(Command::Check(args.check));
+    let result = match command {
+        Command::Check(a) => check::check(&ctx, a),
+        Command::Baseline(BaselineCommand::Save(a)) => check::baseline_save(&ctx, a),
+        Command::Baseline(BaselineCommand::Show(a)) => check::baseline_show(&ctx, a),
+        Command::Compare(a) => check::compare(&ctx, a),
+        Command::Run(a) => run::run(&ctx, a),
+        Command::SelfTest(a) => run::self_test(&ctx, a),
+        Command::Serve(a) => run::serve(&ctx, a),
+    };
+    match result {
+        Ok(exit) => exit.code(),
+        Err(e) => {
+            let _ = std::io::stdout().flush();
+            eprintln!("error: {e}");
+            Exit::NotJudged.code()
+        }
+    }
+}
+
+/// A multi-threaded tokio runtime for one command.
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::new(format!("cannot start the async runtime: {e}")))
+}
+
+/// Writes a result file atomically; the error names the option and path.
+fn write_output(option: &str, path: &Path, bytes: &[u8]) -> Result<()> {
+    crate::report::write::write_atomic(path, bytes)
+        .map_err(|e| Error::new(format!("{option} {}: {e:#}", path.display())))
+}
+
+/// Prints to standard output, ignoring a closed pipe (`| head`).
+fn print_out(s: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(s.as_bytes());
+    let _ = out.flush();
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM.
+async fn interrupted() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

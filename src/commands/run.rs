@@ -1,0 +1,214 @@
+//! `run`, `self-test` and `serve`: the engine and the embedded server on
+//! their own.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::{interrupted, print_out, progress, runtime, write_output, Ctx};
+use crate::cli::{Behaviour, Format, FormatArgs, OnFull, RunArgs, ServeArgs};
+use crate::engine::clock::SystemClock;
+use crate::engine::run::{FullPolicy, RunConfig};
+use crate::engine::selftest;
+use crate::engine::target::{HttpTarget, Target};
+use crate::error::{Error, Exit, Result};
+use crate::metrics::snapshot::RunReport;
+use crate::report;
+use crate::server::{self, ServerOptions};
+
+/// `cargo ratecheck run`.
+pub fn run(ctx: &Ctx, args: RunArgs) -> Result<Exit> {
+    // Build the HTTP target before anything runs, so bad URLs and headers
+    // fail at once.
+    let url_target = match &args.url {
+        Some(url) => Some(http_target(url, &args)?),
+        None => None,
+    };
+    runtime()?.block_on(async {
+        let (target, server) = if args.null {
+            (Target::Null { delay: Duration::ZERO }, None)
+        } else if let Some(t) = url_target {
+            preflight(&t).await?;
+            (Target::Http(t), None)
+        } else {
+            let s = server::start(ServerOptions {
+                latency: args.server_latency,
+                ..Default::default()
+            })
+            .await?;
+            let t = http_target(&s.url(), &args)?;
+            (Target::Http(t), Some(s))
+        };
+        if !args.no_self_test {
+            let st = selftest::self_test_now().await?;
+            if st.passed {
+                if ctx.verbose {
+                    ctx.note("self-test passed");
+                }
+            } else {
+                ctx.note(format!(
+                    "warning: the self-test failed ({}); the figures below may not be trustworthy",
+                    st.problems.join("; ")
+                ));
+            }
+        }
+        let mut cfg = RunConfig::steady(args.rps, args.duration, args.concurrency, target);
+        cfg.ramp_up = args.ramp_up;
+        cfg.ramp_down = args.ramp_down;
+        cfg.drain = args.drain;
+        cfg.includes_server = server.is_some();
+        cfg.on_full = match args.on_full {
+            OnFull::Drop => FullPolicy::Drop,
+            OnFull::Wait => FullPolicy::Wait,
+        };
+        let cancel = CancellationToken::new();
+        let was_interrupted = Arc::new(AtomicBool::new(false));
+        let watcher = tokio::spawn({
+            let (cancel, flag) = (cancel.clone(), was_interrupted.clone());
+            async move {
+                interrupted().await;
+                flag.store(true, Ordering::SeqCst);
+                cancel.cancel();
+            }
+        });
+        let bar = progress::bar(ctx, "run");
+        let report = crate::engine::run::run(
+            &cfg,
+            Arc::new(SystemClock::new()),
+            cancel,
+            bar.as_ref().map(|(_, f)| f.clone()),
+        )
+        .await;
+        if let Some((pb, _)) = bar {
+            pb.finish_and_clear();
+        }
+        watcher.abort();
+        if let Some(s) = server {
+            s.shutdown().await;
+        }
+        let report = report?;
+        emit_run(ctx, &report, args.output.format, &args.output.json, &args.output.html)?;
+        Ok(if was_interrupted.load(Ordering::SeqCst) {
+            ctx.note("interrupted: the report covers the part of the run before Ctrl-C");
+            Exit::Interrupted
+        } else {
+            Exit::Pass
+        })
+    })
+}
+
+fn http_target(url: &str, args: &RunArgs) -> Result<HttpTarget> {
+    let mut t = HttpTarget::new(url, args.timeout)?.with_method(&args.method)?;
+    for h in &args.headers {
+        t = t.with_header(h)?;
+    }
+    if let Some(b) = &args.body {
+        t = t.with_body(b.clone());
+    }
+    Ok(t)
+}
+
+/// Fails fast (exit 2) when nothing listens at the target.
+async fn preflight(t: &HttpTarget) -> Result<()> {
+    match tokio::time::timeout(Duration::from_secs(2), tokio::net::TcpStream::connect(t.addr)).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(Error::new(format!(
+            "target unreachable at start: {} ({e}); start the server or check --url",
+            t.url
+        ))),
+        Err(_) => Err(Error::new(format!(
+            "target unreachable at start: {} (no answer to a connect within 2 s); check --url",
+            t.url
+        ))),
+    }
+}
+
+/// Prints a run report in the chosen format and writes the files asked for.
+pub(super) fn emit_run(
+    ctx: &Ctx,
+    r: &RunReport,
+    format: Format,
+    json: &Option<std::path::PathBuf>,
+    html: &Option<std::path::PathBuf>,
+) -> Result<()> {
+    if let Some(p) = json {
+        write_output("--json", p, report::json::run_json(r).as_bytes())?;
+    }
+    if let Some(p) = html {
+        write_output("--html", p, report::html::render_run_html(r).as_bytes())?;
+    }
+    print_out(&match format {
+        Format::Human => report::text::render_run(r, ctx.color),
+        Format::Json => report::json::run_json(r),
+        Format::Markdown => report::markdown::render_run_md(r),
+    });
+    Ok(())
+}
+
+/// `cargo ratecheck self-test`: exit 1 on failure.
+pub fn self_test(ctx: &Ctx, args: FormatArgs) -> Result<Exit> {
+    let st = runtime()?.block_on(selftest::self_test_now())?;
+    match args.format {
+        Format::Json => {
+            let v = serde_json::json!({
+                "passed": st.passed,
+                "problems": st.problems,
+                "report": st.report,
+            });
+            print_out(&format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default()));
+        }
+        Format::Human | Format::Markdown => {
+            let r = &st.report;
+            let verdict = if st.passed { "PASS" } else { "FAIL" };
+            print_out(&format!(
+                "self-test: {verdict}: {} of {} requests at {} rps against the null target in {:.1} s, efficiency {:.2}%\n",
+                r.requests.completed,
+                r.requests.expected,
+                selftest::RATE,
+                selftest::DURATION.as_secs_f64(),
+                r.efficiency * 100.0
+            ));
+            for p in &st.problems {
+                print_out(&format!("  problem: {p}\n"));
+            }
+            if !st.passed || ctx.verbose {
+                print_out(&report::text::render_run(r, ctx.color));
+            }
+        }
+    }
+    Ok(if st.passed { Exit::Pass } else { Exit::Fail })
+}
+
+/// `cargo ratecheck serve`: prints `listening on http://ADDR` first, serves
+/// until Ctrl-C or SIGTERM.
+pub fn serve(_ctx: &Ctx, args: ServeArgs) -> Result<Exit> {
+    let addr: SocketAddr = args.addr.parse().map_err(|_| {
+        Error::new(format!(
+            "--addr {:?}: write it as 127.0.0.1:PORT (PORT 0 picks a free one)",
+            args.addr
+        ))
+    })?;
+    let opts = ServerOptions {
+        addr,
+        latency: args.latency,
+        jitter: args.jitter,
+        error_rate: args.error_rate,
+        response_size: args.response_size,
+        behaviour: match args.behaviour {
+            Behaviour::Normal => server::Behaviour::Normal,
+            Behaviour::Close => server::Behaviour::CloseAfterResponse,
+            Behaviour::Hang => server::Behaviour::Hang,
+            Behaviour::Reset => server::Behaviour::Reset,
+        },
+    };
+    runtime()?.block_on(async {
+        let s = server::start(opts).await?;
+        print_out(&format!("listening on http://{}\n", s.addr()));
+        interrupted().await;
+        s.shutdown().await;
+        Ok(Exit::Pass)
+    })
+}
