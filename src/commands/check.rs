@@ -1,21 +1,388 @@
-//! `check`, `baseline save|show` and `compare`: the gate.
+//! `check`, `baseline save|show` and `compare`: the gate. Order matters:
+//! configuration and baseline are loaded and validated before the suite
+//! runs, so a bad one fails in a second, not after a minute of measuring.
 
-use super::Ctx;
-use crate::cli::{CheckArgs, CompareArgs, SaveArgs, ShowArgs};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio_util::sync::CancellationToken;
+
+use super::{interrupted, print_out, progress, runtime, write_output, Ctx};
+use crate::baseline::compare::{self, Row};
+use crate::baseline::model::{
+    Baseline, CheckOutput, GitInfo, MachineInfo, SuiteResult, BASELINE_SCHEMA_VERSION,
+};
+use crate::baseline::{git, store};
+use crate::cli::{CheckArgs, CompareArgs, Format, OutputArgs, SaveArgs, ShowArgs};
+use crate::config::Config;
 use crate::error::{Error, Exit, Result};
+use crate::report;
+use crate::suite::{self, Event, SuiteError, SuiteRun};
 
-pub fn check(_ctx: &Ctx, _args: CheckArgs) -> Result<Exit> {
-    Err(Error::new("check is not implemented yet"))
+/// A baseline located and parsed.
+struct LoadedBaseline {
+    origin: String,
+    baseline: Baseline,
 }
 
-pub fn baseline_save(_ctx: &Ctx, _args: SaveArgs) -> Result<Exit> {
-    Err(Error::new("baseline save is not implemented yet"))
+/// Resolves `--baseline NAME|PATH` to a file path: a value ending in `.json`
+/// is a path, anything else a name under the baseline directory.
+fn baseline_file(config: &Config, arg: Option<&str>) -> Result<PathBuf> {
+    match arg {
+        Some(p) if p.ends_with(".json") && (p.contains('/') || p.contains('\\')) => {
+            Ok(PathBuf::from(p))
+        }
+        Some(name) => Ok(store::baseline_path(&config.baseline_dir, name)?),
+        None => Ok(store::baseline_path(
+            &config.baseline_dir,
+            &config.baseline,
+        )?),
+    }
 }
 
-pub fn baseline_show(_ctx: &Ctx, _args: ShowArgs) -> Result<Exit> {
-    Err(Error::new("baseline show is not implemented yet"))
+fn load_baseline(config: &Config, args: &CheckArgs) -> Result<Option<LoadedBaseline>> {
+    if args.no_baseline {
+        return Ok(None);
+    }
+    let path = baseline_file(config, args.baseline.as_deref())?;
+    let baseline = match &args.baseline_rev {
+        None => LoadedBaseline {
+            origin: path.display().to_string(),
+            baseline: store::load(&path)?,
+        },
+        Some(rev) => {
+            let root = git::repo_root(&config.workspace_root)?.ok_or_else(|| {
+                Error::new(format!(
+                    "--baseline-rev {rev}: {} is not in a git repository",
+                    config.workspace_root.display()
+                ))
+            })?;
+            let abs = if path.is_absolute() {
+                path.clone()
+            } else {
+                std::env::current_dir()?.join(&path)
+            };
+            let rel = abs.strip_prefix(&root).unwrap_or(&path).to_path_buf();
+            let bytes = git::read_file_at_rev(&root, rev, &rel)?;
+            let origin = format!("{rev}:{}", rel.display());
+            LoadedBaseline {
+                baseline: store::parse(&bytes, &origin)?,
+                origin,
+            }
+        }
+    };
+    Ok(Some(baseline))
 }
 
-pub fn compare(_ctx: &Ctx, _args: CompareArgs) -> Result<Exit> {
-    Err(Error::new("compare is not implemented yet"))
+/// Paths that never make the tree "dirty" for the gate's purposes.
+fn ignored_for_dirty(config: &Config) -> Vec<PathBuf> {
+    vec![config.baseline_dir.clone(), config.target_dir.clone()]
+}
+
+/// Runs the suite with progress on a terminal; Ctrl-C → no verdict.
+fn measure(ctx: &Ctx, config: &Config, quick: bool, patterns: &[String]) -> Result<SuiteResult> {
+    let steps = suite::plan(config.scenarios.as_deref(), quick, patterns);
+    if steps.is_empty() && !patterns.is_empty() {
+        return Err(Error::new(format!(
+            "--scenario {}: no scenario matches; names are: {}",
+            patterns.join(", "),
+            suite::plan(config.scenarios.as_deref(), quick, &[])
+                .iter()
+                .map(|s| s.name().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let rt = runtime()?;
+    rt.block_on(async {
+        let cancel = CancellationToken::new();
+        let was_interrupted = Arc::new(AtomicBool::new(false));
+        let watcher = tokio::spawn({
+            let (cancel, flag) = (cancel.clone(), was_interrupted.clone());
+            async move {
+                interrupted().await;
+                flag.store(true, Ordering::SeqCst);
+                cancel.cancel();
+            }
+        });
+        let bars: Mutex<Vec<indicatif::ProgressBar>> = Mutex::new(Vec::new());
+        let on_event = |e: &Event| {
+            if let Event::Finished { name, seconds } = e {
+                if ctx.verbose {
+                    ctx.note(format!("  {name}: {seconds:.1} s"));
+                }
+                for b in bars.lock().unwrap_or_else(|e| e.into_inner()).drain(..) {
+                    b.finish_and_clear();
+                }
+            }
+        };
+        let make_progress = |label: &str| {
+            progress::bar(ctx, label).map(|(b, f)| {
+                bars.lock().unwrap_or_else(|e| e.into_inner()).push(b);
+                f
+            })
+        };
+        let result = suite::run_suite(SuiteRun {
+            steps,
+            trials: config.trials,
+            quick,
+            cancel,
+            on_event: &on_event,
+            progress: &make_progress,
+        })
+        .await;
+        watcher.abort();
+        match result {
+            Ok(r) => Ok(r),
+            Err(SuiteError::Interrupted) => Err(Error::new("interrupted: no verdict")),
+            Err(e) => Err(Error::new(e.to_string())),
+        }
+    })
+}
+
+/// `cargo ratecheck [check]`.
+pub fn check(ctx: &Ctx, args: CheckArgs) -> Result<Exit> {
+    let config = Config::load(ctx.manifest_path.as_deref())?;
+    let loaded = load_baseline(&config, &args)?;
+    let head = git::head_info_excluding(&config.workspace_root, &ignored_for_dirty(&config))?;
+    let mut warnings = Vec::new();
+    let mut commits_between = None;
+    if let Some(l) = &loaded {
+        if let Some(commit) = &l.baseline.git.commit {
+            let rel = git::relation(&config.workspace_root, commit);
+            commits_between = rel.0;
+            warnings.extend(git::tie_warnings(&l.baseline.git, head.as_ref(), rel));
+        } else {
+            warnings.extend(git::tie_warnings(
+                &l.baseline.git,
+                head.as_ref(),
+                (None, false),
+            ));
+        }
+    } else if head.is_none() {
+        warnings.push("not in a git repository: the current commit is unknown".to_string());
+    }
+    let machine = MachineInfo::detect();
+    let comparable = match &loaded {
+        Some(l) => {
+            let same = l.baseline.machine.same_machine(&machine);
+            if !same {
+                warnings.push(format!(
+                    "the baseline was measured on another machine ({}, {} cores; this is {}, {} cores): CPU, memory and latency are not compared{}",
+                    l.baseline.machine.cpu_model,
+                    l.baseline.machine.cores,
+                    machine.cpu_model,
+                    machine.cores,
+                    if args.strict_machine { " — compared anyway (--strict-machine)" } else { "" }
+                ));
+            }
+            same || args.strict_machine
+        }
+        None => true,
+    };
+    if !ctx.quiet {
+        if let Some(l) = &loaded {
+            ctx.note(format!("ratecheck: comparing with {}", l.origin));
+        } else {
+            ctx.note("ratecheck: no baseline (--no-baseline): floors only");
+        }
+    }
+
+    let current = measure(ctx, &config, args.quick, &args.scenario)?;
+    let rows: Vec<Row> = compare::compare(
+        loaded.as_ref().map(|l| &l.baseline.suite),
+        &current,
+        &config.thresholds,
+        &config.overrides(),
+        comparable,
+    );
+    let passed = compare::gate_passed(&rows);
+    warnings.extend(compare::warnings(&rows));
+    let out = CheckOutput {
+        schema_version: BASELINE_SCHEMA_VERSION,
+        passed,
+        judged: true,
+        baseline_path: loaded.as_ref().map(|l| l.origin.clone()),
+        baseline_git: loaded.as_ref().map(|l| l.baseline.git.clone()),
+        head_git: head,
+        commits_between,
+        current,
+        summary: compare::summary(&rows),
+        rows,
+        warnings,
+    };
+    emit_check(ctx, &out, &args.output)?;
+    Ok(if passed { Exit::Pass } else { Exit::Fail })
+}
+
+/// Prints a check result, writes files, and talks to GitHub Actions.
+fn emit_check(ctx: &Ctx, out: &CheckOutput, o: &OutputArgs) -> Result<()> {
+    if let Some(p) = &o.json {
+        write_output("--json", p, report::json::check_json(out).as_bytes())?;
+    }
+    if let Some(p) = &o.html {
+        write_output("--html", p, report::html::render_check_html(out).as_bytes())?;
+    }
+    print_out(&match o.format {
+        Format::Human => report::text::render_check(out, ctx.color),
+        Format::Json => report::json::check_json(out),
+        Format::Markdown => report::markdown::render_check_md(out),
+    });
+    if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY") {
+        let md = report::markdown::render_check_md(out);
+        let appended = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&summary)
+            .and_then(|mut f| f.write_all(md.as_bytes()));
+        if let Err(e) = appended {
+            ctx.note(format!(
+                "warning: cannot append to GITHUB_STEP_SUMMARY {}: {e}",
+                Path::new(&summary).display()
+            ));
+        }
+    }
+    if std::env::var("GITHUB_ACTIONS").as_deref() == Ok("true") {
+        for line in report::markdown::github_annotations(out) {
+            print_out(&format!("{line}\n"));
+        }
+    }
+    Ok(())
+}
+
+/// `cargo ratecheck baseline save`.
+pub fn baseline_save(ctx: &Ctx, args: SaveArgs) -> Result<Exit> {
+    let config = Config::load(ctx.manifest_path.as_deref())?;
+    let name = args.name.clone().unwrap_or_else(|| config.baseline.clone());
+    let path = store::baseline_path(&config.baseline_dir, &name)?;
+    let head = git::head_info_excluding(&config.workspace_root, &ignored_for_dirty(&config))?;
+    match &head {
+        Some(h) if h.dirty && !args.allow_dirty => {
+            return Err(Error::new(
+                "the working tree has uncommitted changes: commit them first so the baseline is tied to a commit, or pass --allow-dirty",
+            ))
+        }
+        None => ctx.note("warning: not in a git repository: the baseline names no commit"),
+        _ => {}
+    }
+    // Fail now, not after the suite, if the directory cannot be written.
+    std::fs::create_dir_all(&config.baseline_dir).map_err(|e| {
+        Error::new(format!(
+            "cannot create the baseline directory {}: {e}",
+            config.baseline_dir.display()
+        ))
+    })?;
+    let suite = measure(ctx, &config, args.quick, &[])?;
+    let baseline = Baseline {
+        schema_version: BASELINE_SCHEMA_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        git: head.unwrap_or_else(GitInfo::default),
+        machine: MachineInfo::detect(),
+        settings: config.settings_json(),
+        suite,
+    };
+    store::save_atomic(&path, &baseline)?;
+    let rows = compare::compare(
+        None,
+        &baseline.suite,
+        &config.thresholds,
+        &config.overrides(),
+        true,
+    );
+    let floors_ok = compare::gate_passed(&rows);
+    print_out(&format!(
+        "saved {} ({} scenarios, commit {}){}\n",
+        path.display(),
+        baseline.suite.scenarios.len(),
+        baseline
+            .git
+            .commit
+            .as_deref()
+            .map(git::short_sha)
+            .unwrap_or("unknown"),
+        if floors_ok {
+            ""
+        } else {
+            "; warning: some figures are below their floors"
+        }
+    ));
+    Ok(Exit::Pass)
+}
+
+/// `cargo ratecheck baseline show [NAME]`.
+pub fn baseline_show(ctx: &Ctx, args: ShowArgs) -> Result<Exit> {
+    let config = Config::load(ctx.manifest_path.as_deref())?;
+    let path = baseline_file(&config, args.name.as_deref())?;
+    let b = store::load(&path)?;
+    print_out(&match args.format {
+        Format::Json => format!("{}\n", serde_json::to_string_pretty(&b).unwrap_or_default()),
+        Format::Human | Format::Markdown => {
+            let out = CheckOutput {
+                schema_version: BASELINE_SCHEMA_VERSION,
+                passed: true,
+                judged: true,
+                baseline_path: Some(path.display().to_string()),
+                baseline_git: Some(b.git.clone()),
+                head_git: None,
+                commits_between: None,
+                rows: compare::compare(
+                    None,
+                    &b.suite,
+                    &config.thresholds,
+                    &config.overrides(),
+                    true,
+                ),
+                current: b.suite.clone(),
+                warnings: vec![],
+                summary: String::new(),
+            };
+            let machine = format!(
+                "baseline {}: tool {}, measured on {} ({} cores, {}, {})\n",
+                path.display(),
+                b.tool_version,
+                b.machine.cpu_model,
+                b.machine.cores,
+                b.machine.os,
+                b.machine.rustc
+            );
+            let body = if args.format == Format::Markdown {
+                report::markdown::render_check_md(&out)
+            } else {
+                report::text::render_check(&out, ctx.color)
+            };
+            format!("{machine}{body}")
+        }
+    });
+    Ok(Exit::Pass)
+}
+
+/// `cargo ratecheck compare OLD NEW`: the diff table, offline.
+pub fn compare(ctx: &Ctx, args: CompareArgs) -> Result<Exit> {
+    let old = store::load_report_or_baseline(&args.old)?;
+    let new = store::load_report_or_baseline(&args.new)?;
+    let config = Config::load(ctx.manifest_path.as_deref()).ok();
+    let thresholds = config
+        .as_ref()
+        .map(|c| c.thresholds.clone())
+        .unwrap_or_default();
+    let overrides = config.as_ref().map(|c| c.overrides()).unwrap_or_default();
+    let rows = compare::compare(Some(&old), &new, &thresholds, &overrides, true);
+    let passed = compare::gate_passed(&rows);
+    let out = CheckOutput {
+        schema_version: BASELINE_SCHEMA_VERSION,
+        passed,
+        judged: true,
+        baseline_path: Some(args.old.display().to_string()),
+        baseline_git: None,
+        head_git: None,
+        commits_between: None,
+        current: new,
+        summary: compare::summary(&rows),
+        warnings: compare::warnings(&rows),
+        rows,
+    };
+    emit_check(ctx, &out, &args.output)?;
+    Ok(if passed { Exit::Pass } else { Exit::Fail })
 }

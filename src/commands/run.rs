@@ -29,7 +29,12 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<Exit> {
     };
     runtime()?.block_on(async {
         let (target, server) = if args.null {
-            (Target::Null { delay: Duration::ZERO }, None)
+            (
+                Target::Null {
+                    delay: Duration::ZERO,
+                },
+                None,
+            )
         } else if let Some(t) = url_target {
             preflight(&t).await?;
             (Target::Http(t), None)
@@ -90,7 +95,13 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<Exit> {
             s.shutdown().await;
         }
         let report = report?;
-        emit_run(ctx, &report, args.output.format, &args.output.json, &args.output.html)?;
+        emit_run(
+            ctx,
+            &report,
+            args.output.format,
+            &args.output.json,
+            &args.output.html,
+        )?;
         Ok(if was_interrupted.load(Ordering::SeqCst) {
             ctx.note("interrupted: the report covers the part of the run before Ctrl-C");
             Exit::Interrupted
@@ -113,7 +124,12 @@ fn http_target(url: &str, args: &RunArgs) -> Result<HttpTarget> {
 
 /// Fails fast (exit 2) when nothing listens at the target.
 async fn preflight(t: &HttpTarget) -> Result<()> {
-    match tokio::time::timeout(Duration::from_secs(2), tokio::net::TcpStream::connect(t.addr)).await {
+    match tokio::time::timeout(
+        Duration::from_secs(2),
+        tokio::net::TcpStream::connect(t.addr),
+    )
+    .await
+    {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) => Err(Error::new(format!(
             "target unreachable at start: {} ({e}); start the server or check --url",
@@ -158,7 +174,10 @@ pub fn self_test(ctx: &Ctx, args: FormatArgs) -> Result<Exit> {
                 "problems": st.problems,
                 "report": st.report,
             });
-            print_out(&format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default()));
+            print_out(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&v).unwrap_or_default()
+            ));
         }
         Format::Human | Format::Markdown => {
             let r = &st.report;

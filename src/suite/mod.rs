@@ -1,1 +1,552 @@
-//! (being written)
+//! The gate's suite: which scenarios run (the built-in default or the
+//! configured list, filtered), how each runs (load scenarios through the
+//! engine against the embedded server, the null target or a URL; the CPU and
+//! memory benches with repeated trials), and which figures each yields.
+//! Planning and figure extraction are pure; `run_suite` does the running.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
+
+use crate::baseline::compare::{SELFTEST_FIGURE, SELFTEST_SCENARIO};
+use crate::baseline::model::{Figure, FigureKind, ScenarioKind, ScenarioResult, SuiteResult};
+use crate::config::{ScenarioSpec, TargetSpec};
+use crate::engine::clock::{SharedClock, SystemClock};
+use crate::engine::rate::{Burst, RateLimiter};
+use crate::engine::run::{run, EngineError, ProgressFn, RunConfig};
+use crate::engine::selftest;
+use crate::engine::target::{HttpTarget, Target};
+use crate::metrics::snapshot::RunReport;
+use crate::process;
+use crate::server::{self, ServerOptions};
+
+/// One planned step of the suite.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    Load(ScenarioSpec),
+    /// Engine CPU per request at `rps`, null target and HTTP, `trials` times.
+    Cpu {
+        rps: f64,
+        duration: Duration,
+    },
+    /// Peak RSS, allocations per request and growth from a short to a long run.
+    Memory {
+        rps: f64,
+        short: Duration,
+        long: Duration,
+    },
+}
+
+impl Step {
+    pub fn name(&self) -> &str {
+        match self {
+            Step::Load(s) => &s.name,
+            Step::Cpu { .. } => "cpu",
+            Step::Memory { .. } => "memory",
+        }
+    }
+
+    /// Rough run time, for progress and budgets.
+    pub fn estimate(&self, trials: usize) -> Duration {
+        match self {
+            Step::Load(s) => s.ramp_up + s.duration + s.ramp_down,
+            Step::Cpu { duration, .. } => *duration * 2 * trials as u32,
+            Step::Memory { short, long, .. } => *short * trials as u32 + *long,
+        }
+    }
+}
+
+fn load(name: &str, rps: f64, secs: f64, concurrency: usize) -> ScenarioSpec {
+    ScenarioSpec {
+        name: name.to_string(),
+        rps,
+        duration: Duration::from_secs_f64(secs),
+        concurrency,
+        ramp_up: Duration::ZERO,
+        ramp_down: Duration::ZERO,
+        target: TargetSpec::Embedded,
+        server_latency: Duration::ZERO,
+        server_jitter: Duration::ZERO,
+        server_error_rate: 0.0,
+        thresholds: None,
+        quick: true,
+    }
+}
+
+/// The built-in suite (DESIGN.md, issue 4): steady 200 / 1000 / 10000 rps, a
+/// concurrency sweep at 1000 rps, a ramp 0 → 1000 → 0, the CPU and memory
+/// benches. `quick` keeps the same names with shorter runs.
+pub fn default_steps(quick: bool) -> Vec<Step> {
+    let s = |full: f64, q: f64| if quick { q } else { full };
+    let mut ramp = load("ramp-1k", 1000.0, s(2.0, 1.0), 50);
+    ramp.ramp_up = Duration::from_secs_f64(s(2.0, 0.5));
+    ramp.ramp_down = Duration::from_secs_f64(s(2.0, 0.5));
+    let mut steps = vec![
+        Step::Load(load("steady-200", 200.0, s(5.0, 2.0), 10)),
+        Step::Load(load("steady-1k", 1000.0, s(5.0, 1.5), 50)),
+        Step::Load(load("steady-10k", 10_000.0, s(5.0, 1.5), 100)),
+    ];
+    if !quick {
+        for c in [10, 100, 500] {
+            steps.push(Step::Load(load(&format!("sweep-1k-c{c}"), 1000.0, 3.0, c)));
+        }
+    }
+    steps.push(Step::Load(ramp));
+    steps.push(Step::Cpu {
+        rps: 10_000.0,
+        duration: Duration::from_secs_f64(s(2.0, 0.7)),
+    });
+    steps.push(Step::Memory {
+        rps: 10_000.0,
+        short: Duration::from_secs_f64(s(2.0, 0.7)),
+        long: Duration::from_secs_f64(s(6.0, 2.1)),
+    });
+    steps
+}
+
+/// The steps to run: the configured scenarios (benches included) or the
+/// default suite, `--quick` keeping only quick ones, filtered by name.
+pub fn plan(configured: Option<&[ScenarioSpec]>, quick: bool, patterns: &[String]) -> Vec<Step> {
+    let steps = match configured {
+        Some(list) => {
+            let mut steps: Vec<Step> = list
+                .iter()
+                .filter(|s| !quick || s.quick)
+                .cloned()
+                .map(Step::Load)
+                .collect();
+            // The benches are part of every suite.
+            steps.extend(
+                default_steps(quick)
+                    .into_iter()
+                    .filter(|s| !matches!(s, Step::Load(_))),
+            );
+            steps
+        }
+        None => default_steps(quick),
+    };
+    steps
+        .into_iter()
+        .filter(|s| patterns.is_empty() || patterns.iter().any(|p| s.name().contains(p.as_str())))
+        .collect()
+}
+
+/// The figures of a load scenario.
+pub fn load_figures(r: &RunReport) -> BTreeMap<String, Figure> {
+    use FigureKind::*;
+    let one = |kind, unit: &str, v: f64| Figure::single(kind, unit, v);
+    let mut f = BTreeMap::new();
+    f.insert("efficiency".into(), one(Efficiency, "", r.efficiency));
+    f.insert("error_rate".into(), one(ErrorRate, "", r.error_rate()));
+    f.insert(
+        "generation_efficiency".into(),
+        one(Info, "", r.generation_efficiency),
+    );
+    f.insert(
+        "min_window_efficiency".into(),
+        one(Info, "", r.min_window_efficiency),
+    );
+    for p in &r.phases {
+        if r.phases.len() > 1 {
+            f.insert(
+                format!("efficiency_{}", p.name.replace('-', "_")),
+                one(Efficiency, "", p.efficiency),
+            );
+        }
+    }
+    f.insert(
+        "response_p50_ms".into(),
+        one(Info, "ms", r.latency_ms.response.p50),
+    );
+    f.insert(
+        "response_p99_ms".into(),
+        one(Info, "ms", r.latency_ms.response.p99),
+    );
+    f.insert("dropped".into(), one(Info, "", r.requests.dropped as f64));
+    f
+}
+
+/// Suite events, for progress displays.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Started {
+        name: String,
+        index: usize,
+        total: usize,
+    },
+    Finished {
+        name: String,
+        seconds: f64,
+    },
+}
+
+/// How to run the suite.
+pub struct SuiteRun<'a> {
+    pub steps: Vec<Step>,
+    pub trials: usize,
+    pub quick: bool,
+    pub cancel: CancellationToken,
+    pub on_event: &'a (dyn Fn(&Event) + Sync),
+    /// A progress callback per engine run.
+    pub progress: &'a (dyn Fn(&str) -> Option<ProgressFn> + Sync),
+}
+
+/// Why the suite stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum SuiteError {
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error(transparent)]
+    Target(#[from] crate::engine::target::TargetError),
+    #[error("scenario {scenario}: {msg}")]
+    Scenario { scenario: String, msg: String },
+    #[error("interrupted: no verdict")]
+    Interrupted,
+}
+
+/// Runs the self-test and every step. Must run inside a tokio runtime.
+pub async fn run_suite(s: SuiteRun<'_>) -> Result<SuiteResult, SuiteError> {
+    let clock: SharedClock = Arc::new(SystemClock::new());
+    let total = s.steps.len() + 1;
+    (s.on_event)(&Event::Started {
+        name: SELFTEST_SCENARIO.into(),
+        index: 0,
+        total,
+    });
+    let t0 = Instant::now();
+    let st = selftest::self_test(clock.clone()).await?;
+    (s.on_event)(&Event::Finished {
+        name: SELFTEST_SCENARIO.into(),
+        seconds: t0.elapsed().as_secs_f64(),
+    });
+    let mut scenarios = vec![ScenarioResult {
+        name: SELFTEST_SCENARIO.into(),
+        kind: ScenarioKind::SelfTest,
+        figures: BTreeMap::from([
+            (
+                SELFTEST_FIGURE.to_string(),
+                Figure::single(FigureKind::Info, "", if st.passed { 1.0 } else { 0.0 }),
+            ),
+            (
+                "efficiency".to_string(),
+                Figure::single(FigureKind::Efficiency, "", st.report.efficiency),
+            ),
+        ]),
+        report: Some(st.report.clone()),
+        warnings: st.problems.clone(),
+    }];
+    for (i, step) in s.steps.iter().enumerate() {
+        if s.cancel.is_cancelled() {
+            return Err(SuiteError::Interrupted);
+        }
+        (s.on_event)(&Event::Started {
+            name: step.name().to_string(),
+            index: i + 1,
+            total,
+        });
+        let t0 = Instant::now();
+        let result = match step {
+            Step::Load(spec) => run_load(spec, &clock, &s).await?,
+            Step::Cpu { rps, duration } => run_cpu(*rps, *duration, &clock, &s).await?,
+            Step::Memory { rps, short, long } => {
+                run_memory(*rps, *short, *long, &clock, &s).await?
+            }
+        };
+        if s.cancel.is_cancelled() {
+            return Err(SuiteError::Interrupted);
+        }
+        (s.on_event)(&Event::Finished {
+            name: step.name().to_string(),
+            seconds: t0.elapsed().as_secs_f64(),
+        });
+        scenarios.push(result);
+    }
+    Ok(SuiteResult {
+        quick: s.quick,
+        selftest_passed: st.passed,
+        scenarios,
+    })
+}
+
+/// Runs one engine configuration against a scenario's target, starting and
+/// stopping the embedded server when the scenario uses it.
+async fn engine_run(
+    spec: &ScenarioSpec,
+    clock: &SharedClock,
+    s: &SuiteRun<'_>,
+    label: &str,
+) -> Result<RunReport, SuiteError> {
+    let timeout = Duration::from_secs(5);
+    let (target, server) = match &spec.target {
+        TargetSpec::Null => (
+            Target::Null {
+                delay: Duration::ZERO,
+            },
+            None,
+        ),
+        TargetSpec::Url(u) => (Target::Http(HttpTarget::new(u, timeout)?), None),
+        TargetSpec::Embedded => {
+            let srv = server::start(ServerOptions {
+                latency: spec.server_latency,
+                jitter: spec.server_jitter,
+                error_rate: spec.server_error_rate,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| SuiteError::Scenario {
+                scenario: spec.name.clone(),
+                msg: e.to_string(),
+            })?;
+            (
+                Target::Http(HttpTarget::new(&srv.url(), timeout)?),
+                Some(srv),
+            )
+        }
+    };
+    let mut cfg = RunConfig::steady(spec.rps, spec.duration, spec.concurrency, target);
+    cfg.ramp_up = spec.ramp_up;
+    cfg.ramp_down = spec.ramp_down;
+    cfg.includes_server = server.is_some();
+    let report = run(&cfg, clock.clone(), s.cancel.clone(), (s.progress)(label)).await;
+    if let Some(srv) = server {
+        srv.shutdown().await;
+    }
+    Ok(report?)
+}
+
+async fn run_load(
+    spec: &ScenarioSpec,
+    clock: &SharedClock,
+    s: &SuiteRun<'_>,
+) -> Result<ScenarioResult, SuiteError> {
+    let report = engine_run(spec, clock, s, &spec.name).await?;
+    Ok(ScenarioResult {
+        name: spec.name.clone(),
+        kind: ScenarioKind::Load,
+        figures: load_figures(&report),
+        warnings: report.warnings.clone(),
+        report: Some(report),
+    })
+}
+
+/// CPU µs per completed request of one run.
+pub fn cpu_us_per_request(r: &RunReport) -> f64 {
+    if r.requests.completed == 0 {
+        return f64::NAN;
+    }
+    (r.cpu.user_s + r.cpu.system_s) * 1e6 / r.requests.completed as f64
+}
+
+/// Median of a few runs' figure, keeping the trials.
+fn trial_figure(kind: FigureKind, unit: &str, trials: Vec<f64>) -> Figure {
+    Figure::from_trials(kind, unit, trials)
+}
+
+async fn run_cpu(
+    rps: f64,
+    duration: Duration,
+    clock: &SharedClock,
+    s: &SuiteRun<'_>,
+) -> Result<ScenarioResult, SuiteError> {
+    let mut null_trials = Vec::new();
+    let mut http_trials = Vec::new();
+    let mut median_report = None;
+    for i in 0..s.trials {
+        // Interleaved, so slow drifts in machine load hit both alike.
+        let mut spec = load("cpu-null", rps, duration.as_secs_f64(), 100);
+        spec.target = TargetSpec::Null;
+        let r = engine_run(&spec, clock, s, "cpu (null)").await?;
+        null_trials.push(cpu_us_per_request(&r));
+        spec.name = "cpu-http".into();
+        spec.target = TargetSpec::Embedded;
+        let r = engine_run(&spec, clock, s, "cpu (http)").await?;
+        http_trials.push(cpu_us_per_request(&r));
+        if i == s.trials / 2 {
+            median_report = Some(r);
+        }
+    }
+    let mut figures = BTreeMap::new();
+    figures.insert(
+        "cpu_us_per_request_null".into(),
+        trial_figure(FigureKind::Cpu, "us", null_trials),
+    );
+    figures.insert(
+        "cpu_us_per_request_http".into(),
+        trial_figure(FigureKind::Cpu, "us", http_trials),
+    );
+    figures.insert(
+        "limiter_cpu_percent".into(),
+        Figure::from_trials(
+            FigureKind::Info,
+            "%",
+            (0..3).map(|_| limiter_cpu_percent(rps)).collect(),
+        ),
+    );
+    Ok(ScenarioResult {
+        name: "cpu".into(),
+        kind: ScenarioKind::Cpu,
+        figures,
+        warnings: vec![format!(
+            "cpu_us_per_request_http includes the embedded server, which runs in the same process"
+        )],
+        report: median_report,
+    })
+}
+
+/// CPU the limiter alone would use at `rps`, as % of one core: the cost of
+/// the generator's `take_up_to_at` calls (one per ~1 ms wake, a batch each)
+/// measured over a burst of calls on this machine.
+pub fn limiter_cpu_percent(rps: f64) -> f64 {
+    let clock = Arc::new(SystemClock::new());
+    let limiter = match RateLimiter::new(1e8, Burst::Tokens(1e12), clock.clone()) {
+        Ok(l) => l,
+        Err(_) => return f64::NAN,
+    };
+    let batch = crate::engine::batch::batch_size_for(rps) as u64;
+    let calls = 200_000u64;
+    let t0 = Instant::now();
+    for _ in 0..calls {
+        std::hint::black_box(limiter.try_take(batch));
+    }
+    let per_call = t0.elapsed().as_secs_f64() / calls as f64;
+    let calls_per_sec = rps / batch as f64;
+    per_call * calls_per_sec * 100.0
+}
+
+async fn run_memory(
+    rps: f64,
+    short: Duration,
+    long: Duration,
+    clock: &SharedClock,
+    s: &SuiteRun<'_>,
+) -> Result<ScenarioResult, SuiteError> {
+    let mut spec = load("memory", rps, short.as_secs_f64(), 100);
+    spec.target = TargetSpec::Null;
+    let mut rss_short = Vec::new();
+    let mut allocs = Vec::new();
+    for _ in 0..s.trials {
+        let a0 = process::allocations();
+        let r = engine_run(&spec, clock, s, "memory (short)").await?;
+        let a = process::allocations() - a0;
+        rss_short.push(r.memory.peak_rss_bytes as f64);
+        if r.requests.completed > 0 {
+            allocs.push(a as f64 / r.requests.completed as f64);
+        }
+    }
+    spec.duration = long;
+    let r_long = engine_run(&spec, clock, s, "memory (long)").await?;
+    let short_fig = trial_figure(FigureKind::Memory, "B", rss_short);
+    let growth = r_long.memory.peak_rss_bytes as f64 / short_fig.value;
+    let mut warnings = Vec::new();
+    if growth > 1.1 {
+        warnings.push(format!(
+            "peak RSS grew {:.0}% from a {:.0} s to a {:.0} s run: memory is not flat with run length",
+            (growth - 1.0) * 100.0,
+            short.as_secs_f64(),
+            long.as_secs_f64()
+        ));
+    }
+    if !process::reset_peak_rss() {
+        warnings
+            .push("peak RSS cannot be reset here: figures are the process's lifetime peak".into());
+    }
+    let mut figures = BTreeMap::new();
+    figures.insert("peak_rss_bytes".into(), short_fig);
+    figures.insert(
+        "allocs_per_request".into(),
+        trial_figure(FigureKind::Memory, "", allocs),
+    );
+    figures.insert(
+        "peak_rss_growth".into(),
+        Figure::single(FigureKind::Info, "x", growth),
+    );
+    Ok(ScenarioResult {
+        name: "memory".into(),
+        kind: ScenarioKind::Memory,
+        figures,
+        warnings,
+        report: Some(r_long),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_suite_names_and_budget() {
+        let full = default_steps(false);
+        let names: Vec<_> = full.iter().map(|s| s.name().to_string()).collect();
+        assert_eq!(
+            names,
+            [
+                "steady-200",
+                "steady-1k",
+                "steady-10k",
+                "sweep-1k-c10",
+                "sweep-1k-c100",
+                "sweep-1k-c500",
+                "ramp-1k",
+                "cpu",
+                "memory"
+            ]
+        );
+        let secs = |steps: &[Step]| steps.iter().map(|s| s.estimate(3)).sum::<Duration>();
+        assert!(secs(&full) <= Duration::from_secs(75), "{:?}", secs(&full));
+        let quick = default_steps(true);
+        assert!(
+            secs(&quick) <= Duration::from_secs(15),
+            "{:?}",
+            secs(&quick)
+        );
+        // Quick runs keep the names, so a full baseline covers them.
+        assert!(quick.iter().all(|q| names.iter().any(|n| n == q.name())));
+    }
+
+    #[test]
+    fn plan_filters_by_pattern_and_quick() {
+        let p = plan(None, false, &["steady".to_string()]);
+        assert_eq!(p.len(), 3);
+        let mut a = load("a", 10.0, 1.0, 1);
+        a.quick = false;
+        let b = load("b", 10.0, 1.0, 1);
+        let p = plan(Some(&[a.clone(), b.clone()]), true, &[]);
+        let names: Vec<_> = p.iter().map(|s| s.name()).collect();
+        assert_eq!(names, ["b", "cpu", "memory"]);
+        let p = plan(Some(&[a, b]), false, &["a".into()]);
+        assert_eq!(p.iter().map(|s| s.name()).collect::<Vec<_>>(), ["a"]);
+    }
+
+    #[test]
+    fn figures_of_a_load_run() {
+        let mut r = RunReport::example();
+        r.requests.failed = 10;
+        r.requests.completed = 1000;
+        let f = load_figures(&r);
+        assert_eq!(f["efficiency"].kind, FigureKind::Efficiency);
+        assert_eq!(f["efficiency"].value, r.efficiency);
+        assert_eq!(f["error_rate"].value, 0.01);
+        assert_eq!(f["error_rate"].kind, FigureKind::ErrorRate);
+        assert!(
+            !f.contains_key("efficiency_steady"),
+            "single phase: no per-phase figure"
+        );
+        r.phases.push(r.phases[0].clone());
+        r.phases[1].name = "ramp-down".into();
+        let f = load_figures(&r);
+        assert!(f.contains_key("efficiency_ramp_down"));
+    }
+
+    #[test]
+    fn cpu_per_request() {
+        let mut r = RunReport::example();
+        r.cpu.user_s = 0.3;
+        r.cpu.system_s = 0.2;
+        r.requests.completed = 50_000;
+        assert!((cpu_us_per_request(&r) - 10.0).abs() < 1e-9);
+        r.requests.completed = 0;
+        assert!(cpu_us_per_request(&r).is_nan());
+    }
+}
