@@ -257,8 +257,23 @@ pub fn warnings(r: &RunReport, f: &RunFacts) -> Vec<String> {
             r.latency_ms.service.p50 / 1e3
         };
         let rate = r.target_rps;
-        if service_s > 0.0 {
-            let carry = f.concurrency as f64 / service_s;
+        let carry = if service_s > 0.0 {
+            f.concurrency as f64 / service_s
+        } else {
+            f64::INFINITY
+        };
+        if carry >= rate * 1.1 {
+            // Enough workers on average: the queue filled during stalls.
+            out.push(format!(
+                "{} requests dropped: the request queue ({} slots) filled while responses stalled (response p99 {:.1} ms, max {:.1} ms) although {} workers can carry ~{:.0} rps on average; raise --concurrency to ride out stalls, or pass --on-full wait",
+                q.dropped,
+                r.diagnostics.channel_capacity,
+                r.latency_ms.response.p99,
+                r.latency_ms.response.max,
+                f.concurrency,
+                carry
+            ));
+        } else if service_s > 0.0 {
             let need = (rate * service_s * 1.25)
                 .ceil()
                 .max(f.concurrency as f64 + 1.0);
@@ -470,6 +485,23 @@ mod tests {
             "{w}"
         );
         assert!(w.contains("--concurrency 63"), "{w}");
+    }
+
+    #[test]
+    fn explains_drops_during_stalls_when_workers_suffice() {
+        let s = Schedule::steady(1000.0, Duration::from_secs(1)).unwrap();
+        let mut snap = steady_snapshot(99, 10);
+        snap.generated = 1000;
+        snap.dropped = 10;
+        snap.service.mean = 1.0; // 100 workers × 1 ms carry 100k rps
+        snap.response.p99 = 30.0;
+        let r = report(&s, &snap, &facts(1000.0, 1.0, 100));
+        assert!(
+            r.warnings[0].contains("filled while responses stalled"),
+            "{:?}",
+            r.warnings
+        );
+        assert!(!r.warnings[0].contains("cannot carry"));
     }
 
     #[test]

@@ -52,7 +52,8 @@ pub struct RunConfig {
     pub concurrency: usize,
     pub target: Target,
     pub burst: Burst,
-    /// Channel capacity; default 10 × concurrency (at least 1024).
+    /// Channel capacity; default the larger of 10 × concurrency, 100 ms of
+    /// requests at the peak rate, and 1024.
     pub channel_capacity: Option<usize>,
     pub on_full: FullPolicy,
     /// How long in-flight requests may take to finish once generation stops.
@@ -89,9 +90,11 @@ impl RunConfig {
     }
 
     fn capacity(&self) -> usize {
-        self.channel_capacity
-            .unwrap_or(10 * self.concurrency)
-            .max(1024)
+        self.channel_capacity.unwrap_or_else(|| {
+            (10 * self.concurrency)
+                .max((self.rps * 0.1).ceil() as usize)
+                .max(1024)
+        })
     }
 }
 

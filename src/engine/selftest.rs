@@ -72,7 +72,14 @@ pub fn judge(report: RunReport) -> SelfTest {
 
 /// Runs the self-test on the current tokio runtime.
 pub async fn self_test(clock: SharedClock) -> Result<SelfTest, EngineError> {
-    let mut cfg = RunConfig::steady(RATE, DURATION, 10, Target::Null { delay: Duration::ZERO });
+    let mut cfg = RunConfig::steady(
+        RATE,
+        DURATION,
+        10,
+        Target::Null {
+            delay: Duration::ZERO,
+        },
+    );
     cfg.drain = Duration::from_secs(1);
     let report = run(&cfg, clock, CancellationToken::new(), None).await?;
     Ok(judge(report))
