@@ -255,15 +255,16 @@ pub struct CompareArgs {
 
 /// `--rps`: a finite number > 0, at most 1e6.
 pub fn parse_rps(s: &str) -> Result<f64, String> {
-    let v: f64 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("{s:?} is not a number; give requests per second, e.g. 1000 or 0.5"))?;
+    let v: f64 = s.trim().parse().map_err(|_| {
+        format!("{s:?} is not a number; give requests per second, e.g. 1000 or 0.5")
+    })?;
     if !v.is_finite() || v <= 0.0 {
         return Err(format!("{s:?}: the rate must be a finite number > 0"));
     }
     if v > MAX_RPS {
-        return Err(format!("{s:?}: the rate must be at most {MAX_RPS:.0} requests per second"));
+        return Err(format!(
+            "{s:?}: the rate must be at most {MAX_RPS:.0} requests per second"
+        ));
     }
     Ok(v)
 }
@@ -275,7 +276,9 @@ pub fn parse_concurrency(s: &str) -> Result<usize, String> {
         .parse()
         .map_err(|_| format!("{s:?} is not a whole number of workers (1..={MAX_CONCURRENCY})"))?;
     if v == 0 || v > MAX_CONCURRENCY {
-        return Err(format!("{s:?}: concurrency must be between 1 and {MAX_CONCURRENCY}"));
+        return Err(format!(
+            "{s:?}: concurrency must be between 1 and {MAX_CONCURRENCY}"
+        ));
     }
     Ok(v)
 }
@@ -332,13 +335,17 @@ mod tests {
         assert!(r.check.quick);
         assert_eq!(r.check.output.format, Format::Json);
         let r = parse(&["check", "--baseline-rev", "origin/main"]).unwrap();
-        assert!(matches!(r.command, Some(Command::Check(c)) if c.baseline_rev.as_deref() == Some("origin/main")));
+        assert!(
+            matches!(r.command, Some(Command::Check(c)) if c.baseline_rev.as_deref() == Some("origin/main"))
+        );
     }
 
     #[test]
     fn run_arguments() {
         let r = parse(&["run", "--rps", "0.5", "--duration", "500ms", "--null"]).unwrap();
-        let Some(Command::Run(run)) = r.command else { panic!("not run") };
+        let Some(Command::Run(run)) = r.command else {
+            panic!("not run")
+        };
         assert_eq!(run.rps, 0.5);
         assert_eq!(run.duration, Duration::from_millis(500));
         assert!(run.null);

@@ -363,10 +363,7 @@ pub fn compare(ctx: &Ctx, args: CompareArgs) -> Result<Exit> {
     let old = store::load_report_or_baseline(&args.old)?;
     let new = store::load_report_or_baseline(&args.new)?;
     let config = Config::load(ctx.manifest_path.as_deref()).ok();
-    let thresholds = config
-        .as_ref()
-        .map(|c| c.thresholds.clone())
-        .unwrap_or_default();
+    let thresholds = config.as_ref().map(|c| c.thresholds).unwrap_or_default();
     let overrides = config.as_ref().map(|c| c.overrides()).unwrap_or_default();
     let rows = compare::compare(Some(&old), &new, &thresholds, &overrides, true);
     let passed = compare::gate_passed(&rows);

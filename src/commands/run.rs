@@ -37,7 +37,7 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<Exit> {
             )
         } else if let Some(t) = url_target {
             preflight(&t).await?;
-            (Target::Http(t), None)
+            (Target::Http(Box::new(t)), None)
         } else {
             let s = server::start(ServerOptions {
                 latency: args.server_latency,
@@ -45,7 +45,7 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<Exit> {
             })
             .await?;
             let t = http_target(&s.url(), &args)?;
-            (Target::Http(t), Some(s))
+            (Target::Http(Box::new(t)), Some(s))
         };
         if !args.no_self_test {
             let st = selftest::self_test_now().await?;

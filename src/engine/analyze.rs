@@ -445,12 +445,14 @@ mod tests {
         )
         .unwrap();
         // Ramp-up asks for 500, steady 1000, ramp-down 500.
-        let mut snap = CollectorSnapshot::default();
-        snap.generated_series = [vec![50; 10], vec![100; 10], vec![50; 10]].concat();
-        snap.completed_series = [vec![50; 10], vec![100; 10], vec![50; 10], vec![3]].concat();
-        snap.generated = 2000;
-        snap.completed = 2003;
-        snap.succeeded = 2003;
+        let snap = CollectorSnapshot {
+            generated_series: [vec![50; 10], vec![100; 10], vec![50; 10]].concat(),
+            completed_series: [vec![50; 10], vec![100; 10], vec![50; 10], vec![3]].concat(),
+            generated: 2000,
+            completed: 2003,
+            succeeded: 2003,
+            ..Default::default()
+        };
         let r = report(&s, &snap, &facts(1000.0, 3.0, 10));
         let effs: Vec<_> = r
             .phases

@@ -35,11 +35,17 @@ pub enum TargetError {
 /// Where requests go and what they look like.
 #[derive(Debug, Clone)]
 pub enum Target {
-    Http(HttpTarget),
+    Http(Box<HttpTarget>),
     /// Answers 200 at once, or after the delay.
     Null {
         delay: Duration,
     },
+}
+
+impl From<HttpTarget> for Target {
+    fn from(t: HttpTarget) -> Self {
+        Target::Http(Box::new(t))
+    }
 }
 
 impl Target {
@@ -282,7 +288,8 @@ mod tests {
     #[test]
     fn refuses_other_urls() {
         use TargetError::*;
-        let cases: [(&str, fn(&TargetError) -> bool); 6] = [
+        type Check = fn(&TargetError) -> bool;
+        let cases: [(&str, Check); 6] = [
             ("https://127.0.0.1/", |e| matches!(e, Scheme(_))),
             ("ftp://127.0.0.1/", |e| matches!(e, Scheme(_))),
             ("http://example.com/", |e| matches!(e, NotLoopback(_))),
@@ -321,7 +328,9 @@ mod tests {
             .local_addr()
             .unwrap()
             .port();
-        let t = Target::Http(HttpTarget::new(&format!("http://127.0.0.1:{port}/"), T).unwrap());
+        let t = Target::Http(Box::new(
+            HttpTarget::new(&format!("http://127.0.0.1:{port}/"), T).unwrap(),
+        ));
         let mut c = Connection::default();
         assert_eq!(c.send(&t).await, Outcome::Error(ErrorKind::Connect));
     }

@@ -25,7 +25,7 @@ use crate::server::{self, ServerOptions};
 /// One planned step of the suite.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Step {
-    Load(ScenarioSpec),
+    Load(Box<ScenarioSpec>),
     /// Engine CPU per request at `rps`, null target and HTTP, `trials` times.
     Cpu {
         rps: f64,
@@ -84,16 +84,21 @@ pub fn default_steps(quick: bool) -> Vec<Step> {
     ramp.ramp_up = Duration::from_secs_f64(s(2.0, 0.5));
     ramp.ramp_down = Duration::from_secs_f64(s(2.0, 0.5));
     let mut steps = vec![
-        Step::Load(load("steady-200", 200.0, s(5.0, 2.0), 10)),
-        Step::Load(load("steady-1k", 1000.0, s(5.0, 1.5), 50)),
-        Step::Load(load("steady-10k", 10_000.0, s(5.0, 1.5), 100)),
+        Step::Load(Box::new(load("steady-200", 200.0, s(5.0, 2.0), 10))),
+        Step::Load(Box::new(load("steady-1k", 1000.0, s(5.0, 1.5), 50))),
+        Step::Load(Box::new(load("steady-10k", 10_000.0, s(5.0, 1.5), 100))),
     ];
     if !quick {
         for c in [10, 100, 500] {
-            steps.push(Step::Load(load(&format!("sweep-1k-c{c}"), 1000.0, 3.0, c)));
+            steps.push(Step::Load(Box::new(load(
+                &format!("sweep-1k-c{c}"),
+                1000.0,
+                3.0,
+                c,
+            ))));
         }
     }
-    steps.push(Step::Load(ramp));
+    steps.push(Step::Load(Box::new(ramp)));
     steps.push(Step::Cpu {
         rps: 10_000.0,
         duration: Duration::from_secs_f64(s(2.0, 0.7)),
@@ -115,7 +120,7 @@ pub fn plan(configured: Option<&[ScenarioSpec]>, quick: bool, patterns: &[String
                 .iter()
                 .filter(|s| !quick || s.quick)
                 .cloned()
-                .map(Step::Load)
+                .map(|s| Step::Load(Box::new(s)))
                 .collect();
             // The benches are part of every suite.
             steps.extend(
@@ -286,7 +291,7 @@ async fn engine_run(
             },
             None,
         ),
-        TargetSpec::Url(u) => (Target::Http(HttpTarget::new(u, timeout)?), None),
+        TargetSpec::Url(u) => (Target::Http(Box::new(HttpTarget::new(u, timeout)?)), None),
         TargetSpec::Embedded => {
             let srv = server::start(ServerOptions {
                 latency: spec.server_latency,
@@ -300,7 +305,7 @@ async fn engine_run(
                 msg: e.to_string(),
             })?;
             (
-                Target::Http(HttpTarget::new(&srv.url(), timeout)?),
+                Target::Http(Box::new(HttpTarget::new(&srv.url(), timeout)?)),
                 Some(srv),
             )
         }
