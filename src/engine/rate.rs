@@ -668,6 +668,51 @@ mod tests {
         assert!((total as f64 + l.available() - 5000.0).abs() < 1.0);
     }
 
+    #[derive(Debug, Clone)]
+    enum Op {
+        Advance(u64),
+        SetRate(f64),
+        TryTake(u64),
+        TakeUpTo(u64),
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        prop_oneof![
+            (0u64..50_000_000).prop_map(Op::Advance),
+            prop_oneof![Just(0.0), 0.5f64..200_000.0].prop_map(Op::SetRate),
+            (1u64..500).prop_map(Op::TryTake),
+            (1u64..5_000).prop_map(Op::TakeUpTo),
+        ]
+    }
+
+    proptest::proptest! {
+        /// Whatever the sequence of rate changes and takes, the limiter never
+        /// grants more than the rate history allowed (the bucket starts
+        /// empty, so the burst never adds to it), and tokens granted plus
+        /// tokens left never exceed it either.
+        #[test]
+        fn never_grants_more_than_allowed(
+            rate in 1.0f64..100_000.0,
+            ops in proptest::collection::vec(op(), 1..200),
+        ) {
+            let (clock, l) = limiter(rate, Burst::default());
+            let mut granted = 0u64;
+            for op in ops {
+                match op {
+                    Op::Advance(ns) => clock.advance(ns),
+                    Op::SetRate(r) => l.set_rate(r).unwrap(),
+                    Op::TryTake(n) => if l.try_take(n) { granted += n },
+                    Op::TakeUpTo(n) => granted += l.take_up_to_at(n, clock.now_ns()),
+                }
+                let allowed = l.allowed();
+                proptest::prop_assert!(granted as f64 <= allowed + 1.0, "granted {} > allowed {}", granted, allowed);
+                proptest::prop_assert!(granted as f64 + l.available() <= allowed + 1.0);
+                proptest::prop_assert_eq!(granted, l.stats().granted);
+            }
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn wait_sleeps_until_the_tokens_exist() {
         let l = RateLimiter::new(1000.0, Burst::default(), Arc::new(TokioClock::new())).unwrap();

@@ -247,6 +247,33 @@ mod tests {
         assert_eq!(st.total(), 1000.0);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn expected_is_monotonic_and_additive(
+            rps in 0.1f64..100_000.0,
+            up in 0.0f64..5.0, steady in 0.01f64..5.0, down in 0.0f64..5.0,
+            a in 0.0f64..16.0, b in 0.0f64..16.0, c in 0.0f64..16.0,
+        ) {
+            let sch = Schedule::new(rps, s(up), s(steady), s(down)).unwrap();
+            let mut t = [a, b, c];
+            t.sort_by(f64::total_cmp);
+            let [t0, t1, t2] = t;
+            let tol = 1e-9 * sch.total().max(1.0);
+            proptest::prop_assert!(sch.cumulative(t0) <= sch.cumulative(t1) + tol);
+            proptest::prop_assert!(sch.expected(t0, t1) >= 0.0);
+            let sum = sch.expected(t0, t1) + sch.expected(t1, t2);
+            proptest::prop_assert!((sum - sch.expected(t0, t2)).abs() <= tol);
+        }
+
+        #[test]
+        fn time_of_is_the_inverse(rps in 1.0f64..50_000.0, up in 0.0f64..3.0, down in 0.0f64..3.0, frac in 0.0f64..1.0) {
+            let sch = Schedule::new(rps, s(up), s(1.0), s(down)).unwrap();
+            let k = frac * sch.total();
+            let t = sch.time_of(k).unwrap();
+            proptest::prop_assert!((sch.cumulative(t) - k).abs() <= 1e-6 * sch.total().max(1.0));
+        }
+    }
+
     #[test]
     fn bad_schedules() {
         assert_eq!(
