@@ -1,0 +1,147 @@
+//! Helpers shared by the integration tests: running the binary with a hard
+//! deadline (a hung command fails the test instead of hanging it), throwaway
+//! cargo workspaces for the config and baseline paths, and a lock that keeps
+//! the real-time engine tests from competing for the two cores.
+
+// Each test crate uses a different subset of these helpers.
+#![allow(dead_code)]
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// The binary under test (the debug build in `cargo test`).
+pub const BIN: &str = env!("CARGO_BIN_EXE_cargo-ratecheck");
+
+/// What one run of the binary produced.
+#[derive(Debug)]
+pub struct Ran {
+    /// Exit code; `None` when killed by a signal (or by the deadline).
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+    /// The deadline passed and the process was killed.
+    pub timed_out: bool,
+}
+
+impl Ran {
+    /// The first non-empty line of standard error.
+    pub fn first_err_line(&self) -> &str {
+        self.stderr
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+    }
+}
+
+/// A `cargo-ratecheck ratecheck ARGS` command in `cwd`, with no terminal,
+/// no colour and no GitHub Actions environment.
+pub fn command(args: &[&str], cwd: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("ratecheck")
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .env_remove("RUST_BACKTRACE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// Runs `cargo-ratecheck ratecheck ARGS` in `cwd`, killing it after `limit`.
+pub fn run_bin(args: &[&str], cwd: &Path, limit: Duration) -> Ran {
+    let child = command(args, cwd)
+        .spawn()
+        .expect("the binary under test starts");
+    wait_with_deadline(child, limit)
+}
+
+/// Collects a spawned child's output, killing it once `limit` has passed
+/// since this call. Output is read on threads so a full pipe cannot block it.
+pub fn wait_with_deadline(mut child: Child, limit: Duration) -> Ran {
+    let t0 = Instant::now();
+    let reader = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut s = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut s);
+            }
+            String::from_utf8_lossy(&s).into_owned()
+        })
+    };
+    let out = reader(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = reader(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let mut timed_out = false;
+    let status = loop {
+        if let Some(st) = child.try_wait().expect("try_wait") {
+            break st;
+        }
+        if t0.elapsed() > limit {
+            timed_out = true;
+            let _ = child.kill();
+            break child.wait().expect("wait after kill");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let elapsed = t0.elapsed();
+    Ran {
+        code: status.code(),
+        stdout: out.join().unwrap_or_default(),
+        stderr: err.join().unwrap_or_default(),
+        elapsed,
+        timed_out,
+    }
+}
+
+/// A virtual cargo workspace (no members) in a temp dir, with `section`
+/// appended under `[workspace.metadata.ratecheck]` when not empty.
+pub fn workspace(section: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut toml = String::from("[workspace]\nmembers = []\nresolver = \"2\"\n");
+    if !section.is_empty() {
+        toml.push_str("\n[workspace.metadata.ratecheck]\n");
+        toml.push_str(section);
+        toml.push('\n');
+    }
+    std::fs::write(dir.path().join("Cargo.toml"), toml).expect("write Cargo.toml");
+    dir
+}
+
+/// Serialises the tests that measure real-time rates: on a 2-core machine
+/// two of them at once would measure each other.
+pub fn serial() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A multi-threaded tokio runtime like the binary's.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+/// A loopback port nobody listens on (bound, then released).
+pub fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("bind a free port")
+        .port()
+}

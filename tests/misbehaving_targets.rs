@@ -1,0 +1,283 @@
+//! The engine against targets that misbehave (issue 6, item 3), driven with
+//! the embedded server's options: resets, a server that never answers,
+//! `Connection: close` after each response, 5xx answers, latency past the
+//! request timeout, and connection refused. Each run must end within its
+//! duration plus the drain deadline (plus 1 s of slack), count every failure
+//! by kind, account for every request, and report efficiency honestly:
+//! `completed` holds responses and transport errors, never abandoned ones.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use cargo_ratecheck::engine::clock::SystemClock;
+use cargo_ratecheck::engine::run::{run, RunConfig};
+use cargo_ratecheck::engine::target::{HttpTarget, Target};
+use cargo_ratecheck::metrics::snapshot::RunReport;
+use cargo_ratecheck::server::{self, Behaviour, ServerOptions};
+use tokio_util::sync::CancellationToken;
+
+const RPS: f64 = 200.0;
+const DURATION: Duration = Duration::from_secs(1);
+const DRAIN: Duration = Duration::from_secs(1);
+const SLACK: Duration = Duration::from_secs(1);
+const EXPECTED: u64 = 200;
+
+/// One run against `url` with the given timeout and worker count; returns
+/// the report and how long `run` took.
+fn load(url: &str, timeout: Duration, concurrency: usize) -> (RunReport, Duration) {
+    let target = Target::Http(HttpTarget::new(url, timeout).expect("loopback URL").into());
+    let mut cfg = RunConfig::steady(RPS, DURATION, concurrency, target);
+    cfg.drain = DRAIN;
+    let t0 = Instant::now();
+    let rt = common::runtime();
+    let r = rt
+        .block_on(run(
+            &cfg,
+            SystemClock::shared(),
+            CancellationToken::new(),
+            None,
+        ))
+        .expect("valid run config");
+    (r, t0.elapsed())
+}
+
+/// Starts the embedded server with `opts`, runs against it, stops it.
+/// Returns the report, the run's wall time and the requests the server saw.
+fn against(
+    opts: ServerOptions,
+    timeout: Duration,
+    concurrency: usize,
+) -> (RunReport, Duration, u64) {
+    let _lock = common::serial();
+    let rt = common::runtime();
+    let s = rt
+        .block_on(server::start(opts))
+        .expect("embedded server starts");
+    let url = s.url();
+    // The engine gets its own runtime, as the server would be another
+    // process in real use; the server's runtime keeps serving meanwhile.
+    let (r, took) = std::thread::scope(|sc| {
+        sc.spawn(|| load(&url, timeout, concurrency))
+            .join()
+            .expect("engine thread")
+    });
+    let seen = s.requests();
+    rt.block_on(s.shutdown());
+    (r, took, seen)
+}
+
+/// The invariants every run keeps, whatever the target does.
+fn assert_accounted(r: &RunReport, took: Duration) {
+    let q = &r.requests;
+    let limit = DURATION + DRAIN + SLACK;
+    assert!(took <= limit, "run took {took:?} (limit {limit:?})");
+    assert!(q.is_consistent(), "{q:?}");
+    assert_eq!(q.expected, EXPECTED, "{q:?}");
+    assert_eq!(
+        q.generated,
+        q.dropped + q.completed + r.diagnostics.abandoned_in_flight,
+        "every generated request is dropped, completed or abandoned: {q:?} {:?}",
+        r.diagnostics
+    );
+    let by_kind: u64 = r.errors.values().sum::<u64>() + r.status_codes.values().sum::<u64>();
+    assert_eq!(
+        by_kind, q.completed,
+        "every completion has a status or an error kind: {:?} {:?}",
+        r.errors, r.status_codes
+    );
+    let honest = q.completed as f64 / q.expected as f64;
+    assert!(
+        (r.efficiency - honest).abs() < 1e-9,
+        "efficiency {} is completed ÷ expected = {honest}",
+        r.efficiency
+    );
+}
+
+fn count(map: &std::collections::BTreeMap<String, u64>, key: &str) -> u64 {
+    map.get(key).copied().unwrap_or(0)
+}
+
+#[test]
+fn connection_resets_are_counted_as_resets() {
+    let (r, took, seen) = against(
+        ServerOptions {
+            behaviour: Behaviour::Reset,
+            ..Default::default()
+        },
+        Duration::from_secs(1),
+        10,
+    );
+    assert_accounted(&r, took);
+    let q = &r.requests;
+    assert_eq!(q.succeeded, 0, "{q:?}");
+    assert!(q.completed >= 190, "a reset answers at once: {q:?}");
+    assert_eq!(count(&r.errors, "reset"), q.failed, "{:?}", r.errors);
+    assert!(seen > 0, "the server saw the requests");
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.contains("target errors") && w.contains("reset")),
+        "{:?}",
+        r.warnings
+    );
+}
+
+/// 10 workers against a server that never answers, 200 ms timeout: each
+/// worker finishes 5 requests a second (as timeouts), so about 100 of the
+/// 200 complete in 2 s and the rest are abandoned at the drain deadline.
+#[test]
+fn a_server_that_never_answers_times_out_and_the_rest_is_abandoned() {
+    let timeout = Duration::from_millis(200);
+    let (r, took, _) = against(
+        ServerOptions {
+            behaviour: Behaviour::Hang,
+            ..Default::default()
+        },
+        timeout,
+        10,
+    );
+    assert_accounted(&r, took);
+    let q = &r.requests;
+    assert_eq!(q.succeeded, 0, "{q:?}");
+    assert!(r.status_codes.is_empty(), "{:?}", r.status_codes);
+    assert_eq!(count(&r.errors, "timeout"), q.completed, "{:?}", r.errors);
+    // At most 10 workers × (duration + drain) ÷ timeout, plus one each.
+    let most = 10 * ((DURATION + DRAIN).as_millis() / timeout.as_millis()) as u64 + 10;
+    assert!(
+        (50..=most).contains(&q.completed),
+        "completed counts only timeouts: {q:?}"
+    );
+    assert!(r.diagnostics.abandoned_in_flight > 0, "{:?}", r.diagnostics);
+    assert!(r.efficiency < 0.95, "{}", r.efficiency);
+    for needle in ["timeout", "abandoned"] {
+        assert!(
+            r.warnings.iter().any(|w| w.contains(needle)),
+            "a warning says {needle}: {:?}",
+            r.warnings
+        );
+    }
+}
+
+/// `Connection: close` after every response: the client reconnects per
+/// request and every request still succeeds.
+#[test]
+fn connection_close_after_each_response_reconnects_without_errors() {
+    let (r, took, seen) = against(
+        ServerOptions {
+            behaviour: Behaviour::CloseAfterResponse,
+            ..Default::default()
+        },
+        Duration::from_secs(1),
+        10,
+    );
+    assert_accounted(&r, took);
+    let q = &r.requests;
+    assert_eq!(q.failed, 0, "errors {:?}; {q:?}", r.errors);
+    assert_eq!(count(&r.status_codes, "200"), q.completed);
+    assert_eq!(seen, q.completed, "one server request per completion");
+    assert!(r.efficiency >= 0.95, "{}: {:?}", r.efficiency, r.warnings);
+}
+
+#[test]
+fn server_errors_are_counted_by_status_code() {
+    let (r, took, seen) = against(
+        ServerOptions {
+            error_rate: 1.0,
+            ..Default::default()
+        },
+        Duration::from_secs(1),
+        10,
+    );
+    assert_accounted(&r, took);
+    let q = &r.requests;
+    assert_eq!(q.succeeded, 0, "{q:?}");
+    assert_eq!(
+        count(&r.status_codes, "500"),
+        q.completed,
+        "{:?}",
+        r.status_codes
+    );
+    assert_eq!(q.failed, q.completed);
+    assert!(r.errors.values().all(|&n| n == 0), "{:?}", r.errors);
+    assert_eq!(seen, q.completed);
+    // Every request got an answer, so the engine kept the rate; the
+    // failures are the target's, and the report says so.
+    assert!(r.efficiency >= 0.95, "{}", r.efficiency);
+    assert!((r.error_rate() - 1.0).abs() < 1e-9);
+    assert!(
+        r.warnings.iter().any(|w| w.contains("HTTP 500")),
+        "{:?}",
+        r.warnings
+    );
+}
+
+/// Every response takes 400 ms, the timeout is 200 ms: all requests time
+/// out, none succeeds, and 50 workers carry the rate (5 timeouts/s each).
+#[test]
+fn latency_past_the_timeout_is_counted_as_timeouts() {
+    let (r, took, _) = against(
+        ServerOptions {
+            latency: Duration::from_millis(400),
+            ..Default::default()
+        },
+        Duration::from_millis(200),
+        50,
+    );
+    assert_accounted(&r, took);
+    let q = &r.requests;
+    assert_eq!(q.succeeded, 0, "{q:?}");
+    assert_eq!(count(&r.errors, "timeout"), q.completed, "{:?}", r.errors);
+    assert!(q.completed >= 190, "{q:?}");
+    assert!(
+        r.latency_ms.service.p50 >= 190.0,
+        "service time is the timeout: {:?}",
+        r.latency_ms.service
+    );
+    assert!(
+        r.warnings.iter().any(|w| w.contains("timeout")),
+        "{:?}",
+        r.warnings
+    );
+}
+
+/// Latency spikes: uniform 0..400 ms against a 200 ms timeout, so about half
+/// the requests time out and the rest succeed; both are counted.
+#[test]
+fn latency_spikes_split_into_successes_and_timeouts() {
+    let (r, took, _) = against(
+        ServerOptions {
+            jitter: Duration::from_millis(400),
+            ..Default::default()
+        },
+        Duration::from_millis(200),
+        50,
+    );
+    assert_accounted(&r, took);
+    let q = &r.requests;
+    let timeouts = count(&r.errors, "timeout");
+    assert_eq!(timeouts, q.failed, "{:?}", r.errors);
+    assert_eq!(count(&r.status_codes, "200"), q.succeeded);
+    assert!(q.completed >= 190, "{q:?}");
+    // Half of 200 is expected; these bounds are > 6 standard deviations wide.
+    assert!((50..=150).contains(&timeouts), "{timeouts} timeouts: {q:?}");
+}
+
+#[test]
+fn connection_refused_is_counted_as_connect_errors() {
+    let _lock = common::serial();
+    let url = format!("http://127.0.0.1:{}/", common::closed_port());
+    let (r, took) = load(&url, Duration::from_secs(1), 10);
+    assert_accounted(&r, took);
+    let q = &r.requests;
+    assert_eq!(q.succeeded, 0, "{q:?}");
+    assert!(q.completed >= 190, "a refusal answers at once: {q:?}");
+    assert_eq!(count(&r.errors, "connect"), q.failed, "{:?}", r.errors);
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.contains("target unreachable") && w.contains(&url)),
+        "{:?}",
+        r.warnings
+    );
+}
