@@ -502,7 +502,7 @@ mod tests {
         assert!(secs(&full) <= Duration::from_secs(75), "{:?}", secs(&full));
         let quick = default_steps(true);
         assert!(
-            secs(&quick) <= Duration::from_secs(15),
+            secs(&quick) <= Duration::from_secs(16),
             "{:?}",
             secs(&quick)
         );
