@@ -3,13 +3,16 @@
 //!
 //! - `cargo xtask ci [--skip-gate]`: every check CI runs, in order ([`ci`]);
 //! - `cargo xtask peers [...]`: cargo-ratecheck side by side with oha, hey
-//!   and wrk against the embedded server ([`peers`]).
+//!   and wrk against the embedded server ([`peers`]);
+//! - `cargo xtask screenshot`: the HTML report, rendered by headless Chromium
+//!   ([`screenshot`]).
 //!
 //! This file only dispatches and turns a `Result` into an exit code.
 
 mod ci;
 mod peers;
 mod proc;
+mod screenshot;
 
 use std::process::ExitCode;
 
@@ -23,7 +26,9 @@ const USAGE: &str = "usage:
       --repeat 3                       runs per tool and rate (the table shows medians)
       --concurrency 100                connections / workers for every tool
       --json PATH                      also write every run's raw figures
-      --bin PATH                       use this cargo-ratecheck binary (no release build)";
+      --bin PATH                       use this cargo-ratecheck binary (no release build)
+  cargo xtask screenshot            render an HTML report, check it is self-contained, screenshot it
+                                    into docs/report.png with headless Chromium";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -44,6 +49,7 @@ fn dispatch(args: &[String]) -> Result<()> {
     match task.as_str() {
         "ci" => ci::run(&ci::CiOptions::parse(rest)?),
         "peers" => peers::run(&peers::PeersOptions::parse(rest)?),
+        "screenshot" => screenshot::run(),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(())
