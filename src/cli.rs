@@ -159,19 +159,19 @@ pub struct FormatArgs {
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
     /// Target rate, requests per second (fractions allowed: 0.5).
-    #[arg(long, value_parser = parse_rps)]
+    #[arg(long, value_parser = parse_rps, allow_negative_numbers = true)]
     pub rps: f64,
     /// Length of the steady phase (ramps come on top).
-    #[arg(long, value_parser = parse_positive_duration, default_value = "10s")]
+    #[arg(long, value_parser = parse_positive_duration, allow_hyphen_values = true, default_value = "10s")]
     pub duration: Duration,
     /// Workers, each with one keep-alive connection.
-    #[arg(long, value_parser = parse_concurrency, default_value = "50")]
+    #[arg(long, value_parser = parse_concurrency, allow_negative_numbers = true, default_value = "50")]
     pub concurrency: usize,
     /// Ramp from 0 to --rps over this long first.
-    #[arg(long, value_parser = parse_duration, default_value = "0s")]
+    #[arg(long, value_parser = parse_duration, allow_hyphen_values = true, default_value = "0s")]
     pub ramp_up: Duration,
     /// Ramp from --rps to 0 over this long at the end.
-    #[arg(long, value_parser = parse_duration, default_value = "0s")]
+    #[arg(long, value_parser = parse_duration, allow_hyphen_values = true, default_value = "0s")]
     pub ramp_down: Duration,
     /// Target URL (loopback only: 127.0.0.1, localhost, [::1]). Default: the embedded server.
     #[arg(long, conflicts_with = "null")]
@@ -180,10 +180,10 @@ pub struct RunArgs {
     #[arg(long)]
     pub null: bool,
     /// Per-request timeout.
-    #[arg(long, value_parser = parse_positive_duration, default_value = "5s")]
+    #[arg(long, value_parser = parse_positive_duration, allow_hyphen_values = true, default_value = "5s")]
     pub timeout: Duration,
     /// How long in-flight requests may finish after the schedule ends.
-    #[arg(long, value_parser = parse_duration, default_value = "2s")]
+    #[arg(long, value_parser = parse_duration, allow_hyphen_values = true, default_value = "2s")]
     pub drain: Duration,
     /// HTTP method.
     #[arg(long, default_value = "GET")]
@@ -198,7 +198,7 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value_t = OnFull::Drop)]
     pub on_full: OnFull,
     /// Embedded server only: latency added to each response.
-    #[arg(long, value_parser = parse_duration, default_value = "0s")]
+    #[arg(long, value_parser = parse_duration, allow_hyphen_values = true, default_value = "0s")]
     pub server_latency: Duration,
     /// Skip the 1-second self-test before the run.
     #[arg(long)]
@@ -227,10 +227,10 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:0")]
     pub addr: String,
     /// Latency added to each response.
-    #[arg(long, value_parser = parse_duration, default_value = "0s")]
+    #[arg(long, value_parser = parse_duration, allow_hyphen_values = true, default_value = "0s")]
     pub latency: Duration,
     /// Random extra latency, uniform in [0, jitter).
-    #[arg(long, value_parser = parse_duration, default_value = "0s")]
+    #[arg(long, value_parser = parse_duration, allow_hyphen_values = true, default_value = "0s")]
     pub jitter: Duration,
     /// Fraction of responses that are HTTP 500, 0..=1.
     #[arg(long, value_parser = parse_fraction, default_value = "0")]

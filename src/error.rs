@@ -22,15 +22,28 @@ impl Exit {
     }
 }
 
-/// A failure that stops a command: always "could not judge" (exit 2); the
-/// message is one line naming the culprit and what to do.
+/// A failure that stops a command: "could not judge" (exit 2) with one line
+/// naming the culprit and what to do, or an interruption (exit 130, no
+/// verdict claimed).
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct Error(pub String);
+pub enum Error {
+    #[error("{0}")]
+    NotJudged(String),
+    #[error("interrupted: no verdict")]
+    Interrupted,
+}
 
 impl Error {
     pub fn new(msg: impl Into<String>) -> Self {
-        Error(msg.into())
+        Error::NotJudged(msg.into())
+    }
+
+    /// The exit code this failure maps to.
+    pub fn exit(&self) -> Exit {
+        match self {
+            Error::NotJudged(_) => Exit::NotJudged,
+            Error::Interrupted => Exit::Interrupted,
+        }
     }
 }
 
@@ -38,7 +51,7 @@ macro_rules! from_display {
     ($($t:ty),*) => {$(
         impl From<$t> for Error {
             fn from(e: $t) -> Self {
-                Error(e.to_string())
+                Error::NotJudged(e.to_string())
             }
         }
     )*};
@@ -57,7 +70,7 @@ from_display!(
 impl From<anyhow::Error> for Error {
     fn from(e: anyhow::Error) -> Self {
         // One line: the chain joined with ": ".
-        Error(format!("{e:#}"))
+        Error::NotJudged(format!("{e:#}"))
     }
 }
 

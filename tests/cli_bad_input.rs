@@ -80,7 +80,6 @@ fn rps_negative_written_with_equals() {
 /// "unexpected argument '-1' found", naming neither `--rps` nor what is
 /// allowed. Fix in src/cli.rs: `allow_negative_numbers = true` on `--rps`.
 #[test]
-#[ignore = "CLI bug: `--rps -1` is rejected as an unexpected argument without naming --rps (needs allow_negative_numbers on the arg)"]
 fn rps_negative_as_separate_argument() {
     refused(&["run", "--rps", "-1"], &["--rps", RATE_POSITIVE]);
 }
@@ -149,7 +148,6 @@ fn duration_negative_written_with_equals() {
 
 /// Same clap behaviour as `--rps -1`: `-1s` is taken for a flag.
 #[test]
-#[ignore = "CLI bug: `--duration -1s` is rejected as an unexpected argument without naming --duration (needs allow_hyphen_values on duration args)"]
 fn duration_negative_as_separate_argument() {
     refused(
         &["run", "--rps", "10", "--duration", "-1s"],
@@ -240,7 +238,6 @@ fn method_with_a_space() {
 /// whole run happens, then the write fails with exit 2 and the report is
 /// lost (`emit_run` writes `--json` before printing, and returns on error).
 #[test]
-#[ignore = "CLI bug: --json/--html into a missing directory fails only after the whole run, and the report is lost"]
 fn json_output_into_a_missing_directory() {
     let ws = common::workspace("");
     let out = ws.path().join("no-such-dir").join("report.json");

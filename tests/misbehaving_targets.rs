@@ -398,7 +398,6 @@ fn wait_policy(duration: Duration) -> RunConfig {
 /// handing a request to a full channel (`--on-full wait`). Today it is
 /// stopped only when a worker frees a slot, i.e. after the request timeout.
 #[test]
-#[ignore = "engine bug: with FullPolicy::Wait the generator awaits tx.send() outside the cancel select!, so cancel waits for the request timeout (10 s here)"]
 fn cancel_with_wait_policy_and_a_full_channel_returns_within_the_drain() {
     let (r, after_cancel) = hang_run(
         wait_policy(Duration::from_secs(30)),
@@ -417,7 +416,6 @@ fn cancel_with_wait_policy_and_a_full_channel_returns_within_the_drain() {
 /// within duration + drain, whatever the target does. Today the generator
 /// keeps waiting to push every request of the schedule (minutes here).
 #[test]
-#[ignore = "engine bug: with FullPolicy::Wait a hung target holds the generator in tx.send() past the schedule end; the drain deadline starts only after it"]
 fn wait_policy_run_against_a_hung_target_ends_within_duration_plus_drain() {
     let (r, took) = hang_run(wait_policy(DURATION), None, Duration::from_secs(15))
         .unwrap_or_else(|e| panic!("{e}"));

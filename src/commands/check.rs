@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio_util::sync::CancellationToken;
 
-use super::{interrupted, print_out, progress, runtime, write_output, Ctx};
+use super::{check_outputs, interrupted, print_out, progress, runtime, write_output, Ctx};
 use crate::baseline::compare::{self, Row};
 use crate::baseline::model::{
     Baseline, CheckOutput, GitInfo, MachineInfo, SuiteResult, BASELINE_SCHEMA_VERSION,
@@ -136,7 +136,7 @@ fn measure(ctx: &Ctx, config: &Config, quick: bool, patterns: &[String]) -> Resu
         watcher.abort();
         match result {
             Ok(r) => Ok(r),
-            Err(SuiteError::Interrupted) => Err(Error::new("interrupted: no verdict")),
+            Err(SuiteError::Interrupted) => Err(Error::Interrupted),
             Err(e) => Err(Error::new(e.to_string())),
         }
     })
@@ -144,6 +144,7 @@ fn measure(ctx: &Ctx, config: &Config, quick: bool, patterns: &[String]) -> Resu
 
 /// `cargo ratecheck [check]`.
 pub fn check(ctx: &Ctx, args: CheckArgs) -> Result<Exit> {
+    check_outputs(&args.output)?;
     let config = Config::load(ctx.manifest_path.as_deref())?;
     let loaded = load_baseline(&config, &args)?;
     let head = git::head_info_excluding(&config.workspace_root, &ignored_for_dirty(&config))?;
@@ -219,17 +220,18 @@ pub fn check(ctx: &Ctx, args: CheckArgs) -> Result<Exit> {
 
 /// Prints a check result, writes files, and talks to GitHub Actions.
 fn emit_check(ctx: &Ctx, out: &CheckOutput, o: &OutputArgs) -> Result<()> {
+    // Standard output first: a failed file write must not lose the verdict.
+    print_out(&match o.format {
+        Format::Human => report::text::render_check(out, ctx.color),
+        Format::Json => report::json::check_json(out),
+        Format::Markdown => report::markdown::render_check_md(out),
+    });
     if let Some(p) = &o.json {
         write_output("--json", p, report::json::check_json(out).as_bytes())?;
     }
     if let Some(p) = &o.html {
         write_output("--html", p, report::html::render_check_html(out).as_bytes())?;
     }
-    print_out(&match o.format {
-        Format::Human => report::text::render_check(out, ctx.color),
-        Format::Json => report::json::check_json(out),
-        Format::Markdown => report::markdown::render_check_md(out),
-    });
     if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY") {
         let md = report::markdown::render_check_md(out);
         let appended = std::fs::OpenOptions::new()
@@ -360,6 +362,7 @@ pub fn baseline_show(ctx: &Ctx, args: ShowArgs) -> Result<Exit> {
 
 /// `cargo ratecheck compare OLD NEW`: the diff table, offline.
 pub fn compare(ctx: &Ctx, args: CompareArgs) -> Result<Exit> {
+    check_outputs(&args.output)?;
     let old = store::load_report_or_baseline(&args.old)?;
     let new = store::load_report_or_baseline(&args.new)?;
     let config = Config::load(ctx.manifest_path.as_deref()).ok();

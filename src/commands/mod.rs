@@ -76,7 +76,7 @@ pub fn main() -> i32 {
         Err(e) => {
             let _ = std::io::stdout().flush();
             eprintln!("error: {e}");
-            Exit::NotJudged.code()
+            e.exit().code()
         }
     }
 }
@@ -87,6 +87,32 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .map_err(|e| Error::new(format!("cannot start the async runtime: {e}")))
+}
+
+/// Checks, before anything runs, that `--json`/`--html` files can be
+/// created: their directory must exist. The error names the option.
+fn check_outputs(o: &crate::cli::OutputArgs) -> Result<()> {
+    for (option, path) in [("--json", &o.json), ("--html", &o.html)] {
+        let Some(path) = path else { continue };
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        if !dir.is_dir() {
+            return Err(Error::new(format!(
+                "{option} {}: the directory {} does not exist; create it or choose another path",
+                path.display(),
+                dir.display()
+            )));
+        }
+        if path.is_dir() {
+            return Err(Error::new(format!(
+                "{option} {}: is a directory; give a file path",
+                path.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Writes a result file atomically; the error names the option and path.

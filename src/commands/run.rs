@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{interrupted, print_out, progress, runtime, write_output, Ctx};
+use super::{check_outputs, interrupted, print_out, progress, runtime, write_output, Ctx};
 use crate::cli::{Behaviour, Format, FormatArgs, OnFull, RunArgs, ServeArgs};
 use crate::engine::clock::SystemClock;
 use crate::engine::run::{FullPolicy, RunConfig};
@@ -21,8 +21,9 @@ use crate::server::{self, ServerOptions};
 
 /// `cargo ratecheck run`.
 pub fn run(ctx: &Ctx, args: RunArgs) -> Result<Exit> {
-    // Build the HTTP target before anything runs, so bad URLs and headers
-    // fail at once.
+    // Check outputs and build the HTTP target before anything runs, so bad
+    // paths, URLs and headers fail at once.
+    check_outputs(&args.output)?;
     let url_target = match &args.url {
         Some(url) => Some(http_target(url, &args)?),
         None => None,
@@ -150,17 +151,18 @@ pub(super) fn emit_run(
     json: &Option<std::path::PathBuf>,
     html: &Option<std::path::PathBuf>,
 ) -> Result<()> {
+    // Standard output first: a failed file write must not lose the report.
+    print_out(&match format {
+        Format::Human => report::text::render_run(r, ctx.color),
+        Format::Json => report::json::run_json(r),
+        Format::Markdown => report::markdown::render_run_md(r),
+    });
     if let Some(p) = json {
         write_output("--json", p, report::json::run_json(r).as_bytes())?;
     }
     if let Some(p) = html {
         write_output("--html", p, report::html::render_run_html(r).as_bytes())?;
     }
-    print_out(&match format {
-        Format::Human => report::text::render_run(r, ctx.color),
-        Format::Json => report::json::run_json(r),
-        Format::Markdown => report::markdown::render_run_md(r),
-    });
     Ok(())
 }
 

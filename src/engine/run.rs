@@ -185,6 +185,7 @@ pub async fn run(
             start_ns,
             start_instant,
             policy: cfg.on_full,
+            drain: cfg.drain,
             stats: gen_stats.clone(),
         },
         tx,
@@ -211,10 +212,14 @@ pub async fn run(
     // Generation ends with the schedule or with `cancel`.
     let occupancy = generator.await.unwrap_or_default();
     let generation_end = tokio::time::Instant::now();
+    // In-flight requests may finish until `drain` after the schedule's end
+    // (or after the cancel), whichever comes first.
+    let schedule_end = start_instant + Duration::from_secs_f64(schedule.duration());
+    let drain_deadline = (generation_end.min(schedule_end) + cfg.drain).max(generation_end);
     let mut workers_done = futures_util::future::join_all(worker_tasks);
     let drained = tokio::select! {
         _ = &mut workers_done => true,
-        _ = tokio::time::sleep_until(generation_end + cfg.drain) => false,
+        _ = tokio::time::sleep_until(drain_deadline) => false,
     };
     if !drained {
         stop_workers.cancel();
@@ -294,6 +299,7 @@ struct Generator {
     start_ns: u64,
     start_instant: tokio::time::Instant,
     policy: FullPolicy,
+    drain: Duration,
     stats: Arc<GeneratorStats>,
 }
 
@@ -308,6 +314,8 @@ async fn generate(
 ) -> Occupancy {
     let end = g.schedule.duration();
     let total = g.schedule.total().floor() as u64;
+    // A waiting hand-over may use the drain period, no more.
+    let wait_deadline = g.start_instant + Duration::from_secs_f64(end) + g.drain;
     let ids = IdSource::new();
     let mut batcher = BatchGenerator::new(g.schedule.rate(0.0).max(1.0));
     let mut released = 0u64;
@@ -345,7 +353,16 @@ async fn generate(
                             match g.policy {
                                 FullPolicy::Drop => g.collector.record_dropped(1),
                                 FullPolicy::Wait => {
-                                    if tx.send(req).await.is_err() {
+                                    // Wait for room, but never past the
+                                    // drain deadline or a cancel: what
+                                    // cannot be handed over by then is
+                                    // dropped (counted).
+                                    let sent = tokio::select! {
+                                        r = tx.send(req) => r.is_ok(),
+                                        _ = cancel.cancelled() => false,
+                                        _ = tokio::time::sleep_until(wait_deadline) => false,
+                                    };
+                                    if !sent {
                                         g.collector.record_dropped(1);
                                     }
                                 }
@@ -551,12 +568,43 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn wait_policy_never_drops() {
-        let mut cfg = RunConfig::steady(5000.0, Duration::from_secs(1), 10, null(10));
+    async fn wait_policy_lags_instead_of_dropping() {
+        // 10 workers × 10 ms carry 1000 rps; 1200 asked for 1 s through a
+        // 16-slot queue: dropping loses ~180, waiting loses none.
+        let mut cfg = RunConfig::steady(1200.0, Duration::from_secs(1), 10, null(10));
+        cfg.channel_capacity = Some(16);
+        let dropping = run_paused(cfg.clone()).await;
+        assert!(dropping.requests.dropped > 100, "{:?}", dropping.requests);
         cfg.on_full = FullPolicy::Wait;
+        let waiting = run_paused(cfg).await;
+        assert_eq!(waiting.requests.dropped, 0);
+        assert_eq!(waiting.requests.completed, 1200);
+        assert!(
+            waiting.latency_ms.schedule_lag.max > 100.0,
+            "lag grows instead"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn wait_policy_gives_up_at_the_drain_deadline() {
+        // 1 worker × 10 s carries nothing within the run: waiting must not
+        // hold the run past the schedule plus the drain.
+        let mut cfg = RunConfig::steady(100.0, Duration::from_secs(1), 1, null(10_000));
+        cfg.channel_capacity = Some(4);
+        cfg.drain = Duration::from_secs(1);
+        cfg.on_full = FullPolicy::Wait;
+        let t0 = tokio::time::Instant::now();
         let r = run_paused(cfg).await;
-        assert_eq!(r.requests.dropped, 0);
-        assert!(r.latency_ms.schedule_lag.max > 100.0, "lag grows instead");
+        assert!(
+            t0.elapsed() <= Duration::from_millis(2010),
+            "{:?}",
+            t0.elapsed()
+        );
+        assert!(r.requests.dropped > 90, "{:?}", r.requests);
+        assert_eq!(
+            r.requests.generated,
+            r.requests.dropped + r.requests.completed + r.diagnostics.abandoned_in_flight
+        );
     }
 
     #[tokio::test(start_paused = true)]
