@@ -8,7 +8,7 @@ use cargo_ratecheck::engine::batch::{BatchGenerator, IdSource};
 use cargo_ratecheck::process::allocations;
 use criterion::{Criterion, Throughput};
 
-use crate::common::bench_mode;
+use crate::common::{bench_mode, selected};
 
 /// Allocations per batch after `warm` warm-up batches, over `n` batches.
 fn allocations_per_batch(rate: f64, warm: u64, n: u64) -> f64 {
@@ -37,7 +37,11 @@ pub fn benches(c: &mut Criterion) {
         let interval = (1e9 / rate) as u64;
         let start = 1_000_000u64;
         group.throughput(Throughput::Elements(want));
-        group.bench_function(format!("next_batch_{}rps_size_{want}", rate as u64), |b| {
+        let name = format!("next_batch_{}rps_size_{want}", rate as u64);
+        if !selected(&format!("batch/{name}")) {
+            continue;
+        }
+        group.bench_function(name, |b| {
             b.iter(|| {
                 g.next_batch(black_box(want), &ids, |id| start + id * interval)
                     .len()

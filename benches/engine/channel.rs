@@ -13,6 +13,8 @@ use async_channel::TrySendError;
 use cargo_ratecheck::engine::batch::{BatchGenerator, IdSource, RequestMeta};
 use criterion::{BenchmarkGroup, Criterion, Throughput};
 
+use crate::common::selected;
+
 /// Sends `n` requests from one producer to `workers` consumers through a
 /// channel of `capacity`; returns the time from the first send to the last
 /// consumer's exit and how many `try_send`s found the channel full.
@@ -72,9 +74,13 @@ fn bench(
     workers: usize,
     capacity: usize,
 ) {
+    let name = format!("{workers}_consumers_capacity_{capacity}");
+    if !selected(&format!("channel/{name}")) {
+        return;
+    }
     let mut sent = 0u64;
     let mut full = 0u64;
-    g.bench_function(format!("{workers}_consumers_capacity_{capacity}"), |b| {
+    g.bench_function(name, |b| {
         b.iter_custom(|iters| {
             let (d, f) = rt.block_on(pump(iters, workers, capacity));
             sent += iters;

@@ -14,9 +14,10 @@ use std::time::{Duration, Instant};
 
 use cargo_ratecheck::metrics::collector::{Collector, Outcome, Recorder};
 use criterion::{BenchmarkGroup, Criterion, Throughput};
+use crossbeam_utils::CachePadded;
 use hdrhistogram::Histogram;
 
-use crate::common::in_threads;
+use crate::common::{in_threads, selected};
 
 const SEC: u64 = 1_000_000_000;
 /// Sized for the time series: clock readings below advance 1 µs per record.
@@ -128,11 +129,21 @@ fn ours(
     threads: usize,
     roomy: bool,
 ) {
+    let group = if threads == 1 { "1t" } else { "2t" };
+    if !selected(&format!("collector/{group}/{name}")) {
+        return;
+    }
     let ring = if roomy { ROOMY_RING } else { FULL_RING };
     let (collector, recorders) = Collector::new(0, RUN_NS, threads, ring);
-    let mut recorders: Vec<(Recorder, u64)> = recorders.into_iter().map(|r| (r, 0)).collect();
+    // Padded: in the engine each recorder lives in its own task; side by side
+    // in one Vec their write-hot fields would share a cache line.
+    let mut recorders: Vec<CachePadded<(Recorder, u64)>> = recorders
+        .into_iter()
+        .map(|r| CachePadded::new((r, 0)))
+        .collect();
     if !roomy {
-        for (r, next) in recorders.iter_mut() {
+        for slot in recorders.iter_mut() {
+            let (r, next) = &mut **slot;
             record_run(r, &collector, 0, FULL_RING as u64, None);
             *next = FULL_RING as u64;
         }
@@ -141,17 +152,18 @@ fn ours(
     g.bench_function(name, |b| {
         b.iter_custom(|iters| {
             if threads == 1 {
-                let (r, next) = &mut recorders[0];
+                let (r, next) = &mut *recorders[0];
                 let d = record_run(r, &collector, *next, iters, flush);
                 *next += iters;
                 d
             } else {
                 let c: &Collector = &collector;
-                let d = in_threads(recorders.iter_mut().collect(), |(r, next)| {
+                let d = in_threads(recorders.iter_mut().collect(), |slot| {
+                    let (r, next) = &mut **slot;
                     record_run(r, c, *next, iters, flush)
                 });
-                for (_, next) in recorders.iter_mut() {
-                    *next += iters;
+                for slot in recorders.iter_mut() {
+                    slot.1 += iters;
                 }
                 d
             }
@@ -160,7 +172,7 @@ fn ours(
     drop(recorders);
     let s = collector.snapshot();
     eprintln!(
-        "note: collector/{name}: {} recorded, {} samples kept, {} lost (ring {})",
+        "note: collector/{group}/{name}: {} recorded, {} samples kept, {} lost (ring {})",
         s.completed, s.response.count, s.samples_lost, ring
     );
 }
