@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use clap::Parser;
 
 use crate::cli::{BaselineCommand, Cargo, ColorChoice, Command, GlobalOpts};
-use crate::error::{Error, Exit, Result};
+use crate::error::{Error, Result};
 
 /// What every command needs to know about its surroundings.
 #[derive(Debug, Clone)]

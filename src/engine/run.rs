@@ -159,18 +159,12 @@ pub async fn run(
     let (collector, recorders) = Collector::new(start_ns, run_ns, workers, ring);
 
     let (tx, rx) = async_channel::bounded::<RequestMeta>(cfg.capacity());
-    // Workers stop at the drain deadline even if requests are still in flight.
-    let stop_workers = CancellationToken::new();
+    // Workers end when the channel closes and drains; those still busy at
+    // the drain deadline are aborted (no per-request cancellation cost).
     let target = Arc::new(cfg.target.clone());
-    let mut worker_tasks = Vec::with_capacity(workers);
+    let mut worker_tasks = tokio::task::JoinSet::new();
     for rec in recorders {
-        worker_tasks.push(tokio::spawn(worker(
-            rx.clone(),
-            rec,
-            target.clone(),
-            clock.clone(),
-            stop_workers.clone(),
-        )));
+        worker_tasks.spawn(worker(rx.clone(), rec, target.clone(), clock.clone()));
     }
     drop(rx);
 
@@ -216,15 +210,12 @@ pub async fn run(
     // (or after the cancel), whichever comes first.
     let schedule_end = start_instant + Duration::from_secs_f64(schedule.duration());
     let drain_deadline = (generation_end.min(schedule_end) + cfg.drain).max(generation_end);
-    let mut workers_done = futures_util::future::join_all(worker_tasks);
     let drained = tokio::select! {
-        _ = &mut workers_done => true,
+        _ = async { while worker_tasks.join_next().await.is_some() {} } => true,
         _ = tokio::time::sleep_until(drain_deadline) => false,
     };
-    if !drained {
-        stop_workers.cancel();
-        workers_done.await;
-    }
+    // Aborting drops each worker's recorder, which flushes its tallies.
+    worker_tasks.shutdown().await;
     stop_side_tasks.cancel();
     if let Some(r) = ramp {
         let _ = r.await;
@@ -463,31 +454,18 @@ async fn flush_and_report(
     }
 }
 
-/// One worker: takes requests off the channel until it closes (or the drain
-/// deadline), sends each, records the outcome.
+/// One worker: takes requests off the channel until it closes and drains,
+/// sends each, records the outcome. Aborted at the drain deadline.
 async fn worker(
     rx: async_channel::Receiver<RequestMeta>,
     mut rec: Recorder,
     target: Arc<Target>,
     clock: SharedClock,
-    stop: CancellationToken,
 ) {
     let mut conn = Connection::default();
-    loop {
-        let req = tokio::select! {
-            biased;
-            _ = stop.cancelled() => return,
-            r = rx.recv() => match r {
-                Ok(req) => req,
-                Err(_) => return,
-            },
-        };
+    while let Ok(req) = rx.recv().await {
         let sent = clock.now_ns();
-        let outcome = tokio::select! {
-            biased;
-            _ = stop.cancelled() => return,
-            o = conn.send(&target) => o,
-        };
+        let outcome = conn.send(&target).await;
         rec.record(req.intended_ns, sent, clock.now_ns(), outcome);
     }
 }

@@ -224,9 +224,15 @@ impl Connection {
         let result = match sender.send_request(h.request()).await {
             Ok(resp) => {
                 let status = resp.status().as_u16();
-                match resp.into_body().collect().await {
-                    Ok(_) => Ok(status),
-                    Err(e) => Err(classify(&e)),
+                // Read the body to its end (keep-alive needs it), frame by
+                // frame, without collecting it.
+                let mut body = resp.into_body();
+                loop {
+                    match body.frame().await {
+                        None => break Ok(status),
+                        Some(Ok(_)) => {}
+                        Some(Err(e)) => break Err(classify(&e)),
+                    }
                 }
             }
             Err(e) => Err(classify(&e)),
