@@ -7,14 +7,12 @@
 
 use std::hint::black_box;
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cargo_ratecheck::engine::clock::{SharedClock, SystemClock};
 use cargo_ratecheck::engine::rate::{Burst, RateLimiter};
 use criterion::{BenchmarkGroup, Criterion, Throughput};
-use crossbeam_utils::CachePadded;
 use governor::{DefaultDirectRateLimiter, Quota};
 
 use crate::common::{in_threads, ShiftClock};
@@ -126,6 +124,15 @@ fn one_thread(c: &mut Criterion) {
     g.bench_function("ours_try_take_1", |b| b.iter(|| l.try_take(black_box(1))));
     check_unblocked("ours_try_take_1", &l);
 
+    // The engine's generator takes through its own handle: one CAS.
+    let l = ours_full();
+    let mut t = l.taker();
+    g.bench_function("ours_taker_try_take_1", |b| {
+        b.iter(|| t.try_take(black_box(1)))
+    });
+    drop(t);
+    check_unblocked("ours_taker_try_take_1", &l);
+
     let l = ours_system_clock();
     g.bench_function("ours_try_take_1_system_clock", |b| {
         b.iter(|| l.try_take(black_box(1)))
@@ -229,6 +236,19 @@ fn two_threads(c: &mut Criterion) {
     let l = ours_full();
     two(&mut g, "ours_try_take_1", &l, |l| l.try_take(black_box(1)));
     check_unblocked("2t ours_try_take_1", &l);
+    let l = ours_full();
+    g.bench_function("ours_taker_try_take_1", |b| {
+        b.iter_custom(|iters| {
+            in_threads(vec![(); 2], |()| {
+                let mut t = l.taker();
+                let start = Instant::now();
+                for _ in 0..iters {
+                    black_box(t.try_take(black_box(1)));
+                }
+                start.elapsed()
+            })
+        })
+    });
     let gov = governor_full();
     two(&mut g, "governor_check", &gov, |l| l.check().is_ok());
     let m = mutex_full();
@@ -264,172 +284,11 @@ fn clocks(c: &mut Criterion) {
     g.finish();
 }
 
-/// Where the limiter's fast path keeps its two diagnostic tallies.
-#[derive(Clone, Copy)]
-enum Tallies {
-    /// None on the hot path: one CAS per take, as governor.
-    Off,
-    /// Next to the state word, as `RateLimiter` does (same struct).
-    Adjacent,
-    /// Each on its own cache line, away from the state word.
-    Padded,
-    /// In a cache line owned by the calling thread (a per-caller handle, as
-    /// the collector's `Recorder`): single writer, so a load + store, no RMW.
-    Owned,
-}
-
-/// A copy of `RateLimiter::attempt`'s fast path (state word = TAT ticks << 8 |
-/// generation, setting table indexed by generation, one CAS) with the
-/// `granted`/`refills` tallies placed per [`Tallies`]: prices each part of
-/// `try_take` so the suggested change to rate.rs comes with a measurement.
-struct Sketch {
-    clock: SharedClock,
-    state: AtomicU64,
-    granted: AtomicU64,
-    refills: AtomicU64,
-    settings: Box<[(AtomicU64, AtomicU64)]>,
-    granted_padded: CachePadded<AtomicU64>,
-    refills_padded: CachePadded<AtomicU64>,
-    /// One slot per bench thread, indexed by the caller's `slot`.
-    owned: [CachePadded<(AtomicU64, AtomicU64)>; 2],
-    tallies: Tallies,
-    /// Use `state_padded` (alone on its cache line) instead of `state`, so
-    /// the CAS does not bounce the line holding the read-only fields.
-    pad_state: bool,
-    state_padded: CachePadded<AtomicU64>,
-}
-
-impl Sketch {
-    fn new(tallies: Tallies, pad_state: bool) -> Self {
-        // 1e8/s at 16 ticks per ns = 160 ticks per token; TAT 0 = full.
-        let interval = 160u64;
-        let settings: Box<[(AtomicU64, AtomicU64)]> = (0..256)
-            .map(|_| {
-                (
-                    AtomicU64::new(interval),
-                    AtomicU64::new(BURST as u64 * interval),
-                )
-            })
-            .collect();
-        Sketch {
-            clock: SystemClock::shared(),
-            state: AtomicU64::new(0),
-            granted: AtomicU64::new(0),
-            refills: AtomicU64::new(0),
-            settings,
-            granted_padded: CachePadded::new(AtomicU64::new(0)),
-            refills_padded: CachePadded::new(AtomicU64::new(0)),
-            owned: Default::default(),
-            tallies,
-            pad_state,
-            state_padded: CachePadded::new(AtomicU64::new(0)),
-        }
-    }
-
-    #[inline]
-    fn try_take(&self, n: u64, slot: usize) -> bool {
-        let now = self.clock.now_ns().saturating_mul(16);
-        let state = if self.pad_state {
-            &*self.state_padded
-        } else {
-            &self.state
-        };
-        let mut word = state.load(Ordering::Acquire);
-        loop {
-            let (tat, gen) = (word >> 8, word & 0xff);
-            let s = &self.settings[gen as usize];
-            let interval = s.0.load(Ordering::Relaxed);
-            let tau = s.1.load(Ordering::Relaxed);
-            let new_tat = tat.max(now) + n.saturating_mul(interval);
-            if new_tat - now > tau {
-                return false;
-            }
-            match state.compare_exchange_weak(
-                word,
-                (new_tat << 8) | gen,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => {
-                    match self.tallies {
-                        Tallies::Off => {}
-                        Tallies::Adjacent => {
-                            self.granted.fetch_add(n, Ordering::Relaxed);
-                            self.refills.fetch_add(1, Ordering::Relaxed);
-                        }
-                        Tallies::Padded => {
-                            self.granted_padded.fetch_add(n, Ordering::Relaxed);
-                            self.refills_padded.fetch_add(1, Ordering::Relaxed);
-                        }
-                        Tallies::Owned => {
-                            // Single writer per slot: an exact increment
-                            // without a locked instruction.
-                            let (g, r) = &*self.owned[slot];
-                            g.store(g.load(Ordering::Relaxed) + n, Ordering::Relaxed);
-                            r.store(r.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
-                        }
-                    }
-                    return true;
-                }
-                Err(actual) => word = actual,
-            }
-        }
-    }
-}
-
-fn sketches(c: &mut Criterion) {
-    let variants = [
-        ("one_cas", Tallies::Off, false),
-        ("adjacent_tallies", Tallies::Adjacent, false),
-        ("padded_tallies", Tallies::Padded, false),
-        ("owned_slot_tallies", Tallies::Owned, false),
-        ("owned_slot_tallies_padded_state", Tallies::Owned, true),
-    ];
-    let mut g = c.benchmark_group("limiter/sketch_1t");
-    g.throughput(Throughput::Elements(1));
-    for (name, t, p) in variants {
-        let s = Sketch::new(t, p);
-        g.bench_function(format!("{name}_try_take_1"), |b| {
-            b.iter(|| s.try_take(black_box(1), 0))
-        });
-    }
-    // What `wait` adds to a grant on its fast path: registering for
-    // rate-change wake-ups (Notify's waiter list, behind its mutex) and
-    // unregistering when the `Notified` is dropped.
-    let notify = tokio::sync::Notify::new();
-    g.bench_function("notify_register_and_drop", |b| {
-        b.iter(|| {
-            let n = notify.notified();
-            tokio::pin!(n);
-            black_box(n.as_mut().enable())
-        })
-    });
-    g.finish();
-    let mut g = c.benchmark_group("limiter/sketch_2t");
-    g.throughput(Throughput::Elements(2));
-    for (name, t, p) in variants {
-        let s = Sketch::new(t, p);
-        g.bench_function(format!("{name}_try_take_1"), |b| {
-            b.iter_custom(|iters| {
-                in_threads(vec![0, 1], |slot| {
-                    let t = Instant::now();
-                    for _ in 0..iters {
-                        black_box(s.try_take(black_box(1), slot));
-                    }
-                    t.elapsed()
-                })
-            })
-        });
-    }
-    g.finish();
-}
-
 pub fn benches(c: &mut Criterion) {
     clocks(c);
     one_thread(c);
     refused(c);
     two_threads(c);
-    sketches(c);
 }
 
 /// For the ticker comparison: a limiter at `rate` on the real clock.

@@ -311,6 +311,7 @@ async fn generate(
     let mut batcher = BatchGenerator::new(g.schedule.rate(0.0).max(1.0));
     let mut released = 0u64;
     let mut occ = Occupancy::default();
+    let mut taker = g.limiter.taker();
     let intended = |id: u64| -> u64 {
         let t = g.schedule.time_of((id + 1) as f64).unwrap_or(end);
         g.start_ns + (t * 1e9) as u64
@@ -329,7 +330,7 @@ async fn generate(
         let mut granted = 0;
         if want > 0 {
             batcher.set_rate(g.schedule.rate(t).max(1.0));
-            granted = g.limiter.take_up_to_at(want, now);
+            granted = taker.take_up_to_at(want, now);
             g.collector.record_generated(granted, now);
             let mut left = granted;
             let mut full = false;
