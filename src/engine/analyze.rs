@@ -35,6 +35,7 @@ pub struct RunFacts {
     pub cores: usize,
     pub peak_rss_bytes: u64,
     pub peak_rss_is_lifetime: bool,
+    pub allocations: u64,
     pub limiter: LimiterStats,
     pub limiter_efficiency: f64,
     pub generator_wakes: u64,
@@ -229,6 +230,7 @@ pub fn report(schedule: &Schedule, snap: &CollectorSnapshot, f: &RunFacts) -> Ru
         },
         memory: MemoryReport {
             peak_rss_bytes: f.peak_rss_bytes,
+            allocations: f.allocations,
         },
         diagnostics,
         series,

@@ -152,6 +152,7 @@ pub async fn run(
         .clamp(64, 8192)
         .next_power_of_two();
     let reset_rss = process::reset_peak_rss();
+    let allocs0 = process::allocations();
     let cpu0 = CpuTimes::now();
     let wall0 = std::time::Instant::now();
     let start_ns = clock.now_ns();
@@ -257,6 +258,7 @@ pub async fn run(
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
         peak_rss_bytes: process::peak_rss_bytes(),
         peak_rss_is_lifetime: !reset_rss,
+        allocations: process::allocations() - allocs0,
         limiter: ls,
         limiter_efficiency: limiter.efficiency(),
         generator_wakes: gen_stats.wakes.load(Ordering::Relaxed),

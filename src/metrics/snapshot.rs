@@ -135,8 +135,13 @@ pub struct CpuReport {
 /// Process memory.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct MemoryReport {
-    /// Peak resident set size of the process so far (getrusage ru_maxrss).
+    /// Peak resident set size during the run (VmHWM, reset at the start
+    /// where the kernel allows; else the process's lifetime peak).
     pub peak_rss_bytes: u64,
+    /// Heap allocations during the run, when the binary's counting
+    /// allocator is installed (0 otherwise).
+    #[serde(default)]
+    pub allocations: u64,
 }
 
 /// Engine internals that explain a low efficiency.
@@ -260,6 +265,7 @@ impl RunReport {
             },
             memory: MemoryReport {
                 peak_rss_bytes: 20_000_000,
+                allocations: 12_000,
             },
             diagnostics: Diagnostics::default(),
             series: TimeSeries {

@@ -19,7 +19,6 @@ use crate::engine::run::{run, EngineError, ProgressFn, RunConfig};
 use crate::engine::selftest;
 use crate::engine::target::{HttpTarget, Target};
 use crate::metrics::snapshot::RunReport;
-use crate::process;
 use crate::server::{self, ServerOptions};
 
 /// One planned step of the suite.
@@ -431,20 +430,25 @@ async fn run_memory(
     spec.target = TargetSpec::Null;
     let mut rss_short = Vec::new();
     let mut allocs = Vec::new();
+    let mut warnings = Vec::new();
+    let fresh = fresh_process_exe().is_some();
+    if !fresh {
+        warnings.push(
+            "measured in this process (not the cargo-ratecheck binary): peak RSS includes earlier scenarios' memory"
+                .to_string(),
+        );
+    }
     for _ in 0..s.trials {
-        let a0 = process::allocations();
-        let r = engine_run(&spec, clock, s, "memory (short)").await?;
-        let a = process::allocations() - a0;
+        let r = memory_run(&spec, clock, s).await?;
         rss_short.push(r.memory.peak_rss_bytes as f64);
         if r.requests.completed > 0 {
-            allocs.push(a as f64 / r.requests.completed as f64);
+            allocs.push(r.memory.allocations as f64 / r.requests.completed as f64);
         }
     }
     spec.duration = long;
-    let r_long = engine_run(&spec, clock, s, "memory (long)").await?;
+    let r_long = memory_run(&spec, clock, s).await?;
     let short_fig = trial_figure(FigureKind::Memory, "B", rss_short);
     let growth = r_long.memory.peak_rss_bytes as f64 / short_fig.value;
-    let mut warnings = Vec::new();
     if growth > 1.1 {
         warnings.push(format!(
             "peak RSS grew {:.0}% from a {:.0} s to a {:.0} s run: memory is not flat with run length",
@@ -452,10 +456,6 @@ async fn run_memory(
             short.as_secs_f64(),
             long.as_secs_f64()
         ));
-    }
-    if !process::reset_peak_rss() {
-        warnings
-            .push("peak RSS cannot be reset here: figures are the process's lifetime peak".into());
     }
     let mut figures = BTreeMap::new();
     figures.insert("peak_rss_bytes".into(), short_fig);
@@ -474,6 +474,64 @@ async fn run_memory(
         warnings,
         report: Some(r_long),
     })
+}
+
+/// This executable, when it is the cargo-ratecheck binary (not a test
+/// harness): memory is measured in a fresh child process of it, so earlier
+/// scenarios' heap cannot inflate the peak.
+fn fresh_process_exe() -> Option<std::path::PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let name = exe.file_stem()?.to_str()?;
+    (name == "cargo-ratecheck").then_some(exe)
+}
+
+/// One memory-bench run: `cargo-ratecheck ratecheck run … --null` in a
+/// child process when possible, else in this process.
+async fn memory_run(
+    spec: &ScenarioSpec,
+    clock: &SharedClock,
+    s: &SuiteRun<'_>,
+) -> Result<RunReport, SuiteError> {
+    let Some(exe) = fresh_process_exe() else {
+        return engine_run(spec, clock, s, "memory").await;
+    };
+    let args = [
+        "ratecheck".to_string(),
+        "run".into(),
+        "--rps".into(),
+        spec.rps.to_string(),
+        "--duration".into(),
+        crate::config::format_duration(spec.duration),
+        "--concurrency".into(),
+        spec.concurrency.to_string(),
+        "--null".into(),
+        "--no-self-test".into(),
+        "--quiet".into(),
+        "--format".into(),
+        "json".into(),
+    ];
+    let fail = |msg: String| SuiteError::Scenario {
+        scenario: "memory".into(),
+        msg,
+    };
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(exe)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::inherit())
+            .output()
+    })
+    .await
+    .map_err(|e| fail(e.to_string()))?
+    .map_err(|e| fail(format!("cannot start the child run: {e}")))?;
+    if s.cancel.is_cancelled() {
+        return Err(SuiteError::Interrupted);
+    }
+    if !out.status.success() {
+        return Err(fail(format!("the child run failed ({})", out.status)));
+    }
+    serde_json::from_slice(&out.stdout)
+        .map_err(|e| fail(format!("the child run printed no report: {e}")))
 }
 
 #[cfg(test)]
