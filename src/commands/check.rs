@@ -199,6 +199,7 @@ pub fn check(ctx: &Ctx, args: CheckArgs) -> Result<Exit> {
         &config.overrides(),
         comparable,
     );
+    let rows = explain_floors(rows, &current);
     let passed = compare::gate_passed(&rows);
     warnings.extend(compare::warnings(&rows));
     let out = CheckOutput {
@@ -216,6 +217,25 @@ pub fn check(ctx: &Ctx, args: CheckArgs) -> Result<Exit> {
     };
     emit_check(ctx, &out, &args.output)?;
     Ok(if passed { Exit::Pass } else { Exit::Fail })
+}
+
+/// Adds the engine's explanation (its first warning) to every efficiency
+/// row below its floor, so the table says why, not only that.
+fn explain_floors(mut rows: Vec<Row>, current: &SuiteResult) -> Vec<Row> {
+    for row in &mut rows {
+        if row.verdict != compare::Verdict::BelowFloor || !row.figure.starts_with("efficiency") {
+            continue;
+        }
+        let cause = current
+            .scenarios
+            .iter()
+            .find(|s| s.name == row.scenario)
+            .and_then(|s| s.warnings.first());
+        if let Some(cause) = cause {
+            row.note = format!("{}: {cause}", row.note);
+        }
+    }
+    rows
 }
 
 /// Prints a check result, writes files, and talks to GitHub Actions.
