@@ -200,6 +200,11 @@ pub struct RunArgs {
     /// Embedded server only: latency added to each response.
     #[arg(long, value_parser = parse_duration, allow_hyphen_values = true, default_value = "0s")]
     pub server_latency: Duration,
+    /// Engine threads. Default: 1 when the target is another process (--url,
+    /// --null: cheapest per request), one per core with the in-process
+    /// embedded server.
+    #[arg(long, value_parser = parse_threads)]
+    pub threads: Option<usize>,
     /// Skip the 1-second self-test before the run.
     #[arg(long)]
     pub no_self_test: bool,
@@ -281,6 +286,14 @@ pub fn parse_concurrency(s: &str) -> Result<usize, String> {
         ));
     }
     Ok(v)
+}
+
+/// `--threads`: 1..=256.
+pub fn parse_threads(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n @ 1..=256) => Ok(n),
+        _ => Err(format!("{s:?}: give a number of threads between 1 and 256")),
+    }
 }
 
 /// A duration such as `500ms`, `5s`, `2m`; zero allowed.

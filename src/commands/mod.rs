@@ -83,8 +83,23 @@ pub fn main() -> i32 {
 
 /// A multi-threaded tokio runtime for one command.
 fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
+    runtime_with(None)
+}
+
+/// A tokio runtime with `threads` worker threads (default: one per core).
+/// One thread means a current-thread runtime: no cross-thread wake-ups, the
+/// cheapest in CPU per request when the target runs in another process.
+fn runtime_with(threads: Option<usize>) -> Result<tokio::runtime::Runtime> {
+    let mut b = match threads {
+        Some(1) => tokio::runtime::Builder::new_current_thread(),
+        Some(n) => {
+            let mut b = tokio::runtime::Builder::new_multi_thread();
+            b.worker_threads(n);
+            b
+        }
+        None => tokio::runtime::Builder::new_multi_thread(),
+    };
+    b.enable_all()
         .build()
         .map_err(|e| Error::new(format!("cannot start the async runtime: {e}")))
 }

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{check_outputs, interrupted, print_out, progress, runtime, write_output, Ctx};
+use super::{
+    check_outputs, interrupted, print_out, progress, runtime, runtime_with, write_output, Ctx,
+};
 use crate::cli::{Behaviour, Format, FormatArgs, OnFull, RunArgs, ServeArgs};
 use crate::engine::clock::SystemClock;
 use crate::engine::run::{FullPolicy, RunConfig};
@@ -28,7 +30,10 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<Exit> {
         Some(url) => Some(http_target(url, &args)?),
         None => None,
     };
-    runtime()?.block_on(async {
+    let threads = args
+        .threads
+        .or((args.null || args.url.is_some()).then_some(1));
+    runtime_with(threads)?.block_on(async {
         let (target, server) = if args.null {
             (
                 Target::Null {
