@@ -4,12 +4,11 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{check_outputs, interrupted, print_out, progress, runtime, write_output, Ctx};
+use super::{cancel_on_interrupt, check_outputs, print_out, progress, runtime, write_output, Ctx};
 use crate::baseline::compare::{self, Row};
 use crate::baseline::model::{
     Baseline, CheckOutput, GitInfo, MachineInfo, SuiteResult, BASELINE_SCHEMA_VERSION,
@@ -98,15 +97,7 @@ fn measure(ctx: &Ctx, config: &Config, quick: bool, patterns: &[String]) -> Resu
     let rt = runtime()?;
     rt.block_on(async {
         let cancel = CancellationToken::new();
-        let was_interrupted = Arc::new(AtomicBool::new(false));
-        let watcher = tokio::spawn({
-            let (cancel, flag) = (cancel.clone(), was_interrupted.clone());
-            async move {
-                interrupted().await;
-                flag.store(true, Ordering::SeqCst);
-                cancel.cancel();
-            }
-        });
+        let (watcher, _) = cancel_on_interrupt(&cancel);
         let bars: Mutex<Vec<indicatif::ProgressBar>> = Mutex::new(Vec::new());
         let on_event = |e: &Event| {
             if let Event::Finished { name, seconds } = e {

@@ -143,6 +143,27 @@ fn print_out(s: &str) {
     let _ = out.flush();
 }
 
+/// Cancels `cancel` on Ctrl-C or SIGTERM. Returns the watcher (abort it when
+/// done) and a flag saying whether an interruption happened.
+fn cancel_on_interrupt(
+    cancel: &tokio_util::sync::CancellationToken,
+) -> (
+    tokio::task::JoinHandle<()>,
+    std::sync::Arc<std::sync::atomic::AtomicBool>,
+) {
+    let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = tokio::spawn({
+        let (cancel, flag) = (cancel.clone(), flag.clone());
+        async move {
+            interrupted().await;
+            // SeqCst: read once after the run by the same task's caller.
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            cancel.cancel();
+        }
+    });
+    (watcher, flag)
+}
+
 /// Resolves on Ctrl-C (SIGINT) or SIGTERM.
 async fn interrupted() {
     #[cfg(unix)]

@@ -2,14 +2,15 @@
 //! their own.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    check_outputs, interrupted, print_out, progress, runtime, runtime_with, write_output, Ctx,
+    cancel_on_interrupt, check_outputs, interrupted, print_out, progress, runtime, runtime_with,
+    write_output, Ctx,
 };
 use crate::cli::{Behaviour, Format, FormatArgs, OnFull, RunArgs, ServeArgs};
 use crate::engine::clock::SystemClock;
@@ -76,15 +77,7 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<Exit> {
             OnFull::Wait => FullPolicy::Wait,
         };
         let cancel = CancellationToken::new();
-        let was_interrupted = Arc::new(AtomicBool::new(false));
-        let watcher = tokio::spawn({
-            let (cancel, flag) = (cancel.clone(), was_interrupted.clone());
-            async move {
-                interrupted().await;
-                flag.store(true, Ordering::SeqCst);
-                cancel.cancel();
-            }
-        });
+        let (watcher, was_interrupted) = cancel_on_interrupt(&cancel);
         let bar = progress::bar(ctx, "run");
         let report = crate::engine::run::run(
             &cfg,

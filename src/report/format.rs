@@ -60,16 +60,7 @@ use crate::baseline::compare::{Row, Verdict, SELFTEST_FIGURE, SELFTEST_SCENARIO}
 use crate::baseline::model::{CheckOutput, FigureKind, GitInfo};
 
 /// The kebab-case word of a verdict, as in the JSON (`below-floor`).
-pub fn verdict_word(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Ok => "ok",
-        Verdict::Improved => "improved",
-        Verdict::Regressed => "regressed",
-        Verdict::BelowFloor => "below-floor",
-        Verdict::NotComparable => "not-comparable",
-        Verdict::Missing => "missing",
-    }
-}
+pub use crate::baseline::compare::verdict_text as verdict_word;
 
 /// Whether a verdict fails the gate.
 pub fn is_failure(v: Verdict) -> bool {
