@@ -147,8 +147,9 @@ pub async fn run(
 
     let workers = cfg.concurrency;
     let run_ns = ((schedule.duration() + cfg.drain.as_secs_f64() + 1.0) * 1e9) as u64;
-    // Room for ~200 ms of samples per worker between flushes.
-    let ring = ((schedule.peak_rps() * 0.2 / workers as f64).ceil() as usize * 2)
+    // Room for ~1 s of samples per worker: flushes come every 100 ms, but a
+    // busy single-threaded runtime can delay one.
+    let ring = ((schedule.peak_rps() / workers as f64).ceil() as usize)
         .clamp(64, 8192)
         .next_power_of_two();
     let reset_rss = process::reset_peak_rss();
