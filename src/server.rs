@@ -83,6 +83,8 @@ pub enum ServerError {
 pub struct ServerHandle {
     addr: SocketAddr,
     stop: CancellationToken,
+    /// Requests received. Relaxed: a tally for tests and diagnostics that
+    /// orders no other memory.
     requests: Arc<AtomicU64>,
     task: tokio::task::JoinHandle<()>,
 }

@@ -179,11 +179,14 @@ fn new_histogram() -> Histogram<u64> {
 pub struct Collector {
     /// Clock reading (ns) the time series counts from.
     origin_ns: u64,
-    /// Requests released by the generator (written by the generator only).
+    /// Requests released by the generator. Written by the generator only,
+    /// with Release; read with Acquire after the workers' counters (see
+    /// `snapshot`), so `completed <= generated` holds in every snapshot.
     generated: CachePadded<AtomicU64>,
-    /// Released requests the generator could not hand to a worker.
+    /// Released requests the generator could not hand to a worker. Relaxed:
+    /// a tally no invariant of a live snapshot depends on.
     dropped: AtomicU64,
-    /// Times the generator found the channel full.
+    /// Times the generator found the channel full. Relaxed: a tally.
     channel_full: AtomicU64,
     gen_series: Series,
     done_series: Series,
