@@ -343,11 +343,6 @@ pub fn cpu_us_per_request(r: &RunReport) -> f64 {
     (r.cpu.user_s + r.cpu.system_s) * 1e6 / r.requests.completed as f64
 }
 
-/// Median of a few runs' figure, keeping the trials.
-fn trial_figure(kind: FigureKind, unit: &str, trials: Vec<f64>) -> Figure {
-    Figure::from_trials(kind, unit, trials)
-}
-
 async fn run_cpu(
     rps: f64,
     duration: Duration,
@@ -374,11 +369,11 @@ async fn run_cpu(
     let mut figures = BTreeMap::new();
     figures.insert(
         "cpu_us_per_request_null".into(),
-        trial_figure(FigureKind::Cpu, "us", null_trials),
+        Figure::from_trials(FigureKind::Cpu, "us", null_trials),
     );
     figures.insert(
         "cpu_us_per_request_http".into(),
-        trial_figure(FigureKind::Cpu, "us", http_trials),
+        Figure::from_trials(FigureKind::Cpu, "us", http_trials),
     );
     figures.insert(
         "limiter_cpu_percent".into(),
@@ -392,9 +387,10 @@ async fn run_cpu(
         name: "cpu".into(),
         kind: ScenarioKind::Cpu,
         figures,
-        warnings: vec![format!(
+        warnings: vec![
             "cpu_us_per_request_http includes the embedded server, which runs in the same process"
-        )],
+                .to_string(),
+        ],
         report: median_report,
     })
 }
@@ -447,7 +443,7 @@ async fn run_memory(
     }
     spec.duration = long;
     let r_long = memory_run(&spec, clock, s).await?;
-    let short_fig = trial_figure(FigureKind::Memory, "B", rss_short);
+    let short_fig = Figure::from_trials(FigureKind::Memory, "B", rss_short);
     let growth = r_long.memory.peak_rss_bytes as f64 / short_fig.value;
     if growth > 1.1 {
         warnings.push(format!(
@@ -461,7 +457,7 @@ async fn run_memory(
     figures.insert("peak_rss_bytes".into(), short_fig);
     figures.insert(
         "allocs_per_request".into(),
-        trial_figure(FigureKind::Memory, "", allocs),
+        Figure::from_trials(FigureKind::Memory, "", allocs),
     );
     figures.insert(
         "peak_rss_growth".into(),
