@@ -744,46 +744,10 @@ pub fn format_duration(d: Duration) -> String {
 /// machines by a config file or a typo.
 pub fn validate_loopback_url(s: &str) -> Result<String, String> {
     let t = s.trim();
-    let uri: hyper::Uri = t.parse().map_err(|e| format!("{t:?} is not a URL ({e})"))?;
-    match uri.scheme_str() {
-        Some("http") => {}
-        Some(other) => {
-            return Err(format!(
-                "{t:?}: scheme {other}:// is not supported; use http://"
-            ))
-        }
-        None => return Err(format!("{t:?} has no scheme; write http://127.0.0.1:PORT/")),
-    }
-    let authority = uri
-        .authority()
-        .ok_or_else(|| format!("{t:?} has no host; write http://127.0.0.1:PORT/"))?;
-    if authority.as_str().contains('@') {
-        return Err(format!("{t:?}: user names in URLs are not supported"));
-    }
-    let host = authority.host();
-    let host_bare = host.trim_start_matches('[').trim_end_matches(']');
-    let loopback = host_bare.eq_ignore_ascii_case("localhost")
-        || host_bare
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    if !loopback {
-        return Err(format!(
-            "{t:?}: host {host} is not a loopback address; only 127.0.0.1, localhost or [::1] may be loaded"
-        ));
-    }
-    // The text after the host: empty, or `:PORT`.
-    let rest = authority.as_str().strip_prefix(host).unwrap_or("");
-    if let Some(port) = rest.strip_prefix(':') {
-        match port.parse::<u16>() {
-            Ok(p) if p > 0 => {}
-            _ => {
-                return Err(format!(
-                    "{t:?}: port {port:?} is not a port to connect to (1-65535)"
-                ))
-            }
-        }
-    }
-    Ok(t.to_string())
+    // The engine's own parser, so config and `--url` accept the same URLs.
+    crate::engine::target::HttpTarget::new(t, Duration::from_secs(1))
+        .map(|_| t.to_string())
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

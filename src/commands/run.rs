@@ -111,7 +111,9 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<Exit> {
 }
 
 fn http_target(url: &str, args: &RunArgs) -> Result<HttpTarget> {
-    let mut t = HttpTarget::new(url, args.timeout)?.with_method(&args.method)?;
+    let mut t = HttpTarget::new(url, args.timeout)
+        .map_err(|e| Error::new(format!("--url {e}")))?
+        .with_method(&args.method)?;
     for h in &args.headers {
         t = t.with_header(h)?;
     }

@@ -17,15 +17,20 @@ use tokio::net::TcpStream;
 
 use crate::metrics::collector::{ErrorKind, Outcome};
 
-/// A target URL or request option the engine refuses.
+/// A target URL or request option the engine refuses. URL errors name the
+/// URL; the caller says where it came from (`--url`, a config key).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum TargetError {
-    #[error("--url {0:?} is not a valid URL; write it like http://127.0.0.1:8080/path")]
+    #[error("{0:?} is not a valid URL; write it like http://127.0.0.1:8080/path")]
     BadUrl(String),
-    #[error("--url {0:?}: only http:// is supported")]
+    #[error("{0:?}: only http:// is supported")]
     Scheme(String),
-    #[error("--url {0:?}: load may only go to this machine (127.0.0.1, localhost or [::1])")]
+    #[error("{0:?}: the host is not a loopback address; load may only go to this machine (127.0.0.1, localhost or [::1])")]
     NotLoopback(String),
+    #[error("{0:?}: the port is not one to connect to (1-65535)")]
+    BadPort(String),
+    #[error("{0:?}: user names in URLs are not supported")]
+    UserInfo(String),
     #[error("--header {0:?}: write it as 'Name: value'")]
     BadHeader(String),
     #[error("--method {0:?} is not an HTTP method")]
@@ -87,6 +92,9 @@ impl HttpTarget {
             .host()
             .filter(|h| !h.is_empty())
             .ok_or_else(|| TargetError::BadUrl(url.to_string()))?;
+        if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
+            return Err(TargetError::UserInfo(url.to_string()));
+        }
         let ip: IpAddr = if host.eq_ignore_ascii_case("localhost") {
             IpAddr::V4(Ipv4Addr::LOCALHOST)
         } else {
@@ -98,7 +106,19 @@ impl HttpTarget {
         if !ip.is_loopback() {
             return Err(TargetError::NotLoopback(url.to_string()));
         }
-        let port = uri.port_u16().unwrap_or(80);
+        // The authority's text after the host: empty or `:PORT`. (`Uri::port`
+        // is `None` for a port that does not fit in 16 bits.)
+        let after_host = uri
+            .authority()
+            .and_then(|a| a.as_str().strip_prefix(host))
+            .unwrap_or("");
+        let port = match after_host.strip_prefix(':') {
+            None => 80,
+            Some(p) => match p.parse::<u16>() {
+                Ok(n) if n > 0 => n,
+                _ => return Err(TargetError::BadPort(url.to_string())),
+            },
+        };
         let authority = uri.authority().map(|a| a.as_str()).unwrap_or(host);
         let path: Uri = uri
             .path_and_query()
@@ -295,13 +315,18 @@ mod tests {
     fn refuses_other_urls() {
         use TargetError::*;
         type Check = fn(&TargetError) -> bool;
-        let cases: [(&str, Check); 6] = [
+        let cases: [(&str, Check); 9] = [
             ("https://127.0.0.1/", |e| matches!(e, Scheme(_))),
             ("ftp://127.0.0.1/", |e| matches!(e, Scheme(_))),
             ("http://example.com/", |e| matches!(e, NotLoopback(_))),
             ("http://10.0.0.1:80/", |e| matches!(e, NotLoopback(_))),
             ("not a url", |e| matches!(e, BadUrl(_))),
             ("127.0.0.1:8080", |e| matches!(e, BadUrl(_) | Scheme(_))),
+            ("http://127.0.0.1:0/", |e| matches!(e, BadPort(_))),
+            ("http://127.0.0.1:99999/", |e| {
+                matches!(e, BadPort(_) | BadUrl(_))
+            }),
+            ("http://user@127.0.0.1/", |e| matches!(e, UserInfo(_))),
         ];
         for (url, ok) in cases {
             let err = HttpTarget::new(url, T).unwrap_err();
