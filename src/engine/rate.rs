@@ -261,6 +261,13 @@ fn unpack(word: u64) -> (u64, u64) {
     (word >> GEN_BITS, word & GEN_MASK)
 }
 
+/// Ticks of credit in the bucket at `now`: the tolerance less the debt the
+/// TAT runs ahead of now (tokens available = credit ÷ interval).
+#[inline]
+fn credit(tat: u64, tau: u64, now: u64) -> u64 {
+    tau.saturating_sub(tat.max(now) - now)
+}
+
 /// (interval, tau) in ticks for a non-zero rate.
 fn setting_for(rate: f64, burst: Burst) -> (u64, u64) {
     let interval = ((TICKS_PER_NS as f64 * 1e9) / rate).round().max(1.0) as u64;
@@ -352,6 +359,19 @@ impl RateLimiter {
         }
     }
 
+    /// Decodes a state word: its TAT, its generation, and that generation's
+    /// setting `(interval, tau)`, `None` while paused. The caller loaded
+    /// `word` with Acquire, which pairs with the Release of the CAS that
+    /// published the generation, so these Relaxed loads see its setting.
+    #[inline]
+    fn decode(&self, word: u64) -> (u64, u64, Option<(u64, u64)>) {
+        let (tat, gen) = unpack(word);
+        let setting = &self.settings[gen as usize];
+        let interval = setting.interval.load(Ordering::Relaxed);
+        let rate = (interval != PAUSED).then(|| (interval, setting.tau.load(Ordering::Relaxed)));
+        (tat, gen, rate)
+    }
+
     fn take_up_to(&self, max: u64, now_ns: u64, count: Count<'_>) -> u64 {
         if max == 0 {
             return 0;
@@ -359,17 +379,12 @@ impl RateLimiter {
         let now = now_ns.saturating_mul(TICKS_PER_NS);
         let mut word = self.state.load(Ordering::Acquire);
         loop {
-            let (tat, gen) = unpack(word);
-            let setting = &self.settings[gen as usize];
-            let interval = setting.interval.load(Ordering::Relaxed);
-            if interval == PAUSED {
+            let (tat, gen, Some((interval, tau))) = self.decode(word) else {
                 count.blocked();
                 return 0;
-            }
-            let tau = setting.tau.load(Ordering::Relaxed);
+            };
             let base = tat.max(now);
-            let debt = base - now;
-            let available = tau.saturating_sub(debt) / interval;
+            let available = credit(tat, tau, now) / interval;
             let k = available.min(max);
             if k == 0 {
                 count.blocked();
@@ -394,18 +409,13 @@ impl RateLimiter {
     #[inline]
     fn attempt(&self, n: u64, now_ns: u64, count: Count<'_>) -> Attempt {
         let now = now_ns.saturating_mul(TICKS_PER_NS);
-        // Acquire: pairs with the Release of the CAS that published this
-        // word's generation, making its setting visible below.
+        // Acquire: see `decode`.
         let mut word = self.state.load(Ordering::Acquire);
         loop {
-            let (tat, gen) = unpack(word);
-            let setting = &self.settings[gen as usize];
-            let interval = setting.interval.load(Ordering::Relaxed);
-            if interval == PAUSED {
+            let (tat, gen, Some((interval, tau))) = self.decode(word) else {
                 count.blocked();
                 return Attempt::Paused;
-            }
-            let tau = setting.tau.load(Ordering::Relaxed);
+            };
             let cost = n.saturating_mul(interval);
             if cost > tau {
                 return Attempt::TooBig(tau / interval);
@@ -501,15 +511,10 @@ impl RateLimiter {
         h.since_ns = now_ns;
         let mut word = self.state.load(Ordering::Acquire);
         loop {
-            let (tat, gen) = unpack(word);
-            let old = &self.settings[gen as usize];
-            let old_interval = old.interval.load(Ordering::Relaxed);
-            let credit_tokens = if old_interval == PAUSED {
-                h.carried
-            } else {
-                let old_tau = old.tau.load(Ordering::Relaxed);
-                let debt = tat.max(now) - now;
-                old_tau.saturating_sub(debt) as f64 / old_interval as f64
+            let (tat, gen, old) = self.decode(word);
+            let credit_tokens = match old {
+                None => h.carried,
+                Some((interval, tau)) => credit(tat, tau, now) as f64 / interval as f64,
             };
             let next = (gen + 1) & GEN_MASK;
             let slot = &self.settings[next as usize];
@@ -571,18 +576,15 @@ impl RateLimiter {
     /// Tokens in the bucket now (fractional).
     pub fn available(&self) -> f64 {
         let now = self.clock.now_ns().saturating_mul(TICKS_PER_NS);
-        let (tat, gen) = unpack(self.state.load(Ordering::Acquire));
-        let s = &self.settings[gen as usize];
-        let interval = s.interval.load(Ordering::Relaxed);
-        if interval == PAUSED {
-            return self
-                .history
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .carried;
+        match self.decode(self.state.load(Ordering::Acquire)) {
+            (tat, _, Some((interval, tau))) => credit(tat, tau, now) as f64 / interval as f64,
+            (_, _, None) => {
+                self.history
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .carried
+            }
         }
-        let tau = s.tau.load(Ordering::Relaxed);
-        tau.saturating_sub(tat.max(now) - now) as f64 / interval as f64
     }
 
     pub fn stats(&self) -> LimiterStats {
