@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
-use cargo_ratecheck::engine::clock::Clock;
+use cargo_ratecheck::engine::clock::{Clock, SystemClock};
 
 /// `SystemClock` (quanta, ns since creation) plus a shift that the bench sets
 /// once after building a limiter. The limiter's bucket starts empty; shifting
@@ -14,8 +14,7 @@ use cargo_ratecheck::engine::clock::Clock;
 /// fast-path benches never meet an empty bucket even at 10 tokens per call.
 /// The extra cost over `SystemClock` is one uncontended Relaxed load and an add.
 pub struct ShiftClock {
-    clock: quanta::Clock,
-    origin: quanta::Instant,
+    clock: SystemClock,
     /// ns added to every reading. Relaxed: written once before the measured
     /// threads are spawned (spawn orders it), read-only afterwards.
     shift: AtomicU64,
@@ -23,11 +22,8 @@ pub struct ShiftClock {
 
 impl ShiftClock {
     pub fn new() -> Arc<Self> {
-        let clock = quanta::Clock::new();
-        let origin = clock.now();
         Arc::new(ShiftClock {
-            clock,
-            origin,
+            clock: SystemClock::new(),
             shift: AtomicU64::new(0),
         })
     }
@@ -40,11 +36,7 @@ impl ShiftClock {
 impl Clock for ShiftClock {
     #[inline]
     fn now_ns(&self) -> u64 {
-        self.clock
-            .now()
-            .saturating_duration_since(self.origin)
-            .as_nanos() as u64
-            + self.shift.load(Ordering::Relaxed)
+        self.clock.now_ns() + self.shift.load(Ordering::Relaxed)
     }
 }
 
