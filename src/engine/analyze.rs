@@ -34,7 +34,6 @@ pub struct RunFacts {
     pub cpu_percent: f64,
     pub cores: usize,
     pub peak_rss_bytes: u64,
-    pub peak_rss_is_lifetime: bool,
     pub allocations: u64,
     pub limiter: LimiterStats,
     pub limiter_efficiency: f64,

@@ -6,7 +6,6 @@
 //! generation, drains in-flight requests up to a deadline, and still returns
 //! a report.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -122,12 +121,14 @@ pub struct Progress {
 /// Receives progress events.
 pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
 
-/// Channel occupancy, sampled by the generator at each wake.
+/// What the generator tallies, returned when it ends: its wakes, the
+/// largest batch, and the channel occupancy sampled once per wake.
 #[derive(Default)]
-struct Occupancy {
-    max: u64,
-    sum: u64,
-    samples: u64,
+struct GeneratorTally {
+    wakes: u64,
+    max_batch: u64,
+    occupancy_max: u64,
+    occupancy_sum: u64,
 }
 
 /// Runs the schedule to its end (or until `cancel`), then drains, and
@@ -152,7 +153,8 @@ pub async fn run(
     let ring = ((schedule.peak_rps() / workers as f64).ceil() as usize)
         .clamp(64, 8192)
         .next_power_of_two();
-    let reset_rss = process::reset_peak_rss();
+    // Where the kernel does not allow the reset, the peak is the process's.
+    process::reset_peak_rss();
     let allocs0 = process::allocations();
     let cpu0 = CpuTimes::now();
     let wall0 = std::time::Instant::now();
@@ -170,7 +172,6 @@ pub async fn run(
     }
     drop(rx);
 
-    let gen_stats = Arc::new(GeneratorStats::default());
     let stop_side_tasks = CancellationToken::new();
     let generator = tokio::spawn(generate(
         Generator {
@@ -182,7 +183,6 @@ pub async fn run(
             start_instant,
             policy: cfg.on_full,
             drain: cfg.drain,
-            stats: gen_stats.clone(),
         },
         tx,
         cancel.clone(),
@@ -206,7 +206,7 @@ pub async fn run(
     ));
 
     // Generation ends with the schedule or with `cancel`.
-    let occupancy = generator.await.unwrap_or_default();
+    let tally = generator.await.unwrap_or_default();
     let generation_end = tokio::time::Instant::now();
     // In-flight requests may finish until `drain` after the schedule's end
     // (or after the cancel), whichever comes first.
@@ -258,31 +258,21 @@ pub async fn run(
         cpu_percent: cpu.percent_of_core(wall),
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
         peak_rss_bytes: process::peak_rss_bytes(),
-        peak_rss_is_lifetime: !reset_rss,
         allocations: process::allocations() - allocs0,
         limiter: ls,
         limiter_efficiency: limiter.efficiency(),
-        generator_wakes: gen_stats.wakes.load(Ordering::Relaxed),
-        batch_size_max: gen_stats.max_batch.load(Ordering::Relaxed),
+        generator_wakes: tally.wakes,
+        batch_size_max: tally.max_batch,
         channel_capacity: cfg.capacity() as u64,
-        channel_max_occupancy: occupancy.max,
-        channel_mean_occupancy: if occupancy.samples == 0 {
+        channel_max_occupancy: tally.occupancy_max,
+        channel_mean_occupancy: if tally.wakes == 0 {
             0.0
         } else {
-            occupancy.sum as f64 / occupancy.samples as f64
+            tally.occupancy_sum as f64 / tally.wakes as f64
         },
         drained,
     };
     Ok(analyze::report(&schedule, &snap, &facts))
-}
-
-/// Generator-side tallies readable after the run.
-#[derive(Default)]
-struct GeneratorStats {
-    /// Wake-ups of the generator loop. Relaxed: read after the task ends.
-    wakes: AtomicU64,
-    /// Largest batch built. Relaxed: read after the task ends.
-    max_batch: AtomicU64,
 }
 
 struct Generator {
@@ -294,7 +284,6 @@ struct Generator {
     start_instant: tokio::time::Instant,
     policy: FullPolicy,
     drain: Duration,
-    stats: Arc<GeneratorStats>,
 }
 
 /// The generator loop: at each wake, release `floor(expected(0, now)) −
@@ -305,7 +294,7 @@ async fn generate(
     g: Generator,
     tx: async_channel::Sender<RequestMeta>,
     cancel: CancellationToken,
-) -> Occupancy {
+) -> GeneratorTally {
     let end = g.schedule.duration();
     let total = g.schedule.total().floor() as u64;
     // A waiting hand-over may use the drain period, no more.
@@ -313,7 +302,7 @@ async fn generate(
     let ids = IdSource::new();
     let mut batcher = BatchGenerator::new(g.schedule.rate(0.0).max(1.0));
     let mut released = 0u64;
-    let mut occ = Occupancy::default();
+    let mut tally = GeneratorTally::default();
     let mut taker = g.limiter.taker();
     let intended = |id: u64| -> u64 {
         let t = g.schedule.time_of((id + 1) as f64).unwrap_or(end);
@@ -323,7 +312,7 @@ async fn generate(
         if cancel.is_cancelled() {
             break;
         }
-        g.stats.wakes.fetch_add(1, Ordering::Relaxed);
+        tally.wakes += 1;
         let now = g.clock.now_ns();
         let t = (now.saturating_sub(g.start_ns)) as f64 / 1e9;
         // The epsilon keeps float rounding from holding back the request
@@ -373,14 +362,10 @@ async fn generate(
                 g.collector.record_channel_full();
             }
             released += granted;
-            g.stats
-                .max_batch
-                .fetch_max(batcher.max_batch() as u64, Ordering::Relaxed);
         }
         let len = tx.len() as u64;
-        occ.max = occ.max.max(len);
-        occ.sum += len;
-        occ.samples += 1;
+        tally.occupancy_max = tally.occupancy_max.max(len);
+        tally.occupancy_sum += len;
         if released >= total || (t >= end && granted == want) {
             break;
         }
@@ -398,7 +383,8 @@ async fn generate(
             _ = cancel.cancelled() => break,
         }
     }
-    occ
+    tally.max_batch = batcher.max_batch() as u64;
+    tally
 }
 
 /// Moves the limiter to the schedule's mean rate over each next 100 ms, so
