@@ -16,13 +16,9 @@ pub struct CpuTimes {
 
 impl CpuTimes {
     pub fn now() -> CpuTimes {
-        // SAFETY: getrusage writes into the zeroed struct we pass; RUSAGE_SELF
-        // is always valid.
-        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-        let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
-        if rc != 0 {
+        let Some(ru) = rusage() else {
             return CpuTimes::default();
-        }
+        };
         let tv = |t: libc::timeval| {
             Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
         };
@@ -63,13 +59,15 @@ pub fn peak_rss_bytes() -> u64 {
             return kib * 1024;
         }
     }
-    // SAFETY: as in CpuTimes::now.
+    rusage().map_or(0, |ru| ru.ru_maxrss.max(0) as u64 * 1024)
+}
+
+/// This process's resource usage, `None` if getrusage fails.
+fn rusage() -> Option<libc::rusage> {
+    // SAFETY: getrusage writes into the zeroed struct we pass; RUSAGE_SELF
+    // is always valid.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } == 0 {
-        ru.ru_maxrss.max(0) as u64 * 1024
-    } else {
-        0
-    }
+    (unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } == 0).then_some(ru)
 }
 
 /// The `VmHWM:` line of /proc/PID/status, in KiB.

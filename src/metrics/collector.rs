@@ -393,8 +393,8 @@ impl Recorder {
         let slot = &self.collector.workers[self.index];
         match outcome {
             Outcome::Status(code) => {
-                let i = (code as usize).min(MAX_STATUS);
-                bump(&slot.status[if i == MAX_STATUS { 0 } else { i }]);
+                // Codes past the table are tallied as 0.
+                bump(slot.status.get(code as usize).unwrap_or(&slot.status[0]));
             }
             Outcome::Error(kind) => bump(&slot.errors[kind as usize]),
         }
