@@ -9,10 +9,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// Highest `--rps` accepted.
-pub const MAX_RPS: f64 = 1_000_000.0;
-/// Highest `--concurrency` accepted.
-pub const MAX_CONCURRENCY: usize = 10_000;
+// `--rps` and `--concurrency` take the same limits as a configured scenario.
+use crate::config::{MAX_CONCURRENCY, MAX_RPS};
 
 #[derive(Debug, Parser)]
 #[command(name = "cargo", bin_name = "cargo", styles = clap::builder::Styles::default())]
