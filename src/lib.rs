@@ -6,6 +6,7 @@
 //! channel → workers → target → metrics collector → snapshot → reports /
 //! baseline comparison. See `ARCHITECTURE.md` for the code map.
 
+pub mod atomic_write;
 pub mod baseline;
 pub mod cli;
 pub mod commands;

@@ -3,8 +3,8 @@
 //! atomic saves (temp file in the same directory, fsync, rename, fsync dir),
 //! so an interrupted save never leaves a half-written baseline.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Write};
+use std::fs::{self, File};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::de::IgnoredAny;
@@ -279,53 +279,26 @@ pub fn save_atomic(path: &Path, baseline: &Baseline) -> Result<(), BaselineError
 
 /// [`save_atomic`] for raw bytes.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), BaselineError> {
-    let file_name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .ok_or_else(|| BaselineError::Io {
-            path: path.display().to_string(),
-            msg: "not a file path".to_string(),
-        })?;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    use crate::atomic_write::{parent_dir, write_atomic, AtomicWriteError};
+    let dir = parent_dir(path);
     let dir_err = |what: &str, e: std::io::Error| BaselineError::Io {
         path: dir.display().to_string(),
         msg: format!("{what}: {e}; check the directory exists and is writable"),
     };
-    fs::create_dir_all(&dir).map_err(|e| dir_err("cannot create the baseline directory", e))?;
-
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let tmp = dir.join(format!(".{file_name}.tmp-{}-{nanos}", std::process::id()));
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&tmp)
-        .map_err(|e| dir_err("cannot create a temporary file there", e))?;
-
-    let result = (|| {
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(BaselineError::Io {
+    fs::create_dir_all(dir).map_err(|e| dir_err("cannot create the baseline directory", e))?;
+    write_atomic(path, bytes).map_err(|e| match e {
+        AtomicWriteError::NotAFile(_) => BaselineError::Io {
             path: path.display().to_string(),
-            msg: format!("cannot write the baseline: {e}; the previous file is unchanged"),
-        });
-    }
-    // Make the rename durable. Some filesystems refuse to fsync a directory;
-    // the data itself is already synced, so that is not an error.
-    if let Ok(d) = File::open(&dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+            msg: "not a file path".to_string(),
+        },
+        AtomicWriteError::CreateTemp { source, .. } => {
+            dir_err("cannot create a temporary file there", source)
+        }
+        AtomicWriteError::Write { source, .. } => BaselineError::Io {
+            path: path.display().to_string(),
+            msg: format!("cannot write the baseline: {source}; the previous file is unchanged"),
+        },
+    })
 }
 
 #[cfg(test)]
