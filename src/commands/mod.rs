@@ -109,10 +109,7 @@ fn runtime_with(threads: Option<usize>) -> Result<tokio::runtime::Runtime> {
 fn check_outputs(o: &crate::cli::OutputArgs) -> Result<()> {
     for (option, path) in [("--json", &o.json), ("--html", &o.html)] {
         let Some(path) = path else { continue };
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
+        let dir = crate::atomic_write::parent_dir(path);
         if !dir.is_dir() {
             return Err(Error::new(format!(
                 "{option} {}: the directory {} does not exist; create it or choose another path",
