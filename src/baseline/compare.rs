@@ -244,9 +244,14 @@ pub fn compare(
 /// The gate passes unless a row is `regressed` or `below-floor`.
 /// `missing` and `not-comparable` rows are warnings, not failures.
 pub fn gate_passed(rows: &[Row]) -> bool {
-    !rows
-        .iter()
-        .any(|r| matches!(r.verdict, Verdict::Regressed | Verdict::BelowFloor))
+    !rows.iter().any(|r| r.verdict.fails())
+}
+
+impl Verdict {
+    /// `regressed` and `below-floor` fail the gate; the rest do not.
+    pub fn fails(self) -> bool {
+        matches!(self, Verdict::Regressed | Verdict::BelowFloor)
+    }
 }
 
 /// One warning line per `missing` or `not-comparable` row, e.g.

@@ -64,7 +64,7 @@ pub use crate::baseline::compare::verdict_text as verdict_word;
 
 /// Whether a verdict fails the gate.
 pub fn is_failure(v: Verdict) -> bool {
-    matches!(v, Verdict::Regressed | Verdict::BelowFloor)
+    v.fails()
 }
 
 /// How a row's numbers are shown.
