@@ -356,11 +356,11 @@ async fn run_cpu(
         // Interleaved, so slow drifts in machine load hit both alike.
         let mut spec = load("cpu-null", rps, duration.as_secs_f64(), 100);
         spec.target = TargetSpec::Null;
-        let r = engine_run(&spec, clock, s, "cpu (null)").await?;
+        let r = bench_run(&spec, clock, s).await?;
         null_trials.push(cpu_us_per_request(&r));
         spec.name = "cpu-http".into();
         spec.target = TargetSpec::Embedded;
-        let r = engine_run(&spec, clock, s, "cpu (http)").await?;
+        let r = bench_run(&spec, clock, s).await?;
         http_trials.push(cpu_us_per_request(&r));
         if i == s.trials / 2 {
             median_report = Some(r);
@@ -435,14 +435,14 @@ async fn run_memory(
         );
     }
     for _ in 0..s.trials {
-        let r = memory_run(&spec, clock, s).await?;
+        let r = bench_run(&spec, clock, s).await?;
         rss_short.push(r.memory.peak_rss_bytes as f64);
         if r.requests.completed > 0 {
             allocs.push(r.memory.allocations as f64 / r.requests.completed as f64);
         }
     }
     spec.duration = long;
-    let r_long = memory_run(&spec, clock, s).await?;
+    let r_long = bench_run(&spec, clock, s).await?;
     let short_fig = Figure::from_trials(FigureKind::Memory, "B", rss_short);
     let growth = r_long.memory.peak_rss_bytes as f64 / short_fig.value;
     if growth > 1.1 {
@@ -473,25 +473,26 @@ async fn run_memory(
 }
 
 /// This executable, when it is the cargo-ratecheck binary (not a test
-/// harness): memory is measured in a fresh child process of it, so earlier
-/// scenarios' heap cannot inflate the peak.
+/// harness), for [`bench_run`]'s child processes.
 fn fresh_process_exe() -> Option<std::path::PathBuf> {
     let exe = std::env::current_exe().ok()?;
     let name = exe.file_stem()?.to_str()?;
     (name == "cargo-ratecheck").then_some(exe)
 }
 
-/// One memory-bench run: `cargo-ratecheck ratecheck run … --null` in a
-/// child process when possible, else in this process.
-async fn memory_run(
+/// One bench run (CPU or memory): `cargo-ratecheck ratecheck run …` in a
+/// fresh child process when possible, so earlier scenarios' heap, threads
+/// and caches do not tint the figures and `--quick` and full suites measure
+/// alike; else in this process.
+async fn bench_run(
     spec: &ScenarioSpec,
     clock: &SharedClock,
     s: &SuiteRun<'_>,
 ) -> Result<RunReport, SuiteError> {
     let Some(exe) = fresh_process_exe() else {
-        return engine_run(spec, clock, s, "memory").await;
+        return engine_run(spec, clock, s, &spec.name).await;
     };
-    let args = [
+    let mut args = vec![
         "ratecheck".to_string(),
         "run".into(),
         "--rps".into(),
@@ -500,14 +501,19 @@ async fn memory_run(
         crate::config::format_duration(spec.duration),
         "--concurrency".into(),
         spec.concurrency.to_string(),
-        "--null".into(),
         "--no-self-test".into(),
         "--quiet".into(),
         "--format".into(),
         "json".into(),
     ];
+    match &spec.target {
+        TargetSpec::Null => args.push("--null".into()),
+        TargetSpec::Url(u) => args.extend(["--url".to_string(), u.clone()]),
+        // The child starts the embedded server in its own process.
+        TargetSpec::Embedded => {}
+    }
     let fail = |msg: String| SuiteError::Scenario {
-        scenario: "memory".into(),
+        scenario: spec.name.clone(),
         msg,
     };
     let out = tokio::task::spawn_blocking(move || {
