@@ -78,7 +78,10 @@ pub fn report(schedule: &Schedule, snap: &CollectorSnapshot, f: &RunFacts) -> Ru
     let generation_efficiency = ratio(snap.generated as f64, expected as f64);
 
     // Phases: a bucket belongs to the phase holding its start; everything
-    // after the schedule (drain) belongs to the last phase.
+    // after the schedule (drain) belongs to the last phase. A phase's
+    // completions are those of the requests it scheduled (by intended send
+    // time), whenever they finished: a stall at a phase boundary must not
+    // move requests from one phase to the next.
     let judged_buckets = (judged / BUCKET_S).round() as usize;
     let phases_all = schedule.phases();
     let mut phases = Vec::new();
@@ -96,7 +99,7 @@ pub fn report(schedule: &Schedule, snap: &CollectorSnapshot, f: &RunFacts) -> Ru
         };
         let exp = schedule.expected(p.start, end);
         let generated = sum(&snap.generated_series, from, to);
-        let completed = sum(&snap.completed_series, from, to);
+        let completed = sum(&snap.completed_by_intended_series, from, to);
         phases.push(PhaseReport {
             name: p.name.to_string(),
             start_s: p.start,
@@ -387,6 +390,7 @@ mod tests {
             succeeded: per_bucket * buckets as u64,
             generated_series: vec![per_bucket; buckets],
             completed_series: vec![per_bucket; buckets],
+            completed_by_intended_series: vec![per_bucket; buckets],
             status_codes: BTreeMap::from([(200, per_bucket * buckets as u64)]),
             ..Default::default()
         }
@@ -445,25 +449,40 @@ mod tests {
             Duration::from_secs(1),
         )
         .unwrap();
-        // Ramp-up asks for 500, steady 1000, ramp-down 500.
+        // Ramp-up asks for 500, steady 1000, ramp-down 500. A stall in the
+        // last 100 ms of the ramp-up delays its 50 requests into the steady
+        // phase's first bucket; 3 of the ramp-down's finish in the drain.
+        let mut completed_series = [vec![50; 10], vec![100; 10], vec![50; 10], vec![3]].concat();
+        completed_series[9] = 0;
+        completed_series[10] += 50;
+        completed_series[29] -= 3;
         let snap = CollectorSnapshot {
             generated_series: [vec![50; 10], vec![100; 10], vec![50; 10]].concat(),
-            completed_series: [vec![50; 10], vec![100; 10], vec![50; 10], vec![3]].concat(),
+            completed_series,
+            completed_by_intended_series: [vec![50; 10], vec![100; 10], vec![50; 10]].concat(),
             generated: 2000,
-            completed: 2003,
-            succeeded: 2003,
+            completed: 2000,
+            succeeded: 2000,
             ..Default::default()
         };
         let r = report(&s, &snap, &facts(1000.0, 3.0, 10));
         let effs: Vec<_> = r
             .phases
             .iter()
-            .map(|p| (p.name.as_str(), p.completed))
+            .map(|p| (p.name.as_str(), p.completed, p.efficiency))
             .collect();
         assert_eq!(
             effs,
-            [("ramp-up", 500), ("steady", 1000), ("ramp-down", 503)]
+            [
+                ("ramp-up", 500, 1.0),
+                ("steady", 1000, 1.0),
+                ("ramp-down", 500, 1.0)
+            ],
+            "phases count requests by the phase that scheduled them"
         );
+        // The completion-rate series (and the 1 s windows) show the stall.
+        assert_eq!(r.series.completed[9], 0);
+        assert_eq!(r.windows[1].completed, 1050);
         assert_eq!(r.windows.iter().filter(|w| w.phase == "steady").count(), 1);
         assert_eq!(r.series.completed.len(), 31, "drain bucket kept");
     }

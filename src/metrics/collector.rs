@@ -189,7 +189,12 @@ pub struct Collector {
     /// Times the generator found the channel full. Relaxed: a tally.
     channel_full: AtomicU64,
     gen_series: Series,
+    /// Completions by the bucket they happened in (the completion rate).
     done_series: Series,
+    /// Completions by the bucket of their intended send time: per-phase
+    /// efficiency credits a late completion to the phase that scheduled it,
+    /// so a stall near a phase boundary does not move requests across it.
+    due_series: Series,
     workers: Box<[CachePadded<WorkerSlot>]>,
     /// Ring consumers, drained by `flush` (cold path).
     consumers: Mutex<Vec<rtrb::Consumer<Sample>>>,
@@ -201,8 +206,32 @@ pub struct Recorder {
     collector: Arc<Collector>,
     index: usize,
     ring: rtrb::Producer<Sample>,
+    /// Local tallies, added to `done_series` / `due_series` when the bucket
+    /// changes (once per 100 ms, not per request).
+    done: BucketTally,
+    due: BucketTally,
+}
+
+/// Requests counted locally for one time-series bucket.
+#[derive(Default)]
+struct BucketTally {
     bucket: usize,
-    bucket_count: u32,
+    count: u32,
+}
+
+impl BucketTally {
+    #[inline]
+    fn count(&mut self, bucket: usize, series: &Series) {
+        if bucket != self.bucket {
+            self.flush(series);
+            self.bucket = bucket;
+        }
+        self.count += 1;
+    }
+
+    fn flush(&mut self, series: &Series) {
+        series.add(self.bucket, std::mem::take(&mut self.count));
+    }
 }
 
 /// A consistent copy of the collector's state.
@@ -221,6 +250,8 @@ pub struct CollectorSnapshot {
     /// Per 100 ms bucket.
     pub generated_series: Vec<u64>,
     pub completed_series: Vec<u64>,
+    /// Completions per bucket of their intended send time.
+    pub completed_by_intended_series: Vec<u64>,
     pub response: Percentiles,
     pub service: Percentiles,
     pub schedule_lag: Percentiles,
@@ -251,6 +282,7 @@ impl Collector {
             channel_full: AtomicU64::new(0),
             gen_series: Series::new(buckets),
             done_series: Series::new(buckets),
+            due_series: Series::new(buckets),
             workers: (0..workers)
                 .map(|_| CachePadded::new(WorkerSlot::new()))
                 .collect(),
@@ -268,8 +300,8 @@ impl Collector {
                 collector: collector.clone(),
                 index,
                 ring,
-                bucket: 0,
-                bucket_count: 0,
+                done: BucketTally::default(),
+                due: BucketTally::default(),
             })
             .collect();
         (collector, recorders)
@@ -357,6 +389,7 @@ impl Collector {
         s.channel_full = self.channel_full.load(Ordering::Relaxed);
         s.generated_series = self.gen_series.values();
         s.completed_series = self.done_series.values();
+        s.completed_by_intended_series = self.due_series.values();
         s.series_overflow = self.gen_series.overflow.load(Ordering::Relaxed)
             + self.done_series.overflow.load(Ordering::Relaxed);
         let h = self.histograms.lock().unwrap_or_else(|e| e.into_inner());
@@ -411,24 +444,16 @@ impl Recorder {
         if self.ring.push(sample).is_err() {
             bump(&slot.samples_lost);
         }
-        let bucket = self.collector.bucket_of(done_ns);
-        if bucket != self.bucket {
-            self.flush_bucket();
-            self.bucket = bucket;
-        }
-        self.bucket_count += 1;
-    }
-
-    fn flush_bucket(&mut self) {
-        self.collector
-            .done_series
-            .add(self.bucket, std::mem::take(&mut self.bucket_count));
+        let c = &*self.collector;
+        self.done.count(c.bucket_of(done_ns), &c.done_series);
+        self.due.count(c.bucket_of(intended_ns), &c.due_series);
     }
 }
 
 impl Drop for Recorder {
     fn drop(&mut self) {
-        self.flush_bucket();
+        self.done.flush(&self.collector.done_series);
+        self.due.flush(&self.collector.due_series);
     }
 }
 
@@ -481,15 +506,18 @@ mod tests {
         c.record_generated(10, 50 * MS); // bucket 0
         c.record_generated(5, 150 * MS); // bucket 1
         for _ in 0..3 {
-            recs[0].record(0, 0, 120 * MS, Outcome::Status(200)); // bucket 1
+            // Due in bucket 0, done in bucket 1.
+            recs[0].record(50 * MS, 50 * MS, 120 * MS, Outcome::Status(200));
         }
         for _ in 0..7 {
-            recs[0].record(0, 0, 250 * MS, Outcome::Status(200)); // bucket 2
+            // Due in bucket 1, done in bucket 2.
+            recs[0].record(150 * MS, 150 * MS, 250 * MS, Outcome::Status(200));
         }
         drop(recs); // flushes the current bucket
         let s = c.snapshot();
         assert_eq!(&s.generated_series[..3], &[10, 5, 0]);
         assert_eq!(&s.completed_series[..3], &[0, 3, 7]);
+        assert_eq!(&s.completed_by_intended_series[..3], &[3, 7, 0]);
         assert_eq!(s.series_overflow, 0);
     }
 
