@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::baseline::compare::{SELFTEST_FIGURE, SELFTEST_SCENARIO};
 use crate::baseline::model::{Figure, FigureKind, ScenarioKind, ScenarioResult, SuiteResult};
-use crate::config::{ScenarioSpec, TargetSpec};
+use crate::config::{ScenarioSpec, TargetSpec, MAX_RPS};
 use crate::engine::clock::{SharedClock, SystemClock};
 use crate::engine::rate::{Burst, RateLimiter};
 use crate::engine::run::{run, EngineError, ProgressFn, RunConfig};
@@ -25,7 +25,9 @@ use crate::server::{self, ServerOptions};
 #[derive(Debug, Clone, PartialEq)]
 pub enum Step {
     Load(Box<ScenarioSpec>),
-    /// Engine CPU per request at `rps`, null target and HTTP, `trials` times.
+    /// Engine CPU per request flat out (null target and HTTP, `trials`
+    /// times, judged) and % of a core at `rps` against the null target (once,
+    /// shown).
     Cpu {
         rps: f64,
         duration: Duration,
@@ -51,7 +53,7 @@ impl Step {
     pub fn estimate(&self, trials: usize) -> Duration {
         match self {
             Step::Load(s) => s.ramp_up + s.duration + s.ramp_down,
-            Step::Cpu { duration, .. } => *duration * 2 * trials as u32,
+            Step::Cpu { duration, .. } => *duration * (2 * trials as u32 + 1),
             Step::Memory { short, long, .. } => *short * trials as u32 + *long,
         }
     }
@@ -100,7 +102,7 @@ pub fn default_steps(quick: bool) -> Vec<Step> {
     steps.push(Step::Load(Box::new(ramp)));
     steps.push(Step::Cpu {
         rps: 10_000.0,
-        duration: Duration::from_secs_f64(s(2.0, 0.7)),
+        duration: Duration::from_secs_f64(s(1.0, 0.5)),
     });
     steps.push(Step::Memory {
         rps: 10_000.0,
@@ -343,6 +345,14 @@ pub fn cpu_us_per_request(r: &RunReport) -> f64 {
     (r.cpu.user_s + r.cpu.system_s) * 1e6 / r.requests.completed as f64
 }
 
+/// The CPU bench. CPU per request is judged when the engine runs flat out
+/// (asked for [`MAX_RPS`]): then every cycle goes to requests, and the figure
+/// moves only with the engine's work per request and the machine's speed.
+/// At a moderate rate most of the CPU is the cost of waking an idle core a
+/// thousand times a second, which on a shared VM drifts by half from one
+/// hour to the next (measured: 2.1 → 3.1–4.5 µs per request at 10000 rps on
+/// the same machine and build) and would make the gate flaky. The % of a
+/// core at `rps` (DESIGN.md's goal) is measured once and shown, not judged.
 async fn run_cpu(
     rps: f64,
     duration: Duration,
@@ -352,20 +362,27 @@ async fn run_cpu(
     let mut null_trials = Vec::new();
     let mut http_trials = Vec::new();
     let mut median_report = None;
+    let mut spec = load("cpu-null", MAX_RPS, duration.as_secs_f64(), 100);
     for i in 0..s.trials {
         // Interleaved, so slow drifts in machine load hit both alike.
-        let mut spec = load("cpu-null", rps, duration.as_secs_f64(), 100);
+        spec.name = "cpu-null".into();
         spec.target = TargetSpec::Null;
         let r = bench_run(&spec, clock, s).await?;
         null_trials.push(cpu_us_per_request(&r));
         spec.name = "cpu-http".into();
         spec.target = TargetSpec::Embedded;
-        let r = bench_run(&spec, clock, s).await?;
+        let mut r = bench_run(&spec, clock, s).await?;
         http_trials.push(cpu_us_per_request(&r));
         if i == s.trials / 2 {
+            // Falling short of the asked-for rate is the point of a flat-out
+            // run; the engine's advice on reaching it would only mislead.
+            r.warnings.clear();
             median_report = Some(r);
         }
     }
+    let mut at_rate = load("cpu-null-at-rate", rps, duration.as_secs_f64(), 100);
+    at_rate.target = TargetSpec::Null;
+    let r = bench_run(&at_rate, clock, s).await?;
     let mut figures = BTreeMap::new();
     figures.insert(
         "cpu_us_per_request_null".into(),
@@ -374,6 +391,10 @@ async fn run_cpu(
     figures.insert(
         "cpu_us_per_request_http".into(),
         Figure::from_trials(FigureKind::Cpu, "us", http_trials),
+    );
+    figures.insert(
+        format!("cpu_percent_null_at_{}", rate_label(rps)),
+        Figure::single(FigureKind::Info, "%", r.cpu.percent_of_core),
     );
     figures.insert(
         "limiter_cpu_percent".into(),
@@ -388,11 +409,20 @@ async fn run_cpu(
         kind: ScenarioKind::Cpu,
         figures,
         warnings: vec![
-            "cpu_us_per_request_http includes the embedded server, which runs in the same process"
+            "cpu_us_per_request_* are measured flat out (asking for the maximum rate); cpu_us_per_request_http includes the embedded server, which runs in the same process"
                 .to_string(),
         ],
         report: median_report,
     })
+}
+
+/// `10000` → `10k`, `1500` → `1500`.
+fn rate_label(rps: f64) -> String {
+    if rps >= 1000.0 && rps % 1000.0 == 0.0 {
+        format!("{}k", rps / 1000.0)
+    } else {
+        format!("{rps}")
+    }
 }
 
 /// CPU the limiter alone would use at `rps`, as % of one core: the cost of
@@ -613,5 +643,12 @@ mod tests {
         assert!((cpu_us_per_request(&r) - 10.0).abs() < 1e-9);
         r.requests.completed = 0;
         assert!(cpu_us_per_request(&r).is_nan());
+    }
+
+    #[test]
+    fn rate_labels() {
+        assert_eq!(rate_label(10_000.0), "10k");
+        assert_eq!(rate_label(1500.0), "1500");
+        assert_eq!(rate_label(250.5), "250.5");
     }
 }
