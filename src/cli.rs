@@ -256,7 +256,7 @@ pub struct CompareArgs {
     pub output: OutputArgs,
 }
 
-/// `--rps`: a finite number > 0, at most 1e6.
+/// `--rps`: a finite number > 0, at most [`MAX_RPS`].
 pub fn parse_rps(s: &str) -> Result<f64, String> {
     let v: f64 = s.trim().parse().map_err(|_| {
         format!("{s:?} is not a number; give requests per second, e.g. 1000 or 0.5")

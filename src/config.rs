@@ -35,7 +35,7 @@ use crate::baseline::compare::{PartialThresholds, Thresholds};
 use crate::baseline::store;
 
 /// Largest accepted target rate, requests per second.
-pub const MAX_RPS: f64 = 1_000_000.0;
+pub const MAX_RPS: f64 = 10_000_000.0;
 /// Largest accepted worker count.
 pub const MAX_CONCURRENCY: usize = 10_000;
 /// Longest accepted scenario duration or ramp.

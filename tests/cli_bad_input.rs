@@ -98,7 +98,7 @@ fn rps_infinite() {
 fn rps_absurd() {
     refused(
         &["run", "--rps", "1e12"],
-        &["--rps", "'1e12'", "at most 1000000 requests per second"],
+        &["--rps", "'1e12'", "at most 10000000 requests per second"],
     );
 }
 

@@ -25,6 +25,10 @@ use crate::process::{self, CpuTimes};
 pub const MAX_CONCURRENCY: usize = 20_000;
 /// How often the ramp task moves the limiter's rate.
 const RAMP_STEP: Duration = Duration::from_millis(100);
+/// The request queue holds 100 ms of requests at high rates, up to this many
+/// (~100 ms at 1.3 million requests/s; more only queues what no worker pool
+/// could carry).
+const MAX_QUEUE_FOR_RATE: usize = 1 << 17;
 
 /// What to do with a released request when every worker is busy and the
 /// channel is full.
@@ -91,7 +95,7 @@ impl RunConfig {
     fn capacity(&self) -> usize {
         self.channel_capacity.unwrap_or_else(|| {
             (10 * self.concurrency)
-                .max((self.rps * 0.1).ceil() as usize)
+                .max(((self.rps * 0.1).ceil() as usize).min(MAX_QUEUE_FOR_RATE))
                 .max(1024)
         })
     }
@@ -594,6 +598,17 @@ mod tests {
         assert!(r.requests.generated >= 1990, "{:?}", r.requests);
         assert!(r.diagnostics.abandoned_in_flight > 0);
         assert!(r.warnings.iter().any(|w| w.contains("cancelled")));
+    }
+
+    #[test]
+    fn queue_holds_100ms_of_requests_within_bounds() {
+        let cap = |rps, workers| {
+            RunConfig::steady(rps, Duration::from_secs(1), workers, null(0)).capacity()
+        };
+        assert_eq!(cap(100.0, 10), 1024, "floor");
+        assert_eq!(cap(1000.0, 500), 5000, "10 per worker");
+        assert_eq!(cap(200_000.0, 100), 20_000, "100 ms at the rate");
+        assert_eq!(cap(10_000_000.0, 100), MAX_QUEUE_FOR_RATE, "capped");
     }
 
     #[tokio::test(start_paused = true)]
