@@ -469,15 +469,17 @@ async fn run_memory(
                 .to_string(),
         );
     }
+    let mut shorts = Vec::new();
     for _ in 0..s.trials {
         let r = bench_run(&spec, !FLAT_OUT, clock, s).await?;
         rss_short.push(r.memory.peak_rss_bytes as f64);
-        if r.requests.completed > 0 {
-            allocs.push(r.memory.allocations as f64 / r.requests.completed as f64);
-        }
+        shorts.push(r);
     }
     spec.duration = long;
     let r_long = bench_run(&spec, !FLAT_OUT, clock, s).await?;
+    for r in &shorts {
+        allocs.extend(marginal_allocs_per_request(r, &r_long));
+    }
     let short_fig = Figure::from_trials(FigureKind::Memory, "B", rss_short);
     let growth = r_long.memory.peak_rss_bytes as f64 / short_fig.value;
     if growth > 1.1 {
@@ -504,6 +506,20 @@ async fn run_memory(
         figures,
         warnings,
         report: Some(r_long),
+    })
+}
+
+/// Allocations per request beyond a run's fixed set-up (workers, buffers,
+/// connections): the difference between a short and a long run, so a
+/// `--quick` suite's shorter runs do not inflate it. `None` when the long
+/// run completed no more requests.
+pub fn marginal_allocs_per_request(short: &RunReport, long: &RunReport) -> Option<f64> {
+    let requests = long
+        .requests
+        .completed
+        .checked_sub(short.requests.completed)?;
+    (requests > 0).then(|| {
+        (long.memory.allocations as f64 - short.memory.allocations as f64) / requests as f64
     })
 }
 
@@ -662,6 +678,23 @@ mod tests {
         assert!((cpu_us_per_request(&r) - 10.0).abs() < 1e-9);
         r.requests.completed = 0;
         assert!(cpu_us_per_request(&r).is_nan());
+    }
+
+    #[test]
+    fn allocations_beyond_the_fixed_set_up() {
+        let run = |completed, allocations| {
+            let mut r = RunReport::example();
+            r.requests.completed = completed;
+            r.memory.allocations = allocations;
+            r
+        };
+        // 500 fixed + 1 per request.
+        let m = marginal_allocs_per_request(&run(7_000, 7_500), &run(21_000, 21_500));
+        assert_eq!(m, Some(1.0));
+        assert_eq!(
+            marginal_allocs_per_request(&run(7_000, 7_500), &run(7_000, 7_600)),
+            None
+        );
     }
 
     #[test]
