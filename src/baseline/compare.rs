@@ -168,8 +168,10 @@ const EPS: f64 = 1e-9;
 ///   max_error_rate` → `below-floor`, always; else `ok`.
 /// - **cpu / memory / latency** (lower is better; `change` relative,
 ///   `(current - baseline) / baseline`): allowed = max(tolerance × baseline,
-///   spread_factor × baseline spread); above baseline + allowed →
-///   `regressed`, below baseline − allowed → `improved`, else `ok`. When
+///   spread_factor × baseline spread); the value and every current trial
+///   above baseline + allowed → `regressed`, all below baseline − allowed →
+///   `improved`, else `ok`: one slow trial on a noisy machine cannot fail
+///   the gate, a real change moves every trial. When
 ///   `comparable_machine` is false → `not-comparable` ("baseline from another
 ///   machine"). A unit that changed → `not-comparable`.
 /// - **info**: `ok`, shown only.
@@ -500,13 +502,25 @@ fn judge(
             } else if !comparable_machine {
                 row.verdict = Verdict::NotComparable;
                 row.note = "baseline from another machine".to_string();
-            } else if c > b + allowed + EPS * b.abs().max(1.0) {
-                row.verdict = Verdict::Regressed;
-                row.note = format!("above baseline + {} {}", fmt_num(allowed), cur.unit)
-                    .trim_end()
-                    .to_string();
-            } else if c < b - allowed - EPS * b.abs().max(1.0) {
-                row.verdict = Verdict::Improved;
+            } else {
+                // The most favourable of the value and the finite trials.
+                let trials = cur.trials.iter().copied().filter(|v| v.is_finite());
+                let best = trials.clone().fold(c, f64::min);
+                let worst = trials.fold(c, f64::max);
+                let margin = EPS * b.abs().max(1.0);
+                if best > b + allowed + margin {
+                    row.verdict = Verdict::Regressed;
+                    let every = if cur.trials.len() > 1 {
+                        "every trial "
+                    } else {
+                        ""
+                    };
+                    row.note = format!("{every}above baseline + {} {}", fmt_num(allowed), cur.unit)
+                        .trim_end()
+                        .to_string();
+                } else if worst < b - allowed - margin {
+                    row.verdict = Verdict::Improved;
+                }
             }
         }
         FigureKind::Info => {
@@ -647,6 +661,31 @@ mod tests {
         );
         assert_eq!(
             one(FigureKind::Latency, Some(100.0), 160.0, true).verdict,
+            Verdict::Regressed
+        );
+    }
+
+    #[test]
+    fn every_trial_must_move_for_a_verdict() {
+        let b = suite(&[("s", &[("f", fig(FigureKind::Cpu, 100.0))])]);
+        let verdict = |trials: Vec<f64>| {
+            let c = suite(&[(
+                "s",
+                &[("f", Figure::from_trials(FigureKind::Cpu, "u", trials))],
+            )]);
+            compare(Some(&b), &c, &Thresholds::default(), &BTreeMap::new(), true)[1].clone()
+        };
+        // Median 130 (+30%), but one trial within +15%: noise, not a verdict.
+        assert_eq!(verdict(vec![110.0, 130.0, 140.0]).verdict, Verdict::Ok);
+        let r = verdict(vec![120.0, 130.0, 140.0]);
+        assert_eq!(r.verdict, Verdict::Regressed);
+        assert!(r.note.starts_with("every trial above"), "{}", r.note);
+        // Improved likewise needs every trial below the limit.
+        assert_eq!(verdict(vec![70.0, 80.0, 90.0]).verdict, Verdict::Ok);
+        assert_eq!(verdict(vec![70.0, 80.0, 84.0]).verdict, Verdict::Improved);
+        // Non-finite trials are ignored.
+        assert_eq!(
+            verdict(vec![120.0, 130.0, f64::NAN]).verdict,
             Verdict::Regressed
         );
     }
