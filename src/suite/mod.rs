@@ -374,9 +374,9 @@ async fn run_cpu(
     http.target = TargetSpec::Embedded;
     for i in 0..s.trials {
         // Interleaved, so slow drifts in machine load hit both alike.
-        let r = bench_run(&null, FLAT_OUT, clock, s).await?;
+        let r = bench_run(&null, Pace::FlatOut, clock, s).await?;
         null_trials.push(cpu_us_per_request(&r));
-        let mut r = bench_run(&http, FLAT_OUT, clock, s).await?;
+        let mut r = bench_run(&http, Pace::FlatOut, clock, s).await?;
         http_trials.push(cpu_us_per_request(&r));
         if i == s.trials / 2 {
             // Falling short of the asked-for rate is the point of a flat-out
@@ -387,7 +387,7 @@ async fn run_cpu(
     }
     let mut at_rate = load("cpu-null-at-rate", rps, duration.as_secs_f64(), 100);
     at_rate.target = TargetSpec::Null;
-    let r = bench_run(&at_rate, !FLAT_OUT, clock, s).await?;
+    let r = bench_run(&at_rate, Pace::AtRate, clock, s).await?;
     let mut figures = BTreeMap::new();
     figures.insert(
         "cpu_us_per_request_null".into(),
@@ -414,7 +414,7 @@ async fn run_cpu(
         kind: ScenarioKind::Cpu,
         figures,
         warnings: vec![
-            "cpu_us_per_request_* are measured flat out (asking for the maximum rate); cpu_us_per_request_http includes the embedded server, which runs in the same process"
+            "cpu_us_per_request_* are measured flat out on one thread (asking for more than it can carry); cpu_us_per_request_http includes the embedded server, which runs in the same process"
                 .to_string(),
         ],
         report: median_report,
@@ -471,12 +471,12 @@ async fn run_memory(
     }
     let mut shorts = Vec::new();
     for _ in 0..s.trials {
-        let r = bench_run(&spec, !FLAT_OUT, clock, s).await?;
+        let r = bench_run(&spec, Pace::AtRate, clock, s).await?;
         rss_short.push(r.memory.peak_rss_bytes as f64);
         shorts.push(r);
     }
     spec.duration = long;
-    let r_long = bench_run(&spec, !FLAT_OUT, clock, s).await?;
+    let r_long = bench_run(&spec, Pace::AtRate, clock, s).await?;
     for r in &shorts {
         allocs.extend(marginal_allocs_per_request(r, &r_long));
     }
@@ -531,9 +531,15 @@ fn fresh_process_exe() -> Option<std::path::PathBuf> {
     (name == "cargo-ratecheck").then_some(exe)
 }
 
-/// [`bench_run`] of a run asking for more than it can carry: no drain, so
-/// it lasts its duration rather than working off a full queue.
-const FLAT_OUT: bool = true;
+/// How a [`bench_run`] is paced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pace {
+    /// Asks for more than it can carry: no drain, so the run lasts its
+    /// duration rather than working off a full queue.
+    FlatOut,
+    /// Holds its rate; in-flight requests drain as in any run.
+    AtRate,
+}
 
 /// One bench run (CPU or memory): `cargo-ratecheck ratecheck run --threads 1
 /// …` in a fresh child process when possible, so earlier scenarios' heap,
@@ -541,7 +547,7 @@ const FLAT_OUT: bool = true;
 /// measure alike; else in this process.
 async fn bench_run(
     spec: &ScenarioSpec,
-    flat_out: bool,
+    pace: Pace,
     clock: &SharedClock,
     s: &SuiteRun<'_>,
 ) -> Result<RunReport, SuiteError> {
@@ -568,7 +574,7 @@ async fn bench_run(
         "--format".into(),
         "json".into(),
     ];
-    if flat_out {
+    if pace == Pace::FlatOut {
         args.extend(["--drain".to_string(), "0s".into()]);
     }
     match &spec.target {
