@@ -503,7 +503,8 @@ fn judge(
                 row.verdict = Verdict::NotComparable;
                 row.note = "baseline from another machine".to_string();
             } else {
-                // The most favourable of the value and the finite trials.
+                // Regressed needs even the best of the value and the finite
+                // trials past the limit; improved, even the worst.
                 let trials = cur.trials.iter().copied().filter(|v| v.is_finite());
                 let best = trials.clone().fold(c, f64::min);
                 let worst = trials.fold(c, f64::max);
