@@ -1,6 +1,28 @@
 //! Number and verdict formatting shared by every renderer, so the same
 //! figure reads the same in the terminal, in Markdown and in HTML.
 
+/// The efficiency floor the reports mark (the gate's default floor).
+pub const EFFICIENCY_FLOOR: f64 = 0.95;
+
+/// How an efficiency reads in every report: `Good` at ≥ 99%, `Short` down to
+/// [`EFFICIENCY_FLOOR`], `Bad` below it (or not a number).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grade {
+    Good,
+    Short,
+    Bad,
+}
+
+pub fn efficiency_grade(e: f64) -> Grade {
+    if e >= 0.99 {
+        Grade::Good
+    } else if e >= EFFICIENCY_FLOOR {
+        Grade::Short
+    } else {
+        Grade::Bad
+    }
+}
+
 /// A ratio as a percentage with two decimals: `0.9995` → `99.95%`.
 pub fn pct(ratio: f64) -> String {
     if !ratio.is_finite() {
@@ -402,6 +424,16 @@ pub(crate) fn example_check() -> CheckOutput {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn efficiency_grades() {
+        assert_eq!(efficiency_grade(1.0), Grade::Good);
+        assert_eq!(efficiency_grade(0.99), Grade::Good);
+        assert_eq!(efficiency_grade(0.989), Grade::Short);
+        assert_eq!(efficiency_grade(EFFICIENCY_FLOOR), Grade::Short);
+        assert_eq!(efficiency_grade(0.949), Grade::Bad);
+        assert_eq!(efficiency_grade(f64::NAN), Grade::Bad);
+    }
 
     #[test]
     fn percentages_have_two_decimals() {

@@ -20,12 +20,11 @@ use crate::baseline::compare::Verdict;
 use crate::baseline::model::{CheckOutput, ScenarioKind};
 use crate::metrics::snapshot::{Percentiles, RunReport, TimeSeries};
 use crate::report::format::{
-    baseline_line, check_warnings, mb, pct, row_cells, rps, secs, sig3, verdict_line,
+    baseline_line, check_warnings, efficiency_grade, mb, pct, row_cells, rps, secs, sig3,
+    verdict_line, Grade, EFFICIENCY_FLOOR,
 };
 use crate::report::text::diagnostics_pairs;
 
-/// The efficiency floor marked on the gauges (the gate's default floor).
-const GAUGE_FLOOR: f64 = 0.95;
 /// The gauge's scale starts here: below 90% the arc is empty, so the
 /// difference between 95% and 99.9% stays visible.
 const GAUGE_MIN: f64 = 0.90;
@@ -93,23 +92,21 @@ fn page(title: &str, body: &str) -> String {
     )
 }
 
+/// The verdict class (and so the colour) an efficiency is shown with.
 fn efficiency_class(e: f64) -> &'static str {
-    if e >= 0.99 {
-        "ok"
-    } else if e >= GAUGE_FLOOR {
-        "not-comparable" // amber
-    } else {
-        "below-floor"
+    match efficiency_grade(e) {
+        Grade::Good => "ok",
+        Grade::Short => "not-comparable", // amber
+        Grade::Bad => "below-floor",
     }
 }
 
+/// The gauge arc's colour for an efficiency.
 fn efficiency_color(e: f64) -> &'static str {
-    if e >= 0.99 {
-        "#1a7f37"
-    } else if e >= GAUGE_FLOOR {
-        "#bf8700"
-    } else {
-        "#cf222e"
+    match efficiency_grade(e) {
+        Grade::Good => "#1a7f37",
+        Grade::Short => "#bf8700",
+        Grade::Bad => "#cf222e",
     }
 }
 
@@ -128,11 +125,7 @@ pub fn gauge_svg(label: &str, efficiency: f64) -> String {
     } else {
         0.0
     };
-    let color = efficiency_color(if efficiency.is_finite() {
-        efficiency
-    } else {
-        0.0
-    });
+    let color = efficiency_color(efficiency);
     let mut s = String::new();
     let _ = write!(
         s,
@@ -150,7 +143,7 @@ pub fn gauge_svg(label: &str, efficiency: f64) -> String {
              stroke=\"{color}\" stroke-width=\"18\"/>"
         );
     }
-    let floor = (GAUGE_FLOOR - GAUGE_MIN) / (1.0 - GAUGE_MIN);
+    let floor = (EFFICIENCY_FLOOR - GAUGE_MIN) / (1.0 - GAUGE_MIN);
     let a = std::f64::consts::PI * (1.0 - floor);
     let _ = write!(
         s,

@@ -8,7 +8,8 @@ use crate::baseline::compare::Verdict;
 use crate::baseline::model::CheckOutput;
 use crate::metrics::snapshot::{Percentiles, RunReport};
 use crate::report::format::{
-    baseline_line, check_warnings, mb, ms, pct, row_cells, rps, secs, sig3, verdict_line,
+    baseline_line, check_warnings, efficiency_grade, mb, ms, pct, row_cells, rps, secs, sig3,
+    verdict_line, Grade,
 };
 
 /// A new table with the house style; styling is emitted only when `color`.
@@ -41,16 +42,14 @@ fn paint(s: &str, c: Color, color: bool) -> String {
     format!("\x1b[{code}m{s}\x1b[0m")
 }
 
-/// Colour for an efficiency figure: green at ≥ 99%, yellow at ≥ 95% (the
-/// default floor), red below.
-fn efficiency_color(e: f64) -> Color {
-    if e >= 0.99 {
-        Color::Green
-    } else if e >= 0.95 {
-        Color::Yellow
-    } else {
-        Color::Red
-    }
+/// An efficiency as a percentage, green / yellow / red by its [`Grade`].
+fn efficiency(e: f64, color: bool) -> String {
+    let c = match efficiency_grade(e) {
+        Grade::Good => Color::Green,
+        Grade::Short => Color::Yellow,
+        Grade::Bad => Color::Red,
+    };
+    paint(&pct(e), c, color)
 }
 
 /// The full report of one engine run: summary, requests, phases, latency,
@@ -80,24 +79,16 @@ fn run_summary(r: &RunReport, color: bool) -> String {
     ));
     out.push_str(&format!(
         "efficiency:            {} (achieved {} rps)\n",
-        paint(&pct(r.efficiency), efficiency_color(r.efficiency), color),
+        efficiency(r.efficiency, color),
         sig3(r.achieved_rps())
     ));
     out.push_str(&format!(
         "generation efficiency: {}\n",
-        paint(
-            &pct(r.generation_efficiency),
-            efficiency_color(r.generation_efficiency),
-            color
-        )
+        efficiency(r.generation_efficiency, color)
     ));
     out.push_str(&format!(
         "min window efficiency: {}\n",
-        paint(
-            &pct(r.min_window_efficiency),
-            efficiency_color(r.min_window_efficiency),
-            color
-        )
+        efficiency(r.min_window_efficiency, color)
     ));
     out
 }
