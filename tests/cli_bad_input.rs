@@ -13,12 +13,8 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use cargo_ratecheck::baseline::model::{
-    Baseline, Figure, FigureKind, GitInfo, MachineInfo, ScenarioKind, ScenarioResult, SuiteResult,
-    BASELINE_SCHEMA_VERSION,
-};
+use cargo_ratecheck::baseline::model::Baseline;
 use cargo_ratecheck::baseline::store;
-use cargo_ratecheck::metrics::snapshot::RunReport;
 use common::Ran;
 
 /// Bad input must be refused this fast.
@@ -611,7 +607,7 @@ fn baseline_whitespace_only() {
 
 #[test]
 fn baseline_truncated() {
-    let full = serde_json::to_vec_pretty(&valid_baseline()).expect("encode");
+    let full = serde_json::to_vec_pretty(&common::valid_baseline()).expect("encode");
     bad_baseline(
         "truncated.json",
         &full[..full.len() / 2],
@@ -648,7 +644,7 @@ fn baseline_wrong_shape() {
 
 #[test]
 fn baseline_missing_figures() {
-    let mut v = serde_json::to_value(valid_baseline()).expect("encode");
+    let mut v = serde_json::to_value(common::valid_baseline()).expect("encode");
     v["suite"]["scenarios"][0]
         .as_object_mut()
         .expect("scenario object")
@@ -662,7 +658,7 @@ fn baseline_missing_figures() {
 
 #[test]
 fn baseline_newer_schema_version() {
-    let mut v = serde_json::to_value(valid_baseline()).expect("encode");
+    let mut v = serde_json::to_value(common::valid_baseline()).expect("encode");
     v["schema_version"] = 999.into();
     v["something_new"] = serde_json::json!({"x": 1});
     bad_baseline(
@@ -674,7 +670,7 @@ fn baseline_newer_schema_version() {
 
 #[test]
 fn baseline_schema_version_zero() {
-    let mut v = serde_json::to_value(valid_baseline()).expect("encode");
+    let mut v = serde_json::to_value(common::valid_baseline()).expect("encode");
     v["schema_version"] = 0.into();
     bad_baseline(
         "zero.json",
@@ -805,58 +801,16 @@ fn compare_with_json_that_is_neither_kind() {
 
 // ---- forward compatibility (accepted, exit 0) ---------------------------------------------
 
-/// A small, valid baseline built from the library types.
-fn valid_baseline() -> Baseline {
-    let figures = [
-        (
-            "efficiency",
-            Figure::from_trials(FigureKind::Efficiency, "", vec![0.998, 0.999, 1.0]),
-        ),
-        ("error_rate", Figure::single(FigureKind::ErrorRate, "", 0.0)),
-    ]
-    .into_iter()
-    .map(|(k, f)| (k.to_string(), f))
-    .collect();
-    Baseline {
-        schema_version: BASELINE_SCHEMA_VERSION,
-        tool_version: "0.1.0".into(),
-        git: GitInfo {
-            commit: Some("0123456789abcdef0123456789abcdef01234567".into()),
-            branch: Some("main".into()),
-            dirty: false,
-            commit_time: Some("2024-05-01T12:34:56Z".into()),
-        },
-        machine: MachineInfo {
-            cpu_model: "Test CPU".into(),
-            cores: 2,
-            os: "linux".into(),
-            rustc: "rustc 1.80.0".into(),
-        },
-        settings: serde_json::json!({"trials": 3}),
-        suite: SuiteResult {
-            quick: true,
-            selftest_passed: true,
-            scenarios: vec![ScenarioResult {
-                name: "steady-1k".into(),
-                kind: ScenarioKind::Load,
-                figures,
-                report: Some(RunReport::example()),
-                warnings: vec![],
-            }],
-        },
-    }
-}
-
 fn write_valid(dir: &Path, name: &str) -> PathBuf {
     let path = dir.join(name);
-    store::save_atomic(&path, &valid_baseline()).expect("save baseline");
+    store::save_atomic(&path, &common::valid_baseline()).expect("save baseline");
     path
 }
 
 #[test]
 fn baseline_with_unknown_fields_is_accepted() {
     let ws = common::workspace("");
-    let original = valid_baseline();
+    let original = common::valid_baseline();
     let mut v = serde_json::to_value(&original).expect("encode");
     let extra = serde_json::json!({"added_in": "a later version", "n": [1, 2, 3]});
     v["future_top_level"] = extra.clone();

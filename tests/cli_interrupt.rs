@@ -7,10 +7,6 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use cargo_ratecheck::baseline::model::{
-    Baseline, Figure, FigureKind, GitInfo, MachineInfo, ScenarioKind, ScenarioResult, SuiteResult,
-    BASELINE_SCHEMA_VERSION,
-};
 use cargo_ratecheck::baseline::store;
 use common::Ran;
 
@@ -133,29 +129,7 @@ fn sigint_during_baseline_save_keeps_the_previous_baseline() {
     let ws = common::workspace("");
     let dir = ws.path().join("baselines");
     let path = dir.join("default.json");
-    let previous = Baseline {
-        schema_version: BASELINE_SCHEMA_VERSION,
-        tool_version: "0.0.1".into(),
-        git: GitInfo::default(),
-        machine: MachineInfo::default(),
-        settings: serde_json::Value::Null,
-        suite: SuiteResult {
-            quick: true,
-            selftest_passed: true,
-            scenarios: vec![ScenarioResult {
-                name: "steady-1k".into(),
-                kind: ScenarioKind::Load,
-                figures: [(
-                    "efficiency".to_string(),
-                    Figure::single(FigureKind::Efficiency, "", 0.999),
-                )]
-                .into_iter()
-                .collect(),
-                report: None,
-                warnings: vec![],
-            }],
-        },
-    };
+    let previous = common::valid_baseline();
     store::save_atomic(&path, &previous).expect("save the previous baseline");
     let before = std::fs::read(&path).expect("read");
     // Not a git repository: save warns that no commit is named and goes on.

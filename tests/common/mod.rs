@@ -1,7 +1,8 @@
 //! Helpers shared by the integration tests: running the binary with a hard
 //! deadline (a hung command fails the test instead of hanging it), throwaway
-//! cargo workspaces for the config and baseline paths, and a lock that keeps
-//! the real-time engine tests from competing for the two cores.
+//! cargo workspaces for the config and baseline paths, a small valid
+//! baseline, and a lock that keeps the real-time engine tests from competing
+//! for the two cores.
 
 // Each test crate uses a different subset of these helpers.
 #![allow(dead_code)]
@@ -11,6 +12,12 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+use cargo_ratecheck::baseline::model::{
+    Baseline, Figure, FigureKind, GitInfo, MachineInfo, ScenarioKind, ScenarioResult, SuiteResult,
+    BASELINE_SCHEMA_VERSION,
+};
+use cargo_ratecheck::metrics::snapshot::RunReport;
 
 /// The binary under test (the debug build in `cargo test`).
 pub const BIN: &str = env!("CARGO_BIN_EXE_cargo-ratecheck");
@@ -144,4 +151,46 @@ pub fn closed_port() -> u16 {
         .and_then(|l| l.local_addr())
         .expect("bind a free port")
         .port()
+}
+
+/// A small, valid baseline built from the library types.
+pub fn valid_baseline() -> Baseline {
+    let figures = [
+        (
+            "efficiency",
+            Figure::from_trials(FigureKind::Efficiency, "", vec![0.998, 0.999, 1.0]),
+        ),
+        ("error_rate", Figure::single(FigureKind::ErrorRate, "", 0.0)),
+    ]
+    .into_iter()
+    .map(|(k, f)| (k.to_string(), f))
+    .collect();
+    Baseline {
+        schema_version: BASELINE_SCHEMA_VERSION,
+        tool_version: "0.1.0".into(),
+        git: GitInfo {
+            commit: Some("0123456789abcdef0123456789abcdef01234567".into()),
+            branch: Some("main".into()),
+            dirty: false,
+            commit_time: Some("2024-05-01T12:34:56Z".into()),
+        },
+        machine: MachineInfo {
+            cpu_model: "Test CPU".into(),
+            cores: 2,
+            os: "linux".into(),
+            rustc: "rustc 1.80.0".into(),
+        },
+        settings: serde_json::json!({"trials": 3}),
+        suite: SuiteResult {
+            quick: true,
+            selftest_passed: true,
+            scenarios: vec![ScenarioResult {
+                name: "steady-1k".into(),
+                kind: ScenarioKind::Load,
+                figures,
+                report: Some(RunReport::example()),
+                warnings: vec![],
+            }],
+        },
+    }
 }
