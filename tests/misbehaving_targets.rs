@@ -151,11 +151,7 @@ fn a_server_that_never_answers_times_out_and_the_rest_is_abandoned() {
     assert!(r.diagnostics.abandoned_in_flight > 0, "{:?}", r.diagnostics);
     assert!(r.efficiency < 0.95, "{}", r.efficiency);
     for needle in ["timeout", "abandoned"] {
-        assert!(
-            r.warnings.iter().any(|w| w.contains(needle)),
-            "a warning says {needle}: {:?}",
-            r.warnings
-        );
+        common::assert_warns(&r, needle);
     }
 }
 
@@ -205,11 +201,7 @@ fn server_errors_are_counted_by_status_code() {
     // failures are the target's, and the report says so.
     assert!(r.efficiency >= 0.95, "{}", r.efficiency);
     assert!((r.error_rate() - 1.0).abs() < 1e-9);
-    assert!(
-        r.warnings.iter().any(|w| w.contains("HTTP 500")),
-        "{:?}",
-        r.warnings
-    );
+    common::assert_warns(&r, "HTTP 500");
 }
 
 /// Every response takes 400 ms, the timeout is 200 ms: all requests time
@@ -234,11 +226,7 @@ fn latency_past_the_timeout_is_counted_as_timeouts() {
         "service time is the timeout: {:?}",
         r.latency_ms.service
     );
-    assert!(
-        r.warnings.iter().any(|w| w.contains("timeout")),
-        "{:?}",
-        r.warnings
-    );
+    common::assert_warns(&r, "timeout");
 }
 
 /// Latency spikes: uniform 0..400 ms against a 200 ms timeout, so about half
@@ -326,11 +314,7 @@ fn a_target_that_dies_mid_run_turns_into_connect_errors() {
     // About half before the shutdown, half after; wide bounds for timing noise.
     assert!((100..=300).contains(&q.succeeded), "{q:?}");
     assert!((100..=300).contains(&q.failed), "{q:?}");
-    assert!(
-        r.warnings.iter().any(|w| w.contains("failed")),
-        "{:?}",
-        r.warnings
-    );
+    common::assert_warns(&r, "failed");
 }
 
 /// Runs `cfg` against a hanging server, cancelling after `cancel_after` if

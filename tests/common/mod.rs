@@ -194,3 +194,13 @@ pub fn valid_baseline() -> Baseline {
         },
     }
 }
+
+/// Asserts that one of the run's warnings mentions `needle`.
+#[track_caller]
+pub fn assert_warns(r: &RunReport, needle: &str) {
+    assert!(
+        r.warnings.iter().any(|w| w.contains(needle)),
+        "a warning says {needle:?}: {:?}",
+        r.warnings
+    );
+}
