@@ -246,20 +246,18 @@ pub fn rate_chart_svg(series: &TimeSeries) -> Option<Result<String, String>> {
             ))?
             .label("target")
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], target_color));
-        chart
-            .draw_series(LineSeries::new(
-                generated.iter().copied(),
-                gen_color.stroke_width(2),
-            ))?
-            .label("generated")
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], gen_color));
-        chart
-            .draw_series(LineSeries::new(
-                completed.iter().copied(),
-                done_color.stroke_width(2),
-            ))?
-            .label("completed")
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], done_color));
+        for (points, color, label) in [
+            (&generated, gen_color, "generated"),
+            (&completed, done_color, "completed"),
+        ] {
+            chart
+                .draw_series(LineSeries::new(
+                    points.iter().copied(),
+                    color.stroke_width(2),
+                ))?
+                .label(label)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color));
+        }
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::LowerRight)
