@@ -80,6 +80,27 @@ pub enum Command {
     Serve(ServeArgs),
     /// Compare two result files (baselines or check JSON) offline.
     Compare(CompareArgs),
+    /// The instruction-count bench's workload (run by the gate under valgrind).
+    #[command(hide = true)]
+    CostProbe(CostProbeArgs),
+}
+
+/// Which target a cost probe drives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProbeTarget {
+    /// The null target: the engine alone.
+    Null,
+    /// HTTP to the embedded server in the same process.
+    Http,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CostProbeArgs {
+    #[arg(long, value_enum)]
+    pub target: ProbeTarget,
+    /// Requests to send (a fixed count: the workload does not follow time).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub requests: u64,
 }
 
 #[derive(Debug, Clone, Args, Default)]
@@ -138,6 +159,10 @@ pub struct SaveArgs {
     /// Only the quick scenarios.
     #[arg(long)]
     pub quick: bool,
+    /// Save even when the self-test or a floor failed, or a figure's trials
+    /// spread wider than its tolerance.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::baseline::model::{Figure, FigureKind, ScenarioResult, SuiteResult};
+use crate::baseline::model::{BuildInfo, Figure, FigureKind, ScenarioResult, SuiteResult};
+use crate::suite::instructions::top_deltas;
 
 /// The verdict on one figure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,6 +37,18 @@ pub struct Row {
     pub verdict: Verdict,
     #[serde(default)]
     pub note: String,
+    /// For an instruction figure that moved past its limit: the functions
+    /// that account for most of the change, per request.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub functions: Vec<FunctionDelta>,
+}
+
+/// One function's change in instructions per request (self cost).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunctionDelta {
+    pub function: String,
+    pub baseline: f64,
+    pub current: f64,
 }
 
 /// Floors and tolerances. Keys are kebab-case in config and JSON.
@@ -54,7 +67,10 @@ pub struct Thresholds {
     pub memory_tolerance: f64,
     /// Relative latency tolerance (0.50 = +50%).
     pub latency_tolerance: f64,
-    /// Allowed change as a multiple of the baseline's spread (3.0).
+    /// Relative tolerance of instruction counts (0.02 = +2%).
+    pub instructions_tolerance: f64,
+    /// Allowed change as a multiple of the baseline's spread (3.0), capped
+    /// at twice the figure's tolerance.
     pub spread_factor: f64,
 }
 
@@ -67,6 +83,7 @@ impl Default for Thresholds {
             cpu_tolerance: 0.15,
             memory_tolerance: 0.15,
             latency_tolerance: 0.50,
+            instructions_tolerance: 0.02,
             spread_factor: 3.0,
         }
     }
@@ -90,6 +107,8 @@ pub struct PartialThresholds {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_tolerance: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instructions_tolerance: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spread_factor: Option<f64>,
 }
 
@@ -103,12 +122,27 @@ impl PartialThresholds {
             cpu_tolerance: self.cpu_tolerance.unwrap_or(base.cpu_tolerance),
             memory_tolerance: self.memory_tolerance.unwrap_or(base.memory_tolerance),
             latency_tolerance: self.latency_tolerance.unwrap_or(base.latency_tolerance),
+            instructions_tolerance: self
+                .instructions_tolerance
+                .unwrap_or(base.instructions_tolerance),
             spread_factor: self.spread_factor.unwrap_or(base.spread_factor),
         }
     }
 }
 
 impl Thresholds {
+    /// The relative tolerance of a lower-is-better kind; `None` for the
+    /// kinds judged otherwise (efficiency, error rate, info).
+    pub fn tolerance(&self, kind: FigureKind) -> Option<f64> {
+        match kind {
+            FigureKind::Cpu => Some(self.cpu_tolerance),
+            FigureKind::Memory | FigureKind::Allocations => Some(self.memory_tolerance),
+            FigureKind::Latency => Some(self.latency_tolerance),
+            FigureKind::Instructions => Some(self.instructions_tolerance),
+            FigureKind::Efficiency | FigureKind::ErrorRate | FigureKind::Info => None,
+        }
+    }
+
     /// Checks every value is finite and in range. The error names the
     /// kebab-case key and what is allowed, e.g.
     /// `efficiency-floor = 1.5: must be between 0 and 1`.
@@ -127,6 +161,7 @@ impl Thresholds {
             ("cpu-tolerance", self.cpu_tolerance),
             ("memory-tolerance", self.memory_tolerance),
             ("latency-tolerance", self.latency_tolerance),
+            ("instructions-tolerance", self.instructions_tolerance),
             ("spread-factor", self.spread_factor),
         ];
         for (key, v) in tolerances {
@@ -166,26 +201,31 @@ const EPS: f64 = 1e-9;
 ///   limit both apply across machines (efficiency is a ratio).
 /// - **error rate** (`change` in absolute points): `current >
 ///   max_error_rate` → `below-floor`, always; else `ok`.
-/// - **cpu / memory / latency** (lower is better; `change` relative,
-///   `(current - baseline) / baseline`): allowed = max(tolerance × baseline,
-///   spread_factor × baseline spread); the value and every current trial
-///   above baseline + allowed → `regressed`, all below baseline − allowed →
-///   `improved`, else `ok`: one slow trial on a noisy machine cannot fail
-///   the gate, a real change moves every trial. When
-///   `comparable_machine` is false → `not-comparable` ("baseline from another
-///   machine"). A unit that changed → `not-comparable`.
+/// - **cpu / memory / latency / instructions / allocations** (lower is
+///   better; `change` relative, `(current - baseline) / baseline`): allowed
+///   = max(tolerance × baseline, min(spread_factor × baseline spread, 2 ×
+///   tolerance × baseline)), so a noisy baseline widens the band to at most
+///   twice the tolerance; the current value (the median of at least five
+///   trials for the timed benches) above baseline + allowed → `regressed`,
+///   below baseline − allowed → `improved`, else `ok`. Comparability:
+///   cpu, memory and latency are wall-clock figures, comparable only when
+///   `comparable_machine`; instruction and allocation counts do not depend
+///   on the machine's speed and are comparable whenever both suites record
+///   the same build ([`BuildInfo::differs`]). Not comparable →
+///   `not-comparable` with the reason. A figure the machine could not
+///   measure at all (`unavailable`, e.g. no valgrind) → `not-comparable`.
 /// - **info**: `ok`, shown only.
 ///
-/// `missing` never fails the gate (see [`gate_passed`]); it is a warning
-/// (see [`warnings`]). It is given for: a judged figure that has no baseline
-/// ("new figure, no baseline", or "no baseline" under `--no-baseline`; floor
-/// verdicts still apply to efficiency and error rate, which then get their
-/// floor verdict instead); a figure or scenario the baseline has and the
-/// current run lacks ("not measured in this run"); a current value that is
-/// not a finite number (for efficiency and error rate that is `below-floor`
-/// instead, since the floor cannot be shown to hold). Whole baseline
-/// scenarios absent from a `--quick` run compared with a full baseline are
-/// expected and get no row.
+/// Nothing judged goes missing quietly: a judged baseline figure that the
+/// current run lacks, cannot compute (not a number) or computes as another
+/// kind or unit → `regressed`, with a note saying so; so are the figures of
+/// a baseline scenario the run planned ([`SuiteResult::planned`]) but did
+/// not produce. `missing` (a warning, never a failure) is left for figures
+/// with no baseline to judge against ("new figure, no baseline", or "no
+/// baseline" under `--no-baseline`; efficiency and error rate then get
+/// their floor verdict instead) and for `info` figures the run lacks.
+/// Baseline scenarios the run did not plan (`--quick`, `--scenario`) get no
+/// row.
 pub fn compare(
     baseline: Option<&SuiteResult>,
     current: &SuiteResult,
@@ -195,6 +235,10 @@ pub fn compare(
 ) -> Vec<Row> {
     let mut rows = Vec::new();
     rows.push(selftest_row(baseline, current));
+    let builds = Builds {
+        baseline: baseline.and_then(|b| b.build.as_ref()),
+        current: current.build.as_ref(),
+    };
 
     for scenario in &current.scenarios {
         let t = overrides.get(&scenario.name).unwrap_or(thresholds);
@@ -217,30 +261,86 @@ pub fn compare(
                 no_base_note,
                 t,
                 comparable_machine,
+                &builds,
             ));
         }
     }
 
     if let Some(base) = baseline {
         for base_scenario in &base.scenarios {
-            match find_scenario(current, &base_scenario.name) {
-                Some(cur) => {
-                    for (name, figure) in &base_scenario.figures {
-                        if !cur.figures.contains_key(name) {
-                            rows.push(missing_row(&base_scenario.name, name, figure));
-                        }
-                    }
-                }
-                None if current.quick && !base.quick => {}
-                None => {
-                    for (name, figure) in &base_scenario.figures {
-                        rows.push(missing_row(&base_scenario.name, name, figure));
-                    }
-                }
+            let lacking: Vec<(&String, &Figure)> = match find_scenario(current, &base_scenario.name)
+            {
+                Some(cur) => base_scenario
+                    .figures
+                    .iter()
+                    .filter(|(name, _)| !cur.figures.contains_key(*name))
+                    .collect(),
+                None if !planned(current, base, &base_scenario.name) => Vec::new(),
+                None => base_scenario.figures.iter().collect(),
+            };
+            for (name, figure) in lacking {
+                rows.push(missing_row(&base_scenario.name, name, figure));
             }
         }
     }
     rows
+}
+
+/// Whether the current run set out to measure the baseline scenario `name`.
+/// Older result files do not list what they planned: then a `--quick` run
+/// compared with a full baseline is taken to have skipped it.
+fn planned(current: &SuiteResult, base: &SuiteResult, name: &str) -> bool {
+    if current.planned.is_empty() {
+        !current.quick || base.quick
+    } else {
+        current.planned.iter().any(|p| p == name)
+    }
+}
+
+/// The builds of both sides, for the counts that compare across machines.
+struct Builds<'a> {
+    baseline: Option<&'a BuildInfo>,
+    current: Option<&'a BuildInfo>,
+}
+
+impl Builds<'_> {
+    /// Why counts of `kind` cannot be compared, or `None` when they can.
+    fn differ(&self, kind: FigureKind) -> Option<String> {
+        match (self.baseline, self.current) {
+            (Some(b), Some(c)) => c.differs(b, kind),
+            (None, _) => Some("the baseline records no build (re-save it)".to_string()),
+            (_, None) => Some("this run records no build".to_string()),
+        }
+    }
+}
+
+/// The judged relative figures of `suite` whose own trials spread wider
+/// than their tolerance (`spread / value > tolerance`), one line each: a
+/// baseline that noisy cannot tell a regression from its own scatter.
+pub fn too_noisy(
+    suite: &SuiteResult,
+    thresholds: &Thresholds,
+    overrides: &BTreeMap<String, Thresholds>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for scenario in &suite.scenarios {
+        let t = overrides.get(&scenario.name).unwrap_or(thresholds);
+        for (name, f) in &scenario.figures {
+            let Some(tolerance) = t.tolerance(f.kind) else {
+                continue;
+            };
+            let relative = f.spread / f.value.abs();
+            if f.trials.len() > 1 && f.value.is_finite() && relative > tolerance + EPS {
+                out.push(format!(
+                    "{} / {name}: trials spread ±{}% around the median, wider than its ±{}% tolerance",
+                    scenario.name,
+                    fmt_pct(relative),
+                    fmt_pct(tolerance)
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// The gate passes unless a row is `regressed` or `below-floor`.
@@ -345,10 +445,12 @@ fn selftest_row(baseline: Option<&SuiteResult>, current: &SuiteResult) -> Row {
         } else {
             "the engine's start-up self-test failed".to_string()
         },
+        functions: Vec::new(),
     }
 }
 
 fn missing_row(scenario: &str, name: &str, base: &Figure) -> Row {
+    let judged = base.is_judged();
     Row {
         scenario: scenario.to_string(),
         figure: name.to_string(),
@@ -357,8 +459,17 @@ fn missing_row(scenario: &str, name: &str, base: &Figure) -> Row {
         current: None,
         change: None,
         limit: String::new(),
-        verdict: Verdict::Missing,
-        note: "in the baseline, not measured in this run".to_string(),
+        verdict: if judged {
+            Verdict::Regressed
+        } else {
+            Verdict::Missing
+        },
+        note: if judged {
+            "judged in the baseline, not measured in this run".to_string()
+        } else {
+            "in the baseline, not measured in this run".to_string()
+        },
+        functions: Vec::new(),
     }
 }
 
@@ -375,6 +486,7 @@ fn fmt_num(v: f64) -> String {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn judge(
     scenario: &str,
     name: &str,
@@ -383,6 +495,7 @@ fn judge(
     no_base_note: &str,
     t: &Thresholds,
     comparable_machine: bool,
+    builds: &Builds<'_>,
 ) -> Row {
     let current = Some(cur.value).filter(|v| v.is_finite());
     let base_value = base.map(|b| b.value).filter(|v| v.is_finite());
@@ -396,15 +509,24 @@ fn judge(
         limit: String::new(),
         verdict: Verdict::Ok,
         note: String::new(),
+        functions: Vec::new(),
     };
-    let unit_changed = base.is_some_and(|b| b.unit != cur.unit);
-    let unit_note = || {
-        format!(
-            "unit changed from {:?} to {:?}",
-            base.map(|b| b.unit.as_str()).unwrap_or(""),
-            cur.unit
-        )
-    };
+    // A judged baseline figure that now has another kind or unit cannot be
+    // judged as it was: a regression until the baseline is re-measured.
+    if let Some(b) = base.filter(|b| b.is_judged()) {
+        let changed = if b.kind != cur.kind {
+            Some(format!("kind changed from {:?} to {:?}", b.kind, cur.kind))
+        } else if b.unit != cur.unit {
+            Some(format!("unit changed from {:?} to {:?}", b.unit, cur.unit))
+        } else {
+            None
+        };
+        if let Some(what) = changed {
+            row.verdict = Verdict::Regressed;
+            row.note = format!("{what}: re-measure the baseline");
+            return row;
+        }
+    }
 
     match cur.kind {
         FigureKind::Efficiency => {
@@ -425,9 +547,6 @@ fn judge(
             if c < t.efficiency_floor - EPS {
                 row.verdict = Verdict::BelowFloor;
                 row.note = format!("below the floor of {}", fmt_num(t.efficiency_floor));
-            } else if unit_changed {
-                row.verdict = Verdict::NotComparable;
-                row.note = unit_note();
             } else if let Some(b) = base_value {
                 let d = c - b;
                 if d < -t.efficiency_drop - EPS {
@@ -459,68 +578,91 @@ fn judge(
                 row.note = format!("{no_base_note}; ceiling only");
             }
         }
-        FigureKind::Cpu | FigureKind::Memory | FigureKind::Latency => {
-            let tolerance = match cur.kind {
-                FigureKind::Cpu => t.cpu_tolerance,
-                FigureKind::Memory => t.memory_tolerance,
-                _ => t.latency_tolerance,
-            };
-            let Some(c) = current else {
-                row.verdict = Verdict::Missing;
-                row.note = "not measured in this run (not a number)".to_string();
+        FigureKind::Cpu
+        | FigureKind::Memory
+        | FigureKind::Latency
+        | FigureKind::Instructions
+        | FigureKind::Allocations => {
+            let tolerance = t.tolerance(cur.kind).unwrap_or(0.0);
+            row.limit = format!("+{}%", fmt_pct(tolerance));
+            if let Some(why) = &cur.unavailable {
+                row.verdict = Verdict::NotComparable;
+                row.note = format!("not measured: {why}");
                 return row;
-            };
-            let (Some(b), Some(base)) = (base_value, base) else {
+            }
+            let Some(base) = base else {
                 row.verdict = Verdict::Missing;
                 row.note = no_base_note.to_string();
-                row.limit = format!("+{:.0}%", tolerance * 100.0);
                 return row;
             };
-            let by_tolerance = tolerance * b.abs();
-            let spread = if base.spread.is_finite() {
-                base.spread.abs()
-            } else {
-                0.0
+            let Some(b) = base_value else {
+                row.verdict = Verdict::Missing;
+                row.note = "the baseline value is not a number".to_string();
+                return row;
             };
-            let by_spread = t.spread_factor * spread;
-            let allowed = by_tolerance.max(by_spread);
-            row.limit = if by_spread > by_tolerance {
-                format!(
-                    "±{} {} ({}× spread)",
-                    fmt_num(allowed),
-                    cur.unit,
-                    t.spread_factor
-                )
-                .replace("  ", " ")
-            } else {
-                format!("+{:.0}%", tolerance * 100.0)
+            let Some(c) = current else {
+                row.verdict = Verdict::Regressed;
+                row.note = "judged in the baseline, not a number in this run".to_string();
+                return row;
             };
             row.change = (b != 0.0).then(|| (c - b) / b.abs());
-            if unit_changed {
+            let not_comparable = match cur.kind {
+                FigureKind::Instructions | FigureKind::Allocations => builds.differ(cur.kind),
+                _ => (!comparable_machine).then(|| "baseline from another machine".to_string()),
+            };
+            if let Some(why) = not_comparable {
                 row.verdict = Verdict::NotComparable;
-                row.note = unit_note();
-            } else if !comparable_machine {
-                row.verdict = Verdict::NotComparable;
-                row.note = "baseline from another machine".to_string();
-            } else {
-                // Regressed needs even the best of the value and the finite
-                // trials past the limit; improved, even the worst.
-                let trials = cur.trials.iter().copied().filter(|v| v.is_finite());
-                let best = trials.clone().fold(c, f64::min);
-                let worst = trials.fold(c, f64::max);
-                let margin = EPS * b.abs().max(1.0);
-                if best > b + allowed + margin {
-                    row.verdict = Verdict::Regressed;
-                    let every = if cur.trials.len() > 1 {
-                        "every trial "
-                    } else {
-                        ""
-                    };
-                    row.note = format!("{every}above baseline + {} {}", fmt_num(allowed), cur.unit)
-                        .trim_end()
+                row.note = why;
+                return row;
+            }
+            let allowed = allowed_change(b, base.spread, tolerance, t.spread_factor);
+            if allowed > tolerance * b.abs() + EPS {
+                row.limit = format!(
+                    "+{}% ({}× spread)",
+                    fmt_pct(allowed / b.abs()),
+                    t.spread_factor
+                );
+            }
+            let margin = EPS * b.abs().max(1.0);
+            if c > b + allowed + margin {
+                row.verdict = Verdict::Regressed;
+                let median = if cur.trials.len() > 1 {
+                    format!("median of {} trials ", cur.trials.len())
+                } else {
+                    String::new()
+                };
+                row.note = format!("{median}above baseline + {} {}", fmt_num(allowed), cur.unit)
+                    .trim_end()
+                    .to_string();
+            } else if c < b - allowed - margin {
+                row.verdict = Verdict::Improved;
+            }
+            if cur.kind == FigureKind::Instructions && row.verdict != Verdict::Ok {
+                row.functions = top_deltas(&base.profile, &cur.profile, 3)
+                    .into_iter()
+                    .map(|(function, baseline, current)| FunctionDelta {
+                        function,
+                        baseline,
+                        current,
+                    })
+                    .collect();
+                if !row.functions.is_empty() {
+                    let top: Vec<String> = row
+                        .functions
+                        .iter()
+                        .map(|f| {
+                            format!(
+                                "{} {:+.0} ({:.0} → {:.0})",
+                                f.function,
+                                f.current - f.baseline,
+                                f.baseline,
+                                f.current
+                            )
+                        })
+                        .collect();
+                    row.note = format!("{}; most changed: {}", row.note, top.join("; "))
+                        .trim_start_matches("; ")
                         .to_string();
-                } else if worst < b - allowed - margin {
-                    row.verdict = Verdict::Improved;
                 }
             }
         }
@@ -531,6 +673,30 @@ fn judge(
         }
     }
     row
+}
+
+/// How far above (or below) the baseline value `b` a lower-is-better
+/// figure may move: the tolerance, widened to `spread_factor` × the
+/// baseline's spread when that is larger, but never past twice the
+/// tolerance, so a noisy baseline cannot switch the gate off.
+pub fn allowed_change(b: f64, spread: f64, tolerance: f64, spread_factor: f64) -> f64 {
+    let by_tolerance = tolerance * b.abs();
+    let spread = if spread.is_finite() {
+        spread.abs()
+    } else {
+        0.0
+    };
+    by_tolerance.max((spread_factor * spread).min(2.0 * by_tolerance))
+}
+
+/// `0.02` → `2`, `0.005` → `0.5`, `0.25` → `25`.
+fn fmt_pct(ratio: f64) -> String {
+    let pct = ratio * 100.0;
+    if (pct - pct.round()).abs() < 1e-9 {
+        format!("{pct:.0}")
+    } else {
+        format!("{pct:.1}")
+    }
 }
 
 #[cfg(test)]
@@ -560,6 +726,7 @@ mod tests {
                     warnings: vec![],
                 })
                 .collect(),
+            ..Default::default()
         }
     }
 
@@ -667,7 +834,7 @@ mod tests {
     }
 
     #[test]
-    fn every_trial_must_move_for_a_verdict() {
+    fn the_median_of_the_trials_is_judged() {
         let b = suite(&[("s", &[("f", fig(FigureKind::Cpu, 100.0))])]);
         let verdict = |trials: Vec<f64>| {
             let c = suite(&[(
@@ -676,15 +843,20 @@ mod tests {
             )]);
             compare(Some(&b), &c, &Thresholds::default(), &BTreeMap::new(), true)[1].clone()
         };
-        // Median 130 (+30%), but one trial within +15%: noise, not a verdict.
-        assert_eq!(verdict(vec![110.0, 130.0, 140.0]).verdict, Verdict::Ok);
-        let r = verdict(vec![120.0, 130.0, 140.0]);
+        // Median 130 (+30%): one trial within +15% does not save it.
+        let r = verdict(vec![93.0, 110.0, 130.0, 140.0, 150.0]);
         assert_eq!(r.verdict, Verdict::Regressed);
-        assert!(r.note.starts_with("every trial above"), "{}", r.note);
-        // Improved likewise needs every trial below the limit.
-        assert_eq!(verdict(vec![70.0, 80.0, 90.0]).verdict, Verdict::Ok);
-        assert_eq!(verdict(vec![70.0, 80.0, 84.0]).verdict, Verdict::Improved);
-        // Non-finite trials are ignored.
+        assert!(r.note.starts_with("median of 5 trials above"), "{}", r.note);
+        // One slow trial does not fail it either.
+        assert_eq!(
+            verdict(vec![100.0, 101.0, 102.0, 103.0, 400.0]).verdict,
+            Verdict::Ok
+        );
+        assert_eq!(
+            verdict(vec![70.0, 80.0, 84.0, 84.0, 120.0]).verdict,
+            Verdict::Improved
+        );
+        // Non-finite trials are left out of the median.
         assert_eq!(
             verdict(vec![120.0, 130.0, f64::NAN]).verdict,
             Verdict::Regressed
@@ -692,18 +864,34 @@ mod tests {
     }
 
     #[test]
-    fn spread_widens_the_tolerance() {
-        let base = Figure::from_trials(FigureKind::Cpu, "us", vec![80.0, 100.0, 120.0]);
-        assert_eq!(base.spread, 20.0);
+    fn spread_widens_the_tolerance_up_to_twice() {
+        let base = Figure::from_trials(FigureKind::Cpu, "us", vec![96.0, 100.0, 104.0]);
+        assert_eq!(base.spread, 4.0);
         let b = suite(&[("s", &[("f", base)])]);
-        let c = suite(&[("s", &[("f", Figure::single(FigureKind::Cpu, "us", 150.0))])]);
-        let rows = compare(Some(&b), &c, &Thresholds::default(), &BTreeMap::new(), true);
-        // allowed = max(15, 3 × 20) = 60
-        assert_eq!(rows[1].verdict, Verdict::Ok);
-        assert!(rows[1].limit.contains("spread"), "{}", rows[1].limit);
-        let c = suite(&[("s", &[("f", Figure::single(FigureKind::Cpu, "us", 161.0))])]);
-        let rows = compare(Some(&b), &c, &Thresholds::default(), &BTreeMap::new(), true);
-        assert_eq!(rows[1].verdict, Verdict::Regressed);
+        let verdict = |v: f64| {
+            let c = suite(&[("s", &[("f", Figure::single(FigureKind::Cpu, "us", v))])]);
+            compare(Some(&b), &c, &Thresholds::default(), &BTreeMap::new(), true)[1].clone()
+        };
+        // allowed = max(15, min(3 × 4, 30)) = 15: the spread is smaller.
+        assert_eq!(verdict(116.0).verdict, Verdict::Regressed);
+        // A noisy baseline (spread 20): allowed = max(15, min(60, 30)) = 30.
+        let noisy = Figure::from_trials(FigureKind::Cpu, "us", vec![80.0, 100.0, 120.0]);
+        let b = suite(&[("s", &[("f", noisy)])]);
+        let verdict = |v: f64| {
+            let c = suite(&[("s", &[("f", Figure::single(FigureKind::Cpu, "us", v))])]);
+            compare(Some(&b), &c, &Thresholds::default(), &BTreeMap::new(), true)[1].clone()
+        };
+        let r = verdict(129.0);
+        assert_eq!(r.verdict, Verdict::Ok);
+        assert_eq!(r.limit, "+30% (3× spread)");
+        assert_eq!(
+            verdict(131.0).verdict,
+            Verdict::Regressed,
+            "capped at 2× 15%"
+        );
+        assert_eq!(allowed_change(100.0, 20.0, 0.15, 3.0), 30.0);
+        assert_eq!(allowed_change(100.0, 1.0, 0.15, 3.0), 15.0);
+        assert_eq!(allowed_change(100.0, 7.0, 0.15, 3.0), 21.0);
     }
 
     #[test]
@@ -715,7 +903,7 @@ mod tests {
     }
 
     #[test]
-    fn unit_change_is_not_comparable() {
+    fn unit_or_kind_change_regresses() {
         let b = suite(&[(
             "s",
             &[("f", Figure::single(FigureKind::Memory, "B", 100.0))],
@@ -725,8 +913,12 @@ mod tests {
             &[("f", Figure::single(FigureKind::Memory, "KiB", 1.0))],
         )]);
         let rows = compare(Some(&b), &c, &Thresholds::default(), &BTreeMap::new(), true);
-        assert_eq!(rows[1].verdict, Verdict::NotComparable);
-        assert!(rows[1].note.contains("unit changed"));
+        assert_eq!(rows[1].verdict, Verdict::Regressed);
+        assert!(rows[1].note.contains("unit changed"), "{}", rows[1].note);
+        let c = suite(&[("s", &[("f", Figure::single(FigureKind::Info, "B", 100.0))])]);
+        let rows = compare(Some(&b), &c, &Thresholds::default(), &BTreeMap::new(), true);
+        assert_eq!(rows[1].verdict, Verdict::Regressed);
+        assert!(rows[1].note.contains("kind changed"), "{}", rows[1].note);
     }
 
     #[test]
@@ -737,12 +929,28 @@ mod tests {
     }
 
     #[test]
-    fn missing_both_ways_does_not_fail() {
+    fn a_judged_figure_the_run_lacks_regresses() {
         let b = suite(&[
-            ("s", &[("old", fig(FigureKind::Cpu, 1.0))]),
+            (
+                "s",
+                &[
+                    ("old", fig(FigureKind::Cpu, 1.0)),
+                    ("shown", fig(FigureKind::Info, 1.0)),
+                    ("nan", fig(FigureKind::Instructions, 1.0)),
+                ],
+            ),
             ("gone", &[("x", fig(FigureKind::Cpu, 1.0))]),
         ]);
-        let c = suite(&[("s", &[("new", fig(FigureKind::Cpu, 1.0))])]);
+        let mut c = suite(&[(
+            "s",
+            &[
+                ("new", fig(FigureKind::Cpu, 1.0)),
+                ("nan", fig(FigureKind::Instructions, f64::NAN)),
+            ],
+        )]);
+        c.build = Some(BuildInfo::default());
+        let mut b = b;
+        b.build = Some(BuildInfo::default());
         let rows = compare(Some(&b), &c, &Thresholds::default(), &BTreeMap::new(), true);
         let find = |s: &str, f: &str| {
             rows.iter()
@@ -754,12 +962,126 @@ mod tests {
         assert_eq!(new.verdict, Verdict::Missing);
         assert_eq!(new.note, "new figure, no baseline");
         let old = find("s", "old");
-        assert_eq!(old.verdict, Verdict::Missing);
+        assert_eq!(old.verdict, Verdict::Regressed);
         assert_eq!(old.current, None);
-        assert_eq!(find("gone", "x").verdict, Verdict::Missing);
-        assert!(gate_passed(&rows));
-        assert_eq!(warnings(&rows).len(), 3);
-        assert!(summary(&rows).starts_with("gate passed"));
+        assert!(
+            old.note.contains("not measured in this run"),
+            "{}",
+            old.note
+        );
+        assert_eq!(
+            find("s", "shown").verdict,
+            Verdict::Missing,
+            "info only warns"
+        );
+        assert_eq!(find("s", "nan").verdict, Verdict::Regressed);
+        assert!(find("s", "nan").note.contains("not a number"));
+        assert_eq!(find("gone", "x").verdict, Verdict::Regressed);
+        assert!(!gate_passed(&rows));
+    }
+
+    #[test]
+    fn unplanned_scenarios_are_not_judged_planned_ones_are() {
+        let b = suite(&[
+            ("s", &[("f", fig(FigureKind::Cpu, 1.0))]),
+            ("other", &[("x", fig(FigureKind::Cpu, 1.0))]),
+        ]);
+        let mut c = suite(&[("s", &[("f", fig(FigureKind::Cpu, 1.0))])]);
+        c.planned = vec!["s".into()];
+        let rows = compare(Some(&b), &c, &Thresholds::default(), &BTreeMap::new(), true);
+        assert!(rows.iter().all(|r| r.scenario != "other"), "{rows:?}");
+        c.planned.push("other".into());
+        let rows = compare(Some(&b), &c, &Thresholds::default(), &BTreeMap::new(), true);
+        assert!(rows
+            .iter()
+            .any(|r| r.scenario == "other" && r.verdict == Verdict::Regressed));
+    }
+
+    #[test]
+    fn instruction_counts_compare_across_machines_with_the_same_build() {
+        let build = BuildInfo {
+            rustc: "rustc 1.95.0".into(),
+            target: "x86_64-unknown-linux-gnu".into(),
+            profile: "release".into(),
+            libc: "glibc 2.36".into(),
+            valgrind: Some("valgrind-3.19.0".into()),
+        };
+        let fc = |n: &str, v: f64| crate::baseline::model::FunctionCost {
+            function: n.into(),
+            per_request: v,
+        };
+        let mut base_fig = Figure::single(FigureKind::Instructions, "instr", 1000.0);
+        base_fig.profile = vec![fc("hot", 600.0), fc("cold", 400.0)];
+        let mut b = suite(&[("i", &[("n", base_fig)])]);
+        b.build = Some(build.clone());
+        let run = |v: f64, cur_build: BuildInfo, machine: bool| {
+            let mut f = Figure::single(FigureKind::Instructions, "instr", v);
+            f.profile = vec![fc("hot", v - 400.0), fc("cold", 400.0)];
+            let mut c = suite(&[("i", &[("n", f)])]);
+            c.build = Some(cur_build);
+            compare(
+                Some(&b),
+                &c,
+                &Thresholds::default(),
+                &BTreeMap::new(),
+                machine,
+            )[1]
+            .clone()
+        };
+        // +3% on another machine: judged, and the function named.
+        let r = run(1030.0, build.clone(), false);
+        assert_eq!(r.verdict, Verdict::Regressed);
+        assert_eq!(r.functions.len(), 1);
+        assert_eq!(r.functions[0].function, "hot");
+        assert!(r.note.contains("hot +30 (600 → 630)"), "{}", r.note);
+        assert_eq!(run(1015.0, build.clone(), false).verdict, Verdict::Ok);
+        // Another compiler: not comparable, saying which field differs.
+        let other = BuildInfo {
+            rustc: "rustc 1.96.0".into(),
+            ..build.clone()
+        };
+        let r = run(1030.0, other, true);
+        assert_eq!(r.verdict, Verdict::NotComparable);
+        assert!(r.note.contains("rustc"), "{}", r.note);
+        // Not measurable here: not comparable, never passed silently.
+        let mut c = suite(&[(
+            "i",
+            &[(
+                "n",
+                Figure::unavailable(FigureKind::Instructions, "instr", "no valgrind"),
+            )],
+        )]);
+        c.build = Some(build);
+        let r = compare(Some(&b), &c, &Thresholds::default(), &BTreeMap::new(), true)[1].clone();
+        assert_eq!(r.verdict, Verdict::NotComparable);
+        assert!(r.note.contains("no valgrind"));
+    }
+
+    #[test]
+    fn noisy_figures_are_named() {
+        let mut c = suite(&[(
+            "cpu",
+            &[
+                (
+                    "steady",
+                    Figure::from_trials(FigureKind::Cpu, "us", vec![99.0, 100.0, 101.0]),
+                ),
+                (
+                    "noisy",
+                    Figure::from_trials(FigureKind::Cpu, "us", vec![60.0, 100.0, 140.0]),
+                ),
+            ],
+        )]);
+        let t = Thresholds::default();
+        let noisy = too_noisy(&c, &t, &BTreeMap::new());
+        assert_eq!(noisy.len(), 1, "{noisy:?}");
+        assert!(
+            noisy[0].starts_with("cpu / noisy: trials spread ±40%"),
+            "{}",
+            noisy[0]
+        );
+        c.scenarios[0].figures.remove("noisy");
+        assert!(too_noisy(&c, &t, &BTreeMap::new()).is_empty());
     }
 
     #[test]
@@ -832,6 +1154,7 @@ mod tests {
             limit: String::new(),
             verdict: v,
             note: String::new(),
+            functions: Vec::new(),
         };
         for v in [
             Verdict::Ok,

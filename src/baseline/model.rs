@@ -67,6 +67,87 @@ pub struct SuiteResult {
     pub quick: bool,
     pub selftest_passed: bool,
     pub scenarios: Vec<ScenarioResult>,
+    /// Names of the scenarios this run set out to measure (after `--quick`
+    /// and `--scenario`): a baseline scenario among them that the run lacks
+    /// is a regression, one outside them is simply not judged. Empty in
+    /// files written before it existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub planned: Vec<String>,
+    /// What built and ran the measurement, for the figures that compare
+    /// across machines (instruction and allocation counts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build: Option<BuildInfo>,
+}
+
+/// What makes instruction and allocation counts comparable between two
+/// measurements: the same compiler, target, profile and C library, and for
+/// instruction counts the same simulator. The CPU model does not matter.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildInfo {
+    /// `rustc -V` of the compiler that built the binary.
+    pub rustc: String,
+    /// Target triple.
+    pub target: String,
+    /// Cargo profile (`release`, `debug`).
+    pub profile: String,
+    /// C library and version (`glibc 2.36`), or `unknown`.
+    #[serde(default)]
+    pub libc: String,
+    /// `valgrind --version`, when the instruction bench ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valgrind: Option<String>,
+}
+
+impl BuildInfo {
+    /// This binary's build (from the build script) and this machine's C
+    /// library; `valgrind` is filled in by the bench that uses it.
+    pub fn of_this_binary() -> BuildInfo {
+        BuildInfo {
+            rustc: env!("RATECHECK_BUILD_RUSTC").to_string(),
+            target: env!("RATECHECK_BUILD_TARGET").to_string(),
+            profile: env!("RATECHECK_BUILD_PROFILE").to_string(),
+            libc: libc_version(),
+            valgrind: None,
+        }
+    }
+
+    /// Why counts of kind `kind` measured under `other` cannot be compared
+    /// with ones measured under `self`, or `None` when they can.
+    pub fn differs(&self, other: &BuildInfo, kind: FigureKind) -> Option<String> {
+        let mut fields = vec![
+            ("rustc", &self.rustc, &other.rustc),
+            ("target", &self.target, &other.target),
+            ("profile", &self.profile, &other.profile),
+            ("libc", &self.libc, &other.libc),
+        ];
+        let none = String::new();
+        if kind == FigureKind::Instructions {
+            fields.push((
+                "valgrind",
+                self.valgrind.as_ref().unwrap_or(&none),
+                other.valgrind.as_ref().unwrap_or(&none),
+            ));
+        }
+        fields
+            .into_iter()
+            .find(|(_, a, b)| a != b)
+            .map(|(name, a, b)| format!("built with another {name} ({a} vs {b})"))
+    }
+}
+
+/// `glibc 2.36` on glibc, else `unknown`.
+fn libc_version() -> String {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: gnu_get_libc_version returns a pointer to a static,
+        // NUL-terminated string that lives for the whole process.
+        let v = unsafe { std::ffi::CStr::from_ptr(libc::gnu_get_libc_version()) };
+        format!("glibc {}", v.to_string_lossy())
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    {
+        "unknown".to_string()
+    }
 }
 
 /// What a scenario measures.
@@ -77,6 +158,7 @@ pub enum ScenarioKind {
     Cpu,
     Memory,
     SelfTest,
+    Instructions,
 }
 
 /// The figures of one scenario.
@@ -107,6 +189,12 @@ pub enum FigureKind {
     Memory,
     /// Latency, lower is better; relative tolerance.
     Latency,
+    /// Instructions per request under a CPU simulator, lower is better;
+    /// relative tolerance; comparable across CPU models (same build).
+    Instructions,
+    /// Allocations per request, lower is better; relative tolerance
+    /// (the memory one); comparable across CPU models (same build).
+    Allocations,
     /// Shown, never judged.
     Info,
 }
@@ -126,6 +214,23 @@ pub struct Figure {
     /// `(max - min) / 2` of `trials`, same unit as `value`; 0 for one trial.
     #[serde(default, deserialize_with = "nan_from_null")]
     pub spread: f64,
+    /// Why this machine could not measure the figure at all (e.g. no CPU
+    /// simulator): the figure is then not comparable rather than failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<String>,
+    /// For instruction figures: the functions that cost the most per
+    /// request (self cost, largest first), so a regression can name them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub profile: Vec<FunctionCost>,
+}
+
+/// One function's self cost per request in an instruction profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunctionCost {
+    /// Demangled name, without the symbol hash.
+    pub function: String,
+    /// Instructions per request executed in the function itself.
+    pub per_request: f64,
 }
 
 /// Reads a number, or `null` (how serde_json writes NaN) as NaN.
@@ -165,6 +270,8 @@ impl Figure {
             unit: unit.into(),
             trials,
             spread,
+            unavailable: None,
+            profile: Vec::new(),
         }
     }
 
@@ -176,7 +283,26 @@ impl Figure {
             unit: unit.into(),
             trials: Vec::new(),
             spread: 0.0,
+            unavailable: None,
+            profile: Vec::new(),
         }
+    }
+
+    /// A figure this machine cannot measure, saying why.
+    pub fn unavailable(
+        kind: FigureKind,
+        unit: impl Into<String>,
+        why: impl Into<String>,
+    ) -> Figure {
+        Figure {
+            unavailable: Some(why.into()),
+            ..Figure::single(kind, unit, f64::NAN)
+        }
+    }
+
+    /// Judged against a baseline or a floor (everything but `info`).
+    pub fn is_judged(&self) -> bool {
+        self.kind != FigureKind::Info
     }
 }
 

@@ -342,6 +342,7 @@ mod tests {
                     report: None,
                     warnings: vec![],
                 }],
+                ..Default::default()
             },
         }
     }
@@ -528,6 +529,7 @@ mod tests {
                 limit: String::new(),
                 verdict: Verdict::Ok,
                 note: String::new(),
+                functions: Vec::new(),
             }],
             warnings: vec![],
             summary: "ok".into(),

@@ -12,8 +12,11 @@ use super::{
     cancel_on_interrupt, check_outputs, interrupted, print_out, progress, runtime, runtime_with,
     write_output, Ctx,
 };
-use crate::cli::{Behaviour, Format, FormatArgs, OnFull, RunArgs, ServeArgs};
+use crate::cli::{
+    Behaviour, CostProbeArgs, Format, FormatArgs, OnFull, ProbeTarget, RunArgs, ServeArgs,
+};
 use crate::engine::clock::SystemClock;
+use crate::engine::cost;
 use crate::engine::run::{FullPolicy, RunConfig};
 use crate::engine::selftest;
 use crate::engine::target::{HttpTarget, Target};
@@ -231,5 +234,38 @@ pub fn serve(_ctx: &Ctx, args: ServeArgs) -> Result<Exit> {
         interrupted().await;
         s.shutdown().await;
         Ok(Exit::Pass)
+    })
+}
+
+/// The hidden `cost-probe`: the instruction-count bench's workload, a fixed
+/// number of requests through the request path on one thread (see
+/// `engine::cost`). Prints its [`crate::engine::cost::CostOutcome`] as JSON.
+pub fn cost_probe(args: CostProbeArgs) -> Result<Exit> {
+    let outcome = runtime_with(Some(1))?.block_on(async {
+        match args.target {
+            ProbeTarget::Null => Ok(cost::drive(
+                Target::Null {
+                    delay: Duration::ZERO,
+                },
+                args.requests,
+            )
+            .await),
+            ProbeTarget::Http => {
+                let s = server::start(ServerOptions::default()).await?;
+                let t = HttpTarget::new(&s.url(), Duration::from_secs(5))?;
+                let o = cost::drive(Target::Http(Box::new(t)), args.requests).await;
+                s.shutdown().await;
+                Ok::<_, Error>(o)
+            }
+        }
+    })?;
+    print_out(&format!(
+        "{{\"requests\":{},\"succeeded\":{},\"failed\":{}}}\n",
+        outcome.requests, outcome.succeeded, outcome.failed
+    ));
+    Ok(if outcome.succeeded == outcome.requests {
+        Exit::Pass
+    } else {
+        Exit::Fail
     })
 }

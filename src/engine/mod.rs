@@ -4,6 +4,7 @@
 pub mod analyze;
 pub mod batch;
 pub mod clock;
+pub mod cost;
 pub mod rate;
 pub mod run;
 pub mod schedule;

@@ -450,7 +450,7 @@ async fn flush_and_report(
 
 /// One worker: takes requests off the channel until it closes and drains,
 /// sends each, records the outcome. Aborted at the drain deadline.
-async fn worker(
+pub(super) async fn worker(
     rx: async_channel::Receiver<RequestMeta>,
     mut rec: Recorder,
     target: Arc<Target>,

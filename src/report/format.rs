@@ -191,10 +191,11 @@ pub fn verdict_line(check: &CheckOutput) -> String {
         part(count(Verdict::NotComparable), "not comparable"),
         part(count(Verdict::Missing), "missing"),
     ];
+    let unjudged = not_judged_clause(&check.rows);
     if check.passed {
         let mut parts = vec![format!("{ok} figure{} ok", if ok == 1 { "" } else { "s" })];
         parts.extend(others.into_iter().flatten());
-        format!("ratecheck: PASS — {}", parts.join(", "))
+        format!("ratecheck: PASS — {}{unjudged}", parts.join(", "))
     } else {
         let failures: Vec<String> = [
             part(count(Verdict::Regressed), "regressed"),
@@ -210,8 +211,32 @@ pub fn verdict_line(check: &CheckOutput) -> String {
         } else {
             "the gate failed".to_string()
         };
-        format!("ratecheck: FAIL — {what}")
+        format!("ratecheck: FAIL — {what}{unjudged}")
     }
+}
+
+/// `; NOT JUDGED: a, b (baseline from another machine)` for the rows that
+/// could not be compared, grouped by reason, so a green check cannot hide
+/// that half its figures went unjudged. Empty when every row was judged.
+pub fn not_judged_clause(rows: &[Row]) -> String {
+    let mut by_reason: Vec<(&str, Vec<&str>)> = Vec::new();
+    for r in rows.iter().filter(|r| r.verdict == Verdict::NotComparable) {
+        match by_reason.iter_mut().find(|(why, _)| *why == r.note) {
+            Some((_, names)) => names.push(&r.figure),
+            None => by_reason.push((&r.note, vec![&r.figure])),
+        }
+    }
+    if by_reason.is_empty() {
+        return String::new();
+    }
+    let groups: Vec<String> = by_reason
+        .into_iter()
+        .map(|(why, mut names)| {
+            names.dedup();
+            format!("{} ({why})", names.join(", "))
+        })
+        .collect();
+    format!("; NOT JUDGED: {}", groups.join("; "))
 }
 
 fn describe_git(g: &GitInfo) -> String {
@@ -300,6 +325,7 @@ pub(crate) fn example_check() -> CheckOutput {
         limit: "+15%".into(),
         verdict: Verdict::Ok,
         note: String::new(),
+        functions: Vec::new(),
     };
     let nasty = "<script>alert(1)</script> | a,b:c%";
     let rows = vec![
@@ -313,6 +339,7 @@ pub(crate) fn example_check() -> CheckOutput {
             limit: "passed".into(),
             verdict: Verdict::Ok,
             note: String::new(),
+            functions: Vec::new(),
         },
         Row {
             limit: ">= 0.950, drop <= 2.0 pts".into(),
@@ -412,6 +439,7 @@ pub(crate) fn example_check() -> CheckOutput {
                     warnings: vec!["slow & <odd>".into()],
                 },
             ],
+            ..Default::default()
         },
         rows,
         warnings: vec![
@@ -482,13 +510,13 @@ mod tests {
         let mut check = example_check();
         assert_eq!(
             verdict_line(&check),
-            "ratecheck: FAIL — 1 regressed, 1 below floor"
+            "ratecheck: FAIL — 1 regressed, 1 below floor; NOT JUDGED: p99_ms (baseline from another machine)"
         );
         check.rows.retain(|r| !is_failure(r.verdict));
         check.passed = true;
         assert_eq!(
             verdict_line(&check),
-            "ratecheck: PASS — 2 figures ok, 1 improved, 1 not comparable, 1 missing"
+            "ratecheck: PASS — 2 figures ok, 1 improved, 1 not comparable, 1 missing; NOT JUDGED: p99_ms (baseline from another machine)"
         );
         check.judged = false;
         check.summary = "baseline unreadable".into();

@@ -665,7 +665,7 @@ mod tests {
         let check = example_check();
         let html = render_check_html(&check);
         assert!(html.contains(
-            "<div class=\"banner fail\">ratecheck: FAIL — 1 regressed, 1 below floor</div>"
+            "<div class=\"banner fail\">ratecheck: FAIL — 1 regressed, 1 below floor; NOT JUDGED: p99_ms (baseline from another machine)</div>"
         ));
         for v in [
             "ok",

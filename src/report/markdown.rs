@@ -8,6 +8,7 @@
 //! GitHub's rules (`%`, CR, LF in the message; also `:` and `,` in
 //! properties such as `title`).
 
+use crate::baseline::compare::Verdict;
 use crate::baseline::model::CheckOutput;
 use crate::metrics::snapshot::{Percentiles, RunReport};
 use crate::report::format::{
@@ -244,14 +245,20 @@ fn escape_property(s: &str) -> String {
 }
 
 /// One `::error title=ratecheck <scenario> <figure>::<message>` line per row
-/// whose verdict fails the gate (regressed or below-floor), for GitHub
+/// whose verdict fails the gate (regressed or below-floor), and one
+/// `::warning` line per figure that could not be compared, for GitHub
 /// Actions to show as annotations.
 pub fn github_annotations(check: &CheckOutput) -> Vec<String> {
     check
         .rows
         .iter()
-        .filter(|row| is_failure(row.verdict))
+        .filter(|row| is_failure(row.verdict) || row.verdict == Verdict::NotComparable)
         .map(|row| {
+            let level = if is_failure(row.verdict) {
+                "error"
+            } else {
+                "warning"
+            };
             let [base, cur, change, limit, verdict] = row_cells(check, row);
             let mut msg = format!(
                 "{} / {}: {verdict}: {cur} (baseline {base}",
@@ -268,7 +275,7 @@ pub fn github_annotations(check: &CheckOutput) -> Vec<String> {
                 msg.push_str(&format!(" — {}", row.note));
             }
             format!(
-                "::error title={}::{}",
+                "::{level} title={}::{}",
                 escape_property(&format!("ratecheck {} {}", row.scenario, row.figure)),
                 escape_data(&msg)
             )
@@ -279,7 +286,6 @@ pub fn github_annotations(check: &CheckOutput) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::baseline::compare::Verdict;
     use crate::report::format::{example_check, verdict_word};
 
     /// The lines of the first pipe table in `md`.
@@ -356,12 +362,18 @@ mod tests {
     }
 
     #[test]
-    fn annotations_only_for_failures_and_escaped() {
+    fn annotations_for_failures_and_unjudged_figures_escaped() {
         let check = example_check();
         let lines = github_annotations(&check);
         let failing = check.rows.iter().filter(|r| is_failure(r.verdict)).count();
-        assert_eq!(lines.len(), failing);
         assert_eq!(failing, 2);
+        assert_eq!(lines.len(), failing + 1, "{lines:#?}");
+        let warning = lines.iter().find(|l| l.starts_with("::warning")).unwrap();
+        assert!(
+            warning.starts_with("::warning title=ratecheck steady-10k p99_ms::"),
+            "{warning}"
+        );
+        assert!(warning.contains("not-comparable"), "{warning}");
         assert!(lines[0].starts_with("::error title=ratecheck steady-1k peak_rss::"));
         assert!(lines[0]
             .contains("regressed: 26.0 MB (baseline 20.0 MB, change +30.0%25, limit +15%25)"));

@@ -10,8 +10,12 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
+pub mod instructions;
+
 use crate::baseline::compare::{SELFTEST_FIGURE, SELFTEST_SCENARIO};
-use crate::baseline::model::{Figure, FigureKind, ScenarioKind, ScenarioResult, SuiteResult};
+use crate::baseline::model::{
+    BuildInfo, Figure, FigureKind, ScenarioKind, ScenarioResult, SuiteResult,
+};
 use crate::config::{ScenarioSpec, TargetSpec, MAX_RPS};
 use crate::engine::clock::{SharedClock, SystemClock};
 use crate::engine::rate::{Burst, RateLimiter};
@@ -38,6 +42,8 @@ pub enum Step {
         short: Duration,
         long: Duration,
     },
+    /// Instructions per request under callgrind (see [`instructions`]).
+    Instructions,
 }
 
 impl Step {
@@ -46,6 +52,7 @@ impl Step {
             Step::Load(s) => &s.name,
             Step::Cpu { .. } => "cpu",
             Step::Memory { .. } => "memory",
+            Step::Instructions => "instructions",
         }
     }
 
@@ -53,11 +60,22 @@ impl Step {
     pub fn estimate(&self, trials: usize) -> Duration {
         match self {
             Step::Load(s) => s.ramp_up + s.duration + s.ramp_down,
-            Step::Cpu { duration, .. } => *duration * (2 * trials as u32 + 1),
-            Step::Memory { short, long, .. } => *short * trials as u32 + *long,
+            Step::Cpu { duration, .. } => *duration * (2 * bench_trials(trials) as u32 + 1),
+            Step::Memory { short, long, .. } => *short * bench_trials(trials) as u32 + *long,
+            // Four callgrind runs, two at a time, about 50× slower than native.
+            Step::Instructions => Duration::from_secs(5),
         }
     }
 }
+
+/// Trials of the CPU and memory benches: at least [`MIN_BENCH_TRIALS`], so
+/// their median stands against one slow trial on a shared machine.
+pub fn bench_trials(configured: usize) -> usize {
+    configured.max(MIN_BENCH_TRIALS)
+}
+
+/// See [`bench_trials`].
+pub const MIN_BENCH_TRIALS: usize = 5;
 
 fn load(name: &str, rps: f64, secs: f64, concurrency: usize) -> ScenarioSpec {
     ScenarioSpec {
@@ -102,13 +120,14 @@ pub fn default_steps(quick: bool) -> Vec<Step> {
     steps.push(Step::Load(Box::new(ramp)));
     steps.push(Step::Cpu {
         rps: 10_000.0,
-        duration: Duration::from_secs_f64(s(1.0, 0.5)),
+        duration: Duration::from_secs_f64(s(1.0, 0.3)),
     });
     steps.push(Step::Memory {
         rps: 10_000.0,
-        short: Duration::from_secs_f64(s(2.0, 0.7)),
-        long: Duration::from_secs_f64(s(6.0, 2.1)),
+        short: Duration::from_secs_f64(s(2.0, 0.5)),
+        long: Duration::from_secs_f64(s(6.0, 1.5)),
     });
+    steps.push(Step::Instructions);
     steps
 }
 
@@ -174,6 +193,56 @@ pub fn load_figures(r: &RunReport) -> BTreeMap<String, Figure> {
     f
 }
 
+/// The instruction bench: callgrind counts in child processes of this
+/// binary; where valgrind or the binary is not at hand, each figure is
+/// `unavailable` (not comparable, never passed silently). Records the
+/// valgrind version in `build`.
+async fn run_instructions(build: &mut BuildInfo) -> Result<ScenarioResult, SuiteError> {
+    let names = instructions::PROBES.map(|p| format!("instructions_per_request_{}", p.target));
+    let unavailable = |why: &str| {
+        names
+            .iter()
+            .map(|n| {
+                let f = Figure::unavailable(FigureKind::Instructions, "instr", why);
+                (n.clone(), f)
+            })
+            .collect()
+    };
+    let mut warnings = Vec::new();
+    let figures = match (fresh_process_exe(), instructions::valgrind_version()) {
+        (None, _) => unavailable("not run from the cargo-ratecheck binary"),
+        (Some(_), None) => {
+            let why = "no CPU simulator on this machine: install valgrind (e.g. apt-get install valgrind)";
+            warnings.push(format!("instruction counts not measured: {why}"));
+            unavailable(why)
+        }
+        (Some(exe), Some(version)) => {
+            build.valgrind = Some(version);
+            let scratch =
+                std::env::temp_dir().join(format!("cargo-ratecheck-{}", std::process::id()));
+            let result = tokio::task::spawn_blocking(move || {
+                let r = instructions::measure(&exe, &scratch);
+                let _ = std::fs::remove_dir(&scratch);
+                r
+            })
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r);
+            result.map_err(|msg| SuiteError::Scenario {
+                scenario: "instructions".into(),
+                msg,
+            })?
+        }
+    };
+    Ok(ScenarioResult {
+        name: "instructions".into(),
+        kind: ScenarioKind::Instructions,
+        figures,
+        report: None,
+        warnings,
+    })
+}
+
 /// Suite events, for progress displays.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
@@ -223,6 +292,8 @@ pub async fn run_suite(s: SuiteRun<'_>) -> Result<SuiteResult, SuiteError> {
     });
     let t0 = Instant::now();
     let st = selftest::self_test(clock.clone()).await?;
+    let mut build = BuildInfo::of_this_binary();
+    let planned = s.steps.iter().map(|s| s.name().to_string()).collect();
     (s.on_event)(&Event::Finished {
         name: SELFTEST_SCENARIO.into(),
         seconds: t0.elapsed().as_secs_f64(),
@@ -259,6 +330,7 @@ pub async fn run_suite(s: SuiteRun<'_>) -> Result<SuiteResult, SuiteError> {
             Step::Memory { rps, short, long } => {
                 run_memory(*rps, *short, *long, &clock, &s).await?
             }
+            Step::Instructions => run_instructions(&mut build).await?,
         };
         if s.cancel.is_cancelled() {
             return Err(SuiteError::Interrupted);
@@ -273,6 +345,8 @@ pub async fn run_suite(s: SuiteRun<'_>) -> Result<SuiteResult, SuiteError> {
         quick: s.quick,
         selftest_passed: st.passed,
         scenarios,
+        planned,
+        build: Some(build),
     })
 }
 
@@ -368,17 +442,18 @@ async fn run_cpu(
     let mut null_trials = Vec::new();
     let mut http_trials = Vec::new();
     let mut median_report = None;
+    let trials = bench_trials(s.trials);
     let mut null = load("cpu-null", MAX_RPS, duration.as_secs_f64(), 100);
     null.target = TargetSpec::Null;
     let mut http = load("cpu-http", HTTP_FLAT_OUT_RPS, duration.as_secs_f64(), 100);
     http.target = TargetSpec::Embedded;
-    for i in 0..s.trials {
+    for i in 0..trials {
         // Interleaved, so slow drifts in machine load hit both alike.
         let r = bench_run(&null, Pace::FlatOut, clock, s).await?;
         null_trials.push(cpu_us_per_request(&r));
         let mut r = bench_run(&http, Pace::FlatOut, clock, s).await?;
         http_trials.push(cpu_us_per_request(&r));
-        if i == s.trials / 2 {
+        if i == trials / 2 {
             // Falling short of the asked-for rate is the point of a flat-out
             // run; the engine's advice on reaching it would only mislead.
             r.warnings.clear();
@@ -470,7 +545,7 @@ async fn run_memory(
         );
     }
     let mut shorts = Vec::new();
-    for _ in 0..s.trials {
+    for _ in 0..bench_trials(s.trials) {
         let r = bench_run(&spec, Pace::AtRate, clock, s).await?;
         rss_short.push(r.memory.peak_rss_bytes as f64);
         shorts.push(r);
@@ -494,7 +569,7 @@ async fn run_memory(
     figures.insert("peak_rss_bytes".into(), short_fig);
     figures.insert(
         "allocs_per_request".into(),
-        Figure::from_trials(FigureKind::Memory, "", allocs),
+        Figure::from_trials(FigureKind::Allocations, "", allocs),
     );
     figures.insert(
         "peak_rss_growth".into(),
@@ -626,14 +701,15 @@ mod tests {
                 "sweep-1k-c500",
                 "ramp-1k",
                 "cpu",
-                "memory"
+                "memory",
+                "instructions"
             ]
         );
         let secs = |steps: &[Step]| steps.iter().map(|s| s.estimate(3)).sum::<Duration>();
         assert!(secs(&full) <= Duration::from_secs(75), "{:?}", secs(&full));
         let quick = default_steps(true);
         assert!(
-            secs(&quick) <= Duration::from_secs(16),
+            secs(&quick) <= Duration::from_secs(20),
             "{:?}",
             secs(&quick)
         );
@@ -650,7 +726,7 @@ mod tests {
         let b = load("b", 10.0, 1.0, 1);
         let p = plan(Some(&[a.clone(), b.clone()]), true, &[]);
         let names: Vec<_> = p.iter().map(|s| s.name()).collect();
-        assert_eq!(names, ["b", "cpu", "memory"]);
+        assert_eq!(names, ["b", "cpu", "memory", "instructions"]);
         let p = plan(Some(&[a, b]), false, &["a".into()]);
         assert_eq!(p.iter().map(|s| s.name()).collect::<Vec<_>>(), ["a"]);
     }

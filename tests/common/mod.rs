@@ -191,6 +191,7 @@ pub fn valid_baseline() -> Baseline {
                 report: Some(RunReport::example()),
                 warnings: vec![],
             }],
+            ..Default::default()
         },
     }
 }

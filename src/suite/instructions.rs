@@ -1,0 +1,347 @@
+//! The instruction-count bench: instructions per request on the engine's
+//! request path, counted by valgrind's callgrind (as iai-callgrind and
+//! CodSpeed do) instead of timed. A count does not depend on the machine's
+//! speed or load, so it is compared with the committed baseline on any CPU
+//! model, to about a percent; what changes it is the code or the build.
+//!
+//! The workload is the hidden `cost-probe` subcommand (`engine::cost`): a
+//! fixed number of requests with no timer in the loop. Each figure is the
+//! difference between two request counts (so the process's fixed set-up
+//! cancels out) divided by the difference in requests; the same difference
+//! per function gives the profile that names what got slower.
+//!
+//! Parsing and arithmetic are pure; [`measure`] runs the processes.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::baseline::model::{Figure, FigureKind, FunctionCost};
+
+/// Functions kept in a figure's profile, the costliest first.
+pub const PROFILE_LEN: usize = 50;
+
+/// One callgrind output, reduced to what the bench needs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Callgrind {
+    /// Instructions executed by the whole program (`summary:`/`totals:`).
+    pub total: u64,
+    /// Self cost (instructions executed in the function itself) by
+    /// demangled function name.
+    pub functions: BTreeMap<String, u64>,
+}
+
+/// Parses callgrind's output format (valgrind's `docs/callgrind-format`):
+/// name compression (`fn=(12) name`, later `fn=(12)`), cost lines of
+/// `positions: …` then the first event (`Ir`), and the inclusive cost line
+/// that follows each `calls=` line, which belongs to the callee and is left
+/// out of the caller's self cost.
+pub fn parse_callgrind(text: &str) -> Result<Callgrind, String> {
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
+    let mut out = Callgrind::default();
+    let mut positions = 1usize;
+    let mut current: Option<String> = None;
+    let mut skip_next_cost = false;
+    let mut total: Option<u64> = None;
+    // `fn=(id) name` defines id; `fn=(id)` refers back; `fn=name` is plain.
+    let mut resolve = |spec: &str| -> String {
+        let spec = spec.trim();
+        match spec.strip_prefix('(').and_then(|r| r.split_once(')')) {
+            Some((id, rest)) => {
+                let rest = rest.trim();
+                if rest.is_empty() {
+                    names.get(id).cloned().unwrap_or_else(|| format!("({id})"))
+                } else {
+                    names.insert(id.to_string(), rest.to_string());
+                    rest.to_string()
+                }
+            }
+            None => spec.to_string(),
+        }
+    };
+    for line in text.lines() {
+        let first = line.as_bytes().first().copied();
+        match first {
+            Some(b'0'..=b'9' | b'+' | b'-' | b'*') => {
+                if skip_next_cost {
+                    skip_next_cost = false;
+                    continue;
+                }
+                let cost = line
+                    .split_ascii_whitespace()
+                    .nth(positions)
+                    .map(|c| c.parse::<u64>())
+                    .transpose()
+                    .map_err(|e| format!("bad cost line {line:?}: {e}"))?
+                    .unwrap_or(0);
+                if let Some(f) = &current {
+                    *out.functions.entry(f.clone()).or_default() += cost;
+                }
+            }
+            _ => {
+                if let Some(spec) = line.strip_prefix("fn=") {
+                    current = Some(resolve(spec));
+                } else if let Some(spec) = line.strip_prefix("cfn=") {
+                    resolve(spec); // may define a name used later
+                } else if line.starts_with("calls=") {
+                    skip_next_cost = true;
+                } else if let Some(p) = line.strip_prefix("positions:") {
+                    positions = p.split_ascii_whitespace().count().max(1);
+                } else if let Some(t) = line
+                    .strip_prefix("summary:")
+                    .or_else(|| line.strip_prefix("totals:"))
+                {
+                    let t = t.split_ascii_whitespace().next().unwrap_or("");
+                    total = Some(t.parse().map_err(|e| format!("bad total {t:?}: {e}"))?);
+                }
+            }
+        }
+    }
+    out.total = total.ok_or("no summary or totals line: not a callgrind output")?;
+    Ok(out)
+}
+
+/// Instructions per request and the per-function profile from runs of
+/// `small` and `large` requests: the differences divided by the difference
+/// in requests. `None` unless `large` has more requests.
+pub fn per_request(
+    small: &Callgrind,
+    small_requests: u64,
+    large: &Callgrind,
+    large_requests: u64,
+) -> Option<(f64, Vec<FunctionCost>)> {
+    let n = large_requests
+        .checked_sub(small_requests)
+        .filter(|&n| n > 0)? as f64;
+    let value = (large.total as f64 - small.total as f64) / n;
+    let mut profile: Vec<FunctionCost> = large
+        .functions
+        .iter()
+        .map(|(name, &cost)| {
+            let before = small.functions.get(name).copied().unwrap_or(0) as f64;
+            FunctionCost {
+                function: name.clone(),
+                per_request: (cost as f64 - before) / n,
+            }
+        })
+        .filter(|f| f.per_request > 0.0)
+        .collect();
+    profile.sort_by(|a, b| b.per_request.total_cmp(&a.per_request));
+    profile.truncate(PROFILE_LEN);
+    Some((value, profile))
+}
+
+/// The functions that account for most of a change in an instruction
+/// figure: `(function, baseline, current)` per request, largest absolute
+/// change first, at most `n`. A function absent from one profile counts 0
+/// there.
+pub fn top_deltas(
+    baseline: &[FunctionCost],
+    current: &[FunctionCost],
+    n: usize,
+) -> Vec<(String, f64, f64)> {
+    let mut by_name: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
+    for f in baseline {
+        by_name.entry(&f.function).or_default().0 += f.per_request;
+    }
+    for f in current {
+        by_name.entry(&f.function).or_default().1 += f.per_request;
+    }
+    let mut deltas: Vec<(String, f64, f64)> = by_name
+        .into_iter()
+        .map(|(name, (b, c))| (name.to_string(), b, c))
+        .filter(|(_, b, c)| (c - b).abs() >= 0.5)
+        .collect();
+    deltas.sort_by(|x, y| (y.2 - y.1).abs().total_cmp(&(x.2 - x.1).abs()));
+    deltas.truncate(n);
+    deltas
+}
+
+/// `valgrind --version` (e.g. `valgrind-3.19.0`), or `None` where valgrind
+/// cannot run.
+pub fn valgrind_version() -> Option<String> {
+    let out = Command::new("valgrind")
+        .arg("--version")
+        .stdin(Stdio::null())
+        .output()
+        .ok()?;
+    let v = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (out.status.success() && !v.is_empty()).then_some(v)
+}
+
+/// One probe: the request counts of its two runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Probe {
+    /// `cost-probe --target` value.
+    pub target: &'static str,
+    pub small: u64,
+    pub large: u64,
+}
+
+/// The two figures: the null target (engine alone; ~800 instructions per
+/// request, so many requests) and HTTP to the in-process embedded server
+/// (~23000, client and server).
+pub const PROBES: [Probe; 2] = [
+    Probe {
+        target: "null",
+        small: 20_000,
+        large: 100_000,
+    },
+    Probe {
+        target: "http",
+        small: 2_000,
+        large: 6_000,
+    },
+];
+
+/// Runs every probe's two counts under callgrind, all at once (counts do not
+/// depend on what else the machine runs), and returns one figure per probe,
+/// named `instructions_per_request_<target>`. Files go to `scratch`.
+pub fn measure(exe: &Path, scratch: &Path) -> Result<BTreeMap<String, Figure>, String> {
+    std::fs::create_dir_all(scratch)
+        .map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
+    let runs: Vec<(Probe, u64)> = PROBES
+        .iter()
+        .flat_map(|p| [(*p, p.small), (*p, p.large)])
+        .collect();
+    let results: Vec<Result<Callgrind, String>> = std::thread::scope(|s| {
+        let handles: Vec<_> = runs
+            .iter()
+            .map(|(p, n)| s.spawn(move || run_one(exe, scratch, p.target, *n)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("a callgrind run panicked".into()))
+            })
+            .collect()
+    });
+    let mut results = results.into_iter();
+    let mut figures = BTreeMap::new();
+    for p in PROBES {
+        let (small, large) = (
+            results.next().ok_or("missing run")??,
+            results.next().ok_or("missing run")??,
+        );
+        let (value, profile) = per_request(&small, p.small, &large, p.large)
+            .ok_or("the large run must have more requests than the small one")?;
+        let mut f = Figure::single(FigureKind::Instructions, "instr", value);
+        f.profile = profile;
+        figures.insert(format!("instructions_per_request_{}", p.target), f);
+    }
+    Ok(figures)
+}
+
+/// One `valgrind --tool=callgrind … cost-probe` run.
+fn run_one(exe: &Path, scratch: &Path, target: &str, requests: u64) -> Result<Callgrind, String> {
+    let file: PathBuf = scratch.join(format!("callgrind.{target}.{requests}.out"));
+    let out = Command::new("valgrind")
+        .arg("--tool=callgrind")
+        .arg(format!("--callgrind-out-file={}", file.display()))
+        .arg(exe)
+        .args(["ratecheck", "cost-probe", "--target", target, "--requests"])
+        .arg(requests.to_string())
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot start valgrind: {e}"))?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let last = err.lines().last().unwrap_or("").trim();
+        return Err(format!(
+            "the {target} cost probe failed under valgrind ({}): {last}",
+            out.status
+        ));
+    }
+    let text = std::fs::read_to_string(&file)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let _ = std::fs::remove_file(&file);
+    parse_callgrind(&text).map_err(|e| format!("{}: {e}", file.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = "# callgrind format
+version: 1
+positions: line
+events: Ir
+summary: 1000
+
+ob=(1) /bin/x
+fl=(1) src/a.rs
+fn=(1) main
+10 5
++1 7
+cfl=(1)
+cfn=(2) work
+calls=3 20
+11 900
+fn=(2)
+20 880
+fi=(2) src/b.rs
+21 8
+fe=(1)
+fn=(3) alloc
+* 100
+";
+
+    #[test]
+    fn self_costs_leave_out_calls_and_follow_compressed_names() {
+        let c = parse_callgrind(SAMPLE).unwrap();
+        assert_eq!(c.total, 1000);
+        assert_eq!(c.functions["main"], 12, "the 900 of the call is work's");
+        assert_eq!(c.functions["work"], 888, "named by cfn=, then fn=(2)");
+        assert_eq!(c.functions["alloc"], 100);
+    }
+
+    #[test]
+    fn two_position_columns_and_totals() {
+        let text = "positions: instr line\nevents: Ir Dr\nfn=f\n0x10 3 40 1\ntotals: 40\n";
+        let c = parse_callgrind(text).unwrap();
+        assert_eq!(c.functions["f"], 40);
+        assert_eq!(c.total, 40);
+    }
+
+    #[test]
+    fn rejects_what_is_not_callgrind_output() {
+        assert!(parse_callgrind("hello\n").is_err());
+        assert!(parse_callgrind("fn=f\n1 x\nsummary: 1\n").is_err());
+    }
+
+    fn cg(total: u64, fns: &[(&str, u64)]) -> Callgrind {
+        Callgrind {
+            total,
+            functions: fns.iter().map(|(n, c)| (n.to_string(), *c)).collect(),
+        }
+    }
+
+    #[test]
+    fn per_request_is_net_of_fixed_set_up() {
+        // 5000 set-up + 30 per request, of which f 20 and g 10; h only set-up.
+        let small = cg(5000 + 30 * 100, &[("f", 2000), ("g", 1000), ("h", 5000)]);
+        let large = cg(5000 + 30 * 500, &[("f", 10_000), ("g", 5000), ("h", 5000)]);
+        let (v, profile) = per_request(&small, 100, &large, 500).unwrap();
+        assert_eq!(v, 30.0);
+        let names: Vec<_> = profile.iter().map(|f| f.function.as_str()).collect();
+        assert_eq!(names, ["f", "g"], "largest first; set-up only is left out");
+        assert_eq!(profile[0].per_request, 20.0);
+        assert!(per_request(&large, 500, &small, 100).is_none());
+    }
+
+    #[test]
+    fn deltas_name_the_functions_that_changed_most() {
+        let fc = |n: &str, v: f64| FunctionCost {
+            function: n.into(),
+            per_request: v,
+        };
+        let base = [fc("a", 100.0), fc("b", 50.0), fc("c", 10.0)];
+        let cur = [fc("a", 101.0), fc("b", 80.0), fc("d", 12.0)];
+        let d = top_deltas(&base, &cur, 3);
+        assert_eq!(d[0], ("b".to_string(), 50.0, 80.0));
+        assert_eq!(d[1], ("d".to_string(), 0.0, 12.0));
+        assert_eq!(d[2], ("c".to_string(), 10.0, 0.0));
+        assert_eq!(top_deltas(&base, &base, 3), vec![]);
+    }
+}
