@@ -124,7 +124,8 @@ pub struct CheckArgs {
     /// Baseline name (baselines/NAME.json) or path to a baseline file.
     #[arg(long, value_name = "NAME|PATH", conflicts_with = "no_baseline")]
     pub baseline: Option<String>,
-    /// Read the baseline as committed at this git revision (e.g. origin/main).
+    /// Read the baseline and the gate's configuration (thresholds, trials,
+    /// scenarios) as committed at this git revision (e.g. origin/main).
     #[arg(long, value_name = "REV", conflicts_with = "no_baseline")]
     pub baseline_rev: Option<String>,
     /// Judge floors only, without a baseline.

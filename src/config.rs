@@ -2,10 +2,15 @@
 //! `--manifest-path`) and its `[workspace.metadata.ratecheck]` (or
 //! `[package.metadata.ratecheck]`) section over built-in defaults.
 //!
-//! The IO is in [`Config::load`]; everything else is pure and unit-tested:
+//! The IO is in [`Config::load`] and [`Config::load_at_rev`] (the section as
+//! committed at `check --baseline-rev REV`: the gate's whole configuration
+//! comes from there, not only the baseline, so a change cannot loosen the
+//! gate that judges it); everything else is pure and unit-tested:
 //! [`Config::from_json`] validates the section (unknown keys and bad values
-//! are errors naming the key), [`parse_duration`] reads `500ms`, `5s`, `2m`,
-//! and [`validate_loopback_url`] checks a target URL.
+//! are errors naming the key) whether it comes from `cargo metadata`'s JSON
+//! or from a manifest's TOML text ([`Config::from_manifest_toml`]),
+//! [`parse_duration`] reads `500ms`, `5s`, `2m`, and
+//! [`validate_loopback_url`] checks a target URL.
 //!
 //! ```toml
 //! [workspace.metadata.ratecheck]
@@ -32,7 +37,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::baseline::compare::{PartialThresholds, Thresholds};
-use crate::baseline::store;
+use crate::baseline::{git, store};
 
 /// Largest accepted target rate, requests per second.
 pub const MAX_RPS: f64 = 10_000_000.0;
@@ -59,9 +64,14 @@ pub enum ConfigError {
         key: String,
         msg: String,
     },
-    /// The workspace could not be read (no manifest, `cargo metadata` failed).
+    /// The workspace could not be read (no manifest, `cargo metadata` failed,
+    /// a manifest at a revision is not TOML).
     #[error("{manifest}: {msg}")]
     Metadata { manifest: String, msg: String },
+    /// The manifests could not be read at `--baseline-rev` (no repository,
+    /// no such revision, no root manifest there); one line naming it.
+    #[error("{0}")]
+    AtRev(String),
 }
 
 fn invalid(key: impl Into<String>, msg: impl Into<String>) -> ConfigError {
@@ -454,6 +464,15 @@ impl Config {
         })
     }
 
+    /// Validates the ratecheck section of one manifest given as TOML text
+    /// (`[workspace.metadata.ratecheck]`, else `[package.metadata.ratecheck]`;
+    /// both is an error), through the same checks as [`Config::load`].
+    /// `manifest` names the file in errors, e.g. `origin/main:Cargo.toml`.
+    /// Paths stay relative (`workspace_root` is empty).
+    pub fn from_manifest_toml(manifest: &str, text: &str) -> Result<Config, ConfigError> {
+        Sections::from_toml(manifest, text)?.parse()
+    }
+
     /// Finds the workspace with `cargo metadata --no-deps` (at
     /// `manifest_path`, else from the current directory) and reads its
     /// ratecheck section: `[workspace.metadata.ratecheck]`, else the root
@@ -461,6 +480,220 @@ impl Config {
     /// Both at once is an error. `baseline-dir` is made absolute against the
     /// workspace root.
     pub fn load(manifest_path: Option<&Path>) -> Result<Config, ConfigError> {
+        let ws = Workspace::read(manifest_path)?;
+        let cfg = ws.local.clone().parse()?;
+        Ok(ws.resolve(cfg))
+    }
+
+    /// The configuration `check --baseline-rev REV` judges with: the
+    /// workspace is found as in [`Config::load`] (its root and target
+    /// directory stay local, and the working tree's section must still be
+    /// valid), but the ratecheck section is read from the manifests as
+    /// committed at `rev`: the workspace root's `Cargo.toml` (which must
+    /// exist there) and those of the current members that exist there,
+    /// chosen by the same rules and checked by the same code. No section at
+    /// `rev` means the built-in defaults, whatever the working tree says.
+    pub fn load_at_rev(manifest_path: Option<&Path>, rev: &str) -> Result<AtRev, ConfigError> {
+        let ws = Workspace::read(manifest_path)?;
+        let local = ws.resolve(ws.local.clone().parse()?);
+        let at_rev = |msg: String| ConfigError::AtRev(format!("--baseline-rev {rev}: {msg}"));
+        if git::repo_root(&ws.root)
+            .map_err(|e| at_rev(e.to_string()))?
+            .is_none()
+        {
+            return Err(at_rev(format!(
+                "{} is not in a git repository",
+                ws.root.display()
+            )));
+        }
+        let paths: Vec<&Path> = std::iter::once(ws.root_manifest.as_path())
+            .chain(ws.member_manifests.iter().map(PathBuf::as_path))
+            .collect();
+        let read = git::read_files_at_rev(&ws.root, rev, &paths).map_err(|e| at_rev(e.0))?;
+        let mut files = read.files.into_iter().map(|f| {
+            let name = format!("{rev}:{}", f.path.display());
+            let text = f
+                .contents
+                .map(|bytes| {
+                    String::from_utf8(bytes).map_err(|_| ConfigError::Metadata {
+                        manifest: name.clone(),
+                        msg: "is not UTF-8 text".to_string(),
+                    })
+                })
+                .transpose();
+            (name, text)
+        });
+        let Some((root_name, root_text)) = files.next() else {
+            return Err(at_rev("no manifest to read".to_string()));
+        };
+        let Some(root_text) = root_text? else {
+            return Err(at_rev(format!(
+                "{root_name} does not exist (commit {}); the gate's configuration is read from there",
+                git::short_sha(&read.commit)
+            )));
+        };
+        let mut sections = Sections::from_toml(&root_name, &root_text)?;
+        for (name, text) in files {
+            if let Some(text) = text? {
+                if let Some(v) = Sections::from_toml(&name, &text)?.root_package {
+                    sections.members.push((name, v));
+                }
+            }
+        }
+        let manifest = sections.selected_manifest();
+        let config = ws.resolve(sections.parse()?);
+        let differences = local.judged_differences(&config);
+        Ok(AtRev {
+            config,
+            manifest,
+            commit: read.commit,
+            differences,
+        })
+    }
+
+    /// The judged settings (`baseline-dir`, `baseline`, `thresholds`,
+    /// `trials`, `scenario`) in which `other` differs from `self`, by key.
+    pub fn judged_differences(&self, other: &Config) -> Vec<&'static str> {
+        [
+            ("baseline-dir", self.baseline_dir != other.baseline_dir),
+            ("baseline", self.baseline != other.baseline),
+            ("thresholds", self.thresholds != other.thresholds),
+            ("trials", self.trials != other.trials),
+            ("scenario", self.scenarios != other.scenarios),
+        ]
+        .into_iter()
+        .filter(|(_, differs)| *differs)
+        .map(|(key, _)| key)
+        .collect()
+    }
+}
+
+/// What [`Config::load_at_rev`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AtRev {
+    /// The configuration at the revision, with local paths.
+    pub config: Config,
+    /// The manifest its section was read from (or would have been: the
+    /// workspace root's), as `REV:path/Cargo.toml`.
+    pub manifest: String,
+    /// The full SHA of the commit the revision resolved to.
+    pub commit: String,
+    /// [`Config::judged_differences`] of the working tree's configuration
+    /// from this one: empty when they agree.
+    pub differences: Vec<&'static str>,
+}
+
+/// The ratecheck sections of a workspace's manifests, before one is chosen.
+#[derive(Debug, Clone, Default)]
+struct Sections {
+    /// The workspace root manifest, as named in messages.
+    root_manifest: String,
+    /// `[workspace.metadata.ratecheck]`.
+    workspace: Option<Value>,
+    /// The root package's `[package.metadata.ratecheck]` (in the root
+    /// manifest).
+    root_package: Option<Value>,
+    /// Other members' `[package.metadata.ratecheck]`: (manifest, section).
+    members: Vec<(String, Value)>,
+}
+
+impl Sections {
+    /// The sections of one manifest given as TOML text (no other members).
+    fn from_toml(manifest: &str, text: &str) -> Result<Sections, ConfigError> {
+        let doc: toml::Table = toml::from_str(text).map_err(|e| ConfigError::Metadata {
+            manifest: manifest.to_string(),
+            msg: toml_error_line(text, &e),
+        })?;
+        let section = |table: &str| -> Result<Option<Value>, ConfigError> {
+            let Some(v) = doc
+                .get(table)
+                .and_then(|t| t.get("metadata"))
+                .and_then(|m| m.get("ratecheck"))
+            else {
+                return Ok(None);
+            };
+            serde_json::to_value(v)
+                .map(Some)
+                .map_err(|e| ConfigError::Metadata {
+                    manifest: manifest.to_string(),
+                    msg: format!("[{table}.metadata.ratecheck] cannot be read: {e}"),
+                })
+        };
+        Ok(Sections {
+            root_manifest: manifest.to_string(),
+            workspace: section("workspace")?,
+            root_package: section("package")?,
+            members: Vec::new(),
+        })
+    }
+
+    /// The section that configures the gate: `[workspace.metadata.ratecheck]`,
+    /// else the root package's, else the only member's
+    /// `[package.metadata.ratecheck]`; both kinds at once is an error. None
+    /// at all is `Value::Null` (the defaults), located in the root manifest.
+    fn select(self) -> Result<(&'static str, String, Value), ConfigError> {
+        let Sections {
+            root_manifest,
+            workspace,
+            root_package,
+            mut members,
+        } = self;
+        let pkg = match root_package {
+            Some(v) => Some((root_manifest.clone(), v)),
+            None if members.len() == 1 => members.pop(),
+            None => None,
+        };
+        match (workspace, pkg) {
+            (Some(_), Some((manifest, _))) => Err(ConfigError::Metadata {
+                manifest: root_manifest,
+                msg: format!(
+                    "both [workspace.metadata.ratecheck] and [package.metadata.ratecheck] (in {manifest}) are set; keep one"
+                ),
+            }),
+            (Some(v), None) => Ok(("workspace.metadata.ratecheck", root_manifest, v)),
+            (None, Some((manifest, v))) => Ok(("package.metadata.ratecheck", manifest, v)),
+            (None, None) => Ok(("workspace.metadata.ratecheck", root_manifest, Value::Null)),
+        }
+    }
+
+    /// The manifest [`Sections::select`] reads (the root one when it fails).
+    fn selected_manifest(&self) -> String {
+        self.clone()
+            .select()
+            .map(|(_, manifest, _)| manifest)
+            .unwrap_or_else(|_| self.root_manifest.clone())
+    }
+
+    /// Selects the section and validates it with [`Config::from_json`];
+    /// errors name the manifest, the section and the key.
+    fn parse(self) -> Result<Config, ConfigError> {
+        let (section, manifest, value) = self.select()?;
+        Config::from_json(&value).map_err(|e| match e {
+            ConfigError::Invalid { key, msg } => ConfigError::InManifest {
+                manifest,
+                section: section.to_string(),
+                key,
+                msg,
+            },
+            other => other,
+        })
+    }
+}
+
+/// The workspace as `cargo metadata` sees it in the working tree.
+struct Workspace {
+    root: PathBuf,
+    target_dir: PathBuf,
+    /// `root/Cargo.toml`.
+    root_manifest: PathBuf,
+    /// The other members' manifests.
+    member_manifests: Vec<PathBuf>,
+    /// The working tree's sections.
+    local: Sections,
+}
+
+impl Workspace {
+    fn read(manifest_path: Option<&Path>) -> Result<Workspace, ConfigError> {
         let shown = manifest_path
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| "Cargo.toml".to_string());
@@ -482,52 +715,55 @@ impl Config {
             msg: metadata_error_line(&e),
         })?;
 
-        let ws_section = meta.workspace_metadata.get("ratecheck").cloned();
-        let members: Vec<_> = meta
+        let root_manifest = meta.workspace_root.join("Cargo.toml");
+        let root_package = meta.root_package();
+        let others: Vec<_> = meta
             .packages
             .iter()
             .filter(|p| meta.workspace_members.contains(&p.id))
-            .filter(|p| p.metadata.get("ratecheck").is_some())
+            .filter(|p| root_package.map_or(true, |r| r.id != p.id))
             .collect();
-        let pkg = meta
-            .root_package()
-            .filter(|p| p.metadata.get("ratecheck").is_some())
-            .or(match members.as_slice() {
-                [only] => Some(*only),
-                _ => None,
-            });
-        let root_manifest = meta.workspace_root.join("Cargo.toml").to_string();
-        let (section, manifest, value) = match (ws_section, pkg) {
-            (Some(_), Some(p)) => {
-                return Err(ConfigError::Metadata {
-                    manifest: root_manifest,
-                    msg: format!(
-                        "both [workspace.metadata.ratecheck] and [package.metadata.ratecheck] (in {}) are set; keep one",
-                        p.manifest_path
-                    ),
-                })
-            }
-            (Some(v), None) => ("workspace.metadata.ratecheck", root_manifest, v),
-            (None, Some(p)) => (
-                "package.metadata.ratecheck",
-                p.manifest_path.to_string(),
-                p.metadata["ratecheck"].clone(),
-            ),
-            (None, None) => ("workspace.metadata.ratecheck", root_manifest, Value::Null),
+        let section = |v: &Value| v.get("ratecheck").cloned();
+        let local = Sections {
+            root_manifest: root_manifest.to_string(),
+            workspace: section(&meta.workspace_metadata),
+            root_package: root_package.and_then(|p| section(&p.metadata)),
+            members: others
+                .iter()
+                .filter_map(|p| Some((p.manifest_path.to_string(), section(&p.metadata)?)))
+                .collect(),
         };
-        let mut cfg = Config::from_json(&value).map_err(|e| match e {
-            ConfigError::Invalid { key, msg } => ConfigError::InManifest {
-                manifest: manifest.clone(),
-                section: section.to_string(),
-                key,
-                msg,
-            },
-            other => other,
-        })?;
-        cfg.workspace_root = meta.workspace_root.clone().into_std_path_buf();
-        cfg.target_dir = meta.target_directory.clone().into_std_path_buf();
-        cfg.baseline_dir = cfg.workspace_root.join(&cfg.baseline_dir);
-        Ok(cfg)
+        Ok(Workspace {
+            root: meta.workspace_root.clone().into_std_path_buf(),
+            target_dir: meta.target_directory.clone().into_std_path_buf(),
+            root_manifest: root_manifest.into_std_path_buf(),
+            member_manifests: others
+                .iter()
+                .map(|p| p.manifest_path.clone().into_std_path_buf())
+                .collect(),
+            local,
+        })
+    }
+
+    /// `cfg` with this workspace's paths: root, target directory, and
+    /// `baseline-dir` made absolute against the root.
+    fn resolve(&self, mut cfg: Config) -> Config {
+        cfg.workspace_root = self.root.clone();
+        cfg.target_dir = self.target_dir.clone();
+        cfg.baseline_dir = self.root.join(&cfg.baseline_dir);
+        cfg
+    }
+}
+
+/// A TOML syntax error as one line: the message and where.
+fn toml_error_line(text: &str, e: &toml::de::Error) -> String {
+    let msg = e.message().trim().replace('\n', "; ");
+    match e.span() {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            format!("not valid TOML: {msg} (line {line})")
+        }
+        None => format!("not valid TOML: {msg}"),
     }
 }
 
@@ -1016,6 +1252,221 @@ mod tests {
             .to_string();
         assert!(e.starts_with("scenario \"a\".rps: "), "{e}");
         assert!(!e.contains('\n'));
+    }
+
+    /// The section of [`full_section_parses`] as a manifest's TOML.
+    const FULL_TOML: &str = r#"
+[workspace]
+members = ["."]
+
+[workspace.metadata.ratecheck]
+baseline-dir = "perf/baselines"
+baseline = "release-1.2"
+thresholds = { efficiency-floor = 0.9, cpu-tolerance = 0.2 }
+trials = 5
+
+[[workspace.metadata.ratecheck.scenario]]
+name = "steady-1k"
+rps = 1000
+duration = "5s"
+concurrency = 50
+ramp-up = "1s"
+ramp-down = "500ms"
+target = "embedded"
+server-latency = "1ms"
+server-jitter = "2ms"
+server-error-rate = 0.0
+thresholds = { efficiency-floor = 0.8 }
+quick = true
+
+[[workspace.metadata.ratecheck.scenario]]
+name = "null-10k"
+rps = 10000.5
+target = "null"
+
+[[workspace.metadata.ratecheck.scenario]]
+name = "ext"
+rps = 0.5
+target = "http://127.0.0.1:8080/"
+
+[package]
+name = "demo"
+version = "0.1.0"
+"#;
+
+    #[test]
+    fn toml_and_json_sections_parse_alike() {
+        let from_toml = Config::from_manifest_toml("HEAD:Cargo.toml", FULL_TOML).unwrap();
+        let from_json = Config::from_json(&json!({
+            "baseline-dir": "perf/baselines",
+            "baseline": "release-1.2",
+            "thresholds": { "efficiency-floor": 0.9, "cpu-tolerance": 0.2 },
+            "trials": 5,
+            "scenario": [
+                { "name": "steady-1k", "rps": 1000, "duration": "5s", "concurrency": 50,
+                  "ramp-up": "1s", "ramp-down": "500ms", "target": "embedded",
+                  "server-latency": "1ms", "server-jitter": "2ms", "server-error-rate": 0.0,
+                  "thresholds": { "efficiency-floor": 0.8 }, "quick": true },
+                { "name": "null-10k", "rps": 10000.5, "target": "null" },
+                { "name": "ext", "rps": 0.5, "target": "http://127.0.0.1:8080/" }
+            ]
+        }))
+        .unwrap();
+        assert_eq!(from_toml, from_json);
+        assert_eq!(from_toml.thresholds.cpu_tolerance, 0.2);
+        assert_eq!(from_toml.thresholds_for("steady-1k").efficiency_floor, 0.8);
+        assert_eq!(from_toml.scenarios.as_ref().map(Vec::len), Some(3));
+    }
+
+    #[test]
+    fn toml_package_section_and_defaults() {
+        let c = Config::from_manifest_toml(
+            "v1:Cargo.toml",
+            "[package]\nname = \"demo\"\n[package.metadata.ratecheck]\ntrials = 7\n\
+             thresholds = { cpu-tolerance = 0.1 }\n",
+        )
+        .unwrap();
+        assert_eq!(c.trials, 7);
+        assert_eq!(c.thresholds.cpu_tolerance, 0.1);
+        // no section (or no metadata at all): the built-in defaults
+        for text in [
+            "[workspace]\nmembers = []\n",
+            "[workspace.metadata.other]\nx = 1\n",
+            "[package]\nname = \"demo\"\n[package.metadata]\nfoo = 1\n",
+        ] {
+            assert_eq!(
+                Config::from_manifest_toml("HEAD:Cargo.toml", text).unwrap(),
+                Config::default(),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn toml_errors_name_the_manifest_and_the_key() {
+        let e = Config::from_manifest_toml(
+            "origin/main:Cargo.toml",
+            "[workspace.metadata.ratecheck]\nthresholds = { cpu-tolerance = -1 }\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            e,
+            "origin/main:Cargo.toml: [workspace.metadata.ratecheck] thresholds.cpu-tolerance: \
+             must be a finite number >= 0, got -1"
+        );
+        let e = Config::from_manifest_toml(
+            "HEAD~1:Cargo.toml",
+            "[package]\nname = \"d\"\n[package.metadata.ratecheck]\ncolour = \"red\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("HEAD~1:Cargo.toml: [package.metadata.ratecheck] colour: unknown key"),
+            "{e}"
+        );
+        let e = Config::from_manifest_toml(
+            "HEAD:Cargo.toml",
+            "[workspace.metadata.ratecheck]\ntrials = 3\n[package.metadata.ratecheck]\ntrials = 4\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("HEAD:Cargo.toml: both [workspace.metadata.ratecheck]"),
+            "{e}"
+        );
+        let e = Config::from_manifest_toml("HEAD:Cargo.toml", "[workspace]\nmembers = [\n\n = 1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("HEAD:Cargo.toml: not valid TOML: ") && e.ends_with("(line 4)"),
+            "{e}"
+        );
+        assert!(!e.contains('\n'), "{e}");
+        // the section itself must be a table
+        let e =
+            Config::from_manifest_toml("HEAD:Cargo.toml", "[workspace.metadata]\nratecheck = 5\n")
+                .unwrap_err()
+                .to_string();
+        assert_eq!(
+            e,
+            "HEAD:Cargo.toml: [workspace.metadata.ratecheck] ratecheck: must be a table, got 5"
+        );
+    }
+
+    #[test]
+    fn the_section_is_chosen_among_members_as_cargo_metadata_does() {
+        let member = |name: &str, trials: u64| (name.to_string(), json!({ "trials": trials }));
+        let sections = |root_package: Option<Value>, members: Vec<(String, Value)>| Sections {
+            root_manifest: "R:Cargo.toml".into(),
+            workspace: None,
+            root_package,
+            members,
+        };
+        // the only member with a section
+        let c = sections(None, vec![member("R:a/Cargo.toml", 4)])
+            .parse()
+            .unwrap();
+        assert_eq!(c.trials, 4);
+        // the root package's wins over a member's
+        let c = sections(
+            Some(json!({ "trials": 2 })),
+            vec![member("R:a/Cargo.toml", 4)],
+        )
+        .parse()
+        .unwrap();
+        assert_eq!(c.trials, 2);
+        // two members, no root package section: none is chosen
+        let c = sections(
+            None,
+            vec![member("R:a/Cargo.toml", 4), member("R:b/Cargo.toml", 5)],
+        )
+        .parse()
+        .unwrap();
+        assert_eq!(c, Config::default());
+        // errors name the member's manifest
+        let e = sections(None, vec![member("R:a/Cargo.toml", 0)])
+            .parse()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("R:a/Cargo.toml: [package.metadata.ratecheck] trials: "),
+            "{e}"
+        );
+        // a workspace section and a member's: both is an error
+        let mut s = sections(None, vec![member("R:a/Cargo.toml", 4)]);
+        s.workspace = Some(json!({}));
+        let e = s.parse().unwrap_err().to_string();
+        assert!(
+            e.starts_with("R:Cargo.toml: both") && e.contains("(in R:a/Cargo.toml)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn judged_differences_name_the_keys() {
+        let base = Config::default();
+        assert!(base.judged_differences(&base).is_empty());
+        let mut other = base.clone();
+        other.thresholds.cpu_tolerance = 10.0;
+        other.trials = 1;
+        assert_eq!(base.judged_differences(&other), ["thresholds", "trials"]);
+        // local paths are not judged settings
+        let mut moved = base.clone();
+        moved.target_dir = PathBuf::from("/elsewhere");
+        moved.workspace_root = PathBuf::from("/ws");
+        assert!(base.judged_differences(&moved).is_empty());
+        let c = Config::from_manifest_toml("HEAD:Cargo.toml", FULL_TOML).unwrap();
+        assert_eq!(
+            base.judged_differences(&c),
+            [
+                "baseline-dir",
+                "baseline",
+                "thresholds",
+                "trials",
+                "scenario"
+            ]
+        );
     }
 
     #[test]

@@ -452,41 +452,9 @@ fn baseline_rev_outside_git() {
     );
 }
 
-/// A temp git repository holding the workspace, with one commit.
-fn git_workspace() -> tempfile::TempDir {
-    let ws = common::workspace("");
-    std::fs::write(ws.path().join("notes.txt"), "one\n").expect("write");
-    for args in [
-        &["init", "-q"][..],
-        &["add", "Cargo.toml", "notes.txt"],
-        &[
-            "-c",
-            "user.name=ratecheck-test",
-            "-c",
-            "user.email=test@example.invalid",
-            "-c",
-            "commit.gpgsign=false",
-            "commit",
-            "-q",
-            "-m",
-            "init",
-        ],
-    ] {
-        let st = std::process::Command::new("git")
-            .args(args)
-            .current_dir(ws.path())
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("HOME", ws.path())
-            .status()
-            .expect("git runs");
-        assert!(st.success(), "git {args:?}");
-    }
-    ws
-}
-
 #[test]
 fn baseline_save_on_a_dirty_tree() {
-    let ws = git_workspace();
+    let ws = common::git_workspace("");
     std::fs::write(ws.path().join("notes.txt"), "one\ntwo\n").expect("modify a tracked file");
     refused_in(
         ws.path(),
@@ -501,7 +469,7 @@ fn baseline_save_on_a_dirty_tree() {
 
 #[test]
 fn baseline_rev_that_does_not_exist() {
-    let ws = git_workspace();
+    let ws = common::git_workspace("");
     refused_in(
         ws.path(),
         &["--baseline-rev", "no-such-branch"],
@@ -509,9 +477,47 @@ fn baseline_rev_that_does_not_exist() {
     );
 }
 
+/// `--baseline-rev` reads the configuration at REV too: an invalid section
+/// committed there is refused, naming `REV:Cargo.toml` and the key, even
+/// though the working tree has since fixed it.
+#[test]
+fn config_at_baseline_rev_invalid() {
+    let ws = common::git_workspace("trials = 0");
+    common::rewrite_section(ws.path(), "trials = 3");
+    refused_in(
+        ws.path(),
+        &["--baseline-rev", "HEAD"],
+        &[
+            "HEAD:Cargo.toml: [workspace.metadata.ratecheck] trials: ",
+            "from 1 to 50",
+        ],
+    );
+}
+
+/// A revision without the workspace's Cargo.toml has no configuration to
+/// judge with.
+#[test]
+fn baseline_rev_without_the_manifest() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("notes.txt"), "one\n").expect("write");
+    common::git(dir.path(), &["init", "-q"]);
+    common::commit_all(dir.path(), "before the workspace");
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        "[workspace]\nmembers = []\nresolver = \"2\"\n",
+    )
+    .expect("write");
+    common::commit_all(dir.path(), "the workspace");
+    refused_in(
+        dir.path(),
+        &["--baseline-rev", "HEAD~1"],
+        &["--baseline-rev HEAD~1", "HEAD~1:Cargo.toml does not exist"],
+    );
+}
+
 #[test]
 fn baseline_dir_that_is_a_file() {
-    let ws = git_workspace();
+    let ws = common::git_workspace("");
     // Committed config, so the tree is clean; the directory is a file.
     let manifest = ws.path().join("Cargo.toml");
     let mut toml = std::fs::read_to_string(&manifest).expect("read");

@@ -1,6 +1,7 @@
 //! Every git access of cargo-ratecheck, through git2 (no `git` process):
-//! HEAD's commit, branch, dirty flag and commit time; a file as committed at
-//! a revision (`--baseline-rev`); how a baseline's commit relates to HEAD.
+//! HEAD's commit, branch, dirty flag and commit time; files as committed at
+//! a revision (`--baseline-rev`: the baseline and the manifests holding the
+//! gate's configuration); how a baseline's commit relates to HEAD.
 //!
 //! Outside a git repository the look-ups answer "unknown" (`None`, or
 //! `(None, false)`) instead of failing, so `cargo ratecheck` still runs
@@ -142,25 +143,72 @@ fn canonicalize_lenient(path: &Path) -> PathBuf {
 /// the object database without touching the working tree. `path` is
 /// relative to the repository root, or absolute inside the working tree.
 pub fn read_file_at_rev(repo_dir: &Path, rev: &str, path: &Path) -> Result<Vec<u8>, GitError> {
+    let at = read_files_at_rev(repo_dir, rev, &[path])?;
+    let short = short_sha(&at.commit);
+    let Some(file) = at.files.into_iter().next() else {
+        return Err(GitError(format!("git: nothing read at `{rev}`")));
+    };
+    file.contents.ok_or_else(|| {
+        GitError(format!(
+            "{} does not exist at `{rev}` (commit {short}); was it committed there?",
+            file.path.display()
+        ))
+    })
+}
+
+/// Files read at one revision by [`read_files_at_rev`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilesAtRev {
+    /// The full SHA of the commit `rev` resolved to.
+    pub commit: String,
+    /// One per requested path, in order.
+    pub files: Vec<FileAtRev>,
+}
+
+/// One file of [`FilesAtRev`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileAtRev {
+    /// The path relative to the repository root (for messages: `REV:path`).
+    pub path: PathBuf,
+    /// The committed contents; `None` when nothing exists at that path in
+    /// the commit.
+    pub contents: Option<Vec<u8>>,
+}
+
+/// [`read_file_at_rev`] for several paths of one commit (e.g. a workspace's
+/// manifests): `rev` is resolved once, and a path that does not exist there
+/// is `None` rather than an error. A revision that does not exist, a path
+/// outside the repository or one that names a directory are errors.
+pub fn read_files_at_rev(
+    repo_dir: &Path,
+    rev: &str,
+    paths: &[&Path],
+) -> Result<FilesAtRev, GitError> {
     let repo = discover(repo_dir)?.ok_or_else(|| {
         GitError(format!(
             "{} is not inside a git repository; --baseline-rev needs one",
             repo_dir.display()
         ))
     })?;
-    let rel = relative_to_root(&repo, path).ok_or_else(|| {
-        GitError(format!(
-            "{} is outside the git repository at {}",
-            path.display(),
-            repo.workdir().unwrap_or(repo.path()).display()
-        ))
-    })?;
-    if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
-        return Err(GitError(format!(
-            "{}: give a plain path inside the repository (no `..`)",
-            rel.display()
-        )));
-    }
+    let rels = paths
+        .iter()
+        .map(|path| {
+            let rel = relative_to_root(&repo, path).ok_or_else(|| {
+                GitError(format!(
+                    "{} is outside the git repository at {}",
+                    path.display(),
+                    repo.workdir().unwrap_or(repo.path()).display()
+                ))
+            })?;
+            if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
+                return Err(GitError(format!(
+                    "{}: give a plain path inside the repository (no `..`)",
+                    rel.display()
+                )));
+            }
+            Ok(rel)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let object = repo.revparse_single(rev).map_err(|e| {
         GitError(format!(
             "git revision `{rev}` not found: {}; fetch it (e.g. `git fetch origin main`) or name an existing revision",
@@ -181,33 +229,41 @@ pub fn read_file_at_rev(repo_dir: &Path, rev: &str, path: &Path) -> Result<Vec<u
             e.message()
         ))
     })?;
-    let entry = tree.get_path(&rel).map_err(|_| {
-        GitError(format!(
-            "{} does not exist at `{rev}` (commit {short}); was it committed there?",
-            rel.display()
-        ))
-    })?;
-    if entry.kind() != Some(ObjectType::Blob) {
-        return Err(GitError(format!(
-            "{} at `{rev}` (commit {short}) is not a file",
-            rel.display()
-        )));
+    let mut files = Vec::with_capacity(rels.len());
+    for rel in rels {
+        let Ok(entry) = tree.get_path(&rel) else {
+            files.push(FileAtRev {
+                path: rel,
+                contents: None,
+            });
+            continue;
+        };
+        if entry.kind() != Some(ObjectType::Blob) {
+            return Err(GitError(format!(
+                "{} at `{rev}` (commit {short}) is not a file",
+                rel.display()
+            )));
+        }
+        let blob = repo.find_blob(entry.id()).map_err(|e| {
+            GitError(format!(
+                "git: cannot read {} at `{rev}`: {}",
+                rel.display(),
+                e.message()
+            ))
+        })?;
+        if blob.size() as u64 > MAX_BASELINE_BYTES {
+            return Err(GitError(format!(
+                "{} at `{rev}` is {} bytes, more than the {MAX_BASELINE_BYTES} bytes cargo-ratecheck reads from git",
+                rel.display(),
+                blob.size()
+            )));
+        }
+        files.push(FileAtRev {
+            path: rel,
+            contents: Some(blob.content().to_vec()),
+        });
     }
-    let blob = repo.find_blob(entry.id()).map_err(|e| {
-        GitError(format!(
-            "git: cannot read {} at `{rev}`: {}",
-            rel.display(),
-            e.message()
-        ))
-    })?;
-    if blob.size() as u64 > MAX_BASELINE_BYTES {
-        return Err(GitError(format!(
-            "{} at `{rev}` is {} bytes, more than the {MAX_BASELINE_BYTES} bytes a baseline may have",
-            rel.display(),
-            blob.size()
-        )));
-    }
-    Ok(blob.content().to_vec())
+    Ok(FilesAtRev { commit: sha, files })
 }
 
 /// The full SHA `rev` resolves to, `Ok(None)` outside a repository.
@@ -458,6 +514,25 @@ mod tests {
         assert!(e.0.contains("not a file"), "{e}");
         let e = read_file_at_rev(dir.path(), "HEAD", Path::new("../etc/passwd")).unwrap_err();
         assert!(e.0.contains("no `..`"), "{e}");
+
+        // several at once: one commit, missing paths are None, paths are
+        // reported relative to the root
+        let at = read_files_at_rev(
+            dir.path(),
+            "HEAD~1",
+            &[&file, Path::new("nested/Cargo.toml")],
+        )
+        .unwrap();
+        assert_eq!(at.commit, c1.to_string());
+        assert_eq!(at.files.len(), 2);
+        assert_eq!(at.files[0].path, rel);
+        assert_eq!(at.files[0].contents.as_deref(), Some(&b"old"[..]));
+        assert_eq!(at.files[1].path, Path::new("nested/Cargo.toml"));
+        assert_eq!(at.files[1].contents, None);
+        let e = read_files_at_rev(dir.path(), "nope", &[rel]).unwrap_err();
+        assert!(e.0.contains("`nope`") && e.0.contains("not found"), "{e}");
+        let e = read_files_at_rev(dir.path(), "HEAD", &[Path::new("baselines")]).unwrap_err();
+        assert!(e.0.contains("not a file"), "{e}");
     }
 
     #[test]

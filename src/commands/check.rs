@@ -136,10 +136,22 @@ fn measure(ctx: &Ctx, config: &Config, quick: bool, patterns: &[String]) -> Resu
 /// `cargo ratecheck [check]`.
 pub fn check(ctx: &Ctx, args: CheckArgs) -> Result<Exit> {
     check_outputs(&args.output)?;
-    let config = Config::load(ctx.manifest_path.as_deref())?;
+    let mut warnings = Vec::new();
+    // With --baseline-rev the whole configuration (thresholds, trials,
+    // baseline name and directory, scenarios) is the one committed at REV,
+    // so a change cannot loosen the gate that judges it.
+    let (config, config_origin) = match &args.baseline_rev {
+        None => (Config::load(ctx.manifest_path.as_deref())?, None),
+        Some(rev) => {
+            let at = Config::load_at_rev(ctx.manifest_path.as_deref(), rev)?;
+            if let Some(note) = config_at_rev_note(rev, &at) {
+                warnings.push(note);
+            }
+            (at.config, Some(at.manifest))
+        }
+    };
     let loaded = load_baseline(&config, &args)?;
     let head = git::head_info_excluding(&config.workspace_root, &ignored_for_dirty(&config))?;
-    let mut warnings = Vec::new();
     let mut commits_between = None;
     if let Some(l) = &loaded {
         if let Some(commit) = &l.baseline.git.commit {
@@ -176,7 +188,13 @@ pub fn check(ctx: &Ctx, args: CheckArgs) -> Result<Exit> {
     };
     if !ctx.quiet {
         if let Some(l) = &loaded {
-            ctx.note(format!("ratecheck: comparing with {}", l.origin));
+            ctx.note(format!(
+                "ratecheck: comparing with {}{}",
+                l.origin,
+                config_origin
+                    .map(|m| format!(", configuration from {m}"))
+                    .unwrap_or_default()
+            ));
         } else {
             ctx.note("ratecheck: no baseline (--no-baseline): floors only");
         }
@@ -208,6 +226,20 @@ pub fn check(ctx: &Ctx, args: CheckArgs) -> Result<Exit> {
     };
     emit_check(ctx, &out, &args.output)?;
     Ok(if passed { Exit::Pass } else { Exit::Fail })
+}
+
+/// The warning `check --baseline-rev REV` gives when the working tree's
+/// configuration differs from REV's, which was used.
+fn config_at_rev_note(rev: &str, at: &crate::config::AtRev) -> Option<String> {
+    if at.differences.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "the configuration at `{rev}` ({}, commit {}) was used: this tree's changes to {} do not apply until they land there",
+        at.manifest,
+        git::short_sha(&at.commit),
+        at.differences.join(", ")
+    ))
 }
 
 /// Adds the engine's explanation (its first warning) to every efficiency

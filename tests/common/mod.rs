@@ -1,8 +1,8 @@
 //! Helpers shared by the integration tests: running the binary with a hard
 //! deadline (a hung command fails the test instead of hanging it), throwaway
-//! cargo workspaces for the config and baseline paths, a small valid
-//! baseline, and a lock that keeps the real-time engine tests from competing
-//! for the two cores.
+//! cargo workspaces (optionally in a git repository) for the config and
+//! baseline paths, a small valid baseline, and a lock that keeps the
+//! real-time engine tests from competing for the two cores.
 
 // Each test crate uses a different subset of these helpers.
 #![allow(dead_code)]
@@ -128,6 +128,64 @@ pub fn workspace(section: &str) -> tempfile::TempDir {
     }
     std::fs::write(dir.path().join("Cargo.toml"), toml).expect("write Cargo.toml");
     dir
+}
+
+/// Runs `git ARGS` in `dir` with a throwaway identity and no system or user
+/// configuration; panics when git fails.
+pub fn git(dir: &Path, args: &[&str]) {
+    let st = Command::new("git")
+        .args([
+            "-c",
+            "user.name=ratecheck-test",
+            "-c",
+            "user.email=test@example.invalid",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("git runs");
+    assert!(st.success(), "git {args:?} in {}", dir.display());
+}
+
+/// Stages every file in `dir` (a repository's root) and commits.
+pub fn commit_all(dir: &Path, message: &str) {
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", message]);
+}
+
+/// [`workspace`] in a fresh git repository, with a tracked `notes.txt`,
+/// all committed.
+pub fn git_workspace(section: &str) -> tempfile::TempDir {
+    let ws = workspace(section);
+    std::fs::write(ws.path().join("notes.txt"), "one\n").expect("write notes.txt");
+    git(ws.path(), &["init", "-q"]);
+    commit_all(ws.path(), "init");
+    ws
+}
+
+/// Replaces the `[workspace.metadata.ratecheck]` section of the workspace
+/// in `dir` (as [`workspace`] wrote it) with `section`, uncommitted.
+pub fn rewrite_section(dir: &Path, section: &str) {
+    let manifest = dir.join("Cargo.toml");
+    let toml = std::fs::read_to_string(&manifest).expect("read Cargo.toml");
+    let head = toml
+        .split("\n[workspace.metadata.ratecheck]")
+        .next()
+        .unwrap_or(&toml)
+        .to_string();
+    std::fs::write(
+        &manifest,
+        format!("{head}\n[workspace.metadata.ratecheck]\n{section}\n"),
+    )
+    .expect("write Cargo.toml");
 }
 
 /// Serialises the tests that measure real-time rates: on a 2-core machine
