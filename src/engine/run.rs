@@ -643,6 +643,52 @@ mod tests {
         assert_eq!(small.capacity(), 16);
     }
 
+    /// Stalls the whole engine once, `at` from now for `len`: one task holds
+    /// the runtime (the test's, single-threaded) while the clock moves on, as
+    /// when the process is stopped or descheduled. No other task runs in
+    /// between; every timer due meanwhile fires late.
+    fn stall(at: Duration, len: Duration) -> tokio::task::JoinHandle<()> {
+        let when = tokio::time::Instant::now() + at;
+        tokio::spawn(async move {
+            tokio::time::sleep_until(when).await;
+            tokio::time::advance(len).await;
+        })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stall_of_500ms_drops_nothing_and_shows_as_schedule_lag() {
+        // 10000 rps; 100 workers × 1 ms carry 100000 rps, so the 5000
+        // requests due during the stall go out in ~50 ms once it ends, all
+        // within the 1–2 s window.
+        let stalled = stall(Duration::from_millis(1200), Duration::from_millis(500));
+        let r = run_paused(RunConfig::steady(
+            10_000.0,
+            Duration::from_secs(3),
+            100,
+            null(1),
+        ))
+        .await;
+        stalled.await.unwrap();
+        let q = &r.requests;
+        assert_eq!(q.expected, 30_000);
+        assert_eq!(q.dropped, 0, "{q:?} {:?}", r.diagnostics);
+        assert_eq!(q.completed, q.expected, "{q:?}");
+        assert_eq!(r.efficiency, 1.0);
+        assert!(r.min_window_efficiency >= 0.999, "{:?}", r.windows);
+        assert_eq!(r.diagnostics.channel_full_events, 0);
+        assert_eq!(r.diagnostics.latency_samples_lost, 0);
+        // The backlog went through the queue at once...
+        assert!(
+            r.diagnostics.channel_max_occupancy >= 4900,
+            "{:?}",
+            r.diagnostics
+        );
+        // ...and the lag says how late: the stall, not a shifted schedule.
+        let lag = r.latency_ms.schedule_lag.max;
+        assert!((499.0..=502.0).contains(&lag), "schedule lag max {lag} ms");
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    }
+
     #[tokio::test(start_paused = true)]
     async fn bad_settings_are_errors() {
         let cfg = RunConfig::steady(10.0, Duration::from_secs(1), 0, null(0));
