@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use super::analyze::{self, RunFacts};
 use super::batch::{BatchGenerator, IdSource, RequestMeta};
 use super::clock::SharedClock;
-use super::rate::{Burst, RateLimiter};
+use super::rate::{Burst, RateLimiter, MAX_RATE};
 use super::schedule::{Schedule, ScheduleError};
 use super::target::{Connection, Target};
 use crate::metrics::collector::{Collector, Recorder};
@@ -215,6 +215,7 @@ pub async fn run(
             tokio::spawn(ramp_rates(
                 schedule.clone(),
                 limiter.clone(),
+                start_ns,
                 start_instant,
                 stop_side_tasks.clone(),
             ))
@@ -410,10 +411,17 @@ async fn generate(
 }
 
 /// Moves the limiter to the schedule's mean rate over each next 100 ms, so
-/// the tokens granted per step equal `expected` over it exactly.
+/// the tokens granted per step equal `expected` over it exactly. A late wake
+/// (a stall, during which the previous rate stayed in place, short of a
+/// rising ramp) skips the steps it missed and raises the rate to make up
+/// what the limiter has allowed short of the schedule by the end of the
+/// current step, so the backlog is granted within one step instead of
+/// trailing the schedule to the end of the run. A surplus (a stall in a
+/// falling ramp) is not taken back: the generator releases only what is due.
 async fn ramp_rates(
     schedule: Arc<Schedule>,
     limiter: Arc<RateLimiter>,
+    start_ns: u64,
     start: tokio::time::Instant,
     stop: CancellationToken,
 ) {
@@ -425,14 +433,20 @@ async fn ramp_rates(
             _ = tokio::time::sleep_until(at) => {}
             _ = stop.cancelled() => return,
         }
+        let now = limiter.clock().now_ns().saturating_sub(start_ns) as f64 / 1e9;
+        k = k.max((now / step).floor() as u64);
         let t = k as f64 * step;
         if t >= schedule.duration() {
             return;
         }
-        let rate = schedule.expected(t, t + step) / step;
-        // The schedule validated its rates; a failure here cannot happen,
-        // and would only leave the previous rate in place.
-        let _ = limiter.set_rate(rate);
+        let end = t + step;
+        let mean = schedule.expected(t, end) / step;
+        let short = schedule.cumulative(end) - limiter.allowed();
+        let catch_up = short / (end - now).max(1e-6);
+        // The schedule validated its rates and `catch_up` is clamped to
+        // the limiter's maximum: a failure here cannot happen, and would
+        // only leave the previous rate in place.
+        let _ = limiter.set_rate(mean.max(catch_up.min(MAX_RATE)));
         k += 1;
     }
 }
@@ -686,6 +700,35 @@ mod tests {
         // ...and the lag says how late: the stall, not a shifted schedule.
         let lag = r.latency_ms.schedule_lag.max;
         assert!((499.0..=502.0).contains(&lag), "schedule lag max {lag} ms");
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stall_during_a_ramp_is_caught_up_within_a_step() {
+        // Up to 10000 rps over 2 s, 2 s steady, 2 s down; the engine stalls
+        // from 1.05 to 1.55 s. Meanwhile the limiter keeps the rate of the
+        // step the stall began in (5250 rps) while the schedule rises to
+        // 7750: the ~500 requests short must be granted once the engine
+        // runs again, not trail the schedule to its end.
+        let stalled = stall(Duration::from_millis(1050), Duration::from_millis(500));
+        let mut cfg = RunConfig::steady(10_000.0, Duration::from_secs(2), 100, null(1));
+        cfg.ramp_up = Duration::from_secs(2);
+        cfg.ramp_down = Duration::from_secs(2);
+        let t0 = tokio::time::Instant::now();
+        let r = run_paused(cfg).await;
+        let took = t0.elapsed();
+        stalled.await.unwrap();
+        let q = &r.requests;
+        assert_eq!(q.expected, 40_000);
+        assert_eq!(q.dropped, 0, "{q:?}");
+        assert_eq!(q.completed, q.expected, "{q:?}");
+        // Caught up by the end of the step the stall ended in, in the ramp-up.
+        let up = &r.phases[0];
+        assert!(up.generated + 2 >= up.expected, "{:?}", r.phases);
+        let lag = r.latency_ms.schedule_lag.max;
+        assert!((499.0..=601.0).contains(&lag), "schedule lag max {lag} ms");
+        // Nothing left to grant at the ramp-down's last, slowest rate.
+        assert!(took <= Duration::from_millis(6010), "{took:?}");
         assert!(r.warnings.is_empty(), "{:?}", r.warnings);
     }
 
