@@ -318,18 +318,7 @@ fn parse_thresholds(prefix: &str, v: &Value) -> Result<PartialThresholds, Config
                 invalid(&key, format!("must be a number, got {}", describe(val)))
             }
         })?;
-        let set = |dst: &mut Option<f64>, src: Option<f64>| {
-            if src.is_some() {
-                *dst = src;
-            }
-        };
-        set(&mut out.efficiency_floor, one.efficiency_floor);
-        set(&mut out.max_error_rate, one.max_error_rate);
-        set(&mut out.efficiency_drop, one.efficiency_drop);
-        set(&mut out.cpu_tolerance, one.cpu_tolerance);
-        set(&mut out.memory_tolerance, one.memory_tolerance);
-        set(&mut out.latency_tolerance, one.latency_tolerance);
-        set(&mut out.spread_factor, one.spread_factor);
+        out = one.over(&out);
     }
     // Range checks. The defaults are in range, so an out-of-range merged
     // value is one set here.
@@ -1316,6 +1305,29 @@ version = "0.1.0"
         assert_eq!(from_toml.thresholds.cpu_tolerance, 0.2);
         assert_eq!(from_toml.thresholds_for("steady-1k").efficiency_floor, 0.8);
         assert_eq!(from_toml.scenarios.as_ref().map(Vec::len), Some(3));
+    }
+
+    #[test]
+    fn every_threshold_key_is_read() {
+        let c = Config::from_manifest_toml(
+            "Cargo.toml",
+            "[workspace.metadata.ratecheck]\nthresholds = { efficiency-floor = 0.9, max-error-rate = 0.1, efficiency-drop = 0.03, cpu-tolerance = 0.4, memory-tolerance = 0.5, latency-tolerance = 0.6, instructions-tolerance = 0.07, spread-factor = 2.0 }\n",
+        )
+        .unwrap();
+        let t = c.thresholds;
+        assert_eq!(
+            [
+                t.efficiency_floor,
+                t.max_error_rate,
+                t.efficiency_drop,
+                t.cpu_tolerance,
+                t.memory_tolerance,
+                t.latency_tolerance,
+                t.instructions_tolerance,
+                t.spread_factor
+            ],
+            [0.9, 0.1, 0.03, 0.4, 0.5, 0.6, 0.07, 2.0]
+        );
     }
 
     #[test]

@@ -113,6 +113,20 @@ pub struct PartialThresholds {
 }
 
 impl PartialThresholds {
+    /// `base` with every key set here replaced (both partial).
+    pub fn over(&self, base: &PartialThresholds) -> PartialThresholds {
+        PartialThresholds {
+            efficiency_floor: self.efficiency_floor.or(base.efficiency_floor),
+            max_error_rate: self.max_error_rate.or(base.max_error_rate),
+            efficiency_drop: self.efficiency_drop.or(base.efficiency_drop),
+            cpu_tolerance: self.cpu_tolerance.or(base.cpu_tolerance),
+            memory_tolerance: self.memory_tolerance.or(base.memory_tolerance),
+            latency_tolerance: self.latency_tolerance.or(base.latency_tolerance),
+            instructions_tolerance: self.instructions_tolerance.or(base.instructions_tolerance),
+            spread_factor: self.spread_factor.or(base.spread_factor),
+        }
+    }
+
     /// `base` with every key set here replaced.
     pub fn apply(&self, base: &Thresholds) -> Thresholds {
         Thresholds {
