@@ -63,7 +63,7 @@ impl Step {
             Step::Load(s) => s.ramp_up + s.duration + s.ramp_down,
             Step::Cpu { duration, .. } => *duration * (2 * bench_trials(trials) as u32 + 1),
             Step::Memory { short, long, .. } => (*short + *long) * bench_trials(trials) as u32,
-            // Four callgrind runs, two at a time, about 50× slower than native.
+            // Four callgrind runs at once on two cores, ~50× slower than native.
             Step::Instructions => Duration::from_secs(5),
         }
     }
@@ -198,7 +198,10 @@ pub fn load_figures(r: &RunReport) -> BTreeMap<String, Figure> {
 /// binary; where valgrind or the binary is not at hand, each figure is
 /// `unavailable` (not comparable, never passed silently). Records the
 /// valgrind version in `build`.
-async fn run_instructions(build: &mut BuildInfo) -> Result<ScenarioResult, SuiteError> {
+async fn run_instructions(
+    build: &mut BuildInfo,
+    cancel: &CancellationToken,
+) -> Result<ScenarioResult, SuiteError> {
     let names = instructions::PROBES.map(|p| format!("instructions_per_request_{}", p.target));
     let unavailable = |why: &str| {
         names
@@ -222,12 +225,17 @@ async fn run_instructions(build: &mut BuildInfo) -> Result<ScenarioResult, Suite
                 std::env::temp_dir().join(format!("cargo-ratecheck-{}", std::process::id()));
             let result = tokio::task::spawn_blocking(move || {
                 let r = instructions::measure(&exe, &scratch);
-                let _ = std::fs::remove_dir(&scratch);
+                let _ = std::fs::remove_dir_all(&scratch);
                 r
             })
             .await
             .map_err(|e| e.to_string())
             .and_then(|r| r);
+            // Ctrl-C reaches the valgrind children too: their failure is
+            // the interruption, not a broken bench.
+            if cancel.is_cancelled() {
+                return Err(SuiteError::Interrupted);
+            }
             result.map_err(|msg| SuiteError::Scenario {
                 scenario: "instructions".into(),
                 msg,
@@ -330,7 +338,7 @@ pub async fn run_suite(s: SuiteRun<'_>) -> Result<SuiteResult, SuiteError> {
             Step::Memory { rps, short, long } => {
                 run_memory(*rps, *short, *long, &clock, &s).await?
             }
-            Step::Instructions => run_instructions(&mut build).await?,
+            Step::Instructions => run_instructions(&mut build, &s.cancel).await?,
         };
         if s.cancel.is_cancelled() {
             return Err(SuiteError::Interrupted);
