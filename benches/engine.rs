@@ -1,5 +1,5 @@
 //! Criterion benches for the engine's hot paths, each next to the baseline it
-//! must beat (DESIGN.md, "Goals the engine is measured against"):
+//! must beat (README.md, "Performance"):
 //!
 //! - `limiter/*`: the token bucket's `try_take`, `try_take_at`, batched
 //!   `take_up_to_at` and `wait`, against governor, a `Mutex` token bucket and

@@ -1,4 +1,4 @@
-//! Command-line definitions, and nothing else (DESIGN.md's contract). Cargo
+//! Command-line definitions, and nothing else (README.md, "Commands"). Cargo
 //! runs a subcommand binary as `cargo-ratecheck ratecheck ARGS`, so the
 //! parser is named `cargo` with one `ratecheck` subcommand, as cargo-nextest
 //! does. Value parsers here turn bad arguments into one-line errors that

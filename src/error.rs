@@ -1,5 +1,5 @@
 //! The one error type of the command layer, and the exit codes it maps to
-//! (DESIGN.md): 0 pass, 1 the gate failed, 2 the run could not be judged,
+//! (ARCHITECTURE.md, "Contracts"): 0 pass, 1 the gate failed, 2 the run could not be judged,
 //! 130 interrupted.
 
 /// Exit codes.

@@ -1,6 +1,6 @@
 //! Bad input to the binary (issue 6, items 1 and 2): arguments, URLs,
 //! addresses, baseline names and files, configuration sections, git state.
-//! Each case asserts exit code 2 (DESIGN.md: "the run could not be judged"),
+//! Each case asserts exit code 2 (ARCHITECTURE.md, "Contracts": "the run could not be judged"),
 //! a one-line `error:` message that names the culprit and what is allowed,
 //! no panic text, nothing on standard output, and an answer within 5 s
 //! (bad baselines and config are checked before the suite runs).

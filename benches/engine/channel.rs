@@ -101,7 +101,7 @@ pub fn benches(c: &mut Criterion) {
         .expect("tokio runtime");
     let mut g = c.benchmark_group("channel");
     g.throughput(Throughput::Elements(1));
-    // 10 × workers, the floor DESIGN.md sets; run.rs raises it to ≥ 1024.
+    // 10 × workers, the engine's floor; run.rs raises it to ≥ 1024.
     bench(&mut g, &rt, 10, 100);
     bench(&mut g, &rt, 10, 1024);
     bench(&mut g, &rt, 100, 1000);

@@ -1,6 +1,6 @@
 //! Plain data describing one finished engine run: the stable, versioned JSON
-//! shape shared by `run`, `check` and baselines (DESIGN.md, "Command-line
-//! contract"). Nothing here measures anything; the engine fills it in and the
+//! shape shared by `run`, `check` and baselines (ARCHITECTURE.md,
+//! "Contracts"). Nothing here measures anything; the engine fills it in and the
 //! reports and the comparison read it.
 //!
 //! Compatibility rule: keys may be added (with `#[serde(default)]` so older

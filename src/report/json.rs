@@ -1,5 +1,5 @@
-//! JSON output: the stable, versioned schema of [`RunReport`] (DESIGN.md,
-//! "Command-line contract") and of the gate's [`CheckOutput`]. Both are the
+//! JSON output: the stable, versioned schema of [`RunReport`] (ARCHITECTURE.md,
+//! "Contracts") and of the gate's [`CheckOutput`]. Both are the
 //! types' own serde shape, pretty-printed; field order follows the struct
 //! declarations and maps are `BTreeMap`s, so the same result always gives
 //! the same bytes.

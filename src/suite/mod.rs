@@ -95,7 +95,7 @@ fn load(name: &str, rps: f64, secs: f64, concurrency: usize) -> ScenarioSpec {
     }
 }
 
-/// The built-in suite (DESIGN.md, issue 4): steady 200 / 1000 / 10000 rps, a
+/// The built-in suite (README.md, "Configuration"): steady 200 / 1000 / 10000 rps, a
 /// concurrency sweep at 1000 rps, a ramp 0 → 1000 → 0, the CPU and memory
 /// benches. `quick` keeps the same names with shorter runs.
 pub fn default_steps(quick: bool) -> Vec<Step> {
@@ -440,7 +440,7 @@ const HTTP_FLAT_OUT_RPS: f64 = 1_000_000.0;
 /// thousand times a second, which on a shared VM drifted by half from one
 /// hour to the next (2.1 → 3.1–4.5 µs per request at 10000 rps, same
 /// machine and build) and would make the gate flaky. The % of a core at
-/// `rps` (DESIGN.md's goal) is measured once and shown, not judged.
+/// `rps` (a goal in README.md, "Performance") is measured once and shown, not judged.
 async fn run_cpu(
     rps: f64,
     duration: Duration,
