@@ -529,8 +529,8 @@ impl Config {
                 }
             }
         }
-        let manifest = sections.selected_manifest();
-        let config = ws.resolve(sections.parse()?);
+        let (section, manifest, value) = sections.select()?;
+        let config = ws.resolve(Sections::validate(section, manifest.clone(), value)?);
         let differences = local.judged_differences(&config);
         Ok(AtRev {
             config,
@@ -645,18 +645,15 @@ impl Sections {
         }
     }
 
-    /// The manifest [`Sections::select`] reads (the root one when it fails).
-    fn selected_manifest(&self) -> String {
-        self.clone()
-            .select()
-            .map(|(_, manifest, _)| manifest)
-            .unwrap_or_else(|_| self.root_manifest.clone())
-    }
-
-    /// Selects the section and validates it with [`Config::from_json`];
-    /// errors name the manifest, the section and the key.
+    /// Selects the section and validates it ([`Sections::validate`]).
     fn parse(self) -> Result<Config, ConfigError> {
         let (section, manifest, value) = self.select()?;
+        Self::validate(section, manifest, value)
+    }
+
+    /// Validates a selected section with [`Config::from_json`]; errors
+    /// name the manifest, the section and the key.
+    fn validate(section: &str, manifest: String, value: Value) -> Result<Config, ConfigError> {
         Config::from_json(&value).map_err(|e| match e {
             ConfigError::Invalid { key, msg } => ConfigError::InManifest {
                 manifest,
