@@ -1082,9 +1082,9 @@ mod tests {
         assert_eq!(c.baseline_dir, PathBuf::from("baselines"));
     }
 
-    #[test]
-    fn full_section_parses() {
-        let v = json!({
+    /// A section setting every key; `FULL_TOML` is the same as TOML.
+    fn full_section() -> Value {
+        json!({
             "baseline-dir": "perf/baselines",
             "baseline": "release-1.2",
             "thresholds": { "efficiency-floor": 0.9, "cpu-tolerance": 0.2 },
@@ -1097,7 +1097,12 @@ mod tests {
                 { "name": "null-10k", "rps": 10000.5, "target": "null" },
                 { "name": "ext", "rps": 0.5, "target": "http://127.0.0.1:8080/" }
             ]
-        });
+        })
+    }
+
+    #[test]
+    fn full_section_parses() {
+        let v = full_section();
         let c = Config::from_json(&v).unwrap();
         assert_eq!(c.baseline_dir, PathBuf::from("perf/baselines"));
         assert_eq!(c.baseline, "release-1.2");
@@ -1283,21 +1288,7 @@ version = "0.1.0"
     #[test]
     fn toml_and_json_sections_parse_alike() {
         let from_toml = Config::from_manifest_toml("HEAD:Cargo.toml", FULL_TOML).unwrap();
-        let from_json = Config::from_json(&json!({
-            "baseline-dir": "perf/baselines",
-            "baseline": "release-1.2",
-            "thresholds": { "efficiency-floor": 0.9, "cpu-tolerance": 0.2 },
-            "trials": 5,
-            "scenario": [
-                { "name": "steady-1k", "rps": 1000, "duration": "5s", "concurrency": 50,
-                  "ramp-up": "1s", "ramp-down": "500ms", "target": "embedded",
-                  "server-latency": "1ms", "server-jitter": "2ms", "server-error-rate": 0.0,
-                  "thresholds": { "efficiency-floor": 0.8 }, "quick": true },
-                { "name": "null-10k", "rps": 10000.5, "target": "null" },
-                { "name": "ext", "rps": 0.5, "target": "http://127.0.0.1:8080/" }
-            ]
-        }))
-        .unwrap();
+        let from_json = Config::from_json(&full_section()).unwrap();
         assert_eq!(from_toml, from_json);
         assert_eq!(from_toml.thresholds.cpu_tolerance, 0.2);
         assert_eq!(from_toml.thresholds_for("steady-1k").efficiency_floor, 0.8);
