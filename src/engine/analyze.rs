@@ -13,8 +13,10 @@ use crate::metrics::snapshot::{
     TimeSeries, WindowReport, SCHEMA_VERSION,
 };
 
-/// Efficiency under which the report explains itself.
-pub const EXPLAIN_BELOW: f64 = 0.95;
+/// The efficiency floor: the one definition. Below it a run explains
+/// itself, the self-test fails, and the gate's default `efficiency-floor`
+/// (`Thresholds::default`) fails a scenario; the reports mark it.
+pub const EFFICIENCY_FLOOR: f64 = 0.95;
 const BUCKET_S: f64 = BUCKET_NS as f64 / 1e9;
 const BUCKETS_PER_WINDOW: usize = 10;
 
@@ -252,7 +254,7 @@ pub fn warnings(r: &RunReport, f: &RunFacts) -> Vec<String> {
             f.judged_until_s, q.expected
         ));
     }
-    let low = r.efficiency < EXPLAIN_BELOW;
+    let low = r.efficiency < EFFICIENCY_FLOOR;
     // 1. Not enough workers for rate × latency.
     if q.dropped > 0 || r.diagnostics.channel_full_events > 0 {
         let service_s = if r.latency_ms.service.mean > 0.0 {
@@ -333,7 +335,7 @@ pub fn warnings(r: &RunReport, f: &RunFacts) -> Vec<String> {
         ));
     }
     // 4. The generator itself fell behind.
-    if r.generation_efficiency < EXPLAIN_BELOW && q.dropped == 0 && !f.cancelled {
+    if r.generation_efficiency < EFFICIENCY_FLOOR && q.dropped == 0 && !f.cancelled {
         out.push(format!(
             "the generator fell behind the schedule: generated {:.1}% of the requests asked for (schedule lag p99 {:.2} ms); the machine may be too busy",
             r.generation_efficiency * 100.0,
@@ -344,7 +346,7 @@ pub fn warnings(r: &RunReport, f: &RunFacts) -> Vec<String> {
         out.push(format!(
             "efficiency {:.1}% is below {:.0}%: requests were still in flight at the end (response p99 {:.1} ms)",
             r.efficiency * 100.0,
-            EXPLAIN_BELOW * 100.0,
+            EFFICIENCY_FLOOR * 100.0,
             r.latency_ms.response.p99
         ));
     }

@@ -1,13 +1,14 @@
 //! The 1-second start-up self-test: the limiter and the collector against the
 //! null target at 1000 requests/s. It proves the engine can hold a rate on
 //! this machine right now before any figure is trusted. Passes when
-//! efficiency ≥ 95% and the counters agree with each other.
+//! efficiency reaches [`EFFICIENCY_FLOOR`] (95%) and the counters agree with each other.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use super::analyze::EFFICIENCY_FLOOR;
 use super::clock::SharedClock;
 use super::run::{run, EngineError, RunConfig};
 use super::target::Target;
@@ -17,8 +18,6 @@ use crate::metrics::snapshot::RunReport;
 pub const RATE: f64 = 1000.0;
 /// Self-test length.
 pub const DURATION: Duration = Duration::from_secs(1);
-/// Lowest passing efficiency.
-pub const FLOOR: f64 = 0.95;
 
 /// The self-test's verdict and the run behind it.
 #[derive(Debug, Clone)]
@@ -33,11 +32,11 @@ pub struct SelfTest {
 pub fn judge(report: RunReport) -> SelfTest {
     let mut problems = Vec::new();
     let q = report.requests;
-    if report.efficiency < FLOOR {
+    if report.efficiency < EFFICIENCY_FLOOR {
         problems.push(format!(
             "efficiency {:.1}% is below {:.0}% (expected {}, completed {})",
             report.efficiency * 100.0,
-            FLOOR * 100.0,
+            EFFICIENCY_FLOOR * 100.0,
             q.expected,
             q.completed
         ));
