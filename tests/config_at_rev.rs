@@ -101,16 +101,16 @@ fn baseline_rev_judges_with_the_committed_configuration() {
     // Control: the working tree's own configuration is loose, and visible.
     let own = check_json(ws.path(), &["--no-baseline", "--scenario", "tiny"]);
     assert_eq!(scenarios(&own), ["tiny-in-tree"]);
-    assert_eq!(limit(&own, "tiny-in-tree", "efficiency"), ">= 0.300");
-    assert_eq!(limit(&own, "tiny-in-tree", "error_rate"), "<= 0.500");
+    assert_eq!(limit(&own, "tiny-in-tree", "efficiency"), "≥ 30.00%");
+    assert_eq!(limit(&own, "tiny-in-tree", "error_rate"), "≤ 50.00%");
 
     // With --baseline-rev HEAD: HEAD's scenarios, thresholds and baseline
     // name (the tree's `loose` baseline exists nowhere).
     let judged = check_json(ws.path(), &["--baseline-rev", "HEAD", "--scenario", "tiny"]);
     assert_eq!(judged["baseline_path"], "HEAD:baselines/gate.json");
     assert_eq!(scenarios(&judged), ["tiny-at-rev"]);
-    assert_eq!(limit(&judged, "tiny-at-rev", "efficiency"), ">= 0.600");
-    assert_eq!(limit(&judged, "tiny-at-rev", "error_rate"), "<= 0");
+    assert_eq!(limit(&judged, "tiny-at-rev", "efficiency"), "≥ 60.00%");
+    assert_eq!(limit(&judged, "tiny-at-rev", "error_rate"), "≤ 0.00%");
     let w = warnings(&judged);
     assert!(
         w.iter().any(|w| w.starts_with("the configuration at `HEAD` (HEAD:Cargo.toml, commit ")

@@ -63,4 +63,16 @@ fn a_judged_figure_renamed_in_the_baseline_fails_naming_it() {
         .find(|r| r["scenario"] == "quick-null" && r["figure"] == "efficiency")
         .expect("the measured efficiency");
     assert_eq!(new["verdict"], "ok", "{new}");
+    assert_eq!(new["kind"], "efficiency", "{new}");
+    assert_eq!(new["limit"], "≥ 95.00%", "{new}");
+    assert_eq!(new["bound"]["rule"], "floor", "{new}");
+    // A figure shown but not judged reads `info`, never `ok`.
+    let info = out["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["scenario"] == "quick-null" && r["figure"] == "response_p99_ms")
+        .expect("the response p99, shown only");
+    assert_eq!(info["verdict"], "info", "{info}");
+    assert_eq!(info["kind"], "info", "{info}");
 }

@@ -1,9 +1,10 @@
-//! The baseline file format and the `check` output: plain, versioned data.
+//! The baseline file format: plain, versioned data.
 //!
 //! A [`Baseline`] is what `cargo ratecheck baseline save` writes to
 //! `baselines/<name>.json`: schema version, tool version, the git commit it
 //! was measured at, the machine, the settings, and every figure of the suite
-//! with every trial. A [`CheckOutput`] is the JSON `check` prints or writes.
+//! with every trial. (The JSON `check` prints is `report::check::CheckOutput`;
+//! it shares this schema version.)
 //!
 //! Compatibility rule: fields may be added with `#[serde(default)]`, unknown
 //! fields are ignored when reading (forward compatible); renaming or removing
@@ -13,7 +14,6 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::baseline::compare::Row;
 use crate::metrics::snapshot::RunReport;
 
 /// Version of the baseline / check-output JSON schema.
@@ -366,31 +366,6 @@ fn pretty_name_from_os_release(text: &str) -> Option<String> {
         let value = value.trim().trim_matches('"').trim_matches('\'').trim();
         (!value.is_empty()).then(|| value.to_string())
     })
-}
-
-/// The JSON of `cargo ratecheck check`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CheckOutput {
-    pub schema_version: u32,
-    /// The gate passed (meaningful only when `judged`).
-    pub passed: bool,
-    /// `false` when the run could not be judged (exit 2).
-    pub judged: bool,
-    #[serde(default)]
-    pub baseline_path: Option<String>,
-    #[serde(default)]
-    pub baseline_git: Option<GitInfo>,
-    #[serde(default)]
-    pub head_git: Option<GitInfo>,
-    /// Commits from the baseline's commit to HEAD, when known.
-    #[serde(default)]
-    pub commits_between: Option<u64>,
-    pub current: SuiteResult,
-    pub rows: Vec<Row>,
-    #[serde(default)]
-    pub warnings: Vec<String>,
-    #[serde(default)]
-    pub summary: String,
 }
 
 #[cfg(test)]

@@ -9,15 +9,16 @@ use std::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
 use super::{cancel_on_interrupt, check_outputs, print_out, progress, runtime, write_output, Ctx};
-use crate::baseline::compare::{self, Row};
+use crate::baseline::compare::{self, Row, RowKind};
 use crate::baseline::model::{
-    Baseline, CheckOutput, GitInfo, MachineInfo, SuiteResult, BASELINE_SCHEMA_VERSION,
+    Baseline, FigureKind, GitInfo, MachineInfo, SuiteResult, BASELINE_SCHEMA_VERSION,
 };
 use crate::baseline::{git, store};
 use crate::cli::{CheckArgs, CompareArgs, Format, OutputArgs, SaveArgs, ShowArgs};
 use crate::config::Config;
 use crate::error::{Error, Exit, Result};
 use crate::report;
+use crate::report::check::CheckOutput;
 use crate::suite::{self, Event, SuiteError, SuiteRun};
 
 /// A baseline located and parsed.
@@ -246,7 +247,8 @@ fn config_at_rev_note(rev: &str, at: &crate::config::AtRev) -> Option<String> {
 /// row below its floor, so the table says why, not only that.
 fn explain_floors(mut rows: Vec<Row>, current: &SuiteResult) -> Vec<Row> {
     for row in &mut rows {
-        if row.verdict != compare::Verdict::BelowFloor || !row.figure.starts_with("efficiency") {
+        let efficiency = row.kind == RowKind::Figure(FigureKind::Efficiency);
+        if row.verdict != compare::Verdict::BelowFloor || !efficiency {
             continue;
         }
         let cause = current

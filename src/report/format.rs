@@ -1,11 +1,13 @@
 //! Number and verdict formatting shared by every renderer, so the same
 //! figure reads the same in the terminal, in Markdown and in HTML.
 
-/// The efficiency floor the reports mark (the gate's default floor).
-pub const EFFICIENCY_FLOOR: f64 = 0.95;
+/// The default efficiency floor (defined once, in the engine): what a run
+/// report marks, and a check where a scenario states none.
+pub use crate::engine::analyze::EFFICIENCY_FLOOR;
 
 /// How an efficiency reads in every report: `Good` at ≥ 99%, `Short` down to
-/// [`EFFICIENCY_FLOOR`], `Bad` below it (or not a number).
+/// the floor in force (`floor`: the scenario's, or [`EFFICIENCY_FLOOR`]),
+/// `Bad` below it (or not a number).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Grade {
     Good,
@@ -13,10 +15,10 @@ pub enum Grade {
     Bad,
 }
 
-pub fn efficiency_grade(e: f64) -> Grade {
-    if e >= 0.99 {
+pub fn efficiency_grade(e: f64, floor: f64) -> Grade {
+    if e >= 0.99_f64.max(floor) {
         Grade::Good
-    } else if e >= EFFICIENCY_FLOOR {
+    } else if e >= floor {
         Grade::Short
     } else {
         Grade::Bad
@@ -78,8 +80,9 @@ pub fn secs(x: f64) -> String {
     format!("{} s", rps(x))
 }
 
-use crate::baseline::compare::{Row, Verdict, SELFTEST_FIGURE, SELFTEST_SCENARIO};
-use crate::baseline::model::{CheckOutput, FigureKind, GitInfo};
+use crate::baseline::compare::{Limit, Row, RowKind, Verdict};
+use crate::baseline::model::{FigureKind, GitInfo};
+use crate::report::check::CheckOutput;
 
 /// The kebab-case word of a verdict, as in the JSON (`below-floor`).
 pub use crate::baseline::compare::verdict_text as verdict_word;
@@ -102,31 +105,43 @@ pub enum Shape {
     Plain,
 }
 
-/// The shape of `row`: the figure kind from the current run when the figure
-/// is there, else a guess from the figure's name and unit (rows for figures
-/// only the baseline has).
-pub fn shape(check: &CheckOutput, row: &Row) -> Shape {
-    if row.scenario == SELFTEST_SCENARIO && row.figure == SELFTEST_FIGURE {
-        return Shape::SelfTest;
+/// The shape of `row`, from its kind (and, for bytes, its unit).
+pub fn shape(row: &Row) -> Shape {
+    match row.kind {
+        RowKind::SelfTest => Shape::SelfTest,
+        RowKind::Figure(FigureKind::Efficiency | FigureKind::ErrorRate) => Shape::Ratio,
+        RowKind::Figure(_) if matches!(row.unit.as_str(), "B" | "bytes" | "byte") => Shape::Bytes,
+        RowKind::Figure(_) => Shape::Plain,
     }
-    let kind = check
-        .current
-        .scenarios
-        .iter()
-        .find(|s| s.name == row.scenario)
-        .and_then(|s| s.figures.get(&row.figure))
-        .map(|f| f.kind);
-    let ratio = match kind {
-        Some(FigureKind::Efficiency | FigureKind::ErrorRate) => true,
-        Some(_) => false,
-        None => row.figure.contains("efficiency") || row.figure.contains("error_rate"),
-    };
-    if ratio {
-        Shape::Ratio
-    } else if matches!(row.unit.as_str(), "B" | "bytes" | "byte") {
-        Shape::Bytes
-    } else {
-        Shape::Plain
+}
+
+/// A relative limit as a percentage without needless decimals: `0.15` →
+/// `15`, `0.005` → `0.5`.
+pub(crate) fn pct_short(ratio: f64) -> String {
+    let s = format!("{:.2}", ratio * 100.0);
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// A limit in the units its row's values are shown in: `≥ 95.00%`,
+/// `≥ 95.00%, drop ≤ 2.00 pts`, `≤ 0.00%`, `+15%`, `+30% (3× spread)`,
+/// `passed`; empty when nothing is held.
+pub fn limit_text(limit: &Limit) -> String {
+    match *limit {
+        Limit::None => String::new(),
+        Limit::MustPass => "passed".to_string(),
+        Limit::Floor { min } => format!("≥ {}", pct(min)),
+        Limit::FloorAndDrop { min, max_drop } => {
+            format!("≥ {}, drop ≤ {:.2} pts", pct(min), max_drop * 100.0)
+        }
+        Limit::MaxErrorRate { max } => format!("≤ {}", pct(max)),
+        Limit::Relative {
+            allowed,
+            tolerance,
+            spread_factor,
+        } if allowed > tolerance + 1e-9 => {
+            format!("+{}% ({spread_factor}× spread)", pct_short(allowed))
+        }
+        Limit::Relative { allowed, .. } => format!("+{}%", pct_short(allowed)),
     }
 }
 
@@ -158,20 +173,8 @@ pub fn change(shape: Shape, c: Option<f64>) -> String {
     }
 }
 
-/// The row's five display columns: baseline, current, change, limit, verdict.
-pub fn row_cells(check: &CheckOutput, row: &Row) -> [String; 5] {
-    let s = shape(check, row);
-    [
-        value(s, &row.unit, row.baseline),
-        value(s, &row.unit, row.current),
-        change(s, row.change),
-        row.limit.clone(),
-        verdict_word(row.verdict).to_string(),
-    ]
-}
-
 /// The one-line verdict of a check:
-/// `ratecheck: PASS — 23 figures ok, 1 improved`,
+/// `ratecheck: PASS — 23 figures ok, 1 improved, 12 info`,
 /// `ratecheck: FAIL — 2 regressed, 1 below floor`, or
 /// `ratecheck: NOT JUDGED — <summary>`.
 pub fn verdict_line(check: &CheckOutput) -> String {
@@ -190,6 +193,7 @@ pub fn verdict_line(check: &CheckOutput) -> String {
         part(count(Verdict::Improved), "improved"),
         part(count(Verdict::NotComparable), "not comparable"),
         part(count(Verdict::Missing), "missing"),
+        part(count(Verdict::Info), "info"),
     ];
     let unjudged = not_judged_clause(&check.rows);
     if check.passed {
@@ -303,164 +307,24 @@ pub fn check_warnings(check: &CheckOutput) -> Vec<String> {
     out
 }
 
-/// A hand-built check result for the renderers' tests: one row of every
-/// verdict, a load scenario with a full report, a scenario whose name needs
-/// escaping everywhere, and warnings.
-#[cfg(test)]
-pub(crate) fn example_check() -> CheckOutput {
-    use std::collections::BTreeMap;
-
-    use crate::baseline::model::{
-        Figure, ScenarioKind, ScenarioResult, SuiteResult, BASELINE_SCHEMA_VERSION,
-    };
-    use crate::metrics::snapshot::RunReport;
-
-    let row = |scenario: &str, figure: &str, unit: &str, b: f64, c: f64, change: f64| Row {
-        scenario: scenario.into(),
-        figure: figure.into(),
-        unit: unit.into(),
-        baseline: Some(b),
-        current: Some(c),
-        change: Some(change),
-        limit: "+15%".into(),
-        verdict: Verdict::Ok,
-        note: String::new(),
-        functions: Vec::new(),
-    };
-    let nasty = "<script>alert(1)</script> | a,b:c%";
-    let rows = vec![
-        Row {
-            scenario: SELFTEST_SCENARIO.into(),
-            figure: SELFTEST_FIGURE.into(),
-            unit: String::new(),
-            baseline: Some(1.0),
-            current: Some(1.0),
-            change: None,
-            limit: "passed".into(),
-            verdict: Verdict::Ok,
-            note: String::new(),
-            functions: Vec::new(),
-        },
-        Row {
-            limit: ">= 0.950, drop <= 2.0 pts".into(),
-            ..row("steady-1k", "efficiency", "", 0.999, 0.9995, 0.0005)
-        },
-        Row {
-            verdict: Verdict::Improved,
-            ..row("steady-1k", "cpu_us_per_request", "us", 12.0, 9.0, -0.25)
-        },
-        Row {
-            verdict: Verdict::Regressed,
-            note: "above baseline + 3.00 MB".into(),
-            ..row(
-                "steady-1k",
-                "peak_rss",
-                "B",
-                20_000_000.0,
-                26_000_000.0,
-                0.3,
-            )
-        },
-        Row {
-            verdict: Verdict::BelowFloor,
-            limit: ">= 0.950".into(),
-            note: "below the floor of 0.950\nsecond line".into(),
-            ..row(nasty, "efficiency", "", 0.99, 0.90, -0.09)
-        },
-        Row {
-            verdict: Verdict::NotComparable,
-            note: "baseline from another machine".into(),
-            ..row("steady-10k", "p99_ms", "ms", 1.5, 1.6, 0.0667)
-        },
-        Row {
-            current: None,
-            change: None,
-            verdict: Verdict::Missing,
-            note: "in the baseline, not measured in this run".into(),
-            ..row("ramp", "efficiency", "", 0.998, 0.0, 0.0)
-        },
-    ];
-    let mut report = RunReport::example();
-    report.warnings = vec!["generator was the bottleneck <b>".into()];
-    let figures = BTreeMap::from([
-        (
-            "efficiency".to_string(),
-            Figure::single(FigureKind::Efficiency, "", 0.9995),
-        ),
-        (
-            "cpu_us_per_request".to_string(),
-            Figure::single(FigureKind::Cpu, "us", 9.0),
-        ),
-        (
-            "peak_rss".to_string(),
-            Figure::single(FigureKind::Memory, "B", 26_000_000.0),
-        ),
-    ]);
-    CheckOutput {
-        schema_version: BASELINE_SCHEMA_VERSION,
-        passed: false,
-        judged: true,
-        baseline_path: Some("baselines/main.json".into()),
-        baseline_git: Some(GitInfo {
-            commit: Some("1a2b3c4d5e6f7a8b9c0d1a2b3c4d5e6f7a8b9c0d".into()),
-            branch: Some("main".into()),
-            dirty: false,
-            commit_time: Some("2024-05-01T12:34:56Z".into()),
-        }),
-        head_git: Some(GitInfo {
-            commit: Some("9f8e7d6c5b4a9f8e7d6c5b4a9f8e7d6c5b4a9f8e".into()),
-            branch: Some("feature".into()),
-            dirty: true,
-            commit_time: None,
-        }),
-        commits_between: Some(3),
-        current: SuiteResult {
-            quick: false,
-            selftest_passed: true,
-            scenarios: vec![
-                ScenarioResult {
-                    name: "steady-1k".into(),
-                    kind: ScenarioKind::Load,
-                    figures,
-                    report: Some(report),
-                    warnings: vec![],
-                },
-                ScenarioResult {
-                    name: nasty.into(),
-                    kind: ScenarioKind::Load,
-                    figures: BTreeMap::from([(
-                        "efficiency".to_string(),
-                        Figure::single(FigureKind::Efficiency, "", 0.90),
-                    )]),
-                    report: Some(RunReport {
-                        efficiency: 0.90,
-                        ..RunReport::example()
-                    }),
-                    warnings: vec!["slow & <odd>".into()],
-                },
-            ],
-            ..Default::default()
-        },
-        rows,
-        warnings: vec![
-            "ramp / efficiency: missing (in the baseline, not measured in this run)".into(),
-        ],
-        summary: "gate FAILED: 1 regressed, 1 below-floor".into(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::example::example_check;
+    use crate::report::model::check_line;
 
     #[test]
     fn efficiency_grades() {
-        assert_eq!(efficiency_grade(1.0), Grade::Good);
-        assert_eq!(efficiency_grade(0.99), Grade::Good);
-        assert_eq!(efficiency_grade(0.989), Grade::Short);
-        assert_eq!(efficiency_grade(EFFICIENCY_FLOOR), Grade::Short);
-        assert_eq!(efficiency_grade(0.949), Grade::Bad);
-        assert_eq!(efficiency_grade(f64::NAN), Grade::Bad);
+        let g = |e| efficiency_grade(e, EFFICIENCY_FLOOR);
+        assert_eq!(g(1.0), Grade::Good);
+        assert_eq!(g(0.99), Grade::Good);
+        assert_eq!(g(0.989), Grade::Short);
+        assert_eq!(g(EFFICIENCY_FLOOR), Grade::Short);
+        assert_eq!(g(0.949), Grade::Bad);
+        assert_eq!(g(f64::NAN), Grade::Bad);
+        // a stricter floor of the scenario's own
+        assert_eq!(efficiency_grade(0.985, 0.99), Grade::Bad);
+        assert_eq!(efficiency_grade(0.995, 0.995), Grade::Good);
     }
 
     #[test]
@@ -494,15 +358,36 @@ mod tests {
     #[test]
     fn row_values_follow_the_figure_kind() {
         let check = example_check();
-        let cells: Vec<[String; 5]> = check.rows.iter().map(|r| row_cells(&check, r)).collect();
-        assert_eq!(cells[0][1], "passed");
-        assert_eq!(cells[1][..3], ["99.90%", "99.95%", "+0.05 pts"]);
-        assert_eq!(cells[2][..3], ["12.0 us", "9.00 us", "-25.0%"]);
-        assert_eq!(cells[3][..3], ["20.0 MB", "26.0 MB", "+30.0%"]);
-        assert_eq!(cells[3][4], "regressed");
-        // a baseline-only row: kind guessed from the name, current absent
-        assert_eq!(cells[6][..3], ["99.80%", "—", ""]);
-        assert_eq!(cells[6][4], "missing");
+        let lines: Vec<_> = check.rows.iter().map(check_line).collect();
+        let cells = |i: usize| lines[i].cells().map(str::to_string);
+        assert_eq!(cells(0)[1], "passed");
+        assert_eq!(
+            cells(1)[..4],
+            ["99.90%", "99.95%", "+0.05 pts", "≥ 95.00%, drop ≤ 2.00 pts"]
+        );
+        assert_eq!(cells(2)[..4], ["12.0 us", "9.00 us", "-25.0%", "+15%"]);
+        assert_eq!(cells(3)[..3], ["20.0 MB", "26.0 MB", "+30.0%"]);
+        assert_eq!(cells(3)[4], "regressed");
+        assert_eq!(cells(4)[..5], ["1.00 ms", "5.10 ms", "+410%", "", "info"]);
+        assert_eq!(cells(5)[3], "≥ 95.00%");
+        // a baseline-only row: the kind recorded from the baseline's figure
+        assert_eq!(cells(7)[..3], ["99.80%", "—", ""]);
+        assert_eq!(cells(7)[4], "missing");
+    }
+
+    #[test]
+    fn limits_read_in_the_units_of_their_values() {
+        assert_eq!(limit_text(&Limit::Floor { min: 0.95 }), "≥ 95.00%");
+        assert_eq!(limit_text(&Limit::MaxErrorRate { max: 0.0 }), "≤ 0.00%");
+        assert_eq!(limit_text(&Limit::relative(0.005, 3.0)), "+0.5%");
+        let widened = Limit::Relative {
+            allowed: 0.30000000000000004,
+            tolerance: 0.15,
+            spread_factor: 3.0,
+        };
+        assert_eq!(limit_text(&widened), "+30% (3× spread)");
+        assert_eq!(limit_text(&Limit::MustPass), "passed");
+        assert_eq!(limit_text(&Limit::None), "");
     }
 
     #[test]
@@ -516,7 +401,7 @@ mod tests {
         check.passed = true;
         assert_eq!(
             verdict_line(&check),
-            "ratecheck: PASS — 2 figures ok, 1 improved, 1 not comparable, 1 missing; NOT JUDGED: p99_ms (baseline from another machine)"
+            "ratecheck: PASS — 2 figures ok, 1 improved, 1 not comparable, 1 missing, 1 info; NOT JUDGED: p99_ms (baseline from another machine)"
         );
         check.judged = false;
         check.summary = "baseline unreadable".into();

@@ -8,8 +8,8 @@
 
 use serde::Serialize;
 
-use crate::baseline::model::CheckOutput;
 use crate::metrics::snapshot::RunReport;
+use crate::report::check::CheckOutput;
 
 fn pretty<T: Serialize>(value: &T) -> String {
     // serde_json only fails for maps with non-string keys or a failing custom
@@ -35,7 +35,7 @@ pub fn check_json(check: &CheckOutput) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::format::example_check;
+    use crate::report::example::example_check;
     use serde_json::Value;
 
     /// Structural equality with a relative tolerance on numbers: serde_json

@@ -9,12 +9,12 @@
 //! properties such as `title`).
 
 use crate::baseline::compare::Verdict;
-use crate::baseline::model::CheckOutput;
-use crate::metrics::snapshot::{Percentiles, RunReport};
+use crate::metrics::snapshot::RunReport;
+use crate::report::check::CheckOutput;
 use crate::report::format::{
-    baseline_line, check_warnings, is_failure, mb, pct, row_cells, rps, secs, sig3, verdict_line,
+    baseline_line, check_warnings, is_failure, mb, pct, rps, secs, sig3, verdict_line,
 };
-use crate::report::text::diagnostics_pairs;
+use crate::report::model::{self, Part, ScenarioBlock, CHECK_COLUMNS};
 
 /// Escapes text for a GFM table cell or a list item.
 pub fn escape_cell(s: &str) -> String {
@@ -32,6 +32,11 @@ pub fn escape_cell(s: &str) -> String {
         }
     }
     out
+}
+
+/// A model table as a pipe table.
+fn model_table(t: &model::Table) -> String {
+    table(&t.header, &t.right, &t.rows)
 }
 
 /// A pipe table: header row, separator row (`---`, or `--:` for the columns
@@ -65,19 +70,8 @@ fn warnings_list(out: &mut String, warnings: &[String]) {
     }
 }
 
-fn latency_row(name: &str, p: &Percentiles) -> Vec<String> {
-    vec![
-        name.to_string(),
-        sig3(p.p50),
-        sig3(p.p90),
-        sig3(p.p99),
-        sig3(p.p999),
-        sig3(p.max),
-    ]
-}
-
-/// One engine run: a verdict line, then summary, phases, latency, outcomes
-/// and diagnostics tables, then warnings.
+/// One engine run: a verdict line, then summary, requests, phases,
+/// latency, outcomes and diagnostics tables, then warnings.
 pub fn render_run_md(r: &RunReport) -> String {
     let mut out = format!(
         "**ratecheck run: efficiency {}** ({} of {} expected requests completed) at {} rps for {}, concurrency {}\n\n",
@@ -93,19 +87,11 @@ pub fn render_run_md(r: &RunReport) -> String {
     } else {
         ""
     };
-    let q = r.requests;
     let summary = vec![
         vec!["target".into(), r.target.clone()],
         vec!["efficiency".into(), pct(r.efficiency)],
         vec!["generation efficiency".into(), pct(r.generation_efficiency)],
         vec!["min window efficiency".into(), pct(r.min_window_efficiency)],
-        vec![
-            "requests".into(),
-            format!(
-                "{} expected, {} generated, {} completed, {} succeeded, {} failed, {} dropped",
-                q.expected, q.generated, q.completed, q.succeeded, q.failed, q.dropped
-            ),
-        ],
         vec![
             "CPU".into(),
             format!("{}% of a core{cpu_note}", sig3(r.cpu.percent_of_core)),
@@ -114,76 +100,53 @@ pub fn render_run_md(r: &RunReport) -> String {
     ];
     out.push_str(&table(&["figure", "value"], &[false, false], &summary));
 
-    if !r.phases.is_empty() {
-        let rows: Vec<Vec<String>> = r
-            .phases
-            .iter()
-            .map(|p| {
-                vec![
-                    p.name.clone(),
-                    format!("{}–{}", secs(p.start_s), secs(p.end_s)),
-                    p.expected.to_string(),
-                    p.completed.to_string(),
-                    pct(p.efficiency),
-                    pct(p.generation_efficiency),
-                ]
-            })
-            .collect();
+    let mut tables = vec![model::requests(r)];
+    tables.extend(model::phases(r));
+    tables.push(model::latency(r));
+    tables.extend(model::outcomes(r));
+    for t in &tables {
         out.push('\n');
-        out.push_str(&table(
-            &[
-                "phase",
-                "time",
-                "expected",
-                "completed",
-                "efficiency",
-                "generation",
-            ],
-            &[false, false, true, true, true, true],
-            &rows,
-        ));
+        out.push_str(&model_table(t));
     }
 
-    out.push('\n');
-    out.push_str(&table(
-        &["latency (ms)", "p50", "p90", "p99", "p99.9", "max"],
-        &[false, true, true, true, true, true],
-        &[
-            latency_row("response", &r.latency_ms.response),
-            latency_row("service", &r.latency_ms.service),
-            latency_row("schedule lag", &r.latency_ms.schedule_lag),
-        ],
-    ));
-
-    if !r.status_codes.is_empty() || !r.errors.is_empty() {
-        let rows: Vec<Vec<String>> = r
-            .status_codes
-            .iter()
-            .map(|(c, n)| vec![format!("HTTP {c}"), n.to_string()])
-            .chain(
-                r.errors
-                    .iter()
-                    .map(|(k, n)| vec![format!("error: {k}"), n.to_string()]),
-            )
-            .collect();
-        out.push('\n');
-        out.push_str(&table(&["outcome", "count"], &[false, true], &rows));
-    }
-
-    let diag: Vec<Vec<String>> = diagnostics_pairs(r)
-        .into_iter()
-        .map(|(k, v)| vec![k.to_string(), v])
-        .collect();
     out.push_str("\n<details><summary>Diagnostics</summary>\n\n");
-    out.push_str(&table(&["diagnostic", "value"], &[false, true], &diag));
+    out.push_str(&model_table(&model::diagnostics(r)));
     out.push_str("\n</details>\n");
 
     warnings_list(&mut out, &r.warnings);
     out
 }
 
+/// The check table's parts as one pipe table: a bold heading row per
+/// scenario, then its figures; failing verdicts in bold.
+fn check_table_md(blocks: &[ScenarioBlock]) -> String {
+    let mut header = vec!["figure"];
+    let mut right = vec![false];
+    for (h, r) in CHECK_COLUMNS {
+        header.push(h);
+        right.push(r);
+    }
+    let mut rows = Vec::new();
+    for block in blocks {
+        let mut heading = vec![format!("**{}**", block.scenario)];
+        heading.resize(header.len(), String::new());
+        rows.push(heading);
+        for line in &block.lines {
+            let mut cells = vec![line.figure.clone()];
+            cells.extend(line.cells().map(str::to_string));
+            if is_failure(line.verdict) {
+                cells[5] = format!("**{}**", cells[5]);
+            }
+            rows.push(cells);
+        }
+    }
+    table(&header, &right, &rows)
+}
+
 /// The gate's result: the verdict line first, then the baseline commit vs
-/// HEAD, the diff table and the warnings.
+/// HEAD, the diff table (failed and not-comparable rows first, then the
+/// other judged rows; the info rows folded into a `<details>`) and the
+/// warnings.
 pub fn render_check_md(check: &CheckOutput) -> String {
     let failed = check.judged && !check.passed;
     let icon = if !check.judged {
@@ -197,35 +160,21 @@ pub fn render_check_md(check: &CheckOutput) -> String {
     out.push_str(&format!("{}\n\n", escape_cell(&baseline_line(check))));
     if check.rows.is_empty() {
         out.push_str("No figures were compared.\n");
-    } else {
-        let rows: Vec<Vec<String>> = check
-            .rows
-            .iter()
-            .map(|row| {
-                let [base, cur, change, limit, verdict] = row_cells(check, row);
-                let verdict = if is_failure(row.verdict) {
-                    format!("**{verdict}**")
-                } else {
-                    verdict
-                };
-                vec![
-                    row.scenario.clone(),
-                    row.figure.clone(),
-                    base,
-                    cur,
-                    change,
-                    limit,
-                    verdict,
-                    row.note.clone(),
-                ]
-            })
-            .collect();
-        out.push_str(&table(
-            &[
-                "scenario", "figure", "baseline", "current", "change", "limit", "verdict", "note",
-            ],
-            &[false, false, true, true, true, false, false, false],
-            &rows,
+    }
+    let parts = model::check_table(check);
+    let judged: Vec<ScenarioBlock> = parts
+        .iter()
+        .filter(|(part, _)| *part != Part::Info)
+        .flat_map(|(_, blocks)| blocks.iter().cloned())
+        .collect();
+    if !judged.is_empty() {
+        out.push_str(&check_table_md(&judged));
+    }
+    if let Some((_, info)) = parts.iter().find(|(part, _)| *part == Part::Info) {
+        out.push_str(&format!(
+            "\n<details><summary>{}</summary>\n\n{}\n</details>\n",
+            model::info_summary(info),
+            check_table_md(info)
         ));
     }
     warnings_list(&mut out, &check_warnings(check));
@@ -259,7 +208,8 @@ pub fn github_annotations(check: &CheckOutput) -> Vec<String> {
             } else {
                 "warning"
             };
-            let [base, cur, change, limit, verdict] = row_cells(check, row);
+            let line = model::check_line(row);
+            let [base, cur, change, limit, verdict, _] = line.cells();
             let mut msg = format!(
                 "{} / {}: {verdict}: {cur} (baseline {base}",
                 row.scenario, row.figure
@@ -286,7 +236,8 @@ pub fn github_annotations(check: &CheckOutput) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::format::{example_check, verdict_word};
+    use crate::report::example::example_check;
+    use crate::report::format::verdict_word;
 
     /// The lines of the first pipe table in `md`.
     fn first_table(md: &str) -> Vec<&str> {
@@ -329,17 +280,39 @@ mod tests {
             "{first}"
         );
         let t = first_table(&md);
-        assert_eq!(t.len(), 2 + check.rows.len(), "{md}");
-        assert!(t[0]
-            .starts_with("| scenario | figure | baseline | current | change | limit | verdict |"));
+        // the judged rows (all but the one info row) under six scenario
+        // headings: three in the failed / not-comparable part, three after
+        assert_eq!(t.len(), 2 + 6 + check.rows.len() - 1, "{md}");
+        assert_eq!(
+            t[0],
+            "| figure | baseline | current | change | limit | verdict | note |"
+        );
         assert!(
             t[1].chars().all(|c| matches!(c, '|' | '-' | ':' | ' ')),
             "{}",
             t[1]
         );
         for line in &t {
-            assert_eq!(cells(line), 8, "{line}");
+            assert_eq!(cells(line), 7, "{line}");
         }
+        assert_eq!(t[2], "| **steady-1k** |  |  |  |  |  |  |");
+        assert!(
+            t[3].starts_with("| peak_rss | 20.0 MB | 26.0 MB | +30.0% | +15% | **regressed** |")
+        );
+        assert!(t.iter().all(|l| !l.contains("response_p99_ms")));
+        // the info row is folded into a <details> after the table
+        let folded = md
+            .split("<details><summary>1 figure shown, not judged</summary>\n\n")
+            .nth(1)
+            .expect("an info <details>");
+        let info = first_table(folded);
+        assert_eq!(info.len(), 4, "{folded}");
+        assert_eq!(info[2], "| **steady-1k** |  |  |  |  |  |  |");
+        assert_eq!(
+            info[3],
+            "| response_p99_ms | 1.00 ms | 5.10 ms | +410% |  | info |  |"
+        );
+        assert!(folded.contains("\n</details>\n"));
         // the nasty scenario name is escaped, not raw
         assert!(md.contains("&lt;script&gt;alert(1)&lt;/script&gt; \\| a,b:c%"));
         assert!(!md.contains("<script>"));
@@ -387,7 +360,7 @@ mod tests {
         );
         let (_, msg) = nasty.split_once("::").unwrap().1.split_once("::").unwrap();
         assert!(msg.contains("a,b:c%25"), "{msg}");
-        assert!(msg.contains("0.950%0Asecond line"), "{msg}");
+        assert!(msg.contains("95%25%0Asecond line"), "{msg}");
         assert!(!nasty.contains('\n'));
         assert!(msg.contains(verdict_word(Verdict::BelowFloor)));
     }

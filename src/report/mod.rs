@@ -1,11 +1,13 @@
 //! Pure renderers: text (comfy-table), JSON, Markdown and HTML. They turn a
 //! [`RunReport`](crate::metrics::snapshot::RunReport) or the gate's
-//! `CheckOutput` into strings or bytes and never touch files or the terminal;
+//! [`CheckOutput`](check::CheckOutput) into strings or bytes and never touch files or the terminal;
 //! the one writer that does IO lives in [`write`].
 //!
 //! Every renderer returns text that ends with a newline, so callers print it
 //! with `print!`, not `println!`.
 
+/// The result of `check`: the document the check renderers read.
+pub mod check;
 /// One self-contained HTML file: inline CSS and SVG, nothing from the network.
 pub mod html;
 /// JSON: the stable, versioned schema shared by `run`, `check` and baselines.
@@ -13,6 +15,8 @@ pub mod json;
 /// Markdown for `$GITHUB_STEP_SUMMARY` / pull-request comments, and GitHub
 /// `::error` workflow-command annotations.
 pub mod markdown;
+/// The tables of a run and of a check, built once for every renderer.
+pub mod model;
 /// Human-readable terminal output: comfy-table tables, colour only on request.
 pub mod text;
 /// The only IO in this module: atomic file writes for `--json` / `--html`.
@@ -20,3 +24,7 @@ pub mod write;
 
 /// Shared number and verdict formatting (private to the renderers).
 pub(crate) mod format;
+
+/// The hand-built check result the renderers are tested against.
+#[cfg(test)]
+pub(crate) mod example;

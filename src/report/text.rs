@@ -5,12 +5,13 @@
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Color, Table};
 
 use crate::baseline::compare::Verdict;
-use crate::baseline::model::CheckOutput;
-use crate::metrics::snapshot::{Percentiles, RunReport};
+use crate::metrics::snapshot::RunReport;
+use crate::report::check::CheckOutput;
 use crate::report::format::{
-    baseline_line, check_warnings, efficiency_grade, mb, ms, pct, row_cells, rps, secs, sig3,
-    verdict_line, Grade,
+    baseline_line, check_warnings, efficiency_grade, mb, pct, rps, secs, sig3, verdict_line, Grade,
+    EFFICIENCY_FLOOR,
 };
+use crate::report::model::{self, CHECK_COLUMNS};
 
 /// A new table with the house style; styling is emitted only when `color`.
 fn table(color: bool) -> Table {
@@ -26,6 +27,24 @@ fn table(color: bool) -> Table {
 
 fn num(x: impl ToString) -> Cell {
     Cell::new(x).set_alignment(CellAlignment::Right)
+}
+
+/// A model table in the house style, numbers aligned right.
+fn model_table(m: &model::Table, color: bool) -> Table {
+    let mut t = table(color);
+    t.set_header(m.header.clone());
+    for row in &m.rows {
+        t.add_row(row.iter().zip(&m.right).map(
+            |(cell, &right)| {
+                if right {
+                    num(cell)
+                } else {
+                    Cell::new(cell)
+                }
+            },
+        ));
+    }
+    t
 }
 
 /// Wraps `s` in an ANSI colour when `color` is set.
@@ -44,7 +63,7 @@ fn paint(s: &str, c: Color, color: bool) -> String {
 
 /// An efficiency as a percentage, green / yellow / red by its [`Grade`].
 fn efficiency(e: f64, color: bool) -> String {
-    let c = match efficiency_grade(e) {
+    let c = match efficiency_grade(e, EFFICIENCY_FLOOR) {
         Grade::Good => Color::Green,
         Grade::Short => Color::Yellow,
         Grade::Bad => Color::Red,
@@ -93,90 +112,25 @@ fn run_summary(r: &RunReport, color: bool) -> String {
     out
 }
 
-fn latency_row(name: &str, p: &Percentiles) -> Vec<Cell> {
-    vec![
-        Cell::new(name),
-        num(sig3(p.p50)),
-        num(sig3(p.p90)),
-        num(sig3(p.p99)),
-        num(sig3(p.p999)),
-        num(sig3(p.max)),
-    ]
-}
-
 /// Everything after the summary.
 fn run_details(r: &RunReport, color: bool) -> String {
     let mut out = String::new();
-
-    let q = r.requests;
-    let mut t = table(color);
-    t.set_header(vec![
-        "expected",
-        "generated",
-        "completed",
-        "succeeded",
-        "failed",
-        "dropped",
-    ]);
-    t.add_row(vec![
-        num(q.expected),
-        num(q.generated),
-        num(q.completed),
-        num(q.succeeded),
-        num(q.failed),
-        num(q.dropped),
-    ]);
-    out.push_str(&format!("Requests\n{t}\n"));
-
-    if !r.phases.is_empty() {
-        let mut t = table(color);
-        t.set_header(vec![
-            "phase",
-            "from",
-            "to",
-            "expected",
-            "generated",
-            "completed",
-            "efficiency",
-            "generation",
-        ]);
-        for p in &r.phases {
-            t.add_row(vec![
-                Cell::new(&p.name),
-                num(secs(p.start_s)),
-                num(secs(p.end_s)),
-                num(p.expected),
-                num(p.generated),
-                num(p.completed),
-                num(pct(p.efficiency)),
-                num(pct(p.generation_efficiency)),
-            ]);
-        }
-        out.push_str(&format!("\nPhases\n{t}\n"));
+    out.push_str(&format!(
+        "Requests\n{}\n",
+        model_table(&model::requests(r), color)
+    ));
+    if let Some(t) = model::phases(r) {
+        out.push_str(&format!("\nPhases\n{}\n", model_table(&t, color)));
     }
-
-    let mut t = table(color);
-    t.set_header(vec!["latency (ms)", "p50", "p90", "p99", "p99.9", "max"]);
-    t.add_row(latency_row("response", &r.latency_ms.response));
-    t.add_row(latency_row("service", &r.latency_ms.service));
-    t.add_row(latency_row("schedule lag", &r.latency_ms.schedule_lag));
-    for i in 1..6 {
-        if let Some(c) = t.column_mut(i) {
-            c.set_cell_alignment(CellAlignment::Right);
-        }
-    }
-    out.push_str(&format!("\nLatency\n{t}\n"));
-
-    if !r.status_codes.is_empty() || !r.errors.is_empty() {
-        let mut t = table(color);
-        t.set_header(vec!["outcome", "count"]);
-        for (code, n) in &r.status_codes {
-            t.add_row(vec![Cell::new(format!("HTTP {code}")), num(n)]);
-        }
-        for (kind, n) in &r.errors {
-            t.add_row(vec![Cell::new(format!("error: {kind}")), num(n)]);
-        }
-        out.push_str(&format!("\nStatus codes and errors\n{t}\n"));
+    out.push_str(&format!(
+        "\nLatency\n{}\n",
+        model_table(&model::latency(r), color)
+    ));
+    if let Some(t) = model::outcomes(r) {
+        out.push_str(&format!(
+            "\nStatus codes and errors\n{}\n",
+            model_table(&t, color)
+        ));
     }
 
     out.push_str(&format!(
@@ -195,7 +149,10 @@ fn run_details(r: &RunReport, color: bool) -> String {
         mb(r.memory.peak_rss_bytes)
     ));
 
-    out.push_str(&format!("\nDiagnostics\n{}\n", diagnostics_table(r, color)));
+    out.push_str(&format!(
+        "\nDiagnostics\n{}\n",
+        model_table(&model::diagnostics(r), color)
+    ));
 
     if !r.warnings.is_empty() {
         out.push_str(&format!("\n{}\n", paint("Warnings", Color::Yellow, color)));
@@ -206,86 +163,49 @@ fn run_details(r: &RunReport, color: bool) -> String {
     out
 }
 
-/// Diagnostics as (name, value) pairs, shared with the other renderers.
-pub(crate) fn diagnostics_pairs(r: &RunReport) -> Vec<(&'static str, String)> {
-    let d = &r.diagnostics;
-    vec![
-        ("limiter granted", d.limiter_granted.to_string()),
-        ("limiter waits", d.limiter_waits.to_string()),
-        ("limiter wait total", ms(d.limiter_wait_ms_total)),
-        ("limiter wait max", ms(d.limiter_wait_ms_max)),
-        ("limiter blocked", d.limiter_blocked.to_string()),
-        ("limiter refills", d.limiter_refills.to_string()),
-        ("limiter efficiency", pct(d.limiter_efficiency)),
-        ("generator wakes", d.generator_wakes.to_string()),
-        ("largest batch", d.batch_size_max.to_string()),
-        ("channel capacity", d.channel_capacity.to_string()),
-        ("channel full events", d.channel_full_events.to_string()),
-        ("channel max occupancy", d.channel_max_occupancy.to_string()),
-        ("channel mean occupancy", sig3(d.channel_mean_occupancy)),
-        ("latency samples lost", d.latency_samples_lost.to_string()),
-        ("series overflow", d.series_overflow.to_string()),
-        ("abandoned in flight", d.abandoned_in_flight.to_string()),
-        (
-            "cancelled",
-            if d.cancelled { "yes" } else { "no" }.to_string(),
-        ),
-        ("wall time", secs(d.wall_s)),
-    ]
-}
-
-fn diagnostics_table(r: &RunReport, color: bool) -> Table {
-    let mut t = table(color);
-    t.set_header(vec!["diagnostic", "value"]);
-    for (k, v) in diagnostics_pairs(r) {
-        t.add_row(vec![Cell::new(k), num(v)]);
-    }
-    t
-}
-
 fn verdict_color(v: Verdict) -> Option<Color> {
     match v {
         Verdict::Ok | Verdict::Improved => Some(Color::Green),
         Verdict::Regressed | Verdict::BelowFloor => Some(Color::Red),
         Verdict::NotComparable | Verdict::Missing => Some(Color::Yellow),
+        Verdict::Info => None,
     }
 }
 
-/// The gate's result: the diff table (scenario, figure, baseline, current,
-/// change, limit, verdict, and notes when any row has one), the baseline
-/// commit vs HEAD, warnings, and a final one-line verdict.
+/// The gate's result: the diff table (figure, baseline, current, change,
+/// limit, verdict, and notes when any row has one) with failed and
+/// not-comparable rows first, then the other judged rows, then the info
+/// rows, each part under one heading row per scenario; the baseline commit
+/// vs HEAD, warnings, and a final one-line verdict.
 pub fn render_check(check: &CheckOutput, color: bool) -> String {
     let mut out = String::new();
     let with_notes = check.rows.iter().any(|r| !r.note.is_empty());
+    let columns = if with_notes { 6 } else { 5 };
     let mut t = table(color);
-    let mut header = vec![
-        "scenario", "figure", "baseline", "current", "change", "limit", "verdict",
-    ];
-    if with_notes {
-        header.push("note");
-    }
+    let mut header = vec!["scenario / figure"];
+    header.extend(CHECK_COLUMNS[..columns].iter().map(|c| c.0));
     t.set_header(header);
-    for row in &check.rows {
-        let [base, cur, change, limit, verdict] = row_cells(check, row);
-        let mut verdict = Cell::new(verdict);
-        if color {
-            if let Some(c) = verdict_color(row.verdict) {
-                verdict = verdict.fg(c);
+    for (_, blocks) in model::check_table(check) {
+        for block in blocks {
+            t.add_row(vec![Cell::new(&block.scenario)]);
+            for line in &block.lines {
+                let mut cells = vec![Cell::new(format!("  {}", line.figure))];
+                for (i, (text, (_, right))) in line.cells().iter().zip(CHECK_COLUMNS).enumerate() {
+                    if i == columns {
+                        break;
+                    }
+                    let text = text.replace(['\r', '\n'], " ");
+                    let mut cell = if right { num(text) } else { Cell::new(text) };
+                    if i == 4 && color {
+                        if let Some(c) = verdict_color(line.verdict) {
+                            cell = cell.fg(c);
+                        }
+                    }
+                    cells.push(cell);
+                }
+                t.add_row(cells);
             }
         }
-        let mut cells = vec![
-            Cell::new(&row.scenario),
-            Cell::new(&row.figure),
-            num(base),
-            num(cur),
-            num(change),
-            Cell::new(limit),
-            verdict,
-        ];
-        if with_notes {
-            cells.push(Cell::new(row.note.replace(['\r', '\n'], " ")));
-        }
-        t.add_row(cells);
     }
     if check.rows.is_empty() {
         out.push_str("no figures compared\n");
@@ -373,48 +293,99 @@ mod tests {
         assert!(render_run(&r, true).contains("\x1b[32m99.90%"));
     }
 
+    /// The lines of the check's diff table (everything before the
+    /// baseline line), so a word found there is not one the warnings or the
+    /// verdict line also contain.
+    fn table_lines(s: &str) -> Vec<&str> {
+        s.lines()
+            .take_while(|l| !l.starts_with("baseline "))
+            .collect()
+    }
+
+    /// The table line of `figure` (first column, indented under its scenario).
+    fn line_of<'a>(lines: &[&'a str], figure: &str) -> (usize, &'a str) {
+        let cell = format!("│   {figure} ");
+        lines
+            .iter()
+            .copied()
+            .enumerate()
+            .find(|(_, l)| l.starts_with(&cell))
+            .unwrap_or_else(|| panic!("no row for {figure} in\n{}", lines.join("\n")))
+    }
+
     #[test]
     fn check_table_has_every_column_and_verdict() {
-        let check = crate::report::format::example_check();
+        let check = crate::report::example::example_check();
         let s = render_check(&check, false);
-        for needle in [
-            "scenario",
-            "figure",
+        let table = table_lines(&s);
+        let header = table[1];
+        for column in [
+            "scenario / figure",
             "baseline",
             "current",
             "change",
             "limit",
             "verdict",
             "note",
-            "ok",
-            "improved",
-            "regressed",
-            "below-floor",
-            "not-comparable",
-            "missing",
-            "steady-1k",
-            "+30.0%",
-            "20.0 MB",
-            "26.0 MB",
-            "99.95%",
-            "passed",
-            "baseline 1a2b3c4d5e6f (main, 2024-05-01T12:34:56Z)",
-            "vs HEAD 9f8e7d6c5b4a (feature, dirty), 3 commits apart",
-            "  - steady-1k: generator was the bottleneck <b>",
         ] {
-            assert!(s.contains(needle), "missing {needle:?} in\n{s}");
+            assert!(header.contains(column), "{column}: {header}");
         }
+        let (_, rss) = line_of(&table, "peak_rss");
+        for needle in ["20.0 MB", "26.0 MB", "+30.0%", "+15%", "regressed"] {
+            assert!(rss.contains(needle), "{needle}: {rss}");
+        }
+        let (_, eff) = line_of(&table, "efficiency");
+        assert!(
+            eff.contains("below-floor") && eff.contains("≥ 95.00%"),
+            "{eff}"
+        );
+        // a note's newline must not break the table
+        assert!(eff.contains("below the floor of 95% second line"), "{eff}");
+        assert!(line_of(&table, "p99_ms").1.contains("not-comparable"));
+        let (_, passed) = line_of(&table, "passed");
+        assert!(passed.contains("┆ ok "), "{passed}");
+        assert!(line_of(&table, "cpu_us_per_request").1.contains("improved"));
+        let (_, info) = line_of(&table, "response_p99_ms");
+        assert!(info.contains("+410%") && info.contains("┆ info "), "{info}");
+        // the ramp's missing figure is in the table, not only in the warnings
+        let missing = table.iter().filter(|l| l.contains("┆ missing ")).count();
+        assert_eq!(missing, 1, "{}", table.join("\n"));
+        assert!(s.contains("baseline 1a2b3c4d5e6f (main, 2024-05-01T12:34:56Z)"));
+        assert!(s.contains("vs HEAD 9f8e7d6c5b4a (feature, dirty), 3 commits apart"));
+        assert!(s.contains("  - steady-1k: generator was the bottleneck <b>"));
         assert!(s
             .trim_end()
             .ends_with("ratecheck: FAIL — 1 regressed, 1 below floor; NOT JUDGED: p99_ms (baseline from another machine)"));
         assert!(!s.contains('\x1b'));
-        // a note's newline must not break the table
-        assert!(s.contains("below the floor of 0.950 second line"));
+    }
+
+    #[test]
+    fn check_table_reads_failures_first_info_last_one_heading_per_scenario() {
+        let check = crate::report::example::example_check();
+        let s = render_check(&check, false);
+        let table = table_lines(&s);
+        let row = |figure: &str| line_of(&table, figure).0;
+        // failed and not comparable, then judged, then info
+        assert!(row("peak_rss") < row("p99_ms"));
+        assert!(row("p99_ms") < row("passed"));
+        assert!(row("cpu_us_per_request") < row("response_p99_ms"));
+        // the scenario's name heads its figures once per part, never on
+        // the figures' own lines
+        let headings = table
+            .iter()
+            .filter(|l| l.starts_with("│ steady-1k "))
+            .count();
+        assert_eq!(headings, 3, "{}", table.join("\n"));
+        let heading = table
+            .iter()
+            .position(|l| l.starts_with("│ steady-1k "))
+            .unwrap();
+        assert_eq!(heading + 1, row("peak_rss"));
     }
 
     #[test]
     fn check_verdicts_coloured_only_when_asked() {
-        let check = crate::report::format::example_check();
+        let check = crate::report::example::example_check();
         let s = render_check(&check, true);
         assert!(s.contains('\x1b'));
         assert!(s.contains("\x1b[31mratecheck: FAIL"));

@@ -1,0 +1,215 @@
+//! The hand-built check result every renderer is tested against (test
+//! only).
+
+use std::collections::BTreeMap;
+
+use crate::baseline::compare::{Limit, Row, RowKind, Verdict, SELFTEST_FIGURE, SELFTEST_SCENARIO};
+use crate::baseline::model::{
+    Figure, FigureKind, GitInfo, ScenarioKind, ScenarioResult, SuiteResult, BASELINE_SCHEMA_VERSION,
+};
+use crate::metrics::snapshot::RunReport;
+use crate::report::check::CheckOutput;
+
+/// A hand-built check result for the renderers' tests: one row of every
+/// verdict (an info row among the judged ones), a load scenario with a full report, a scenario whose name needs
+/// escaping everywhere, and warnings.
+pub(crate) fn example_check() -> CheckOutput {
+    let row = |scenario: &str,
+               figure: &str,
+               kind: FigureKind,
+               unit: &str,
+               b: f64,
+               c: f64,
+               change: f64| Row {
+        scenario: scenario.into(),
+        figure: figure.into(),
+        unit: unit.into(),
+        kind: RowKind::Figure(kind),
+        baseline: Some(b),
+        current: Some(c),
+        change: Some(change),
+        limit: Limit::relative(0.15, 3.0),
+        verdict: Verdict::Ok,
+        note: String::new(),
+        functions: Vec::new(),
+    };
+    let nasty = "<script>alert(1)</script> | a,b:c%";
+    let rows = vec![
+        Row {
+            scenario: SELFTEST_SCENARIO.into(),
+            figure: SELFTEST_FIGURE.into(),
+            unit: String::new(),
+            kind: RowKind::SelfTest,
+            baseline: Some(1.0),
+            current: Some(1.0),
+            change: None,
+            limit: Limit::MustPass,
+            verdict: Verdict::Ok,
+            note: String::new(),
+            functions: Vec::new(),
+        },
+        Row {
+            limit: Limit::FloorAndDrop {
+                min: 0.95,
+                max_drop: 0.02,
+            },
+            ..row(
+                "steady-1k",
+                "efficiency",
+                FigureKind::Efficiency,
+                "",
+                0.999,
+                0.9995,
+                0.0005,
+            )
+        },
+        Row {
+            verdict: Verdict::Improved,
+            ..row(
+                "steady-1k",
+                "cpu_us_per_request",
+                FigureKind::Cpu,
+                "us",
+                12.0,
+                9.0,
+                -0.25,
+            )
+        },
+        Row {
+            verdict: Verdict::Regressed,
+            note: "above baseline + 3.00 MB".into(),
+            ..row(
+                "steady-1k",
+                "peak_rss",
+                FigureKind::Memory,
+                "B",
+                20_000_000.0,
+                26_000_000.0,
+                0.3,
+            )
+        },
+        Row {
+            verdict: Verdict::Info,
+            limit: Limit::None,
+            ..row(
+                "steady-1k",
+                "response_p99_ms",
+                FigureKind::Info,
+                "ms",
+                1.0,
+                5.1,
+                4.1,
+            )
+        },
+        Row {
+            verdict: Verdict::BelowFloor,
+            limit: Limit::Floor { min: 0.95 },
+            note: "below the floor of 95%\nsecond line".into(),
+            ..row(
+                nasty,
+                "efficiency",
+                FigureKind::Efficiency,
+                "",
+                0.99,
+                0.90,
+                -0.09,
+            )
+        },
+        Row {
+            verdict: Verdict::NotComparable,
+            note: "baseline from another machine".into(),
+            ..row(
+                "steady-10k",
+                "p99_ms",
+                FigureKind::Latency,
+                "ms",
+                1.5,
+                1.6,
+                0.0667,
+            )
+        },
+        Row {
+            current: None,
+            change: None,
+            verdict: Verdict::Missing,
+            limit: Limit::None,
+            note: "in the baseline, not measured in this run".into(),
+            ..row(
+                "ramp",
+                "efficiency",
+                FigureKind::Efficiency,
+                "",
+                0.998,
+                0.0,
+                0.0,
+            )
+        },
+    ];
+    let mut report = RunReport::example();
+    report.warnings = vec!["generator was the bottleneck <b>".into()];
+    let figures = BTreeMap::from([
+        (
+            "efficiency".to_string(),
+            Figure::single(FigureKind::Efficiency, "", 0.9995),
+        ),
+        (
+            "cpu_us_per_request".to_string(),
+            Figure::single(FigureKind::Cpu, "us", 9.0),
+        ),
+        (
+            "peak_rss".to_string(),
+            Figure::single(FigureKind::Memory, "B", 26_000_000.0),
+        ),
+    ]);
+    CheckOutput {
+        schema_version: BASELINE_SCHEMA_VERSION,
+        passed: false,
+        judged: true,
+        baseline_path: Some("baselines/main.json".into()),
+        baseline_git: Some(GitInfo {
+            commit: Some("1a2b3c4d5e6f7a8b9c0d1a2b3c4d5e6f7a8b9c0d".into()),
+            branch: Some("main".into()),
+            dirty: false,
+            commit_time: Some("2024-05-01T12:34:56Z".into()),
+        }),
+        head_git: Some(GitInfo {
+            commit: Some("9f8e7d6c5b4a9f8e7d6c5b4a9f8e7d6c5b4a9f8e".into()),
+            branch: Some("feature".into()),
+            dirty: true,
+            commit_time: None,
+        }),
+        commits_between: Some(3),
+        current: SuiteResult {
+            quick: false,
+            selftest_passed: true,
+            scenarios: vec![
+                ScenarioResult {
+                    name: "steady-1k".into(),
+                    kind: ScenarioKind::Load,
+                    figures,
+                    report: Some(report),
+                    warnings: vec![],
+                },
+                ScenarioResult {
+                    name: nasty.into(),
+                    kind: ScenarioKind::Load,
+                    figures: BTreeMap::from([(
+                        "efficiency".to_string(),
+                        Figure::single(FigureKind::Efficiency, "", 0.90),
+                    )]),
+                    report: Some(RunReport {
+                        efficiency: 0.90,
+                        ..RunReport::example()
+                    }),
+                    warnings: vec!["slow & <odd>".into()],
+                },
+            ],
+            ..Default::default()
+        },
+        rows,
+        warnings: vec![
+            "ramp / efficiency: missing (in the baseline, not measured in this run)".into(),
+        ],
+        summary: "gate FAILED: 1 regressed, 1 below-floor".into(),
+    }
+}

@@ -1,0 +1,190 @@
+//! The HTML report's pictures, as inline SVG: the efficiency gauge (a
+//! hand-made arc with a tick at the floor in force) and the rate-over-time
+//! chart (plotters' SVG backend, from the run's 100 ms series).
+
+use std::fmt::Write as _;
+
+use plotters::prelude::*;
+
+use super::escape_html;
+use crate::metrics::snapshot::TimeSeries;
+use crate::report::format::{efficiency_grade, pct, pct_short, rps, Grade};
+
+/// The gauge's scale starts here: below 90% the arc is empty, so the
+/// difference between 95% and 99.9% stays visible.
+const GAUGE_MIN: f64 = 0.90;
+
+/// The gauge arc's colour for an efficiency.
+fn efficiency_color(e: f64, floor: f64) -> &'static str {
+    match efficiency_grade(e, floor) {
+        Grade::Good => "#1a7f37",
+        Grade::Short => "#bf8700",
+        Grade::Bad => "#cf222e",
+    }
+}
+
+/// Point on the gauge's semicircle (centre 100,100, radius 80) for a
+/// fraction `f` of the scale: 0 is the left end, 1 the right end.
+fn arc_point(f: f64) -> (f64, f64) {
+    let a = std::f64::consts::PI * (1.0 - f);
+    (100.0 + 80.0 * a.cos(), 100.0 - 80.0 * a.sin())
+}
+
+/// A semicircle gauge of `efficiency` on a 90%–100% scale with a tick at
+/// `floor`, the floor in force (a floor under 90% sits at the left end), as
+/// inline SVG. `label` is shown under the figure (escaped).
+pub fn gauge_svg(label: &str, efficiency: f64, floor: f64) -> String {
+    let frac = if efficiency.is_finite() {
+        ((efficiency - GAUGE_MIN) / (1.0 - GAUGE_MIN)).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let color = efficiency_color(efficiency, floor);
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<svg viewBox=\"0 0 200 130\" role=\"img\" aria-label=\"{label}: {value}\">\
+         <title>{label}: {value}</title>\
+         <path d=\"M 20 100 A 80 80 0 0 1 180 100\" fill=\"none\" stroke=\"#eaeef2\" stroke-width=\"18\"/>",
+        label = escape_html(label),
+        value = pct(efficiency),
+    );
+    if frac > 0.0 {
+        let (x, y) = arc_point(frac);
+        let _ = write!(
+            s,
+            "<path class=\"gauge-value\" d=\"M 20 100 A 80 80 0 0 1 {x:.2} {y:.2}\" fill=\"none\" \
+             stroke=\"{color}\" stroke-width=\"18\"/>"
+        );
+    }
+    let at = ((floor - GAUGE_MIN) / (1.0 - GAUGE_MIN)).clamp(0.0, 1.0);
+    let a = std::f64::consts::PI * (1.0 - at);
+    let _ = write!(
+        s,
+        "<line x1=\"{:.2}\" y1=\"{:.2}\" x2=\"{:.2}\" y2=\"{:.2}\" stroke=\"#1f2328\" stroke-width=\"2\"/>",
+        100.0 + 68.0 * a.cos(),
+        100.0 - 68.0 * a.sin(),
+        100.0 + 92.0 * a.cos(),
+        100.0 - 92.0 * a.sin()
+    );
+    let _ = write!(
+        s,
+        "<text x=\"100\" y=\"92\" text-anchor=\"middle\" font-size=\"26\" font-weight=\"600\" \
+         fill=\"{color}\">{value}</text>\
+         <text x=\"100\" y=\"122\" text-anchor=\"middle\" font-size=\"12\" fill=\"#57606a\">{label}</text>\
+         <text x=\"20\" y=\"116\" text-anchor=\"middle\" font-size=\"10\" fill=\"#57606a\">90%</text>\
+         <text x=\"180\" y=\"116\" text-anchor=\"middle\" font-size=\"10\" fill=\"#57606a\">100%</text>\
+         <text x=\"105\" y=\"14\" font-size=\"10\" fill=\"#57606a\">{floor}% floor</text>\
+         </svg>",
+        value = escape_html(&pct(efficiency)),
+        label = escape_html(label),
+        floor = pct_short(floor),
+    );
+    s
+}
+
+/// Converts per-interval counts to a rate at each interval's midpoint.
+pub(super) fn rate_points(counts: &[u64], interval_ms: u64) -> Vec<(f64, f64)> {
+    let per_s = 1000.0 / interval_ms as f64;
+    counts
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| {
+            (
+                (i as f64 + 0.5) * interval_ms as f64 / 1000.0,
+                n as f64 * per_s,
+            )
+        })
+        .collect()
+}
+
+/// The target / generated / completed rate chart as inline SVG, drawn with
+/// plotters; `None` when the run recorded no time series.
+pub fn rate_chart_svg(series: &TimeSeries) -> Option<Result<String, String>> {
+    let n = series
+        .target_rps
+        .len()
+        .max(series.generated.len())
+        .max(series.completed.len());
+    if series.interval_ms == 0 || n == 0 {
+        return None;
+    }
+    let step = series.interval_ms as f64 / 1000.0;
+    let target: Vec<(f64, f64)> = series
+        .target_rps
+        .iter()
+        .enumerate()
+        .map(|(i, &r)| ((i as f64 + 0.5) * step, if r.is_finite() { r } else { 0.0 }))
+        .collect();
+    let generated = rate_points(&series.generated, series.interval_ms);
+    let completed = rate_points(&series.completed, series.interval_ms);
+    let y_max = target
+        .iter()
+        .chain(&generated)
+        .chain(&completed)
+        .map(|p| p.1)
+        .fold(0.0_f64, f64::max)
+        .max(1.0)
+        * 1.15;
+    let x_max = n as f64 * step;
+
+    let mut svg = String::new();
+    let drawn = (|| -> Result<(), Box<dyn std::error::Error>> {
+        let root = SVGBackend::with_string(&mut svg, (760, 320)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(64)
+            .build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
+        chart
+            .configure_mesh()
+            .x_desc("time (s)")
+            .y_desc("requests / s")
+            .light_line_style(RGBColor(240, 242, 245))
+            .bold_line_style(RGBColor(220, 224, 228))
+            .axis_style(RGBColor(140, 149, 159))
+            .label_style(("sans-serif", 12).into_font().color(&RGBColor(87, 96, 106)))
+            .max_light_lines(2)
+            .y_label_formatter(&|v| rps(*v))
+            .x_label_formatter(&|v| rps(*v))
+            .draw()?;
+        let target_color = RGBColor(87, 96, 106);
+        let gen_color = RGBColor(9, 105, 218);
+        let done_color = RGBColor(26, 127, 55);
+        chart
+            .draw_series(DashedLineSeries::new(
+                target.iter().copied(),
+                6,
+                4,
+                target_color.stroke_width(2),
+            ))?
+            .label("target")
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], target_color));
+        for (points, color, label) in [
+            (&generated, gen_color, "generated"),
+            (&completed, done_color, "completed"),
+        ] {
+            chart
+                .draw_series(LineSeries::new(
+                    points.iter().copied(),
+                    color.stroke_width(2),
+                ))?
+                .label(label)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.9))
+            .border_style(RGBColor(208, 215, 222))
+            .label_font(("sans-serif", 12))
+            .draw()?;
+        root.present()?;
+        Ok(())
+    })();
+    Some(match drawn {
+        Ok(()) => Ok(svg.replace(" xmlns=\"http://www.w3.org/2000/svg\"", "")),
+        Err(e) => Err(format!("the chart could not be drawn: {e}")),
+    })
+}

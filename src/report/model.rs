@@ -1,0 +1,339 @@
+//! The report model: every table of a run report and the check's diff
+//! table, built once as rows of display strings with their headings. The
+//! renderers (text, Markdown, HTML) differ only in markup.
+
+use crate::baseline::compare::Verdict;
+use crate::metrics::snapshot::{Percentiles, RunReport};
+use crate::report::check::CheckOutput;
+use crate::report::format::{change, limit_text, ms, pct, secs, shape, sig3, value, verdict_word};
+
+/// A table: a heading per column (`right`: numbers, aligned right) and rows
+/// of cells, all display text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    pub header: Vec<&'static str>,
+    pub right: Vec<bool>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    fn new(columns: &[(&'static str, bool)]) -> Table {
+        Table {
+            header: columns.iter().map(|c| c.0).collect(),
+            right: columns.iter().map(|c| c.1).collect(),
+            rows: Vec::new(),
+        }
+    }
+}
+
+/// Request counts, one row.
+pub fn requests(r: &RunReport) -> Table {
+    let q = r.requests;
+    let mut t = Table::new(&[
+        ("expected", true),
+        ("generated", true),
+        ("completed", true),
+        ("succeeded", true),
+        ("failed", true),
+        ("dropped", true),
+    ]);
+    t.rows.push(
+        [
+            q.expected,
+            q.generated,
+            q.completed,
+            q.succeeded,
+            q.failed,
+            q.dropped,
+        ]
+        .map(|n| n.to_string())
+        .to_vec(),
+    );
+    t
+}
+
+/// One row per phase; `None` when the run has no phases.
+pub fn phases(r: &RunReport) -> Option<Table> {
+    if r.phases.is_empty() {
+        return None;
+    }
+    let mut t = Table::new(&[
+        ("phase", false),
+        ("from", true),
+        ("to", true),
+        ("expected", true),
+        ("generated", true),
+        ("completed", true),
+        ("efficiency", true),
+        ("generation", true),
+    ]);
+    for p in &r.phases {
+        t.rows.push(vec![
+            p.name.clone(),
+            secs(p.start_s),
+            secs(p.end_s),
+            p.expected.to_string(),
+            p.generated.to_string(),
+            p.completed.to_string(),
+            pct(p.efficiency),
+            pct(p.generation_efficiency),
+        ]);
+    }
+    Some(t)
+}
+
+/// Response, service and schedule-lag percentiles in milliseconds.
+pub fn latency(r: &RunReport) -> Table {
+    let mut t = Table::new(&[
+        ("latency (ms)", false),
+        ("p50", true),
+        ("p90", true),
+        ("p99", true),
+        ("p99.9", true),
+        ("max", true),
+        ("mean", true),
+    ]);
+    let row = |name: &str, p: &Percentiles| {
+        let mut cells = vec![name.to_string()];
+        cells.extend([p.p50, p.p90, p.p99, p.p999, p.max, p.mean].map(sig3));
+        cells
+    };
+    t.rows.push(row("response", &r.latency_ms.response));
+    t.rows.push(row("service", &r.latency_ms.service));
+    t.rows.push(row("schedule lag", &r.latency_ms.schedule_lag));
+    t
+}
+
+/// HTTP status codes, then transport errors, with counts; `None` when the
+/// run has neither.
+pub fn outcomes(r: &RunReport) -> Option<Table> {
+    if r.status_codes.is_empty() && r.errors.is_empty() {
+        return None;
+    }
+    let mut t = Table::new(&[("outcome", false), ("count", true)]);
+    for (code, n) in &r.status_codes {
+        t.rows.push(vec![format!("HTTP {code}"), n.to_string()]);
+    }
+    for (kind, n) in &r.errors {
+        t.rows.push(vec![format!("error: {kind}"), n.to_string()]);
+    }
+    Some(t)
+}
+
+/// The engine's diagnostics, one (name, value) row each.
+pub fn diagnostics(r: &RunReport) -> Table {
+    let d = &r.diagnostics;
+    let mut t = Table::new(&[("diagnostic", false), ("value", true)]);
+    let pairs = [
+        ("limiter granted", d.limiter_granted.to_string()),
+        ("limiter waits", d.limiter_waits.to_string()),
+        ("limiter wait total", ms(d.limiter_wait_ms_total)),
+        ("limiter wait max", ms(d.limiter_wait_ms_max)),
+        ("limiter blocked", d.limiter_blocked.to_string()),
+        ("limiter refills", d.limiter_refills.to_string()),
+        ("limiter efficiency", pct(d.limiter_efficiency)),
+        ("generator wakes", d.generator_wakes.to_string()),
+        ("largest batch", d.batch_size_max.to_string()),
+        ("channel capacity", d.channel_capacity.to_string()),
+        ("channel full events", d.channel_full_events.to_string()),
+        ("channel max occupancy", d.channel_max_occupancy.to_string()),
+        ("channel mean occupancy", sig3(d.channel_mean_occupancy)),
+        ("latency samples lost", d.latency_samples_lost.to_string()),
+        ("series overflow", d.series_overflow.to_string()),
+        ("abandoned in flight", d.abandoned_in_flight.to_string()),
+        (
+            "cancelled",
+            if d.cancelled { "yes" } else { "no" }.to_string(),
+        ),
+        ("wall time", secs(d.wall_s)),
+    ];
+    t.rows = pairs
+        .into_iter()
+        .map(|(k, v)| vec![k.to_string(), v])
+        .collect();
+    t
+}
+
+/// The columns of the check table after the figure's name.
+pub const CHECK_COLUMNS: [(&str, bool); 6] = [
+    ("baseline", true),
+    ("current", true),
+    ("change", true),
+    ("limit", false),
+    ("verdict", false),
+    ("note", false),
+];
+
+/// One figure of the check table, as shown.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckLine {
+    pub figure: String,
+    pub baseline: String,
+    pub current: String,
+    pub change: String,
+    pub limit: String,
+    pub verdict: Verdict,
+    pub note: String,
+}
+
+impl CheckLine {
+    /// The cells after the figure's name, in [`CHECK_COLUMNS`] order.
+    pub fn cells(&self) -> [&str; 6] {
+        [
+            &self.baseline,
+            &self.current,
+            &self.change,
+            &self.limit,
+            verdict_word(self.verdict),
+            &self.note,
+        ]
+    }
+}
+
+/// One scenario's figures within a part of the table, under its name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioBlock {
+    pub scenario: String,
+    pub lines: Vec<CheckLine>,
+}
+
+/// The parts of the check table, in the order a reviewer reads them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// Judged rows that failed or could not be compared.
+    Attention,
+    /// The other judged rows (ok, improved, missing).
+    Judged,
+    /// Figures shown, not judged (collapsed where the markup can).
+    Info,
+}
+
+impl Part {
+    pub fn of(v: Verdict) -> Part {
+        match v {
+            Verdict::Regressed | Verdict::BelowFloor | Verdict::NotComparable => Part::Attention,
+            Verdict::Ok | Verdict::Improved | Verdict::Missing => Part::Judged,
+            Verdict::Info => Part::Info,
+        }
+    }
+}
+
+/// One row as shown.
+pub fn check_line(row: &crate::baseline::compare::Row) -> CheckLine {
+    let s = shape(row);
+    CheckLine {
+        figure: row.figure.clone(),
+        baseline: value(s, &row.unit, row.baseline),
+        current: value(s, &row.unit, row.current),
+        change: change(s, row.change),
+        limit: limit_text(&row.limit),
+        verdict: row.verdict,
+        note: row.note.clone(),
+    }
+}
+
+/// The check's rows in their parts (non-empty parts only, in [`Part`]
+/// order); within a part, scenarios in the order the rows first name them,
+/// each with its figures in row order.
+pub fn check_table(check: &CheckOutput) -> Vec<(Part, Vec<ScenarioBlock>)> {
+    let mut out: Vec<(Part, Vec<ScenarioBlock>)> = Vec::new();
+    for part in [Part::Attention, Part::Judged, Part::Info] {
+        let mut blocks: Vec<ScenarioBlock> = Vec::new();
+        for row in check.rows.iter().filter(|r| Part::of(r.verdict) == part) {
+            let line = check_line(row);
+            match blocks.iter_mut().find(|b| b.scenario == row.scenario) {
+                Some(b) => b.lines.push(line),
+                None => blocks.push(ScenarioBlock {
+                    scenario: row.scenario.clone(),
+                    lines: vec![line],
+                }),
+            }
+        }
+        if !blocks.is_empty() {
+            out.push((part, blocks));
+        }
+    }
+    out
+}
+
+/// The summary of the collapsed info part: `12 figures shown, not judged`.
+pub fn info_summary(blocks: &[ScenarioBlock]) -> String {
+    let n: usize = blocks.iter().map(|b| b.lines.len()).sum();
+    format!(
+        "{n} figure{} shown, not judged",
+        if n == 1 { "" } else { "s" }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::example::example_check;
+
+    #[test]
+    fn run_tables_hold_every_figure_once() {
+        let r = RunReport::example();
+        assert_eq!(requests(&r).rows[0][2], "9990");
+        let l = latency(&r);
+        assert_eq!(l.header.len(), l.rows[0].len());
+        assert_eq!(
+            l.rows[0],
+            ["response", "0.200", "0.300", "0.600", "1.00", "1.60", "0.220"]
+        );
+        assert!(outcomes(&r)
+            .unwrap()
+            .rows
+            .contains(&vec!["HTTP 200".to_string(), "9990".into()]));
+        let mut none = r.clone();
+        none.status_codes.clear();
+        none.errors.clear();
+        none.phases.clear();
+        assert!(outcomes(&none).is_none());
+        assert!(phases(&none).is_none());
+        let d = diagnostics(&r);
+        assert!(d.rows.iter().all(|row| row.len() == 2));
+        assert!(d.rows.iter().any(|row| row[0] == "channel full events"));
+    }
+
+    #[test]
+    fn check_table_puts_failures_first_and_info_last_under_scenario_headings() {
+        let check = example_check();
+        let parts = check_table(&check);
+        let order: Vec<Part> = parts.iter().map(|p| p.0).collect();
+        assert_eq!(order, [Part::Attention, Part::Judged, Part::Info]);
+        let names = |i: usize| -> Vec<(&str, Vec<&str>)> {
+            parts[i]
+                .1
+                .iter()
+                .map(|b| {
+                    (
+                        b.scenario.as_str(),
+                        b.lines.iter().map(|l| l.figure.as_str()).collect(),
+                    )
+                })
+                .collect()
+        };
+        let nasty = "<script>alert(1)</script> | a,b:c%";
+        assert_eq!(
+            names(0),
+            [
+                ("steady-1k", vec!["peak_rss"]),
+                (nasty, vec!["efficiency"]),
+                ("steady-10k", vec!["p99_ms"]),
+            ]
+        );
+        assert_eq!(
+            names(1),
+            [
+                ("self-test", vec!["passed"]),
+                ("steady-1k", vec!["efficiency", "cpu_us_per_request"]),
+                ("ramp", vec!["efficiency"]),
+            ]
+        );
+        assert_eq!(names(2), [("steady-1k", vec!["response_p99_ms"])]);
+        assert_eq!(info_summary(&parts[2].1), "1 figure shown, not judged");
+        // every row is in exactly one place
+        let shown: usize = parts.iter().flat_map(|p| &p.1).map(|b| b.lines.len()).sum();
+        assert_eq!(shown, check.rows.len());
+    }
+}
