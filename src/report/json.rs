@@ -126,5 +126,17 @@ mod tests {
         );
         assert!(s.contains("\"verdict\": \"below-floor\""));
         assert!(s.contains("\"verdict\": \"not-comparable\""));
+        assert!(s.contains("\"verdict\": \"info\""));
+        // each row: its kind, the typed limit under `bound`, and the limit as
+        // the table shows it under `limit` (the key older readers know)
+        let v: Value = serde_json::from_str(&s).unwrap();
+        let eff = &v["rows"][1];
+        assert_eq!(eff["figure"], "efficiency");
+        assert_eq!(eff["kind"], "efficiency");
+        assert_eq!(eff["limit"], "≥ 95.00%, drop ≤ 2.00 pts");
+        assert_eq!(eff["bound"]["rule"], "floor-and-drop");
+        assert_eq!(eff["bound"]["min"], 0.95);
+        assert_eq!(v["rows"][0]["kind"], "self_test");
+        assert_eq!(v["rows"][0]["limit"], "passed");
     }
 }
