@@ -18,7 +18,7 @@ use crate::cli::{CheckArgs, CompareArgs, Format, OutputArgs, SaveArgs, ShowArgs}
 use crate::config::Config;
 use crate::error::{Error, Exit, Result};
 use crate::report;
-use crate::suite::{self, Event, SuiteError, SuiteRun};
+use crate::suite::{self, Event, SuiteRun};
 
 /// A baseline located and parsed.
 struct LoadedBaseline {
@@ -125,11 +125,7 @@ fn measure(ctx: &Ctx, config: &Config, quick: bool, patterns: &[String]) -> Resu
         })
         .await;
         watcher.abort();
-        match result {
-            Ok(r) => Ok(r),
-            Err(SuiteError::Interrupted) => Err(Error::Interrupted),
-            Err(e) => Err(Error::new(e.to_string())),
-        }
+        result
     })
 }
 

@@ -19,9 +19,10 @@ use crate::baseline::model::{
 use crate::config::{ScenarioSpec, TargetSpec, MAX_RPS};
 use crate::engine::clock::{SharedClock, SystemClock};
 use crate::engine::rate::{Burst, RateLimiter};
-use crate::engine::run::{run, EngineError, ProgressFn, RunConfig};
+use crate::engine::run::{run, ProgressFn, RunConfig};
 use crate::engine::selftest;
 use crate::engine::target::{HttpTarget, Target};
+use crate::error::Error;
 use crate::metrics::snapshot::RunReport;
 use crate::server::{self, ServerOptions};
 
@@ -201,7 +202,7 @@ pub fn load_figures(r: &RunReport) -> BTreeMap<String, Figure> {
 async fn run_instructions(
     build: &mut BuildInfo,
     cancel: &CancellationToken,
-) -> Result<ScenarioResult, SuiteError> {
+) -> Result<ScenarioResult, Error> {
     let names = instructions::PROBES.map(|p| format!("instructions_per_request_{}", p.target));
     let unavailable = |why: &str| {
         names
@@ -234,9 +235,9 @@ async fn run_instructions(
             // Ctrl-C reaches the valgrind children too: their failure is
             // the interruption, not a broken bench.
             if cancel.is_cancelled() {
-                return Err(SuiteError::Interrupted);
+                return Err(Error::Interrupted);
             }
-            result.map_err(|msg| SuiteError::Scenario {
+            result.map_err(|msg| Error::Scenario {
                 scenario: "instructions".into(),
                 msg,
             })?
@@ -276,21 +277,8 @@ pub struct SuiteRun<'a> {
     pub progress: &'a (dyn Fn(&str) -> Option<ProgressFn> + Sync),
 }
 
-/// Why the suite stopped early.
-#[derive(Debug, thiserror::Error)]
-pub enum SuiteError {
-    #[error(transparent)]
-    Engine(#[from] EngineError),
-    #[error(transparent)]
-    Target(#[from] crate::engine::target::TargetError),
-    #[error("scenario {scenario}: {msg}")]
-    Scenario { scenario: String, msg: String },
-    #[error("interrupted: no verdict")]
-    Interrupted,
-}
-
 /// Runs the self-test and every step. Must run inside a tokio runtime.
-pub async fn run_suite(s: SuiteRun<'_>) -> Result<SuiteResult, SuiteError> {
+pub async fn run_suite(s: SuiteRun<'_>) -> Result<SuiteResult, Error> {
     let clock: SharedClock = Arc::new(SystemClock::new());
     let total = s.steps.len() + 1;
     (s.on_event)(&Event::Started {
@@ -324,7 +312,7 @@ pub async fn run_suite(s: SuiteRun<'_>) -> Result<SuiteResult, SuiteError> {
     }];
     for (i, step) in s.steps.iter().enumerate() {
         if s.cancel.is_cancelled() {
-            return Err(SuiteError::Interrupted);
+            return Err(Error::Interrupted);
         }
         (s.on_event)(&Event::Started {
             name: step.name().to_string(),
@@ -341,7 +329,7 @@ pub async fn run_suite(s: SuiteRun<'_>) -> Result<SuiteResult, SuiteError> {
             Step::Instructions => run_instructions(&mut build, &s.cancel).await?,
         };
         if s.cancel.is_cancelled() {
-            return Err(SuiteError::Interrupted);
+            return Err(Error::Interrupted);
         }
         (s.on_event)(&Event::Finished {
             name: step.name().to_string(),
@@ -365,7 +353,7 @@ async fn engine_run(
     clock: &SharedClock,
     s: &SuiteRun<'_>,
     label: &str,
-) -> Result<RunReport, SuiteError> {
+) -> Result<RunReport, Error> {
     let timeout = Duration::from_secs(5);
     let (target, server) = match &spec.target {
         TargetSpec::Null => (
@@ -383,7 +371,7 @@ async fn engine_run(
                 ..Default::default()
             })
             .await
-            .map_err(|e| SuiteError::Scenario {
+            .map_err(|e| Error::Scenario {
                 scenario: spec.name.clone(),
                 msg: e.to_string(),
             })?;
@@ -408,7 +396,7 @@ async fn run_load(
     spec: &ScenarioSpec,
     clock: &SharedClock,
     s: &SuiteRun<'_>,
-) -> Result<ScenarioResult, SuiteError> {
+) -> Result<ScenarioResult, Error> {
     let report = engine_run(spec, clock, s, &spec.name).await?;
     Ok(ScenarioResult {
         name: spec.name.clone(),
@@ -446,7 +434,7 @@ async fn run_cpu(
     duration: Duration,
     clock: &SharedClock,
     s: &SuiteRun<'_>,
-) -> Result<ScenarioResult, SuiteError> {
+) -> Result<ScenarioResult, Error> {
     let mut null_trials = Vec::new();
     let mut http_trials = Vec::new();
     let mut median_report = None;
@@ -539,7 +527,7 @@ async fn run_memory(
     long: Duration,
     clock: &SharedClock,
     s: &SuiteRun<'_>,
-) -> Result<ScenarioResult, SuiteError> {
+) -> Result<ScenarioResult, Error> {
     let mut spec = load("memory", rps, short.as_secs_f64(), 100);
     spec.target = TargetSpec::Null;
     let mut rss_short = Vec::new();
@@ -640,7 +628,7 @@ async fn bench_run(
     pace: Pace,
     clock: &SharedClock,
     s: &SuiteRun<'_>,
-) -> Result<RunReport, SuiteError> {
+) -> Result<RunReport, Error> {
     let Some(exe) = fresh_process_exe() else {
         return engine_run(spec, clock, s, &spec.name).await;
     };
@@ -673,7 +661,7 @@ async fn bench_run(
         // The child starts the embedded server in its own process.
         TargetSpec::Embedded => {}
     }
-    let fail = |msg: String| SuiteError::Scenario {
+    let fail = |msg: String| Error::Scenario {
         scenario: spec.name.clone(),
         msg,
     };
@@ -688,7 +676,7 @@ async fn bench_run(
     .map_err(|e| fail(e.to_string()))?
     .map_err(|e| fail(format!("cannot start the child run: {e}")))?;
     if s.cancel.is_cancelled() {
-        return Err(SuiteError::Interrupted);
+        return Err(Error::Interrupted);
     }
     if !out.status.success() {
         return Err(fail(format!("the child run failed ({})", out.status)));
