@@ -45,6 +45,8 @@ pub enum Error {
     #[error(transparent)]
     Server(#[from] crate::server::ServerError),
     #[error(transparent)]
+    Setup(#[from] crate::load::setup::SetupError),
+    #[error(transparent)]
     Io(#[from] std::io::Error),
     /// One step of the suite failed (a bench's child run, a server that
     /// would not start).

@@ -23,8 +23,6 @@ use crate::metrics::collector::Collector;
 use crate::metrics::snapshot::RunReport;
 use crate::process::{self, CpuTimes};
 
-/// Most workers a run accepts.
-pub const MAX_CONCURRENCY: usize = 20_000;
 /// How long a stall of the whole engine (the process descheduled or
 /// stopped, a page-fault storm, a paused VM) the default request queue rides
 /// out at the peak rate without dropping: when the generator runs again it
@@ -126,7 +124,8 @@ pub enum EngineError {
     Schedule(#[from] ScheduleError),
     #[error(transparent)]
     Rate(#[from] super::rate::RateError),
-    #[error("concurrency must be between 1 and {MAX_CONCURRENCY} (got {0})")]
+    /// Outside [`crate::load::check_concurrency`], the limit of every load run.
+    #[error("{problem} (got {0})", problem = crate::load::Problem::Concurrency)]
     Concurrency(usize),
 }
 
@@ -151,9 +150,8 @@ pub async fn run(
     cancel: CancellationToken,
     progress: Option<ProgressFn>,
 ) -> Result<RunReport, EngineError> {
-    if cfg.concurrency == 0 || cfg.concurrency > MAX_CONCURRENCY {
-        return Err(EngineError::Concurrency(cfg.concurrency));
-    }
+    crate::load::check_concurrency(cfg.concurrency)
+        .map_err(|_| EngineError::Concurrency(cfg.concurrency))?;
     let schedule = Arc::new(cfg.schedule()?);
     let first_rate = schedule.expected(0.0, RAMP_STEP.as_secs_f64()) / RAMP_STEP.as_secs_f64();
     let limiter = Arc::new(RateLimiter::new(first_rate, cfg.burst, clock.clone())?);
