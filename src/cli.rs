@@ -9,8 +9,10 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-// `--rps` and `--concurrency` take the same limits as a configured scenario.
-use crate::config::{MAX_CONCURRENCY, MAX_RPS};
+// The load values take the limits of `load` (as a configured scenario does).
+use crate::engine::run::FullPolicy;
+use crate::load::setup::Request;
+use crate::load::{self, LoadSpec, ServerSpec, TargetSpec, MAX_CONCURRENCY};
 
 #[derive(Debug, Parser)]
 #[command(name = "cargo", bin_name = "cargo", styles = clap::builder::Styles::default())]
@@ -192,10 +194,10 @@ pub struct RunArgs {
     #[arg(long, value_parser = parse_concurrency, allow_negative_numbers = true, default_value = "50")]
     pub concurrency: usize,
     /// Ramp from 0 to --rps over this long first.
-    #[arg(long, value_parser = parse_duration, allow_hyphen_values = true, default_value = "0s")]
+    #[arg(long, value_parser = parse_load_duration, allow_hyphen_values = true, default_value = "0s")]
     pub ramp_up: Duration,
     /// Ramp from --rps to 0 over this long at the end.
-    #[arg(long, value_parser = parse_duration, allow_hyphen_values = true, default_value = "0s")]
+    #[arg(long, value_parser = parse_load_duration, allow_hyphen_values = true, default_value = "0s")]
     pub ramp_down: Duration,
     /// Target URL (loopback only: 127.0.0.1, localhost, [::1]). Default: the embedded server.
     #[arg(long, conflicts_with = "null")]
@@ -207,7 +209,7 @@ pub struct RunArgs {
     #[arg(long, value_parser = parse_positive_duration, allow_hyphen_values = true, default_value = "5s")]
     pub timeout: Duration,
     /// How long in-flight requests may finish after the schedule ends.
-    #[arg(long, value_parser = parse_duration, allow_hyphen_values = true, default_value = "2s")]
+    #[arg(long, value_parser = parse_load_duration, allow_hyphen_values = true, default_value = "2s")]
     pub drain: Duration,
     /// HTTP method.
     #[arg(long, default_value = "GET")]
@@ -222,7 +224,7 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value_t = OnFull::Drop)]
     pub on_full: OnFull,
     /// Embedded server only: latency added to each response.
-    #[arg(long, value_parser = parse_duration, allow_hyphen_values = true, default_value = "0s")]
+    #[arg(long, value_parser = parse_load_duration, allow_hyphen_values = true, default_value = "0s")]
     pub server_latency: Duration,
     /// Engine threads. Default: 1 when the target is another process (--url,
     /// --null: cheapest per request), one per core with the in-process
@@ -234,6 +236,43 @@ pub struct RunArgs {
     pub no_self_test: bool,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+impl RunArgs {
+    /// The load run these arguments describe (each value was range-checked
+    /// by its parser, with the limits of [`LoadSpec::validate`]).
+    pub fn load(&self) -> LoadSpec {
+        LoadSpec {
+            rps: self.rps,
+            duration: self.duration,
+            concurrency: self.concurrency,
+            ramp_up: self.ramp_up,
+            ramp_down: self.ramp_down,
+            timeout: self.timeout,
+            drain: self.drain,
+            on_full: match self.on_full {
+                OnFull::Drop => FullPolicy::Drop,
+                OnFull::Wait => FullPolicy::Wait,
+            },
+            target: match (&self.url, self.null) {
+                (Some(url), _) => TargetSpec::Url(url.clone()),
+                (None, true) => TargetSpec::Null,
+                (None, false) => TargetSpec::Embedded(ServerSpec {
+                    latency: self.server_latency,
+                    ..ServerSpec::NONE
+                }),
+            },
+        }
+    }
+
+    /// The shape of each request.
+    pub fn request(&self) -> Request {
+        Request {
+            method: self.method.clone(),
+            headers: self.headers.clone(),
+            body: self.body.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -282,34 +321,21 @@ pub struct CompareArgs {
     pub output: OutputArgs,
 }
 
-/// `--rps`: a finite number > 0, at most [`MAX_RPS`].
+/// `--rps`: a number within [`load::check_rps`].
 pub fn parse_rps(s: &str) -> Result<f64, String> {
     let v: f64 = s.trim().parse().map_err(|_| {
         format!("{s:?} is not a number; give requests per second, e.g. 1000 or 0.5")
     })?;
-    if !v.is_finite() || v <= 0.0 {
-        return Err(format!("{s:?}: the rate must be a finite number > 0"));
-    }
-    if v > MAX_RPS {
-        return Err(format!(
-            "{s:?}: the rate must be at most {MAX_RPS:.0} requests per second"
-        ));
-    }
-    Ok(v)
+    load::check_rps(v).map_err(|e| format!("{s:?}: {e}"))
 }
 
-/// `--concurrency`: 1..=10000.
+/// `--concurrency`: a whole number within [`load::check_concurrency`].
 pub fn parse_concurrency(s: &str) -> Result<usize, String> {
     let v: usize = s
         .trim()
         .parse()
         .map_err(|_| format!("{s:?} is not a whole number of workers (1..={MAX_CONCURRENCY})"))?;
-    if v == 0 || v > MAX_CONCURRENCY {
-        return Err(format!(
-            "{s:?}: concurrency must be between 1 and {MAX_CONCURRENCY}"
-        ));
-    }
-    Ok(v)
+    load::check_concurrency(v).map_err(|e| format!("{s:?}: {e}"))
 }
 
 /// `--threads`: 1..=256.
@@ -325,16 +351,16 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     crate::config::parse_duration(s)
 }
 
-/// A duration > 0.
+/// A load run's length of time > 0 (`--duration`, `--timeout`), within
+/// [`load::check_length`].
 pub fn parse_positive_duration(s: &str) -> Result<Duration, String> {
-    let d = parse_duration(s)?;
-    if d.is_zero() {
-        return Err(format!("{s:?}: must be longer than 0 (e.g. 500ms, 5s)"));
-    }
-    if d > Duration::from_secs(24 * 3600) {
-        return Err(format!("{s:?}: must be at most 24h"));
-    }
-    Ok(d)
+    load::check_length(parse_duration(s)?, false).map_err(|e| format!("{s:?}: {e}"))
+}
+
+/// A load run's length of time, zero allowed (`--ramp-up`, `--drain`, …),
+/// within [`load::check_length`].
+pub fn parse_load_duration(s: &str) -> Result<Duration, String> {
+    load::check_length(parse_duration(s)?, true).map_err(|e| format!("{s:?}: {e}"))
 }
 
 /// A fraction in 0..=1.

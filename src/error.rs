@@ -1,4 +1,4 @@
-//! The one error type of the command layer, and the exit codes it maps to
+//! The one error type of the command layer and the suite, and the exit codes it maps to
 //! (ARCHITECTURE.md, "Contracts"): 0 pass, 1 the gate failed, 2 the run could not be judged,
 //! 130 interrupted.
 
@@ -22,13 +22,41 @@ impl Exit {
     }
 }
 
-/// A failure that stops a command: "could not judge" (exit 2) with one line
-/// naming the culprit and what to do, or an interruption (exit 130, no
-/// verdict claimed).
+/// A failure that stops a command or the suite: "could not judge" (exit 2)
+/// with one line naming the culprit and what to do, or an interruption (exit
+/// 130, no verdict claimed). The typed errors of the layers below are kept
+/// as they are; their text is the line shown.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// A failure of the command layer itself (a path, an option, a target
+    /// that does not answer), already one line.
     #[error("{0}")]
     NotJudged(String),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Baseline(#[from] crate::baseline::store::BaselineError),
+    #[error(transparent)]
+    Git(#[from] crate::baseline::git::GitError),
+    #[error(transparent)]
+    Engine(#[from] crate::engine::run::EngineError),
+    #[error(transparent)]
+    Target(#[from] crate::engine::target::TargetError),
+    #[error(transparent)]
+    Server(#[from] crate::server::ServerError),
+    #[error(transparent)]
+    Setup(#[from] crate::load::setup::SetupError),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// One step of the suite failed (a bench's child run, a server that
+    /// would not start).
+    #[error("scenario {scenario}: {msg}")]
+    Scenario { scenario: String, msg: String },
+    /// A failure reported through `anyhow` (the report writers): the chain
+    /// joined with ": " on one line.
+    #[error("{0:#}")]
+    Other(#[from] anyhow::Error),
+    /// Ctrl-C or SIGTERM during a command that claims a verdict.
     #[error("interrupted: no verdict")]
     Interrupted,
 }
@@ -41,37 +69,30 @@ impl Error {
     /// The exit code this failure maps to.
     pub fn exit(&self) -> Exit {
         match self {
-            Error::NotJudged(_) => Exit::NotJudged,
             Error::Interrupted => Exit::Interrupted,
+            _ => Exit::NotJudged,
         }
-    }
-}
-
-macro_rules! from_display {
-    ($($t:ty),*) => {$(
-        impl From<$t> for Error {
-            fn from(e: $t) -> Self {
-                Error::NotJudged(e.to_string())
-            }
-        }
-    )*};
-}
-
-from_display!(
-    crate::engine::run::EngineError,
-    crate::engine::target::TargetError,
-    crate::server::ServerError,
-    crate::config::ConfigError,
-    crate::baseline::store::BaselineError,
-    crate::baseline::git::GitError,
-    std::io::Error
-);
-
-impl From<anyhow::Error> for Error {
-    fn from(e: anyhow::Error) -> Self {
-        // One line: the chain joined with ": ".
-        Error::NotJudged(format!("{e:#}"))
     }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_errors_keep_their_line_and_map_to_exit_2() {
+        let e: Error = crate::baseline::git::GitError("no such revision".into()).into();
+        assert!(matches!(e, Error::Git(_)));
+        assert_eq!(e.to_string(), "no such revision");
+        assert_eq!(e.exit(), Exit::NotJudged);
+        let e: Error = anyhow::anyhow!("disk full")
+            .context("--json out.json")
+            .into();
+        assert_eq!(e.to_string(), "--json out.json: disk full");
+        assert_eq!(e.exit(), Exit::NotJudged);
+        assert_eq!(Error::Interrupted.exit(), Exit::Interrupted);
+        assert_eq!(Error::Interrupted.to_string(), "interrupted: no verdict");
+    }
+}

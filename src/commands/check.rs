@@ -19,7 +19,7 @@ use crate::config::Config;
 use crate::error::{Error, Exit, Result};
 use crate::report;
 use crate::report::check::CheckOutput;
-use crate::suite::{self, Event, SuiteError, SuiteRun};
+use crate::suite::{self, Event, SuiteRun};
 
 /// A baseline located and parsed.
 struct LoadedBaseline {
@@ -126,11 +126,7 @@ fn measure(ctx: &Ctx, config: &Config, quick: bool, patterns: &[String]) -> Resu
         })
         .await;
         watcher.abort();
-        match result {
-            Ok(r) => Ok(r),
-            Err(SuiteError::Interrupted) => Err(Error::Interrupted),
-            Err(e) => Err(Error::new(e.to_string())),
-        }
+        result
     })
 }
 

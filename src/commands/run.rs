@@ -12,51 +12,37 @@ use super::{
     cancel_on_interrupt, check_outputs, interrupted, print_out, progress, runtime, runtime_with,
     write_output, Ctx,
 };
-use crate::cli::{
-    Behaviour, CostProbeArgs, Format, FormatArgs, OnFull, ProbeTarget, RunArgs, ServeArgs,
-};
+use crate::cli::{Behaviour, CostProbeArgs, Format, FormatArgs, ProbeTarget, RunArgs, ServeArgs};
 use crate::engine::clock::SystemClock;
 use crate::engine::cost;
-use crate::engine::run::{FullPolicy, RunConfig};
 use crate::engine::selftest;
-use crate::engine::target::{HttpTarget, Target};
+use crate::engine::target::{HttpTarget, TargetError};
 use crate::error::{Error, Exit, Result};
+use crate::load::setup::{self, Request};
+use crate::load::{TargetSpec, DEFAULT_TIMEOUT};
 use crate::metrics::snapshot::RunReport;
 use crate::report;
 use crate::server::{self, ServerOptions};
 
 /// `cargo ratecheck run`.
 pub fn run(ctx: &Ctx, args: RunArgs) -> Result<Exit> {
-    // Check outputs and build the HTTP target before anything runs, so bad
+    let load = args.load();
+    let request = args.request();
+    // Check outputs and the HTTP target before anything runs, so bad
     // paths, URLs and headers fail at once.
     check_outputs(&args.output)?;
-    let url_target = match &args.url {
-        Some(url) => Some(http_target(url, &args)?),
-        None => None,
+    let url_target = match &load.target {
+        TargetSpec::Url(url) => Some(http_target(url, load.timeout, &request)?),
+        TargetSpec::Null | TargetSpec::Embedded(_) => None,
     };
     let threads = args
         .threads
-        .or((args.null || args.url.is_some()).then_some(1));
+        .or((!matches!(load.target, TargetSpec::Embedded(_))).then_some(1));
     runtime_with(threads)?.block_on(async {
-        let (target, server) = if args.null {
-            (
-                Target::Null {
-                    delay: Duration::ZERO,
-                },
-                None,
-            )
-        } else if let Some(t) = url_target {
-            preflight(&t).await?;
-            (Target::Http(Box::new(t)), None)
-        } else {
-            let s = server::start(ServerOptions {
-                latency: args.server_latency,
-                ..Default::default()
-            })
-            .await?;
-            let t = http_target(&s.url(), &args)?;
-            (Target::Http(Box::new(t)), Some(s))
-        };
+        if let Some(t) = &url_target {
+            preflight(t).await?;
+        }
+        let started = setup::start(&load.target, load.timeout, &request).await?;
         if !args.no_self_test {
             let st = selftest::self_test_now().await?;
             if st.passed {
@@ -70,15 +56,7 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<Exit> {
                 ));
             }
         }
-        let mut cfg = RunConfig::steady(args.rps, args.duration, args.concurrency, target);
-        cfg.ramp_up = args.ramp_up;
-        cfg.ramp_down = args.ramp_down;
-        cfg.drain = args.drain;
-        cfg.includes_server = server.is_some();
-        cfg.on_full = match args.on_full {
-            OnFull::Drop => FullPolicy::Drop,
-            OnFull::Wait => FullPolicy::Wait,
-        };
+        let cfg = load.run_config(started.target.clone(), started.server.is_some());
         let cancel = CancellationToken::new();
         let (watcher, was_interrupted) = cancel_on_interrupt(&cancel);
         let bar = progress::bar(ctx, "run");
@@ -93,9 +71,7 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<Exit> {
             pb.finish_and_clear();
         }
         watcher.abort();
-        if let Some(s) = server {
-            s.shutdown().await;
-        }
+        started.shutdown().await;
         let report = report?;
         emit_run(
             ctx,
@@ -113,17 +89,12 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<Exit> {
     })
 }
 
-fn http_target(url: &str, args: &RunArgs) -> Result<HttpTarget> {
-    let mut t = HttpTarget::new(url, args.timeout)
-        .map_err(|e| Error::new(format!("--url {e}")))?
-        .with_method(&args.method)?;
-    for h in &args.headers {
-        t = t.with_header(h)?;
-    }
-    if let Some(b) = &args.body {
-        t = t.with_body(b.clone());
-    }
-    Ok(t)
+/// The `--url` target, its errors naming `--url`.
+fn http_target(url: &str, timeout: Duration, request: &Request) -> Result<HttpTarget> {
+    setup::http_target(url, timeout, request).map_err(|e| match e {
+        TargetError::BadHeader(_) | TargetError::BadMethod(_) => Error::Target(e),
+        _ => Error::new(format!("--url {e}")),
+    })
 }
 
 /// Fails fast (exit 2) when nothing listens at the target.
@@ -241,23 +212,15 @@ pub fn serve(_ctx: &Ctx, args: ServeArgs) -> Result<Exit> {
 /// number of requests through the request path on one thread (see
 /// `engine::cost`). Prints its [`crate::engine::cost::CostOutcome`] as JSON.
 pub fn cost_probe(args: CostProbeArgs) -> Result<Exit> {
+    let target = match args.target {
+        ProbeTarget::Null => TargetSpec::Null,
+        ProbeTarget::Http => TargetSpec::EMBEDDED,
+    };
     let outcome = runtime_with(Some(1))?.block_on(async {
-        match args.target {
-            ProbeTarget::Null => Ok(cost::drive(
-                Target::Null {
-                    delay: Duration::ZERO,
-                },
-                args.requests,
-            )
-            .await),
-            ProbeTarget::Http => {
-                let s = server::start(ServerOptions::default()).await?;
-                let t = HttpTarget::new(&s.url(), Duration::from_secs(5))?;
-                let o = cost::drive(Target::Http(Box::new(t)), args.requests).await;
-                s.shutdown().await;
-                Ok::<_, Error>(o)
-            }
-        }
+        let started = setup::start(&target, DEFAULT_TIMEOUT, &Request::default()).await?;
+        let o = cost::drive(started.target.clone(), args.requests).await;
+        started.shutdown().await;
+        Ok::<_, Error>(o)
     })?;
     print_out(&format!(
         "{{\"requests\":{},\"succeeded\":{},\"failed\":{}}}\n",

@@ -8,10 +8,26 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// A monotonic clock: nanoseconds since its origin, never decreasing.
 pub trait Clock: Send + Sync + 'static {
     fn now_ns(&self) -> u64;
+
+    /// The tokio instant at which this clock will read `ns`, so that tasks
+    /// can sleep until a time of this clock (`tokio::time::sleep_until`).
+    /// By default the distance from now, added to tokio's now; a clock that
+    /// follows tokio's time maps it exactly.
+    fn instant_at(&self, ns: u64) -> tokio::time::Instant {
+        let now_ns = self.now_ns();
+        let now = tokio::time::Instant::now();
+        if ns >= now_ns {
+            now + Duration::from_nanos(ns - now_ns)
+        } else {
+            now.checked_sub(Duration::from_nanos(now_ns - ns))
+                .unwrap_or(now)
+        }
+    }
 }
 
 /// Shared handle to a clock.
@@ -80,6 +96,10 @@ impl Clock for TokioClock {
             .saturating_duration_since(self.origin)
             .as_nanos() as u64
     }
+
+    fn instant_at(&self, ns: u64) -> tokio::time::Instant {
+        self.origin + Duration::from_nanos(ns)
+    }
 }
 
 /// A clock that moves only when told to. For deterministic tests.
@@ -140,5 +160,19 @@ mod tests {
         let c = TokioClock::new();
         tokio::time::advance(std::time::Duration::from_millis(250)).await;
         assert_eq!(c.now_ns(), 250_000_000);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn instants_map_clock_times_for_sleeping() {
+        let c = TokioClock::new();
+        let at = c.instant_at(c.now_ns() + 40_000_000);
+        tokio::time::sleep_until(at).await;
+        assert_eq!(c.now_ns(), 40_000_000);
+        // The default mapping, through the distance from now.
+        let m = ManualClock::new();
+        m.set(1_000);
+        let now = tokio::time::Instant::now();
+        assert_eq!(m.instant_at(3_000), now + Duration::from_nanos(2_000));
+        assert_eq!(m.instant_at(400), now - Duration::from_nanos(600));
     }
 }

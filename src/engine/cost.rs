@@ -21,8 +21,8 @@ use std::sync::Arc;
 use super::batch::{BatchGenerator, IdSource, RequestMeta};
 use super::clock::{Clock, ManualClock, SharedClock};
 use super::rate::{Burst, RateLimiter};
-use super::run::worker;
 use super::target::Target;
+use super::workers::worker;
 use crate::metrics::collector::Collector;
 
 /// Nominal rate of the schedule the manual clock follows: the gate's

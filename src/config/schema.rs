@@ -1,0 +1,158 @@
+//! The resolved configuration: its types, defaults, and what the gate asks
+//! of it (thresholds per scenario, the settings a baseline records, which
+//! judged settings differ between two configurations).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::format_duration;
+use crate::baseline::compare::{PartialThresholds, Thresholds};
+use crate::load::{LoadSpec, ServerSpec, TargetSpec};
+
+/// Largest accepted `trials`.
+pub const MAX_TRIALS: usize = 50;
+
+/// One configured load scenario: a [`LoadSpec`] with a name, threshold
+/// overrides and whether `--quick` runs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioSpec {
+    pub name: String,
+    /// The run; a scenario has no `timeout`, `drain` or `on-full` keys, so
+    /// those are the defaults.
+    pub load: LoadSpec,
+    /// Per-scenario threshold overrides (see [`Config::thresholds_for`]).
+    pub thresholds: Option<PartialThresholds>,
+    /// Included in `--quick` runs.
+    pub quick: bool,
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Workspace root (empty for a [`Config::from_json`] result).
+    pub workspace_root: PathBuf,
+    /// Cargo's target directory.
+    pub target_dir: PathBuf,
+    /// Where baselines live: `workspace_root/baseline-dir`.
+    pub baseline_dir: PathBuf,
+    /// Default baseline name (`[A-Za-z0-9._-]+`).
+    pub baseline: String,
+    pub thresholds: Thresholds,
+    /// Repeated trials for noisy figures (1..=50).
+    pub trials: usize,
+    /// Configured scenarios; `None` means the built-in default suite.
+    pub scenarios: Option<Vec<ScenarioSpec>>,
+}
+
+/// Defaults for scenario keys that are not given.
+pub const DEFAULT_DURATION: Duration = Duration::from_secs(5);
+/// See [`DEFAULT_DURATION`].
+pub const DEFAULT_CONCURRENCY: usize = 50;
+/// Default `trials`.
+pub const DEFAULT_TRIALS: usize = 3;
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            workspace_root: PathBuf::new(),
+            target_dir: PathBuf::from("target"),
+            baseline_dir: PathBuf::from("baselines"),
+            baseline: "default".to_string(),
+            thresholds: Thresholds::default(),
+            trials: DEFAULT_TRIALS,
+            scenarios: None,
+        }
+    }
+}
+
+impl Config {
+    /// The workspace-level thresholds with `scenario`'s overrides applied.
+    pub fn thresholds_for(&self, scenario: &str) -> Thresholds {
+        self.scenarios
+            .iter()
+            .flatten()
+            .find(|s| s.name == scenario)
+            .and_then(|s| s.thresholds)
+            .map(|p| p.apply(&self.thresholds))
+            .unwrap_or(self.thresholds)
+    }
+
+    /// Per-scenario thresholds for [`crate::baseline::compare::compare`]:
+    /// every configured scenario that overrides something.
+    pub fn overrides(&self) -> BTreeMap<String, Thresholds> {
+        self.scenarios
+            .iter()
+            .flatten()
+            .filter(|s| s.thresholds.is_some())
+            .map(|s| (s.name.clone(), self.thresholds_for(&s.name)))
+            .collect()
+    }
+
+    /// The thresholds and suite as configured, for a baseline's `settings`.
+    pub fn settings_json(&self) -> Value {
+        let scenarios = self.scenarios.as_ref().map(|list| {
+            list.iter()
+                .map(|s| {
+                    let l = &s.load;
+                    let server = match &l.target {
+                        TargetSpec::Embedded(server) => *server,
+                        TargetSpec::Null | TargetSpec::Url(_) => ServerSpec::NONE,
+                    };
+                    serde_json::json!({
+                        "name": s.name,
+                        "rps": l.rps,
+                        "duration": format_duration(l.duration),
+                        "concurrency": l.concurrency,
+                        "ramp-up": format_duration(l.ramp_up),
+                        "ramp-down": format_duration(l.ramp_down),
+                        "target": l.target.to_string(),
+                        "server-latency": format_duration(server.latency),
+                        "server-jitter": format_duration(server.jitter),
+                        "server-error-rate": server.error_rate,
+                        "thresholds": s.thresholds,
+                        "quick": s.quick,
+                    })
+                })
+                .collect::<Vec<_>>()
+        });
+        serde_json::json!({
+            "thresholds": self.thresholds,
+            "trials": self.trials,
+            "scenarios": scenarios,
+        })
+    }
+
+    /// The judged settings (`baseline-dir`, `baseline`, `thresholds`,
+    /// `trials`, `scenario`) in which `other` differs from `self`, by key.
+    pub fn judged_differences(&self, other: &Config) -> Vec<&'static str> {
+        [
+            ("baseline-dir", self.baseline_dir != other.baseline_dir),
+            ("baseline", self.baseline != other.baseline),
+            ("thresholds", self.thresholds != other.thresholds),
+            ("trials", self.trials != other.trials),
+            ("scenario", self.scenarios != other.scenarios),
+        ]
+        .into_iter()
+        .filter(|(_, differs)| *differs)
+        .map(|(key, _)| key)
+        .collect()
+    }
+}
+
+/// What [`Config::load_at_rev`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AtRev {
+    /// The configuration at the revision, with local paths.
+    pub config: Config,
+    /// The manifest its section was read from (or would have been: the
+    /// workspace root's), as `REV:path/Cargo.toml`.
+    pub manifest: String,
+    /// The full SHA of the commit the revision resolved to.
+    pub commit: String,
+    /// [`Config::judged_differences`] of the working tree's configuration
+    /// from this one: empty when they agree.
+    pub differences: Vec<&'static str>,
+}

@@ -1,0 +1,558 @@
+//! The configuration's unit tests: parsing, validation, errors, loading.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use super::metadata::Sections;
+use super::*;
+use crate::load::{ServerSpec, TargetSpec};
+
+fn err(v: Value) -> (String, String) {
+    match Config::from_json(&v).unwrap_err() {
+        ConfigError::Invalid { key, msg } => (key, msg),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[test]
+fn durations_parse() {
+    let ok = |s: &str| parse_duration(s).unwrap();
+    assert_eq!(ok("500ms"), Duration::from_millis(500));
+    assert_eq!(ok("5s"), Duration::from_secs(5));
+    assert_eq!(ok("2m"), Duration::from_secs(120));
+    assert_eq!(ok("1.5s"), Duration::from_millis(1500));
+    assert_eq!(ok("250us"), Duration::from_micros(250));
+    assert_eq!(ok("0.1s"), Duration::from_millis(100));
+    assert_eq!(ok(".5s"), Duration::from_millis(500));
+    assert_eq!(ok("1h"), Duration::from_secs(3600));
+    assert_eq!(ok(" 3 s "), Duration::from_secs(3));
+    assert_eq!(ok("0s"), Duration::ZERO);
+    assert_eq!(ok("0.0000001s"), Duration::from_nanos(100));
+}
+
+#[test]
+fn durations_reject_garbage() {
+    for bad in [
+        "",
+        " ",
+        "5",
+        "-5s",
+        "s",
+        "5x",
+        "1.2.3s",
+        "abc",
+        "5 s s",
+        "1e3ms",
+        "NaNs",
+        "infs",
+        ".s",
+        "+5s",
+        "99999999999999999999h",
+    ] {
+        let e = parse_duration(bad).unwrap_err();
+        assert!(!e.is_empty() && !e.contains('\n'), "{bad:?}: {e}");
+    }
+    assert!(parse_duration("-5s").unwrap_err().contains("negative"));
+    assert!(parse_duration("5").unwrap_err().contains("no unit"));
+}
+
+#[test]
+fn durations_format_round_trip() {
+    for d in [
+        Duration::ZERO,
+        Duration::from_secs(5),
+        Duration::from_millis(1500),
+        Duration::from_millis(500),
+        Duration::from_micros(250),
+        Duration::from_secs(120),
+        Duration::from_secs(90),
+        Duration::from_nanos(1_234_567),
+    ] {
+        let s = format_duration(d);
+        assert_eq!(parse_duration(&s).unwrap(), d, "{s}");
+    }
+    assert_eq!(format_duration(Duration::from_millis(1500)), "1.5s");
+    assert_eq!(format_duration(Duration::from_secs(120)), "2m");
+    assert_eq!(format_duration(Duration::from_millis(500)), "500ms");
+}
+
+#[test]
+fn urls() {
+    for ok in [
+        "http://127.0.0.1:8080/",
+        "http://localhost:3000/path?q=1",
+        "http://[::1]:8080/",
+        "http://127.0.0.2/",
+        "http://LOCALHOST:1",
+    ] {
+        assert!(validate_loopback_url(ok).is_ok(), "{ok}");
+    }
+    let e = validate_loopback_url("https://127.0.0.1/").unwrap_err();
+    assert!(e.contains("https"), "{e}");
+    let e = validate_loopback_url("http://example.com/").unwrap_err();
+    assert!(e.contains("not a loopback"), "{e}");
+    let e = validate_loopback_url("http://10.0.0.1:80/").unwrap_err();
+    assert!(e.contains("not a loopback"), "{e}");
+    assert!(validate_loopback_url("127.0.0.1:8080").is_err());
+    assert!(validate_loopback_url("http://").is_err());
+    assert!(validate_loopback_url("http://127.0.0.1:0/").is_err());
+    assert!(validate_loopback_url("http://user@127.0.0.1/").is_err());
+    assert!(validate_loopback_url("http://127.0.0.1:99999/").is_err());
+    assert!(validate_loopback_url("not a url").is_err());
+}
+
+#[test]
+fn absent_section_gives_defaults() {
+    let c = Config::from_json(&Value::Null).unwrap();
+    assert_eq!(c, Config::default());
+    assert_eq!(c.scenarios, None);
+    let c = Config::from_json(&json!({})).unwrap();
+    assert_eq!(c.trials, 3);
+    assert_eq!(c.baseline, "default");
+    assert_eq!(c.baseline_dir, PathBuf::from("baselines"));
+}
+
+/// A section setting every key; `FULL_TOML` is the same as TOML.
+fn full_section() -> Value {
+    json!({
+        "baseline-dir": "perf/baselines",
+        "baseline": "release-1.2",
+        "thresholds": { "efficiency-floor": 0.9, "cpu-tolerance": 0.2 },
+        "trials": 5,
+        "scenario": [
+            { "name": "steady-1k", "rps": 1000, "duration": "5s", "concurrency": 50,
+              "ramp-up": "1s", "ramp-down": "500ms", "target": "embedded",
+              "server-latency": "1ms", "server-jitter": "2ms", "server-error-rate": 0.0,
+              "thresholds": { "efficiency-floor": 0.8 }, "quick": true },
+            { "name": "null-10k", "rps": 10000.5, "target": "null" },
+            { "name": "ext", "rps": 0.5, "target": "http://127.0.0.1:8080/" }
+        ]
+    })
+}
+
+#[test]
+fn full_section_parses() {
+    let v = full_section();
+    let c = Config::from_json(&v).unwrap();
+    assert_eq!(c.baseline_dir, PathBuf::from("perf/baselines"));
+    assert_eq!(c.baseline, "release-1.2");
+    assert_eq!(c.thresholds.efficiency_floor, 0.9);
+    assert_eq!(c.thresholds.cpu_tolerance, 0.2);
+    assert_eq!(c.thresholds.memory_tolerance, 0.15);
+    assert_eq!(c.trials, 5);
+    let s = c.scenarios.as_ref().unwrap();
+    assert_eq!(s.len(), 3);
+    assert_eq!(s[0].load.ramp_down, Duration::from_millis(500));
+    assert_eq!(
+        s[0].load.target,
+        TargetSpec::Embedded(ServerSpec {
+            latency: Duration::from_millis(1),
+            jitter: Duration::from_millis(2),
+            error_rate: 0.0
+        })
+    );
+    assert!(s[0].quick);
+    assert_eq!(s[1].load.duration, DEFAULT_DURATION);
+    assert_eq!(s[1].load.concurrency, DEFAULT_CONCURRENCY);
+    assert_eq!(s[1].load.target, TargetSpec::Null);
+    assert!(!s[1].quick);
+    assert_eq!(
+        s[2].load.target,
+        TargetSpec::Url("http://127.0.0.1:8080/".into())
+    );
+    // overrides merge over the workspace thresholds, not the defaults
+    let t = c.thresholds_for("steady-1k");
+    assert_eq!(t.efficiency_floor, 0.8);
+    assert_eq!(t.cpu_tolerance, 0.2);
+    assert_eq!(c.thresholds_for("null-10k"), c.thresholds);
+    let o = c.overrides();
+    assert_eq!(o.len(), 1);
+    assert_eq!(o["steady-1k"].efficiency_floor, 0.8);
+    let settings = c.settings_json();
+    assert_eq!(settings["scenarios"][0]["duration"], "5s");
+    assert_eq!(settings["thresholds"]["efficiency-floor"], 0.9);
+}
+
+#[test]
+fn unknown_keys_are_named() {
+    let (k, m) = err(json!({ "baseline_dir": "x" }));
+    assert_eq!(k, "baseline_dir");
+    assert!(
+        m.contains("unknown key") && m.contains("baseline-dir"),
+        "{m}"
+    );
+    let (k, _) = err(json!({ "thresholds": { "cpu-tolerence": 0.1 } }));
+    assert_eq!(k, "thresholds.cpu-tolerence");
+    let (k, _) = err(json!({ "scenario": [{ "name": "a", "rps": 1, "rate": 5 }] }));
+    assert_eq!(k, "scenario[0].rate");
+    let (k, _) = err(json!({ "scenario": [
+        { "name": "a", "rps": 1, "thresholds": { "floor": 0.5 } }] }));
+    assert_eq!(k, "scenario \"a\".thresholds.floor");
+}
+
+#[test]
+fn bad_values_are_named() {
+    let sc = |extra: Value| {
+        let mut s = json!({ "name": "s", "rps": 100 });
+        for (k, v) in extra.as_object().unwrap() {
+            s[k] = v.clone();
+        }
+        err(json!({ "scenario": [s] }))
+    };
+    let (k, m) = sc(json!({ "rps": -5 }));
+    assert_eq!(k, "scenario \"s\".rps");
+    assert!(m.contains("a finite number > 0, got -5"), "{m}");
+    assert_eq!(sc(json!({ "rps": 0 })).0, "scenario \"s\".rps");
+    assert_eq!(sc(json!({ "rps": 1e12 })).0, "scenario \"s\".rps");
+    assert!(sc(json!({ "rps": "fast" })).1.contains("must be a number"));
+    let (k, m) = sc(json!({ "concurrency": 0 }));
+    assert_eq!(k, "scenario \"s\".concurrency");
+    assert!(m.contains("between 1 and 10000, got 0"), "{m}");
+    assert_eq!(
+        sc(json!({ "concurrency": -1 })).0,
+        "scenario \"s\".concurrency"
+    );
+    assert_eq!(
+        sc(json!({ "concurrency": 2.5 })).0,
+        "scenario \"s\".concurrency"
+    );
+    let (k, m) = sc(json!({ "duration": "5" }));
+    assert_eq!(k, "scenario \"s\".duration");
+    assert!(m.contains("no unit"), "{m}");
+    assert!(sc(json!({ "duration": "0s" })).1.contains("longer than 0"));
+    assert!(sc(json!({ "duration": 5 })).1.contains("duration string"));
+    assert!(sc(json!({ "duration": "2h" })).1.contains("1h"));
+    assert_eq!(sc(json!({ "ramp-up": "-1s" })).0, "scenario \"s\".ramp-up");
+    assert_eq!(
+        sc(json!({ "server-error-rate": 1.5 })).0,
+        "scenario \"s\".server-error-rate"
+    );
+    let (k, m) = sc(json!({ "target": "http://example.com/" }));
+    assert_eq!(k, "scenario \"s\".target");
+    assert!(m.contains("loopback"), "{m}");
+    let (k, m) = sc(json!({ "target": "null", "server-latency": "1ms" }));
+    assert_eq!(k, "scenario \"s\".server-latency");
+    assert!(m.contains("embedded"), "{m}");
+    assert_eq!(sc(json!({ "quick": "yes" })).0, "scenario \"s\".quick");
+    let (k, m) = sc(json!({ "thresholds": { "efficiency-floor": 2.0 } }));
+    assert_eq!(k, "scenario \"s\".thresholds.efficiency-floor");
+    assert!(m.contains("between 0 and 1"), "{m}");
+    let (k, _) = sc(json!({ "thresholds": { "cpu-tolerance": "x" } }));
+    assert_eq!(k, "scenario \"s\".thresholds.cpu-tolerance");
+
+    assert_eq!(
+        err(json!({ "scenario": [{ "rps": 1 }] })).0,
+        "scenario[0].name"
+    );
+    assert_eq!(
+        err(json!({ "scenario": [{ "name": "a/b", "rps": 1 }] })).0,
+        "scenario[0].name"
+    );
+    assert_eq!(
+        err(json!({ "scenario": [{ "name": "a" }] })).0,
+        "scenario \"a\".rps"
+    );
+    let (k, m) = err(json!({ "scenario": [
+        { "name": "a", "rps": 1 }, { "name": "a", "rps": 2 }] }));
+    assert_eq!(k, "scenario[1].name");
+    assert!(m.contains("unique"), "{m}");
+    assert_eq!(err(json!({ "scenario": [] })).0, "scenario");
+    assert_eq!(err(json!({ "scenario": { "name": "a" } })).0, "scenario");
+    assert_eq!(err(json!({ "scenario": [5] })).0, "scenario[0]");
+    assert_eq!(err(json!({ "trials": 0 })).0, "trials");
+    assert_eq!(err(json!({ "trials": 1000 })).0, "trials");
+    assert_eq!(err(json!({ "baseline": "../x" })).0, "baseline");
+    assert_eq!(err(json!({ "baseline-dir": 3 })).0, "baseline-dir");
+    assert_eq!(err(json!({ "thresholds": 0.5 })).0, "thresholds");
+    assert_eq!(
+        err(json!({ "thresholds": { "spread-factor": -1 } })).0,
+        "thresholds.spread-factor"
+    );
+    assert_eq!(err(json!("text")).0, "ratecheck");
+}
+
+#[test]
+fn errors_are_one_line() {
+    let e = Config::from_json(&json!({ "scenario": [{ "name": "a", "rps": -1 }] }))
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("scenario \"a\".rps: "), "{e}");
+    assert!(!e.contains('\n'));
+}
+
+/// The section of [`full_section_parses`] as a manifest's TOML.
+const FULL_TOML: &str = r#"
+[workspace]
+members = ["."]
+
+[workspace.metadata.ratecheck]
+baseline-dir = "perf/baselines"
+baseline = "release-1.2"
+thresholds = { efficiency-floor = 0.9, cpu-tolerance = 0.2 }
+trials = 5
+
+[[workspace.metadata.ratecheck.scenario]]
+name = "steady-1k"
+rps = 1000
+duration = "5s"
+concurrency = 50
+ramp-up = "1s"
+ramp-down = "500ms"
+target = "embedded"
+server-latency = "1ms"
+server-jitter = "2ms"
+server-error-rate = 0.0
+thresholds = { efficiency-floor = 0.8 }
+quick = true
+
+[[workspace.metadata.ratecheck.scenario]]
+name = "null-10k"
+rps = 10000.5
+target = "null"
+
+[[workspace.metadata.ratecheck.scenario]]
+name = "ext"
+rps = 0.5
+target = "http://127.0.0.1:8080/"
+
+[package]
+name = "demo"
+version = "0.1.0"
+"#;
+
+#[test]
+fn toml_and_json_sections_parse_alike() {
+    let from_toml = Config::from_manifest_toml("HEAD:Cargo.toml", FULL_TOML).unwrap();
+    let from_json = Config::from_json(&full_section()).unwrap();
+    assert_eq!(from_toml, from_json);
+    assert_eq!(from_toml.thresholds.cpu_tolerance, 0.2);
+    assert_eq!(from_toml.thresholds_for("steady-1k").efficiency_floor, 0.8);
+    assert_eq!(from_toml.scenarios.as_ref().map(Vec::len), Some(3));
+}
+
+#[test]
+fn every_threshold_key_is_read() {
+    let c = Config::from_manifest_toml(
+        "Cargo.toml",
+        "[workspace.metadata.ratecheck]\nthresholds = { efficiency-floor = 0.9, max-error-rate = 0.1, efficiency-drop = 0.03, cpu-tolerance = 0.4, memory-tolerance = 0.5, latency-tolerance = 0.6, instructions-tolerance = 0.07, spread-factor = 2.0 }\n",
+    )
+    .unwrap();
+    let t = c.thresholds;
+    assert_eq!(
+        [
+            t.efficiency_floor,
+            t.max_error_rate,
+            t.efficiency_drop,
+            t.cpu_tolerance,
+            t.memory_tolerance,
+            t.latency_tolerance,
+            t.instructions_tolerance,
+            t.spread_factor
+        ],
+        [0.9, 0.1, 0.03, 0.4, 0.5, 0.6, 0.07, 2.0]
+    );
+}
+
+#[test]
+fn toml_package_section_and_defaults() {
+    let c = Config::from_manifest_toml(
+        "v1:Cargo.toml",
+        "[package]\nname = \"demo\"\n[package.metadata.ratecheck]\ntrials = 7\n\
+         thresholds = { cpu-tolerance = 0.1 }\n",
+    )
+    .unwrap();
+    assert_eq!(c.trials, 7);
+    assert_eq!(c.thresholds.cpu_tolerance, 0.1);
+    // no section (or no metadata at all): the built-in defaults
+    for text in [
+        "[workspace]\nmembers = []\n",
+        "[workspace.metadata.other]\nx = 1\n",
+        "[package]\nname = \"demo\"\n[package.metadata]\nfoo = 1\n",
+    ] {
+        assert_eq!(
+            Config::from_manifest_toml("HEAD:Cargo.toml", text).unwrap(),
+            Config::default(),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn toml_errors_name_the_manifest_and_the_key() {
+    let e = Config::from_manifest_toml(
+        "origin/main:Cargo.toml",
+        "[workspace.metadata.ratecheck]\nthresholds = { cpu-tolerance = -1 }\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        e,
+        "origin/main:Cargo.toml: [workspace.metadata.ratecheck] thresholds.cpu-tolerance: \
+         must be a finite number >= 0, got -1"
+    );
+    let e = Config::from_manifest_toml(
+        "HEAD~1:Cargo.toml",
+        "[package]\nname = \"d\"\n[package.metadata.ratecheck]\ncolour = \"red\"\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.starts_with("HEAD~1:Cargo.toml: [package.metadata.ratecheck] colour: unknown key"),
+        "{e}"
+    );
+    let e = Config::from_manifest_toml(
+        "HEAD:Cargo.toml",
+        "[workspace.metadata.ratecheck]\ntrials = 3\n[package.metadata.ratecheck]\ntrials = 4\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.starts_with("HEAD:Cargo.toml: both [workspace.metadata.ratecheck]"),
+        "{e}"
+    );
+    let e = Config::from_manifest_toml("HEAD:Cargo.toml", "[workspace]\nmembers = [\n\n = 1\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("HEAD:Cargo.toml: not valid TOML: ") && e.ends_with("(line 4)"),
+        "{e}"
+    );
+    assert!(!e.contains('\n'), "{e}");
+    // the section itself must be a table
+    let e = Config::from_manifest_toml("HEAD:Cargo.toml", "[workspace.metadata]\nratecheck = 5\n")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "HEAD:Cargo.toml: [workspace.metadata.ratecheck] ratecheck: must be a table, got 5"
+    );
+}
+
+#[test]
+fn the_section_is_chosen_among_members_as_cargo_metadata_does() {
+    let member = |name: &str, trials: u64| (name.to_string(), json!({ "trials": trials }));
+    let sections = |root_package: Option<Value>, members: Vec<(String, Value)>| Sections {
+        root_manifest: "R:Cargo.toml".into(),
+        workspace: None,
+        root_package,
+        members,
+    };
+    // the only member with a section
+    let c = sections(None, vec![member("R:a/Cargo.toml", 4)])
+        .parse()
+        .unwrap();
+    assert_eq!(c.trials, 4);
+    // the root package's wins over a member's
+    let c = sections(
+        Some(json!({ "trials": 2 })),
+        vec![member("R:a/Cargo.toml", 4)],
+    )
+    .parse()
+    .unwrap();
+    assert_eq!(c.trials, 2);
+    // two members, no root package section: none is chosen
+    let c = sections(
+        None,
+        vec![member("R:a/Cargo.toml", 4), member("R:b/Cargo.toml", 5)],
+    )
+    .parse()
+    .unwrap();
+    assert_eq!(c, Config::default());
+    // errors name the member's manifest
+    let e = sections(None, vec![member("R:a/Cargo.toml", 0)])
+        .parse()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("R:a/Cargo.toml: [package.metadata.ratecheck] trials: "),
+        "{e}"
+    );
+    // a workspace section and a member's: both is an error
+    let mut s = sections(None, vec![member("R:a/Cargo.toml", 4)]);
+    s.workspace = Some(json!({}));
+    let e = s.parse().unwrap_err().to_string();
+    assert!(
+        e.starts_with("R:Cargo.toml: both") && e.contains("(in R:a/Cargo.toml)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn judged_differences_name_the_keys() {
+    let base = Config::default();
+    assert!(base.judged_differences(&base).is_empty());
+    let mut other = base.clone();
+    other.thresholds.cpu_tolerance = 10.0;
+    other.trials = 1;
+    assert_eq!(base.judged_differences(&other), ["thresholds", "trials"]);
+    // local paths are not judged settings
+    let mut moved = base.clone();
+    moved.target_dir = PathBuf::from("/elsewhere");
+    moved.workspace_root = PathBuf::from("/ws");
+    assert!(base.judged_differences(&moved).is_empty());
+    let c = Config::from_manifest_toml("HEAD:Cargo.toml", FULL_TOML).unwrap();
+    assert_eq!(
+        base.judged_differences(&c),
+        [
+            "baseline-dir",
+            "baseline",
+            "thresholds",
+            "trials",
+            "scenario"
+        ]
+    );
+}
+
+#[test]
+fn load_reads_this_workspace() {
+    // This crate's own manifest: whatever its section says, it must load.
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+    let c = Config::load(Some(&manifest)).unwrap();
+    assert!(c.workspace_root.join("Cargo.toml").is_file());
+    assert!(c.baseline_dir.is_absolute());
+    assert!(c.baseline_dir.starts_with(&c.workspace_root));
+}
+
+#[test]
+fn load_reads_a_package_section_and_names_the_manifest() {
+    let dir = tempfile::TempDir::new().unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("src/lib.rs"), "").unwrap();
+    let manifest = dir.path().join("Cargo.toml");
+    let write = |section: &str| {
+        std::fs::write(
+            &manifest,
+            format!(
+                "[package]\nname = \"demo\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\
+                 [workspace]\n\n{section}"
+            ),
+        )
+        .unwrap();
+    };
+    write("[package.metadata.ratecheck]\ntrials = 7\n[[package.metadata.ratecheck.scenario]]\nname = \"x\"\nrps = 10\n");
+    let c = Config::load(Some(&manifest)).unwrap();
+    assert_eq!(c.trials, 7);
+    assert_eq!(c.scenarios.unwrap()[0].name, "x");
+    assert_eq!(c.baseline_dir, c.workspace_root.join("baselines"));
+
+    write("[workspace.metadata.ratecheck]\ntrials = 0\n");
+    let e = Config::load(Some(&manifest)).unwrap_err();
+    let msg = e.to_string();
+    assert!(matches!(e, ConfigError::InManifest { .. }), "{msg}");
+    assert!(
+        msg.contains("Cargo.toml: [workspace.metadata.ratecheck] trials: "),
+        "{msg}"
+    );
+
+    let e = Config::load(Some(&dir.path().join("nope/Cargo.toml"))).unwrap_err();
+    assert!(e.to_string().contains("does not name an existing"), "{e}");
+
+    std::fs::write(&manifest, "[package\nname=").unwrap();
+    let e = Config::load(Some(&manifest)).unwrap_err().to_string();
+    assert!(
+        e.contains("cargo metadata failed") && !e.contains('\n'),
+        "{e}"
+    );
+}

@@ -1,0 +1,400 @@
+//! Validation of a ratecheck section given as JSON (from `cargo metadata`
+//! or converted from a manifest's TOML): every key is checked one by one
+//! against the keys this module knows, so every error names its key. A
+//! scenario's load values go through [`LoadSpec::validate`], the same
+//! limits the command line has.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use super::{invalid, parse_duration, validate_loopback_url, Config, ConfigError, ScenarioSpec};
+use super::{DEFAULT_CONCURRENCY, DEFAULT_DURATION, MAX_TRIALS};
+use crate::baseline::compare::{PartialThresholds, Thresholds};
+use crate::baseline::store;
+use crate::engine::run::FullPolicy;
+use crate::load::{
+    LoadField, LoadSpec, ServerSpec, TargetSpec, DEFAULT_DRAIN, DEFAULT_TIMEOUT, MAX_CONCURRENCY,
+};
+
+/// The section's top-level keys.
+const CONFIG_KEYS: &[&str] = &[
+    "baseline-dir",
+    "baseline",
+    "thresholds",
+    "trials",
+    "scenario",
+];
+/// The keys of one `[[…ratecheck.scenario]]` table.
+const SCENARIO_KEYS: &[&str] = &[
+    "name",
+    "rps",
+    "duration",
+    "concurrency",
+    "ramp-up",
+    "ramp-down",
+    "target",
+    "server-latency",
+    "server-jitter",
+    "server-error-rate",
+    "thresholds",
+    "quick",
+];
+
+/// A table whose keys are all known; its values stay JSON and are checked
+/// one by one, so every error can name its key.
+struct Keys<'a>(&'a Map<String, Value>);
+
+impl<'a> Keys<'a> {
+    /// `v` as a table whose keys are among `known`; `prefix` is where it
+    /// is, for naming an unknown key (`""` at the top).
+    fn of(prefix: &str, v: &'a Value, known: &[&str]) -> Result<Keys<'a>, ConfigError> {
+        let Value::Object(map) = v else {
+            let at = if prefix.is_empty() {
+                "ratecheck"
+            } else {
+                prefix
+            };
+            return Err(invalid(at, format!("must be a table, got {}", describe(v))));
+        };
+        if let Some(k) = map.keys().find(|k| !known.contains(&k.as_str())) {
+            return Err(unknown_key(prefix, k, known));
+        }
+        Ok(Keys(map))
+    }
+
+    fn get(&self, key: &str) -> Option<&'a Value> {
+        self.0.get(key)
+    }
+}
+
+/// `prefix.key` is not among `known`: the error lists what is.
+fn unknown_key(prefix: &str, key: &str, known: &[&str]) -> ConfigError {
+    let at = if prefix.is_empty() {
+        key.to_string()
+    } else {
+        format!("{prefix}.{key}")
+    };
+    let expected: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
+    invalid(
+        at,
+        format!("unknown key; expected one of {}", expected.join(", ")),
+    )
+}
+
+fn describe(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("{s:?}"),
+        other => other.to_string(),
+    }
+}
+
+fn get_str<'a>(key: &str, v: &'a Value) -> Result<&'a str, ConfigError> {
+    v.as_str()
+        .ok_or_else(|| invalid(key, format!("must be a string, got {}", describe(v))))
+}
+
+fn get_bool(key: &str, v: &Value) -> Result<bool, ConfigError> {
+    v.as_bool()
+        .ok_or_else(|| invalid(key, format!("must be true or false, got {}", describe(v))))
+}
+
+fn get_f64(key: &str, v: &Value) -> Result<f64, ConfigError> {
+    v.as_f64()
+        .filter(|f| f.is_finite())
+        .ok_or_else(|| invalid(key, format!("must be a number, got {}", describe(v))))
+}
+
+/// A whole number in `min..=max`.
+fn get_count(key: &str, v: &Value, min: u64, max: u64) -> Result<usize, ConfigError> {
+    let n = match v.as_u64() {
+        Some(n) => n,
+        None => {
+            return Err(invalid(
+                key,
+                format!(
+                    "must be a whole number from {min} to {max}, got {}",
+                    describe(v)
+                ),
+            ))
+        }
+    };
+    if n < min || n > max {
+        return Err(invalid(
+            key,
+            format!("must be from {min} to {max}, got {n}"),
+        ));
+    }
+    Ok(n as usize)
+}
+
+/// A duration string (`"500ms"`); its range is checked by [`LoadSpec::validate`].
+fn get_duration(key: &str, v: &Value) -> Result<Duration, ConfigError> {
+    let s = v.as_str().ok_or_else(|| {
+        invalid(
+            key,
+            format!(
+                "must be a duration string like \"500ms\", \"5s\" or \"2m\", got {}",
+                describe(v)
+            ),
+        )
+    })?;
+    parse_duration(s).map_err(|e| invalid(key, e))
+}
+
+/// Threshold keys one by one, so a bad or unknown key is named precisely.
+fn parse_thresholds(prefix: &str, v: &Value) -> Result<PartialThresholds, ConfigError> {
+    let Value::Object(map) = v else {
+        return Err(invalid(
+            prefix,
+            format!(
+                "must be a table like {{ efficiency-floor = 0.95 }}, got {}",
+                describe(v)
+            ),
+        ));
+    };
+    // The keys are those of `Thresholds` (every one is serialised).
+    let all = serde_json::to_value(Thresholds::default()).unwrap_or_default();
+    let known: Vec<&str> = all
+        .as_object()
+        .map(|m| m.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    let mut out = PartialThresholds::default();
+    for (k, val) in map {
+        if !known.contains(&k.as_str()) {
+            return Err(unknown_key(prefix, k, &known));
+        }
+        let key = format!("{prefix}.{k}");
+        let f = val
+            .as_f64()
+            .ok_or_else(|| invalid(&key, format!("must be a number, got {}", describe(val))))?;
+        let one: PartialThresholds = serde_json::from_value(Value::Object(
+            [(k.clone(), Value::from(f))].into_iter().collect(),
+        ))
+        .map_err(|e| invalid(&key, e.to_string()))?;
+        // Range check of this key alone over the defaults (which are in
+        // range): an error is this key's. Its text is `k = f: rule`.
+        one.apply(&Thresholds::default()).validate().map_err(|e| {
+            let rule = e.strip_prefix(&format!("{k} = {f}: ")).unwrap_or(&e);
+            invalid(&key, format!("{rule}, got {f}"))
+        })?;
+        out = one.over(&out);
+    }
+    Ok(out)
+}
+
+impl Config {
+    /// Validates a ratecheck section (`Value::Null` = absent: all defaults).
+    /// Paths stay relative (`workspace_root` is empty).
+    pub fn from_json(value: &Value) -> Result<Config, ConfigError> {
+        let mut cfg = Config::default();
+        if value.is_null() {
+            return Ok(cfg);
+        }
+        if !value.is_object() {
+            return Err(invalid(
+                "ratecheck",
+                format!("must be a table, got {}", describe(value)),
+            ));
+        }
+        let raw = Keys::of("", value, CONFIG_KEYS)?;
+
+        if let Some(v) = raw.get("baseline-dir") {
+            let s = get_str("baseline-dir", v)?;
+            if s.trim().is_empty() {
+                return Err(invalid("baseline-dir", "must not be empty"));
+            }
+            cfg.baseline_dir = PathBuf::from(s);
+        }
+        if let Some(v) = raw.get("baseline") {
+            let s = get_str("baseline", v)?;
+            store::validate_name(s).map_err(|e| invalid("baseline", e.to_string()))?;
+            cfg.baseline = s.to_string();
+        }
+        if let Some(v) = raw.get("thresholds") {
+            cfg.thresholds = parse_thresholds("thresholds", v)?.apply(&Thresholds::default());
+        }
+        if let Some(v) = raw.get("trials") {
+            cfg.trials = get_count("trials", v, 1, MAX_TRIALS as u64)?;
+        }
+        if let Some(v) = raw.get("scenario") {
+            let Value::Array(items) = v else {
+                return Err(invalid(
+                    "scenario",
+                    "must be an array of tables: write [[workspace.metadata.ratecheck.scenario]]",
+                ));
+            };
+            if items.is_empty() {
+                return Err(invalid(
+                    "scenario",
+                    "is empty; add a scenario or remove the key to use the default suite",
+                ));
+            }
+            let mut names = BTreeSet::new();
+            let mut specs = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                let spec = parse_scenario(i, item)?;
+                if !names.insert(spec.name.clone()) {
+                    return Err(invalid(
+                        format!("scenario[{i}].name"),
+                        format!(
+                            "{:?} is used by an earlier scenario; names must be unique",
+                            spec.name
+                        ),
+                    ));
+                }
+                specs.push(spec);
+            }
+            cfg.scenarios = Some(specs);
+        }
+        Ok(cfg)
+    }
+}
+
+/// The configuration's name of a load value.
+fn config_key(field: LoadField) -> &'static str {
+    match field {
+        LoadField::Rps => "rps",
+        LoadField::Duration => "duration",
+        LoadField::Concurrency => "concurrency",
+        LoadField::RampUp => "ramp-up",
+        LoadField::RampDown => "ramp-down",
+        LoadField::Timeout => "timeout",
+        LoadField::Drain => "drain",
+        LoadField::ServerLatency => "server-latency",
+        LoadField::ServerJitter => "server-jitter",
+        LoadField::ServerErrorRate => "server-error-rate",
+    }
+}
+
+/// A load value as the configuration writes it.
+fn shown(load: &LoadSpec, field: LoadField) -> String {
+    let server = match &load.target {
+        TargetSpec::Embedded(s) => *s,
+        TargetSpec::Null | TargetSpec::Url(_) => ServerSpec::NONE,
+    };
+    let d = super::format_duration;
+    match field {
+        LoadField::Rps => load.rps.to_string(),
+        LoadField::Duration => d(load.duration),
+        LoadField::Concurrency => load.concurrency.to_string(),
+        LoadField::RampUp => d(load.ramp_up),
+        LoadField::RampDown => d(load.ramp_down),
+        LoadField::Timeout => d(load.timeout),
+        LoadField::Drain => d(load.drain),
+        LoadField::ServerLatency => d(server.latency),
+        LoadField::ServerJitter => d(server.jitter),
+        LoadField::ServerErrorRate => server.error_rate.to_string(),
+    }
+}
+
+fn parse_scenario(index: usize, v: &Value) -> Result<ScenarioSpec, ConfigError> {
+    let at = format!("scenario[{index}]");
+    if !v.is_object() {
+        return Err(invalid(at, format!("must be a table, got {}", describe(v))));
+    }
+    let raw = Keys::of(&at, v, SCENARIO_KEYS)?;
+
+    let name = match raw.get("name") {
+        None => return Err(invalid(format!("{at}.name"), "is required")),
+        Some(v) => get_str(&format!("{at}.name"), v)?.to_string(),
+    };
+    store::validate_name(&name).map_err(|_| {
+        invalid(
+            format!("{at}.name"),
+            format!("{name:?} must be letters, digits, '.', '_' or '-'"),
+        )
+    })?;
+    let key = |k: &str| format!("scenario {name:?}.{k}");
+
+    let rps = match raw.get("rps") {
+        None => return Err(invalid(key("rps"), "is required (requests per second)")),
+        Some(v) => get_f64(&key("rps"), v)?,
+    };
+    let duration = match raw.get("duration") {
+        None => DEFAULT_DURATION,
+        Some(v) => get_duration(&key("duration"), v)?,
+    };
+    let concurrency = match raw.get("concurrency") {
+        None => DEFAULT_CONCURRENCY,
+        Some(v) => v.as_u64().map(|n| n as usize).ok_or_else(|| {
+            invalid(
+                key("concurrency"),
+                format!(
+                    "must be a whole number from 1 to {MAX_CONCURRENCY}, got {}",
+                    describe(v)
+                ),
+            )
+        })?,
+    };
+    let dur0 = |k: &str| -> Result<Duration, ConfigError> {
+        match raw.get(k) {
+            None => Ok(Duration::ZERO),
+            Some(v) => get_duration(&key(k), v),
+        }
+    };
+    let server = ServerSpec {
+        latency: dur0("server-latency")?,
+        jitter: dur0("server-jitter")?,
+        error_rate: match raw.get("server-error-rate") {
+            None => 0.0,
+            Some(v) => get_f64(&key("server-error-rate"), v)?,
+        },
+    };
+    let target = match raw.get("target") {
+        None => TargetSpec::Embedded(server),
+        Some(v) => match get_str(&key("target"), v)? {
+            "embedded" => TargetSpec::Embedded(server),
+            "null" => TargetSpec::Null,
+            url => TargetSpec::Url(validate_loopback_url(url).map_err(|e| {
+                invalid(
+                    key("target"),
+                    format!("{e}; or use \"embedded\" or \"null\""),
+                )
+            })?),
+        },
+    };
+    if !matches!(target, TargetSpec::Embedded(_)) {
+        for k in ["server-latency", "server-jitter", "server-error-rate"] {
+            if raw.get(k).is_some() {
+                return Err(invalid(
+                    key(k),
+                    format!("applies only to target = \"embedded\", not {target:?}"),
+                ));
+            }
+        }
+    }
+    let load = LoadSpec {
+        rps,
+        duration,
+        concurrency,
+        ramp_up: dur0("ramp-up")?,
+        ramp_down: dur0("ramp-down")?,
+        timeout: DEFAULT_TIMEOUT,
+        drain: DEFAULT_DRAIN,
+        on_full: FullPolicy::Drop,
+        target,
+    };
+    load.validate().map_err(|e| {
+        invalid(
+            key(config_key(e.field)),
+            format!("{}, got {}", e.problem, shown(&load, e.field)),
+        )
+    })?;
+    let thresholds = match raw.get("thresholds") {
+        None => None,
+        Some(v) => Some(parse_thresholds(&key("thresholds"), v)?),
+    };
+    let quick = match raw.get("quick") {
+        None => false,
+        Some(v) => get_bool(&key("quick"), v)?,
+    };
+    Ok(ScenarioSpec {
+        name,
+        load,
+        thresholds,
+        quick,
+    })
+}

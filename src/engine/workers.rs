@@ -1,0 +1,62 @@
+//! The workers (take requests off the channel, send them, record the
+//! outcome) and the flusher (moves latency samples to histograms, reports
+//! progress).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::batch::RequestMeta;
+use super::clock::SharedClock;
+use super::run::{Progress, ProgressFn};
+use super::schedule::Schedule;
+use super::target::{Connection, Target};
+use crate::metrics::collector::{Collector, Recorder};
+
+/// One worker: takes requests off the channel until it closes and drains,
+/// sends each, records the outcome. Aborted at the drain deadline.
+pub(super) async fn worker(
+    rx: async_channel::Receiver<RequestMeta>,
+    mut rec: Recorder,
+    target: Arc<Target>,
+    clock: SharedClock,
+) {
+    let mut conn = Connection::default();
+    while let Ok(req) = rx.recv().await {
+        let sent = clock.now_ns();
+        let outcome = conn.send(&target).await;
+        rec.record(req.intended_ns, sent, clock.now_ns(), outcome);
+    }
+}
+
+/// Flushes latency rings and reports progress every 100 ms.
+pub(super) async fn flush_and_report(
+    collector: Arc<Collector>,
+    schedule: Arc<Schedule>,
+    clock: SharedClock,
+    start_ns: u64,
+    progress: Option<ProgressFn>,
+    stop: CancellationToken,
+) {
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.cancelled() => return,
+        }
+        collector.flush();
+        if let Some(p) = &progress {
+            let elapsed =
+                Duration::from_nanos(clock.now_ns().saturating_sub(start_ns)).as_secs_f64();
+            p(Progress {
+                elapsed_s: elapsed.min(schedule.duration()),
+                duration_s: schedule.duration(),
+                target_rps: schedule.rate(elapsed),
+                generated: collector.generated(),
+                completed: collector.completed(),
+            });
+        }
+    }
+}

@@ -1,0 +1,298 @@
+//! One load run as the command line (`run --rps --duration …`), a configured
+//! scenario and the gate's benches describe it: [`LoadSpec`], its limits
+//! (each defined once, here) and its one [`LoadSpec::validate`]. The CLI's
+//! value parsers and the configuration's checks call the same per-value
+//! checks `validate` is made of, so a limit cannot differ between them.
+//! [`setup`] starts the target a spec names (the embedded server included).
+
+use std::time::Duration;
+
+use crate::engine::run::{FullPolicy, RunConfig};
+use crate::engine::target::Target;
+
+pub mod setup;
+
+/// Largest accepted target rate, requests per second.
+pub const MAX_RPS: f64 = 10_000_000.0;
+/// Largest accepted worker count (each worker holds one connection).
+pub const MAX_CONCURRENCY: usize = 10_000;
+/// Longest accepted steady phase, ramp, timeout, drain or server delay: the
+/// collector's time series covers one hour
+/// ([`crate::metrics::collector::MAX_BUCKETS`] × 100 ms).
+pub const MAX_DURATION: Duration = Duration::from_secs(3600);
+
+/// Where a run sends its requests.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TargetSpec {
+    /// The embedded HTTP server, started for the run on a loopback port.
+    Embedded(ServerSpec),
+    /// No network: requests complete immediately (measures the engine alone).
+    Null,
+    /// An HTTP server already running on a loopback address.
+    Url(String),
+}
+
+impl TargetSpec {
+    /// The embedded server with its defaults (no delay, no errors).
+    pub const EMBEDDED: TargetSpec = TargetSpec::Embedded(ServerSpec::NONE);
+}
+
+impl std::fmt::Display for TargetSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TargetSpec::Embedded(_) => f.write_str("embedded"),
+            TargetSpec::Null => f.write_str("null"),
+            TargetSpec::Url(u) => f.write_str(u),
+        }
+    }
+}
+
+/// How the embedded server answers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ServerSpec {
+    /// Added latency per response.
+    pub latency: Duration,
+    /// Random extra latency, uniform in 0..jitter.
+    pub jitter: Duration,
+    /// Fraction of responses that are 500s (0..=1).
+    pub error_rate: f64,
+}
+
+impl ServerSpec {
+    /// No delay, no errors.
+    pub const NONE: ServerSpec = ServerSpec {
+        latency: Duration::ZERO,
+        jitter: Duration::ZERO,
+        error_rate: 0.0,
+    };
+}
+
+/// One load run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadSpec {
+    /// Steady-state target rate, requests per second.
+    pub rps: f64,
+    /// Length of the steady phase.
+    pub duration: Duration,
+    /// Workers, each with one keep-alive connection.
+    pub concurrency: usize,
+    pub ramp_up: Duration,
+    pub ramp_down: Duration,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// How long in-flight requests may finish after the schedule ends.
+    pub drain: Duration,
+    pub on_full: FullPolicy,
+    pub target: TargetSpec,
+}
+
+/// Per-request timeout when none is given.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Drain period when none is given.
+pub const DEFAULT_DRAIN: Duration = Duration::from_secs(2);
+
+impl LoadSpec {
+    /// A steady run at `rps` against the embedded server, defaults for the rest.
+    pub fn steady(rps: f64, duration: Duration, concurrency: usize) -> LoadSpec {
+        LoadSpec {
+            rps,
+            duration,
+            concurrency,
+            ramp_up: Duration::ZERO,
+            ramp_down: Duration::ZERO,
+            timeout: DEFAULT_TIMEOUT,
+            drain: DEFAULT_DRAIN,
+            on_full: FullPolicy::Drop,
+            target: TargetSpec::EMBEDDED,
+        }
+    }
+
+    /// Checks every value against its limit; the error names the value.
+    pub fn validate(&self) -> Result<(), Invalid> {
+        use LoadField::*;
+        let at = |field| move |problem| Invalid { field, problem };
+        check_rps(self.rps).map_err(at(Rps))?;
+        check_length(self.duration, false).map_err(at(Duration))?;
+        check_concurrency(self.concurrency).map_err(at(Concurrency))?;
+        check_length(self.ramp_up, true).map_err(at(RampUp))?;
+        check_length(self.ramp_down, true).map_err(at(RampDown))?;
+        check_length(self.timeout, false).map_err(at(Timeout))?;
+        check_length(self.drain, true).map_err(at(Drain))?;
+        if let TargetSpec::Embedded(s) = &self.target {
+            check_length(s.latency, true).map_err(at(ServerLatency))?;
+            check_length(s.jitter, true).map_err(at(ServerJitter))?;
+            check_fraction(s.error_rate).map_err(at(ServerErrorRate))?;
+        }
+        Ok(())
+    }
+
+    /// The engine's configuration for this spec, against a started `target`.
+    pub fn run_config(&self, target: Target, includes_server: bool) -> RunConfig {
+        let mut cfg = RunConfig::steady(self.rps, self.duration, self.concurrency, target);
+        cfg.ramp_up = self.ramp_up;
+        cfg.ramp_down = self.ramp_down;
+        cfg.drain = self.drain;
+        cfg.on_full = self.on_full;
+        cfg.includes_server = includes_server;
+        cfg
+    }
+}
+
+/// A value of a [`LoadSpec`], as named in errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadField {
+    Rps,
+    Duration,
+    Concurrency,
+    RampUp,
+    RampDown,
+    Timeout,
+    Drain,
+    ServerLatency,
+    ServerJitter,
+    ServerErrorRate,
+}
+
+/// A value outside its limit. The text says what is allowed; the caller
+/// names the value (`--rps "0": …`, `scenario "s".rps: …`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Problem {
+    #[error("the rate must be a finite number > 0")]
+    RateNotPositive,
+    #[error("the rate must be at most {MAX_RPS:.0} requests per second")]
+    RateTooHigh,
+    #[error("concurrency must be between 1 and {MAX_CONCURRENCY}")]
+    Concurrency,
+    #[error("must be longer than 0 (e.g. 500ms, 5s)")]
+    Zero,
+    #[error("must be at most {}h", MAX_DURATION.as_secs() / 3600)]
+    TooLong,
+    #[error("must be between 0 and 1")]
+    NotAFraction,
+}
+
+/// [`LoadSpec::validate`]'s error: which value, what is wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{field:?}: {problem}")]
+pub struct Invalid {
+    pub field: LoadField,
+    pub problem: Problem,
+}
+
+/// A rate: finite, > 0, at most [`MAX_RPS`].
+pub fn check_rps(v: f64) -> Result<f64, Problem> {
+    if !v.is_finite() || v <= 0.0 {
+        Err(Problem::RateNotPositive)
+    } else if v > MAX_RPS {
+        Err(Problem::RateTooHigh)
+    } else {
+        Ok(v)
+    }
+}
+
+/// A worker count: 1..=[`MAX_CONCURRENCY`].
+pub fn check_concurrency(n: usize) -> Result<usize, Problem> {
+    if (1..=MAX_CONCURRENCY).contains(&n) {
+        Ok(n)
+    } else {
+        Err(Problem::Concurrency)
+    }
+}
+
+/// A length of time: at most [`MAX_DURATION`], and > 0 unless `zero_ok`.
+pub fn check_length(d: Duration, zero_ok: bool) -> Result<Duration, Problem> {
+    if d.is_zero() && !zero_ok {
+        Err(Problem::Zero)
+    } else if d > MAX_DURATION {
+        Err(Problem::TooLong)
+    } else {
+        Ok(d)
+    }
+}
+
+/// A fraction in 0..=1.
+pub fn check_fraction(v: f64) -> Result<f64, Problem> {
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(Problem::NotAFraction)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_are_checked_once_for_every_value() {
+        let ok = LoadSpec::steady(1000.0, Duration::from_secs(5), 50);
+        assert_eq!(ok.validate(), Ok(()));
+        let bad = |f: fn(&mut LoadSpec)| {
+            let mut s = ok.clone();
+            f(&mut s);
+            s.validate().unwrap_err()
+        };
+        let inv = |field, problem| Invalid { field, problem };
+        use LoadField as F;
+        assert_eq!(bad(|s| s.rps = 0.0), inv(F::Rps, Problem::RateNotPositive));
+        assert_eq!(
+            bad(|s| s.rps = f64::NAN),
+            inv(F::Rps, Problem::RateNotPositive)
+        );
+        assert_eq!(
+            bad(|s| s.rps = MAX_RPS * 2.0),
+            inv(F::Rps, Problem::RateTooHigh)
+        );
+        assert_eq!(
+            bad(|s| s.concurrency = 0),
+            inv(F::Concurrency, Problem::Concurrency)
+        );
+        assert_eq!(
+            bad(|s| s.concurrency = MAX_CONCURRENCY + 1),
+            inv(F::Concurrency, Problem::Concurrency)
+        );
+        assert_eq!(
+            bad(|s| s.duration = Duration::ZERO),
+            inv(F::Duration, Problem::Zero)
+        );
+        assert_eq!(
+            bad(|s| s.ramp_down = MAX_DURATION * 2),
+            inv(F::RampDown, Problem::TooLong)
+        );
+        assert_eq!(
+            bad(|s| s.timeout = Duration::ZERO),
+            inv(F::Timeout, Problem::Zero)
+        );
+        assert_eq!(
+            bad(|s| s.target = TargetSpec::Embedded(ServerSpec {
+                error_rate: 1.5,
+                ..ServerSpec::NONE
+            })),
+            inv(F::ServerErrorRate, Problem::NotAFraction)
+        );
+        // Zero is a valid ramp and drain; the limits themselves are allowed.
+        let mut edge = ok.clone();
+        edge.rps = MAX_RPS;
+        edge.concurrency = MAX_CONCURRENCY;
+        edge.duration = MAX_DURATION;
+        edge.drain = Duration::ZERO;
+        assert_eq!(edge.validate(), Ok(()));
+        assert_eq!(Problem::TooLong.to_string(), "must be at most 1h");
+    }
+
+    #[test]
+    fn the_engine_gets_the_spec() {
+        let mut s = LoadSpec::steady(10.0, Duration::from_secs(2), 3);
+        s.ramp_up = Duration::from_secs(1);
+        s.drain = Duration::ZERO;
+        s.on_full = FullPolicy::Wait;
+        let null = Target::Null {
+            delay: Duration::ZERO,
+        };
+        let c = s.run_config(null, true);
+        assert_eq!((c.rps, c.duration, c.concurrency), (10.0, s.duration, 3));
+        assert_eq!((c.ramp_up, c.drain), (s.ramp_up, Duration::ZERO));
+        assert_eq!(c.on_full, FullPolicy::Wait);
+        assert!(c.includes_server);
+    }
+}

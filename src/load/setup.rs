@@ -1,0 +1,147 @@
+//! Starting the target a [`TargetSpec`] names: the null target, an HTTP
+//! target for a URL, or the embedded server started on a loopback port and
+//! an HTTP target for it. The one place `run`, the suite and the hidden
+//! cost probe set a target up.
+
+use std::time::Duration;
+
+use super::{ServerSpec, TargetSpec};
+use crate::engine::target::{HttpTarget, Target, TargetError};
+use crate::server::{self, ServerError, ServerHandle, ServerOptions};
+
+/// The shape of each request (`run --method --header --body`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub method: String,
+    /// `Name: value` lines.
+    pub headers: Vec<String>,
+    pub body: Option<String>,
+}
+
+impl Default for Request {
+    fn default() -> Self {
+        Request {
+            method: "GET".to_string(),
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+}
+
+/// Why a target could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The URL, method or a header was refused.
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    #[error(transparent)]
+    Server(#[from] ServerError),
+}
+
+/// A started target; the embedded server, when there is one, runs until
+/// [`Started::shutdown`].
+pub struct Started {
+    pub target: Target,
+    pub server: Option<ServerHandle>,
+}
+
+impl Started {
+    /// Stops the embedded server, if any.
+    pub async fn shutdown(self) {
+        if let Some(s) = self.server {
+            s.shutdown().await;
+        }
+    }
+}
+
+/// An HTTP target for `url` with `request`'s method, headers and body.
+pub fn http_target(
+    url: &str,
+    timeout: Duration,
+    request: &Request,
+) -> Result<HttpTarget, TargetError> {
+    let mut t = HttpTarget::new(url, timeout)?.with_method(&request.method)?;
+    for h in &request.headers {
+        t = t.with_header(h)?;
+    }
+    if let Some(b) = &request.body {
+        t = t.with_body(b.clone());
+    }
+    Ok(t)
+}
+
+/// Sets up `target`: for the embedded server, starts it (in the current
+/// tokio runtime) with `target`'s settings.
+pub async fn start(
+    target: &TargetSpec,
+    timeout: Duration,
+    request: &Request,
+) -> Result<Started, SetupError> {
+    Ok(match target {
+        TargetSpec::Null => Started {
+            target: Target::Null {
+                delay: Duration::ZERO,
+            },
+            server: None,
+        },
+        TargetSpec::Url(u) => Started {
+            target: Target::Http(Box::new(http_target(u, timeout, request)?)),
+            server: None,
+        },
+        TargetSpec::Embedded(ServerSpec {
+            latency,
+            jitter,
+            error_rate,
+        }) => {
+            let srv = server::start(ServerOptions {
+                latency: *latency,
+                jitter: *jitter,
+                error_rate: *error_rate,
+                ..Default::default()
+            })
+            .await?;
+            match http_target(&srv.url(), timeout, request) {
+                Ok(t) => Started {
+                    target: Target::Http(Box::new(t)),
+                    server: Some(srv),
+                },
+                Err(e) => {
+                    srv.shutdown().await;
+                    return Err(e.into());
+                }
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn each_kind_of_target_starts() {
+        let t = Duration::from_secs(1);
+        let null = start(&TargetSpec::Null, t, &Request::default())
+            .await
+            .unwrap();
+        assert!(matches!(null.target, Target::Null { .. }) && null.server.is_none());
+        let embedded = start(&TargetSpec::EMBEDDED, t, &Request::default())
+            .await
+            .unwrap();
+        let Target::Http(h) = &embedded.target else {
+            panic!("not HTTP")
+        };
+        assert_eq!(Some(h.addr), embedded.server.as_ref().map(|s| s.addr()));
+        embedded.shutdown().await;
+        let url = TargetSpec::Url("http://127.0.0.1:9/x".into());
+        assert!(start(&url, t, &Request::default()).await.is_ok());
+        let bad = Request {
+            headers: vec!["no colon".into()],
+            ..Request::default()
+        };
+        assert!(matches!(
+            start(&TargetSpec::EMBEDDED, t, &bad).await,
+            Err(SetupError::Target(TargetError::BadHeader(_)))
+        ));
+    }
+}

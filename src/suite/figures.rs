@@ -1,0 +1,134 @@
+//! Figures from run reports (pure): a load scenario's, CPU per request,
+//! allocations per request beyond the fixed set-up, rate labels.
+
+use std::collections::BTreeMap;
+
+use crate::baseline::model::{Figure, FigureKind};
+use crate::metrics::snapshot::RunReport;
+
+/// The figures of a load scenario.
+pub fn load_figures(r: &RunReport) -> BTreeMap<String, Figure> {
+    use FigureKind::*;
+    let one = |kind, unit: &str, v: f64| Figure::single(kind, unit, v);
+    let mut f = BTreeMap::new();
+    f.insert("efficiency".into(), one(Efficiency, "", r.efficiency));
+    f.insert("error_rate".into(), one(ErrorRate, "", r.error_rate()));
+    f.insert(
+        "generation_efficiency".into(),
+        one(Info, "", r.generation_efficiency),
+    );
+    f.insert(
+        "min_window_efficiency".into(),
+        one(Info, "", r.min_window_efficiency),
+    );
+    for p in &r.phases {
+        if r.phases.len() > 1 {
+            f.insert(
+                format!("efficiency_{}", p.name.replace('-', "_")),
+                one(Efficiency, "", p.efficiency),
+            );
+        }
+    }
+    f.insert(
+        "response_p50_ms".into(),
+        one(Info, "ms", r.latency_ms.response.p50),
+    );
+    f.insert(
+        "response_p99_ms".into(),
+        one(Info, "ms", r.latency_ms.response.p99),
+    );
+    f.insert("dropped".into(), one(Info, "", r.requests.dropped as f64));
+    f
+}
+
+/// CPU µs per completed request of one run.
+pub fn cpu_us_per_request(r: &RunReport) -> f64 {
+    if r.requests.completed == 0 {
+        return f64::NAN;
+    }
+    (r.cpu.user_s + r.cpu.system_s) * 1e6 / r.requests.completed as f64
+}
+
+/// Allocations per request beyond a run's fixed set-up (workers, buffers,
+/// connections): the difference between a short and a long run, so a
+/// `--quick` suite's shorter runs do not inflate it. `None` when the long
+/// run completed no more requests.
+pub fn marginal_allocs_per_request(short: &RunReport, long: &RunReport) -> Option<f64> {
+    let requests = long
+        .requests
+        .completed
+        .checked_sub(short.requests.completed)?;
+    (requests > 0).then(|| {
+        (long.memory.allocations as f64 - short.memory.allocations as f64) / requests as f64
+    })
+}
+
+/// `10000` → `10k`, `1500` → `1500`.
+pub fn rate_label(rps: f64) -> String {
+    if rps >= 1000.0 && rps % 1000.0 == 0.0 {
+        format!("{}k", rps / 1000.0)
+    } else {
+        format!("{rps}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::baseline::model::FigureKind;
+
+    #[test]
+    fn figures_of_a_load_run() {
+        let mut r = RunReport::example();
+        r.requests.failed = 10;
+        r.requests.completed = 1000;
+        let f = load_figures(&r);
+        assert_eq!(f["efficiency"].kind, FigureKind::Efficiency);
+        assert_eq!(f["efficiency"].value, r.efficiency);
+        assert_eq!(f["error_rate"].value, 0.01);
+        assert_eq!(f["error_rate"].kind, FigureKind::ErrorRate);
+        assert!(
+            !f.contains_key("efficiency_steady"),
+            "single phase: no per-phase figure"
+        );
+        r.phases.push(r.phases[0].clone());
+        r.phases[1].name = "ramp-down".into();
+        let f = load_figures(&r);
+        assert!(f.contains_key("efficiency_ramp_down"));
+    }
+
+    #[test]
+    fn cpu_per_request() {
+        let mut r = RunReport::example();
+        r.cpu.user_s = 0.3;
+        r.cpu.system_s = 0.2;
+        r.requests.completed = 50_000;
+        assert!((cpu_us_per_request(&r) - 10.0).abs() < 1e-9);
+        r.requests.completed = 0;
+        assert!(cpu_us_per_request(&r).is_nan());
+    }
+
+    #[test]
+    fn allocations_beyond_the_fixed_set_up() {
+        let run = |completed, allocations| {
+            let mut r = RunReport::example();
+            r.requests.completed = completed;
+            r.memory.allocations = allocations;
+            r
+        };
+        // 500 fixed + 1 per request.
+        let m = marginal_allocs_per_request(&run(7_000, 7_500), &run(21_000, 21_500));
+        assert_eq!(m, Some(1.0));
+        assert_eq!(
+            marginal_allocs_per_request(&run(7_000, 7_500), &run(7_000, 7_600)),
+            None
+        );
+    }
+
+    #[test]
+    fn rate_labels() {
+        assert_eq!(rate_label(10_000.0), "10k");
+        assert_eq!(rate_label(1500.0), "1500");
+        assert_eq!(rate_label(250.5), "250.5");
+    }
+}
