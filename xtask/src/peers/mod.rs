@@ -265,6 +265,27 @@ fn measured_ok(wall_s: f64, cpu_s: f64, rss: u64) -> proc::Measured {
     }
 }
 
+/// [`RunRecord::from_figures`] for repeat 1 of a `secs`-second run.
+#[cfg(test)]
+fn record(
+    tool: Tool,
+    target_rps: Option<f64>,
+    secs: u64,
+    measured: &proc::Measured,
+    figures: Result<Figures>,
+) -> RunRecord {
+    let d = Duration::from_secs(secs);
+    RunRecord::from_figures(
+        tool,
+        target_rps,
+        d,
+        1,
+        tool.name().into(),
+        measured,
+        figures,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -102,9 +102,8 @@ pub fn median(values: &[f64]) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::peers::{close, measured_ok, parse::parse_wrk};
-
-    const WRK: &str = include_str!("../../testdata/wrk.txt");
+    use crate::peers::parse::{parse_wrk, test_support::WRK};
+    use crate::peers::{close, measured_ok, record};
 
     #[test]
     fn peer_efficiency_is_completed_over_rate_times_duration() {
@@ -113,12 +112,10 @@ mod tests {
             elapsed_s: 10.5,
             ..Default::default()
         };
-        let rec = RunRecord::from_figures(
+        let rec = record(
             Tool::Hey,
             Some(1000.0),
-            Duration::from_secs(10),
-            1,
-            "hey".into(),
+            10,
             &measured_ok(10.5, 2.1, 8_000_000),
             Ok(f),
         );
@@ -135,27 +132,17 @@ mod tests {
             stderr: "error: bad flag\n".into(),
             ..Default::default()
         };
-        let rec = RunRecord::from_figures(
-            Tool::Oha,
-            Some(10.0),
-            Duration::from_secs(1),
-            1,
-            "oha".into(),
-            &m,
-            Ok(Figures::default()),
-        );
+        let rec = record(Tool::Oha, Some(10.0), 1, &m, Ok(Figures::default()));
         assert_eq!(rec.error.as_deref(), Some("exit code 2: error: bad flag"));
         assert_eq!(rec.efficiency, None);
     }
 
     #[test]
     fn wrk_has_no_efficiency() {
-        let rec = RunRecord::from_figures(
+        let rec = record(
             Tool::Wrk,
             None,
-            Duration::from_secs(2),
-            1,
-            "wrk".into(),
+            2,
             &measured_ok(2.1, 1.0, 1),
             parse_wrk(WRK),
         );
@@ -179,28 +166,23 @@ mod tests {
             efficiency: Some(0.5),
             ..Default::default()
         };
-        let rec = RunRecord::from_figures(
+        let rec = record(
             Tool::CargoRatecheck,
             Some(100.0),
-            Duration::from_secs(4),
-            2,
-            "ours".into(),
+            4,
             &measured_ok(4.0, 1.0, 1),
             Ok(f),
         );
         assert_eq!(rec.efficiency, Some(0.5));
         assert!(close(rec.achieved_rps, 250.0));
-        assert_eq!(rec.repeat, 2);
     }
 
     #[test]
     fn unparsable_output_becomes_an_error_record() {
-        let rec = RunRecord::from_figures(
+        let rec = record(
             Tool::Hey,
             Some(10.0),
-            Duration::from_secs(1),
             1,
-            "hey".into(),
             &measured_ok(1.0, 0.1, 1),
             Err(anyhow::anyhow!("hey printed no summary")),
         );

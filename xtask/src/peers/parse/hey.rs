@@ -66,28 +66,19 @@ pub fn parse_hey(stdout: &str) -> Result<Figures> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::peers::close;
-
-    // Samples captured from real runs against a local `python3 -m http.server`.
-    const HEY: &str = include_str!("../../../testdata/hey.txt");
-    const HEY_ERR: &str = include_str!("../../../testdata/hey-err.txt");
+    use crate::peers::parse::test_support::{assert_read, HEY, HEY_ERR};
 
     #[test]
     fn parses_hey_summary() {
         let f = parse_hey(HEY).unwrap();
-        assert_eq!(f.completed, 100);
-        assert!(close(Some(f.elapsed_s), 2.0091));
-        assert!(close(f.p50_ms, 3.6), "{:?}", f.p50_ms);
-        assert!(close(f.p99_ms, 11.1), "{:?}", f.p99_ms);
+        assert_read(&f, 100, 2.0091, Some((3.6, 11.1)));
         assert_eq!(f.efficiency, None);
     }
 
     #[test]
     fn hey_errors_count_as_completed_and_leave_no_latency() {
         let f = parse_hey(HEY_ERR).unwrap();
-        assert_eq!(f.completed, 10);
-        assert_eq!(f.p50_ms, None);
-        assert_eq!(f.p99_ms, None);
+        assert_read(&f, 10, 1.0032, None);
     }
 
     #[test]
@@ -104,10 +95,7 @@ mod tests {
             Status code distribution:\n  [200]\t970 responses\n  [503]\t20 responses\n\n\
             Error distribution:\n  [7]\tGet \"http://127.0.0.1:1/\": context deadline exceeded\n";
         let f = parse_hey(out).unwrap();
-        assert_eq!(f.completed, 997);
-        assert!(close(Some(f.elapsed_s), 10.0005));
-        assert!(close(f.p50_ms, 2.0), "{:?}", f.p50_ms);
-        assert!(close(f.p99_ms, 25.0), "{:?}", f.p99_ms);
+        assert_read(&f, 997, 10.0005, Some((2.0, 25.0)));
     }
 
     #[test]

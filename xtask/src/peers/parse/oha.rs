@@ -41,27 +41,19 @@ pub fn parse_oha(stdout: &str) -> Result<Figures> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::peers::close;
-
-    // Samples captured from real runs against a local `python3 -m http.server`.
-    const OHA: &str = include_str!("../../../testdata/oha.json");
-    const OHA_ERR: &str = include_str!("../../../testdata/oha-err.json");
+    use crate::peers::parse::test_support::{assert_read, OHA, OHA_ERR};
 
     #[test]
     fn parses_oha_json() {
         let f = parse_oha(OHA).unwrap();
         // 100 responses; the one request aborted at the deadline never completed.
-        assert_eq!(f.completed, 100);
-        assert!(close(Some(f.elapsed_s), 2.000860335));
-        assert!(close(f.p50_ms, 0.588047), "{:?}", f.p50_ms);
-        assert!(close(f.p99_ms, 3.190528), "{:?}", f.p99_ms);
+        assert_read(&f, 100, 2.000860335, Some((0.588047, 3.190528)));
     }
 
     #[test]
     fn oha_transport_errors_count_but_deadline_aborts_do_not() {
         let f = parse_oha(OHA_ERR).unwrap();
-        assert_eq!(f.completed, 10);
-        assert_eq!(f.p50_ms, None);
+        assert_read(&f, 10, 1.001523495, None);
     }
 
     #[test]
@@ -80,10 +72,7 @@ mod tests {
             "errorDistribution": { "timeout": 50, "aborted due to deadline": 30 }
         }"#;
         let f = parse_oha(out).unwrap();
-        assert_eq!(f.completed, 9950);
-        assert!(close(Some(f.elapsed_s), 10.002));
-        assert!(close(f.p50_ms, 1.5), "{:?}", f.p50_ms);
-        assert!(close(f.p99_ms, 40.0), "{:?}", f.p99_ms);
+        assert_read(&f, 9950, 10.002, Some((1.5, 40.0)));
         assert_eq!(f.efficiency, None);
     }
 

@@ -43,7 +43,7 @@ pub fn parse_ours(stdout: &str) -> Result<Figures> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::peers::close;
+    use crate::peers::parse::test_support::assert_read;
 
     #[test]
     fn parses_our_run_report() {
@@ -58,10 +58,8 @@ mod tests {
             "cpu": { "user_s": 0.1, "system_s": 0.1, "percent_of_core": 2.0 },
             "memory": { "peak_rss_bytes": 1000 }, "warnings": [] }"#;
         let f = parse_ours(json).unwrap();
-        assert_eq!(f.completed, 9991);
+        assert_read(&f, 9991, 10.0, Some((0.4, 1.5)));
         assert_eq!(f.efficiency, Some(0.9991));
-        assert!(close(f.p50_ms, 0.4));
-        assert!(close(f.p99_ms, 1.5));
         assert!(parse_ours("error: unknown flag --no-self-test").is_err());
     }
 

@@ -66,21 +66,14 @@ fn parse_wrk_time(s: &str) -> Option<f64> {
 mod tests {
     use super::*;
     use crate::peers::close;
-
-    // Samples captured from real runs against a local `python3 -m http.server`.
-    const WRK: &str = include_str!("../../../testdata/wrk.txt");
-    const WRK_404: &str = include_str!("../../../testdata/wrk-404.txt");
+    use crate::peers::parse::test_support::{assert_read, WRK, WRK_404};
 
     #[test]
     fn parses_wrk_latency_and_counts() {
         let f = parse_wrk(WRK).unwrap();
-        assert_eq!(f.completed, 5060);
-        assert!(close(Some(f.elapsed_s), 2.11));
-        assert!(close(f.p50_ms, 1.08));
-        assert!(close(f.p99_ms, 24.17));
+        assert_read(&f, 5060, 2.11, Some((1.08, 24.17)));
         let f = parse_wrk(WRK_404).unwrap();
-        assert_eq!(f.completed, 1109);
-        assert!(close(f.p99_ms, 15.99));
+        assert_read(&f, 1109, 1.0, Some((1.39, 15.99)));
     }
 
     #[test]
@@ -99,10 +92,7 @@ mod tests {
             \x20    50%  812.00us\n     99%    1.50s\n  42 requests in 1.00m, 1.00KB read\n\
             Requests/sec:      0.70\n";
         let f = parse_wrk(out).unwrap();
-        assert_eq!(f.completed, 42);
-        assert!(close(Some(f.elapsed_s), 60.0));
-        assert!(close(f.p50_ms, 0.812));
-        assert!(close(f.p99_ms, 1500.0));
+        assert_read(&f, 42, 60.0, Some((0.812, 1500.0)));
     }
 
     #[test]
