@@ -129,8 +129,7 @@ fn ours(
     threads: usize,
     roomy: bool,
 ) {
-    let group = if threads == 1 { "1t" } else { "2t" };
-    if !selected(&format!("collector/{group}/{name}")) {
+    if !selected(&format!("collector/{threads}t/{name}")) {
         return;
     }
     let ring = if roomy { ROOMY_RING } else { FULL_RING };
@@ -172,7 +171,7 @@ fn ours(
     drop(recorders);
     let s = collector.snapshot();
     eprintln!(
-        "note: collector/{group}/{name}: {} recorded, {} samples kept, {} lost (ring {})",
+        "note: collector/{threads}t/{name}: {} recorded, {} samples kept, {} lost (ring {})",
         s.completed, s.response.count, s.samples_lost, ring
     );
 }
@@ -194,17 +193,12 @@ fn mutex(g: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>, name: &st
 }
 
 pub fn benches(c: &mut Criterion) {
-    let mut g = c.benchmark_group("collector/1t");
-    g.throughput(Throughput::Elements(1));
-    ours(&mut g, "ours_record", 1, true);
-    ours(&mut g, "ours_record_ring_full", 1, false);
-    mutex(&mut g, "mutex_record", 1);
-    g.finish();
-
-    let mut g = c.benchmark_group("collector/2t");
-    g.throughput(Throughput::Elements(2));
-    ours(&mut g, "ours_record", 2, true);
-    ours(&mut g, "ours_record_ring_full", 2, false);
-    mutex(&mut g, "mutex_record", 2);
-    g.finish();
+    for threads in [1, 2] {
+        let mut g = c.benchmark_group(format!("collector/{threads}t"));
+        g.throughput(Throughput::Elements(threads as u64));
+        ours(&mut g, "ours_record", threads, true);
+        ours(&mut g, "ours_record_ring_full", threads, false);
+        mutex(&mut g, "mutex_record", threads);
+        g.finish();
+    }
 }

@@ -1,0 +1,226 @@
+//! Tests of the git ties, against throwaway repositories built with git2.
+
+use super::*;
+use git2::{Signature, Time};
+use std::fs;
+use tempfile::TempDir;
+
+fn commit_all(repo: &Repository, msg: &str, secs: i64) -> Oid {
+    let mut index = repo.index().unwrap();
+    index
+        .add_all(["*"].iter(), git2::IndexAddOption::DEFAULT, None)
+        .unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = Signature::new("t", "t@example.com", &Time::new(secs, 0)).unwrap();
+    let parents: Vec<_> = repo
+        .head()
+        .ok()
+        .and_then(|h| h.peel_to_commit().ok())
+        .into_iter()
+        .collect();
+    let parents: Vec<_> = parents.iter().collect();
+    repo.commit(Some("HEAD"), &sig, &sig, msg, &tree, &parents)
+        .unwrap()
+}
+
+fn init() -> (TempDir, Repository) {
+    let dir = TempDir::new().unwrap();
+    let mut opts = git2::RepositoryInitOptions::new();
+    opts.initial_head("main");
+    let repo = Repository::init_opts(dir.path(), &opts).unwrap();
+    (dir, repo)
+}
+
+#[test]
+fn rfc3339() {
+    assert_eq!(rfc3339_utc(0), "1970-01-01T00:00:00Z");
+    assert_eq!(rfc3339_utc(951_782_400), "2000-02-29T00:00:00Z");
+    assert_eq!(rfc3339_utc(1_700_000_000), "2023-11-14T22:13:20Z");
+    assert_eq!(rfc3339_utc(-1), "1969-12-31T23:59:59Z");
+    assert_eq!(rfc3339_utc(4_102_444_799), "2099-12-31T23:59:59Z");
+}
+
+#[test]
+fn outside_a_repository_is_unknown_not_an_error() {
+    let dir = TempDir::new().unwrap();
+    // skip if the temp dir happens to live inside some repository
+    if Repository::discover(dir.path()).is_ok() {
+        return;
+    }
+    assert_eq!(head_info(dir.path()).unwrap(), None);
+    assert_eq!(repo_root(dir.path()).unwrap(), None);
+    assert_eq!(relation(dir.path(), &"a".repeat(40)), (None, false));
+    let e = read_file_at_rev(dir.path(), "HEAD", Path::new("x")).unwrap_err();
+    assert!(e.0.contains("not inside a git repository"), "{e}");
+}
+
+#[test]
+fn unborn_branch() {
+    let (dir, _repo) = init();
+    let info = head_info(dir.path()).unwrap().unwrap();
+    assert_eq!(info.commit, None);
+    assert_eq!(info.branch.as_deref(), Some("main"));
+    assert!(!info.dirty);
+}
+
+#[test]
+fn head_info_commit_branch_time_dirty() {
+    let (dir, repo) = init();
+    fs::write(dir.path().join("a.txt"), "one").unwrap();
+    fs::create_dir(dir.path().join("baselines")).unwrap();
+    fs::write(dir.path().join("baselines/default.json"), "{}").unwrap();
+    let c1 = commit_all(&repo, "first", 1_700_000_000);
+    let info = head_info(dir.path()).unwrap().unwrap();
+    assert_eq!(info.commit, Some(c1.to_string()));
+    assert_eq!(info.branch.as_deref(), Some("main"));
+    assert_eq!(info.commit_time.as_deref(), Some("2023-11-14T22:13:20Z"));
+    assert!(!info.dirty);
+
+    // untracked files do not make it dirty
+    fs::write(dir.path().join("new.txt"), "x").unwrap();
+    assert!(!head_info(dir.path()).unwrap().unwrap().dirty);
+    // from a subdirectory too
+    assert!(head_info(&dir.path().join("baselines")).unwrap().is_some());
+
+    // a modified tracked file does
+    fs::write(dir.path().join("a.txt"), "two").unwrap();
+    assert!(head_info(dir.path()).unwrap().unwrap().dirty);
+    fs::write(dir.path().join("a.txt"), "one").unwrap();
+
+    // a modified baseline is dirty, unless excluded
+    fs::write(dir.path().join("baselines/default.json"), "{\"x\":1}").unwrap();
+    assert!(head_info(dir.path()).unwrap().unwrap().dirty);
+    let ex = [PathBuf::from("baselines")];
+    assert!(!head_info_excluding(dir.path(), &ex).unwrap().unwrap().dirty);
+    let ex_abs = [dir.path().join("baselines")];
+    assert!(
+        !head_info_excluding(dir.path(), &ex_abs)
+            .unwrap()
+            .unwrap()
+            .dirty
+    );
+
+    // detached HEAD: no branch
+    repo.set_head_detached(c1).unwrap();
+    assert_eq!(head_info(dir.path()).unwrap().unwrap().branch, None);
+}
+
+#[test]
+fn reads_files_at_revisions() {
+    let (dir, repo) = init();
+    fs::create_dir(dir.path().join("baselines")).unwrap();
+    let file = dir.path().join("baselines/default.json");
+    fs::write(&file, "old").unwrap();
+    let c1 = commit_all(&repo, "first", 1_000);
+    fs::write(&file, "new").unwrap();
+    commit_all(&repo, "second", 2_000);
+    fs::write(&file, "working tree").unwrap();
+
+    let rel = Path::new("baselines/default.json");
+    assert_eq!(read_file_at_rev(dir.path(), "HEAD", rel).unwrap(), b"new");
+    assert_eq!(read_file_at_rev(dir.path(), "HEAD~1", rel).unwrap(), b"old");
+    assert_eq!(
+        read_file_at_rev(dir.path(), &c1.to_string(), rel).unwrap(),
+        b"old"
+    );
+    assert_eq!(read_file_at_rev(dir.path(), "main", &file).unwrap(), b"new");
+    assert_eq!(
+        resolve_rev(dir.path(), "HEAD~1").unwrap(),
+        Some(c1.to_string())
+    );
+
+    let e = read_file_at_rev(dir.path(), "nope", rel).unwrap_err();
+    assert!(e.0.contains("`nope`") && e.0.contains("not found"), "{e}");
+    let e = read_file_at_rev(dir.path(), "HEAD", Path::new("baselines/x.json")).unwrap_err();
+    assert!(
+        e.0.contains("baselines/x.json") && e.0.contains("does not exist at `HEAD`"),
+        "{e}"
+    );
+    let e = read_file_at_rev(dir.path(), "HEAD", Path::new("baselines")).unwrap_err();
+    assert!(e.0.contains("not a file"), "{e}");
+    let e = read_file_at_rev(dir.path(), "HEAD", Path::new("../etc/passwd")).unwrap_err();
+    assert!(e.0.contains("no `..`"), "{e}");
+
+    // several at once: one commit, missing paths are None, paths are
+    // reported relative to the root
+    let at = read_files_at_rev(
+        dir.path(),
+        "HEAD~1",
+        &[&file, Path::new("nested/Cargo.toml")],
+    )
+    .unwrap();
+    assert_eq!(at.commit, c1.to_string());
+    assert_eq!(at.files.len(), 2);
+    assert_eq!(at.files[0].path, rel);
+    assert_eq!(at.files[0].contents.as_deref(), Some(&b"old"[..]));
+    assert_eq!(at.files[1].path, Path::new("nested/Cargo.toml"));
+    assert_eq!(at.files[1].contents, None);
+    let e = read_files_at_rev(dir.path(), "nope", &[rel]).unwrap_err();
+    assert!(e.0.contains("`nope`") && e.0.contains("not found"), "{e}");
+    let e = read_files_at_rev(dir.path(), "HEAD", &[Path::new("baselines")]).unwrap_err();
+    assert!(e.0.contains("not a file"), "{e}");
+}
+
+#[test]
+fn relation_ancestor_and_diverged() {
+    let (dir, repo) = init();
+    fs::write(dir.path().join("a.txt"), "1").unwrap();
+    let c1 = commit_all(&repo, "1", 1_000);
+    fs::write(dir.path().join("a.txt"), "2").unwrap();
+    let c2 = commit_all(&repo, "2", 2_000);
+    fs::write(dir.path().join("a.txt"), "3").unwrap();
+    let c3 = commit_all(&repo, "3", 3_000);
+
+    assert_eq!(relation(dir.path(), &c3.to_string()), (Some(0), true));
+    assert_eq!(relation(dir.path(), &c1.to_string()), (Some(2), true));
+
+    // a side branch from c1: its tip is not an ancestor of HEAD (c3)
+    let sig = Signature::new("t", "t@example.com", &Time::new(4_000, 0)).unwrap();
+    let tree = repo.find_commit(c1).unwrap().tree().unwrap();
+    let side = repo
+        .commit(
+            None,
+            &sig,
+            &sig,
+            "side",
+            &tree,
+            &[&repo.find_commit(c1).unwrap()],
+        )
+        .unwrap();
+    assert_eq!(relation(dir.path(), &side.to_string()), (Some(2), false));
+    let _ = c2;
+
+    // unknown or malformed commits
+    assert_eq!(relation(dir.path(), &"0".repeat(40)), (None, false));
+    assert_eq!(relation(dir.path(), "not-a-sha"), (None, false));
+}
+
+#[test]
+fn warnings_about_ties() {
+    let head = GitInfo {
+        commit: Some("b".repeat(40)),
+        ..Default::default()
+    };
+    let base = GitInfo {
+        commit: Some("a".repeat(40)),
+        dirty: true,
+        ..Default::default()
+    };
+    let w = tie_warnings(&base, Some(&head), (Some(3), false));
+    assert_eq!(w.len(), 2, "{w:?}");
+    assert!(w[0].contains("uncommitted"));
+    assert!(w[1].contains("aaaaaaaaaaaa is not an ancestor"));
+    let clean = GitInfo {
+        dirty: false,
+        ..base.clone()
+    };
+    assert!(tie_warnings(&clean, Some(&head), (Some(3), true)).is_empty());
+    let w = tie_warnings(&clean, None, (None, false));
+    assert_eq!(
+        w,
+        vec!["not in a git repository: the current commit is unknown"]
+    );
+    let w = tie_warnings(&clean, Some(&head), (None, false));
+    assert!(w[0].contains("not in this clone"), "{w:?}");
+}
