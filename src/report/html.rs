@@ -21,7 +21,7 @@ use crate::report::format::{
     baseline_line, check_warnings, efficiency_grade, is_failure, mb, pct, rps, secs, sig3,
     verdict_line, verdict_word, Grade, EFFICIENCY_FLOOR,
 };
-use crate::report::model::{self, Part, ScenarioBlock, CHECK_COLUMNS};
+use crate::report::model::{self, ScenarioBlock, CHECK_COLUMNS};
 
 mod charts;
 #[cfg(test)]
@@ -325,23 +325,11 @@ pub fn render_check_html(check: &CheckOutput) -> String {
     if check.rows.is_empty() {
         body.push_str("<p class=\"muted\">No figures were compared.</p>\n");
     }
-    let parts = model::check_table(check);
-    let judged: Vec<ScenarioBlock> = parts
-        .iter()
-        .filter(|(part, _)| *part != Part::Info)
-        .flat_map(|(_, blocks)| blocks.iter().cloned())
-        .collect();
-    if !judged.is_empty() {
-        body.push_str(&check_rows(&judged));
-    }
-    if let Some((_, info)) = parts.iter().find(|(part, _)| *part == Part::Info) {
-        let _ = write!(
-            body,
-            "<details><summary>{}</summary>\n{}</details>\n",
-            model::info_summary(info),
-            check_rows(info)
-        );
-    }
+    body.push_str(&model::folded_check_table(
+        check,
+        check_rows,
+        |summary, table| format!("<details><summary>{summary}</summary>\n{table}</details>\n"),
+    ));
     body.push_str("</section>\n");
 
     body.push_str(&warnings_block(&check_warnings(check)));

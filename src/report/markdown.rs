@@ -14,7 +14,7 @@ use crate::report::check::CheckOutput;
 use crate::report::format::{
     baseline_line, check_warnings, is_failure, mb, pct, rps, secs, sig3, verdict_line,
 };
-use crate::report::model::{self, Part, ScenarioBlock, CHECK_COLUMNS};
+use crate::report::model::{self, ScenarioBlock, CHECK_COLUMNS};
 
 /// Escapes text for a GFM table cell or a list item.
 pub fn escape_cell(s: &str) -> String {
@@ -161,22 +161,13 @@ pub fn render_check_md(check: &CheckOutput) -> String {
     if check.rows.is_empty() {
         out.push_str("No figures were compared.\n");
     }
-    let parts = model::check_table(check);
-    let judged: Vec<ScenarioBlock> = parts
-        .iter()
-        .filter(|(part, _)| *part != Part::Info)
-        .flat_map(|(_, blocks)| blocks.iter().cloned())
-        .collect();
-    if !judged.is_empty() {
-        out.push_str(&check_table_md(&judged));
-    }
-    if let Some((_, info)) = parts.iter().find(|(part, _)| *part == Part::Info) {
-        out.push_str(&format!(
-            "\n<details><summary>{}</summary>\n\n{}\n</details>\n",
-            model::info_summary(info),
-            check_table_md(info)
-        ));
-    }
+    out.push_str(&model::folded_check_table(
+        check,
+        check_table_md,
+        |summary, table| {
+            format!("\n<details><summary>{summary}</summary>\n\n{table}\n</details>\n")
+        },
+    ));
     warnings_list(&mut out, &check_warnings(check));
     out
 }

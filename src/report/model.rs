@@ -256,6 +256,29 @@ pub fn check_table(check: &CheckOutput) -> Vec<(Part, Vec<ScenarioBlock>)> {
     out
 }
 
+/// The check table as the Markdown and HTML reports lay it out: the judged
+/// parts as one table drawn by `table`, then the info part's table folded
+/// under its [`info_summary`] by `fold(summary, table)`. Empty when no row
+/// was compared.
+pub fn folded_check_table(
+    check: &CheckOutput,
+    table: impl Fn(&[ScenarioBlock]) -> String,
+    fold: impl Fn(&str, &str) -> String,
+) -> String {
+    let (info, judged): (Vec<_>, Vec<_>) = check_table(check)
+        .into_iter()
+        .partition(|(part, _)| *part == Part::Info);
+    let judged: Vec<ScenarioBlock> = judged.into_iter().flat_map(|(_, b)| b).collect();
+    let mut out = String::new();
+    if !judged.is_empty() {
+        out.push_str(&table(&judged));
+    }
+    for (_, blocks) in info {
+        out.push_str(&fold(&info_summary(&blocks), &table(&blocks)));
+    }
+    out
+}
+
 /// The summary of the collapsed info part: `12 figures shown, not judged`.
 pub fn info_summary(blocks: &[ScenarioBlock]) -> String {
     let n: usize = blocks.iter().map(|b| b.lines.len()).sum();
