@@ -5,6 +5,7 @@
 //! checks `validate` is made of, so a limit cannot differ between them.
 //! [`setup`] starts the target a spec names (the embedded server included).
 
+use std::ops::RangeBounds;
 use std::time::Duration;
 
 use crate::engine::run::{FullPolicy, RunConfig};
@@ -179,44 +180,39 @@ pub struct Invalid {
     pub problem: Problem,
 }
 
+/// `v` if `range` holds it, else `problem`.
+fn within<T: PartialOrd>(v: T, range: impl RangeBounds<T>, problem: Problem) -> Result<T, Problem> {
+    if range.contains(&v) {
+        Ok(v)
+    } else {
+        Err(problem)
+    }
+}
+
 /// A rate: finite, > 0, at most [`MAX_RPS`].
 pub fn check_rps(v: f64) -> Result<f64, Problem> {
     if !v.is_finite() || v <= 0.0 {
-        Err(Problem::RateNotPositive)
-    } else if v > MAX_RPS {
-        Err(Problem::RateTooHigh)
-    } else {
-        Ok(v)
+        return Err(Problem::RateNotPositive);
     }
+    within(v, ..=MAX_RPS, Problem::RateTooHigh)
 }
 
 /// A worker count: 1..=[`MAX_CONCURRENCY`].
 pub fn check_concurrency(n: usize) -> Result<usize, Problem> {
-    if (1..=MAX_CONCURRENCY).contains(&n) {
-        Ok(n)
-    } else {
-        Err(Problem::Concurrency)
-    }
+    within(n, 1..=MAX_CONCURRENCY, Problem::Concurrency)
 }
 
 /// A length of time: at most [`MAX_DURATION`], and > 0 unless `zero_ok`.
 pub fn check_length(d: Duration, zero_ok: bool) -> Result<Duration, Problem> {
     if d.is_zero() && !zero_ok {
-        Err(Problem::Zero)
-    } else if d > MAX_DURATION {
-        Err(Problem::TooLong)
-    } else {
-        Ok(d)
+        return Err(Problem::Zero);
     }
+    within(d, ..=MAX_DURATION, Problem::TooLong)
 }
 
 /// A fraction in 0..=1.
 pub fn check_fraction(v: f64) -> Result<f64, Problem> {
-    if (0.0..=1.0).contains(&v) {
-        Ok(v)
-    } else {
-        Err(Problem::NotAFraction)
-    }
+    within(v, 0.0..=1.0, Problem::NotAFraction)
 }
 
 #[cfg(test)]
