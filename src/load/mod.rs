@@ -223,49 +223,41 @@ mod tests {
     fn limits_are_checked_once_for_every_value() {
         let ok = LoadSpec::steady(1000.0, Duration::from_secs(5), 50);
         assert_eq!(ok.validate(), Ok(()));
-        let bad = |f: fn(&mut LoadSpec)| {
-            let mut s = ok.clone();
-            f(&mut s);
-            s.validate().unwrap_err()
-        };
-        let inv = |field, problem| Invalid { field, problem };
         use LoadField as F;
-        assert_eq!(bad(|s| s.rps = 0.0), inv(F::Rps, Problem::RateNotPositive));
-        assert_eq!(
-            bad(|s| s.rps = f64::NAN),
-            inv(F::Rps, Problem::RateNotPositive)
-        );
-        assert_eq!(
-            bad(|s| s.rps = MAX_RPS * 2.0),
-            inv(F::Rps, Problem::RateTooHigh)
-        );
-        assert_eq!(
-            bad(|s| s.concurrency = 0),
-            inv(F::Concurrency, Problem::Concurrency)
-        );
-        assert_eq!(
-            bad(|s| s.concurrency = MAX_CONCURRENCY + 1),
-            inv(F::Concurrency, Problem::Concurrency)
-        );
-        assert_eq!(
-            bad(|s| s.duration = Duration::ZERO),
-            inv(F::Duration, Problem::Zero)
-        );
-        assert_eq!(
-            bad(|s| s.ramp_down = MAX_DURATION * 2),
-            inv(F::RampDown, Problem::TooLong)
-        );
-        assert_eq!(
-            bad(|s| s.timeout = Duration::ZERO),
-            inv(F::Timeout, Problem::Zero)
-        );
-        assert_eq!(
-            bad(|s| s.target = TargetSpec::Embedded(ServerSpec {
-                error_rate: 1.5,
-                ..ServerSpec::NONE
-            })),
-            inv(F::ServerErrorRate, Problem::NotAFraction)
-        );
+        type Change = fn(&mut LoadSpec);
+        let cases: [(Change, LoadField, Problem); 9] = [
+            (|s| s.rps = 0.0, F::Rps, Problem::RateNotPositive),
+            (|s| s.rps = f64::NAN, F::Rps, Problem::RateNotPositive),
+            (|s| s.rps = MAX_RPS * 2.0, F::Rps, Problem::RateTooHigh),
+            (|s| s.concurrency = 0, F::Concurrency, Problem::Concurrency),
+            (
+                |s| s.concurrency = MAX_CONCURRENCY + 1,
+                F::Concurrency,
+                Problem::Concurrency,
+            ),
+            (|s| s.duration = Duration::ZERO, F::Duration, Problem::Zero),
+            (
+                |s| s.ramp_down = MAX_DURATION * 2,
+                F::RampDown,
+                Problem::TooLong,
+            ),
+            (|s| s.timeout = Duration::ZERO, F::Timeout, Problem::Zero),
+            (
+                |s| {
+                    s.target = TargetSpec::Embedded(ServerSpec {
+                        error_rate: 1.5,
+                        ..ServerSpec::NONE
+                    })
+                },
+                F::ServerErrorRate,
+                Problem::NotAFraction,
+            ),
+        ];
+        for (change, field, problem) in cases {
+            let mut s = ok.clone();
+            change(&mut s);
+            assert_eq!(s.validate(), Err(Invalid { field, problem }));
+        }
         // Zero is a valid ramp and drain; the limits themselves are allowed.
         let mut edge = ok.clone();
         edge.rps = MAX_RPS;
