@@ -66,31 +66,31 @@ pub(super) async fn run_cpu(
     let mut at_rate = LoadSpec::steady(rps, duration, 100);
     at_rate.target = TargetSpec::Null;
     let r = bench_run("cpu-null-at-rate", &at_rate, clock, s).await?;
-    let mut figures = BTreeMap::new();
-    figures.insert(
-        "cpu_us_per_request_null".into(),
-        Figure::from_trials(FigureKind::Cpu, "us", null_trials),
-    );
-    figures.insert(
-        "cpu_us_per_request_http".into(),
-        Figure::from_trials(FigureKind::Cpu, "us", http_trials),
-    );
-    figures.insert(
-        format!("cpu_percent_null_at_{}", rate_label(rps)),
-        Figure::single(FigureKind::Info, "%", r.cpu.percent_of_core),
-    );
-    figures.insert(
-        "limiter_cpu_percent".into(),
-        Figure::from_trials(
-            FigureKind::Info,
-            "%",
-            (0..3).map(|_| limiter_cpu_percent(rps)).collect(),
-        ),
-    );
     Ok(ScenarioResult {
         name: "cpu".into(),
         kind: ScenarioKind::Cpu,
-        figures,
+        figures: BTreeMap::from([
+            (
+                "cpu_us_per_request_null".into(),
+                Figure::from_trials(FigureKind::Cpu, "us", null_trials),
+            ),
+            (
+                "cpu_us_per_request_http".into(),
+                Figure::from_trials(FigureKind::Cpu, "us", http_trials),
+            ),
+            (
+                format!("cpu_percent_null_at_{}", rate_label(rps)),
+                Figure::single(FigureKind::Info, "%", r.cpu.percent_of_core),
+            ),
+            (
+                "limiter_cpu_percent".into(),
+                Figure::from_trials(
+                    FigureKind::Info,
+                    "%",
+                    (0..3).map(|_| limiter_cpu_percent(rps)).collect(),
+                ),
+            ),
+        ]),
         warnings: vec![
             "cpu_us_per_request_* are measured flat out on one thread (asking for more than it can carry); cpu_us_per_request_http includes the embedded server, which runs in the same process"
                 .to_string(),
@@ -166,20 +166,20 @@ pub(super) async fn run_memory(
             long.as_secs_f64()
         ));
     }
-    let mut figures = BTreeMap::new();
-    figures.insert("peak_rss_bytes".into(), short_fig);
-    figures.insert(
-        "allocs_per_request".into(),
-        Figure::from_trials(FigureKind::Allocations, "", allocs),
-    );
-    figures.insert(
-        "peak_rss_growth".into(),
-        Figure::single(FigureKind::Info, "x", growth),
-    );
     Ok(ScenarioResult {
         name: "memory".into(),
         kind: ScenarioKind::Memory,
-        figures,
+        figures: BTreeMap::from([
+            ("peak_rss_bytes".into(), short_fig),
+            (
+                "allocs_per_request".into(),
+                Figure::from_trials(FigureKind::Allocations, "", allocs),
+            ),
+            (
+                "peak_rss_growth".into(),
+                Figure::single(FigureKind::Info, "x", growth),
+            ),
+        ]),
         warnings,
         report: Some(r_long),
     })
