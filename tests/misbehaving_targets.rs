@@ -23,9 +23,9 @@ const DRAIN: Duration = Duration::from_secs(1);
 const SLACK: Duration = Duration::from_secs(1);
 const EXPECTED: u64 = 200;
 
-/// One run against `url` with the given timeout and worker count; returns
-/// the report and how long `run` took.
-fn load(url: &str, timeout: Duration, concurrency: usize) -> (RunReport, Duration) {
+/// One run against `url` with the given timeout and worker count, checked
+/// against the invariants of [`assert_accounted`].
+fn load(url: &str, timeout: Duration, concurrency: usize) -> RunReport {
     let target = Target::Http(HttpTarget::new(url, timeout).expect("loopback URL").into());
     let mut cfg = RunConfig::steady(RPS, DURATION, concurrency, target);
     cfg.drain = DRAIN;
@@ -39,16 +39,13 @@ fn load(url: &str, timeout: Duration, concurrency: usize) -> (RunReport, Duratio
             None,
         ))
         .expect("valid run config");
-    (r, t0.elapsed())
+    assert_accounted(&r, t0.elapsed());
+    r
 }
 
-/// Starts the embedded server with `opts`, runs against it, stops it.
-/// Returns the report, the run's wall time and the requests the server saw.
-fn against(
-    opts: ServerOptions,
-    timeout: Duration,
-    concurrency: usize,
-) -> (RunReport, Duration, u64) {
+/// Starts the embedded server with `opts`, runs against it ([`load`]),
+/// stops it. Returns the report and the requests the server saw.
+fn against(opts: ServerOptions, timeout: Duration, concurrency: usize) -> (RunReport, u64) {
     let _lock = common::serial();
     let rt = common::runtime();
     let s = rt
@@ -57,14 +54,14 @@ fn against(
     let url = s.url();
     // The engine gets its own runtime, as the server would be another
     // process in real use; the server's runtime keeps serving meanwhile.
-    let (r, took) = std::thread::scope(|sc| {
+    let r = std::thread::scope(|sc| {
         sc.spawn(|| load(&url, timeout, concurrency))
             .join()
             .expect("engine thread")
     });
     let seen = s.requests();
     rt.block_on(s.shutdown());
-    (r, took, seen)
+    (r, seen)
 }
 
 /// The invariants every run keeps, whatever the target does.
@@ -100,7 +97,7 @@ fn count(map: &std::collections::BTreeMap<String, u64>, key: &str) -> u64 {
 
 #[test]
 fn connection_resets_are_counted_as_resets() {
-    let (r, took, seen) = against(
+    let (r, seen) = against(
         ServerOptions {
             behaviour: Behaviour::Reset,
             ..Default::default()
@@ -108,19 +105,12 @@ fn connection_resets_are_counted_as_resets() {
         Duration::from_secs(1),
         10,
     );
-    assert_accounted(&r, took);
     let q = &r.requests;
     assert_eq!(q.succeeded, 0, "{q:?}");
     assert!(q.completed >= 190, "a reset answers at once: {q:?}");
     assert_eq!(count(&r.errors, "reset"), q.failed, "{:?}", r.errors);
     assert!(seen > 0, "the server saw the requests");
-    assert!(
-        r.warnings
-            .iter()
-            .any(|w| w.contains("target errors") && w.contains("reset")),
-        "{:?}",
-        r.warnings
-    );
+    common::assert_warns(&r, &["target errors", "reset"]);
 }
 
 /// 10 workers against a server that never answers, 200 ms timeout: each
@@ -129,7 +119,7 @@ fn connection_resets_are_counted_as_resets() {
 #[test]
 fn a_server_that_never_answers_times_out_and_the_rest_is_abandoned() {
     let timeout = Duration::from_millis(200);
-    let (r, took, _) = against(
+    let (r, _) = against(
         ServerOptions {
             behaviour: Behaviour::Hang,
             ..Default::default()
@@ -137,7 +127,6 @@ fn a_server_that_never_answers_times_out_and_the_rest_is_abandoned() {
         timeout,
         10,
     );
-    assert_accounted(&r, took);
     let q = &r.requests;
     assert_eq!(q.succeeded, 0, "{q:?}");
     assert!(r.status_codes.is_empty(), "{:?}", r.status_codes);
@@ -151,7 +140,7 @@ fn a_server_that_never_answers_times_out_and_the_rest_is_abandoned() {
     assert!(r.diagnostics.abandoned_in_flight > 0, "{:?}", r.diagnostics);
     assert!(r.efficiency < 0.95, "{}", r.efficiency);
     for needle in ["timeout", "abandoned"] {
-        common::assert_warns(&r, needle);
+        common::assert_warns(&r, &[needle]);
     }
 }
 
@@ -159,7 +148,7 @@ fn a_server_that_never_answers_times_out_and_the_rest_is_abandoned() {
 /// request and every request still succeeds.
 #[test]
 fn connection_close_after_each_response_reconnects_without_errors() {
-    let (r, took, seen) = against(
+    let (r, seen) = against(
         ServerOptions {
             behaviour: Behaviour::CloseAfterResponse,
             ..Default::default()
@@ -167,7 +156,6 @@ fn connection_close_after_each_response_reconnects_without_errors() {
         Duration::from_secs(1),
         10,
     );
-    assert_accounted(&r, took);
     let q = &r.requests;
     assert_eq!(q.failed, 0, "errors {:?}; {q:?}", r.errors);
     assert_eq!(count(&r.status_codes, "200"), q.completed);
@@ -177,7 +165,7 @@ fn connection_close_after_each_response_reconnects_without_errors() {
 
 #[test]
 fn server_errors_are_counted_by_status_code() {
-    let (r, took, seen) = against(
+    let (r, seen) = against(
         ServerOptions {
             error_rate: 1.0,
             ..Default::default()
@@ -185,7 +173,6 @@ fn server_errors_are_counted_by_status_code() {
         Duration::from_secs(1),
         10,
     );
-    assert_accounted(&r, took);
     let q = &r.requests;
     assert_eq!(q.succeeded, 0, "{q:?}");
     assert_eq!(
@@ -201,14 +188,14 @@ fn server_errors_are_counted_by_status_code() {
     // failures are the target's, and the report says so.
     assert!(r.efficiency >= 0.95, "{}", r.efficiency);
     assert!((r.error_rate() - 1.0).abs() < 1e-9);
-    common::assert_warns(&r, "HTTP 500");
+    common::assert_warns(&r, &["HTTP 500"]);
 }
 
 /// Every response takes 400 ms, the timeout is 200 ms: all requests time
 /// out, none succeeds, and 50 workers carry the rate (5 timeouts/s each).
 #[test]
 fn latency_past_the_timeout_is_counted_as_timeouts() {
-    let (r, took, _) = against(
+    let (r, _) = against(
         ServerOptions {
             latency: Duration::from_millis(400),
             ..Default::default()
@@ -216,7 +203,6 @@ fn latency_past_the_timeout_is_counted_as_timeouts() {
         Duration::from_millis(200),
         50,
     );
-    assert_accounted(&r, took);
     let q = &r.requests;
     assert_eq!(q.succeeded, 0, "{q:?}");
     assert_eq!(count(&r.errors, "timeout"), q.completed, "{:?}", r.errors);
@@ -226,14 +212,14 @@ fn latency_past_the_timeout_is_counted_as_timeouts() {
         "service time is the timeout: {:?}",
         r.latency_ms.service
     );
-    common::assert_warns(&r, "timeout");
+    common::assert_warns(&r, &["timeout"]);
 }
 
 /// Latency spikes: uniform 0..400 ms against a 200 ms timeout, so about half
 /// the requests time out and the rest succeed; both are counted.
 #[test]
 fn latency_spikes_split_into_successes_and_timeouts() {
-    let (r, took, _) = against(
+    let (r, _) = against(
         ServerOptions {
             jitter: Duration::from_millis(400),
             ..Default::default()
@@ -241,7 +227,6 @@ fn latency_spikes_split_into_successes_and_timeouts() {
         Duration::from_millis(200),
         50,
     );
-    assert_accounted(&r, took);
     let q = &r.requests;
     let timeouts = count(&r.errors, "timeout");
     assert_eq!(timeouts, q.failed, "{:?}", r.errors);
@@ -255,19 +240,12 @@ fn latency_spikes_split_into_successes_and_timeouts() {
 fn connection_refused_is_counted_as_connect_errors() {
     let _lock = common::serial();
     let url = format!("http://127.0.0.1:{}/", common::closed_port());
-    let (r, took) = load(&url, Duration::from_secs(1), 10);
-    assert_accounted(&r, took);
+    let r = load(&url, Duration::from_secs(1), 10);
     let q = &r.requests;
     assert_eq!(q.succeeded, 0, "{q:?}");
     assert!(q.completed >= 190, "a refusal answers at once: {q:?}");
     assert_eq!(count(&r.errors, "connect"), q.failed, "{:?}", r.errors);
-    assert!(
-        r.warnings
-            .iter()
-            .any(|w| w.contains("target unreachable") && w.contains(&url)),
-        "{:?}",
-        r.warnings
-    );
+    common::assert_warns(&r, &["target unreachable", &url]);
 }
 
 /// The target goes away half-way: the first half succeeds, the rest are
@@ -314,7 +292,7 @@ fn a_target_that_dies_mid_run_turns_into_connect_errors() {
     // About half before the shutdown, half after; wide bounds for timing noise.
     assert!((100..=300).contains(&q.succeeded), "{q:?}");
     assert!((100..=300).contains(&q.failed), "{q:?}");
-    common::assert_warns(&r, "failed");
+    common::assert_warns(&r, &["failed"]);
 }
 
 /// Runs `cfg` against a hanging server, cancelling after `cancel_after` if
