@@ -254,12 +254,14 @@ pub fn valid_baseline() -> Baseline {
     }
 }
 
-/// Asserts that one of the run's warnings mentions `needle`.
+/// Asserts that one of the run's warnings mentions every one of `needles`.
 #[track_caller]
-pub fn assert_warns(r: &RunReport, needle: &str) {
+pub fn assert_warns(r: &RunReport, needles: &[&str]) {
     assert!(
-        r.warnings.iter().any(|w| w.contains(needle)),
-        "a warning says {needle:?}: {:?}",
+        r.warnings
+            .iter()
+            .any(|w| needles.iter().all(|n| w.contains(n))),
+        "a warning says {needles:?}: {:?}",
         r.warnings
     );
 }
