@@ -42,37 +42,28 @@ fn a_judged_figure_renamed_in_the_baseline_fails_naming_it() {
     );
     assert_eq!(ran.code, Some(1), "{ran:?}");
     let out: serde_json::Value = serde_json::from_str(&ran.stdout).expect("check JSON");
-    let row = out["rows"]
-        .as_array()
-        .expect("rows")
-        .iter()
-        .find(|r| r["figure"] == "efficiency_renamed")
-        .expect("a row for the figure the run lacks");
-    assert_eq!(row["verdict"], "regressed", "{row}");
+    let rows = out["rows"].as_array().expect("rows");
+    let row = |scenario: &str, figure: &str| {
+        rows.iter()
+            .find(|r| r["scenario"] == scenario && r["figure"] == figure)
+            .unwrap_or_else(|| panic!("a row for {scenario} / {figure}: {rows:?}"))
+    };
+    let gone = row("quick-null", "efficiency_renamed");
+    assert_eq!(gone["verdict"], "regressed", "{gone}");
     assert!(
-        row["note"]
+        gone["note"]
             .as_str()
             .is_some_and(|n| n.contains("not measured in this run")),
-        "{row}"
+        "{gone}"
     );
     // The measured figure under its new name has no baseline: a warning only.
-    let new = out["rows"]
-        .as_array()
-        .expect("rows")
-        .iter()
-        .find(|r| r["scenario"] == "quick-null" && r["figure"] == "efficiency")
-        .expect("the measured efficiency");
+    let new = row("quick-null", "efficiency");
     assert_eq!(new["verdict"], "ok", "{new}");
     assert_eq!(new["kind"], "efficiency", "{new}");
     assert_eq!(new["limit"], "≥ 95.00%", "{new}");
     assert_eq!(new["bound"]["rule"], "floor", "{new}");
     // A figure shown but not judged reads `info`, never `ok`.
-    let info = out["rows"]
-        .as_array()
-        .expect("rows")
-        .iter()
-        .find(|r| r["scenario"] == "quick-null" && r["figure"] == "response_p99_ms")
-        .expect("the response p99, shown only");
+    let info = row("quick-null", "response_p99_ms");
     assert_eq!(info["verdict"], "info", "{info}");
     assert_eq!(info["kind"], "info", "{info}");
 }
