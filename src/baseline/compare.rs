@@ -341,9 +341,10 @@ fn judge(
             None
         };
         if let Some(what) = changed {
-            row.verdict = Verdict::Regressed;
-            row.note = format!("{what}: re-measure the baseline");
-            return row;
+            return row.judged(
+                Verdict::Regressed,
+                format!("{what}: re-measure the baseline"),
+            );
         }
     }
 
@@ -353,9 +354,10 @@ fn judge(
                 min: t.efficiency_floor,
             };
             let Some(c) = current else {
-                row.verdict = Verdict::BelowFloor;
-                row.note = "efficiency was not measured (not a number)".to_string();
-                return row;
+                return row.judged(
+                    Verdict::BelowFloor,
+                    "efficiency was not measured (not a number)",
+                );
             };
             if let Some(b) = base_value {
                 row.change = Some(c - b);
@@ -388,9 +390,10 @@ fn judge(
                 max: t.max_error_rate,
             };
             let Some(c) = current else {
-                row.verdict = Verdict::BelowFloor;
-                row.note = "error rate was not measured (not a number)".to_string();
-                return row;
+                return row.judged(
+                    Verdict::BelowFloor,
+                    "error rate was not measured (not a number)",
+                );
             };
             row.change = base_value.map(|b| c - b);
             if c > t.max_error_rate + EPS {
@@ -408,24 +411,19 @@ fn judge(
             let tolerance = t.tolerance(cur.kind).unwrap_or(0.0);
             row.limit = Limit::relative(tolerance, t.spread_factor);
             if let Some(why) = &cur.unavailable {
-                row.verdict = Verdict::NotComparable;
-                row.note = format!("not measured: {why}");
-                return row;
+                return row.judged(Verdict::NotComparable, format!("not measured: {why}"));
             }
             let Some(base) = base else {
-                row.verdict = Verdict::Missing;
-                row.note = no_base_note.to_string();
-                return row;
+                return row.judged(Verdict::Missing, no_base_note);
             };
             let Some(b) = base_value else {
-                row.verdict = Verdict::Missing;
-                row.note = "the baseline value is not a number".to_string();
-                return row;
+                return row.judged(Verdict::Missing, "the baseline value is not a number");
             };
             let Some(c) = current else {
-                row.verdict = Verdict::Regressed;
-                row.note = "judged in the baseline, not a number in this run".to_string();
-                return row;
+                return row.judged(
+                    Verdict::Regressed,
+                    "judged in the baseline, not a number in this run",
+                );
             };
             row.change = (b != 0.0).then(|| (c - b) / b.abs());
             let not_comparable = match cur.kind {
@@ -433,9 +431,7 @@ fn judge(
                 _ => (!comparable_machine).then(|| "baseline from another machine".to_string()),
             };
             if let Some(why) = not_comparable {
-                row.verdict = Verdict::NotComparable;
-                row.note = why;
-                return row;
+                return row.judged(Verdict::NotComparable, why);
             }
             let allowed = allowed_change(b, base.spread, tolerance, t.spread_factor);
             if allowed > tolerance * b.abs() + EPS {

@@ -142,6 +142,14 @@ pub struct Row {
 }
 
 impl Row {
+    /// The row with `verdict` and `note` set: how the comparison ends a
+    /// row early.
+    pub(super) fn judged(mut self, verdict: Verdict, note: impl Into<String>) -> Row {
+        self.verdict = verdict;
+        self.note = note.into();
+        self
+    }
+
     /// Whether the row was judged (not an `info` row).
     pub fn is_judged(&self) -> bool {
         self.verdict != Verdict::Info
