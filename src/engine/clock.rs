@@ -28,6 +28,13 @@ pub trait Clock: Send + Sync + 'static {
                 .unwrap_or(now)
         }
     }
+
+    /// Whether this clock follows the machine's real time, so that the
+    /// machine's timer can sleep to its deadlines (see `engine::timer`).
+    /// Test clocks (manual, tokio's paused time) do not.
+    fn is_machine_time(&self) -> bool {
+        false
+    }
 }
 
 /// Shared handle to a clock.
@@ -67,6 +74,10 @@ impl Clock for SystemClock {
             .now()
             .saturating_duration_since(self.origin)
             .as_nanos() as u64
+    }
+
+    fn is_machine_time(&self) -> bool {
+        true
     }
 }
 

@@ -18,8 +18,9 @@
 
 use std::sync::Arc;
 
-use super::batch::{BatchGenerator, IdSource, RequestMeta};
+use super::batch::{BatchGenerator, IdSource};
 use super::clock::{Clock, ManualClock, SharedClock};
+use super::queue::RequestQueue;
 use super::rate::{Burst, RateLimiter};
 use super::target::Target;
 use super::workers::worker;
@@ -58,13 +59,12 @@ pub async fn drive(target: Target, requests: u64) -> CostOutcome {
     let run_ns = (requests as f64 / COST_RPS * 1e9) as u64 + 1_000_000_000;
     let ring = (ROUND as usize).next_power_of_two();
     let (collector, recorders) = Collector::new(0, run_ns, COST_WORKERS, ring);
-    let (tx, rx) = async_channel::bounded::<RequestMeta>(ROUND as usize);
+    let queue = Arc::new(RequestQueue::bounded(ROUND as usize, false));
     let target = Arc::new(target);
     let mut workers = tokio::task::JoinSet::new();
     for rec in recorders {
-        workers.spawn(worker(rx.clone(), rec, target.clone(), clock.clone()));
+        workers.spawn(worker(queue.clone(), rec, target.clone(), clock.clone()));
     }
-    drop(rx);
     let ids = IdSource::new();
     let intended = |id: u64| (id + 1) * 1_000_000_000 / COST_RPS as u64;
     let mut released = 0u64;
@@ -76,8 +76,8 @@ pub async fn drive(target: Target, requests: u64) -> CostOutcome {
             let granted = taker.take_up_to_at(batch.min(round_end - released), now);
             collector.record_generated(granted, now);
             for req in batcher.next_batch(granted, &ids, intended) {
-                // The channel holds a whole round: never full here.
-                let _ = tx.try_send(*req);
+                // The queue holds a whole round: never full here.
+                let _ = queue.try_push(*req);
             }
             released += granted;
         }
@@ -88,7 +88,7 @@ pub async fn drive(target: Target, requests: u64) -> CostOutcome {
         }
         collector.flush();
     }
-    drop(tx);
+    queue.close();
     while workers.join_next().await.is_some() {}
     let snap = collector.snapshot();
     CostOutcome {

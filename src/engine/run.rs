@@ -15,6 +15,7 @@ use super::analyze::{self, RunFacts};
 use super::batch::RequestMeta;
 use super::clock::SharedClock;
 use super::generator::{generate, ramp_rates, Generator, RAMP_STEP};
+use super::queue::RequestQueue;
 use super::rate::{Burst, RateLimiter};
 use super::schedule::{Schedule, ScheduleError};
 use super::target::Target;
@@ -29,8 +30,8 @@ use crate::process::{self, CpuTimes};
 /// releases the backlog at once (absolute schedule), and the backlog must fit
 /// in the queue. Only an overload longer than this fills it.
 const QUEUE_SECONDS: f64 = 1.0;
-/// Memory one queue slot costs: async-channel's bounded queue
-/// (concurrent-queue's `Bounded`) keeps a `usize` stamp beside each
+/// Memory one queue slot costs: the request queue (concurrent-queue's
+/// `Bounded`) keeps a `usize` stamp beside each
 /// `RequestMeta` and writes every stamp when the channel is created, so the
 /// whole queue is resident from the start, whether or not it ever fills
 /// (measured: 24 B of RSS per slot; 240 KiB for 1 s at 10000 requests/s).
@@ -172,15 +173,17 @@ pub async fn run(
     let at = |d: Duration| clock.instant_at(start_ns + d.as_nanos() as u64);
     let (collector, recorders) = Collector::new(start_ns, run_ns, workers, ring);
 
-    let (tx, rx) = async_channel::bounded::<RequestMeta>(cfg.capacity());
-    // Workers end when the channel closes and drains; those still busy at
+    let queue = Arc::new(RequestQueue::bounded(
+        cfg.capacity(),
+        cfg.on_full == FullPolicy::Wait,
+    ));
+    // Workers end when the queue closes and drains; those still busy at
     // the drain deadline are aborted (no per-request cancellation cost).
     let target = Arc::new(cfg.target.clone());
     let mut worker_tasks = tokio::task::JoinSet::new();
     for rec in recorders {
-        worker_tasks.spawn(worker(rx.clone(), rec, target.clone(), clock.clone()));
+        worker_tasks.spawn(worker(queue.clone(), rec, target.clone(), clock.clone()));
     }
-    drop(rx);
 
     let stop_side_tasks = CancellationToken::new();
     let generator = tokio::spawn(generate(
@@ -193,7 +196,7 @@ pub async fn run(
             policy: cfg.on_full,
             drain: cfg.drain,
         },
-        tx,
+        queue.clone(),
         cancel.clone(),
     ));
     let ramp = (schedule.phases().len() > 1

@@ -1,4 +1,4 @@
-//! The workers (take requests off the channel, send them, record the
+//! The workers (take requests off the queue, send them, record the
 //! outcome) and the flusher (moves latency samples to histograms, reports
 //! progress).
 
@@ -7,23 +7,23 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::batch::RequestMeta;
 use super::clock::SharedClock;
+use super::queue::RequestQueue;
 use super::run::{Progress, ProgressFn};
 use super::schedule::Schedule;
 use super::target::{Connection, Target};
 use crate::metrics::collector::{Collector, Recorder};
 
-/// One worker: takes requests off the channel until it closes and drains,
+/// One worker: takes requests off the queue until it closes and drains,
 /// sends each, records the outcome. Aborted at the drain deadline.
 pub(super) async fn worker(
-    rx: async_channel::Receiver<RequestMeta>,
+    queue: Arc<RequestQueue>,
     mut rec: Recorder,
     target: Arc<Target>,
     clock: SharedClock,
 ) {
     let mut conn = Connection::default();
-    while let Ok(req) = rx.recv().await {
+    while let Some(req) = queue.pop().await {
         let sent = clock.now_ns();
         let outcome = conn.send(&target).await;
         rec.record(req.intended_ns, sent, clock.now_ns(), outcome);

@@ -4,6 +4,8 @@
 //! - `cargo xtask ci [--skip-gate]`: every check CI runs, in order ([`ci`]);
 //! - `cargo xtask peers [...]`: cargo-ratecheck side by side with oha, hey
 //!   and wrk against the embedded server ([`peers`]);
+//! - `cargo xtask timer-floor [...]`: the machine's timer lateness, the floor
+//!   of the engine's schedule lag ([`timer_floor`]);
 //! - `cargo xtask screenshot`: the HTML report, rendered by headless Chromium
 //!   ([`screenshot`]).
 //!
@@ -13,6 +15,7 @@ mod ci;
 mod peers;
 mod proc;
 mod screenshot;
+mod timer_floor;
 
 use std::process::ExitCode;
 
@@ -27,6 +30,8 @@ const USAGE: &str = "usage:
       --concurrency 100                connections / workers for every tool
       --json PATH                      also write every run's raw figures
       --bin PATH                       use this cargo-ratecheck binary (no release build)
+  cargo xtask timer-floor [--rates 1000,10000] [--duration 5s]
+                                    how late this machine's timer wakes an absolute-deadline sleeper
   cargo xtask screenshot            render an HTML report, check it is self-contained, screenshot it
                                     into docs/report.png with headless Chromium";
 
@@ -50,6 +55,7 @@ fn dispatch(args: &[String]) -> Result<()> {
         "ci" => ci::run(&ci::CiOptions::parse(rest)?),
         "peers" => peers::run(&peers::PeersOptions::parse(rest)?),
         "screenshot" => screenshot::run(),
+        "timer-floor" => timer_floor::run(&timer_floor::FloorOptions::parse(rest)?),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(())
