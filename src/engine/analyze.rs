@@ -56,6 +56,13 @@ fn ratio(num: f64, den: f64) -> f64 {
     }
 }
 
+/// `series` cut or padded (with `None`) to `len` entries.
+fn padded(series: &[Option<f64>], len: usize) -> Vec<Option<f64>> {
+    let mut v: Vec<Option<f64>> = series.iter().copied().take(len).collect();
+    v.resize(len, None);
+    v
+}
+
 fn sum(series: &[u64], from: usize, to: usize) -> u64 {
     let to = to.min(series.len());
     if from >= to {
@@ -171,6 +178,8 @@ pub fn report(schedule: &Schedule, snap: &CollectorSnapshot, f: &RunFacts) -> Ru
             .collect(),
         generated: snap.generated_series.iter().copied().take(len).collect(),
         completed: snap.completed_series.iter().copied().take(len).collect(),
+        response_p50_ms: padded(&snap.response_p50_series, len),
+        response_p99_ms: padded(&snap.response_p99_series, len),
     };
 
     let abandoned = snap
@@ -215,6 +224,11 @@ pub fn report(schedule: &Schedule, snap: &CollectorSnapshot, f: &RunFacts) -> Ru
             response: snap.response,
             service: snap.service,
             schedule_lag: snap.schedule_lag,
+            response_distribution: snap
+                .response_distribution
+                .iter()
+                .map(|&(p, ms)| [p, ms])
+                .collect(),
         },
         status_codes: snap
             .status_codes

@@ -12,6 +12,11 @@
 //!   sized for the run (capped), so memory does not grow with run length.
 //!   Workers tally the current bucket locally and add it to the shared array
 //!   when the bucket changes.
+//! - Response time over time: the flush also files each sample under the
+//!   100 ms bucket it completed in, in a small histogram per bucket; a
+//!   bucket's p50 and p99 are taken when it is a second behind the newest one
+//!   (or at the snapshot) and its histogram is reused, so a few histograms
+//!   live at a time, whatever the run's length.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -87,6 +92,8 @@ pub struct Sample {
     pub response_ns: u64,
     pub service_ns: u64,
     pub lag_ns: u64,
+    /// The time-series bucket the request completed in.
+    pub done_bucket: u32,
 }
 
 /// A worker's counters. Only the owning worker writes them, with a plain
@@ -166,6 +173,85 @@ struct Histograms {
     response: Histogram<u64>,
     service: Histogram<u64>,
     lag: Histogram<u64>,
+    windows: LatencyWindows,
+}
+
+/// Buckets a window stays open for late samples before its percentiles are
+/// taken (1 s: flushes come every 100 ms, and a sample waits in its ring at
+/// most until the next one).
+const WINDOW_GRACE: usize = 10;
+
+/// Response-time percentiles per time-series bucket (see the module docs).
+struct LatencyWindows {
+    /// Buckets still taking samples, with their histograms.
+    open: BTreeMap<usize, Histogram<u64>>,
+    /// Emptied histograms, for the next buckets.
+    spare: Vec<Histogram<u64>>,
+    /// p50 and p99 (ns) of each closed bucket; `None` where nothing completed.
+    closed: Vec<Option<(u64, u64)>>,
+    /// Buckets past the series' length (counted with the series overflow).
+    len: usize,
+}
+
+impl LatencyWindows {
+    fn new(len: usize) -> Self {
+        LatencyWindows {
+            open: BTreeMap::new(),
+            spare: Vec::new(),
+            closed: Vec::new(),
+            len,
+        }
+    }
+
+    fn record(&mut self, bucket: usize, response_ns: u64) {
+        if bucket >= self.len || bucket < self.closed.len() {
+            // Past the series, or later than the grace allowed: the
+            // whole-run histograms still have it.
+            return;
+        }
+        let spare = &mut self.spare;
+        self.open
+            .entry(bucket)
+            .or_insert_with(|| spare.pop().unwrap_or_else(window_histogram))
+            .saturating_record(response_ns.max(1));
+    }
+
+    /// Takes the percentiles of every open bucket older than `before`.
+    fn close_before(&mut self, before: usize) {
+        while let Some(entry) = self.open.first_entry() {
+            if *entry.key() >= before {
+                break;
+            }
+            let (bucket, mut h) = entry.remove_entry();
+            self.closed.resize(bucket.max(self.closed.len()), None);
+            self.closed
+                .push(Some((h.value_at_quantile(0.50), h.value_at_quantile(0.99))));
+            h.reset();
+            self.spare.push(h);
+        }
+        self.closed
+            .resize(before.min(self.len).max(self.closed.len()), None);
+    }
+
+    /// p50 and p99 of every bucket so far in ms, open ones included.
+    fn series(&self) -> (Vec<Option<f64>>, Vec<Option<f64>>) {
+        let ms = |ns: u64| ns as f64 / 1e6;
+        let mut all: Vec<Option<(u64, u64)>> = self.closed.clone();
+        for (&bucket, h) in &self.open {
+            all.resize(bucket.max(all.len()), None);
+            all.push(Some((h.value_at_quantile(0.50), h.value_at_quantile(0.99))));
+        }
+        all.iter()
+            .map(|w| (w.map(|(p50, _)| ms(p50)), w.map(|(_, p99)| ms(p99))))
+            .unzip()
+    }
+}
+
+fn window_histogram() -> Histogram<u64> {
+    // Two significant digits are plenty for a chart, and make each
+    // histogram a quarter of the whole-run ones.
+    Histogram::new_with_bounds(1_000, 3_600_000_000_000, 2)
+        .expect("constant, valid histogram bounds")
 }
 
 fn new_histogram() -> Histogram<u64> {
@@ -255,6 +341,12 @@ pub struct CollectorSnapshot {
     pub response: Percentiles,
     pub service: Percentiles,
     pub schedule_lag: Percentiles,
+    /// `(percentile, ms)` points of the response-time distribution.
+    pub response_distribution: Vec<(f64, f64)>,
+    /// Response-time p50 and p99 (ms) of the requests completed in each
+    /// 100 ms bucket; `None` where none completed.
+    pub response_p50_series: Vec<Option<f64>>,
+    pub response_p99_series: Vec<Option<f64>>,
 }
 
 impl Collector {
@@ -291,6 +383,7 @@ impl Collector {
                 response: new_histogram(),
                 service: new_histogram(),
                 lag: new_histogram(),
+                windows: LatencyWindows::new(buckets.clamp(1, MAX_BUCKETS)),
             }),
         });
         let recorders = producers
@@ -351,13 +444,17 @@ impl Collector {
     pub fn flush(&self) {
         let mut consumers = self.consumers.lock().unwrap_or_else(|e| e.into_inner());
         let mut h = self.histograms.lock().unwrap_or_else(|e| e.into_inner());
+        let mut newest = 0;
         for c in consumers.iter_mut() {
             while let Ok(s) = c.pop() {
                 h.response.saturating_record(s.response_ns.max(1));
                 h.service.saturating_record(s.service_ns.max(1));
                 h.lag.saturating_record(s.lag_ns.max(1));
+                h.windows.record(s.done_bucket as usize, s.response_ns);
+                newest = newest.max(s.done_bucket as usize);
             }
         }
+        h.windows.close_before(newest.saturating_sub(WINDOW_GRACE));
     }
 
     /// Flushes, then copies everything out. Counters are read workers-first
@@ -396,6 +493,8 @@ impl Collector {
         s.response = percentiles(&h.response);
         s.service = percentiles(&h.service);
         s.schedule_lag = percentiles(&h.lag);
+        s.response_distribution = distribution(&h.response);
+        (s.response_p50_series, s.response_p99_series) = h.windows.series();
         s
     }
 }
@@ -415,6 +514,30 @@ pub fn percentiles(h: &Histogram<u64>) -> Percentiles {
         mean: h.mean() / 1e6,
         count: h.len(),
     }
+}
+
+/// Percentiles at which the distribution is drawn: evenly spaced on the
+/// "number of nines" axis HdrHistogram plots use (x = 1 / (1 − p)).
+pub const DISTRIBUTION_PERCENTILES: [f64; 15] = [
+    0.0, 25.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.5, 99.9, 99.95, 99.99, 99.995, 99.999, 99.9999,
+    100.0,
+];
+
+/// `(percentile, ms)` at [`DISTRIBUTION_PERCENTILES`], up to the first
+/// percentile the samples can resolve (a run of 1000 requests says nothing
+/// about its 99.99th); the last point is the maximum.
+pub fn distribution(h: &Histogram<u64>) -> Vec<(f64, f64)> {
+    if h.is_empty() {
+        return Vec::new();
+    }
+    let resolvable = 100.0 * (1.0 - 1.0 / h.len() as f64);
+    let mut points: Vec<(f64, f64)> = DISTRIBUTION_PERCENTILES
+        .iter()
+        .filter(|&&p| p < 100.0 && p <= resolvable)
+        .map(|&p| (p, h.value_at_quantile(p / 100.0) as f64 / 1e6))
+        .collect();
+    points.push((100.0, h.max() as f64 / 1e6));
+    points
 }
 
 impl Recorder {
@@ -440,12 +563,13 @@ impl Recorder {
             response_ns: done_ns.saturating_sub(intended_ns),
             service_ns: done_ns.saturating_sub(sent_ns),
             lag_ns: sent_ns.saturating_sub(intended_ns),
+            done_bucket: self.collector.bucket_of(done_ns).min(u32::MAX as usize) as u32,
         };
         if self.ring.push(sample).is_err() {
             bump(&slot.samples_lost);
         }
         let c = &*self.collector;
-        self.done.count(c.bucket_of(done_ns), &c.done_series);
+        self.done.count(sample.done_bucket as usize, &c.done_series);
         self.due.count(c.bucket_of(intended_ns), &c.due_series);
     }
 }
@@ -482,6 +606,72 @@ mod tests {
         assert!((s.response.max - 5.0).abs() < 0.01, "{:?}", s.response);
         assert!((s.schedule_lag.max - 1.0).abs() < 0.01);
         assert!((s.service.max - 4.0).abs() < 0.01);
+    }
+
+    /// Each bucket's p50 and p99 come from the requests that completed in
+    /// it, whether taken at a flush (closed) or at the snapshot (open).
+    #[test]
+    fn response_time_per_bucket() {
+        let (c, mut recs) = Collector::new(0, 5_000 * MS, 1, 4096);
+        const B: u64 = BUCKET_NS;
+        // Bucket 0: 100 requests of 1 ms; bucket 2: 99 of 2 ms and one of
+        // 40 ms; bucket 1: nothing; bucket 14: one, so that a flush closes
+        // buckets 0..4.
+        for _ in 0..100 {
+            recs[0].record(B / 2 - MS, B / 2 - MS, B / 2, Outcome::Status(200));
+        }
+        for _ in 0..99 {
+            recs[0].record(
+                2 * B + B / 2,
+                2 * B + B / 2,
+                2 * B + B / 2 + 2 * MS,
+                Outcome::Status(200),
+            );
+        }
+        recs[0].record(2 * B, 2 * B, 2 * B + 40 * MS, Outcome::Status(200));
+        recs[0].record(
+            14 * B + MS,
+            14 * B + MS,
+            14 * B + 4 * MS,
+            Outcome::Status(200),
+        );
+        c.flush();
+        let s = c.snapshot();
+        let close = |v: Option<f64>, want: f64| v.is_some_and(|v| (v - want).abs() < want * 0.01);
+        assert!(
+            close(s.response_p50_series[0], 1.0),
+            "{:?}",
+            s.response_p50_series
+        );
+        assert!(close(s.response_p99_series[0], 1.0));
+        assert_eq!(s.response_p50_series[1], None);
+        assert!(close(s.response_p50_series[2], 2.0));
+        assert!(
+            close(s.response_p99_series[2], 2.0),
+            "{:?}",
+            s.response_p99_series[2]
+        );
+        assert!(close(s.response_p50_series[14], 3.0));
+        assert_eq!(s.response_p50_series.len(), 15);
+        // A sample for a closed bucket still counts in the whole run.
+        recs[0].record(0, 0, MS, Outcome::Status(200));
+        assert_eq!(c.snapshot().response.count, 202);
+    }
+
+    #[test]
+    fn distribution_stops_where_the_samples_do() {
+        let mut h = new_histogram();
+        for ms in 1..=100u64 {
+            h.record(ms * MS).unwrap();
+        }
+        let d = distribution(&h);
+        let ps: Vec<f64> = d.iter().map(|p| p.0).collect();
+        // 100 samples resolve the 99th percentile, not the 99.5th.
+        assert_eq!(ps, [0.0, 25.0, 50.0, 75.0, 90.0, 95.0, 99.0, 100.0]);
+        assert!((d[2].1 - 50.0).abs() < 0.1, "{d:?}");
+        assert!((d.last().unwrap().1 - 100.0).abs() < 0.1);
+        assert!(d.windows(2).all(|w| w[0].1 <= w[1].1));
+        assert!(distribution(&new_histogram()).is_empty());
     }
 
     #[test]

@@ -110,7 +110,7 @@ pub struct Percentiles {
 }
 
 /// The three latency distributions of a run.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LatencyReport {
     /// completion − intended send time (coordinated-omission corrected).
     pub response: Percentiles,
@@ -118,6 +118,10 @@ pub struct LatencyReport {
     pub service: Percentiles,
     /// actual send time − intended send time.
     pub schedule_lag: Percentiles,
+    /// The response-time distribution as `[percentile, ms]` points, from
+    /// the 0th to the maximum, as far as the run's samples resolve.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub response_distribution: Vec<[f64; 2]>,
 }
 
 /// Process CPU time spent during the run.
@@ -182,6 +186,12 @@ pub struct TimeSeries {
     pub generated: Vec<u64>,
     /// Requests completed in each interval.
     pub completed: Vec<u64>,
+    /// Response-time p50 and p99 (ms) of the requests completed in each
+    /// interval; `null` where none completed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub response_p50_ms: Vec<Option<f64>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub response_p99_ms: Vec<Option<f64>>,
 }
 
 impl RequestCounts {
@@ -254,6 +264,14 @@ impl RunReport {
                 response: p(0.2),
                 service: p(0.15),
                 schedule_lag: p(0.05),
+                response_distribution: vec![
+                    [0.0, 0.05],
+                    [50.0, 0.2],
+                    [90.0, 0.3],
+                    [99.0, 0.6],
+                    [99.9, 1.2],
+                    [100.0, 2.0],
+                ],
             },
             status_codes: BTreeMap::from([("200".to_string(), 9990)]),
             errors: BTreeMap::new(),
@@ -273,6 +291,8 @@ impl RunReport {
                 target_rps: vec![1000.0; 100],
                 generated: vec![100; 100],
                 completed: vec![100; 100],
+                response_p50_ms: (0..100).map(|i| Some(0.2 + i as f64 / 1000.0)).collect(),
+                response_p99_ms: (0..100).map(|i| Some(0.6 + i as f64 / 100.0)).collect(),
             },
             warnings: vec![],
         }

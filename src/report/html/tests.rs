@@ -65,6 +65,7 @@ fn chart_converts_counts_to_rates() {
         target_rps: vec![500.0, 500.0],
         generated: vec![50, 40],
         completed: vec![50, 30],
+        ..TimeSeries::default()
     };
     assert_eq!(
         rate_points(&series.generated, series.interval_ms),
