@@ -2,9 +2,11 @@
 //! scripts, fonts, styles or images from the network, so the file opens the
 //! same offline, as a CI artifact, or attached to an issue.
 //!
-//! Contents: an efficiency gauge per scenario marking the floor in force and
-//! a chart of target vs generation vs completion rate over time (both in
-//! [`charts`]), latency percentiles, requests, diagnostics and warnings; for
+//! Contents: an efficiency gauge per scenario marking the floor in force, a
+//! chart of target vs generation vs completion rate over time with response
+//! time (p50, p99) over time under it, latency percentiles with the
+//! response-time distribution (charts in [`charts`]), requests, diagnostics
+//! and warnings; for
 //! `check` also the diff table with verdicts, info rows folded away.
 //!
 //! Every user-provided string (target URL, scenario names, notes, warnings)
@@ -27,7 +29,7 @@ mod charts;
 #[cfg(test)]
 mod tests;
 
-pub use charts::{gauge_svg, rate_chart_svg};
+pub use charts::{distribution_chart_svg, gauge_svg, latency_chart_svg, rate_chart_svg};
 
 /// Escapes `&`, `<`, `>`, `"` and `'` so `s` is inert text inside an element
 /// or a quoted attribute.
@@ -103,12 +105,36 @@ fn efficiency_class(e: f64, floor: f64) -> &'static str {
     }
 }
 
-fn chart_block(series: &TimeSeries) -> String {
-    match rate_chart_svg(series) {
+/// A drawn chart, its error, or `missing` when there was nothing to draw.
+fn svg_block(chart: Option<Result<String, String>>, missing: &str) -> String {
+    match chart {
         Some(Ok(svg)) => format!("<div class=\"chart\">{svg}</div>\n"),
         Some(Err(e)) => format!("<p class=\"muted\">{}</p>\n", escape_html(&e)),
-        None => "<p class=\"muted\">No time series was recorded for this run.</p>\n".to_string(),
+        None => format!("<p class=\"muted\">{missing}</p>\n"),
     }
+}
+
+/// The rate chart and, below it on the same time axis, response time.
+fn chart_block(series: &TimeSeries) -> String {
+    let mut s = svg_block(
+        rate_chart_svg(series),
+        "No time series was recorded for this run.",
+    );
+    if let Some(latency) = latency_chart_svg(series) {
+        s.push_str("<h3>Response time over time</h3>\n");
+        s.push_str(&svg_block(Some(latency), ""));
+    }
+    s
+}
+
+/// The latency table and the response-time distribution.
+fn latency_block(r: &RunReport) -> String {
+    let mut s = model_table(&model::latency(r));
+    if let Some(chart) = distribution_chart_svg(&r.latency_ms.response_distribution) {
+        s.push_str("<h3>Response-time distribution</h3>\n");
+        s.push_str(&svg_block(Some(chart), ""));
+    }
+    s
 }
 
 /// A model table: numbers right-aligned, every cell escaped.
@@ -209,7 +235,7 @@ fn run_sections(r: &RunReport) -> String {
     let _ = write!(
         s,
         "<section class=\"card\"><h2>Latency percentiles</h2>\n{}</section>\n",
-        model_table(&model::latency(r))
+        latency_block(r)
     );
     let _ = write!(
         s,
@@ -240,7 +266,7 @@ fn scenario_section(name: &str, r: &RunReport, floor: f64) -> String {
         target = escape_html(&r.target),
         gauge = gauge_svg(name, r.efficiency, floor),
         chart = chart_block(&r.series),
-        latency = model_table(&model::latency(r)),
+        latency = latency_block(r),
         summary = summary_list(r, floor),
         requests = requests_tables(r),
         diag = model_table(&model::diagnostics(r)),

@@ -1,6 +1,8 @@
 //! The HTML report's pictures, as inline SVG: the efficiency gauge (a
-//! hand-made arc with a tick at the floor in force) and the rate-over-time
-//! chart (plotters' SVG backend, from the run's 100 ms series).
+//! hand-made arc with a tick at the floor in force), and with plotters' SVG
+//! backend the rate over time and the response time (p50, p99) over time
+//! from the run's 100 ms series, on one time axis, and the response-time
+//! distribution as a percentile curve.
 
 use std::fmt::Write as _;
 
@@ -8,7 +10,7 @@ use plotters::prelude::*;
 
 use super::escape_html;
 use crate::metrics::snapshot::TimeSeries;
-use crate::report::format::{efficiency_grade, pct, pct_short, rps, Grade};
+use crate::report::format::{efficiency_grade, pct, pct_short, rps, sig3, Grade};
 
 /// The gauge's scale starts here: below 90% the arc is empty, so the
 /// difference between 95% and 99.9% stays visible.
@@ -137,18 +139,9 @@ pub fn rate_chart_svg(series: &TimeSeries) -> Option<Result<String, String>> {
             .x_label_area_size(36)
             .y_label_area_size(64)
             .build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
-        chart
-            .configure_mesh()
-            .x_desc("time (s)")
-            .y_desc("requests / s")
-            .light_line_style(RGBColor(240, 242, 245))
-            .bold_line_style(RGBColor(220, 224, 228))
-            .axis_style(RGBColor(140, 149, 159))
-            .label_style(("sans-serif", 12).into_font().color(&RGBColor(87, 96, 106)))
-            .max_light_lines(2)
-            .y_label_formatter(&|v| rps(*v))
-            .x_label_formatter(&|v| rps(*v))
-            .draw()?;
+        style_mesh(&mut chart, "time (s)", "requests / s", &|v| rps(*v), &|v| {
+            rps(*v)
+        })?;
         let target_color = RGBColor(87, 96, 106);
         let gen_color = RGBColor(9, 105, 218);
         let done_color = RGBColor(26, 127, 55);
@@ -183,8 +176,201 @@ pub fn rate_chart_svg(series: &TimeSeries) -> Option<Result<String, String>> {
         root.present()?;
         Ok(())
     })();
-    Some(match drawn {
+    Some(finish_svg(svg, drawn))
+}
+
+/// Plot styling shared by the charts (axes, mesh, labels).
+fn style_mesh<DB: DrawingBackend, X: Ranged, Y: Ranged>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<X, Y>>,
+    x_desc: &str,
+    y_desc: &str,
+    x_fmt: &dyn Fn(&X::ValueType) -> String,
+    y_fmt: &dyn Fn(&Y::ValueType) -> String,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>
+where
+    X: plotters::coord::ranged1d::ValueFormatter<X::ValueType>,
+    Y: plotters::coord::ranged1d::ValueFormatter<Y::ValueType>,
+{
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .light_line_style(RGBColor(240, 242, 245))
+        .bold_line_style(RGBColor(220, 224, 228))
+        .axis_style(RGBColor(140, 149, 159))
+        .label_style(("sans-serif", 12).into_font().color(&RGBColor(87, 96, 106)))
+        .max_light_lines(2)
+        .x_label_formatter(x_fmt)
+        .y_label_formatter(y_fmt)
+        .draw()
+}
+
+/// The y range of a log-scale latency axis holding `values` (ms), with room
+/// above and below.
+fn log_range(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
+    let (lo, hi) = values
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .fold((f64::INFINITY, 0.0_f64), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    (hi > 0.0).then(|| (lo / 1.5, hi * 1.5))
+}
+
+/// The points of a per-interval latency series (interval midpoints; empty
+/// intervals left out).
+pub(super) fn latency_points(series: &[Option<f64>], interval_ms: u64) -> Vec<(f64, f64)> {
+    let step = interval_ms as f64 / 1000.0;
+    series
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| v.filter(|v| *v > 0.0).map(|v| ((i as f64 + 0.5) * step, v)))
+        .collect()
+}
+
+fn finish_svg(
+    svg: String,
+    drawn: Result<(), Box<dyn std::error::Error + '_>>,
+) -> Result<String, String> {
+    match drawn {
         Ok(()) => Ok(svg.replace(" xmlns=\"http://www.w3.org/2000/svg\"", "")),
         Err(e) => Err(format!("the chart could not be drawn: {e}")),
-    })
+    }
+}
+
+/// Response-time p50 and p99 per 100 ms interval (log scale), on the same
+/// time axis as the rate chart; `None` when the run has no such series.
+pub fn latency_chart_svg(series: &TimeSeries) -> Option<Result<String, String>> {
+    let p50 = latency_points(&series.response_p50_ms, series.interval_ms);
+    let p99 = latency_points(&series.response_p99_ms, series.interval_ms);
+    let (lo, hi) = log_range(p50.iter().chain(&p99).map(|p| p.1))?;
+    let n = series
+        .target_rps
+        .len()
+        .max(series.generated.len())
+        .max(series.completed.len())
+        .max(series.response_p50_ms.len());
+    let x_max = n as f64 * series.interval_ms as f64 / 1000.0;
+    let mut svg = String::new();
+    let drawn = (|| -> Result<(), Box<dyn std::error::Error>> {
+        let root = SVGBackend::with_string(&mut svg, (760, 260)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(64)
+            .build_cartesian_2d(0.0..x_max, (lo..hi).log_scale())?;
+        style_mesh(
+            &mut chart,
+            "time (s)",
+            "response time (ms)",
+            &|v| rps(*v),
+            &|v| sig3(*v),
+        )?;
+        for (points, color, label) in [
+            (&p50, RGBColor(9, 105, 218), "p50"),
+            (&p99, RGBColor(207, 34, 46), "p99"),
+        ] {
+            chart
+                .draw_series(LineSeries::new(
+                    points.iter().copied(),
+                    color.stroke_width(2),
+                ))?
+                .label(label)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.9))
+            .border_style(RGBColor(208, 215, 222))
+            .label_font(("sans-serif", 12))
+            .draw()?;
+        root.present()?;
+        Ok(())
+    })();
+    Some(finish_svg(svg, drawn))
+}
+
+/// A percentile's place on the distribution's x axis: its number of nines,
+/// `log10(1 / (1 − p))` (50% → 0.30, 99% → 2, 99.9% → 3), as HdrHistogram
+/// plots do; the maximum (100%) goes half a step past the last point.
+pub(super) fn nines(p: f64) -> f64 {
+    if p >= 100.0 {
+        f64::INFINITY
+    } else {
+        -(1.0 - p / 100.0).log10()
+    }
+}
+
+/// The percentile at `x` nines, with as many decimals as it has nines past
+/// the second: `1` → `90%`, `3` → `99.9%`, `0.5` → `68%`.
+pub(super) fn percentile_label(x: f64) -> String {
+    let p = 100.0 * (1.0 - 10f64.powf(-x));
+    let decimals = (x.round() as i64 - 2).max(0) as usize;
+    format!("{p:.decimals$}%")
+}
+
+/// The response-time distribution (`[percentile, ms]` points) as a
+/// percentile curve on log scales; `None` when there are no points.
+pub fn distribution_chart_svg(points: &[[f64; 2]]) -> Option<Result<String, String>> {
+    let finite: Vec<(f64, f64)> = points
+        .iter()
+        .filter(|p| p[0] < 100.0)
+        .map(|p| (nines(p[0]), p[1]))
+        .collect();
+    let last_x = finite.last().map_or(0.0, |p| p.0);
+    let max_x = last_x + 0.5;
+    // Room right of the maximum for its label.
+    let x_max = (max_x + 0.4).max(1.0);
+    let curve: Vec<(f64, f64)> = finite
+        .iter()
+        .copied()
+        .chain(
+            points
+                .iter()
+                .filter(|p| p[0] >= 100.0)
+                .map(|p| (max_x, p[1])),
+        )
+        .filter(|p| p.1 > 0.0)
+        .collect();
+    let (lo, hi) = log_range(curve.iter().map(|p| p.1))?;
+    let mut svg = String::new();
+    let drawn = (|| -> Result<(), Box<dyn std::error::Error>> {
+        let root = SVGBackend::with_string(&mut svg, (760, 260)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(64)
+            .build_cartesian_2d(0.0..x_max, (lo..hi).log_scale())?;
+        let label = |x: &f64| percentile_label(*x);
+        style_mesh(
+            &mut chart,
+            "percentile",
+            "response time (ms)",
+            &label,
+            &|v| sig3(*v),
+        )?;
+        let color = RGBColor(9, 105, 218);
+        chart.draw_series(LineSeries::new(
+            curve.iter().copied(),
+            color.stroke_width(2),
+        ))?;
+        chart.draw_series(
+            curve
+                .iter()
+                .map(|&(x, y)| Circle::new((x, y), 3, color.filled())),
+        )?;
+        // The maximum sits at the right end, off the percentile scale.
+        if let Some(&[_, max]) = points.last().filter(|p| p[0] >= 100.0) {
+            chart.draw_series(std::iter::once(Text::new(
+                " max",
+                (max_x, max),
+                ("sans-serif", 12).into_font().color(&RGBColor(87, 96, 106)),
+            )))?;
+        }
+        root.present()?;
+        Ok(())
+    })();
+    Some(finish_svg(svg, drawn))
 }

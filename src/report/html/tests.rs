@@ -1,6 +1,6 @@
 //! Tests of the HTML renderer, against hand-built results.
 
-use super::charts::rate_points;
+use super::charts::{latency_points, nines, percentile_label, rate_points};
 use super::*;
 use crate::report::example::example_check;
 
@@ -83,7 +83,59 @@ fn empty_series_says_so() {
     r.series = TimeSeries::default();
     let html = render_run_html(&r);
     assert!(html.contains("No time series was recorded"));
-    assert_eq!(html.matches("<svg").count(), 1, "only the gauge");
+    assert!(!html.contains("Response time over time"));
+    // The gauge and the response-time distribution, which is not a series.
+    assert_eq!(html.matches("<svg").count(), 2);
+}
+
+#[test]
+fn run_html_shows_latency_over_time_and_its_distribution() {
+    let html = render_run_html(&RunReport::example());
+    assert!(html.contains("<h3>Response time over time</h3>"));
+    assert!(html.contains("<h3>Response-time distribution</h3>"));
+    // Gauge, rate chart, latency chart, distribution.
+    assert_eq!(html.matches("<svg").count(), 4);
+    assert!(html.contains(">p50<") && html.contains(">p99<"));
+
+    let mut r = RunReport::example();
+    r.latency_ms.response_distribution.clear();
+    r.series.response_p50_ms.clear();
+    r.series.response_p99_ms.clear();
+    let html = render_run_html(&r);
+    assert_eq!(html.matches("<svg").count(), 2, "gauge and rate chart");
+}
+
+#[test]
+fn latency_points_share_the_rate_chart_time_axis() {
+    let p = latency_points(&[Some(0.2), None, Some(0.4)], 100);
+    assert_eq!(p, vec![(0.05, 0.2), (0.25, 0.4)]);
+    assert_eq!(rate_points(&[1, 1, 1], 100)[2].0, p[1].0);
+    let series = TimeSeries {
+        interval_ms: 100,
+        response_p50_ms: vec![None, None],
+        response_p99_ms: vec![None, None],
+        ..TimeSeries::default()
+    };
+    assert!(latency_chart_svg(&series).is_none(), "nothing completed");
+}
+
+#[test]
+fn distribution_axis_counts_nines() {
+    assert!(nines(0.0).abs() < 1e-12);
+    assert!((nines(90.0) - 1.0).abs() < 1e-9);
+    assert!((nines(99.0) - 2.0).abs() < 1e-9);
+    assert!((nines(99.9) - 3.0).abs() < 1e-9);
+    assert!(nines(100.0).is_infinite());
+    let svg = distribution_chart_svg(&RunReport::example().latency_ms.response_distribution)
+        .unwrap()
+        .unwrap();
+    // One dot per point, the maximum included.
+    assert_eq!(svg.matches("<circle").count(), 6, "{svg}");
+    assert!(svg.contains("\n max\n"), "the maximum is labelled: {svg}");
+    assert_eq!(percentile_label(1.0), "90%");
+    assert_eq!(percentile_label(3.0), "99.9%");
+    assert_eq!(percentile_label(5.0), "99.999%");
+    assert!(distribution_chart_svg(&[]).is_none());
 }
 
 #[test]
@@ -188,11 +240,12 @@ fn check_html_has_the_diff_table_and_a_section_per_load_scenario() {
         3
     );
     assert!(!html.contains("<td>steady-1k</td>"), "no name on every row");
-    // two load scenarios with reports: two gauges and two charts (the
+    // two load scenarios with reports: two gauges and their charts (the
     // 90% one has no value arc: the scale starts at 90%)
     assert_eq!(html.matches("<div class=\"gauge\"><svg").count(), 2);
     assert_eq!(html.matches("class=\"gauge-value\"").count(), 1);
-    assert_eq!(html.matches("<div class=\"chart\">").count(), 2);
+    // rate, response time over time and distribution, for each
+    assert_eq!(html.matches("<div class=\"chart\">").count(), 6);
     // the scenario name is escaped everywhere, never raw
     assert!(!html.contains("<script"));
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; | a,b:c%"));
