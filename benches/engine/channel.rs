@@ -1,16 +1,18 @@
-//! The request channel as the engine uses it: `async_channel::bounded`, one
-//! producer task building batches with the batch generator and `try_send`ing
-//! each request (falling back to `send().await` when full, the engine's
-//! `Wait` policy, so nothing is dropped), and N consumer tasks doing
-//! `recv().await`, on a multi-thread tokio runtime with the default worker
+//! The request queue as the engine uses it (`engine::queue::RequestQueue`),
+//! one producer task building batches with the batch generator and
+//! `try_push`ing each request (falling back to `push().await` when full, the
+//! engine's `Wait` policy, so nothing is dropped), and N consumer tasks doing
+//! `pop().await`, on a multi-thread tokio runtime with the default worker
 //! count (one per core). One criterion iteration is one request through the
 //! channel, so criterion's throughput line is requests/s.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use async_channel::TrySendError;
-use cargo_ratecheck::engine::batch::{BatchGenerator, IdSource, RequestMeta};
+use std::sync::Arc;
+
+use cargo_ratecheck::engine::batch::{BatchGenerator, IdSource};
+use cargo_ratecheck::engine::queue::{Refused, RequestQueue};
 use criterion::{BenchmarkGroup, Criterion, Throughput};
 
 use crate::common::selected;
@@ -19,13 +21,13 @@ use crate::common::selected;
 /// channel of `capacity`; returns the time from the first send to the last
 /// consumer's exit and how many `try_send`s found the channel full.
 async fn pump(n: u64, workers: usize, capacity: usize) -> (Duration, u64) {
-    let (tx, rx) = async_channel::bounded::<RequestMeta>(capacity);
+    let queue = Arc::new(RequestQueue::bounded(capacity, true));
     let consumers: Vec<_> = (0..workers)
         .map(|_| {
-            let rx = rx.clone();
+            let rx = queue.clone();
             tokio::spawn(async move {
                 let mut got = 0u64;
-                while let Ok(req) = rx.recv().await {
+                while let Some(req) = rx.pop().await {
                     black_box(req);
                     got += 1;
                 }
@@ -33,7 +35,6 @@ async fn pump(n: u64, workers: usize, capacity: usize) -> (Duration, u64) {
             })
         })
         .collect();
-    drop(rx);
     let t = Instant::now();
     let producer = tokio::spawn(async move {
         let ids = IdSource::new();
@@ -44,18 +45,19 @@ async fn pump(n: u64, workers: usize, capacity: usize) -> (Duration, u64) {
             let batch = batcher.next_batch(left, &ids, |id| id * 10_000);
             left -= batch.len() as u64;
             for req in batch {
-                match tx.try_send(*req) {
+                match queue.try_push(*req) {
                     Ok(()) => {}
-                    Err(TrySendError::Full(req)) => {
+                    Err(Refused::Full(req)) => {
                         full += 1;
-                        if tx.send(req).await.is_err() {
+                        if queue.push(req).await.is_err() {
                             return full;
                         }
                     }
-                    Err(TrySendError::Closed(_)) => return full,
+                    Err(Refused::Closed(_)) => return full,
                 }
             }
         }
+        queue.close();
         full
     });
     let full = producer.await.expect("producer task");

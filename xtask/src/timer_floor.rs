@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Result};
 
-use crate::peers::{format_duration, parse_duration, parse_rates};
+use crate::peers::args::{format_duration, parse_duration, parse_rates};
 
 /// Options of `cargo xtask timer-floor`.
 #[derive(Debug, Clone, PartialEq)]

@@ -180,7 +180,7 @@ pub fn rate_chart_svg(series: &TimeSeries) -> Option<Result<String, String>> {
 }
 
 /// Plot styling shared by the charts (axes, mesh, labels).
-fn style_mesh<DB: DrawingBackend, X: Ranged, Y: Ranged>(
+fn style_mesh<DB, X, Y>(
     chart: &mut ChartContext<'_, DB, Cartesian2d<X, Y>>,
     x_desc: &str,
     y_desc: &str,
@@ -188,8 +188,9 @@ fn style_mesh<DB: DrawingBackend, X: Ranged, Y: Ranged>(
     y_fmt: &dyn Fn(&Y::ValueType) -> String,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>
 where
-    X: plotters::coord::ranged1d::ValueFormatter<X::ValueType>,
-    Y: plotters::coord::ranged1d::ValueFormatter<Y::ValueType>,
+    DB: DrawingBackend,
+    X: Ranged + plotters::coord::ranged1d::ValueFormatter<X::ValueType>,
+    Y: Ranged + plotters::coord::ranged1d::ValueFormatter<Y::ValueType>,
 {
     chart
         .configure_mesh()

@@ -17,7 +17,7 @@
 //! (the four tools' outputs), [`stats`] (a run's record, medians) and
 //! [`table`]; this file runs the children.
 
-mod args;
+pub mod args;
 mod parse;
 mod stats;
 mod table;
