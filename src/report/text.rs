@@ -8,8 +8,8 @@ use crate::baseline::compare::Verdict;
 use crate::metrics::snapshot::RunReport;
 use crate::report::check::CheckOutput;
 use crate::report::format::{
-    baseline_line, check_warnings, efficiency_grade, mb, pct, rps, secs, sig3, verdict_line, Grade,
-    EFFICIENCY_FLOOR,
+    baseline_line, check_warnings, efficiency_grade, mb, ms, pct, rps, secs, sig3, verdict_line,
+    Grade, EFFICIENCY_FLOOR,
 };
 use crate::report::model::{self, CHECK_COLUMNS};
 
@@ -112,6 +112,40 @@ fn run_summary(r: &RunReport, color: bool) -> String {
     out
 }
 
+/// Widest bar of the distribution.
+const BAR_WIDTH: f64 = 40.0;
+
+/// The response-time distribution as one line per percentile with a bar on
+/// a log scale (from a tenth of the smallest value to the largest), so the
+/// tail reads at a glance: `  p99     0.600 ms  ████████████`.
+fn distribution(points: &[[f64; 2]]) -> Option<String> {
+    let values: Vec<f64> = points.iter().map(|p| p[1]).filter(|v| *v > 0.0).collect();
+    let lo = values.iter().copied().fold(f64::INFINITY, f64::min) / 10.0;
+    let hi = values.iter().copied().fold(0.0, f64::max);
+    if values.is_empty() || hi <= lo {
+        return None;
+    }
+    let mut out = String::new();
+    for &[p, v] in points {
+        let label = match p {
+            p if p >= 100.0 => "max".to_string(),
+            p if p <= 0.0 => "min".to_string(),
+            p => format!("p{}", format!("{p}").trim_end_matches(".0")),
+        };
+        let len = if v > 0.0 {
+            ((v / lo).ln() / (hi / lo).ln() * BAR_WIDTH).round() as usize
+        } else {
+            0
+        };
+        out.push_str(&format!(
+            "  {label:<9} {:>10}  {}\n",
+            ms(v),
+            "█".repeat(len.max(1))
+        ));
+    }
+    Some(out)
+}
+
 /// Everything after the summary.
 fn run_details(r: &RunReport, color: bool) -> String {
     let mut out = String::new();
@@ -126,6 +160,9 @@ fn run_details(r: &RunReport, color: bool) -> String {
         "\nLatency\n{}\n",
         model_table(&model::latency(r), color)
     ));
+    if let Some(d) = distribution(&r.latency_ms.response_distribution) {
+        out.push_str(&format!("\nResponse-time distribution\n{d}"));
+    }
     if let Some(t) = model::outcomes(r) {
         out.push_str(&format!(
             "\nStatus codes and errors\n{}\n",
@@ -267,6 +304,30 @@ mod tests {
         }
         assert!(!s.contains('\x1b'), "no colour codes when color=false");
         assert!(s.ends_with('\n'));
+    }
+
+    #[test]
+    fn distribution_bars_grow_with_the_percentile_on_a_log_scale() {
+        let d = distribution(&RunReport::example().latency_ms.response_distribution).unwrap();
+        let lines: Vec<&str> = d.lines().collect();
+        let labels: Vec<&str> = lines
+            .iter()
+            .map(|l| l.split_whitespace().next().unwrap())
+            .collect();
+        assert_eq!(labels, ["min", "p50", "p90", "p99", "p99.9", "max"]);
+        let bar = |l: &str| l.chars().filter(|&c| c == '█').count();
+        let bars: Vec<usize> = lines.iter().map(|l| bar(l)).collect();
+        assert!(bars.windows(2).all(|w| w[0] <= w[1]), "{bars:?}");
+        assert_eq!(
+            *bars.last().unwrap(),
+            BAR_WIDTH as usize,
+            "the maximum fills the width"
+        );
+        // Log scale: 0.2 ms sits 40 × ln(0.2/0.005)/ln(2/0.005) = 24.6 → 25.
+        assert_eq!(bars[1], 25, "{d}");
+        assert!(lines[3].contains("0.600 ms"));
+        assert!(distribution(&[]).is_none());
+        assert!(render_run(&RunReport::example(), false).contains("Response-time distribution"));
     }
 
     #[test]
