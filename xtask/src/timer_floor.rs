@@ -20,6 +20,8 @@ use crate::peers::args::{format_duration, parse_duration, parse_rates};
 pub struct FloorOptions {
     pub rates: Vec<f64>,
     pub duration: Duration,
+    /// One JSON line per rate (for `cargo xtask peers`) instead of a table.
+    pub json: bool,
 }
 
 impl FloorOptions {
@@ -27,6 +29,7 @@ impl FloorOptions {
         let mut o = FloorOptions {
             rates: vec![1000.0, 10_000.0],
             duration: Duration::from_secs(5),
+            json: false,
         };
         let mut it = args.iter();
         while let Some(flag) = it.next() {
@@ -36,7 +39,16 @@ impl FloorOptions {
             match flag.as_str() {
                 "--rates" => o.rates = parse_rates(value)?,
                 "--duration" => o.duration = parse_duration(value)?,
-                other => bail!("unknown option `{other}` (timer-floor takes --rates, --duration)"),
+                "--format" => {
+                    o.json = match value.as_str() {
+                        "json" => true,
+                        "human" => false,
+                        other => bail!("--format {other}: expected human or json"),
+                    }
+                }
+                other => bail!(
+                    "unknown option `{other}` (timer-floor takes --rates, --duration, --format)"
+                ),
             }
         }
         Ok(o)
@@ -44,10 +56,11 @@ impl FloorOptions {
 }
 
 /// Lateness percentiles of one floor run, microseconds.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Floor {
     pub rate: f64,
     pub wakes: usize,
+    pub duration_s: f64,
     pub p50_us: f64,
     pub p90_us: f64,
     pub p99_us: f64,
@@ -64,12 +77,13 @@ pub fn quantile(sorted: &[f64], q: f64) -> f64 {
 }
 
 /// Summarises the lateness of each wake (nanoseconds).
-pub fn summarise(rate: f64, mut late_ns: Vec<u64>) -> Floor {
+pub fn summarise(rate: f64, duration_s: f64, mut late_ns: Vec<u64>) -> Floor {
     late_ns.sort_unstable();
     let us: Vec<f64> = late_ns.iter().map(|&n| n as f64 / 1e3).collect();
     Floor {
         rate,
         wakes: us.len(),
+        duration_s,
         p50_us: quantile(&us, 0.50),
         p90_us: quantile(&us, 0.90),
         p99_us: quantile(&us, 0.99),
@@ -119,10 +133,16 @@ pub fn measure(rate: f64, duration: Duration) -> Floor {
         sleep_until_ns(deadline);
         late.push(now_ns().saturating_sub(deadline));
     }
-    summarise(rate, late)
+    summarise(rate, duration.as_secs_f64(), late)
 }
 
 pub fn run(opts: &FloorOptions) -> Result<()> {
+    if opts.json {
+        for &rate in &opts.rates {
+            println!("{}", serde_json::to_string(&measure(rate, opts.duration))?);
+        }
+        return Ok(());
+    }
     println!(
         "timer floor: one thread sleeping to absolute deadlines (clock_nanosleep, slack 1 ns), {} per rate",
         format_duration(opts.duration)
@@ -157,7 +177,7 @@ mod tests {
 
     #[test]
     fn summary_is_in_microseconds() {
-        let f = summarise(1000.0, vec![3000, 1000, 2000, 50_000]);
+        let f = summarise(1000.0, 1.0, vec![3000, 1000, 2000, 50_000]);
         assert_eq!(f.wakes, 4);
         assert_eq!(f.p50_us, 2.0);
         assert_eq!(f.max_us, 50.0);
@@ -169,5 +189,11 @@ mod tests {
         assert_eq!(o.rates, vec![200.0, 5000.0]);
         assert!(FloorOptions::parse(&["--rate".into(), "1".into()]).is_err());
         assert!(FloorOptions::parse(&["--duration".into()]).is_err());
+        assert!(
+            FloorOptions::parse(&["--format".into(), "json".into()])
+                .unwrap()
+                .json
+        );
+        assert!(FloorOptions::parse(&["--format".into(), "xml".into()]).is_err());
     }
 }

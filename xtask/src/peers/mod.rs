@@ -1,8 +1,12 @@
 //! `cargo xtask peers`: cargo-ratecheck's `run` side by side with the load
 //! tools people use today, against one embedded server, in one run.
 //!
-//! For every repeat and every target rate it runs, interleaved, our engine,
-//! `oha -q R` (the closest peer), `hey -q R/C` (hey's rate is per worker),
+//! For every repeat and every target rate it runs, interleaved, the timer
+//! floor (`timer-floor`: how late this machine's timer wakes a bare
+//! absolute-deadline sleeper at that rate, the floor of any schedule lag),
+//! our engine, `oha -q R` (the closest peer) plain and with
+//! `--latency-correction` (response time from the intended send time, as
+//! ours), `hey -q R/C` (hey's rate is per worker),
 //! and once per repeat `wrk`, which has no rate control and so shows the
 //! unthrottled ceiling of this machine. Each child is measured by the parent
 //! (CPU % of one core and peak RSS from its own rusage) so every tool is
@@ -41,8 +45,14 @@ use crate::proc::{self, cargo, display, find_on_path, run_inherited, run_measure
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Tool {
+    /// The machine's timer lateness at the rate (`cargo xtask timer-floor`):
+    /// the floor of any tool's schedule lag.
+    TimerFloor,
     CargoRatecheck,
     Oha,
+    /// oha with `--latency-correction`: response time from the intended
+    /// send time, the figure comparable with ours.
+    OhaLc,
     Hey,
     Wrk,
 }
@@ -50,8 +60,10 @@ pub enum Tool {
 impl Tool {
     pub fn name(self) -> &'static str {
         match self {
+            Tool::TimerFloor => "timer floor",
             Tool::CargoRatecheck => "cargo-ratecheck",
             Tool::Oha => "oha",
+            Tool::OhaLc => "oha LC",
             Tool::Hey => "hey",
             Tool::Wrk => "wrk",
         }
@@ -59,16 +71,17 @@ impl Tool {
 
     fn install_hint(self) -> &'static str {
         match self {
-            Tool::CargoRatecheck => "cargo build --release",
-            Tool::Oha => "cargo install oha --locked",
+            Tool::TimerFloor | Tool::CargoRatecheck => "cargo build --release",
+            Tool::Oha | Tool::OhaLc => "cargo install oha --locked",
             Tool::Hey | Tool::Wrk => "apt-get install -y wrk hey",
         }
     }
 
     fn parse(self, stdout: &str) -> Result<Figures> {
         match self {
+            Tool::TimerFloor => parse::parse_floor(stdout),
             Tool::CargoRatecheck => parse::parse_ours(stdout),
-            Tool::Oha => parse::parse_oha(stdout),
+            Tool::Oha | Tool::OhaLc => parse::parse_oha(stdout),
             Tool::Hey => parse::parse_hey(stdout),
             Tool::Wrk => parse::parse_wrk(stdout),
         }
@@ -103,6 +116,15 @@ fn tool_command(
     let d = format_duration(opts.duration);
     let c = opts.concurrency.to_string();
     match tool {
+        Tool::TimerFloor => {
+            // This xtask binary, measured like every other child.
+            let xtask = std::env::current_exe().unwrap_or_else(|_| "xtask".into());
+            let mut cmd = Command::new(xtask);
+            cmd.args(["timer-floor", "--rates"])
+                .arg(format_rate(rate.unwrap_or_default()))
+                .args(["--duration", &d, "--format", "json"]);
+            cmd
+        }
         Tool::CargoRatecheck => {
             let mut cmd = Command::new(ours);
             cmd.args(["ratecheck", "run", "--rps"])
@@ -111,11 +133,14 @@ fn tool_command(
                 .args(["--no-self-test", "--format", "json"]);
             cmd
         }
-        Tool::Oha => {
+        Tool::Oha | Tool::OhaLc => {
             let mut cmd = Command::new("oha");
             cmd.args([url, "-z", &d, "-q"])
                 .arg(format_rate(rate.unwrap_or_default()))
                 .args(["-c", &c, "--no-tui", "--output-format", "json"]);
+            if tool == Tool::OhaLc {
+                cmd.arg("--latency-correction");
+            }
             cmd
         }
         Tool::Hey => {
@@ -160,10 +185,13 @@ pub fn run(opts: &PeersOptions) -> Result<()> {
         None => build_release()?,
     };
 
-    let mut tools = vec![Tool::CargoRatecheck];
+    let mut tools = vec![Tool::TimerFloor, Tool::CargoRatecheck];
     for tool in [Tool::Oha, Tool::Hey, Tool::Wrk] {
         if find_on_path(tool.name()).is_some() {
             tools.push(tool);
+            if tool == Tool::Oha {
+                tools.push(Tool::OhaLc);
+            }
         } else {
             println!("{} not found: {}", tool.name(), tool.install_hint());
         }
@@ -210,11 +238,13 @@ pub fn run(opts: &PeersOptions) -> Result<()> {
             match &rec.error {
                 Some(e) => println!("    failed: {e}"),
                 None => println!(
-                    "    achieved {:.0} rps, efficiency {}, p99 {} ms, CPU {:.1}% of a core, peak RSS {:.1} MB",
+                    "    achieved {:.0} rps, efficiency {}, p50 {} ms, p99 {} ms, lag p50 {} µs, CPU {:.1}% of a core, peak RSS {:.1} MB",
                     rec.achieved_rps.unwrap_or_default(),
                     rec.efficiency
                         .map_or("—".to_string(), |e| format!("{:.2}%", e * 100.0)),
+                    rec.p50_ms.map_or("—".to_string(), |p| format!("{p:.3}")),
                     rec.p99_ms.map_or("—".to_string(), |p| format!("{p:.3}")),
+                    rec.lag_ms.map_or("—".to_string(), |l| format!("{:.0}", l[0] * 1e3)),
                     rec.cpu_percent_of_core,
                     rec.peak_rss_bytes as f64 / 1e6,
                 ),
@@ -313,6 +343,17 @@ mod tests {
         assert_eq!(
             cmd(Tool::Oha),
             "oha http://127.0.0.1:1/ -z 10s -q 10000 -c 100 --no-tui --output-format json"
+        );
+        assert_eq!(
+            cmd(Tool::OhaLc),
+            "oha http://127.0.0.1:1/ -z 10s -q 10000 -c 100 --no-tui --output-format json \
+             --latency-correction"
+        );
+        assert!(
+            cmd(Tool::TimerFloor)
+                .ends_with("timer-floor --rates 10000 --duration 10s --format json"),
+            "{}",
+            cmd(Tool::TimerFloor)
         );
         assert_eq!(
             cmd(Tool::Hey),

@@ -25,6 +25,8 @@ pub struct RunRecord {
     pub efficiency: Option<f64>,
     pub p50_ms: Option<f64>,
     pub p99_ms: Option<f64>,
+    /// Schedule lag p50 / p90 / p99, ms (ours and the timer floor).
+    pub lag_ms: Option<[f64; 3]>,
     pub wall_s: f64,
     pub cpu_percent_of_core: f64,
     pub peak_rss_bytes: u64,
@@ -52,6 +54,7 @@ impl RunRecord {
             efficiency: None,
             p50_ms: None,
             p99_ms: None,
+            lag_ms: None,
             wall_s: measured.wall.as_secs_f64(),
             cpu_percent_of_core: measured.cpu_percent_of_core(),
             peak_rss_bytes: measured.peak_rss_bytes,
@@ -78,6 +81,7 @@ impl RunRecord {
                 };
                 rec.p50_ms = f.p50_ms;
                 rec.p99_ms = f.p99_ms;
+                rec.lag_ms = f.lag_ms;
             }
         }
         rec

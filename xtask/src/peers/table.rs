@@ -34,6 +34,9 @@ pub fn summary_table(records: &[RunRecord]) -> String {
         "efficiency %",
         "p50 ms",
         "p99 ms",
+        "lag p50 µs",
+        "lag p90 µs",
+        "lag p99 µs",
         "CPU % core",
         "peak RSS MB",
         "runs ok",
@@ -59,6 +62,9 @@ pub fn summary_table(records: &[RunRecord]) -> String {
             cell(med(&|r| r.efficiency.map(|e| e * 100.0)), 2),
             cell(med(&|r| r.p50_ms), 3),
             cell(med(&|r| r.p99_ms), 3),
+            cell(med(&|r| r.lag_ms.map(|l| l[0] * 1e3)), 0),
+            cell(med(&|r| r.lag_ms.map(|l| l[1] * 1e3)), 0),
+            cell(med(&|r| r.lag_ms.map(|l| l[2] * 1e3)), 0),
             cell(
                 med(&|r| Some(r.cpu_percent_of_core)).filter(|_| !ok.is_empty()),
                 1,
@@ -165,6 +171,6 @@ mod tests {
         let row = table.lines().nth(2).expect("one row");
         assert!(row.starts_with("oha"), "{table}");
         assert!(row.ends_with("0/1"), "{table}");
-        assert_eq!(row.matches('—').count(), 6, "every figure is —: {table}");
+        assert_eq!(row.matches('—').count(), 9, "every figure is —: {table}");
     }
 }

@@ -1,11 +1,13 @@
-//! The four output parsers: what one run of each tool reports, read from
-//! its standard output into [`Figures`].
+//! The output parsers: what one run of each tool (and of the timer floor)
+//! reports, read from its standard output into [`Figures`].
 
+mod floor;
 mod hey;
 mod oha;
 mod ours;
 mod wrk;
 
+pub use floor::parse_floor;
 pub use hey::parse_hey;
 pub use oha::parse_oha;
 pub use ours::parse_ours;
@@ -22,6 +24,9 @@ pub struct Figures {
     pub efficiency: Option<f64>,
     pub p50_ms: Option<f64>,
     pub p99_ms: Option<f64>,
+    /// Schedule lag (actual send − intended send) p50 / p90 / p99, ms:
+    /// ours, and the timer floor's wake lateness; the peers do not report it.
+    pub lag_ms: Option<[f64; 3]>,
 }
 
 /// The first whitespace-separated word of `s`, as a number.

@@ -20,23 +20,31 @@ struct OurRequests {
 #[derive(Deserialize)]
 struct OurLatency {
     response: OurPercentiles,
+    schedule_lag: OurPercentiles,
 }
 #[derive(Deserialize)]
 struct OurPercentiles {
     p50: f64,
+    #[serde(default)]
+    p90: f64,
     p99: f64,
 }
 
 /// cargo-ratecheck `run --format json`.
 pub fn parse_ours(stdout: &str) -> Result<Figures> {
     let r: OurReport = serde_json::from_str(stdout.trim())
-        .context("cargo-ratecheck printed no RunReport JSON (missing duration_s, efficiency, requests.completed or latency_ms.response)")?;
+        .context("cargo-ratecheck printed no RunReport JSON (missing duration_s, efficiency, requests.completed, latency_ms.response or latency_ms.schedule_lag)")?;
     Ok(Figures {
         completed: r.requests.completed,
         elapsed_s: r.duration_s,
         efficiency: Some(r.efficiency),
         p50_ms: Some(r.latency_ms.response.p50),
         p99_ms: Some(r.latency_ms.response.p99),
+        lag_ms: Some([
+            r.latency_ms.schedule_lag.p50,
+            r.latency_ms.schedule_lag.p90,
+            r.latency_ms.schedule_lag.p99,
+        ]),
     })
 }
 
@@ -54,12 +62,14 @@ mod tests {
                           "succeeded": 9991, "failed": 0, "dropped": 0 },
             "phases": [],
             "latency_ms": { "response": {"p50": 0.4, "p90": 0.6, "p99": 1.5, "p999": 3.0, "max": 9.0},
-                            "service": {}, "schedule_lag": {} },
+                            "service": {},
+                            "schedule_lag": {"p50": 0.05, "p90": 0.07, "p99": 0.2, "p999": 1.0, "max": 2.0} },
             "cpu": { "user_s": 0.1, "system_s": 0.1, "percent_of_core": 2.0 },
             "memory": { "peak_rss_bytes": 1000 }, "warnings": [] }"#;
         let f = parse_ours(json).unwrap();
         assert_read(&f, 9991, 10.0, Some((0.4, 1.5)));
         assert_eq!(f.efficiency, Some(0.9991));
+        assert_eq!(f.lag_ms, Some([0.05, 0.07, 0.2]));
         assert!(parse_ours("error: unknown flag --no-self-test").is_err());
     }
 
