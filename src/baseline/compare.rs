@@ -433,8 +433,14 @@ fn judge(
             if let Some(why) = not_comparable {
                 return row.judged(Verdict::NotComparable, why);
             }
-            let allowed = allowed_change(b, base.spread, tolerance, t.spread_factor);
-            if allowed > tolerance * b.abs() + EPS {
+            let mut allowed = allowed_change(b, base.spread, tolerance, t.spread_factor);
+            if cur.kind == FigureKind::Latency {
+                allowed = allowed.max(t.latency_slack_ms);
+                row.limit = Limit::Latency {
+                    tolerance,
+                    slack_ms: t.latency_slack_ms,
+                };
+            } else if allowed > tolerance * b.abs() + EPS {
                 row.limit = Limit::Relative {
                     allowed: allowed / b.abs(),
                     tolerance,

@@ -124,6 +124,7 @@ pub(crate) fn pct_short(ratio: f64) -> String {
 
 /// A limit in the units its row's values are shown in: `≥ 95.00%`,
 /// `≥ 95.00%, drop ≤ 2.00 pts`, `≤ 0.00%`, `+15%`, `+30% (3× spread)`,
+/// `max(+50%, +0.200 ms)`,
 /// `passed`; empty when nothing is held.
 pub fn limit_text(limit: &Limit) -> String {
     match *limit {
@@ -142,6 +143,10 @@ pub fn limit_text(limit: &Limit) -> String {
             format!("+{}% ({spread_factor}× spread)", pct_short(allowed))
         }
         Limit::Relative { allowed, .. } => format!("+{}%", pct_short(allowed)),
+        Limit::Latency {
+            tolerance,
+            slack_ms,
+        } => format!("max(+{}%, +{})", pct_short(tolerance), ms(slack_ms)),
     }
 }
 
@@ -386,6 +391,11 @@ mod tests {
             spread_factor: 3.0,
         };
         assert_eq!(limit_text(&widened), "+30% (3× spread)");
+        let latency = Limit::Latency {
+            tolerance: 0.5,
+            slack_ms: 0.2,
+        };
+        assert_eq!(limit_text(&latency), "max(+50%, +0.200 ms)");
         assert_eq!(limit_text(&Limit::MustPass), "passed");
         assert_eq!(limit_text(&Limit::None), "");
     }

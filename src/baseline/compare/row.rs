@@ -92,6 +92,9 @@ pub enum Limit {
         tolerance: f64,
         spread_factor: f64,
     },
+    /// A latency: at most `tolerance` (relative) or `slack_ms`
+    /// (absolute) above the baseline, whichever allows more.
+    Latency { tolerance: f64, slack_ms: f64 },
 }
 
 impl Limit {

@@ -563,3 +563,38 @@ proptest! {
         prop_assert!(rows.iter().all(|r| r.verdict != Verdict::Improved), "{:?}", rows);
     }
 }
+
+/// A latency regresses past both its relative tolerance (50%) and the
+/// slack (0.2 ms): at 0.05 ms a doubling is noise, +1 ms is not.
+#[test]
+fn latency_needs_the_tolerance_and_the_slack() {
+    use FigureKind::Latency;
+    let r = one(Latency, Some(0.05), 0.24, true);
+    assert_eq!(r.verdict, Verdict::Ok, "+0.19 ms: within the slack");
+    assert_eq!(
+        r.limit,
+        Limit::Latency {
+            tolerance: 0.5,
+            slack_ms: 0.2
+        }
+    );
+    assert_eq!(
+        one(Latency, Some(0.05), 1.05, true).verdict,
+        Verdict::Regressed
+    );
+    // Above the slack, the relative tolerance still holds: 2 → 2.9 ms is +45%.
+    assert_eq!(one(Latency, Some(2.0), 2.9, true).verdict, Verdict::Ok);
+    assert_eq!(
+        one(Latency, Some(2.0), 3.1, true).verdict,
+        Verdict::Regressed
+    );
+    assert_eq!(
+        one(Latency, Some(2.0), 0.5, true).verdict,
+        Verdict::Improved
+    );
+    // Wall-clock: another machine's baseline is not comparable.
+    assert_eq!(
+        one(Latency, Some(0.05), 5.0, false).verdict,
+        Verdict::NotComparable
+    );
+}

@@ -23,6 +23,11 @@ pub struct Thresholds {
     pub memory_tolerance: f64,
     /// Relative latency tolerance (0.50 = +50%).
     pub latency_tolerance: f64,
+    /// A latency also has to rise by more than this many milliseconds to
+    /// regress (0.2): near the timer's floor a run's median moves by tens
+    /// of microseconds with the host, which no user feels, while any change
+    /// a user would notice is still judged.
+    pub latency_slack_ms: f64,
     /// Relative tolerance of instruction counts (0.02 = +2%).
     pub instructions_tolerance: f64,
     /// Allowed change as a multiple of the baseline's spread (3.0), capped
@@ -39,6 +44,7 @@ impl Default for Thresholds {
             cpu_tolerance: 0.15,
             memory_tolerance: 0.15,
             latency_tolerance: 0.50,
+            latency_slack_ms: 0.2,
             instructions_tolerance: 0.02,
             spread_factor: 3.0,
         }
@@ -63,6 +69,8 @@ pub struct PartialThresholds {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_tolerance: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_slack_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instructions_tolerance: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spread_factor: Option<f64>,
@@ -78,6 +86,7 @@ impl PartialThresholds {
             cpu_tolerance: self.cpu_tolerance.or(base.cpu_tolerance),
             memory_tolerance: self.memory_tolerance.or(base.memory_tolerance),
             latency_tolerance: self.latency_tolerance.or(base.latency_tolerance),
+            latency_slack_ms: self.latency_slack_ms.or(base.latency_slack_ms),
             instructions_tolerance: self.instructions_tolerance.or(base.instructions_tolerance),
             spread_factor: self.spread_factor.or(base.spread_factor),
         }
@@ -92,6 +101,7 @@ impl PartialThresholds {
             cpu_tolerance: self.cpu_tolerance.unwrap_or(base.cpu_tolerance),
             memory_tolerance: self.memory_tolerance.unwrap_or(base.memory_tolerance),
             latency_tolerance: self.latency_tolerance.unwrap_or(base.latency_tolerance),
+            latency_slack_ms: self.latency_slack_ms.unwrap_or(base.latency_slack_ms),
             instructions_tolerance: self
                 .instructions_tolerance
                 .unwrap_or(base.instructions_tolerance),
@@ -131,6 +141,7 @@ impl Thresholds {
             ("cpu-tolerance", self.cpu_tolerance),
             ("memory-tolerance", self.memory_tolerance),
             ("latency-tolerance", self.latency_tolerance),
+            ("latency-slack-ms", self.latency_slack_ms),
             ("instructions-tolerance", self.instructions_tolerance),
             ("spread-factor", self.spread_factor),
         ];
