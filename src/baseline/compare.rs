@@ -434,6 +434,9 @@ fn judge(
                 return row.judged(Verdict::NotComparable, why);
             }
             let mut allowed = allowed_change(b, base.spread, tolerance, t.spread_factor);
+            if cur.kind == FigureKind::Allocations {
+                allowed = allowed.max(ALLOCATION_SLACK);
+            }
             if cur.kind == FigureKind::Latency {
                 allowed = allowed.max(t.latency_slack_ms);
                 row.limit = Limit::Latency {
@@ -513,6 +516,13 @@ pub fn allowed_change(b: f64, spread: f64, tolerance: f64, spread_factor: f64) -
     };
     by_tolerance.max((spread_factor * spread).min(2.0 * by_tolerance))
 }
+
+/// Allocations per request may also rise by this much (one allocation per
+/// hundred requests) before they regress: below it, what is counted is a
+/// per-run or per-100 ms cost (a histogram for a time window) spread over
+/// the requests, which moves with the rate and the run's length, not a cost
+/// of the request path.
+pub const ALLOCATION_SLACK: f64 = 0.01;
 
 /// `0.02` → `2`, `0.005` → `0.5`, `0.25` → `25`.
 fn fmt_pct(ratio: f64) -> String {

@@ -598,3 +598,23 @@ fn latency_needs_the_tolerance_and_the_slack() {
         Verdict::NotComparable
     );
 }
+
+/// Allocations far below one per request are per-run costs: they move by
+/// a fraction of the slack without regressing; a whole allocation more per
+/// request does.
+#[test]
+fn allocations_below_the_slack_do_not_regress() {
+    let judge = |base: f64, cur: f64| {
+        let mut c = suite(&[("s", &[("f", fig(FigureKind::Allocations, cur))])]);
+        let mut b = suite(&[("s", &[("f", fig(FigureKind::Allocations, base))])]);
+        c.build = Some(BuildInfo::default());
+        b.build = Some(BuildInfo::default());
+        let rows = compare(Some(&b), &c, &Thresholds::default(), &BTreeMap::new(), true);
+        rows[1].verdict
+    };
+    assert_eq!(judge(0.00125, 0.0015), Verdict::Ok);
+    assert_eq!(judge(0.00125, 1.0), Verdict::Regressed);
+    // Above the slack the relative tolerance (15%) rules: 1.0 → 1.2 is +20%.
+    assert_eq!(judge(1.0, 1.2), Verdict::Regressed);
+    assert_eq!(judge(1.0, 1.1), Verdict::Ok);
+}
