@@ -62,7 +62,7 @@ pub fn run() -> Result<()> {
             "--disable-component-update",
             "--disable-sync",
             "--hide-scrollbars",
-            "--window-size=1200,1500",
+            "--window-size=1200,2000",
         ])
         .arg(format!("--user-data-dir={}", profile.display()))
         .arg(format!("--screenshot={}", out.display()))

@@ -201,6 +201,7 @@ where
         .axis_style(RGBColor(140, 149, 159))
         .label_style(("sans-serif", 12).into_font().color(&RGBColor(87, 96, 106)))
         .max_light_lines(2)
+        .y_labels(6)
         .x_label_formatter(x_fmt)
         .y_label_formatter(y_fmt)
         .draw()
