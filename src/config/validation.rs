@@ -175,11 +175,10 @@ fn parse_thresholds(prefix: &str, v: &Value) -> Result<PartialThresholds, Config
         ))
         .map_err(|e| invalid(&key, e.to_string()))?;
         // Range check of this key alone over the defaults (which are in
-        // range): an error is this key's. Its text is `k = f: rule`.
-        one.apply(&Thresholds::default()).validate().map_err(|e| {
-            let rule = e.strip_prefix(&format!("{k} = {f}: ")).unwrap_or(&e);
-            invalid(&key, format!("{rule}, got {f}"))
-        })?;
+        // range): an error is this key's.
+        one.apply(&Thresholds::default())
+            .validate()
+            .map_err(|e| invalid(&key, format!("{}, got {f}", e.rule)))?;
         out = one.over(&out);
     }
     Ok(out)

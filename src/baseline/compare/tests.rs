@@ -511,12 +511,17 @@ fn thresholds_serde_and_validation() {
         efficiency_floor: 1.5,
         ..Default::default()
     };
-    assert!(bad.validate().unwrap_err().starts_with("efficiency-floor"));
+    let err = bad.validate().unwrap_err();
+    assert_eq!(err.key, "efficiency-floor");
+    assert_eq!(
+        err.to_string(),
+        "efficiency-floor = 1.5: must be between 0 and 1"
+    );
     let bad = Thresholds {
         spread_factor: -1.0,
         ..Default::default()
     };
-    assert!(bad.validate().unwrap_err().starts_with("spread-factor"));
+    assert_eq!(bad.validate().unwrap_err().key, "spread-factor");
 }
 
 fn kind_strategy() -> impl Strategy<Value = FigureKind> {

@@ -123,20 +123,14 @@ impl Thresholds {
         }
     }
 
-    /// Checks every value is finite and in range. The error names the
-    /// kebab-case key and what is allowed, e.g.
-    /// `efficiency-floor = 1.5: must be between 0 and 1`.
-    pub fn validate(&self) -> Result<(), String> {
+    /// Checks every value is finite and in range; the error names the
+    /// kebab-case key, its value and what is allowed.
+    pub fn validate(&self) -> Result<(), ThresholdError> {
         let ratios = [
             ("efficiency-floor", self.efficiency_floor),
             ("max-error-rate", self.max_error_rate),
             ("efficiency-drop", self.efficiency_drop),
         ];
-        for (key, v) in ratios {
-            if !v.is_finite() || !(0.0..=1.0).contains(&v) {
-                return Err(format!("{key} = {v}: must be between 0 and 1"));
-            }
-        }
         let tolerances = [
             ("cpu-tolerance", self.cpu_tolerance),
             ("memory-tolerance", self.memory_tolerance),
@@ -145,11 +139,28 @@ impl Thresholds {
             ("instructions-tolerance", self.instructions_tolerance),
             ("spread-factor", self.spread_factor),
         ];
-        for (key, v) in tolerances {
-            if !v.is_finite() || v < 0.0 {
-                return Err(format!("{key} = {v}: must be a finite number >= 0"));
-            }
+        let bad_ratio = |v: f64| !v.is_finite() || !(0.0..=1.0).contains(&v);
+        let bad_tolerance = |v: f64| !v.is_finite() || v < 0.0;
+        let found = (ratios.iter().find(|(_, v)| bad_ratio(*v)))
+            .map(|&(key, value)| (key, value, "must be between 0 and 1"))
+            .or_else(|| {
+                (tolerances.iter().find(|(_, v)| bad_tolerance(*v)))
+                    .map(|&(key, value)| (key, value, "must be a finite number >= 0"))
+            });
+        match found {
+            Some((key, value, rule)) => Err(ThresholdError { key, value, rule }),
+            None => Ok(()),
         }
-        Ok(())
     }
+}
+
+/// A threshold out of range: `efficiency-floor = 1.5: must be between 0 and 1`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{key} = {value}: {rule}")]
+pub struct ThresholdError {
+    /// The kebab-case key.
+    pub key: &'static str,
+    pub value: f64,
+    /// What is allowed.
+    pub rule: &'static str,
 }
