@@ -81,7 +81,7 @@ async fn release_all(
     let mut taker = g.limiter.taker();
     // The machine's high-resolution timer when the clock is the machine's
     // (tokio's 1 ms timer wheel otherwise: paused-time tests, or no timerfd).
-    let timer = g
+    let mut timer = g
         .clock
         .is_machine_time()
         .then(PreciseTimer::new)
@@ -159,15 +159,17 @@ async fn release_all(
         };
         // Always strictly later than now, so the loop cannot spin.
         let next_t = next_t.max(t + 1e-6);
-        let woke = match &timer {
+        let woke = match &mut timer {
             Some(timer) => {
                 // At most one wake per MIN_WAKE_GAP: above 1/gap requests
                 // per second each wake releases several, on a fixed grid.
                 let deadline =
                     (g.start_ns + (next_t * 1e9) as u64).max(last_deadline + MIN_WAKE_GAP_NS);
                 last_deadline = deadline;
+                // The time between two wakes, which the spin is a share of.
+                let gap = (1e9 / g.schedule.rate(t).max(1e-9)).max(MIN_WAKE_GAP_NS as f64);
                 tokio::select! {
-                    r = timer.sleep_until(&*g.clock, deadline) => r.is_ok(),
+                    r = timer.sleep_until(&*g.clock, deadline, gap) => r.is_ok(),
                     _ = cancel.cancelled() => break,
                 }
             }
