@@ -199,4 +199,4 @@ pub fn render_history_json(h: &History) -> String {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -17,7 +17,7 @@ use crate::report::format::{change, figure_shape};
 use crate::report::history::{figures_table, heading, marks, value_text, versions_table};
 
 /// Chart size in SVG pixels.
-const SIZE: (u32, u32) = (760, 260);
+const SIZE: (u32, u32) = (560, 220);
 const BLUE: &str = "#0969da";
 const DIRTY: &str = "#bf8700";
 const OTHER: &str = "#8c959f";
@@ -75,7 +75,8 @@ fn point_title(h: &History, s: &Series, version: usize, v: f64) -> String {
 }
 
 /// The y range holding the series' values, with room above and below (a
-/// flat series gets ±5%, or ±1 around zero).
+/// flat series gets ±5%, or up to 1 from zero; never below zero for a
+/// series without negative values).
 fn y_range(s: &Series) -> (f64, f64) {
     let (lo, hi) = s
         .points
@@ -93,7 +94,13 @@ fn y_range(s: &Series) -> (f64, f64) {
     } else {
         1.0
     };
-    (lo - pad, hi + pad)
+    // Counts, sizes and rates are never negative: no axis below zero.
+    let bottom = if lo >= 0.0 {
+        (lo - pad).max(0.0)
+    } else {
+        lo - pad
+    };
+    (bottom, hi + pad)
 }
 
 /// One figure over the versions as inline SVG: x is the version's index,
@@ -133,7 +140,6 @@ pub fn history_chart_svg(h: &History, s: &Series) -> Result<String, String> {
         chart
             .configure_mesh()
             .x_desc("commit")
-            .y_desc(s.unit.as_str())
             .disable_x_mesh()
             .light_line_style(RGBColor(240, 242, 245))
             .bold_line_style(RGBColor(220, 224, 228))
@@ -177,7 +183,9 @@ pub fn history_chart_svg(h: &History, s: &Series) -> Result<String, String> {
 
 /// Styles of the legend (the page's own CSS has none for it).
 const STYLE: &str = "<style>.legend { display: flex; flex-wrap: wrap; gap: 6px 18px; color: var(--muted); } \
-.legend-item svg { vertical-align: -3px; } .pt:hover circle, .pt:hover rect { stroke-width: 3; }</style>\n";
+.legend-item svg { vertical-align: -3px; } \
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(480px, 1fr)); gap: 16px; margin: 0 0 16px; } \
+.charts > .card { margin: 0; } .charts .chart svg { max-width: 560px; } .pt:hover circle, .pt:hover rect { stroke-width: 3; }</style>\n";
 
 /// The legend: what each point style means.
 fn legend() -> String {
@@ -218,6 +226,7 @@ pub fn render_history_html(h: &History) -> String {
     );
     body.push_str(STYLE);
     body.push_str(&legend());
+    body.push_str("<div class=\"charts\">\n");
     for s in &h.series {
         let shape = figure_shape(s.kind, &s.unit);
         let summary = match (s.points.first(), s.points.last()) {
@@ -243,6 +252,7 @@ pub fn render_history_html(h: &History) -> String {
             escape_html(&summary)
         );
     }
+    body.push_str("</div>\n");
     let _ = writeln!(
         body,
         "<section class=\"card\"><h2>Figures</h2>{}</section>",
@@ -267,4 +277,61 @@ pub fn render_history_html(h: &History) -> String {
         body.push_str("</ul></section>\n");
     }
     page(&format!("ratecheck history: {}", h.path), &body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::history::tests::example;
+
+    #[test]
+    fn one_chart_per_figure_with_a_titled_point_per_value() {
+        let h = example();
+        let page = render_history_html(&h);
+        assert_eq!(page.matches("<div class=\"chart\"><svg").count(), 2);
+        // 3 cpu points + 2 efficiency points, plus the 3 legend symbols.
+        assert_eq!(page.matches("<g class=\"pt").count(), 5 + 3);
+        // The hover title names commit, subject (escaped), date and value.
+        assert!(
+            page.contains(
+                "<title>222222222222 baseline 2 &lt;b&gt;\n2026-11-02T10:00:00Z\ns/cpu: 15.0 us\ndirty</title>"
+            ),
+            "{page}"
+        );
+        assert!(page.contains("s/cpu: 10.0 us\nother machine: Old CPU (2 cores)</title>"));
+        // Short hashes label the x axis.
+        for short in ["1111111", "2222222", "3333333"] {
+            assert!(page.contains(&format!(">\n{short}\n</text>")), "{short}");
+        }
+        assert!(page.contains("10.0 us → 20.0 us (+100%)"), "{page}");
+        assert!(page.contains("ffffffffffff (broken)"));
+        // Self-contained: nothing fetched.
+        assert!(
+            !page.contains("http://") && !page.contains("https://") && !page.contains("<script")
+        );
+    }
+
+    #[test]
+    fn dirty_and_other_machine_points_differ() {
+        let clean = point_svg(10, 20, false, false, "t");
+        let dirty = point_svg(10, 20, true, false, "t");
+        let other = point_svg(10, 20, false, true, "t");
+        assert!(clean.contains("<circle") && clean.contains(&format!("fill=\"{BLUE}\"")));
+        assert!(dirty.contains("<circle") && dirty.contains("fill=\"#fff\""));
+        assert!(other.contains("<rect") && other.contains(&format!("stroke=\"{OTHER}\"")));
+        assert!(point_svg(1, 1, true, true, "t").contains("class=\"pt dirty other\""));
+    }
+
+    #[test]
+    fn y_range_pads_and_stays_above_zero() {
+        let mut h = example();
+        let s = &mut h.series[0];
+        assert_eq!(y_range(s), (8.8, 21.2));
+        for p in &mut s.points {
+            p.value = 0.0;
+        }
+        assert_eq!(y_range(s), (0.0, 1.0));
+        s.points.clear();
+        assert_eq!(y_range(s), (0.0, 1.0));
+    }
 }
