@@ -316,3 +316,56 @@ fn file_versions_name_what_is_missing() {
         .to_string();
     assert!(e.contains("is not a path inside the git repository"), "{e}");
 }
+
+#[test]
+fn file_versions_skip_what_a_merge_brought_from_its_second_parent() {
+    let (dir, repo) = init();
+    let file = dir.path().join("b.json");
+    fs::write(&file, "main 1").unwrap();
+    let base = commit_all(&repo, "main 1", 1_700_000_000);
+    // A side branch changes the file twice; main merges it, taking its content.
+    let sig = Signature::new("t", "t@example.com", &Time::new(1_700_000_100, 0)).unwrap();
+    let blob = |s: &str| repo.blob(s.as_bytes()).unwrap();
+    let tree_with = |s: &str| {
+        let mut b = repo.treebuilder(None).unwrap();
+        b.insert("b.json", blob(s), 0o100644).unwrap();
+        repo.find_tree(b.write().unwrap()).unwrap()
+    };
+    let base_c = repo.find_commit(base).unwrap();
+    let side1 = repo
+        .commit(None, &sig, &sig, "side 1", &tree_with("side 1"), &[&base_c])
+        .unwrap();
+    let side1_c = repo.find_commit(side1).unwrap();
+    let side2 = repo
+        .commit(
+            None,
+            &sig,
+            &sig,
+            "side 2",
+            &tree_with("side 2"),
+            &[&side1_c],
+        )
+        .unwrap();
+    let side2_c = repo.find_commit(side2).unwrap();
+    let merge = repo
+        .commit(
+            Some("HEAD"),
+            &sig,
+            &sig,
+            "merge side",
+            &tree_with("side 2"),
+            &[&base_c, &side2_c],
+        )
+        .unwrap();
+    let subjects: Vec<String> = file_versions(dir.path(), Path::new("b.json"))
+        .unwrap()
+        .versions
+        .into_iter()
+        .map(|v| {
+            assert!(v.commit != side1.to_string() && v.commit != side2.to_string());
+            v.subject
+        })
+        .collect();
+    assert_eq!(subjects, ["main 1", "merge side"]);
+    assert_eq!(repo.head().unwrap().target(), Some(merge));
+}
