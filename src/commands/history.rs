@@ -47,7 +47,6 @@ pub fn history(ctx: &Ctx, args: HistoryArgs) -> Result<Exit> {
     }
     if let Some(p) = &o.html {
         write_output("--html", p, render_history_html(&h).as_bytes())?;
-        ctx.note(format!("wrote {}", p.display()));
     }
     print_out(&match o.format {
         Format::Human => render_history_text(&h, ctx.color),
