@@ -82,6 +82,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Compare two result files (baselines or check JSON) offline.
     Compare(CompareArgs),
+    /// Every figure over the committed versions of the baseline file (read from git).
+    History(HistoryArgs),
     /// The instruction-count bench's workload (run by the gate under valgrind).
     #[command(hide = true)]
     CostProbe(CostProbeArgs),
@@ -321,6 +323,19 @@ pub struct CompareArgs {
     pub output: OutputArgs,
 }
 
+#[derive(Debug, Clone, Args)]
+pub struct HistoryArgs {
+    /// Baseline name (baselines/NAME.json) or path to a baseline file.
+    #[arg(long, value_name = "NAME|PATH")]
+    pub baseline: Option<String>,
+    /// Only this figure: its name (`cpu_us_per_request`) or
+    /// `scenario/figure` (repeatable). Default: every judged figure.
+    #[arg(long, value_name = "NAME")]
+    pub figure: Vec<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
 /// `--rps`: a number within [`load::check_rps`].
 pub fn parse_rps(s: &str) -> Result<f64, String> {
     let v: f64 = s.trim().parse().map_err(|_| {
@@ -432,6 +447,8 @@ mod tests {
             &["run", "--rps", "10", "--url", "http://127.0.0.1/", "--null"],
             &["--baseline", "x", "--no-baseline"],
             &["serve", "--error-rate", "2"],
+            &["history", "--figure"],
+            &["history", "--format", "svg"],
         ] {
             let err = parse(args).unwrap_err();
             assert_eq!(err.exit_code(), 2, "{args:?}");

@@ -29,7 +29,7 @@ struct LoadedBaseline {
 
 /// Resolves `--baseline NAME|PATH` to a file path: a value ending in `.json`
 /// is a path, anything else a name under the baseline directory.
-fn baseline_file(config: &Config, arg: Option<&str>) -> Result<PathBuf> {
+pub(super) fn baseline_file(config: &Config, arg: Option<&str>) -> Result<PathBuf> {
     match arg {
         Some(p) if p.ends_with(".json") && (p.contains('/') || p.contains('\\')) => {
             Ok(PathBuf::from(p))

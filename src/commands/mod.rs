@@ -3,6 +3,7 @@
 //! IO lives here (terminal, files, signals); the logic it calls is pure.
 
 mod check;
+mod history;
 mod progress;
 mod run;
 
@@ -67,6 +68,7 @@ pub fn main() -> i32 {
         Command::Baseline(BaselineCommand::Save(a)) => check::baseline_save(&ctx, a),
         Command::Baseline(BaselineCommand::Show(a)) => check::baseline_show(&ctx, a),
         Command::Compare(a) => check::compare(&ctx, a),
+        Command::History(a) => history::history(&ctx, a),
         Command::Run(a) => run::run(&ctx, a),
         Command::SelfTest(a) => run::self_test(&ctx, a),
         Command::Serve(a) => run::serve(&ctx, a),

@@ -109,9 +109,16 @@ pub enum Shape {
 pub fn shape(row: &Row) -> Shape {
     match row.kind {
         RowKind::SelfTest => Shape::SelfTest,
-        RowKind::Figure(FigureKind::Efficiency | FigureKind::ErrorRate) => Shape::Ratio,
-        RowKind::Figure(_) if matches!(row.unit.as_str(), "B" | "bytes" | "byte") => Shape::Bytes,
-        RowKind::Figure(_) => Shape::Plain,
+        RowKind::Figure(kind) => figure_shape(kind, &row.unit),
+    }
+}
+
+/// The shape of a figure of `kind` measured in `unit`.
+pub fn figure_shape(kind: FigureKind, unit: &str) -> Shape {
+    match kind {
+        FigureKind::Efficiency | FigureKind::ErrorRate => Shape::Ratio,
+        _ if matches!(unit, "B" | "bytes" | "byte") => Shape::Bytes,
+        _ => Shape::Plain,
     }
 }
 

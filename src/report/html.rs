@@ -26,10 +26,12 @@ use crate::report::format::{
 use crate::report::model::{self, ScenarioBlock, CHECK_COLUMNS};
 
 mod charts;
+mod history;
 #[cfg(test)]
 mod tests;
 
 pub use charts::{distribution_chart_svg, gauge_svg, latency_chart_svg, rate_chart_svg};
+pub use history::render_history_html;
 
 /// Escapes `&`, `<`, `>`, `"` and `'` so `s` is inert text inside an element
 /// or a quoted attribute.

@@ -35,7 +35,7 @@ pub fn escape_cell(s: &str) -> String {
 }
 
 /// A model table as a pipe table.
-fn model_table(t: &model::Table) -> String {
+pub(crate) fn model_table(t: &model::Table) -> String {
     table(&t.header, &t.right, &t.rows)
 }
 

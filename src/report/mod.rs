@@ -8,6 +8,8 @@
 
 /// The result of `check`: the document the check renderers read.
 pub mod check;
+/// `history`: a baseline file's figures over its committed versions.
+pub mod history;
 /// One self-contained HTML file: inline CSS and SVG, nothing from the network.
 pub mod html;
 /// JSON: the stable, versioned schema shared by `run`, `check` and baselines.

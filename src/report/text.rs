@@ -30,7 +30,7 @@ fn num(x: impl ToString) -> Cell {
 }
 
 /// A model table in the house style, numbers aligned right.
-fn model_table(m: &model::Table, color: bool) -> Table {
+pub(crate) fn model_table(m: &model::Table, color: bool) -> Table {
     let mut t = table(color);
     t.set_header(m.header.clone());
     for row in &m.rows {

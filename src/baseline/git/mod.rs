@@ -1,7 +1,8 @@
 //! Every git access of cargo-ratecheck, through git2 (no `git` process):
 //! HEAD's commit, branch, dirty flag and commit time; files as committed at
 //! a revision (`--baseline-rev`: the baseline and the manifests holding the
-//! gate's configuration); how a baseline's commit relates to HEAD.
+//! gate's configuration); how a baseline's commit relates to HEAD; every
+//! committed version of a file (`history`, in `versions.rs`).
 //!
 //! Outside a git repository the look-ups answer "unknown" (`None`, or
 //! `(None, false)`) instead of failing, so `cargo ratecheck` still runs
@@ -13,6 +14,9 @@ use git2::{ErrorCode, ObjectType, Oid, Repository, StatusOptions};
 
 use crate::baseline::model::GitInfo;
 use crate::baseline::store::MAX_BASELINE_BYTES;
+
+mod versions;
+pub use versions::{file_versions, FileHistory, FileVersion};
 
 /// A git failure, as one line naming the revision, path or repository.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

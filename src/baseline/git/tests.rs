@@ -224,3 +224,148 @@ fn warnings_about_ties() {
     let w = tie_warnings(&clean, Some(&head), (None, false));
     assert!(w[0].contains("not in this clone"), "{w:?}");
 }
+
+#[test]
+fn file_versions_follow_the_first_parent_history() {
+    let (dir, repo) = init();
+    let file = dir.path().join("baselines").join("b.json");
+    fs::create_dir_all(file.parent().unwrap()).unwrap();
+    fs::write(&file, "one").unwrap();
+    let first = commit_all(&repo, "first version\n\nbody", 1_700_000_000);
+    fs::write(dir.path().join("other.txt"), "x").unwrap();
+    commit_all(&repo, "unrelated", 1_700_000_100);
+    fs::write(&file, "two").unwrap();
+    let second = commit_all(&repo, "second version", 1_700_000_200);
+    fs::remove_file(&file).unwrap();
+    let mut index = repo.index().unwrap();
+    index.remove_path(Path::new("baselines/b.json")).unwrap();
+    index.write().unwrap();
+    commit_all(&repo, "deleted", 1_700_000_300);
+    fs::write(&file, "one").unwrap();
+    let again = commit_all(&repo, "re-added", 1_700_000_400);
+    // Uncommitted changes are not a version.
+    fs::write(&file, "dirty").unwrap();
+
+    let h = file_versions(dir.path(), &file).unwrap();
+    assert_eq!(h.path, PathBuf::from("baselines/b.json"));
+    let got: Vec<(String, &str, &str, &[u8])> = h
+        .versions
+        .iter()
+        .map(|v| {
+            (
+                v.commit.clone(),
+                v.subject.as_str(),
+                v.date.as_str(),
+                v.contents.as_slice(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                first.to_string(),
+                "first version",
+                "2023-11-14T22:13:20Z",
+                &b"one"[..]
+            ),
+            (
+                second.to_string(),
+                "second version",
+                "2023-11-14T22:16:40Z",
+                &b"two"[..]
+            ),
+            (
+                again.to_string(),
+                "re-added",
+                "2023-11-14T22:20:00Z",
+                &b"one"[..]
+            ),
+        ]
+    );
+    // A relative path names the same file; one never committed has none.
+    assert_eq!(
+        file_versions(dir.path(), Path::new("baselines/b.json"))
+            .unwrap()
+            .versions
+            .len(),
+        3
+    );
+    assert!(file_versions(dir.path(), Path::new("baselines/none.json"))
+        .unwrap()
+        .versions
+        .is_empty());
+}
+
+#[test]
+fn file_versions_name_what_is_missing() {
+    let (dir, _repo) = init();
+    let e = file_versions(dir.path(), Path::new("b.json"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("has no commit yet; commit b.json first"), "{e}");
+    let outside = TempDir::new().unwrap();
+    if discover(outside.path()).unwrap().is_none() {
+        let e = file_versions(outside.path(), Path::new("b.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("is not inside a git repository"), "{e}");
+    }
+    let e = file_versions(dir.path(), Path::new("../b.json"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("is not a path inside the git repository"), "{e}");
+}
+
+#[test]
+fn file_versions_skip_what_a_merge_brought_from_its_second_parent() {
+    let (dir, repo) = init();
+    let file = dir.path().join("b.json");
+    fs::write(&file, "main 1").unwrap();
+    let base = commit_all(&repo, "main 1", 1_700_000_000);
+    // A side branch changes the file twice; main merges it, taking its content.
+    let sig = Signature::new("t", "t@example.com", &Time::new(1_700_000_100, 0)).unwrap();
+    let blob = |s: &str| repo.blob(s.as_bytes()).unwrap();
+    let tree_with = |s: &str| {
+        let mut b = repo.treebuilder(None).unwrap();
+        b.insert("b.json", blob(s), 0o100644).unwrap();
+        repo.find_tree(b.write().unwrap()).unwrap()
+    };
+    let base_c = repo.find_commit(base).unwrap();
+    let side1 = repo
+        .commit(None, &sig, &sig, "side 1", &tree_with("side 1"), &[&base_c])
+        .unwrap();
+    let side1_c = repo.find_commit(side1).unwrap();
+    let side2 = repo
+        .commit(
+            None,
+            &sig,
+            &sig,
+            "side 2",
+            &tree_with("side 2"),
+            &[&side1_c],
+        )
+        .unwrap();
+    let side2_c = repo.find_commit(side2).unwrap();
+    let merge = repo
+        .commit(
+            Some("HEAD"),
+            &sig,
+            &sig,
+            "merge side",
+            &tree_with("side 2"),
+            &[&base_c, &side2_c],
+        )
+        .unwrap();
+    let subjects: Vec<String> = file_versions(dir.path(), Path::new("b.json"))
+        .unwrap()
+        .versions
+        .into_iter()
+        .map(|v| {
+            assert!(v.commit != side1.to_string() && v.commit != side2.to_string());
+            v.subject
+        })
+        .collect();
+    assert_eq!(subjects, ["main 1", "merge side"]);
+    assert_eq!(repo.head().unwrap().target(), Some(merge));
+}

@@ -229,7 +229,7 @@ pub(super) fn latency_points(series: &[Option<f64>], interval_ms: u64) -> Vec<(f
         .collect()
 }
 
-fn finish_svg(
+pub(super) fn finish_svg(
     svg: String,
     drawn: Result<(), Box<dyn std::error::Error + '_>>,
 ) -> Result<String, String> {

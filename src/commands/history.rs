@@ -1,0 +1,57 @@
+//! `history`: every figure of the baseline file over its committed versions.
+//! The IO edge: configuration (which baseline), git (the versions, through
+//! `baseline/git/`), standard output and the `--json`/`--html` files; the
+//! series are built by `baseline::history` and rendered by `report`.
+
+use super::check::baseline_file;
+use super::{check_outputs, print_out, write_output, Ctx};
+use crate::baseline::git;
+use crate::baseline::history::{self, CommitInfo};
+use crate::cli::{Format, HistoryArgs};
+use crate::config::Config;
+use crate::error::{Error, Exit, Result};
+use crate::report::history::{render_history_json, render_history_md, render_history_text};
+use crate::report::html::render_history_html;
+
+pub fn history(ctx: &Ctx, args: HistoryArgs) -> Result<Exit> {
+    check_outputs(&args.output)?;
+    let config = Config::load(ctx.manifest_path.as_deref())?;
+    let path = baseline_file(&config, args.baseline.as_deref())?;
+    let path = if path.is_absolute() {
+        path
+    } else {
+        std::env::current_dir()?.join(path)
+    };
+    let file = git::file_versions(&config.workspace_root, &path)?;
+    let shown = file.path.display().to_string();
+    let versions = file
+        .versions
+        .into_iter()
+        .map(|v| {
+            (
+                CommitInfo {
+                    commit: v.commit,
+                    subject: v.subject,
+                    date: v.date,
+                },
+                v.contents,
+            )
+        })
+        .collect();
+    let h =
+        history::build(&shown, versions, &args.figure).map_err(|e| Error::new(e.to_string()))?;
+
+    let o = &args.output;
+    if let Some(p) = &o.json {
+        write_output("--json", p, render_history_json(&h).as_bytes())?;
+    }
+    if let Some(p) = &o.html {
+        write_output("--html", p, render_history_html(&h).as_bytes())?;
+    }
+    print_out(&match o.format {
+        Format::Human => render_history_text(&h, ctx.color),
+        Format::Json => render_history_json(&h),
+        Format::Markdown => render_history_md(&h),
+    });
+    Ok(Exit::Pass)
+}
