@@ -1,8 +1,9 @@
 //! The batch generator: turns "release k requests now" into batches of request
-//! metadata (id, intended send time). tokio's timer wakes the generator about
-//! once a millisecond, so at 10k requests/s each wake releases about 10; the
-//! batch size follows the rate (≈ rate × 1 ms, clamped to 1..=100) so the
-//! limiter and the channel see few, right-sized operations.
+//! metadata (id, intended send time). Up to 10k requests/s the generator
+//! wakes once per request; above that, or after a stall, or on tokio's 1 ms
+//! timer in tests, one wake releases several, and the batch size follows the
+//! rate (≈ rate × 1 ms, clamped to 1..=100) so the limiter and the queue see
+//! few, right-sized operations.
 //!
 //! Ids come from a shared [`IdSource`]: strictly increasing, no gaps or
 //! duplicates across batches and threads. The batch buffer is allocated once
