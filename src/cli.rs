@@ -7,7 +7,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
+
+use clap::parser::ValueSource;
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 // The load values take the limits of `load` (as a configured scenario does).
 use crate::engine::run::FullPolicy;
@@ -18,8 +21,38 @@ use crate::load::{self, LoadSpec, ServerSpec, TargetSpec, MAX_CONCURRENCY};
 #[command(name = "cargo", bin_name = "cargo", styles = clap::builder::Styles::default())]
 pub enum Cargo {
     /// Gate merges on the efficiency, CPU and memory of an open-loop HTTP load generator.
-    #[command(version, args_conflicts_with_subcommands = true)]
+    #[command(version)]
     Ratecheck(Ratecheck),
+}
+
+/// Parses `cargo ratecheck …` (`args` with the program name first). The
+/// global options may stand before any subcommand; the options of the
+/// implicit `check` (`cargo ratecheck --quick`) may not come with another
+/// subcommand (clap's `args_conflicts_with_subcommands` would refuse the
+/// global ones too).
+pub fn try_parse_from<I, T>(args: I) -> Result<Cargo, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let mut cmd = Cargo::command();
+    let matches = cmd.try_get_matches_from_mut(args)?;
+    if let Some(("ratecheck", top)) = matches.subcommand() {
+        if let Some((sub, _)) = top.subcommand() {
+            let check = CheckArgs::augment_args(clap::Command::new("check"));
+            let given = check
+                .get_arguments()
+                .find(|a| top.value_source(a.get_id().as_str()) == Some(ValueSource::CommandLine));
+            if let Some(arg) = given {
+                let name = arg.get_long().unwrap_or(arg.get_id().as_str());
+                return Err(cmd.error(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    format!("--{name} is an option of `check`: write it after `check`, not before `{sub}`"),
+                ));
+            }
+        }
+    }
+    Cargo::from_arg_matches(&matches)
 }
 
 #[derive(Debug, Args)]
@@ -403,7 +436,27 @@ mod tests {
     fn parse(args: &[&str]) -> Result<Ratecheck, clap::Error> {
         let mut all = vec!["cargo", "ratecheck"];
         all.extend_from_slice(args);
-        Cargo::try_parse_from(all).map(|Cargo::Ratecheck(r)| r)
+        try_parse_from(all).map(|Cargo::Ratecheck(r)| r)
+    }
+
+    #[test]
+    fn global_options_stand_before_any_subcommand() {
+        let r = parse(&["-q", "self-test"]).unwrap();
+        assert!(r.global.quiet);
+        assert!(matches!(r.command, Some(Command::SelfTest(_))));
+        let r = parse(&["--manifest-path", "x/Cargo.toml", "-v", "compare", "a", "b"]).unwrap();
+        assert_eq!(r.global.manifest_path, Some(PathBuf::from("x/Cargo.toml")));
+        assert!(r.global.verbose);
+        // The implicit check's own options do not combine with another
+        // subcommand: a usage error naming the option.
+        let err = parse(&["--quick", "run", "--rps", "10"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(
+            err.to_string().contains("--quick is an option of `check`"),
+            "{err}"
+        );
+        assert!(parse(&["--format", "json", "self-test"]).is_err());
+        assert!(parse(&["-q", "--quick"]).unwrap().check.quick);
     }
 
     #[test]

@@ -10,7 +10,6 @@ mod run;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use clap::Parser;
 
 use crate::cli::{BaselineCommand, Cargo, ColorChoice, Command, GlobalOpts};
 use crate::error::{Error, Result};
@@ -53,7 +52,7 @@ impl Ctx {
 
 /// Parses the process arguments, runs the command, returns the exit code.
 pub fn main() -> i32 {
-    let Cargo::Ratecheck(args) = match Cargo::try_parse() {
+    let Cargo::Ratecheck(args) = match crate::cli::try_parse_from(std::env::args_os()) {
         Ok(args) => args,
         Err(e) => {
             let _ = e.print();

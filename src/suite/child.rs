@@ -172,7 +172,6 @@ mod tests {
 
     use super::*;
     use crate::cli::{Cargo, Command, Format};
-    use clap::Parser;
 
     #[test]
     fn the_arguments_parse_back_to_the_spec() {
@@ -192,9 +191,10 @@ mod tests {
         url.target = TargetSpec::Url("http://127.0.0.1:8080/x".into());
         for load in [flat_out, odd, url] {
             let args = ChildRun::new(load.clone()).unwrap().args();
-            let Cargo::Ratecheck(r) =
-                Cargo::try_parse_from(std::iter::once("cargo-ratecheck".to_string()).chain(args))
-                    .unwrap();
+            let Cargo::Ratecheck(r) = crate::cli::try_parse_from(
+                std::iter::once("cargo-ratecheck".to_string()).chain(args),
+            )
+            .unwrap();
             assert!(r.global.quiet);
             let Some(Command::Run(run)) = r.command else {
                 panic!("not run")
