@@ -10,7 +10,6 @@ mod run;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-
 use crate::cli::{BaselineCommand, Cargo, ColorChoice, Command, GlobalOpts};
 use crate::error::{Error, Result};
 

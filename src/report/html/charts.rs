@@ -154,29 +154,48 @@ pub fn rate_chart_svg(series: &TimeSeries) -> Option<Result<String, String>> {
             ))?
             .label("target")
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], target_color));
-        for (points, color, label) in [
-            (&generated, gen_color, "generated"),
-            (&completed, done_color, "completed"),
-        ] {
-            chart
-                .draw_series(LineSeries::new(
-                    points.iter().copied(),
-                    color.stroke_width(2),
-                ))?
-                .label(label)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color));
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(RGBColor(208, 215, 222))
-            .label_font(("sans-serif", 12))
-            .draw()?;
+        draw_lines(
+            &mut chart,
+            &[
+                (&generated, gen_color, "generated"),
+                (&completed, done_color, "completed"),
+            ],
+            SeriesLabelPosition::LowerRight,
+        )?;
         root.present()?;
         Ok(())
     })();
     Some(finish_svg(svg, drawn))
+}
+
+/// Draws each `(points, colour, label)` as a 2 px line with a legend entry,
+/// and the legend box at `position`.
+fn draw_lines<'a, DB, X, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    lines: &[(&Vec<(f64, f64)>, RGBColor, &str)],
+    position: SeriesLabelPosition,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>
+where
+    DB: DrawingBackend + 'a,
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    for &(points, color, label) in lines {
+        chart
+            .draw_series(LineSeries::new(
+                points.iter().copied(),
+                color.stroke_width(2),
+            ))?
+            .label(label)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color));
+    }
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.9))
+        .border_style(RGBColor(208, 215, 222))
+        .label_font(("sans-serif", 12))
+        .draw()
 }
 
 /// Plot styling shared by the charts (axes, mesh, labels).
@@ -268,25 +287,14 @@ pub fn latency_chart_svg(series: &TimeSeries) -> Option<Result<String, String>> 
             &|v| rps(*v),
             &|v| sig3(*v),
         )?;
-        for (points, color, label) in [
-            (&p50, RGBColor(9, 105, 218), "p50"),
-            (&p99, RGBColor(207, 34, 46), "p99"),
-        ] {
-            chart
-                .draw_series(LineSeries::new(
-                    points.iter().copied(),
-                    color.stroke_width(2),
-                ))?
-                .label(label)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color));
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(RGBColor(208, 215, 222))
-            .label_font(("sans-serif", 12))
-            .draw()?;
+        draw_lines(
+            &mut chart,
+            &[
+                (&p50, RGBColor(9, 105, 218), "p50"),
+                (&p99, RGBColor(207, 34, 46), "p99"),
+            ],
+            SeriesLabelPosition::UpperRight,
+        )?;
         root.present()?;
         Ok(())
     })();
