@@ -168,11 +168,14 @@ pub fn rate_chart_svg(series: &TimeSeries) -> Option<Result<String, String>> {
     Some(finish_svg(svg, drawn))
 }
 
+/// One line of a chart: its points, colour and legend label.
+type Line<'p> = (&'p [(f64, f64)], RGBColor, &'p str);
+
 /// Draws each `(points, colour, label)` as a 2 px line with a legend entry,
 /// and the legend box at `position`.
 fn draw_lines<'a, DB, X, Y>(
     chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
-    lines: &[(&Vec<(f64, f64)>, RGBColor, &str)],
+    lines: &[Line<'_>],
     position: SeriesLabelPosition,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>
 where
