@@ -4,8 +4,9 @@
 //! --release --bin cargo-ratecheck` into the persistent
 //! `<target-dir>/ratecheck/target` (so dependencies are built once, not per
 //! run; `--locked` when the revision commits a `Cargo.lock`), the binary
-//! copied out to `<target-dir>/ratecheck/bin/<short-sha>/`, and the tree
-//! removed — on success, failure and Ctrl-C alike (a guard).
+//! copied out to `<target-dir>/ratecheck/bin/<short-sha>/` (where a later
+//! run finds it and builds nothing), and the tree removed — on success,
+//! failure and Ctrl-C alike (a guard).
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -42,6 +43,15 @@ pub fn worktree_dir(target_dir: &Path, commit: &str) -> PathBuf {
         .join("ratecheck")
         .join("worktrees")
         .join(git::short_sha(commit))
+}
+
+/// Where a commit's built binary is kept (and found again).
+pub fn binary_path(target_dir: &Path, commit: &str) -> PathBuf {
+    target_dir
+        .join("ratecheck")
+        .join("bin")
+        .join(git::short_sha(commit))
+        .join(format!("cargo-ratecheck{}", std::env::consts::EXE_SUFFIX))
 }
 
 /// The lines of cargo's standard error shown when a build fails.
@@ -102,6 +112,15 @@ pub async fn build_at(
     cancel: &CancellationToken,
 ) -> Result<BuiltRevision> {
     let commit = resolve(repo_dir, rev)?;
+    let binary = binary_path(target_dir, &commit);
+    if binary.is_file() {
+        // A commit's sources do not change: built once, reused.
+        return Ok(BuiltRevision {
+            rev: rev.to_string(),
+            commit,
+            binary,
+        });
+    }
     let tree = worktree_dir(target_dir, &commit);
     let _ = std::fs::remove_dir_all(&tree); // a leftover of a killed run
     let guard = RemoveOnDrop(tree.clone());
@@ -153,19 +172,19 @@ pub async fn build_at(
     let built = build_target
         .join("release")
         .join(format!("cargo-ratecheck{}", std::env::consts::EXE_SUFFIX));
-    let bin_dir = target_dir
-        .join("ratecheck")
-        .join("bin")
-        .join(git::short_sha(&commit));
-    std::fs::create_dir_all(&bin_dir)?;
-    let binary = bin_dir.join(built.file_name().unwrap_or_default());
-    std::fs::copy(&built, &binary).map_err(|e| {
-        Error::new(format!(
-            "--against {rev}: cannot copy {} to {}: {e}",
-            built.display(),
-            binary.display()
-        ))
-    })?;
+    // Copied to a temporary name and renamed, so a copy cut short by a
+    // crash is never taken for a build.
+    let partial = binary.with_extension("partial");
+    std::fs::create_dir_all(crate::atomic_write::parent_dir(&binary))?;
+    std::fs::copy(&built, &partial)
+        .and_then(|_| std::fs::rename(&partial, &binary))
+        .map_err(|e| {
+            Error::new(format!(
+                "--against {rev}: cannot copy {} to {}: {e}",
+                built.display(),
+                binary.display()
+            ))
+        })?;
     drop(guard);
     Ok(BuiltRevision {
         rev: rev.to_string(),
