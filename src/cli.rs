@@ -174,6 +174,11 @@ pub struct CheckArgs {
     /// Compare CPU and memory even against a baseline from another machine.
     #[arg(long)]
     pub strict_machine: bool,
+    /// Build this git revision (e.g. origin/main) and judge CPU per request
+    /// and peak RSS against it from paired runs on this machine, base and
+    /// current build alternating.
+    #[arg(long, value_name = "REV")]
+    pub against: Option<String>,
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -17,5 +17,6 @@ pub mod load;
 pub mod metrics;
 pub mod process;
 pub mod report;
+pub mod revision;
 pub mod server;
 pub mod suite;

@@ -858,3 +858,35 @@ fn baseline_with_unknown_fields_is_accepted() {
         assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
     }
 }
+
+// ---- --against ------------------------------------------------------------
+
+#[test]
+fn against_a_revision_that_does_not_exist() {
+    let ws = common::git_workspace("");
+    refused_in(
+        ws.path(),
+        &["--no-baseline", "--against", "no-such-branch"],
+        &["--against no-such-branch", "`no-such-branch`", "fetch it"],
+    );
+    assert!(!ws.path().join("target/ratecheck/worktrees").exists());
+}
+
+/// A revision that does not build (here: a workspace with no
+/// cargo-ratecheck binary, so cargo refuses in a second without compiling)
+/// is named with cargo's last words, and its checked-out tree is removed.
+/// `--quiet`: the build's progress notes come before the error.
+#[test]
+fn against_a_revision_that_does_not_build() {
+    let ws = common::git_workspace("");
+    let r = refused_in(
+        ws.path(),
+        &["--quiet", "--no-baseline", "--against", "HEAD"],
+        &["--against HEAD", "does not build", "contains no package"],
+    );
+    let trees = ws.path().join("target/ratecheck/worktrees");
+    let left: Vec<_> = std::fs::read_dir(&trees)
+        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "trees left behind: {left:?}\n{}", r.stderr);
+}

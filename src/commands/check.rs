@@ -19,6 +19,7 @@ use crate::config::Config;
 use crate::error::{Error, Exit, Result};
 use crate::report;
 use crate::report::check::CheckOutput;
+use crate::revision::{self, paired::PairedTrials, BuiltRevision};
 use crate::suite::{self, Event, SuiteRun};
 
 /// A baseline located and parsed.
@@ -148,6 +149,10 @@ pub fn check(ctx: &Ctx, args: CheckArgs) -> Result<Exit> {
         }
     };
     let loaded = load_baseline(&config, &args)?;
+    if let Some(rev) = &args.against {
+        // Before any note: a revision that does not exist is bad input.
+        revision::build::resolve(&config.workspace_root, rev)?;
+    }
     let head = git::head_info_excluding(&config.workspace_root, &ignored_for_dirty(&config))?;
     let mut commits_between = None;
     if let Some(l) = &loaded {
@@ -192,12 +197,32 @@ pub fn check(ctx: &Ctx, args: CheckArgs) -> Result<Exit> {
                     .map(|m| format!(", configuration from {m}"))
                     .unwrap_or_default()
             ));
+        } else if let Some(rev) = &args.against {
+            ctx.note(format!(
+                "ratecheck: no baseline (--no-baseline): floors, and CPU and memory paired with {rev}"
+            ));
         } else {
             ctx.note("ratecheck: no baseline (--no-baseline): floors only");
         }
     }
 
+    let base = match &args.against {
+        Some(rev) => Some(build_base(ctx, &config, rev)?),
+        None => None,
+    };
+    if let (Some(b), Some(h)) = (&base, &head) {
+        if h.dirty {
+            warnings.push(format!(
+                "the working tree has uncommitted changes: they are measured as they are against {}",
+                b.rev
+            ));
+        }
+    }
     let current = measure(ctx, &config, args.quick, &args.scenario)?;
+    let paired = match &base {
+        Some(b) => Some(measure_paired(ctx, &config, &args, b)?),
+        None => None,
+    };
     let rows: Vec<Row> = compare::compare(
         loaded.as_ref().map(|l| &l.baseline.suite),
         &current,
@@ -206,14 +231,33 @@ pub fn check(ctx: &Ctx, args: CheckArgs) -> Result<Exit> {
         comparable,
     );
     let rows = explain_floors(rows, &current);
+    let rows = match (&base, &paired) {
+        (Some(b), Some(p)) => revision::apply_paired(rows, p, &b.rev),
+        _ => rows,
+    };
     let passed = compare::gate_passed(&rows);
     warnings.extend(compare::warnings(&rows));
+    let paired_origin = base.as_ref().map(|b| {
+        (
+            format!("a paired run of {}", b.rev),
+            GitInfo {
+                commit: Some(b.commit.clone()),
+                ..GitInfo::default()
+            },
+        )
+    });
     let out = CheckOutput {
         schema_version: BASELINE_SCHEMA_VERSION,
         passed,
         judged: true,
-        baseline_path: loaded.as_ref().map(|l| l.origin.clone()),
-        baseline_git: loaded.as_ref().map(|l| l.baseline.git.clone()),
+        baseline_path: loaded
+            .as_ref()
+            .map(|l| l.origin.clone())
+            .or_else(|| paired_origin.as_ref().map(|p| p.0.clone())),
+        baseline_git: loaded
+            .as_ref()
+            .map(|l| l.baseline.git.clone())
+            .or_else(|| paired_origin.map(|p| p.1)),
         head_git: head,
         commits_between,
         current,
@@ -223,6 +267,85 @@ pub fn check(ctx: &Ctx, args: CheckArgs) -> Result<Exit> {
     };
     emit_check(ctx, &out, &args.output)?;
     Ok(if passed { Exit::Pass } else { Exit::Fail })
+}
+
+/// `--against REV`: builds REV's binary (before the suite runs, so a
+/// revision that does not exist or build fails in seconds). Needs this
+/// process to be the cargo-ratecheck binary, the other side of the pairs.
+fn build_base(ctx: &Ctx, config: &Config, rev: &str) -> Result<BuiltRevision> {
+    if suite::child::fresh_process_exe().is_none() {
+        return Err(Error::new(format!(
+            "--against {rev}: run from the cargo-ratecheck binary (cargo ratecheck, or cargo run --release -- ratecheck)"
+        )));
+    }
+    let root = git::repo_root(&config.workspace_root)?.ok_or_else(|| {
+        Error::new(format!(
+            "--against {rev}: {} is not in a git repository",
+            config.workspace_root.display()
+        ))
+    })?;
+    let started = std::time::Instant::now();
+    ctx.note(format!(
+        "ratecheck: building {rev} (cargo build --release)…"
+    ));
+    let rt = runtime()?;
+    let built = rt.block_on(async {
+        let cancel = CancellationToken::new();
+        let (watcher, _) = cancel_on_interrupt(&cancel);
+        let r = revision::build_at(&root, rev, &config.target_dir, &cancel).await;
+        watcher.abort();
+        r
+    })?;
+    ctx.note(format!(
+        "ratecheck: built {rev} (commit {}) in {:.0} s",
+        git::short_sha(&built.commit),
+        started.elapsed().as_secs_f64()
+    ));
+    Ok(built)
+}
+
+/// `--against REV`: the paired run of the time-based figures, base and
+/// current binary alternating.
+fn measure_paired(
+    ctx: &Ctx,
+    config: &Config,
+    args: &CheckArgs,
+    base: &BuiltRevision,
+) -> Result<Vec<PairedTrials>> {
+    let current = suite::child::fresh_process_exe()
+        .ok_or_else(|| Error::new("--against: not the cargo-ratecheck binary"))?;
+    let steps = suite::plan(config.scenarios.as_deref(), args.quick, &args.scenario);
+    let specs = revision::run::paired_specs(&steps);
+    let pairs = suite::bench_trials(config.trials).max(revision::run::MIN_PAIRS);
+    let rt = runtime()?;
+    rt.block_on(async {
+        let cancel = CancellationToken::new();
+        let (watcher, _) = cancel_on_interrupt(&cancel);
+        let bar = progress::count_bar(ctx, &format!("paired with {}", base.rev), pairs);
+        let on_pair = |i: usize| {
+            if let Some(b) = &bar {
+                b.set_position(i as u64);
+            }
+            if ctx.verbose {
+                ctx.note(format!("  paired {i}/{pairs}"));
+            }
+        };
+        let r = revision::run::run_paired(
+            base.binary.clone(),
+            current,
+            &base.rev,
+            specs,
+            pairs,
+            &cancel,
+            &on_pair,
+        )
+        .await;
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
+        watcher.abort();
+        r
+    })
 }
 
 /// The warning `check --baseline-rev REV` gives when the working tree's

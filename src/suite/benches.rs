@@ -42,14 +42,7 @@ pub(super) async fn run_cpu(
     let mut http_trials = Vec::new();
     let mut median_report = None;
     let trials = bench_trials(s.trials);
-    // Flat out: no drain, so a run lasts its duration rather than working
-    // off a full queue.
-    let mut null = LoadSpec::steady(MAX_RPS, duration, 100);
-    null.target = TargetSpec::Null;
-    null.drain = Duration::ZERO;
-    let mut http = LoadSpec::steady(HTTP_FLAT_OUT_RPS, duration, 100);
-    http.target = TargetSpec::EMBEDDED;
-    http.drain = Duration::ZERO;
+    let (null, http) = cpu_flat_out_specs(duration);
     for i in 0..trials {
         // Interleaved, so slow drifts in machine load hit both alike.
         let r = bench_run("cpu-null", &null, clock, s).await?;
@@ -99,6 +92,26 @@ pub(super) async fn run_cpu(
     })
 }
 
+/// The CPU bench's flat-out runs of `duration` (null target, HTTP),
+/// whose CPU per request is judged: no drain, so a run lasts its duration
+/// rather than working off a full queue. `check --against` runs them too.
+pub fn cpu_flat_out_specs(duration: Duration) -> (LoadSpec, LoadSpec) {
+    let mut null = LoadSpec::steady(MAX_RPS, duration, 100);
+    null.target = TargetSpec::Null;
+    null.drain = Duration::ZERO;
+    let mut http = LoadSpec::steady(HTTP_FLAT_OUT_RPS, duration, 100);
+    http.target = TargetSpec::EMBEDDED;
+    http.drain = Duration::ZERO;
+    (null, http)
+}
+
+/// The memory bench's short run at `rps` (its peak RSS is judged).
+pub fn memory_spec(rps: f64, short: Duration) -> LoadSpec {
+    let mut spec = LoadSpec::steady(rps, short, 100);
+    spec.target = TargetSpec::Null;
+    spec
+}
+
 /// CPU the limiter alone would use at `rps`, as % of one core: the cost of
 /// the generator's `take_up_to_at` calls (one per ~1 ms wake, a batch each)
 /// measured over a burst of calls on this machine.
@@ -126,8 +139,7 @@ pub(super) async fn run_memory(
     clock: &SharedClock,
     s: &SuiteRun<'_>,
 ) -> Result<ScenarioResult, Error> {
-    let mut spec = LoadSpec::steady(rps, short, 100);
-    spec.target = TargetSpec::Null;
+    let spec = memory_spec(rps, short);
     let mut rss_short = Vec::new();
     let mut allocs = Vec::new();
     let mut warnings = Vec::new();

@@ -93,7 +93,7 @@ impl ChildRun {
 
 /// This executable, when it is the cargo-ratecheck binary (not a test
 /// harness), for the child runs.
-pub(super) fn fresh_process_exe() -> Option<PathBuf> {
+pub fn fresh_process_exe() -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;
     let name = exe.file_stem()?.to_str()?;
     (name == "cargo-ratecheck").then_some(exe)

@@ -15,7 +15,7 @@ pub mod child;
 pub mod figures;
 pub mod instructions;
 
-pub use benches::limiter_cpu_percent;
+pub use benches::{cpu_flat_out_specs, limiter_cpu_percent, memory_spec};
 pub use figures::{cpu_us_per_request, load_figures, marginal_allocs_per_request};
 
 use crate::baseline::compare::{SELFTEST_FIGURE, SELFTEST_SCENARIO};

@@ -2,7 +2,8 @@
 //! HEAD's commit, branch, dirty flag and commit time; files as committed at
 //! a revision (`--baseline-rev`: the baseline and the manifests holding the
 //! gate's configuration); how a baseline's commit relates to HEAD; every
-//! committed version of a file (`history`, in `versions.rs`).
+//! committed version of a file (`history`, in `versions.rs`); a
+//! revision's tree written out to a directory (`--against`, in `export.rs`).
 //!
 //! Outside a git repository the look-ups answer "unknown" (`None`, or
 //! `(None, false)`) instead of failing, so `cargo ratecheck` still runs
@@ -15,7 +16,9 @@ use git2::{ErrorCode, ObjectType, Oid, Repository, StatusOptions};
 use crate::baseline::model::GitInfo;
 use crate::baseline::store::MAX_BASELINE_BYTES;
 
+mod export;
 mod versions;
+pub use export::export_tree;
 pub use versions::{file_versions, FileHistory, FileVersion};
 
 /// A git failure, as one line naming the revision, path or repository.

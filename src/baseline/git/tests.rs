@@ -369,3 +369,35 @@ fn file_versions_skip_what_a_merge_brought_from_its_second_parent() {
     assert_eq!(subjects, ["main 1", "merge side"]);
     assert_eq!(repo.head().unwrap().target(), Some(merge));
 }
+
+#[test]
+fn export_tree_writes_the_revision_and_leaves_the_tree_alone() {
+    let (dir, repo) = init();
+    fs::create_dir_all(dir.path().join("src")).unwrap();
+    fs::write(dir.path().join("src/lib.rs"), "old").unwrap();
+    let first = commit_all(&repo, "one", 1_000);
+    fs::write(dir.path().join("src/lib.rs"), "new").unwrap();
+    fs::write(dir.path().join("added.txt"), "x").unwrap();
+    commit_all(&repo, "two", 2_000);
+    fs::write(dir.path().join("src/lib.rs"), "dirty").unwrap();
+
+    let out = TempDir::new().unwrap();
+    let dest = out.path().join("base");
+    let sha = export_tree(dir.path(), "HEAD~1", &dest).unwrap();
+    assert_eq!(sha, first.to_string());
+    assert_eq!(fs::read_to_string(dest.join("src/lib.rs")).unwrap(), "old");
+    assert!(!dest.join("added.txt").exists());
+    // HEAD, the index and the working tree are untouched.
+    assert_eq!(
+        fs::read_to_string(dir.path().join("src/lib.rs")).unwrap(),
+        "dirty"
+    );
+    assert!(head_info(dir.path()).unwrap().unwrap().dirty);
+    assert_eq!(
+        repo.head().unwrap().peel_to_commit().unwrap().message(),
+        Some("two")
+    );
+
+    let e = export_tree(dir.path(), "no-such-rev", &out.path().join("x")).unwrap_err();
+    assert!(e.0.contains("`no-such-rev` not found"), "{e}");
+}

@@ -1,0 +1,152 @@
+//! Other revisions of the workspace: building one (`build`: its tree
+//! checked out under `<target-dir>/ratecheck/`, `cargo build --release`),
+//! and judging the current build against it from paired runs (`paired`:
+//! the statistics; `run`: the interleaved child runs; [`apply_paired`]:
+//! the diff-table rows). Used by `check --against REV`.
+
+pub mod build;
+pub mod paired;
+pub mod run;
+
+pub use build::{build_at, BuiltRevision};
+
+use crate::baseline::compare::{Limit, Row, RowKind, Verdict};
+use crate::baseline::model::FigureKind;
+use paired::{PairedTrials, PairedVerdict};
+
+/// The relative change a paired figure must exceed (besides its interval
+/// lying wholly above 1) to fail: pairs remove the drift between hours, so
+/// this is far below a committed baseline's CPU tolerance.
+pub const PAIRED_TOLERANCE: f64 = 0.02;
+
+/// The tolerance of paired peak RSS: two builds of one commit measured
+/// 2.9–3.7% apart in peak RSS, consistently (three runs of 10 pairs), so
+/// RSS is held to 5%.
+pub const PAIRED_MEMORY_TOLERANCE: f64 = 0.05;
+
+/// The tolerance a paired figure of `kind` is judged with.
+pub fn paired_tolerance(kind: FigureKind) -> f64 {
+    match kind {
+        FigureKind::Memory => PAIRED_MEMORY_TOLERANCE,
+        _ => PAIRED_TOLERANCE,
+    }
+}
+
+/// Replaces (or adds) the rows of paired figures: the baseline column is
+/// the base build's median, the verdict the paired one, the note names
+/// `rev`, the pairs and the ratio's interval.
+pub fn apply_paired(mut rows: Vec<Row>, paired: &[PairedTrials], rev: &str) -> Vec<Row> {
+    for p in paired {
+        let base = p.base_figure();
+        let current = p.current_figure();
+        let tolerance = paired_tolerance(p.kind);
+        let judged = paired::judge(&p.base, &p.current, tolerance);
+        let (verdict, note, change) = match &judged {
+            Some(j) => (
+                match j.verdict {
+                    PairedVerdict::Ok => Verdict::Ok,
+                    PairedVerdict::Improved => Verdict::Improved,
+                    PairedVerdict::Regressed => Verdict::Regressed,
+                },
+                format!(
+                    "paired with {rev} ({} pairs), ratio {:.3} [{:.3}, {:.3}]",
+                    j.pairs, j.ratio, j.low, j.high
+                ),
+                Some(j.ratio - 1.0),
+            ),
+            None => (
+                Verdict::NotComparable,
+                format!("paired with {rev}: fewer than 2 usable pairs"),
+                None,
+            ),
+        };
+        let row = Row {
+            scenario: p.scenario.clone(),
+            figure: p.figure.clone(),
+            unit: p.unit.clone(),
+            kind: RowKind::Figure(p.kind),
+            baseline: Some(base.value).filter(|v| v.is_finite()),
+            current: Some(current.value).filter(|v| v.is_finite()),
+            change,
+            limit: Limit::relative(tolerance, 0.0),
+            verdict,
+            note,
+            functions: Vec::new(),
+        };
+        match rows
+            .iter_mut()
+            .find(|r| r.scenario == p.scenario && r.figure == p.figure)
+        {
+            Some(existing) => *existing = row,
+            None => rows.push(row),
+        }
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trials(base: &[f64], current: &[f64]) -> PairedTrials {
+        PairedTrials {
+            scenario: "cpu".into(),
+            figure: "cpu_us_per_request_http".into(),
+            kind: FigureKind::Cpu,
+            unit: "us".into(),
+            base: base.to_vec(),
+            current: current.to_vec(),
+        }
+    }
+
+    #[test]
+    fn paired_rows_replace_the_committed_comparison() {
+        let old = Row {
+            scenario: "cpu".into(),
+            figure: "cpu_us_per_request_http".into(),
+            unit: "us".into(),
+            kind: RowKind::Figure(FigureKind::Cpu),
+            baseline: Some(5.0),
+            current: Some(10.5),
+            change: Some(1.1),
+            limit: Limit::relative(0.75, 0.0),
+            verdict: Verdict::Regressed,
+            note: "from the file".into(),
+            functions: Vec::new(),
+        };
+        let rows = apply_paired(
+            vec![old],
+            &[trials(&[10.0, 10.2, 9.9], &[10.5, 10.7, 10.4])],
+            "main",
+        );
+        assert_eq!(rows.len(), 1);
+        let r = &rows[0];
+        assert_eq!(r.baseline, Some(10.0));
+        assert_eq!(r.current, Some(10.5));
+        assert_eq!(r.verdict, Verdict::Regressed);
+        assert!(
+            r.note.starts_with("paired with main (3 pairs), ratio 1.05"),
+            "{}",
+            r.note
+        );
+    }
+
+    #[test]
+    fn a_figure_without_a_row_is_added_and_too_few_pairs_are_not_judged() {
+        let rows = apply_paired(Vec::new(), &[trials(&[10.0], &[20.0])], "HEAD~1");
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].verdict, Verdict::NotComparable);
+        assert!(!rows[0].verdict.fails());
+    }
+
+    #[test]
+    fn peak_rss_is_held_to_its_own_tolerance() {
+        let mut t = trials(&[100.0, 101.0, 99.0], &[103.0, 104.0, 102.0]);
+        t.kind = FigureKind::Memory;
+        let rows = apply_paired(Vec::new(), &[t.clone()], "main");
+        assert_eq!(rows[0].verdict, Verdict::Ok, "{}", rows[0].note);
+        t.kind = FigureKind::Cpu;
+        let rows = apply_paired(Vec::new(), &[t], "main");
+        assert_eq!(rows[0].verdict, Verdict::Regressed, "{}", rows[0].note);
+    }
+}
