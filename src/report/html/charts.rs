@@ -6,6 +6,7 @@
 
 use std::fmt::Write as _;
 
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::escape_html;
@@ -130,11 +131,8 @@ pub fn rate_chart_svg(series: &TimeSeries) -> Option<Result<String, String>> {
         * 1.15;
     let x_max = n as f64 * step;
 
-    let mut svg = String::new();
-    let drawn = (|| -> Result<(), Box<dyn std::error::Error>> {
-        let root = SVGBackend::with_string(&mut svg, (760, 320)).into_drawing_area();
-        root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(&root)
+    let drawn = draw_svg((760, 320), |root| {
+        let mut chart = ChartBuilder::on(root)
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(64)
@@ -162,10 +160,9 @@ pub fn rate_chart_svg(series: &TimeSeries) -> Option<Result<String, String>> {
             ],
             SeriesLabelPosition::LowerRight,
         )?;
-        root.present()?;
         Ok(())
-    })();
-    Some(finish_svg(svg, drawn))
+    });
+    Some(drawn)
 }
 
 /// One line of a chart: its points, colour and legend label.
@@ -251,10 +248,21 @@ pub(super) fn latency_points(series: &[Option<f64>], interval_ms: u64) -> Vec<(f
         .collect()
 }
 
-pub(super) fn finish_svg(
-    svg: String,
-    drawn: Result<(), Box<dyn std::error::Error + '_>>,
+/// An SVG of `size` pixels drawn by `draw` on a white area, as inline
+/// markup (plotters' namespace attribute dropped), or why it could not be
+/// drawn.
+pub(super) fn draw_svg(
+    size: (u32, u32),
+    draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), Box<dyn std::error::Error>>,
 ) -> Result<String, String> {
+    let mut svg = String::new();
+    let drawn = (|| -> Result<(), Box<dyn std::error::Error>> {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        root.fill(&WHITE)?;
+        draw(&root)?;
+        root.present()?;
+        Ok(())
+    })();
     match drawn {
         Ok(()) => Ok(svg.replace(" xmlns=\"http://www.w3.org/2000/svg\"", "")),
         Err(e) => Err(format!("the chart could not be drawn: {e}")),
@@ -274,11 +282,8 @@ pub fn latency_chart_svg(series: &TimeSeries) -> Option<Result<String, String>> 
         .max(series.completed.len())
         .max(series.response_p50_ms.len());
     let x_max = n as f64 * series.interval_ms as f64 / 1000.0;
-    let mut svg = String::new();
-    let drawn = (|| -> Result<(), Box<dyn std::error::Error>> {
-        let root = SVGBackend::with_string(&mut svg, (760, 260)).into_drawing_area();
-        root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(&root)
+    let drawn = draw_svg((760, 260), |root| {
+        let mut chart = ChartBuilder::on(root)
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(64)
@@ -298,10 +303,9 @@ pub fn latency_chart_svg(series: &TimeSeries) -> Option<Result<String, String>> 
             ],
             SeriesLabelPosition::UpperRight,
         )?;
-        root.present()?;
         Ok(())
-    })();
-    Some(finish_svg(svg, drawn))
+    });
+    Some(drawn)
 }
 
 /// A percentile's place on the distribution's x axis: its number of nines,
@@ -347,11 +351,8 @@ pub fn distribution_chart_svg(points: &[[f64; 2]]) -> Option<Result<String, Stri
         .filter(|p| p.1 > 0.0)
         .collect();
     let (lo, hi) = log_range(curve.iter().map(|p| p.1))?;
-    let mut svg = String::new();
-    let drawn = (|| -> Result<(), Box<dyn std::error::Error>> {
-        let root = SVGBackend::with_string(&mut svg, (760, 260)).into_drawing_area();
-        root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(&root)
+    let drawn = draw_svg((760, 260), |root| {
+        let mut chart = ChartBuilder::on(root)
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(64)
@@ -382,8 +383,7 @@ pub fn distribution_chart_svg(points: &[[f64; 2]]) -> Option<Result<String, Stri
                 ("sans-serif", 12).into_font().color(&RGBColor(87, 96, 106)),
             )))?;
         }
-        root.present()?;
         Ok(())
-    })();
-    Some(finish_svg(svg, drawn))
+    });
+    Some(drawn)
 }

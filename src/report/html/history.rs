@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 
 use plotters::prelude::*;
 
-use super::charts::finish_svg;
+use super::charts::draw_svg;
 use super::{escape_html, model_table, page};
 use crate::baseline::git::short_sha;
 use crate::baseline::history::{History, Series};
@@ -126,12 +126,9 @@ pub fn history_chart_svg(h: &History, s: &Series) -> Result<String, String> {
             .unwrap_or_default()
     };
     let y_fmt = |v: &f64| crate::report::format::value(shape, &s.unit, Some(*v));
-    let mut svg = String::new();
     let mut points = String::new();
-    let drawn = (|| -> Result<(), Box<dyn std::error::Error>> {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(&root)
+    let drawn = draw_svg(SIZE, |root| {
+        let mut chart = ChartBuilder::on(root)
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(80)
@@ -171,10 +168,9 @@ pub fn history_chart_svg(h: &History, s: &Series) -> Result<String, String> {
                 &point_title(h, s, p.version, p.value),
             ));
         }
-        root.present()?;
         Ok(())
-    })();
-    let svg = finish_svg(svg, drawn)?;
+    });
+    let svg = drawn?;
     Ok(match svg.rfind("</svg>") {
         Some(end) => format!("{}{points}{}", &svg[..end], &svg[end..]),
         None => svg,
