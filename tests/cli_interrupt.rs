@@ -1,6 +1,7 @@
 //! Ctrl-C (SIGINT) during a command: `run` writes the partial report and
 //! exits 130; `check` claims no verdict; `baseline save` leaves the previous
-//! baseline intact. Each must exit exactly 130.
+//! baseline intact; `check --against` stops the base's build and leaves no
+//! checked-out tree or build process behind. Each must exit exactly 130.
 //!
 //! The signal is sent once the process shows it is running, never after a
 //! fixed sleep: `check` and `baseline save` under `--verbose` print a line per
@@ -30,6 +31,8 @@ enum Ready<'a> {
     Line(fn(&str) -> bool),
     /// The server it loads has received at least this many requests.
     Requests(&'a ServerHandle, u64),
+    /// This file exists.
+    File(&'a Path),
 }
 
 /// `--verbose` progress of `check` and `baseline save`: a finished scenario,
@@ -45,9 +48,12 @@ fn finished_scenario(line: &str) -> bool {
 /// collects the output; the process must exit within [`EXIT_WITHIN`] of the
 /// signal, without a panic.
 fn interrupt(args: &[&str], cwd: &Path, ready: Ready<'_>) -> Ran {
-    let mut child = common::command(args, cwd)
-        .spawn()
-        .expect("the binary under test starts");
+    interrupt_command(common::command(args, cwd), ready)
+}
+
+/// [`interrupt`] for a command built by the caller.
+fn interrupt_command(mut command: std::process::Command, ready: Ready<'_>) -> Ran {
+    let mut child = command.spawn().expect("the binary under test starts");
     // Standard error is read here, line by line, so the lines can be watched;
     // the whole text is put back into the result at the end.
     let (lines, seen) = mpsc::channel::<String>();
@@ -71,6 +77,10 @@ fn interrupt(args: &[&str], cwd: &Path, ready: Ready<'_>) -> Ran {
         Ready::Requests(s, n) => {
             std::thread::sleep(Duration::from_millis(10));
             s.requests() >= n
+        }
+        Ready::File(p) => {
+            std::thread::sleep(Duration::from_millis(10));
+            p.is_file()
         }
     };
     while !is_ready() {
@@ -228,4 +238,63 @@ fn verbose_progress_lines_are_recognised() {
         "ratecheck: no baseline (--no-baseline): floors only"
     ));
     assert!(!finished_scenario("  : 1.0 s"));
+}
+
+/// A package whose `cargo-ratecheck` binary takes long to build: its build
+/// script writes its pid to `$RATECHECK_TEST_BUILD_MARKER`, then sleeps for
+/// at most two minutes.
+fn slow_building_workspace() -> tempfile::TempDir {
+    let ws = tempfile::tempdir().expect("temp dir");
+    let files = [
+        (
+            "Cargo.toml",
+            "[package]\nname = \"slow-build\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[[bin]]\nname = \"cargo-ratecheck\"\npath = \"src/main.rs\"\n",
+        ),
+        ("src/main.rs", "fn main() {}\n"),
+        (
+            "build.rs",
+            "fn main() {\n    if let Some(m) = std::env::var_os(\"RATECHECK_TEST_BUILD_MARKER\") {\n        std::fs::write(m, std::process::id().to_string()).unwrap();\n    }\n    std::thread::sleep(std::time::Duration::from_secs(120));\n}\n",
+        ),
+    ];
+    for (name, text) in files {
+        let path = ws.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).expect("mkdir");
+        std::fs::write(path, text).expect("write fixture");
+    }
+    common::git(ws.path(), &["init", "-q"]);
+    common::commit_all(ws.path(), "a slow build");
+    ws
+}
+
+/// Whether process `pid` still runs (a zombie has ended).
+fn alive(pid: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.rsplit_once(") ").map(|(_, rest)| !rest.starts_with('Z')))
+        .unwrap_or(false)
+}
+
+#[test]
+fn sigint_during_the_base_build_leaves_no_tree_or_build_behind() {
+    let ws = slow_building_workspace();
+    let marker = ws.path().join("build-script.pid");
+    let mut check = common::command(
+        &["check", "--no-baseline", "--quick", "--against", "HEAD"],
+        ws.path(),
+    );
+    check.env("RATECHECK_TEST_BUILD_MARKER", &marker);
+    let r = interrupt_command(check, Ready::File(&marker));
+    assert!(r.stderr.contains("building HEAD"), "{}", r.stderr);
+    let trees = ws.path().join("target/ratecheck/worktrees");
+    let left: Vec<_> = std::fs::read_dir(&trees)
+        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "trees left behind: {left:?}");
+    // The build script was stopped with cargo, not left to sleep on.
+    let pid = std::fs::read_to_string(&marker).expect("the build script wrote its pid");
+    let t0 = Instant::now();
+    while alive(&pid) && t0.elapsed() < EXIT_WITHIN {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!alive(&pid), "build script {pid} still runs");
 }

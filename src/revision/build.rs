@@ -54,6 +54,22 @@ pub fn binary_path(target_dir: &Path, commit: &str) -> PathBuf {
         .join(format!("cargo-ratecheck{}", std::env::consts::EXE_SUFFIX))
 }
 
+/// How long cargo may take to stop after SIGTERM before it is killed.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Sends `signal` to the process group led by the child `pid`.
+fn stop_group(pid: u32, signal: libc::c_int) {
+    // SAFETY: kill(2) takes plain integers; `pid` leads the process group
+    // of a child this process spawned (`process_group(0)`) and has not yet
+    // reaped, so the group id is not reused.
+    #[cfg(unix)]
+    unsafe {
+        libc::kill(-(pid as libc::pid_t), signal);
+    }
+    #[cfg(not(unix))]
+    let _ = (pid, signal);
+}
+
 /// The lines of cargo's standard error shown when a build fails.
 const STDERR_TAIL_LINES: usize = 3;
 
@@ -128,12 +144,18 @@ pub async fn build_at(
     let locked = tree.join("Cargo.lock").is_file();
     let build_target = target_dir.join("ratecheck").join("target");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut child = Command::new(cargo)
+    let mut command = Command::new(cargo);
+    command
         .args(cargo_args(&tree, locked))
         .env("CARGO_TARGET_DIR", &build_target)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::piped());
+    // Its own process group, so Ctrl-C can stop cargo with every rustc and
+    // build script it started, and nothing outlives the build.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let mut child = command
         .spawn()
         .map_err(|e| Error::new(format!("--against {rev}: cannot start cargo: {e}")))?;
     let pid = child.id();
@@ -145,19 +167,19 @@ pub async fn build_at(
         }
         child.wait().map(|status| (status, text))
     });
+    let mut waited = std::pin::pin!(waited);
     let (status, text) = tokio::select! {
-        r = waited => r
+        r = &mut waited => r
             .map_err(|e| Error::new(format!("--against {rev}: {e}")))?
             .map_err(|e| Error::new(format!("--against {rev}: cargo: {e}")))?,
         _ = cancel.cancelled() => {
-            // SAFETY: kill(2) takes plain integers; the pid is that of a
-            // child this process spawned and has not yet reaped.
-            #[cfg(unix)]
-            unsafe {
-                libc::kill(pid as libc::pid_t, libc::SIGTERM);
+            stop_group(pid, libc::SIGTERM);
+            // cargo ends its jobs on SIGTERM; whatever is left after the
+            // grace is killed, and the group is reaped before the tree goes.
+            if tokio::time::timeout(STOP_GRACE, &mut waited).await.is_err() {
+                stop_group(pid, libc::SIGKILL);
+                let _ = waited.await;
             }
-            #[cfg(not(unix))]
-            let _ = pid;
             drop(guard);
             return Err(Error::Interrupted);
         }
