@@ -199,7 +199,7 @@ pub fn check(ctx: &Ctx, args: CheckArgs) -> Result<Exit> {
             ));
         } else if let Some(rev) = &args.against {
             ctx.note(format!(
-                "ratecheck: no baseline (--no-baseline): floors, and CPU and memory paired with {rev}"
+                "ratecheck: no baseline (--no-baseline): floors, and CPU, memory and latency paired with {rev}"
             ));
         } else {
             ctx.note("ratecheck: no baseline (--no-baseline): floors only");

@@ -24,10 +24,17 @@ pub const PAIRED_TOLERANCE: f64 = 0.02;
 /// RSS is held to 5%.
 pub const PAIRED_MEMORY_TOLERANCE: f64 = 0.05;
 
+/// The tolerance of a paired median response time: one child run's median
+/// moves by up to ±14% from the next at 200 requests/s (±8% at 1000), so
+/// 20 pairs leave an interval of a few percent; a slower median past 10%
+/// beyond that interval is a change worth failing for.
+pub const PAIRED_LATENCY_TOLERANCE: f64 = 0.10;
+
 /// The tolerance a paired figure of `kind` is judged with.
 pub fn paired_tolerance(kind: FigureKind) -> f64 {
     match kind {
         FigureKind::Memory => PAIRED_MEMORY_TOLERANCE,
+        FigureKind::Latency => PAIRED_LATENCY_TOLERANCE,
         _ => PAIRED_TOLERANCE,
     }
 }
@@ -137,6 +144,25 @@ mod tests {
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].verdict, Verdict::NotComparable);
         assert!(!rows[0].verdict.fails());
+    }
+
+    #[test]
+    fn a_median_response_time_is_held_to_the_latency_tolerance() {
+        let mut t = trials(&[0.060, 0.061, 0.059, 0.060], &[0.064, 0.065, 0.063, 0.064]);
+        t.scenario = "steady-1k".into();
+        t.figure = "response_p50_ms".into();
+        t.kind = FigureKind::Latency;
+        // +6.7%, beyond doubt but within 10%.
+        let rows = apply_paired(Vec::new(), &[t.clone()], "main");
+        assert_eq!(rows[0].verdict, Verdict::Ok, "{}", rows[0].note);
+        // +15%: regressed.
+        t.current = t.base.iter().map(|b| b * 1.15).collect();
+        let rows = apply_paired(Vec::new(), &[t], "main");
+        assert_eq!(rows[0].verdict, Verdict::Regressed, "{}", rows[0].note);
+        assert_eq!(
+            rows[0].limit,
+            Limit::relative(PAIRED_LATENCY_TOLERANCE, 0.0)
+        );
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! The paired run of `check --against REV`: each time-based figure's child
-//! run (the CPU bench's flat-out runs, the memory bench's short run; the
+//! run (the CPU bench's flat-out runs, the memory bench's short run, a
+//! short run of every steady scenario for its median response time; the
 //! child protocol of [`crate::suite::child`], which older revisions speak
 //! too) executed by the base binary and the current binary alternately —
 //! A B, B A, A B … so neither side always goes first — for `pairs` pairs.
 //! [`paired_specs`] (which runs, from the planned suite) is pure.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
@@ -23,10 +25,16 @@ use crate::suite::{self, Step};
 /// (t·sd/√n: 2.09/√20 against 2.26/√10).
 pub const MIN_PAIRS: usize = 20;
 
+/// Longest child run of a steady scenario paired for its median response
+/// time: 0.5 s holds 100 responses at 200 requests/s and 5 000 at 10 000,
+/// enough for a median, and keeps 20 pairs of the `--quick` suite's three
+/// steady scenarios near a minute.
+pub const LATENCY_CHILD_RUN: Duration = Duration::from_millis(500);
+
 /// One figure measured in pairs: which child run, and what to read off it.
 #[derive(Debug, Clone)]
 pub struct PairedSpec {
-    pub scenario: &'static str,
+    pub scenario: String,
     pub figure: &'static str,
     pub kind: FigureKind,
     pub unit: &'static str,
@@ -38,13 +46,17 @@ fn peak_rss(r: &RunReport) -> f64 {
     r.memory.peak_rss_bytes as f64
 }
 
+fn response_p50_ms(r: &RunReport) -> f64 {
+    r.latency_ms.response.p50
+}
+
 /// The paired figures of a planned suite, with the suite's own run lengths.
 pub fn paired_specs(steps: &[Step]) -> Vec<PairedSpec> {
     let mut out = Vec::new();
-    let mut push = |scenario, figure, kind, unit, load: LoadSpec, read| {
+    let mut push = |scenario: &str, figure, kind, unit, load: LoadSpec, read| {
         if let Some(child) = ChildRun::new(load) {
             out.push(PairedSpec {
-                scenario,
+                scenario: scenario.to_string(),
                 figure,
                 kind,
                 unit,
@@ -83,6 +95,20 @@ pub fn paired_specs(steps: &[Step]) -> Vec<PairedSpec> {
                 suite::memory_spec(*rps, *short),
                 peak_rss,
             ),
+            // The figure `load_figures` judges: the median response time
+            // of a scenario without ramps.
+            Step::Load(s) if s.load.ramp_up.is_zero() && s.load.ramp_down.is_zero() => {
+                let mut load = s.load.clone();
+                load.duration = load.duration.min(LATENCY_CHILD_RUN);
+                push(
+                    &s.name,
+                    "response_p50_ms",
+                    FigureKind::Latency,
+                    "ms",
+                    load,
+                    response_p50_ms,
+                );
+            }
             Step::Load(_) | Step::Instructions => {}
         }
     }
@@ -130,7 +156,7 @@ pub async fn run_paired(
     let mut trials: Vec<PairedTrials> = specs
         .iter()
         .map(|s| PairedTrials {
-            scenario: s.scenario.into(),
+            scenario: s.scenario.clone(),
             figure: s.figure.into(),
             kind: s.kind,
             unit: s.unit.into(),
@@ -189,14 +215,31 @@ mod tests {
         assert_eq!(
             names,
             [
+                "steady-200/response_p50_ms",
+                "steady-1k/response_p50_ms",
+                "steady-10k/response_p50_ms",
                 "cpu/cpu_us_per_request_null",
                 "cpu/cpu_us_per_request_http",
                 "memory/peak_rss_bytes"
-            ]
+            ],
+            "a ramp's median mixes rates and is not judged, so not paired"
         );
-        // A suite without the benches pairs nothing.
-        let only_steady = suite::plan(None, true, &["steady-1k".to_string()]);
-        assert!(paired_specs(&only_steady).is_empty());
+        // A steady scenario's child run is cut to LATENCY_CHILD_RUN, at its
+        // own rate and concurrency.
+        let only_steady = suite::plan(None, false, &["steady-1k".to_string()]);
+        let specs = paired_specs(&only_steady);
+        assert_eq!(specs.len(), 1);
+        let args = specs[0].child.args();
+        let value = |flag: &str| {
+            let i = args.iter().position(|a| a == flag).unwrap();
+            args[i + 1].clone()
+        };
+        assert_eq!(value("--duration"), "500ms");
+        assert_eq!(value("--rps"), "1000");
+        assert_eq!(value("--concurrency"), "50");
+        // Nothing to pair in a suite of ramps only.
+        let only_ramp = suite::plan(None, true, &["ramp".to_string()]);
+        assert!(paired_specs(&only_ramp).is_empty());
     }
 
     #[test]
