@@ -117,6 +117,8 @@ pub enum Command {
     Compare(CompareArgs),
     /// Every figure over the committed versions of the baseline file (read from git).
     History(HistoryArgs),
+    /// Write a starter configuration and the two GitHub workflows into this workspace.
+    Init(InitArgs),
     /// The instruction-count bench's workload (run by the gate under valgrind).
     #[command(hide = true)]
     CostProbe(CostProbeArgs),
@@ -349,6 +351,13 @@ pub struct ServeArgs {
     /// Misbehave on purpose (for testing load tools).
     #[arg(long, value_enum, default_value_t = Behaviour::Normal)]
     pub behaviour: Behaviour,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct InitArgs {
+    /// Replace an existing ratecheck section and workflow files.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -13,6 +13,7 @@ pub mod commands;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod init;
 pub mod load;
 pub mod metrics;
 pub mod process;

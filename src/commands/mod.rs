@@ -4,6 +4,7 @@
 
 mod check;
 mod history;
+mod init;
 mod progress;
 mod run;
 
@@ -67,6 +68,7 @@ pub fn main() -> i32 {
         Command::Baseline(BaselineCommand::Show(a)) => check::baseline_show(&ctx, a),
         Command::Compare(a) => check::compare(&ctx, a),
         Command::History(a) => history::history(&ctx, a),
+        Command::Init(a) => init::init(&ctx, a),
         Command::Run(a) => run::run(&ctx, a),
         Command::SelfTest(a) => run::self_test(&ctx, a),
         Command::Serve(a) => run::serve(&ctx, a),

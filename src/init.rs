@@ -1,0 +1,379 @@
+//! `cargo ratecheck init`, the pure part: the commented starter section for
+//! a workspace's root manifest (under `[workspace.metadata.ratecheck]`, or
+//! `[package.metadata.ratecheck]` when the root manifest is a package with
+//! no `[workspace]` table, as the configuration loader reads it), the two
+//! GitHub workflows, which binaries look like HTTP servers, and removing an
+//! old section for `--force`. The files are written by `commands/init.rs`.
+
+/// Crates whose presence among a package's dependencies makes its binaries
+/// look like HTTP servers.
+pub const SERVER_CRATES: [&str; 8] = [
+    "axum",
+    "actix-web",
+    "hyper",
+    "poem",
+    "rocket",
+    "salvo",
+    "tiny_http",
+    "warp",
+];
+
+/// A binary that looks like an HTTP server: its name and its package's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerBin {
+    pub package: String,
+    pub bin: String,
+}
+
+/// The table the root manifest's section goes under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Table {
+    /// `[workspace.metadata.ratecheck]`: the root manifest has `[workspace]`.
+    Workspace,
+    /// `[package.metadata.ratecheck]`: a lone package.
+    Package,
+}
+
+impl Table {
+    /// Which table a root manifest's text asks for.
+    pub fn for_manifest(manifest: &toml::Table) -> Table {
+        if manifest.contains_key("workspace") || !manifest.contains_key("package") {
+            Table::Workspace
+        } else {
+            Table::Package
+        }
+    }
+
+    fn prefix(self) -> &'static str {
+        match self {
+            Table::Workspace => "workspace.metadata.ratecheck",
+            Table::Package => "package.metadata.ratecheck",
+        }
+    }
+}
+
+/// Whether the manifest already holds a ratecheck section (either table).
+pub fn has_section(manifest: &toml::Table) -> bool {
+    ["workspace", "package"].iter().any(|t| {
+        manifest
+            .get(*t)
+            .and_then(|v| v.get("metadata"))
+            .and_then(|m| m.get("ratecheck"))
+            .is_some()
+    })
+}
+
+/// The line that opens the starter section, so `--force` can find it.
+const MARKER: &str = "# cargo-ratecheck: the merge gate's settings";
+
+/// The commented starter section, `servers` prefilling the service example.
+pub fn starter_section(table: Table, servers: &[ServerBin]) -> String {
+    let p = table.prefix();
+    let (name, command) = match servers.first() {
+        Some(s) => (
+            s.bin.clone(),
+            format!(
+                r#"["cargo", "run", "--release", "-p", "{}", "--bin", "{}", "--", "--port", "{{port}}"]"#,
+                s.package, s.bin
+            ),
+        ),
+        None => (
+            "api".to_string(),
+            r#"["cargo", "run", "--release", "--bin", "api", "--", "--port", "{port}"]"#
+                .to_string(),
+        ),
+    };
+    let found = if servers.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<String> = servers
+            .iter()
+            .map(|s| format!("{} ({})", s.bin, s.package))
+            .collect();
+        format!(
+            "# Binaries that look like HTTP servers: {}.\n",
+            names.join(", ")
+        )
+    };
+    format!(
+        r#"
+{MARKER} (README of cargo-ratecheck: Configuration).
+# Without scenarios, the built-in suite runs against the embedded server:
+# efficiency at 200, 1000 and 10000 requests/s, a ramp, CPU and memory.
+[{p}]
+baseline = "default"   # baselines/default.json, written by `cargo ratecheck baseline save`
+trials = 3             # trials of the CPU and memory benches (their median is judged)
+# thresholds = {{ efficiency-floor = 0.95, cpu-tolerance = 0.15, memory-tolerance = 0.15 }}
+
+{found}# Your own service, started on a free loopback port for the scenarios that name it:
+# [[{p}.service]]
+# name = "{name}"
+# command = {command}
+# env = {{ RUST_LOG = "warn" }}
+# ready = {{ path = "/health", status = 200, timeout = "60s" }}
+# stop = {{ signal = "TERM", grace = "5s" }}
+#
+# [[{p}.scenario]]
+# name = "{name}-1k"
+# target = "service:{name}"
+# rps = 1000
+# duration = "5s"
+# concurrency = 50
+"#
+    )
+}
+
+/// `text` without its ratecheck tables (`[…metadata.ratecheck]` and
+/// `[[…metadata.ratecheck.…]]` up to the next other table) and without the
+/// starter's comment lines before them, for `init --force`.
+pub fn strip_section(text: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    let mut inside = false;
+    for line in text.lines() {
+        let t = line.trim_start();
+        if t.starts_with('[') {
+            let name = t.trim_start_matches('[').trim_start();
+            inside = name.starts_with("workspace.metadata.ratecheck")
+                || name.starts_with("package.metadata.ratecheck");
+            if inside {
+                // The comments and blank lines just above belong to it.
+                while out
+                    .last()
+                    .is_some_and(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+                {
+                    out.pop();
+                }
+            }
+        }
+        if !inside {
+            out.push(line);
+        }
+    }
+    let mut s = out.join("\n");
+    s.push('\n');
+    s
+}
+
+/// The two workflows: (file name under `.github/workflows/`, contents).
+pub fn workflows() -> [(&'static str, &'static str); 2] {
+    [
+        ("ratecheck.yml", RATECHECK_YML),
+        ("refresh-baselines.yml", REFRESH_YML),
+    ]
+}
+
+const RATECHECK_YML: &str = r#"# The required status check: cargo-ratecheck's performance gate. A pull
+# request is judged against the baseline committed on its target branch (and
+# that branch's settings, read from git), and side by side with the target
+# branch built on the same runner (paired runs of CPU, memory and latency).
+name: ratecheck
+
+on:
+  pull_request:
+  push:
+    branches: [main]
+
+permissions:
+  contents: read
+
+concurrency:
+  group: ratecheck-${{ github.ref }}
+  cancel-in-progress: true
+
+jobs:
+  ratecheck:
+    runs-on: ubuntu-latest
+    timeout-minutes: 45
+    steps:
+      - uses: actions/checkout@v5
+        with:
+          fetch-depth: 0
+      - uses: dtolnay/rust-toolchain@stable
+      - uses: Swatinem/rust-cache@v2
+      - name: Install valgrind (instruction counts) and cargo-ratecheck
+        # Or: cargo install --locked --git <its repository URL> cargo-ratecheck
+        run: |
+          sudo apt-get update -q && sudo apt-get install -y -q valgrind
+          cargo install --locked cargo-ratecheck
+      - name: Gate against the target branch's baseline
+        if: github.event_name == 'pull_request'
+        env:
+          BASE_REF: ${{ github.base_ref }}
+        run: >-
+          cargo ratecheck --baseline-rev "origin/${BASE_REF}"
+          --format markdown --json ratecheck.json --html ratecheck.html
+      - name: Gate against the target branch built on this runner (paired)
+        if: github.event_name == 'pull_request' && !cancelled()
+        env:
+          BASE_REF: ${{ github.base_ref }}
+        run: >-
+          cargo ratecheck --no-baseline --against "origin/${BASE_REF}"
+          --format markdown --json ratecheck-against.json
+      - name: Gate against main's committed baseline
+        if: github.event_name == 'push'
+        run: >-
+          cargo ratecheck --baseline-rev HEAD
+          --format markdown --json ratecheck.json --html ratecheck.html
+      - name: Upload reports
+        if: always()
+        uses: actions/upload-artifact@v6
+        with:
+          name: ratecheck-report
+          path: |
+            ratecheck.json
+            ratecheck.html
+            ratecheck-against.json
+          if-no-files-found: warn
+"#;
+
+const REFRESH_YML: &str = r#"# Manual: re-measure and commit the baseline of a release branch. Run it from
+# the Actions tab with a `release/...` branch selected.
+name: refresh-baselines
+
+on:
+  workflow_dispatch:
+
+permissions:
+  contents: write
+
+concurrency:
+  group: refresh-baselines-${{ github.ref }}
+
+jobs:
+  refresh:
+    runs-on: ubuntu-latest
+    timeout-minutes: 45
+    steps:
+      - name: Require a release branch
+        env:
+          BRANCH: ${{ github.ref_name }}
+        run: |
+          case "$BRANCH" in
+            release/*) echo "refreshing baselines on $BRANCH" ;;
+            *) echo "::error title=refresh-baselines::run this workflow on a release/** branch, not '$BRANCH'"; exit 1 ;;
+          esac
+      - uses: actions/checkout@v5
+      - uses: dtolnay/rust-toolchain@stable
+      - uses: Swatinem/rust-cache@v2
+      - name: Install valgrind (instruction counts) and cargo-ratecheck
+        # Or: cargo install --locked --git <its repository URL> cargo-ratecheck
+        run: |
+          sudo apt-get update -q && sudo apt-get install -y -q valgrind
+          cargo install --locked cargo-ratecheck
+      - name: Measure and save the baseline
+        run: cargo ratecheck baseline save
+      - name: Commit and push baselines/
+        env:
+          BRANCH: ${{ github.ref_name }}
+        run: |
+          git config user.name "github-actions[bot]"
+          git config user.email "41898282+github-actions[bot]@users.noreply.github.com"
+          git add baselines/
+          if git diff --cached --quiet; then
+            echo "baselines/ unchanged; nothing to commit"
+            exit 0
+          fi
+          git commit -m "Refresh ratecheck baselines on ${BRANCH}"
+          git push origin "HEAD:${BRANCH}"
+"#;
+
+/// The three commands `init` suggests next.
+pub fn next_commands(manifest: &str) -> [String; 3] {
+    [
+        "cargo ratecheck baseline save --allow-dirty   # measure; writes baselines/default.json"
+            .to_string(),
+        format!("git add {manifest} .github/workflows baselines && git commit -m \"ratecheck gate\""),
+        "cargo ratecheck                               # the gate: exit 0 pass, 1 failed, 2 could not judge"
+            .to_string(),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> toml::Table {
+        text.parse().expect("valid TOML")
+    }
+
+    const PACKAGE: &str =
+        "[package]\nname = \"shop\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n";
+
+    #[test]
+    fn a_lone_package_gets_the_package_table_a_workspace_the_workspace_one() {
+        assert_eq!(Table::for_manifest(&parse(PACKAGE)), Table::Package);
+        let ws = format!("{PACKAGE}\n[workspace]\nmembers = [\"api\"]\n");
+        assert_eq!(Table::for_manifest(&parse(&ws)), Table::Workspace);
+        assert_eq!(
+            Table::for_manifest(&parse("[workspace]\nmembers = []\n")),
+            Table::Workspace
+        );
+    }
+
+    #[test]
+    fn the_starter_parses_and_is_found_again() {
+        for table in [Table::Package, Table::Workspace] {
+            let text = format!("{PACKAGE}{}", starter_section(table, &[]));
+            let manifest = parse(&text);
+            assert!(has_section(&manifest), "{text}");
+            let section = match table {
+                Table::Package => &manifest["package"]["metadata"]["ratecheck"],
+                Table::Workspace => &manifest["workspace"]["metadata"]["ratecheck"],
+            };
+            assert_eq!(section["baseline"].as_str(), Some("default"));
+            assert_eq!(section["trials"].as_integer(), Some(3));
+            // The service and scenario examples are comments only.
+            assert!(section.get("service").is_none() && section.get("scenario").is_none());
+        }
+        assert!(!has_section(&parse(PACKAGE)));
+    }
+
+    #[test]
+    fn a_server_binary_is_named_in_the_service_example() {
+        let servers = [ServerBin {
+            package: "shop".into(),
+            bin: "shop-api".into(),
+        }];
+        let s = starter_section(Table::Package, &servers);
+        assert!(s.contains("# name = \"shop-api\""), "{s}");
+        assert!(
+            s.contains(r#""-p", "shop", "--bin", "shop-api", "--", "--port", "{port}""#),
+            "{s}"
+        );
+        assert!(s.contains("# target = \"service:shop-api\""), "{s}");
+        assert!(s.contains("look like HTTP servers: shop-api (shop)"), "{s}");
+    }
+
+    #[test]
+    fn force_replaces_the_old_section_and_keeps_the_rest() {
+        let old = format!(
+            "{PACKAGE}serde = \"1\"\n{}\n[[package.metadata.ratecheck.scenario]]\nname = \"x\"\n\n[features]\nfast = []\n",
+            starter_section(Table::Package, &[])
+        );
+        let stripped = strip_section(&old);
+        let manifest = parse(&stripped);
+        assert!(!has_section(&manifest), "{stripped}");
+        assert_eq!(manifest["dependencies"]["serde"].as_str(), Some("1"));
+        assert!(manifest["features"].get("fast").is_some(), "{stripped}");
+        assert!(!stripped.contains(MARKER), "{stripped}");
+        // Stripping then appending again gives one section.
+        let again = format!("{stripped}{}", starter_section(Table::Package, &[]));
+        assert_eq!(again.matches(MARKER).count(), 1);
+        assert!(has_section(&parse(&again)));
+    }
+
+    #[test]
+    fn the_workflows_install_the_tool_and_run_the_gate() {
+        for (name, text) in workflows() {
+            assert!(name.ends_with(".yml"));
+            assert!(
+                text.contains("cargo install --locked cargo-ratecheck"),
+                "{name}"
+            );
+            assert!(text.contains("valgrind"), "{name}");
+        }
+        let [pr, refresh] = workflows();
+        assert!(pr.1.contains("--against \"origin/${BASE_REF}\""));
+        assert!(refresh.1.contains("cargo ratecheck baseline save"));
+    }
+}

@@ -1,0 +1,103 @@
+//! `cargo ratecheck init` in a fresh package: the starter section and the
+//! workflows are written, the configuration loads, a binary depending on
+//! an HTTP server crate is named in the service example, and an existing
+//! section or workflow is refused (exit 2, nothing written) unless `--force`.
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use cargo_ratecheck::config::Config;
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// A lone package `shop` with a `shop-api` binary that depends on hyper.
+fn package() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let manifest = "[package]\nname = \"shop\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[[bin]]\nname = \"shop-api\"\npath = \"src/main.rs\"\n\n[dependencies]\nhyper = \"1\"\n";
+    std::fs::write(dir.path().join("Cargo.toml"), manifest).expect("write Cargo.toml");
+    std::fs::create_dir_all(dir.path().join("src")).expect("mkdir src");
+    std::fs::write(dir.path().join("src/main.rs"), "fn main() {}\n").expect("write main.rs");
+    dir
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).expect("read")
+}
+
+#[test]
+fn init_writes_a_section_that_loads_and_the_two_workflows() {
+    let ws = package();
+    let r = common::run_bin(&["init"], ws.path(), LIMIT);
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(
+        r.stdout.contains("cargo ratecheck baseline save"),
+        "{}",
+        r.stdout
+    );
+    let manifest = read(&ws.path().join("Cargo.toml"));
+    assert!(
+        manifest.contains("[package.metadata.ratecheck]"),
+        "{manifest}"
+    );
+    assert!(
+        manifest.contains(r#""-p", "shop", "--bin", "shop-api""#),
+        "the server binary is named: {manifest}"
+    );
+    let config = Config::load(Some(&ws.path().join("Cargo.toml"))).expect("the section loads");
+    assert_eq!(config.baseline, "default");
+    assert_eq!(config.trials, 3);
+    for name in ["ratecheck.yml", "refresh-baselines.yml"] {
+        let wf = read(&ws.path().join(".github/workflows").join(name));
+        assert!(
+            wf.contains("cargo install --locked cargo-ratecheck"),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_second_init_is_refused_and_force_replaces_the_section() {
+    let ws = package();
+    assert_eq!(common::run_bin(&["init"], ws.path(), LIMIT).code, Some(0));
+    let once = read(&ws.path().join("Cargo.toml"));
+    let r = common::run_bin(&["init"], ws.path(), LIMIT);
+    assert_eq!(r.code, Some(2), "{r:?}");
+    assert!(
+        r.first_err_line()
+            .contains("Cargo.toml already has a ratecheck section")
+            && r.first_err_line().contains("--force"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(read(&ws.path().join("Cargo.toml")), once, "nothing written");
+    let r = common::run_bin(&["init", "--force"], ws.path(), LIMIT);
+    assert_eq!(r.code, Some(0), "{r:?}");
+    let twice = read(&ws.path().join("Cargo.toml"));
+    assert_eq!(
+        twice.matches("[package.metadata.ratecheck]").count(),
+        1,
+        "{twice}"
+    );
+    assert_eq!(twice, once, "the same starter, replaced");
+}
+
+#[test]
+fn an_existing_workflow_is_refused_before_anything_is_written() {
+    let ws = package();
+    let dir = ws.path().join(".github/workflows");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(dir.join("ratecheck.yml"), "name: ours\n").expect("write");
+    let before = read(&ws.path().join("Cargo.toml"));
+    let r = common::run_bin(&["init"], ws.path(), LIMIT);
+    assert_eq!(r.code, Some(2), "{r:?}");
+    assert!(
+        r.first_err_line().contains("ratecheck.yml already exists"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(read(&ws.path().join("Cargo.toml")), before);
+    assert_eq!(read(&dir.join("ratecheck.yml")), "name: ours\n");
+    assert!(!dir.join("refresh-baselines.yml").exists());
+}
