@@ -4,6 +4,7 @@
 //! the statistics; `run`: the interleaved child runs; [`apply_paired`]:
 //! the diff-table rows). Used by `check --against REV`.
 
+pub mod bisect;
 pub mod build;
 pub mod paired;
 pub mod run;
