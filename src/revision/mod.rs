@@ -10,6 +10,7 @@ pub mod bisect;
 pub mod build;
 pub mod command;
 pub mod paired;
+pub mod probe;
 pub mod run;
 
 pub use build::{build_at, BuiltRevision};
