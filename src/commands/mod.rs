@@ -2,6 +2,7 @@
 //! suite, the baseline store and the renderers, and results into exit codes.
 //! IO lives here (terminal, files, signals); the logic it calls is pure.
 
+mod bisect;
 mod check;
 mod history;
 mod progress;
@@ -67,6 +68,7 @@ pub fn main() -> i32 {
         Command::Baseline(BaselineCommand::Show(a)) => check::baseline_show(&ctx, a),
         Command::Compare(a) => check::compare(&ctx, a),
         Command::History(a) => history::history(&ctx, a),
+        Command::Bisect(a) => bisect::bisect(&ctx, a),
         Command::Run(a) => run::run(&ctx, a),
         Command::SelfTest(a) => run::self_test(&ctx, a),
         Command::Serve(a) => run::serve(&ctx, a),

@@ -115,7 +115,7 @@ pub async fn build_at(
     let what = format!("--against {rev}");
     let mut built = build_commit(repo_dir, &commit, &what, target_dir, cancel)
         .await?
-        .map_err(Error::new)?;
+        .map_err(|e| Error::new(format!("{what}: commit {} {e}", git::short_sha(&commit))))?;
     built.rev = rev.to_string();
     Ok(built)
 }
@@ -127,9 +127,10 @@ const STOP_WITHIN: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Checks out and builds `commit` (a full SHA) of the repository containing
 /// `repo_dir`, or reuses the binary kept for it. `what` names it in
-/// messages (`--against main`, `bisect probe 3`). The outer error stops the
+/// messages (`--against main`, `--good v1.2`). The outer error stops the
 /// caller (Ctrl-C, a checkout or copy that fails); the inner one says the
-/// commit does not build, with cargo's last lines. The checked-out tree is
+/// commit `does not build (exit status: 101): ` and cargo's last lines
+/// (without naming it). The checked-out tree is
 /// removed in every case, after cargo has stopped.
 pub async fn build_commit(
     repo_dir: &Path,
@@ -184,8 +185,7 @@ pub async fn build_commit(
     };
     if !status.success() {
         return Ok(Err(format!(
-            "{what}: commit {} does not build ({status}): {}",
-            git::short_sha(commit),
+            "does not build ({status}): {}",
             tail_lines(&text, STDERR_TAIL_LINES)
         )));
     }
