@@ -119,6 +119,8 @@ pub enum Command {
     History(HistoryArgs),
     /// Write a starter configuration and the two GitHub workflows into this workspace.
     Init(InitArgs),
+    /// Find the first commit between --good and --bad that made a figure worse (binary search).
+    Bisect(BisectArgs),
     /// The instruction-count bench's workload (run by the gate under valgrind).
     #[command(hide = true)]
     CostProbe(CostProbeArgs),
@@ -383,6 +385,49 @@ pub struct HistoryArgs {
     pub output: OutputArgs,
 }
 
+#[derive(Debug, Clone, Args)]
+pub struct BisectArgs {
+    /// A revision without the regression: an ancestor of --bad on its
+    /// first-parent history.
+    #[arg(long, value_name = "REV")]
+    pub good: String,
+    /// A revision with the regression (e.g. HEAD).
+    #[arg(long, value_name = "REV")]
+    pub bad: String,
+    /// The figure to bisect by: instructions_per_request_http (default),
+    /// instructions_per_request_null, cpu_us_per_request_http,
+    /// cpu_us_per_request_null, peak_rss_bytes. With --command: a name for
+    /// the number the command prints on its last line, shown per probe.
+    #[arg(long, value_name = "NAME")]
+    pub figure: Option<String>,
+    /// Judge each commit by this shell command instead, run with `sh -c` in
+    /// the commit's checked-out tree: exit 0 good, 125 skip, 1-127 bad,
+    /// anything else stops the search (as `git bisect run`).
+    #[arg(long, value_name = "CMD")]
+    pub command: Option<String>,
+    /// With --command: how long one run may take before it is stopped (the
+    /// search then stops, exit 2).
+    #[arg(long, value_parser = parse_timeout, default_value = "1h", requires = "command")]
+    pub timeout: Duration,
+    /// What to print on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Also write the JSON result to this file.
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+}
+
+/// `bisect --timeout`: more than zero, at most a day.
+pub fn parse_timeout(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d.is_zero() || d > Duration::from_secs(86_400) {
+        return Err(format!(
+            "{s:?}: give a duration above 0 and at most 24h, e.g. 10m"
+        ));
+    }
+    Ok(d)
+}
+
 /// `--rps`: a number within [`load::check_rps`].
 pub fn parse_rps(s: &str) -> Result<f64, String> {
     let v: f64 = s.trim().parse().map_err(|_| {
@@ -486,6 +531,34 @@ mod tests {
     }
 
     #[test]
+    fn bisect_arguments() {
+        let r = parse(&["bisect", "--good", "v1", "--bad", "HEAD"]).unwrap();
+        let Some(Command::Bisect(b)) = r.command else {
+            panic!("not bisect")
+        };
+        assert_eq!((b.good.as_str(), b.bad.as_str()), ("v1", "HEAD"));
+        assert_eq!(b.figure, None);
+        assert_eq!(b.timeout, Duration::from_secs(3600));
+        let r = parse(&[
+            "bisect",
+            "--good",
+            "v1",
+            "--bad",
+            "HEAD",
+            "--command",
+            "make test",
+            "--timeout",
+            "10m",
+        ])
+        .unwrap();
+        let Some(Command::Bisect(b)) = r.command else {
+            panic!("not bisect")
+        };
+        assert_eq!(b.command.as_deref(), Some("make test"));
+        assert_eq!(b.timeout, Duration::from_secs(600));
+    }
+
+    #[test]
     fn run_arguments() {
         let r = parse(&["run", "--rps", "0.5", "--duration", "500ms", "--null"]).unwrap();
         let Some(Command::Run(run)) = r.command else {
@@ -516,6 +589,20 @@ mod tests {
             &["serve", "--error-rate", "2"],
             &["history", "--figure"],
             &["history", "--format", "svg"],
+            &["bisect", "--good", "HEAD~1"],
+            &["bisect", "--bad", "HEAD"],
+            &["bisect", "--good", "a", "--bad", "b", "--timeout", "5s"],
+            &[
+                "bisect",
+                "--good",
+                "a",
+                "--bad",
+                "b",
+                "--command",
+                "x",
+                "--timeout",
+                "0s",
+            ],
         ] {
             let err = parse(args).unwrap_err();
             assert_eq!(err.exit_code(), 2, "{args:?}");

@@ -2,6 +2,7 @@
 //! suite, the baseline store and the renderers, and results into exit codes.
 //! IO lives here (terminal, files, signals); the logic it calls is pure.
 
+mod bisect;
 mod check;
 mod history;
 mod init;
@@ -69,6 +70,7 @@ pub fn main() -> i32 {
         Command::Compare(a) => check::compare(&ctx, a),
         Command::History(a) => history::history(&ctx, a),
         Command::Init(a) => init::init(&ctx, a),
+        Command::Bisect(a) => bisect::bisect(&ctx, a),
         Command::Run(a) => run::run(&ctx, a),
         Command::SelfTest(a) => run::self_test(&ctx, a),
         Command::Serve(a) => run::serve(&ctx, a),

@@ -41,15 +41,15 @@ pub fn bar(ctx: &Ctx, label: &str) -> Option<(ProgressBar, ProgressFn)> {
     Some((pb, f))
 }
 
-/// A bar counting `len` steps (the pairs of `check --against`), or `None`
-/// when hidden.
+/// A bar counting `len` steps (the pairs of `check --against`, the probes
+/// of `bisect`, whose message names the probe), or `None` when hidden.
 pub fn count_bar(ctx: &Ctx, label: &str, len: usize) -> Option<ProgressBar> {
     if !ctx.progress {
         return None;
     }
     let pb = ProgressBar::new(len as u64);
     pb.set_style(
-        ProgressStyle::with_template("{prefix:>18} [{bar:30}] {elapsed:>4} {pos}/{len}")
+        ProgressStyle::with_template("{prefix:>18} [{bar:30}] {elapsed:>4} {pos}/{len} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );

@@ -6,6 +6,8 @@
 //! Every renderer returns text that ends with a newline, so callers print it
 //! with `print!`, not `println!`.
 
+/// `bisect`: the probes of a search and the first bad commit.
+pub mod bisect;
 /// The result of `check`: the document the check renderers read.
 pub mod check;
 /// `history`: a baseline file's figures over its committed versions.

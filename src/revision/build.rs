@@ -29,7 +29,7 @@ pub struct BuiltRevision {
 }
 
 /// A directory removed when dropped (a checked-out tree).
-struct RemoveOnDrop(PathBuf);
+pub struct RemoveOnDrop(pub PathBuf);
 
 impl Drop for RemoveOnDrop {
     fn drop(&mut self) {
@@ -52,22 +52,6 @@ pub fn binary_path(target_dir: &Path, commit: &str) -> PathBuf {
         .join("bin")
         .join(git::short_sha(commit))
         .join(format!("cargo-ratecheck{}", std::env::consts::EXE_SUFFIX))
-}
-
-/// How long cargo may take to stop after SIGTERM before it is killed.
-const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// Sends `signal` to the process group led by the child `pid`.
-fn stop_group(pid: u32, signal: libc::c_int) {
-    // SAFETY: kill(2) takes plain integers; `pid` leads the process group
-    // of a child this process spawned (`process_group(0)`) and has not yet
-    // reaped, so the group id is not reused.
-    #[cfg(unix)]
-    unsafe {
-        libc::kill(-(pid as libc::pid_t), signal);
-    }
-    #[cfg(not(unix))]
-    let _ = (pid, signal);
 }
 
 /// The lines of cargo's standard error shown when a build fails.
@@ -128,19 +112,47 @@ pub async fn build_at(
     cancel: &CancellationToken,
 ) -> Result<BuiltRevision> {
     let commit = resolve(repo_dir, rev)?;
-    let binary = binary_path(target_dir, &commit);
+    let what = format!("--against {rev}");
+    let mut built = build_commit(repo_dir, &commit, &what, target_dir, cancel)
+        .await?
+        .map_err(|e| Error::new(format!("{what}: commit {} {e}", git::short_sha(&commit))))?;
+    built.rev = rev.to_string();
+    Ok(built)
+}
+
+/// How long cargo may take to stop after SIGTERM before it is killed; the
+/// checked-out tree is removed only once it has stopped, so nothing writes
+/// into it again.
+const STOP_WITHIN: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Checks out and builds `commit` (a full SHA) of the repository containing
+/// `repo_dir`, or reuses the binary kept for it. `what` names it in
+/// messages (`--against main`, `--good v1.2`). The outer error stops the
+/// caller (Ctrl-C, a checkout or copy that fails); the inner one says the
+/// commit `does not build (exit status: 101): ` and cargo's last lines
+/// (without naming it). The checked-out tree is
+/// removed in every case, after cargo has stopped.
+pub async fn build_commit(
+    repo_dir: &Path,
+    commit: &str,
+    what: &str,
+    target_dir: &Path,
+    cancel: &CancellationToken,
+) -> Result<Result<BuiltRevision, String>> {
+    let binary = binary_path(target_dir, commit);
+    let done = |binary| BuiltRevision {
+        rev: what.to_string(),
+        commit: commit.to_string(),
+        binary,
+    };
     if binary.is_file() {
         // A commit's sources do not change: built once, reused.
-        return Ok(BuiltRevision {
-            rev: rev.to_string(),
-            commit,
-            binary,
-        });
+        return Ok(Ok(done(binary)));
     }
-    let tree = worktree_dir(target_dir, &commit);
+    let tree = worktree_dir(target_dir, commit);
     let _ = std::fs::remove_dir_all(&tree); // a leftover of a killed run
     let guard = RemoveOnDrop(tree.clone());
-    git::export_tree(repo_dir, rev, &tree)?;
+    git::export_tree(repo_dir, commit, &tree)?;
     let locked = tree.join("Cargo.lock").is_file();
     let build_target = target_dir.join("ratecheck").join("target");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
@@ -157,37 +169,29 @@ pub async fn build_at(
     std::os::unix::process::CommandExt::process_group(&mut command, 0);
     let mut child = command
         .spawn()
-        .map_err(|e| Error::new(format!("--against {rev}: cannot start cargo: {e}")))?;
+        .map_err(|e| Error::new(format!("{what}: cannot start cargo: {e}")))?;
     let pid = child.id();
     let mut stderr = child.stderr.take();
-    let waited = tokio::task::spawn_blocking(move || {
+    let mut waited = tokio::task::spawn_blocking(move || {
         let mut text = String::new();
         if let Some(s) = stderr.as_mut() {
             let _ = s.read_to_string(&mut text);
         }
         child.wait().map(|status| (status, text))
     });
-    let mut waited = std::pin::pin!(waited);
     let (status, text) = tokio::select! {
         r = &mut waited => r
-            .map_err(|e| Error::new(format!("--against {rev}: {e}")))?
-            .map_err(|e| Error::new(format!("--against {rev}: cargo: {e}")))?,
+            .map_err(|e| Error::new(format!("{what}: {e}")))?
+            .map_err(|e| Error::new(format!("{what}: cargo: {e}")))?,
         _ = cancel.cancelled() => {
-            stop_group(pid, libc::SIGTERM);
-            // cargo ends its jobs on SIGTERM; whatever is left after the
-            // grace is killed, and the group is reaped before the tree goes.
-            if tokio::time::timeout(STOP_GRACE, &mut waited).await.is_err() {
-                stop_group(pid, libc::SIGKILL);
-                let _ = waited.await;
-            }
+            stop(pid, &mut waited).await;
             drop(guard);
             return Err(Error::Interrupted);
         }
     };
     if !status.success() {
-        return Err(Error::new(format!(
-            "--against {rev}: commit {} does not build ({status}): {}",
-            git::short_sha(&commit),
+        return Ok(Err(format!(
+            "does not build ({status}): {}",
             tail_lines(&text, STDERR_TAIL_LINES)
         )));
     }
@@ -202,17 +206,78 @@ pub async fn build_at(
         .and_then(|_| std::fs::rename(&partial, &binary))
         .map_err(|e| {
             Error::new(format!(
-                "--against {rev}: cannot copy {} to {}: {e}",
+                "{what}: cannot copy {} to {}: {e}",
                 built.display(),
                 binary.display()
             ))
         })?;
     drop(guard);
-    Ok(BuiltRevision {
-        rev: rev.to_string(),
-        commit,
-        binary,
-    })
+    Ok(Ok(done(binary)))
+}
+
+/// Stops cargo with every rustc and build script it started (SIGTERM to
+/// its process group, then SIGKILL after [`STOP_WITHIN`]) and waits until
+/// it has exited, at most twice that long.
+async fn stop<T>(pid: u32, waited: &mut tokio::task::JoinHandle<T>) {
+    signal_group(pid, Signal::Term);
+    if tokio::time::timeout(STOP_WITHIN, &mut *waited)
+        .await
+        .is_err()
+    {
+        signal_group(pid, Signal::Kill);
+        let _ = tokio::time::timeout(STOP_WITHIN, waited).await;
+    }
+}
+
+/// The signals [`signal`] sends.
+#[derive(Debug, Clone, Copy)]
+pub enum Signal {
+    Term,
+    Kill,
+}
+
+/// Sends `sig` to the process `pid` (one process; [`signal_group`] signals
+/// a process group).
+pub fn signal(pid: u32, sig: Signal) {
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return;
+        };
+        // SAFETY: kill(2) takes plain integers; the pid is that of a child
+        // this process spawned and has not yet reaped.
+        unsafe {
+            libc::kill(pid, unix_signal(sig));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (pid, sig);
+}
+
+/// Sends `sig` to every process of the process group `pgid` (a child
+/// spawned as the leader of its own group).
+pub fn signal_group(pgid: u32, sig: Signal) {
+    #[cfg(unix)]
+    {
+        let Ok(pgid) = libc::pid_t::try_from(pgid) else {
+            return;
+        };
+        // SAFETY: kill(2) takes plain integers; a negative pid names the
+        // group this process created for its child (still unreaped).
+        unsafe {
+            libc::kill(-pgid, unix_signal(sig));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (pgid, sig);
+}
+
+#[cfg(unix)]
+fn unix_signal(sig: Signal) -> libc::c_int {
+    match sig {
+        Signal::Term => libc::SIGTERM,
+        Signal::Kill => libc::SIGKILL,
+    }
 }
 
 #[cfg(test)]

@@ -2,10 +2,15 @@
 //! checked out under `<target-dir>/ratecheck/`, `cargo build --release`),
 //! and judging the current build against it from paired runs (`paired`:
 //! the statistics; `run`: the interleaved child runs; [`apply_paired`]:
-//! the diff-table rows). Used by `check --against REV`.
+//! the diff-table rows). Used by `check --against REV`. `bisect` (the
+//! pure search), `command` (a `bisect --command` probe) and `probe` (a
+//! probe's figure from its built binary) serve `bisect`.
 
+pub mod bisect;
 pub mod build;
+pub mod command;
 pub mod paired;
+pub mod probe;
 pub mod run;
 
 pub use build::{build_at, BuiltRevision};

@@ -198,9 +198,18 @@ pub const PROBES: [Probe; 2] = [
 /// depend on what else the machine runs), and returns one figure per probe,
 /// named `instructions_per_request_<target>`. Files go to `scratch`.
 pub fn measure(exe: &Path, scratch: &Path) -> Result<BTreeMap<String, Figure>, String> {
+    measure_probes(exe, scratch, &PROBES)
+}
+
+/// [`measure`] for some of the probes (`bisect` measures one figure).
+pub fn measure_probes(
+    exe: &Path,
+    scratch: &Path,
+    probes: &[Probe],
+) -> Result<BTreeMap<String, Figure>, String> {
     std::fs::create_dir_all(scratch)
         .map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
-    let runs: Vec<(Probe, u64)> = PROBES
+    let runs: Vec<(Probe, u64)> = probes
         .iter()
         .flat_map(|p| [(*p, p.small), (*p, p.large)])
         .collect();
@@ -219,7 +228,7 @@ pub fn measure(exe: &Path, scratch: &Path) -> Result<BTreeMap<String, Figure>, S
     });
     let mut results = results.into_iter();
     let mut figures = BTreeMap::new();
-    for p in PROBES {
+    for p in probes {
         let (small, large) = (
             results.next().ok_or("missing run")??,
             results.next().ok_or("missing run")??,

@@ -3,7 +3,9 @@
 //! a revision (`--baseline-rev`: the baseline and the manifests holding the
 //! gate's configuration); how a baseline's commit relates to HEAD; every
 //! committed version of a file (`history`, in `versions.rs`); a
-//! revision's tree written out to a directory (`--against`, in `export.rs`).
+//! revision's tree written out to a directory (`--against`, `bisect`, in
+//! `export.rs`); the first-parent commits between two revisions (`bisect`,
+//! in `range.rs`).
 //!
 //! Outside a git repository the look-ups answer "unknown" (`None`, or
 //! `(None, false)`) instead of failing, so `cargo ratecheck` still runs
@@ -17,8 +19,10 @@ use crate::baseline::model::GitInfo;
 use crate::baseline::store::MAX_BASELINE_BYTES;
 
 mod export;
+mod range;
 mod versions;
 pub use export::export_tree;
+pub use range::{first_parent_range, MAX_RANGE};
 pub use versions::{file_versions, FileHistory, FileVersion};
 
 /// A git failure, as one line naming the revision, path or repository.

@@ -401,3 +401,85 @@ fn export_tree_writes_the_revision_and_leaves_the_tree_alone() {
     let e = export_tree(dir.path(), "no-such-rev", &out.path().join("x")).unwrap_err();
     assert!(e.0.contains("`no-such-rev` not found"), "{e}");
 }
+
+#[test]
+fn first_parent_range_lists_good_to_bad_oldest_first() {
+    let (dir, repo) = init();
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        fs::write(dir.path().join("a.txt"), format!("{i}")).unwrap();
+        ids.push(commit_all(&repo, &format!("c{i}"), 1_700_000_000 + i));
+    }
+    let range = first_parent_range(dir.path(), "HEAD~3", "HEAD", MAX_RANGE).unwrap();
+    let subjects: Vec<&str> = range.iter().map(|c| c.subject.as_str()).collect();
+    assert_eq!(subjects, ["c1", "c2", "c3", "c4"]);
+    assert_eq!(range[0].commit, ids[1].to_string());
+    assert_eq!(range[3].commit, ids[4].to_string());
+    assert_eq!(range[3].date, "2023-11-14T22:13:24Z");
+    let e = first_parent_range(dir.path(), "HEAD~3", "HEAD", 3).unwrap_err();
+    assert!(e.0.contains("more than 3 commits apart"), "{e}");
+}
+
+#[test]
+fn first_parent_range_names_what_is_wrong() {
+    let (dir, repo) = init();
+    for i in 0..3 {
+        fs::write(dir.path().join("a.txt"), format!("{i}")).unwrap();
+        commit_all(&repo, &format!("c{i}"), 1_000 + i);
+    }
+    let err = |good: &str, bad: &str| {
+        first_parent_range(dir.path(), good, bad, MAX_RANGE)
+            .unwrap_err()
+            .0
+    };
+    let e = err("nope", "HEAD");
+    assert!(e.starts_with("--good nope: git revision not found"), "{e}");
+    let e = err("HEAD~1", "v9");
+    assert!(e.starts_with("--bad v9: git revision not found"), "{e}");
+    let e = err("HEAD", "HEAD");
+    assert!(e.contains("are the same commit"), "{e}");
+    let e = err("HEAD", "HEAD~2");
+    assert!(e.contains("swap them"), "{e}");
+    // A commit on another line of history.
+    let head = repo.head().unwrap().peel_to_commit().unwrap();
+    let root = head.parent(0).unwrap().parent(0).unwrap();
+    let sig = Signature::new("t", "t@example.com", &Time::new(5_000, 0)).unwrap();
+    let other = repo
+        .commit(None, &sig, &sig, "other", &root.tree().unwrap(), &[&root])
+        .unwrap();
+    let e = err(&other.to_string(), "HEAD");
+    assert!(e.contains("must be an ancestor of the bad one"), "{e}");
+}
+
+#[test]
+fn first_parent_range_refuses_a_good_commit_on_a_merged_side_branch() {
+    let (dir, repo) = init();
+    fs::write(dir.path().join("a.txt"), "0").unwrap();
+    let base = commit_all(&repo, "base", 1_000);
+    let base_c = repo.find_commit(base).unwrap();
+    let sig = Signature::new("t", "t@example.com", &Time::new(2_000, 0)).unwrap();
+    let tree = base_c.tree().unwrap();
+    let side = repo
+        .commit(None, &sig, &sig, "side", &tree, &[&base_c])
+        .unwrap();
+    let side_c = repo.find_commit(side).unwrap();
+    let main1 = repo
+        .commit(Some("HEAD"), &sig, &sig, "main 1", &tree, &[&base_c])
+        .unwrap();
+    let main1_c = repo.find_commit(main1).unwrap();
+    repo.commit(
+        Some("HEAD"),
+        &sig,
+        &sig,
+        "merge",
+        &tree,
+        &[&main1_c, &side_c],
+    )
+    .unwrap();
+    let e = first_parent_range(dir.path(), &side.to_string(), "HEAD", MAX_RANGE).unwrap_err();
+    assert!(e.0.contains("merged side branch"), "{e}");
+    // The merge itself is on the line: base, main 1, merge.
+    let range = first_parent_range(dir.path(), &base.to_string(), "HEAD", MAX_RANGE).unwrap();
+    let subjects: Vec<&str> = range.iter().map(|c| c.subject.as_str()).collect();
+    assert_eq!(subjects, ["base", "main 1", "merge"]);
+}

@@ -1,0 +1,250 @@
+//! `bisect`, the pure part: the binary search over a first-parent range of
+//! commits, and how a probe's figure becomes a verdict. No IO: the command
+//! layer measures what [`Search::next`] asks for and hands the outcome to
+//! [`Search::record`].
+//!
+//! The commits are indexed oldest first: index 0 is the good revision, the
+//! last index the bad one; the `n = len − 1` commits after the good one are
+//! the candidates for the first bad commit (git's `good..bad`). The search
+//! probes the good endpoint, then the bad one (both must confirm what they
+//! were called), then the midpoint of the range still open, `lo + (hi −
+//! lo) / 2`, where `lo` is the newest commit known good and `hi` the oldest
+//! known bad. Each verdict halves the open range, so it ends after at most
+//! ⌈log2 n⌉ midpoints: [`bound`] = ⌈log2 n⌉ + 2 probes in all.
+//!
+//! A probe that cannot be judged (it does not build, or the command exits
+//! 125) is skipped, as `git bisect skip` does: the next probe is the
+//! untested commit nearest the midpoint inside the open range (the later
+//! one first on a tie). When only skipped commits lie between `lo` and
+//! `hi`, the answer is "one of these" (the skipped ones and `hi`). Each
+//! skip costs one more probe; after `max_skips` of them the search stops
+//! and names the range still open.
+
+use serde::Serialize;
+
+/// What one probe says about its commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// As the good revision.
+    Good,
+    /// As the bad revision.
+    Bad,
+    /// Could not be judged (does not build, or the command skipped it).
+    Skip,
+}
+
+impl Outcome {
+    /// The word the reports use.
+    pub fn word(self) -> &'static str {
+        match self {
+            Outcome::Good => "good",
+            Outcome::Bad => "bad",
+            Outcome::Skip => "skipped",
+        }
+    }
+}
+
+/// How a search ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Conclusion {
+    /// The first bad commit (its index).
+    FirstBad(usize),
+    /// The first bad commit is one of these indices, oldest first: the
+    /// skipped commits between the last good and the first bad one, and
+    /// that bad one (always last).
+    Among(Vec<usize>),
+    /// `max_skips` commits were skipped before the range closed: the first
+    /// bad commit is after `after` (good) and at or before `upto` (bad).
+    GaveUp { after: usize, upto: usize },
+    /// An endpoint did not confirm what it was called: the good revision
+    /// (index 0) judged bad or skipped, or the bad one judged good or
+    /// skipped.
+    Endpoint { index: usize, outcome: Outcome },
+}
+
+/// What to do next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Measure the commit at this index and [`Search::record`] the outcome.
+    Probe(usize),
+    /// The search is over.
+    Done(Conclusion),
+}
+
+/// ⌈log2 n⌉ for n ≥ 1 (0 for n ≤ 1).
+pub fn ceil_log2(n: usize) -> u32 {
+    if n <= 1 {
+        0
+    } else {
+        usize::BITS - (n - 1).leading_zeros()
+    }
+}
+
+/// The most probes a search over `len` commits (good and bad included)
+/// makes when nothing is skipped: ⌈log2 n⌉ + 2 with n = `len` − 1.
+pub fn bound(len: usize) -> usize {
+    ceil_log2(len.saturating_sub(1)) as usize + 2
+}
+
+/// The binary search. Every probe is recorded once; nothing is probed
+/// twice, so a search over `len` commits ends after at most `len` probes
+/// whatever the outcomes.
+#[derive(Debug, Clone)]
+pub struct Search {
+    outcomes: Vec<Option<Outcome>>,
+    /// Newest index known good (valid once index 0 confirmed).
+    lo: usize,
+    /// Oldest index known bad (valid once the last index confirmed).
+    hi: usize,
+    /// Indices in the order they were probed.
+    order: Vec<usize>,
+    skips: usize,
+    max_skips: usize,
+    /// Set when an endpoint did not confirm.
+    failed: Option<Conclusion>,
+}
+
+impl Search {
+    /// A search over `len` commits (at least 2: good and bad) that gives
+    /// up after `max_skips` skipped probes between the endpoints.
+    pub fn new(len: usize, max_skips: usize) -> Option<Search> {
+        (len >= 2).then(|| Search {
+            outcomes: vec![None; len],
+            lo: 0,
+            hi: len - 1,
+            order: Vec::new(),
+            skips: 0,
+            max_skips,
+            failed: None,
+        })
+    }
+
+    /// Commits in the search, good and bad included.
+    pub fn len(&self) -> usize {
+        self.outcomes.len()
+    }
+
+    /// Always false: a search has at least its two endpoints.
+    pub fn is_empty(&self) -> bool {
+        self.outcomes.is_empty()
+    }
+
+    /// The probes so far, in order, with their outcomes.
+    pub fn probes(&self) -> Vec<(usize, Outcome)> {
+        self.order
+            .iter()
+            .filter_map(|&i| self.outcomes[i].map(|o| (i, o)))
+            .collect()
+    }
+
+    /// The commits skipped so far, oldest first.
+    pub fn skipped(&self) -> Vec<usize> {
+        (0..self.len())
+            .filter(|&i| self.outcomes[i] == Some(Outcome::Skip))
+            .collect()
+    }
+
+    /// The next probe, or how the search ended.
+    pub fn next(&self) -> Step {
+        if let Some(c) = &self.failed {
+            return Step::Done(c.clone());
+        }
+        let last = self.len() - 1;
+        for endpoint in [0, last] {
+            if self.outcomes[endpoint].is_none() {
+                return Step::Probe(endpoint);
+            }
+        }
+        let (lo, hi) = (self.lo, self.hi);
+        if hi - lo == 1 {
+            return Step::Done(Conclusion::FirstBad(hi));
+        }
+        match self.nearest_untested(lo + (hi - lo) / 2) {
+            None => Step::Done(Conclusion::Among(((lo + 1)..=hi).collect())),
+            Some(_) if self.skips > 0 && self.skips >= self.max_skips => {
+                Step::Done(Conclusion::GaveUp {
+                    after: lo,
+                    upto: hi,
+                })
+            }
+            Some(i) => Step::Probe(i),
+        }
+    }
+
+    /// The untested index strictly between `lo` and `hi` nearest `mid`,
+    /// the later one first on a tie.
+    fn nearest_untested(&self, mid: usize) -> Option<usize> {
+        let (lo, hi) = (self.lo, self.hi);
+        let untested = |i: usize| i > lo && i < hi && self.outcomes[i].is_none();
+        (0..hi - lo).find_map(|d| {
+            [mid.checked_add(d), mid.checked_sub(d)]
+                .into_iter()
+                .flatten()
+                .find(|&i| untested(i))
+        })
+    }
+
+    /// Records the outcome of probing `index` (what [`Search::next`] asked
+    /// for). Returns false, changing nothing, for an index out of range or
+    /// already probed.
+    pub fn record(&mut self, index: usize, outcome: Outcome) -> bool {
+        if index >= self.len() || self.outcomes[index].is_some() {
+            return false;
+        }
+        self.outcomes[index] = Some(outcome);
+        self.order.push(index);
+        let last = self.len() - 1;
+        let expected = match index {
+            0 => Some(Outcome::Good),
+            i if i == last => Some(Outcome::Bad),
+            _ => None,
+        };
+        if let Some(want) = expected {
+            if outcome != want && self.failed.is_none() {
+                self.failed = Some(Conclusion::Endpoint { index, outcome });
+            }
+            return true;
+        }
+        match outcome {
+            Outcome::Good if index > self.lo && index < self.hi => self.lo = index,
+            Outcome::Bad if index > self.lo && index < self.hi => self.hi = index,
+            Outcome::Skip => self.skips += 1,
+            // Outside the open range (not what `next` asked): kept, no
+            // effect on the range.
+            _ => {}
+        }
+        true
+    }
+}
+
+/// The verdict of a measured figure by the midpoint rule (as asv's `find`
+/// judges): bad when `value` lies nearer the bad endpoint's figure than the
+/// good endpoint's, good otherwise (a value exactly halfway is not shown to
+/// be bad). Works for a rise and for a fall alike. A value that is not a
+/// number cannot be judged: skipped.
+pub fn classify(value: f64, good: f64, bad: f64) -> Outcome {
+    if !value.is_finite() {
+        return Outcome::Skip;
+    }
+    if (value - bad).abs() < (value - good).abs() {
+        Outcome::Bad
+    } else {
+        Outcome::Good
+    }
+}
+
+/// The relative change from `good` to `bad` (`+0.065` for 6.5% more),
+/// `None` when it cannot be computed.
+pub fn relative_change(good: f64, bad: f64) -> Option<f64> {
+    (good.is_finite() && bad.is_finite() && good != 0.0).then(|| (bad - good) / good.abs())
+}
+
+/// Whether two deterministic figures (instruction counts) differ by more
+/// than `min_change` relatively: otherwise there is nothing to bisect.
+pub fn endpoints_differ(good: f64, bad: f64, min_change: f64) -> bool {
+    relative_change(good, bad).is_some_and(|c| c.abs() > min_change)
+}
+
+#[cfg(test)]
+mod tests;
