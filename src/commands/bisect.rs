@@ -401,7 +401,7 @@ impl Bisector<'_> {
                     Measure::Instructions(p) => self.instructions(i, &what, bin, *p).await?,
                     Measure::Paired(spec) => self.paired(i, &what, bin, spec).await?,
                 };
-                if reused {
+                if reused && m.outcome != Outcome::Skip {
                     m.note = join_note("binary reused", &m.note);
                 }
                 Ok(m)
