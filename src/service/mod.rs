@@ -16,6 +16,12 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub mod lifecycle;
+pub mod output;
+pub mod probe;
+
+pub use lifecycle::{RunningService, ServiceError};
+
 /// The placeholder replaced by the service's port in `command` and `env`.
 pub const PORT_PLACEHOLDER: &str = "{port}";
 
