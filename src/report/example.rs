@@ -189,6 +189,7 @@ pub(crate) fn example_check() -> CheckOutput {
                     figures,
                     report: Some(report),
                     warnings: vec![],
+                    service_crash: None,
                 },
                 ScenarioResult {
                     name: nasty.into(),
@@ -202,6 +203,7 @@ pub(crate) fn example_check() -> CheckOutput {
                         ..RunReport::example()
                     }),
                     warnings: vec!["slow & <odd>".into()],
+                    service_crash: None,
                 },
             ],
             ..Default::default()

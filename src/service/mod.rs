@@ -16,9 +16,11 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub mod cost;
 pub mod lifecycle;
 pub mod output;
 pub mod probe;
+pub mod proc;
 
 pub use lifecycle::{RunningService, ServiceError};
 

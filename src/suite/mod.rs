@@ -213,6 +213,7 @@ pub async fn run_suite(s: SuiteRun<'_>) -> Result<SuiteResult, Error> {
         ]),
         report: Some(st.report.clone()),
         warnings: st.problems.clone(),
+        service_crash: None,
     }];
     for (i, step) in s.steps.iter().enumerate() {
         if s.cancel.is_cancelled() {
@@ -290,6 +291,7 @@ async fn run_load(
         figures: load_figures(&report),
         warnings: report.warnings.clone(),
         report: Some(report),
+        service_crash: None,
     })
 }
 
