@@ -215,3 +215,18 @@ pub(crate) fn example_check() -> CheckOutput {
         summary: "gate FAILED: 1 regressed, 1 below-floor".into(),
     }
 }
+
+/// [`example_check`] whose first scenario's service exited mid-run.
+pub(crate) fn example_crash() -> CheckOutput {
+    let mut check = example_check();
+    check.current.scenarios[0].service_crash = Some(crate::baseline::model::ServiceCrash {
+        service: "api".into(),
+        status: "exit status: 101".into(),
+        stderr: vec![
+            "listening".into(),
+            "thread 'main' panicked at src/main.rs:9: boom ``` <b>".into(),
+        ],
+        stdout: vec!["served 10".into()],
+    });
+    check
+}

@@ -2,9 +2,10 @@
 //! over the steady phase ÷ the requests the steady phase completed, and
 //! the highest resident memory sampled in it.
 //!
-//! Sample times and the report's phase boundaries are seconds since the
-//! same origin (the suite takes it just before the engine starts its run,
-//! whose clock starts a few hundred microseconds later: small against the
+//! Sample times are seconds since the sampler's first sample; the report's
+//! phase boundaries are seconds since the run's start, `offset` seconds
+//! later (measured by the suite just before it starts the engine, whose
+//! clock starts well under a millisecond after that: small against the
 //! sampling interval). Cumulative CPU at a boundary is interpolated
 //! linearly between the samples around it.
 
@@ -72,12 +73,13 @@ pub fn peak_rss_between(samples: &[Sample], t0: f64, t1: f64) -> Option<u64> {
     })
 }
 
-/// The window the service is judged over: the steady phase, else (a run of
-/// ramps only) the whole schedule; and the requests it completed.
-pub fn judged_window(r: &RunReport) -> (f64, f64, u64) {
+/// The window the service is judged over, in the samples' time (the
+/// run's shifted by `offset`): the steady phase, else (a run of ramps
+/// only) the whole schedule; and the requests it completed.
+pub fn judged_window(r: &RunReport, offset: f64) -> (f64, f64, u64) {
     match r.phases.iter().find(|p| p.name == STEADY) {
-        Some(p) => (p.start_s, p.end_s, p.completed),
-        None => (0.0, r.duration_s, r.requests.completed),
+        Some(p) => (offset + p.start_s, offset + p.end_s, p.completed),
+        None => (offset, offset + r.duration_s, r.requests.completed),
     }
 }
 
@@ -85,8 +87,13 @@ pub fn judged_window(r: &RunReport) -> (f64, f64, u64) {
 /// over the judged window, peak RSS in it, and whether it stayed up.
 /// Figures that cannot be computed (no samples around the window, no
 /// request completed) are not a number.
-pub fn service_figures(samples: &[Sample], r: &RunReport, alive: bool) -> BTreeMap<String, Figure> {
-    let (t0, t1, requests) = judged_window(r);
+pub fn service_figures(
+    samples: &[Sample],
+    r: &RunReport,
+    offset: f64,
+    alive: bool,
+) -> BTreeMap<String, Figure> {
+    let (t0, t1, requests) = judged_window(r, offset);
     let cpu = cpu_between(samples, t0, t1);
     let per_request = match cpu {
         Some(us) if requests > 0 => us / requests as f64,
@@ -212,7 +219,7 @@ mod tests {
             ("steady", 1.0, 2.0, 1000),
             ("ramp-down", 2.0, 3.0, 500),
         ]);
-        let f = service_figures(&samples(), &r, true);
+        let f = service_figures(&samples(), &r, 0.0, true);
         // 5000 µs over the steady second, 1000 requests.
         assert!(
             (f[CPU_FIGURE].value - 5.0).abs() < 1e-9,
@@ -230,7 +237,7 @@ mod tests {
         assert_eq!(f[ALIVE_FIGURE].value, 1.0);
         assert_eq!(f[ALIVE_FIGURE].kind, FigureKind::Alive);
         assert_eq!(
-            service_figures(&samples(), &r, false)[ALIVE_FIGURE].value,
+            service_figures(&samples(), &r, 0.0, false)[ALIVE_FIGURE].value,
             0.0
         );
     }
@@ -238,16 +245,28 @@ mod tests {
     #[test]
     fn ramps_only_use_the_whole_run_and_gaps_are_not_numbers() {
         let r = report(&[("ramp-up", 0.0, 1.5, 750), ("ramp-down", 1.5, 3.0, 750)]);
-        let f = service_figures(&samples(), &r, true);
+        let f = service_figures(&samples(), &r, 0.0, true);
         // 11000 µs over 3 s, 1500 requests.
         assert!((f[CPU_FIGURE].value - 11000.0 / 1500.0).abs() < 1e-9);
         assert_eq!(f[RSS_FIGURE].value, 50_000_000.0);
         // No samples (the sampler could not run), no requests.
-        let f = service_figures(&[], &r, true);
+        let f = service_figures(&[], &r, 0.0, true);
         assert!(f[CPU_FIGURE].value.is_nan() && f[RSS_FIGURE].value.is_nan());
         let idle = report(&[("steady", 1.0, 2.0, 0)]);
-        assert!(service_figures(&samples(), &idle, true)[CPU_FIGURE]
+        assert!(service_figures(&samples(), &idle, 0.0, true)[CPU_FIGURE]
             .value
             .is_nan());
+    }
+
+    #[test]
+    fn the_run_is_placed_at_its_offset_in_the_samples() {
+        let r = report(&[("steady", 0.5, 1.5, 1000)]);
+        // 500 µs before 1 s + 2500 after.
+        let f = service_figures(&samples(), &r, 0.0, true);
+        assert!((f[CPU_FIGURE].value - 3.0).abs() < 1e-9);
+        // The run began 0.5 s after the first sample: [1, 2] s in its time.
+        let f = service_figures(&samples(), &r, 0.5, true);
+        assert!((f[CPU_FIGURE].value - 5.0).abs() < 1e-9);
+        assert_eq!(f[RSS_FIGURE].value, 30_000_000.0);
     }
 }

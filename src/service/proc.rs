@@ -151,8 +151,58 @@ pub fn page_size() -> u64 {
     }
 }
 
+/// Reads the tree of one process, sample after sample.
+struct TreeReader {
+    leader: u32,
+    us_per_tick: f64,
+    page: u64,
+    tally: Tally,
+    known: Vec<ProcStat>,
+    taken: u64,
+}
+
+impl TreeReader {
+    fn new(leader: u32) -> TreeReader {
+        TreeReader {
+            leader,
+            us_per_tick: 1e6 / ticks_per_second(),
+            page: page_size(),
+            tally: Tally::default(),
+            known: Vec::new(),
+            taken: 0,
+        }
+    }
+
+    /// One sample, stamped `t_s`.
+    fn sample(&mut self, t_s: f64) -> Sample {
+        let readings = if self.taken % RESCAN_EVERY == 0 || self.known.is_empty() {
+            members(&scan_all(), self.leader)
+        } else {
+            // The known members that are still the same processes.
+            self.known
+                .iter()
+                .filter_map(|k| read_stat(k.pid).filter(|p| p.starttime == k.starttime))
+                .collect()
+        };
+        let (ticks, pages) = self.tally.update(&readings);
+        let alive = readings
+            .iter()
+            .any(|p| p.pid == self.leader && p.state != 'Z' && p.state != 'X');
+        self.known = readings;
+        self.taken += 1;
+        Sample {
+            t_s,
+            cpu_us: ticks as f64 * self.us_per_tick,
+            rss_bytes: pages * self.page,
+            alive,
+        }
+    }
+}
+
 /// A thread sampling the tree of one process until [`Sampler::finish`].
 pub struct Sampler {
+    /// When the first sample was taken: sample times are seconds since.
+    origin: Instant,
     /// Set by `finish`; read by the thread before each sample. Relaxed
     /// would do (the thread only has to see it eventually, and the samples
     /// come back through `join`), Release/Acquire says it plainly.
@@ -161,26 +211,36 @@ pub struct Sampler {
 }
 
 impl Sampler {
-    /// Samples the tree of `leader` every `interval`, times in seconds
-    /// since `origin`. When the leader exits (gone, or a zombie), the
-    /// sampler cancels `on_exit` and keeps sampling what is left.
-    pub fn start(
-        leader: u32,
-        interval: Duration,
-        origin: Instant,
-        on_exit: CancellationToken,
-    ) -> Sampler {
+    /// Takes a first sample of the tree of `leader` (at time 0, before this
+    /// returns, so anything started afterwards lies inside the samples),
+    /// then samples it every `interval` on a thread; the last sample is
+    /// taken when [`Sampler::finish`] is called. When the leader exits
+    /// (gone, or a zombie), the sampler cancels `on_exit` and keeps
+    /// sampling what is left.
+    pub fn start(leader: u32, interval: Duration, on_exit: CancellationToken) -> Sampler {
+        let mut reader = TreeReader::new(leader);
+        let origin = Instant::now();
+        let first = reader.sample(0.0);
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let thread = std::thread::Builder::new()
             .name("service-sampler".into())
-            .spawn(move || sample_loop(leader, interval, origin, &flag, &on_exit))
+            .spawn(move || sample_loop(reader, first, interval, origin, &flag, &on_exit))
             .ok();
-        Sampler { stop, thread }
+        Sampler {
+            origin,
+            stop,
+            thread,
+        }
     }
 
-    /// Stops the thread; the samples, oldest first (none if the thread
-    /// could not start).
+    /// When the first sample was taken.
+    pub fn origin(&self) -> Instant {
+        self.origin
+    }
+
+    /// Takes a last sample and stops the thread; the samples, oldest first
+    /// (none if the thread could not start).
     pub fn finish(mut self) -> Vec<Sample> {
         self.stop.store(true, Ordering::Release);
         self.thread
@@ -197,52 +257,35 @@ impl Drop for Sampler {
 }
 
 fn sample_loop(
-    leader: u32,
+    mut reader: TreeReader,
+    first: Sample,
     interval: Duration,
     origin: Instant,
     stop: &AtomicBool,
     on_exit: &CancellationToken,
 ) -> Vec<Sample> {
-    let us_per_tick = 1e6 / ticks_per_second();
-    let page = page_size();
-    let mut tally = Tally::default();
-    let mut known: Vec<ProcStat> = Vec::new();
     let mut samples = Vec::with_capacity(1024);
-    let mut n = 0u64;
-    let mut next = Instant::now();
-    while !stop.load(Ordering::Acquire) && samples.len() < MAX_SAMPLES {
-        let readings = if n % RESCAN_EVERY == 0 || known.is_empty() {
-            members(&scan_all(), leader)
-        } else {
-            // The known members that are still the same processes.
-            known
-                .iter()
-                .filter_map(|k| read_stat(k.pid).filter(|p| p.starttime == k.starttime))
-                .collect()
-        };
-        let t = origin.elapsed().as_secs_f64();
-        let (ticks, pages) = tally.update(&readings);
-        let leader_up = readings
-            .iter()
-            .any(|p| p.pid == leader && p.state != 'Z' && p.state != 'X');
-        samples.push(Sample {
-            t_s: t,
-            cpu_us: ticks as f64 * us_per_tick,
-            rss_bytes: pages * page,
-            alive: leader_up,
-        });
-        if !leader_up {
+    let mut last = first;
+    samples.push(first);
+    let mut next = origin + interval;
+    // Sleeps in slices so `finish` is not kept waiting a whole interval.
+    let slice = interval.min(Duration::from_millis(25));
+    while samples.len() < MAX_SAMPLES {
+        if !last.alive {
             on_exit.cancel();
         }
-        known = readings;
-        n += 1;
-        next += interval;
         let now = Instant::now();
-        if next > now {
-            std::thread::sleep(next - now);
-        } else {
-            next = now;
+        let stopping = stop.load(Ordering::Acquire);
+        if !stopping && now < next {
+            std::thread::sleep((next - now).min(slice));
+            continue;
         }
+        last = reader.sample(origin.elapsed().as_secs_f64());
+        samples.push(last);
+        if stopping {
+            break;
+        }
+        next = (next + interval).max(now);
     }
     samples
 }
@@ -333,12 +376,8 @@ mod tests {
             .spawn()
             .unwrap();
         let exited = CancellationToken::new();
-        let s = Sampler::start(
-            child.id(),
-            Duration::from_millis(20),
-            Instant::now(),
-            exited.clone(),
-        );
+        let s = Sampler::start(child.id(), Duration::from_millis(20), exited.clone());
+        assert!(s.origin() <= Instant::now());
         let st = child.wait().unwrap();
         assert!(st.success());
         // The sampler sees the exit within a few intervals.
@@ -352,6 +391,7 @@ mod tests {
         assert!(samples
             .windows(2)
             .all(|w| w[0].t_s <= w[1].t_s && w[0].cpu_us <= w[1].cpu_us));
+        assert_eq!(samples[0].t_s, 0.0, "the first sample is the origin");
         assert!(samples[0].alive && !samples.last().unwrap().alive);
         assert!(samples.iter().any(|s| s.rss_bytes > 0));
         // The shell's busy loop took measurable CPU.
