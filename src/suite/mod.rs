@@ -229,7 +229,7 @@ pub async fn run_suite(s: SuiteRun<'_>) -> Result<SuiteResult, Error> {
     let mut running = Services::new(s.services, s.workspace_root);
     let ran = run_steps(&s, &clock, &mut build, &mut running, &mut scenarios).await;
     // Every way out stops the services (the guards would too, blocking).
-    running.stop_all().await;
+    running.stop_all(s.on_event).await;
     ran?;
     Ok(SuiteResult {
         quick: s.quick,
@@ -274,7 +274,7 @@ async fn run_steps(
         };
         if let Some((name, _)) = services::service_of(step) {
             if last_uses.get(name) == Some(&i) {
-                running.stop(name).await;
+                running.stop(name, s.on_event).await;
             }
         }
         if s.cancel.is_cancelled() {

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{engine_run, load_figures, Event, Step, SuiteRun};
 use crate::baseline::model::{ScenarioKind, ScenarioResult, ServiceCrash};
-use crate::config::ScenarioSpec;
+use crate::config::{format_duration, ScenarioSpec};
 use crate::engine::clock::SharedClock;
 use crate::error::Error;
 use crate::load::{LoadSpec, TargetSpec};
@@ -96,21 +96,38 @@ impl<'a> Services<'a> {
             .ok_or_else(|| Error::new(format!("service {name}: not running")))
     }
 
-    /// Stops `name` if it runs (signal, grace, kill), off the async threads.
-    pub async fn stop(&mut self, name: &str) {
-        if let Some(mut svc) = self.running.remove(name) {
-            let _ = tokio::task::spawn_blocking(move || {
-                svc.stop();
-            })
-            .await;
+    /// Stops `name` if it runs (signal, grace, kill), off the async
+    /// threads; says so when it had to be killed.
+    pub async fn stop(&mut self, name: &str, on_event: &(dyn Fn(&Event) + Sync)) {
+        let Some(mut svc) = self.running.remove(name) else {
+            return;
+        };
+        let stop = self
+            .specs
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| s.stop)
+            .unwrap_or_default();
+        let killed = tokio::task::spawn_blocking(move || {
+            svc.stop();
+            svc.was_killed()
+        })
+        .await
+        .unwrap_or(false);
+        if killed {
+            on_event(&Event::Note(format!(
+                "ratecheck: service {name} did not stop within {} of SIG{}: killed",
+                format_duration(stop.grace),
+                stop.signal.name()
+            )));
         }
     }
 
     /// Stops every running service.
-    pub async fn stop_all(&mut self) {
+    pub async fn stop_all(&mut self, on_event: &(dyn Fn(&Event) + Sync)) {
         let names: Vec<String> = self.running.keys().cloned().collect();
         for n in names {
-            self.stop(&n).await;
+            self.stop(&n, on_event).await;
         }
     }
 
@@ -163,7 +180,7 @@ impl<'a> Services<'a> {
             warnings.push(c.line());
             // What is left of its group goes; the next scenario naming it
             // starts it afresh.
-            self.stop(name).await;
+            self.stop(name, s.on_event).await;
         }
         warnings.extend(report.warnings.iter().cloned());
         Ok(ScenarioResult {
