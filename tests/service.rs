@@ -532,3 +532,76 @@ fn python_http_server_as_a_service_passes_with_its_cost_in_the_json() {
     assert!(s.get("service_crash").is_none());
     assert_nothing_left(&m);
 }
+
+/// A one-package workspace whose binary is a tiny std-only HTTP server
+/// (`main_rs` replaces it when given), with service `api` as
+/// `cargo run -q -- {port}` and scenario `svc-run` against it.
+fn cargo_service(marker: &str, main_rs: Option<&str>) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let section = section(
+        &["cargo", "run", "-q", "--", "{port}"],
+        marker,
+        "ready = { timeout = \"60s\" }",
+        "rps = 50\nduration = \"500ms\"\nconcurrency = 5",
+    );
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"tiny\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n\n[workspace.metadata.ratecheck]\n{section}"
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    let server = r#"use std::io::{Read, Write};
+fn main() {
+    let port = std::env::args().nth(1).expect("a port");
+    let l = std::net::TcpListener::bind(format!("127.0.0.1:{port}")).expect("bind");
+    for c in l.incoming() {
+        let Ok(mut c) = c else { continue };
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = c.read(&mut buf) {
+                if n == 0 || c.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").is_err() {
+                    return;
+                }
+            }
+        });
+    }
+}
+"#;
+    std::fs::write(dir.path().join("src/main.rs"), main_rs.unwrap_or(server)).unwrap();
+    dir
+}
+
+#[test]
+fn a_cargo_run_service_is_built_first_and_a_build_failure_is_named() {
+    let _serial = common::serial();
+    let m = marker("cargo");
+    let ws = cargo_service(&m, None);
+    let r = check(ws.path(), &[]);
+    assert_eq!(
+        r.code,
+        Some(0),
+        "stderr: {}\nstdout: {}",
+        r.stderr,
+        r.stdout
+    );
+    assert!(
+        r.stderr
+            .contains("ratecheck: building service api: cargo build -q\n"),
+        "{}",
+        r.stderr
+    );
+    assert!(ws.path().join("target/debug/tiny").is_file(), "built");
+    assert!(r.stdout.contains("service_alive"), "{}", r.stdout);
+    assert_nothing_left(&m);
+
+    let broken = cargo_service(&m, Some("fn main() { let x: u32 = \"no\"; }\n"));
+    let r = check(broken.path(), &[]);
+    assert_error(
+        &r,
+        2,
+        "service api: `cargo build -q` failed (exit status: 101): error[E0308]: mismatched types",
+    );
+    assert_nothing_left(&m);
+}

@@ -266,10 +266,11 @@ fn build_first(
         return Ok(());
     }
     stderr.wait_end(OUTPUT_WAIT);
+    // The first error among the last lines is the cause; cargo's own
+    // "could not compile" comes after it.
     let last = stderr
         .lines()
         .into_iter()
-        .rev()
         .find(|l| l.trim_start().starts_with("error"))
         .or_else(|| stderr.last_line())
         .unwrap_or_else(|| "it printed nothing".to_string());
