@@ -47,6 +47,8 @@ pub enum Error {
     #[error(transparent)]
     Setup(#[from] crate::load::setup::SetupError),
     #[error(transparent)]
+    Service(#[from] crate::service::ServiceError),
+    #[error(transparent)]
     Io(#[from] std::io::Error),
     /// One step of the suite failed (a bench's child run, a server that
     /// would not start).

@@ -20,4 +20,5 @@ pub mod process;
 pub mod report;
 pub mod revision;
 pub mod server;
+pub mod service;
 pub mod suite;

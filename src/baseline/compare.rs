@@ -53,6 +53,8 @@ const EPS: f64 = 1e-9;
 ///   the same build ([`BuildInfo::differs`]). Not comparable →
 ///   `not-comparable` with the reason. A figure the machine could not
 ///   measure at all (`unavailable`, e.g. no valgrind) → `not-comparable`.
+/// - **alive** (a service under test): anything but 1 → `below-floor`,
+///   always.
 /// - **info**: `info`, shown only, never fails.
 ///
 /// Nothing judged goes missing quietly: a judged baseline figure that the
@@ -491,6 +493,13 @@ fn judge(
                         .trim_start_matches("; ")
                         .to_string();
                 }
+            }
+        }
+        FigureKind::Alive => {
+            row.limit = Limit::MustStayUp;
+            if current != Some(1.0) {
+                row.verdict = Verdict::BelowFloor;
+                row.note = "the service exited during the run".to_string();
             }
         }
         FigureKind::Info => {

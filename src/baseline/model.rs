@@ -173,6 +173,47 @@ pub struct ScenarioResult {
     pub report: Option<RunReport>,
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// The service under test exited during this scenario: how, and its
+    /// last lines of output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_crash: Option<ServiceCrash>,
+}
+
+/// A service that exited while a scenario measured it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceCrash {
+    /// The configured service's name.
+    pub service: String,
+    /// How it ended (`exit status: 1`, `signal: 9 (SIGKILL)`), when known.
+    #[serde(default)]
+    pub status: String,
+    /// Its last lines of standard error (at most 20), oldest first.
+    #[serde(default)]
+    pub stderr: Vec<String>,
+    /// Its last lines of standard output (at most 20), oldest first.
+    #[serde(default)]
+    pub stdout: Vec<String>,
+}
+
+impl ServiceCrash {
+    /// One line: `service api exited during the run (exit status: 1): <its
+    /// last line of standard error>`.
+    pub fn line(&self) -> String {
+        let last = self
+            .stderr
+            .last()
+            .or(self.stdout.last())
+            .map_or("it printed nothing", String::as_str);
+        let status = if self.status.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", self.status)
+        };
+        format!(
+            "service {} exited during the run{status}: {last}",
+            self.service
+        )
+    }
 }
 
 /// How a figure is judged (see `compare`).
@@ -195,6 +236,10 @@ pub enum FigureKind {
     /// Allocations per request, lower is better; relative tolerance
     /// (the memory one); comparable across CPU models (same build).
     Allocations,
+    /// A service under test stayed up through its scenario: 1 yes, 0 it
+    /// exited. Must be 1, always (on any machine, with or without a
+    /// baseline).
+    Alive,
     /// Shown, never judged.
     Info,
 }
@@ -442,6 +487,33 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&FigureKind::ErrorRate).unwrap(),
             "\"error_rate\""
+        );
+    }
+
+    #[test]
+    fn a_crash_is_one_line_and_optional_in_files() {
+        let mut c = ServiceCrash {
+            service: "api".into(),
+            status: "exit status: 3".into(),
+            stderr: vec!["starting".into(), "panicked at 'boom'".into()],
+            stdout: vec!["served 10".into()],
+        };
+        assert_eq!(
+            c.line(),
+            "service api exited during the run (exit status: 3): panicked at 'boom'"
+        );
+        c.stderr.clear();
+        c.status.clear();
+        assert_eq!(c.line(), "service api exited during the run: served 10");
+        c.stdout.clear();
+        assert!(c.line().ends_with(": it printed nothing"));
+        let json = r#"{"name":"s","kind":"load","figures":{}}"#;
+        let s: ScenarioResult = serde_json::from_str(json).unwrap();
+        assert_eq!(s.service_crash, None);
+        assert!(!serde_json::to_string(&s).unwrap().contains("service_crash"));
+        assert_eq!(
+            serde_json::to_string(&FigureKind::Alive).unwrap(),
+            "\"alive\""
         );
     }
 

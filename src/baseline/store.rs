@@ -346,6 +346,7 @@ mod tests {
                     figures,
                     report: None,
                     warnings: vec![],
+                    service_crash: None,
                 }],
                 ..Default::default()
             },

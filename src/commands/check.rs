@@ -102,6 +102,9 @@ fn measure(ctx: &Ctx, config: &Config, quick: bool, patterns: &[String]) -> Resu
         let (watcher, _) = cancel_on_interrupt(&cancel);
         let bars: Mutex<Vec<indicatif::ProgressBar>> = Mutex::new(Vec::new());
         let on_event = |e: &Event| {
+            if let Event::Note(note) = e {
+                ctx.note(note);
+            }
             if let Event::Finished { name, seconds } = e {
                 if ctx.verbose {
                     ctx.note(format!("  {name}: {seconds:.1} s"));
@@ -124,6 +127,8 @@ fn measure(ctx: &Ctx, config: &Config, quick: bool, patterns: &[String]) -> Resu
             cancel,
             on_event: &on_event,
             progress: &make_progress,
+            services: &config.services,
+            workspace_root: &config.workspace_root,
         })
         .await;
         watcher.abort();
@@ -363,20 +368,24 @@ fn config_at_rev_note(rev: &str, at: &crate::config::AtRev) -> Option<String> {
 }
 
 /// Adds the engine's explanation (its first warning) to every efficiency
-/// row below its floor, so the table says why, not only that.
+/// row below its floor, so the table says why, not only that; a service
+/// that exited gets its one line (how it ended, its last line of stderr).
 fn explain_floors(mut rows: Vec<Row>, current: &SuiteResult) -> Vec<Row> {
     for row in &mut rows {
-        let efficiency = row.kind == RowKind::Figure(FigureKind::Efficiency);
-        if row.verdict != compare::Verdict::BelowFloor || !efficiency {
+        if row.verdict != compare::Verdict::BelowFloor {
             continue;
         }
-        let cause = current
-            .scenarios
-            .iter()
-            .find(|s| s.name == row.scenario)
-            .and_then(|s| s.warnings.first());
-        if let Some(cause) = cause {
-            row.note = format!("{}: {cause}", row.note);
+        let Some(scenario) = current.scenarios.iter().find(|s| s.name == row.scenario) else {
+            continue;
+        };
+        if row.kind == RowKind::Figure(FigureKind::Alive) {
+            if let Some(crash) = &scenario.service_crash {
+                row.note = crash.line();
+            }
+        } else if row.kind == RowKind::Figure(FigureKind::Efficiency) {
+            if let Some(cause) = scenario.warnings.first() {
+                row.note = format!("{}: {cause}", row.note);
+            }
         }
     }
     rows

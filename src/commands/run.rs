@@ -33,7 +33,7 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<Exit> {
     check_outputs(&args.output)?;
     let url_target = match &load.target {
         TargetSpec::Url(url) => Some(http_target(url, load.timeout, &request)?),
-        TargetSpec::Null | TargetSpec::Embedded(_) => None,
+        TargetSpec::Null | TargetSpec::Embedded(_) | TargetSpec::Service { .. } => None,
     };
     let threads = args
         .threads

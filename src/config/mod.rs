@@ -37,6 +37,7 @@
 mod duration;
 mod metadata;
 pub mod schema;
+mod service;
 #[cfg(test)]
 mod tests;
 mod url;

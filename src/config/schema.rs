@@ -11,6 +11,7 @@ use serde_json::Value;
 use super::format_duration;
 use crate::baseline::compare::{PartialThresholds, Thresholds};
 use crate::load::{LoadSpec, ServerSpec, TargetSpec};
+use crate::service::ServiceSpec;
 
 /// Largest accepted `trials`.
 pub const MAX_TRIALS: usize = 50;
@@ -45,6 +46,9 @@ pub struct Config {
     pub trials: usize,
     /// Configured scenarios; `None` means the built-in default suite.
     pub scenarios: Option<Vec<ScenarioSpec>>,
+    /// Configured services (`[[…ratecheck.service]]`), which scenarios
+    /// name as `target = "service:NAME"`.
+    pub services: Vec<ServiceSpec>,
 }
 
 /// Defaults for scenario keys that are not given.
@@ -64,6 +68,7 @@ impl Default for Config {
             thresholds: Thresholds::default(),
             trials: DEFAULT_TRIALS,
             scenarios: None,
+            services: Vec::new(),
         }
     }
 }
@@ -99,7 +104,7 @@ impl Config {
                     let l = &s.load;
                     let server = match &l.target {
                         TargetSpec::Embedded(server) => *server,
-                        TargetSpec::Null | TargetSpec::Url(_) => ServerSpec::NONE,
+                        _ => ServerSpec::NONE,
                     };
                     serde_json::json!({
                         "name": s.name,
@@ -118,15 +123,20 @@ impl Config {
                 })
                 .collect::<Vec<_>>()
         });
-        serde_json::json!({
+        let mut settings = serde_json::json!({
             "thresholds": self.thresholds,
             "trials": self.trials,
             "scenarios": scenarios,
-        })
+        });
+        if !self.services.is_empty() {
+            settings["services"] = self.services.iter().map(service_settings).collect();
+        }
+        settings
     }
 
     /// The judged settings (`baseline-dir`, `baseline`, `thresholds`,
-    /// `trials`, `scenario`) in which `other` differs from `self`, by key.
+    /// `trials`, `scenario`, `service`) in which `other` differs from `self`,
+    /// by key.
     pub fn judged_differences(&self, other: &Config) -> Vec<&'static str> {
         [
             ("baseline-dir", self.baseline_dir != other.baseline_dir),
@@ -134,12 +144,32 @@ impl Config {
             ("thresholds", self.thresholds != other.thresholds),
             ("trials", self.trials != other.trials),
             ("scenario", self.scenarios != other.scenarios),
+            ("service", self.services != other.services),
         ]
         .into_iter()
         .filter(|(_, differs)| *differs)
         .map(|(key, _)| key)
         .collect()
     }
+}
+
+/// A service as a baseline's `settings` record it.
+fn service_settings(s: &ServiceSpec) -> Value {
+    serde_json::json!({
+        "name": s.name,
+        "command": s.command,
+        "env": s.env,
+        "cwd": s.cwd,
+        "ready": {
+            "path": s.ready.path,
+            "status": s.ready.status,
+            "timeout": format_duration(s.ready.timeout),
+        },
+        "stop": {
+            "signal": s.stop.signal.name(),
+            "grace": format_duration(s.stop.grace),
+        },
+    })
 }
 
 /// What [`Config::load_at_rev`] found.

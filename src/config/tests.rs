@@ -556,3 +556,245 @@ fn load_reads_a_package_section_and_names_the_manifest() {
         "{e}"
     );
 }
+
+// --- Services (`[[…ratecheck.service]]`, `target = "service:NAME"`) ---
+
+/// A section with one service `api` and `scenario`.
+fn with_service(service: Value, scenario: Value) -> Value {
+    json!({ "service": [service], "scenario": [scenario] })
+}
+
+fn api() -> Value {
+    json!({ "name": "api", "command": ["target/release/api", "--port", "{port}"] })
+}
+
+#[test]
+fn a_service_parses_with_defaults_and_every_key() {
+    use crate::service::{Ready, Stop, StopSignal};
+    let c = Config::from_json(&with_service(
+        api(),
+        json!({ "name": "s", "rps": 100, "target": "service:api" }),
+    ))
+    .unwrap();
+    let s = &c.services[0];
+    assert_eq!(s.name, "api");
+    assert_eq!(s.command, ["target/release/api", "--port", "{port}"]);
+    assert!(s.env.is_empty() && s.cwd.is_none());
+    assert_eq!(s.ready, Ready::default());
+    assert_eq!(s.ready.path, "/");
+    assert_eq!(s.ready.timeout, Duration::from_secs(60));
+    assert_eq!(s.stop, Stop::default());
+    assert_eq!(s.stop.signal, StopSignal::Term);
+    let scenarios = c.scenarios.unwrap();
+    assert_eq!(
+        scenarios[0].load.target,
+        TargetSpec::Service {
+            name: "api".into(),
+            path: "/".into()
+        }
+    );
+    assert_eq!(scenarios[0].load.target.to_string(), "service:api");
+
+    let full = json!({
+        "name": "py", "command": ["python3", "-m", "http.server", "{port}"],
+        "env": { "RUST_LOG": "warn", "PORT": "{port}" }, "cwd": "services/py",
+        "ready": { "path": "/health?deep=1", "status": 204, "timeout": "2s" },
+        "stop": { "signal": "SIGINT", "grace": "0s" }
+    });
+    let c = Config::from_json(&with_service(
+        full,
+        json!({ "name": "s", "rps": 100, "target": "service:py/api/items?x=1" }),
+    ))
+    .unwrap();
+    let s = &c.services[0];
+    assert_eq!(s.env["RUST_LOG"], "warn");
+    assert_eq!(s.cwd, Some(PathBuf::from("services/py")));
+    assert_eq!(
+        (s.ready.path.as_str(), s.ready.status, s.ready.timeout),
+        ("/health?deep=1", 204, Duration::from_secs(2))
+    );
+    assert_eq!(
+        (s.stop.signal, s.stop.grace),
+        (StopSignal::Int, Duration::ZERO)
+    );
+    let target = &c.scenarios.as_ref().unwrap()[0].load.target;
+    assert_eq!(target.to_string(), "service:py/api/items?x=1");
+    assert_eq!(c.settings_json()["services"][0]["stop"]["signal"], "INT");
+}
+
+#[test]
+fn bad_services_name_the_service_and_the_key() {
+    let bad = |service: Value| err(json!({ "service": [service] }));
+    let with = |k: &str, v: Value| {
+        let mut s = api();
+        s[k] = v;
+        bad(s)
+    };
+    let cases: Vec<((String, String), &str, &str)> = vec![
+        (
+            bad(json!({ "command": ["x"] })),
+            "service[0].name",
+            "required",
+        ),
+        (
+            bad(json!({ "name": "a b", "command": ["x"] })),
+            "service[0].name",
+            "letters",
+        ),
+        (
+            bad(json!({ "name": "api" })),
+            "service \"api\".command",
+            "required",
+        ),
+        (
+            with("command", json!("api --port {port}")),
+            "service \"api\".command",
+            "array of strings",
+        ),
+        (
+            with("command", json!([])),
+            "service \"api\".command",
+            "at least the program",
+        ),
+        (
+            with("command", json!(["", "{port}"])),
+            "service \"api\".command[0]",
+            "must not be empty",
+        ),
+        (
+            with("command", json!(["api", 8080])),
+            "service \"api\".command[1]",
+            "must be a string",
+        ),
+        (
+            with("command", json!(["api", "--port", "8080"])),
+            "service \"api\".command",
+            "never mentions {port}",
+        ),
+        (
+            with("env", json!({ "N": 1 })),
+            "service \"api\".env.N",
+            "must be a string",
+        ),
+        (
+            with("env", json!("N=1")),
+            "service \"api\".env",
+            "must be a table",
+        ),
+        (
+            with("cwd", json!("")),
+            "service \"api\".cwd",
+            "must not be empty",
+        ),
+        (
+            with("ready", json!({ "path": "health" })),
+            "service \"api\".ready.path",
+            "starting with '/'",
+        ),
+        (
+            with("ready", json!({ "path": "http://example.com/health" })),
+            "service \"api\".ready.path",
+            "is a URL",
+        ),
+        (
+            with("ready", json!({ "status": 700 })),
+            "service \"api\".ready.status",
+            "100 to 599",
+        ),
+        (
+            with("ready", json!({ "timeout": "0s" })),
+            "service \"api\".ready.timeout",
+            "longer than 0",
+        ),
+        (
+            with("ready", json!({ "timeout": 5 })),
+            "service \"api\".ready.timeout",
+            "duration string",
+        ),
+        (
+            with("ready", json!({ "url": "/" })),
+            "service \"api\".ready.url",
+            "unknown key",
+        ),
+        (
+            with("stop", json!({ "signal": "STOP" })),
+            "service \"api\".stop.signal",
+            "\"TERM\"",
+        ),
+        (
+            with("stop", json!({ "grace": "2h" })),
+            "service \"api\".stop.grace",
+            "at most 1h",
+        ),
+        (
+            with("restart", json!(true)),
+            "service[0].restart",
+            "unknown key",
+        ),
+        (
+            err(json!({ "service": { "name": "api" } })),
+            "service",
+            "array of tables",
+        ),
+    ];
+    for ((key, msg), want_key, want_msg) in cases {
+        assert_eq!(key, want_key, "{msg}");
+        assert!(msg.contains(want_msg), "{key}: {msg}");
+        assert!(!msg.contains('\n'), "{msg}");
+    }
+    let (key, msg) = err(json!({ "service": [api(), api()] }));
+    assert_eq!(key, "service[1].name");
+    assert!(msg.contains("unique"), "{msg}");
+}
+
+#[test]
+fn a_scenario_must_name_a_configured_service() {
+    let (key, msg) = err(with_service(
+        api(),
+        json!({ "name": "s", "rps": 10, "target": "service:web" }),
+    ));
+    assert_eq!(key, "scenario \"s\".target");
+    assert!(
+        msg.contains("no service named \"web\"") && msg.contains("\"api\""),
+        "{msg}"
+    );
+    let (key, msg) =
+        err(json!({ "scenario": [{ "name": "s", "rps": 10, "target": "service:api" }] }));
+    assert_eq!(key, "scenario \"s\".target");
+    assert!(msg.contains("none is configured"), "{msg}");
+    let (key, msg) = err(with_service(
+        api(),
+        json!({ "name": "s", "rps": 10, "target": "service:api", "server-latency": "1ms" }),
+    ));
+    assert_eq!(key, "scenario \"s\".server-latency");
+    assert!(msg.contains("embedded"), "{msg}");
+}
+
+#[test]
+fn services_are_read_from_toml_and_are_a_judged_setting() {
+    let toml = r#"
+[workspace]
+[[workspace.metadata.ratecheck.service]]
+name = "api"
+command = ["cargo", "run", "--release", "--", "--port", "{port}"]
+env = { RUST_LOG = "warn" }
+ready = { path = "/health", status = 200, timeout = "60s" }
+stop = { signal = "TERM", grace = "5s" }
+[[workspace.metadata.ratecheck.scenario]]
+name = "api-1k"
+rps = 1000
+target = "service:api"
+"#;
+    let c = Config::from_manifest_toml("Cargo.toml", toml).unwrap();
+    assert_eq!(c.services[0].ready.path, "/health");
+    let mut other = c.clone();
+    other.services[0].command[0] = "target/release/api".into();
+    assert_eq!(c.judged_differences(&other), ["service"]);
+    let e = Config::from_manifest_toml("Cargo.toml", &toml.replace("\"TERM\"", "\"STOP\""))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("Cargo.toml: [workspace.metadata.ratecheck] service \"api\".stop.signal: "),
+        "{e}"
+    );
+}

@@ -18,6 +18,7 @@ use crate::engine::run::FullPolicy;
 use crate::load::{
     LoadField, LoadSpec, ServerSpec, TargetSpec, DEFAULT_DRAIN, DEFAULT_TIMEOUT, MAX_CONCURRENCY,
 };
+use crate::service::ServiceSpec;
 
 /// The section's top-level keys.
 const CONFIG_KEYS: &[&str] = &[
@@ -26,6 +27,7 @@ const CONFIG_KEYS: &[&str] = &[
     "thresholds",
     "trials",
     "scenario",
+    "service",
 ];
 /// The keys of one `[[…ratecheck.scenario]]` table.
 const SCENARIO_KEYS: &[&str] = &[
@@ -45,12 +47,12 @@ const SCENARIO_KEYS: &[&str] = &[
 
 /// A table whose keys are all known; its values stay JSON and are checked
 /// one by one, so every error can name its key.
-struct Keys<'a>(&'a Map<String, Value>);
+pub(super) struct Keys<'a>(&'a Map<String, Value>);
 
 impl<'a> Keys<'a> {
     /// `v` as a table whose keys are among `known`; `prefix` is where it
     /// is, for naming an unknown key (`""` at the top).
-    fn of(prefix: &str, v: &'a Value, known: &[&str]) -> Result<Keys<'a>, ConfigError> {
+    pub(super) fn of(prefix: &str, v: &'a Value, known: &[&str]) -> Result<Keys<'a>, ConfigError> {
         let Value::Object(map) = v else {
             let at = if prefix.is_empty() {
                 "ratecheck"
@@ -65,7 +67,7 @@ impl<'a> Keys<'a> {
         Ok(Keys(map))
     }
 
-    fn get(&self, key: &str) -> Option<&'a Value> {
+    pub(super) fn get(&self, key: &str) -> Option<&'a Value> {
         self.0.get(key)
     }
 }
@@ -84,14 +86,14 @@ fn unknown_key(prefix: &str, key: &str, known: &[&str]) -> ConfigError {
     )
 }
 
-fn describe(v: &Value) -> String {
+pub(super) fn describe(v: &Value) -> String {
     match v {
         Value::String(s) => format!("{s:?}"),
         other => other.to_string(),
     }
 }
 
-fn get_str<'a>(key: &str, v: &'a Value) -> Result<&'a str, ConfigError> {
+pub(super) fn get_str<'a>(key: &str, v: &'a Value) -> Result<&'a str, ConfigError> {
     v.as_str()
         .ok_or_else(|| invalid(key, format!("must be a string, got {}", describe(v))))
 }
@@ -131,7 +133,7 @@ fn get_count(key: &str, v: &Value, min: u64, max: u64) -> Result<usize, ConfigEr
 }
 
 /// A duration string (`"500ms"`); its range is checked by [`LoadSpec::validate`].
-fn get_duration(key: &str, v: &Value) -> Result<Duration, ConfigError> {
+pub(super) fn get_duration(key: &str, v: &Value) -> Result<Duration, ConfigError> {
     let s = v.as_str().ok_or_else(|| {
         invalid(
             key,
@@ -218,6 +220,10 @@ impl Config {
         if let Some(v) = raw.get("trials") {
             cfg.trials = get_count("trials", v, 1, MAX_TRIALS as u64)?;
         }
+        // Before the scenarios, which name them.
+        if let Some(v) = raw.get("service") {
+            cfg.services = super::service::parse_services(v)?;
+        }
         if let Some(v) = raw.get("scenario") {
             let Value::Array(items) = v else {
                 return Err(invalid(
@@ -234,7 +240,7 @@ impl Config {
             let mut names = BTreeSet::new();
             let mut specs = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
-                let spec = parse_scenario(i, item)?;
+                let spec = parse_scenario(i, item, &cfg.services)?;
                 if !names.insert(spec.name.clone()) {
                     return Err(invalid(
                         format!("scenario[{i}].name"),
@@ -272,7 +278,7 @@ fn config_key(field: LoadField) -> &'static str {
 fn shown(load: &LoadSpec, field: LoadField) -> String {
     let server = match &load.target {
         TargetSpec::Embedded(s) => *s,
-        TargetSpec::Null | TargetSpec::Url(_) => ServerSpec::NONE,
+        _ => ServerSpec::NONE,
     };
     let d = super::format_duration;
     match field {
@@ -289,7 +295,11 @@ fn shown(load: &LoadSpec, field: LoadField) -> String {
     }
 }
 
-fn parse_scenario(index: usize, v: &Value) -> Result<ScenarioSpec, ConfigError> {
+fn parse_scenario(
+    index: usize,
+    v: &Value,
+    services: &[ServiceSpec],
+) -> Result<ScenarioSpec, ConfigError> {
     let at = format!("scenario[{index}]");
     if !v.is_object() {
         return Err(invalid(at, format!("must be a table, got {}", describe(v))));
@@ -347,10 +357,14 @@ fn parse_scenario(index: usize, v: &Value) -> Result<ScenarioSpec, ConfigError> 
         Some(v) => match get_str(&key("target"), v)? {
             "embedded" => TargetSpec::Embedded(server),
             "null" => TargetSpec::Null,
+            s if s.starts_with(super::service::SERVICE_TARGET) => {
+                super::service::parse_service_target(&key("target"), s, services)
+                    .unwrap_or_else(|| Err(invalid(key("target"), "names no service")))?
+            }
             url => TargetSpec::Url(validate_loopback_url(url).map_err(|e| {
                 invalid(
                     key("target"),
-                    format!("{e}; or use \"embedded\" or \"null\""),
+                    format!("{e}; or use \"embedded\", \"null\" or \"service:NAME\""),
                 )
             })?),
         },

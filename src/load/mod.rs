@@ -31,6 +31,9 @@ pub enum TargetSpec {
     Null,
     /// An HTTP server already running on a loopback address.
     Url(String),
+    /// A configured service (`target = "service:NAME"`), which the suite
+    /// starts on a free loopback port; `path` (default `/`) is requested.
+    Service { name: String, path: String },
 }
 
 impl TargetSpec {
@@ -44,6 +47,8 @@ impl std::fmt::Display for TargetSpec {
             TargetSpec::Embedded(_) => f.write_str("embedded"),
             TargetSpec::Null => f.write_str("null"),
             TargetSpec::Url(u) => f.write_str(u),
+            TargetSpec::Service { name, path } if path == "/" => write!(f, "service:{name}"),
+            TargetSpec::Service { name, path } => write!(f, "service:{name}{path}"),
         }
     }
 }

@@ -36,6 +36,10 @@ pub enum SetupError {
     Target(#[from] TargetError),
     #[error(transparent)]
     Server(#[from] ServerError),
+    /// A service target reached the setup unstarted: the suite starts
+    /// services and hands the engine their URL.
+    #[error("{0}: a service is started by the gate's suite (cargo ratecheck), not by `run`")]
+    Service(String),
 }
 
 /// A started target; the embedded server, when there is one, runs until
@@ -84,6 +88,7 @@ pub async fn start(
             },
             server: None,
         },
+        TargetSpec::Service { .. } => return Err(SetupError::Service(target.to_string())),
         TargetSpec::Url(u) => Started {
             target: Target::Http(Box::new(http_target(u, timeout, request)?)),
             server: None,

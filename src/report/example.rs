@@ -189,6 +189,7 @@ pub(crate) fn example_check() -> CheckOutput {
                     figures,
                     report: Some(report),
                     warnings: vec![],
+                    service_crash: None,
                 },
                 ScenarioResult {
                     name: nasty.into(),
@@ -202,6 +203,7 @@ pub(crate) fn example_check() -> CheckOutput {
                         ..RunReport::example()
                     }),
                     warnings: vec!["slow & <odd>".into()],
+                    service_crash: None,
                 },
             ],
             ..Default::default()
@@ -212,4 +214,19 @@ pub(crate) fn example_check() -> CheckOutput {
         ],
         summary: "gate FAILED: 1 regressed, 1 below-floor".into(),
     }
+}
+
+/// [`example_check`] whose first scenario's service exited mid-run.
+pub(crate) fn example_crash() -> CheckOutput {
+    let mut check = example_check();
+    check.current.scenarios[0].service_crash = Some(crate::baseline::model::ServiceCrash {
+        service: "api".into(),
+        status: "exit status: 101".into(),
+        stderr: vec![
+            "listening".into(),
+            "thread 'main' panicked at src/main.rs:9: boom ``` <b>".into(),
+        ],
+        stdout: vec!["served 10".into()],
+    });
+    check
 }

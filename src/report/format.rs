@@ -99,6 +99,8 @@ pub enum Shape {
     SelfTest,
     /// A 0..=1 ratio shown as a percentage; `change` is in absolute points.
     Ratio,
+    /// Whether a service stayed up: 1 = alive, 0 = exited.
+    Alive,
     /// Bytes, shown as MB; `change` is relative.
     Bytes,
     /// Anything else: three significant digits and the unit; `change` relative.
@@ -117,6 +119,7 @@ pub fn shape(row: &Row) -> Shape {
 pub fn figure_shape(kind: FigureKind, unit: &str) -> Shape {
     match kind {
         FigureKind::Efficiency | FigureKind::ErrorRate => Shape::Ratio,
+        FigureKind::Alive => Shape::Alive,
         _ if matches!(unit, "B" | "bytes" | "byte") => Shape::Bytes,
         _ => Shape::Plain,
     }
@@ -137,6 +140,7 @@ pub fn limit_text(limit: &Limit) -> String {
     match *limit {
         Limit::None => String::new(),
         Limit::MustPass => "passed".to_string(),
+        Limit::MustStayUp => "alive".to_string(),
         Limit::Floor { min } => format!("≥ {}", pct(min)),
         Limit::FloorAndDrop { min, max_drop } => {
             format!("≥ {}, drop ≤ {:.2} pts", pct(min), max_drop * 100.0)
@@ -164,6 +168,7 @@ pub fn value(shape: Shape, unit: &str, v: Option<f64>) -> String {
     };
     match shape {
         Shape::SelfTest => if v >= 0.5 { "passed" } else { "failed" }.to_string(),
+        Shape::Alive => if v >= 0.5 { "alive" } else { "exited" }.to_string(),
         Shape::Ratio => pct(v),
         Shape::Bytes if v.is_finite() && v >= 0.0 => mb(v.round() as u64),
         _ if unit.is_empty() => sig3(v),
@@ -179,7 +184,7 @@ pub fn change(shape: Shape, c: Option<f64>) -> String {
     };
     let sign = if c > 0.0 { "+" } else { "" };
     match shape {
-        Shape::SelfTest => String::new(),
+        Shape::SelfTest | Shape::Alive => String::new(),
         Shape::Ratio => format!("{sign}{:.2} pts", c * 100.0),
         _ => format!("{sign}{}%", sig3(c * 100.0)),
     }
@@ -404,6 +409,7 @@ mod tests {
         };
         assert_eq!(limit_text(&latency), "max(+50%, +0.200 ms)");
         assert_eq!(limit_text(&Limit::MustPass), "passed");
+        assert_eq!(limit_text(&Limit::MustStayUp), "alive");
         assert_eq!(limit_text(&Limit::None), "");
     }
 

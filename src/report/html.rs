@@ -361,6 +361,15 @@ pub fn render_check_html(check: &CheckOutput) -> String {
     body.push_str("</section>\n");
 
     body.push_str(&warnings_block(&check_warnings(check)));
+    for log in model::crash_logs(check) {
+        let _ = writeln!(
+            body,
+            "<section class=\"card\"><h2>{}</h2><p class=\"sub\">{}:</p><pre>{}</pre></section>",
+            escape_html(&log.heading),
+            log.caption(),
+            escape_html(&log.lines.join("\n"))
+        );
+    }
 
     for scenario in &check.current.scenarios {
         if scenario.kind != ScenarioKind::Load {

@@ -169,6 +169,32 @@ pub fn render_check_md(check: &CheckOutput) -> String {
         },
     ));
     warnings_list(&mut out, &check_warnings(check));
+    for log in model::crash_logs(check) {
+        out.push_str(&format!(
+            "\n#### {}\n\n{}:\n\n{}",
+            escape_cell(&log.heading),
+            log.caption(),
+            code_block(&log.lines)
+        ));
+    }
+    out
+}
+
+/// `lines` as a fenced code block whose fence no line can close.
+fn code_block(lines: &[String]) -> String {
+    let longest = lines
+        .iter()
+        .flat_map(|l| l.split(|c| c != '`'))
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    let fence = "`".repeat(longest.max(2) + 1);
+    let mut out = format!("{fence}text\n");
+    for l in lines {
+        out.push_str(&l.replace(['\r', '\n'], " "));
+        out.push('\n');
+    }
+    out.push_str(&format!("{fence}\n"));
     out
 }
 
@@ -360,5 +386,20 @@ mod tests {
     fn workflow_command_escaping() {
         assert_eq!(escape_data("50%\r\n"), "50%25%0D%0A");
         assert_eq!(escape_property("a:b,c%"), "a%3Ab%2Cc%25");
+    }
+
+    #[test]
+    fn a_crashed_service_shows_its_last_lines_in_a_fence() {
+        let md = render_check_md(&crate::report::example::example_crash());
+        let at = md
+            .find("#### service api exited during scenario")
+            .expect("a heading");
+        let tail = &md[at..];
+        assert!(
+            tail.contains("its last 2 lines of standard error:\n\n````text\nlistening\n"),
+            "{tail}"
+        );
+        // The line's own ``` cannot close the four-backtick fence; markup stays text.
+        assert!(tail.contains("boom ``` <b>\n````\n"), "{tail}");
     }
 }

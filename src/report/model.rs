@@ -26,6 +26,59 @@ impl Table {
     }
 }
 
+/// A service that exited during a scenario, as the reports show it: a
+/// heading, which stream the lines are from, and its last lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrashLog {
+    /// `service api exited during scenario api-1k (exit status: 1)`.
+    pub heading: String,
+    /// `standard error`, or `standard output` when it wrote no error line.
+    pub stream: &'static str,
+    pub lines: Vec<String>,
+}
+
+impl CrashLog {
+    /// `its last 2 lines of standard error` (`line` for one; `it wrote
+    /// nothing` for none).
+    pub fn caption(&self) -> String {
+        match self.lines.len() {
+            0 => "it wrote nothing".to_string(),
+            1 => format!("its last line of {}", self.stream),
+            n => format!("its last {n} lines of {}", self.stream),
+        }
+    }
+}
+
+/// The crash logs of a check, in scenario order.
+pub fn crash_logs(check: &CheckOutput) -> Vec<CrashLog> {
+    check
+        .current
+        .scenarios
+        .iter()
+        .filter_map(|s| {
+            let c = s.service_crash.as_ref()?;
+            let status = if c.status.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", c.status)
+            };
+            let (stream, lines) = if c.stderr.is_empty() && !c.stdout.is_empty() {
+                ("standard output", c.stdout.clone())
+            } else {
+                ("standard error", c.stderr.clone())
+            };
+            Some(CrashLog {
+                heading: format!(
+                    "service {} exited during scenario {}{status}",
+                    c.service, s.name
+                ),
+                stream,
+                lines,
+            })
+        })
+        .collect()
+}
+
 /// Request counts, one row.
 pub fn requests(r: &RunReport) -> Table {
     let q = r.requests;
@@ -358,5 +411,25 @@ mod tests {
         // every row is in exactly one place
         let shown: usize = parts.iter().flat_map(|p| &p.1).map(|b| b.lines.len()).sum();
         assert_eq!(shown, check.rows.len());
+    }
+
+    #[test]
+    fn crash_logs_name_the_service_the_scenario_and_the_stream() {
+        let mut check = crate::report::example::example_crash();
+        let name = check.current.scenarios[0].name.clone();
+        let logs = crash_logs(&check);
+        assert_eq!(logs.len(), 1);
+        assert_eq!(
+            logs[0].heading,
+            format!("service api exited during scenario {name} (exit status: 101)")
+        );
+        assert_eq!(logs[0].caption(), "its last 2 lines of standard error");
+        // No error line: its standard output instead.
+        let crash = check.current.scenarios[0].service_crash.as_mut().unwrap();
+        crash.stderr.clear();
+        let logs = crash_logs(&check);
+        assert_eq!(logs[0].caption(), "its last line of standard output");
+        assert_eq!(logs[0].lines, ["served 10"]);
+        assert!(crash_logs(&crate::report::example::example_check()).is_empty());
     }
 }

@@ -262,6 +262,17 @@ pub fn render_check(check: &CheckOutput, color: bool) -> String {
         }
     }
 
+    for log in model::crash_logs(check) {
+        out.push_str(&format!(
+            "\n{}\n  {}:\n",
+            paint(&log.heading, Color::Red, color),
+            log.caption()
+        ));
+        for l in &log.lines {
+            out.push_str(&format!("    {}\n", l.replace(['\r', '\n'], " ")));
+        }
+    }
+
     let line = verdict_line(check);
     let c = match (check.judged, check.passed) {
         (true, true) => Color::Green,
@@ -450,5 +461,22 @@ mod tests {
         let s = render_check(&check, true);
         assert!(s.contains('\x1b'));
         assert!(s.contains("\x1b[31mratecheck: FAIL"));
+    }
+
+    #[test]
+    fn a_crashed_service_shows_its_last_lines() {
+        let check = crate::report::example::example_crash();
+        let name = &check.current.scenarios[0].name;
+        let s = render_check(&check, false);
+        assert!(
+            s.contains(&format!(
+                "service api exited during scenario {name} (exit status: 101)\n  its last 2 lines of standard error:\n    listening\n    thread 'main' panicked"
+            )),
+            "{s}"
+        );
+        assert!(
+            !render_check(&crate::report::example::example_check(), false)
+                .contains("exited during")
+        );
     }
 }

@@ -89,6 +89,7 @@ pub(super) async fn run_cpu(
                 .to_string(),
         ],
         report: median_report,
+        service_crash: None,
     })
 }
 
@@ -194,6 +195,7 @@ pub(super) async fn run_memory(
         ]),
         warnings,
         report: Some(r_long),
+        service_crash: None,
     })
 }
 
@@ -251,5 +253,6 @@ pub(super) async fn run_instructions(
         figures,
         report: None,
         warnings: Vec::new(),
+        service_crash: None,
     })
 }

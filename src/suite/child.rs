@@ -33,11 +33,12 @@ impl ChildRun {
     pub const THREADS: usize = 1;
 
     /// `None` when `run` has no flags for part of the spec (the embedded
-    /// server's jitter and error rate).
+    /// server's jitter and error rate, a service, which the suite starts).
     pub fn new(load: LoadSpec) -> Option<ChildRun> {
         match &load.target {
             TargetSpec::Embedded(s) if s.jitter != ServerSpec::NONE.jitter => None,
             TargetSpec::Embedded(s) if s.error_rate != ServerSpec::NONE.error_rate => None,
+            TargetSpec::Service { .. } => None,
             _ => Some(ChildRun { load }),
         }
     }
@@ -75,6 +76,8 @@ impl ChildRun {
             TargetSpec::Url(u) => args.extend(["--url".into(), u.clone()]),
             // The child starts the embedded server in its own process.
             TargetSpec::Embedded(s) => args.extend(["--server-latency".into(), d(s.latency)]),
+            // Refused by `new`.
+            TargetSpec::Service { .. } => {}
         }
         args.extend(
             [

@@ -5,6 +5,7 @@
 //! Planning and figure extraction are pure; `run_suite` does the running.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,6 +15,7 @@ mod benches;
 pub mod child;
 pub mod figures;
 pub mod instructions;
+pub mod services;
 
 pub use benches::{cpu_flat_out_specs, limiter_cpu_percent, memory_spec};
 pub use figures::{cpu_us_per_request, load_figures, marginal_allocs_per_request};
@@ -28,6 +30,8 @@ use crate::error::Error;
 use crate::load::setup::{self, Request};
 use crate::load::LoadSpec;
 use crate::metrics::snapshot::RunReport;
+use crate::service::ServiceSpec;
+use services::Services;
 
 /// One planned step of the suite.
 #[derive(Debug, Clone, PartialEq)]
@@ -168,6 +172,9 @@ pub enum Event {
         name: String,
         seconds: f64,
     },
+    /// Something worth a line on standard error (a service being built,
+    /// a service ready).
+    Note(String),
 }
 
 /// How to run the suite.
@@ -179,6 +186,10 @@ pub struct SuiteRun<'a> {
     pub on_event: &'a (dyn Fn(&Event) + Sync),
     /// A progress callback per engine run.
     pub progress: &'a (dyn Fn(&str) -> Option<ProgressFn> + Sync),
+    /// The configured services, which scenarios may name.
+    pub services: &'a [ServiceSpec],
+    /// Where services run (their `cwd` is relative to it).
+    pub workspace_root: &'a Path,
 }
 
 /// Runs the self-test and every step. Must run inside a tokio runtime.
@@ -213,7 +224,33 @@ pub async fn run_suite(s: SuiteRun<'_>) -> Result<SuiteResult, Error> {
         ]),
         report: Some(st.report.clone()),
         warnings: st.problems.clone(),
+        service_crash: None,
     }];
+    let mut running = Services::new(s.services, s.workspace_root);
+    let ran = run_steps(&s, &clock, &mut build, &mut running, &mut scenarios).await;
+    // Every way out stops the services (the guards would too, blocking).
+    running.stop_all(s.on_event).await;
+    ran?;
+    Ok(SuiteResult {
+        quick: s.quick,
+        selftest_passed: st.passed,
+        scenarios,
+        planned,
+        build: Some(build),
+    })
+}
+
+/// Runs the steps in order into `scenarios`, starting each service before
+/// the first step naming it and stopping it after the last.
+async fn run_steps(
+    s: &SuiteRun<'_>,
+    clock: &SharedClock,
+    build: &mut crate::baseline::model::BuildInfo,
+    running: &mut Services<'_>,
+    scenarios: &mut Vec<ScenarioResult>,
+) -> Result<(), Error> {
+    let total = s.steps.len() + 1;
+    let last_uses = services::last_uses(&s.steps);
     for (i, step) in s.steps.iter().enumerate() {
         if s.cancel.is_cancelled() {
             return Err(Error::Interrupted);
@@ -225,13 +262,21 @@ pub async fn run_suite(s: SuiteRun<'_>) -> Result<SuiteResult, Error> {
         });
         let t0 = Instant::now();
         let result = match step {
-            Step::Load(spec) => run_load(spec, &clock, &s).await?,
-            Step::Cpu { rps, duration } => benches::run_cpu(*rps, *duration, &clock, &s).await?,
+            Step::Load(spec) => match services::service_of(step) {
+                Some((name, path)) => running.run_scenario(spec, name, path, clock, s).await?,
+                None => run_load(spec, clock, s).await?,
+            },
+            Step::Cpu { rps, duration } => benches::run_cpu(*rps, *duration, clock, s).await?,
             Step::Memory { rps, short, long } => {
-                benches::run_memory(*rps, *short, *long, &clock, &s).await?
+                benches::run_memory(*rps, *short, *long, clock, s).await?
             }
-            Step::Instructions => benches::run_instructions(&mut build, &s.cancel).await?,
+            Step::Instructions => benches::run_instructions(build, &s.cancel).await?,
         };
+        if let Some((name, _)) = services::service_of(step) {
+            if last_uses.get(name) == Some(&i) {
+                running.stop(name, s.on_event).await;
+            }
+        }
         if s.cancel.is_cancelled() {
             return Err(Error::Interrupted);
         }
@@ -241,13 +286,7 @@ pub async fn run_suite(s: SuiteRun<'_>) -> Result<SuiteResult, Error> {
         });
         scenarios.push(result);
     }
-    Ok(SuiteResult {
-        quick: s.quick,
-        selftest_passed: st.passed,
-        scenarios,
-        planned,
-        build: Some(build),
-    })
+    Ok(())
 }
 
 /// Runs `load` through the engine against its target (started and stopped
@@ -290,6 +329,7 @@ async fn run_load(
         figures: load_figures(&report),
         warnings: report.warnings.clone(),
         report: Some(report),
+        service_crash: None,
     })
 }
 

@@ -248,6 +248,7 @@ pub fn valid_baseline() -> Baseline {
                 figures,
                 report: Some(RunReport::example()),
                 warnings: vec![],
+                service_crash: None,
             }],
             ..Default::default()
         },

@@ -77,6 +77,8 @@ pub enum Limit {
     None,
     /// The self-test must pass.
     MustPass,
+    /// A service under test must stay up.
+    MustStayUp,
     /// A ratio at or above `min` (efficiency without a baseline).
     Floor { min: f64 },
     /// Efficiency with a baseline: at or above `min`, and at most

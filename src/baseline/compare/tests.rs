@@ -24,6 +24,7 @@ fn suite(scenarios: &[(&str, &[(&str, Figure)])]) -> SuiteResult {
                     .collect(),
                 report: None,
                 warnings: vec![],
+                service_crash: None,
             })
             .collect(),
         ..Default::default()
@@ -622,4 +623,29 @@ fn allocations_below_the_slack_do_not_regress() {
     // Above the slack the relative tolerance (15%) rules: 1.0 → 1.2 is +20%.
     assert_eq!(judge(1.0, 1.2), Verdict::Regressed);
     assert_eq!(judge(1.0, 1.1), Verdict::Ok);
+}
+
+#[test]
+fn a_service_that_exited_fails_everywhere() {
+    for (base, machine) in [(None, true), (Some(1.0), true), (Some(1.0), false)] {
+        let r = one(FigureKind::Alive, base, 0.0, machine);
+        assert_eq!(r.verdict, Verdict::BelowFloor, "{base:?} {machine}");
+        assert_eq!(r.limit, Limit::MustStayUp);
+        assert_eq!(r.note, "the service exited during the run");
+        let r = one(FigureKind::Alive, base, 1.0, machine);
+        assert_eq!(r.verdict, Verdict::Ok, "{base:?} {machine}");
+    }
+    // Not a number (never measured) is not alive either.
+    assert_eq!(
+        one(FigureKind::Alive, None, f64::NAN, true).verdict,
+        Verdict::BelowFloor
+    );
+}
+
+#[test]
+fn service_cost_is_judged_on_the_same_machine_only() {
+    let r = one(FigureKind::Cpu, Some(10.0), 20.0, false);
+    assert_eq!(r.verdict, Verdict::NotComparable);
+    let r = one(FigureKind::Cpu, Some(10.0), 20.0, true);
+    assert_eq!(r.verdict, Verdict::Regressed);
 }

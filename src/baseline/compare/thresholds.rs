@@ -119,7 +119,10 @@ impl Thresholds {
             FigureKind::Memory | FigureKind::Allocations => Some(self.memory_tolerance),
             FigureKind::Latency => Some(self.latency_tolerance),
             FigureKind::Instructions => Some(self.instructions_tolerance),
-            FigureKind::Efficiency | FigureKind::ErrorRate | FigureKind::Info => None,
+            FigureKind::Efficiency
+            | FigureKind::ErrorRate
+            | FigureKind::Alive
+            | FigureKind::Info => None,
         }
     }
 

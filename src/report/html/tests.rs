@@ -253,3 +253,14 @@ fn check_html_has_the_diff_table_and_a_section_per_load_scenario() {
         assert!(u.starts_with("http://127.0.0.1:40000/"), "{u}");
     }
 }
+
+#[test]
+fn a_crashed_service_shows_its_last_lines_escaped() {
+    let html = render_check_html(&crate::report::example::example_crash());
+    assert!(
+        html.contains("<h2>service api exited during scenario"),
+        "{html}"
+    );
+    assert!(html.contains("<pre>listening\nthread &#39;main&#39; panicked"));
+    assert!(html.contains("boom ``` &lt;b&gt;</pre>"));
+}

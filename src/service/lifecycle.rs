@@ -1,0 +1,669 @@
+//! Starting and stopping a service: the IO edge of [`super`].
+//!
+//! [`start`] picks a free loopback port, substitutes `{port}`, runs the
+//! matching `cargo build` first when the command is `cargo run …` (outside
+//! any measured time), spawns the command in a process group of its own
+//! (stdin null, stdout and stderr kept as their last lines) and polls its
+//! ready path until the expected status, the timeout, the process's exit or
+//! Ctrl-C. The [`RunningService`] it returns is the guard: [`RunningService::stop`]
+//! sends the stop signal to the whole group, waits the grace period, then
+//! SIGKILLs the group and reaps the process, and `Drop` does the same, so
+//! no path (an error, a panic, Ctrl-C) leaves a process running.
+//!
+//! Every wait here is a bounded poll: the build by [`BUILD_LIMIT`],
+//! readiness by `ready.timeout`, the stop by `stop.grace` plus
+//! [`KILL_WAIT`].
+
+use std::collections::BTreeMap;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
+
+use super::output::Captured;
+use super::probe;
+use super::{build_command, ServiceSpec, TAIL_LINES};
+use crate::config::format_duration;
+
+/// Longest a service's `cargo build` may take.
+pub const BUILD_LIMIT: Duration = Duration::from_secs(3600);
+/// How long, after SIGKILL, the process may take to be reaped.
+pub const KILL_WAIT: Duration = Duration::from_secs(5);
+/// First pause between readiness probes; it grows to [`MAX_POLL`].
+const FIRST_POLL: Duration = Duration::from_millis(20);
+/// Longest pause between readiness probes.
+const MAX_POLL: Duration = Duration::from_millis(200);
+/// Longest one readiness probe may take.
+const PROBE_LIMIT: Duration = Duration::from_secs(2);
+/// How long to wait, once a process exited, for the end of its output.
+const OUTPUT_WAIT: Duration = Duration::from_secs(1);
+/// Pause between checks while a process group stops.
+const STOP_POLL: Duration = Duration::from_millis(10);
+
+/// Why a service could not be started or made ready: one line naming it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ServiceError {
+    #[error("service {service}: cannot start `{program}`: {error}")]
+    CannotStart {
+        service: String,
+        program: String,
+        error: String,
+    },
+    #[error("service {service}: {msg}")]
+    Setup { service: String, msg: String },
+    #[error("service {service}: `{command}` failed ({status}): {last}")]
+    BuildFailed {
+        service: String,
+        command: String,
+        status: String,
+        last: String,
+    },
+    #[error("service {service} exited before it was ready ({status}): {last}")]
+    ExitedBeforeReady {
+        service: String,
+        status: String,
+        last: String,
+    },
+    #[error("service {service}: not ready after {timeout}: {last}")]
+    NotReady {
+        service: String,
+        timeout: String,
+        last: String,
+    },
+    /// Ctrl-C or SIGTERM while building or waiting for readiness.
+    #[error("service {service}: interrupted")]
+    Interrupted { service: String },
+}
+
+/// A started, ready service; stopped on [`RunningService::stop`] or drop.
+#[derive(Debug)]
+pub struct RunningService {
+    name: String,
+    stop: super::Stop,
+    child: Child,
+    /// The child's pid, which is also its process group's id.
+    pid: u32,
+    port: u16,
+    stdout: Arc<Captured>,
+    stderr: Arc<Captured>,
+    /// The child's exit, once reaped.
+    exited: Option<ExitStatus>,
+    /// The whole group has been stopped: nothing more to signal.
+    stopped: bool,
+    /// The grace period passed and the group was killed.
+    killed: bool,
+}
+
+/// A free loopback port: bound, read, released (a race with another
+/// process binding it in between shows up as the service failing to bind).
+pub fn free_port() -> std::io::Result<u16> {
+    let l = std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))?;
+    Ok(l.local_addr()?.port())
+}
+
+/// Starts `spec` in `root` (its `cwd` relative to there) and waits until
+/// it is ready. `note` hears what is going on (the build, readiness).
+pub fn start(
+    spec: &ServiceSpec,
+    root: &Path,
+    cancel: &CancellationToken,
+    note: &dyn Fn(String),
+) -> Result<RunningService, ServiceError> {
+    let setup = |msg: String| ServiceError::Setup {
+        service: spec.name.clone(),
+        msg,
+    };
+    let cwd = working_dir(spec, root);
+    if !cwd.is_dir() {
+        return Err(setup(format!(
+            "cwd {} is not a directory (it is relative to the workspace root)",
+            cwd.display()
+        )));
+    }
+    let port = free_port().map_err(|e| setup(format!("cannot pick a free loopback port: {e}")))?;
+    let command = spec.command_for(port);
+    let env = spec.env_for(port);
+    if let Some(build) = build_command(&command) {
+        note(format!(
+            "ratecheck: building service {}: {}",
+            spec.name,
+            build.join(" ")
+        ));
+        build_first(&spec.name, &build, &cwd, &env, cancel)?;
+    }
+    let started = Instant::now();
+    let mut service = spawn(spec, &command, &cwd, &env, port)?;
+    service.wait_ready(spec, cancel)?;
+    note(format!(
+        "ratecheck: service {} ready on 127.0.0.1:{port} in {:.1} s",
+        spec.name,
+        started.elapsed().as_secs_f64()
+    ));
+    Ok(service)
+}
+
+/// `program args…` in `cwd` with `env` added, in a process group of its
+/// own, stdin null, stdout and stderr piped.
+fn command_in_group(args: &[String], cwd: &Path, env: &BTreeMap<String, String>) -> Command {
+    let mut cmd = Command::new(&args[0]);
+    cmd.args(&args[1..])
+        .current_dir(cwd)
+        .envs(env)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    cmd
+}
+
+fn spawn(
+    spec: &ServiceSpec,
+    command: &[String],
+    cwd: &Path,
+    env: &BTreeMap<String, String>,
+    port: u16,
+) -> Result<RunningService, ServiceError> {
+    let mut child =
+        command_in_group(command, cwd, env)
+            .spawn()
+            .map_err(|e| ServiceError::CannotStart {
+                service: spec.name.clone(),
+                program: command[0].clone(),
+                error: e.to_string(),
+            })?;
+    let capture = |pipe: Option<Box<dyn std::io::Read + Send>>| match pipe {
+        Some(p) => Captured::spawn(p, TAIL_LINES),
+        None => Captured::spawn(std::io::empty(), TAIL_LINES),
+    };
+    let stdout = capture(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = capture(child.stderr.take().map(|p| Box::new(p) as _));
+    Ok(RunningService {
+        name: spec.name.clone(),
+        stop: spec.stop,
+        pid: child.id(),
+        child,
+        port,
+        stdout,
+        stderr,
+        exited: None,
+        stopped: false,
+        killed: false,
+    })
+}
+
+/// Runs the `cargo build` of a `cargo run` command to its end; its last
+/// line of output names a failure.
+fn build_first(
+    service: &str,
+    build: &[String],
+    cwd: &Path,
+    env: &BTreeMap<String, String>,
+    cancel: &CancellationToken,
+) -> Result<(), ServiceError> {
+    let shown = build.join(" ");
+    let mut child =
+        command_in_group(build, cwd, env)
+            .spawn()
+            .map_err(|e| ServiceError::CannotStart {
+                service: service.to_string(),
+                program: build[0].clone(),
+                error: e.to_string(),
+            })?;
+    let stderr = Captured::spawn(
+        child.stderr.take().map_or_else(
+            || Box::new(std::io::empty()) as Box<dyn std::io::Read + Send>,
+            |p| Box::new(p),
+        ),
+        TAIL_LINES,
+    );
+    let _stdout = Captured::spawn(
+        child.stdout.take().map_or_else(
+            || Box::new(std::io::empty()) as Box<dyn std::io::Read + Send>,
+            |p| Box::new(p),
+        ),
+        TAIL_LINES,
+    );
+    let deadline = Instant::now() + BUILD_LIMIT;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(st)) => break st,
+            Ok(None) => {}
+            Err(e) => {
+                kill_group(child.id());
+                let _ = child.wait();
+                return Err(ServiceError::Setup {
+                    service: service.to_string(),
+                    msg: format!("`{shown}`: {e}"),
+                });
+            }
+        }
+        let interrupted = cancel.is_cancelled();
+        if interrupted || Instant::now() >= deadline {
+            kill_group(child.id());
+            let _ = child.wait();
+            return Err(if interrupted {
+                ServiceError::Interrupted {
+                    service: service.to_string(),
+                }
+            } else {
+                ServiceError::Setup {
+                    service: service.to_string(),
+                    msg: format!(
+                        "`{shown}` did not finish within {}",
+                        format_duration(BUILD_LIMIT)
+                    ),
+                }
+            });
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // The group may hold build scripts or rustc still: none may outlive it.
+    kill_group(child.id());
+    if status.success() {
+        return Ok(());
+    }
+    stderr.wait_end(OUTPUT_WAIT);
+    // The first error among the last lines is the cause; cargo's own
+    // "could not compile" comes after it.
+    let last = stderr
+        .lines()
+        .into_iter()
+        .find(|l| l.trim_start().starts_with("error"))
+        .or_else(|| stderr.last_line())
+        .unwrap_or_else(|| "it printed nothing".to_string());
+    Err(ServiceError::BuildFailed {
+        service: service.to_string(),
+        command: shown,
+        status: status.to_string(),
+        last,
+    })
+}
+
+/// SIGKILL to the process group `pgid` (nothing if it is gone).
+fn kill_group(pgid: u32) {
+    signal_group(pgid, libc::SIGKILL);
+}
+
+/// Sends `signal` to every process of the group `pgid`; false when the
+/// group has no process left.
+fn signal_group(pgid: u32, signal: libc::c_int) -> bool {
+    let Ok(pgid) = libc::pid_t::try_from(pgid) else {
+        return false;
+    };
+    if pgid <= 1 {
+        return false;
+    }
+    // SAFETY: kill(2) with a negative pid signals the process group; it has
+    // no memory effects in this process.
+    unsafe { libc::kill(-pgid, signal) == 0 }
+}
+
+impl RunningService {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The loopback port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The pid of the started process, which is also its process group's.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// `http://127.0.0.1:PORT` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// How the started process ended, if it has (reaped here).
+    pub fn exit_status(&mut self) -> Option<ExitStatus> {
+        if self.exited.is_none() {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                self.exited = Some(st);
+            }
+        }
+        self.exited
+    }
+
+    /// The last lines of its standard error, oldest first; waits briefly
+    /// for the end of the stream when the process has exited.
+    pub fn stderr_tail(&mut self) -> Vec<String> {
+        if self.exit_status().is_some() {
+            self.stderr.wait_end(OUTPUT_WAIT);
+        }
+        self.stderr.lines()
+    }
+
+    /// The last lines of its standard output, oldest first.
+    pub fn stdout_tail(&mut self) -> Vec<String> {
+        if self.exit_status().is_some() {
+            self.stdout.wait_end(OUTPUT_WAIT);
+        }
+        self.stdout.lines()
+    }
+
+    /// The last line it wrote, standard error first; for one-line errors.
+    pub fn last_words(&mut self) -> String {
+        let err = self.stderr_tail();
+        if let Some(l) = err.last() {
+            return l.clone();
+        }
+        match self.stdout_tail().last() {
+            Some(l) => format!("(stdout) {l}"),
+            None => "it printed nothing".to_string(),
+        }
+    }
+
+    /// Polls the ready path until the expected status, the timeout, the
+    /// process's exit or `cancel`.
+    fn wait_ready(
+        &mut self,
+        spec: &ServiceSpec,
+        cancel: &CancellationToken,
+    ) -> Result<(), ServiceError> {
+        let ready = &spec.ready;
+        let url = self.url(&ready.path);
+        let deadline = Instant::now() + ready.timeout;
+        let mut pause = FIRST_POLL;
+        let mut last = "nothing answered".to_string();
+        loop {
+            if cancel.is_cancelled() {
+                return Err(ServiceError::Interrupted {
+                    service: self.name.clone(),
+                });
+            }
+            if let Some(st) = self.exit_status() {
+                return Err(ServiceError::ExitedBeforeReady {
+                    service: self.name.clone(),
+                    status: st.to_string(),
+                    last: self.last_words(),
+                });
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(ServiceError::NotReady {
+                    service: self.name.clone(),
+                    timeout: format_duration(ready.timeout),
+                    last: format!("GET {url}: {last}"),
+                });
+            }
+            match probe::get_status(self.port, &ready.path, left.min(PROBE_LIMIT)) {
+                Ok(status) if status == ready.status => return Ok(()),
+                Ok(status) => last = format!("answered {status} (ready is {})", ready.status),
+                Err(e) => last = e,
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            std::thread::sleep(pause.min(left));
+            pause = (pause * 3 / 2).min(MAX_POLL);
+        }
+    }
+
+    /// Stops the whole process group: the stop signal, up to `grace` for
+    /// every process of the group to end, then SIGKILL and the reaping of
+    /// the started process. Returns how it ended (`None` if it could not be
+    /// reaped within [`KILL_WAIT`]). Idempotent.
+    pub fn stop(&mut self) -> Option<ExitStatus> {
+        if self.stopped {
+            return self.exited;
+        }
+        let gone = |s: &mut Self| s.exit_status().is_some() && !signal_group(s.pid, 0);
+        if signal_group(self.pid, self.stop.signal.number()) || self.exit_status().is_none() {
+            let deadline = Instant::now() + self.stop.grace;
+            while !gone(self) && Instant::now() < deadline {
+                std::thread::sleep(STOP_POLL);
+            }
+        }
+        if !gone(self) {
+            self.killed = signal_group(self.pid, libc::SIGKILL) || self.killed;
+            let deadline = Instant::now() + KILL_WAIT;
+            while !gone(self) && Instant::now() < deadline {
+                std::thread::sleep(STOP_POLL);
+            }
+        }
+        self.stopped = true;
+        self.exited
+    }
+
+    /// Whether the grace period passed and the group had to be killed.
+    pub fn was_killed(&self) -> bool {
+        self.killed
+    }
+}
+
+impl Drop for RunningService {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Where a service's command runs: its `cwd` under `root`, or `root`.
+pub fn working_dir(spec: &ServiceSpec, root: &Path) -> PathBuf {
+    match &spec.cwd {
+        Some(c) => root.join(c),
+        None => root.to_path_buf(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::Ready;
+
+    fn sh(name: &str, script: &str) -> ServiceSpec {
+        let mut s = ServiceSpec::new(name, &["sh", "-c", script, "sh", "{port}"]);
+        s.ready.timeout = Duration::from_secs(10);
+        s.stop.grace = Duration::from_secs(2);
+        s
+    }
+
+    fn start_here(spec: &ServiceSpec) -> Result<RunningService, ServiceError> {
+        start(spec, Path::new("."), &CancellationToken::new(), &|_| {})
+    }
+
+    /// Whether a process with this pid exists and is not a zombie.
+    fn alive(pid: u32) -> bool {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|s| s.rsplit_once(')').map(|(_, r)| r.trim_start().to_string()))
+            .is_some_and(|r| !r.starts_with('Z'))
+    }
+
+    #[test]
+    fn a_missing_program_is_named() {
+        let e =
+            start_here(&ServiceSpec::new("api", &["no-such-program-x1", "{port}"])).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with("service api: cannot start `no-such-program-x1`: No such file"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn an_early_exit_names_its_status_and_last_line() {
+        let e = start_here(&sh(
+            "api",
+            "echo starting; echo 'bind: address in use' >&2; exit 3",
+        ))
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "service api exited before it was ready (exit status: 3): bind: address in use"
+        );
+    }
+
+    #[test]
+    fn never_ready_times_out_naming_the_last_answer() {
+        let mut s = sh("api", "exec sleep 30");
+        s.ready = Ready {
+            timeout: Duration::from_millis(300),
+            ..Ready::default()
+        };
+        let t0 = Instant::now();
+        let e = start_here(&s).unwrap_err().to_string();
+        assert!(
+            e.starts_with("service api: not ready after 300ms: GET http://127.0.0.1:"),
+            "{e}"
+        );
+        assert!(e.ends_with("/: connection refused"), "{e}");
+        assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
+    }
+
+    #[test]
+    fn cancel_stops_the_wait() {
+        let cancel = CancellationToken::new();
+        cancel.cancel();
+        let e = start(
+            &sh("api", "exec sleep 30"),
+            Path::new("."),
+            &cancel,
+            &|_| {},
+        )
+        .unwrap_err();
+        assert_eq!(
+            e,
+            ServiceError::Interrupted {
+                service: "api".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_bad_cwd_is_named() {
+        let mut s = sh("api", "exit 0");
+        s.cwd = Some("no/such/dir".into());
+        let e = start_here(&s).unwrap_err().to_string();
+        assert!(
+            e.starts_with("service api: cwd ./no/such/dir is not a directory"),
+            "{e}"
+        );
+    }
+
+    /// A server on a thread of this test answering `status` to every
+    /// request, on a port of its own.
+    fn answering(status: u16) -> u16 {
+        use std::io::{Read, Write};
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for c in l.incoming().take(1000) {
+                let Ok(mut c) = c else { continue };
+                let mut buf = [0u8; 1024];
+                let _ = c.read(&mut buf);
+                let _ = write!(c, "HTTP/1.1 {status} X\r\nContent-Length: 0\r\n\r\n");
+            }
+        });
+        port
+    }
+
+    fn spawn_on(spec: &ServiceSpec, port: u16) -> RunningService {
+        spawn(
+            spec,
+            &spec.command_for(port),
+            Path::new("."),
+            &BTreeMap::new(),
+            port,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn ready_when_the_path_answers_the_status() {
+        let spec = sh("api", "exec sleep 30");
+        let mut svc = spawn_on(&spec, answering(200));
+        assert_eq!(svc.wait_ready(&spec, &CancellationToken::new()), Ok(()));
+        assert!(svc.url("/x").ends_with(&format!(":{}/x", svc.port())));
+    }
+
+    #[test]
+    fn a_ready_path_answering_500_names_the_status() {
+        let mut spec = sh("api", "exec sleep 30");
+        spec.ready.timeout = Duration::from_millis(300);
+        let mut svc = spawn_on(&spec, answering(500));
+        let e = svc
+            .wait_ready(&spec, &CancellationToken::new())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("service api: not ready after 300ms: GET http://127.0.0.1:"),
+            "{e}"
+        );
+        assert!(e.ends_with("/: answered 500 (ready is 200)"), "{e}");
+    }
+
+    #[test]
+    fn stop_kills_the_whole_group_after_the_grace() {
+        // The group: a shell that ignores TERM, and a child of it.
+        let mut spec = sh("api", "trap '' TERM; sleep 30 & echo $! >&2; wait");
+        spec.stop.grace = Duration::from_millis(300);
+        let mut svc = spawn_on(&spec, 1);
+        // The background sleep's pid is the first line of stderr.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let child_pid = loop {
+            if let Some(l) = svc.stderr.last_line() {
+                break l.parse::<u32>().unwrap();
+            }
+            assert!(Instant::now() < deadline, "no pid printed");
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let leader = svc.pid();
+        assert!(alive(leader) && alive(child_pid));
+        let t0 = Instant::now();
+        let st = svc.stop();
+        assert!(
+            t0.elapsed() >= Duration::from_millis(300),
+            "waited the grace"
+        );
+        assert!(svc.was_killed(), "TERM was ignored: killed");
+        assert_eq!(
+            st.and_then(|s| std::os::unix::process::ExitStatusExt::signal(&s)),
+            Some(libc::SIGKILL)
+        );
+        assert!(
+            !alive(leader) && !alive(child_pid),
+            "nothing of the group is left"
+        );
+        assert_eq!(svc.stop(), st, "idempotent");
+    }
+
+    #[test]
+    fn a_term_ends_a_cooperative_group_within_the_grace() {
+        let spec = sh("api", "sleep 30 & wait");
+        let mut svc = spawn_on(&spec, 1);
+        let leader = svc.pid();
+        assert!(alive(leader));
+        let st = svc.stop();
+        assert!(!svc.was_killed(), "TERM was enough");
+        assert_eq!(
+            st.and_then(|s| std::os::unix::process::ExitStatusExt::signal(&s)),
+            Some(libc::SIGTERM)
+        );
+        assert!(!alive(leader));
+    }
+
+    #[test]
+    fn dropping_the_guard_stops_the_group() {
+        let spec = sh("api", "sleep 30 & echo $! >&2; wait");
+        let (leader, child_pid);
+        {
+            let svc = spawn_on(&spec, 1);
+            leader = svc.pid();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            child_pid = loop {
+                if let Some(l) = svc.stderr.last_line() {
+                    break l.parse::<u32>().unwrap();
+                }
+                assert!(Instant::now() < deadline, "no pid printed");
+                std::thread::sleep(Duration::from_millis(10));
+            };
+            assert!(alive(leader) && alive(child_pid));
+        }
+        assert!(!alive(leader) && !alive(child_pid));
+    }
+}
