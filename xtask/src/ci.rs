@@ -1,7 +1,8 @@
 //! `cargo xtask ci`: every check CI runs, in CI's order, so that a green run
 //! here means a green run there: rustfmt, clippy (warnings are errors), the
 //! test suite, actionlint on the workflows, then the performance gate
-//! (`cargo ratecheck --quick`). Each step prints a header and its command;
+//! (`cargo ratecheck --quick`) and the example service's gate
+//! (`examples/service`). Each step prints a header and its command;
 //! the first failure stops the run with an error naming the step.
 
 use std::path::{Path, PathBuf};
@@ -36,9 +37,12 @@ impl CiOptions {
 /// The baseline the gate compares with; the gate step runs only once it exists.
 const GATE_BASELINE: &str = "baselines/default.json";
 
+/// The example service's workspace, whose gate `ci` runs too.
+const EXAMPLE_MANIFEST: &str = "examples/service/Cargo.toml";
+
 pub fn run(opts: &CiOptions) -> Result<()> {
     let root = proc::project_root();
-    let steps = 5;
+    let steps = 6;
     let mut n = 0;
     let mut header = |name: &str| {
         n += 1;
@@ -95,6 +99,22 @@ pub fn run(opts: &CiOptions) -> Result<()> {
             "gate",
             cargo()
                 .args(["run", "--release", "--", "ratecheck", "--quick"])
+                .current_dir(&root),
+        )?;
+    }
+
+    header("example service gate");
+    if opts.skip_gate {
+        println!("skipped: --skip-gate given");
+    } else {
+        // The gate as another workspace uses it: it builds and starts the
+        // example's own service and judges it against its committed baseline.
+        step(
+            "example service gate",
+            cargo()
+                .args(["run", "--release", "--", "ratecheck", "--manifest-path"])
+                .arg(root.join(EXAMPLE_MANIFEST))
+                .arg("--quick")
                 .current_dir(&root),
         )?;
     }
