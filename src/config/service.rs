@@ -9,7 +9,6 @@ use serde_json::Value;
 
 use super::validation::{describe, get_duration, get_str, Keys};
 use super::{invalid, ConfigError};
-use crate::baseline::store;
 use crate::load::{check_length, TargetSpec};
 use crate::service::{Ready, ServiceSpec, Stop, StopSignal, PORT_PLACEHOLDER};
 
@@ -52,16 +51,7 @@ pub(super) fn parse_services(v: &Value) -> Result<Vec<ServiceSpec>, ConfigError>
 fn parse_service(index: usize, v: &Value) -> Result<ServiceSpec, ConfigError> {
     let at = format!("service[{index}]");
     let raw = Keys::of(&at, v, SERVICE_KEYS)?;
-    let name = match raw.get("name") {
-        None => return Err(invalid(format!("{at}.name"), "is required")),
-        Some(v) => get_str(&format!("{at}.name"), v)?.to_string(),
-    };
-    store::validate_name(&name).map_err(|_| {
-        invalid(
-            format!("{at}.name"),
-            format!("{name:?} must be letters, digits, '.', '_' or '-'"),
-        )
-    })?;
+    let name = raw.name(&at)?;
     let key = |k: &str| format!("service {name:?}.{k}");
 
     let command = match raw.get("command") {

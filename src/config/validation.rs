@@ -50,6 +50,23 @@ const SCENARIO_KEYS: &[&str] = &[
 pub(super) struct Keys<'a>(&'a Map<String, Value>);
 
 impl<'a> Keys<'a> {
+    /// The table's required `name` (`[A-Za-z0-9._-]+`), `at` naming the
+    /// table in errors (`scenario[2]`).
+    pub(super) fn name(&self, at: &str) -> Result<String, ConfigError> {
+        let key = format!("{at}.name");
+        let name = match self.get("name") {
+            None => return Err(invalid(key, "is required")),
+            Some(v) => get_str(&key, v)?.to_string(),
+        };
+        store::validate_name(&name).map_err(|_| {
+            invalid(
+                &key,
+                format!("{name:?} must be letters, digits, '.', '_' or '-'"),
+            )
+        })?;
+        Ok(name)
+    }
+
     /// `v` as a table whose keys are among `known`; `prefix` is where it
     /// is, for naming an unknown key (`""` at the top).
     pub(super) fn of(prefix: &str, v: &'a Value, known: &[&str]) -> Result<Keys<'a>, ConfigError> {
@@ -306,16 +323,7 @@ fn parse_scenario(
     }
     let raw = Keys::of(&at, v, SCENARIO_KEYS)?;
 
-    let name = match raw.get("name") {
-        None => return Err(invalid(format!("{at}.name"), "is required")),
-        Some(v) => get_str(&format!("{at}.name"), v)?.to_string(),
-    };
-    store::validate_name(&name).map_err(|_| {
-        invalid(
-            format!("{at}.name"),
-            format!("{name:?} must be letters, digits, '.', '_' or '-'"),
-        )
-    })?;
+    let name = raw.name(&at)?;
     let key = |k: &str| format!("scenario {name:?}.{k}");
 
     let rps = match raw.get("rps") {
