@@ -14,7 +14,7 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 // The load values take the limits of `load` (as a configured scenario does).
 use crate::engine::run::FullPolicy;
-use crate::load::setup::Request;
+use crate::load::Traffic;
 use crate::load::{self, LoadSpec, ServerSpec, TargetSpec, MAX_CONCURRENCY};
 
 #[derive(Debug, Parser)]
@@ -306,15 +306,7 @@ impl RunArgs {
                     ..ServerSpec::NONE
                 }),
             },
-        }
-    }
-
-    /// The shape of each request.
-    pub fn request(&self) -> Request {
-        Request {
-            method: self.method.clone(),
-            headers: self.headers.clone(),
-            body: self.body.clone(),
+            traffic: Traffic::single(&self.method, &self.headers, self.body.as_deref()),
         }
     }
 }

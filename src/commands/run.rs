@@ -18,7 +18,8 @@ use crate::engine::cost;
 use crate::engine::selftest;
 use crate::engine::target::{HttpTarget, TargetError};
 use crate::error::{Error, Exit, Result};
-use crate::load::setup::{self, Request};
+use crate::load::setup;
+use crate::load::traffic::{Traffic, TrafficError};
 use crate::load::{TargetSpec, DEFAULT_TIMEOUT};
 use crate::metrics::snapshot::RunReport;
 use crate::report;
@@ -27,12 +28,11 @@ use crate::server::{self, ServerOptions};
 /// `cargo ratecheck run`.
 pub fn run(ctx: &Ctx, args: RunArgs) -> Result<Exit> {
     let load = args.load();
-    let request = args.request();
     // Check outputs and the HTTP target before anything runs, so bad
     // paths, URLs and headers fail at once.
     check_outputs(&args.output)?;
     let url_target = match &load.target {
-        TargetSpec::Url(url) => Some(http_target(url, load.timeout, &request)?),
+        TargetSpec::Url(url) => Some(http_target(url, load.timeout, &load.traffic)?),
         TargetSpec::Null | TargetSpec::Embedded(_) | TargetSpec::Service { .. } => None,
     };
     let threads = args
@@ -42,7 +42,7 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<Exit> {
         if let Some(t) = &url_target {
             preflight(t).await?;
         }
-        let started = setup::start(&load.target, load.timeout, &request).await?;
+        let started = setup::start(&load.target, load.timeout, &load.traffic).await?;
         if !args.no_self_test {
             let st = selftest::self_test_now().await?;
             if st.passed {
@@ -90,10 +90,13 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<Exit> {
 }
 
 /// The `--url` target, its errors naming `--url`.
-fn http_target(url: &str, timeout: Duration, request: &Request) -> Result<HttpTarget> {
-    setup::http_target(url, timeout, request).map_err(|e| match e {
-        TargetError::BadHeader(_) | TargetError::BadMethod(_) => Error::Target(e),
-        _ => Error::new(format!("--url {e}")),
+fn http_target(url: &str, timeout: Duration, traffic: &Traffic) -> Result<HttpTarget> {
+    traffic.http_target(url, timeout).map_err(|e| match e {
+        TrafficError::Target(e @ (TargetError::BadHeader(_) | TargetError::BadMethod(_))) => {
+            Error::Target(e)
+        }
+        TrafficError::Target(e) => Error::new(format!("--url {e}")),
+        e @ TrafficError::BodyFile { .. } => Error::new(e.to_string()),
     })
 }
 
@@ -217,7 +220,7 @@ pub fn cost_probe(args: CostProbeArgs) -> Result<Exit> {
         ProbeTarget::Http => TargetSpec::EMBEDDED,
     };
     let outcome = runtime_with(Some(1))?.block_on(async {
-        let started = setup::start(&target, DEFAULT_TIMEOUT, &Request::default()).await?;
+        let started = setup::start(&target, DEFAULT_TIMEOUT, &Traffic::default()).await?;
         let o = cost::drive(started.target.clone(), args.requests).await;
         started.shutdown().await;
         Ok::<_, Error>(o)

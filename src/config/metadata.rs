@@ -259,11 +259,14 @@ impl Workspace {
     }
 
     /// `cfg` with this workspace's paths: root, target directory, and
-    /// `baseline-dir` made absolute against the root.
+    /// `baseline-dir` and body files made absolute against the root.
     fn resolve(&self, mut cfg: Config) -> Config {
         cfg.workspace_root = self.root.clone();
         cfg.target_dir = self.target_dir.clone();
         cfg.baseline_dir = self.root.join(&cfg.baseline_dir);
+        for s in cfg.scenarios.iter_mut().flatten() {
+            s.load.traffic = std::mem::take(&mut s.load.traffic).rooted(&self.root);
+        }
         cfg
     }
 }

@@ -27,12 +27,18 @@
 //! server-latency = "1ms"
 //! thresholds = { efficiency-floor = 0.9 }
 //! quick = true
+//! requests = [                 # a weighted mix, sent in a fixed shuffled order
+//!   { path = "/items", weight = 3 },
+//!   { method = "POST", path = "/items", headers = { "Content-Type" = "application/json" }, body-file = "req.json" },
+//! ]
+//! check = { status = 200, body-contains = "id" }   # else the response counts as failed
 //! ```
 
 //!
 //! The modules follow the seams: [`schema`] (the types and defaults),
-//! `validation` (the section's keys and values), `metadata` (the IO:
-//! `cargo metadata`, manifests at a revision), `duration` and `url`.
+//! `validation` (the section's keys and values), `service` and `traffic`
+//! (the service tables, a scenario's requests and check), `metadata` (the
+//! IO: `cargo metadata`, manifests at a revision), `duration` and `url`.
 
 mod duration;
 mod metadata;
@@ -40,6 +46,7 @@ pub mod schema;
 mod service;
 #[cfg(test)]
 mod tests;
+mod traffic;
 mod url;
 mod validation;
 

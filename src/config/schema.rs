@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::format_duration;
 use crate::baseline::compare::{PartialThresholds, Thresholds};
+use crate::load::traffic::{Body, CheckSpec, Traffic};
 use crate::load::{LoadSpec, ServerSpec, TargetSpec};
 use crate::service::ServiceSpec;
 
@@ -106,7 +107,7 @@ impl Config {
                         TargetSpec::Embedded(server) => *server,
                         _ => ServerSpec::NONE,
                     };
-                    serde_json::json!({
+                    let mut json = serde_json::json!({
                         "name": s.name,
                         "rps": l.rps,
                         "duration": format_duration(l.duration),
@@ -119,7 +120,9 @@ impl Config {
                         "server-error-rate": server.error_rate,
                         "thresholds": s.thresholds,
                         "quick": s.quick,
-                    })
+                    });
+                    traffic_settings(&l.traffic, &mut json);
+                    json
                 })
                 .collect::<Vec<_>>()
         });
@@ -150,6 +153,37 @@ impl Config {
         .filter(|(_, differs)| *differs)
         .map(|(key, _)| key)
         .collect()
+    }
+}
+
+/// A scenario's `requests` and `check`, when given, as a baseline's
+/// `settings` record them (bodies by length, files by path).
+fn traffic_settings(t: &Traffic, json: &mut Value) {
+    if !t.requests.is_empty() {
+        json["requests"] = t
+            .requests
+            .iter()
+            .map(|r| {
+                let body = match &r.body {
+                    Body::Empty => Value::Null,
+                    Body::Text(b) => format!("{} bytes", b.len()).into(),
+                    Body::File(p) => p.display().to_string().into(),
+                };
+                serde_json::json!({
+                    "method": r.method,
+                    "path": r.path,
+                    "headers": r.headers,
+                    "body": body,
+                    "weight": r.weight,
+                })
+            })
+            .collect();
+    }
+    if t.check != CheckSpec::default() {
+        json["check"] = serde_json::json!({
+            "status": t.check.status,
+            "body-contains": t.check.body_contains,
+        });
     }
 }
 

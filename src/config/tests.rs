@@ -798,3 +798,57 @@ target = "service:api"
         "{e}"
     );
 }
+
+#[test]
+fn a_request_mix_and_check_are_read_from_toml_recorded_and_judged() {
+    use crate::load::traffic::Body;
+    let toml = r#"
+[workspace]
+[[workspace.metadata.ratecheck.scenario]]
+name = "mix"
+rps = 100
+target = "http://127.0.0.1:8080/"
+requests = [
+  { path = "/items", weight = 3 },
+  { method = "POST", path = "/items", headers = { "Content-Type" = "application/json" }, body-file = "req.json" },
+]
+check = { status = 200, body-contains = "id" }
+"#;
+    let c = Config::from_manifest_toml("Cargo.toml", toml).unwrap();
+    let traffic = &c.scenarios.as_ref().unwrap()[0].load.traffic;
+    assert_eq!(traffic.requests.len(), 2);
+    assert_eq!(traffic.requests[1].body, Body::File("req.json".into()));
+    assert_eq!(traffic.check.status, Some(200));
+    let settings = c.settings_json();
+    let s = &settings["scenarios"][0];
+    assert_eq!(s["requests"][0]["weight"], 3);
+    assert_eq!(s["requests"][1]["body"], "req.json");
+    assert_eq!(s["check"]["body-contains"], "id");
+    // A scenario without them records neither, as before.
+    let plain = Config::from_json(&full_section()).unwrap().settings_json();
+    assert!(plain["scenarios"][0].get("requests").is_none());
+    let mut other = c.clone();
+    other.scenarios.as_mut().unwrap()[0].load.traffic.requests[0].weight = 1;
+    assert_eq!(c.judged_differences(&other), ["scenario"]);
+    let e = Config::from_manifest_toml("Cargo.toml", &toml.replace("weight = 3", "weight = 0"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("scenario \"mix\".requests[0].weight: must be from 1 to 1000"),
+        "{e}"
+    );
+}
+
+#[test]
+fn the_null_target_takes_no_requests_or_check() {
+    for (k, v) in [
+        ("requests", json!([{ "path": "/" }])),
+        ("check", json!({ "status": 200 })),
+    ] {
+        let mut scenario = json!({ "name": "n", "rps": 10, "target": "null" });
+        scenario[k] = v;
+        let (key, msg) = err(json!({ "scenario": [scenario] }));
+        assert_eq!(key, format!("scenario \"n\".{k}"));
+        assert!(msg.contains("null"), "{msg}");
+    }
+}

@@ -16,7 +16,8 @@ use crate::baseline::compare::{PartialThresholds, Thresholds};
 use crate::baseline::store;
 use crate::engine::run::FullPolicy;
 use crate::load::{
-    LoadField, LoadSpec, ServerSpec, TargetSpec, DEFAULT_DRAIN, DEFAULT_TIMEOUT, MAX_CONCURRENCY,
+    LoadField, LoadSpec, ServerSpec, TargetSpec, Traffic, DEFAULT_DRAIN, DEFAULT_TIMEOUT,
+    MAX_CONCURRENCY,
 };
 use crate::service::ServiceSpec;
 
@@ -41,6 +42,8 @@ const SCENARIO_KEYS: &[&str] = &[
     "server-latency",
     "server-jitter",
     "server-error-rate",
+    "requests",
+    "check",
     "thresholds",
     "quick",
 ];
@@ -127,7 +130,7 @@ fn get_f64(key: &str, v: &Value) -> Result<f64, ConfigError> {
 }
 
 /// A whole number in `min..=max`.
-fn get_count(key: &str, v: &Value, min: u64, max: u64) -> Result<usize, ConfigError> {
+pub(super) fn get_count(key: &str, v: &Value, min: u64, max: u64) -> Result<usize, ConfigError> {
     let n = match v.as_u64() {
         Some(n) => n,
         None => {
@@ -387,6 +390,24 @@ fn parse_scenario(
             }
         }
     }
+    let mut traffic = Traffic::default();
+    if let Some(v) = raw.get("requests") {
+        traffic.requests = super::traffic::parse_requests(&key("requests"), v)?;
+    }
+    if let Some(v) = raw.get("check") {
+        traffic.check = super::traffic::parse_check(&key("check"), v)?;
+    }
+    if target == TargetSpec::Null {
+        if let Some(k) = ["requests", "check"]
+            .into_iter()
+            .find(|k| raw.get(k).is_some())
+        {
+            return Err(invalid(
+                key(k),
+                "does not apply to target = \"null\", which sends no HTTP",
+            ));
+        }
+    }
     let load = LoadSpec {
         rps,
         duration,
@@ -397,6 +418,7 @@ fn parse_scenario(
         drain: DEFAULT_DRAIN,
         on_full: FullPolicy::Drop,
         target,
+        traffic,
     };
     load.validate().map_err(|e| {
         invalid(

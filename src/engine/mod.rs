@@ -5,6 +5,7 @@ pub mod analyze;
 pub mod batch;
 pub mod clock;
 pub mod cost;
+pub mod deck;
 mod generator;
 pub mod queue;
 pub mod rate;

@@ -3,6 +3,10 @@
 //! timeout), or a `null` target that answers at once (or after a fixed delay)
 //! to measure the engine alone. Only loopback URLs are accepted: load goes to
 //! 127.0.0.1 / localhost / ::1 only.
+//!
+//! An HTTP target sends one request template, or a weighted mix of them in
+//! the fixed order of a [`super::deck`]; a [`ResponseCheck`] (status, body
+//! substring) can fail a response that HTTP alone would call a success.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
@@ -13,6 +17,7 @@ use hyper::client::conn::http1::SendRequest;
 use hyper::header::{HeaderName, HeaderValue, HOST};
 use hyper::{Method, Request, Uri};
 use hyper_util::rt::TokioIo;
+use memchr::memmem::Finder;
 use tokio::net::TcpStream;
 
 use crate::metrics::collector::{ErrorKind, Outcome};
@@ -35,6 +40,8 @@ pub enum TargetError {
     BadHeader(String),
     #[error("--method {0:?} is not an HTTP method")]
     BadMethod(String),
+    #[error("{0:?} is not a request path; write it like /api/items?id=1")]
+    BadPath(String),
 }
 
 /// Where requests go and what they look like.
@@ -57,6 +64,9 @@ impl Target {
     /// A short description for reports.
     pub fn describe(&self) -> String {
         match self {
+            Target::Http(h) if h.request_count() > 1 => {
+                format!("{} ({} requests)", h.url, h.request_count())
+            }
             Target::Http(h) => h.url.clone(),
             Target::Null { delay } if delay.is_zero() => "null".to_string(),
             Target::Null { delay } => format!("null (delay {delay:?})"),
@@ -64,21 +74,137 @@ impl Target {
     }
 }
 
-/// An HTTP/1.1 request template.
+/// One request: method, path (and query), headers, body.
+#[derive(Debug, Clone)]
+pub struct RequestTemplate {
+    method: Method,
+    path: Uri,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    body: Bytes,
+}
+
+impl RequestTemplate {
+    /// A request with no headers or body; `path` starts with `/`.
+    pub fn new(method: &str, path: &str) -> Result<Self, TargetError> {
+        let method = Method::from_bytes(method.as_bytes())
+            .map_err(|_| TargetError::BadMethod(method.to_string()))?;
+        let bad_path = || TargetError::BadPath(path.to_string());
+        if !path.starts_with('/') {
+            return Err(bad_path());
+        }
+        let path: Uri = path.parse().map_err(|_| bad_path())?;
+        if path.scheme().is_some() || path.authority().is_some() {
+            return Err(bad_path());
+        }
+        Ok(RequestTemplate {
+            method,
+            path,
+            headers: Vec::new(),
+            body: Bytes::new(),
+        })
+    }
+
+    /// Adds a header written as `Name: value`.
+    pub fn with_header(mut self, header: &str) -> Result<Self, TargetError> {
+        let bad = || TargetError::BadHeader(header.to_string());
+        let (name, value) = header.split_once(':').ok_or_else(bad)?;
+        let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| bad())?;
+        let value = HeaderValue::from_str(value.trim()).map_err(|_| bad())?;
+        self.headers.push((name, value));
+        Ok(self)
+    }
+
+    pub fn with_body(mut self, body: impl Into<Bytes>) -> Self {
+        self.body = body.into();
+        self
+    }
+}
+
+/// What a response must be, beyond HTTP success (a status below 400), to
+/// count as succeeded: this exact status, and a body holding this text.
+#[derive(Debug, Clone, Default)]
+pub struct ResponseCheck {
+    status: Option<u16>,
+    body_contains: Option<Finder<'static>>,
+}
+
+impl ResponseCheck {
+    pub fn new(status: Option<u16>, body_contains: Option<&str>) -> ResponseCheck {
+        ResponseCheck {
+            status,
+            body_contains: body_contains
+                .filter(|s| !s.is_empty())
+                .map(|s| Finder::new(s.as_bytes()).into_owned()),
+        }
+    }
+
+    /// A scanner for one response body, when the check reads bodies.
+    fn body_scan(&self) -> Option<BodyScan<'_>> {
+        self.body_contains.as_ref().map(|finder| BodyScan {
+            finder,
+            window: Vec::new(),
+            found: false,
+        })
+    }
+
+    /// The outcome of a whole response: HTTP failures keep their status
+    /// (tallied as such); a success that fails the check is `check-failed`.
+    fn judge(&self, status: u16, body_ok: bool) -> Outcome {
+        let wrong_status = self.status.is_some_and(|s| s != status);
+        if status < 400 && (wrong_status || !body_ok) {
+            Outcome::Error(ErrorKind::Check)
+        } else {
+            Outcome::Status(status)
+        }
+    }
+}
+
+/// Looks for the check's text in a body that arrives frame by frame,
+/// keeping only the text that could still start a match (one needle's
+/// length less a byte), so memory stays bounded however long the body.
+struct BodyScan<'a> {
+    finder: &'a Finder<'static>,
+    window: Vec<u8>,
+    found: bool,
+}
+
+impl BodyScan<'_> {
+    fn feed(&mut self, data: &[u8]) {
+        if self.found {
+            return;
+        }
+        self.window.extend_from_slice(data);
+        if self.finder.find(&self.window).is_some() {
+            self.found = true;
+            self.window = Vec::new();
+            return;
+        }
+        let keep = self.finder.needle().len() - 1;
+        let cut = self.window.len().saturating_sub(keep);
+        self.window.drain(..cut);
+    }
+}
+
+/// Where HTTP requests go and which ones: a loopback address, the requests
+/// (one, or a mix in the order of `deck`) and the check on each response.
 #[derive(Debug, Clone)]
 pub struct HttpTarget {
     pub url: String,
     pub addr: SocketAddr,
     host: HeaderValue,
-    path: Uri,
-    pub method: Method,
-    pub headers: Vec<(HeaderName, HeaderValue)>,
-    pub body: Bytes,
+    /// The URL's path and query: the path of a request that names none.
+    url_path: String,
+    requests: Box<[RequestTemplate]>,
+    /// Indices into `requests` ([`super::deck::shuffled`]); empty when
+    /// there is one request.
+    deck: Box<[u32]>,
+    check: ResponseCheck,
     pub timeout: Duration,
 }
 
 impl HttpTarget {
-    /// Parses and checks a loopback `http://` URL.
+    /// Parses and checks a loopback `http://` URL; the target sends `GET`
+    /// to its path until [`HttpTarget::with_requests`].
     pub fn new(url: &str, timeout: Duration) -> Result<Self, TargetError> {
         let uri: Uri = url
             .parse()
@@ -120,53 +246,61 @@ impl HttpTarget {
             },
         };
         let authority = uri.authority().map(|a| a.as_str()).unwrap_or(host);
-        let path: Uri = uri
-            .path_and_query()
-            .map(|p| p.as_str())
-            .unwrap_or("/")
-            .parse()
+        let url_path = uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
+        let get = RequestTemplate::new("GET", &url_path)
             .map_err(|_| TargetError::BadUrl(url.to_string()))?;
         Ok(HttpTarget {
             url: url.to_string(),
             addr: SocketAddr::new(ip, port),
             host: HeaderValue::from_str(authority)
                 .map_err(|_| TargetError::BadUrl(url.to_string()))?,
-            path,
-            method: Method::GET,
-            headers: Vec::new(),
-            body: Bytes::new(),
+            url_path,
+            requests: Box::new([get]),
+            deck: Box::new([]),
+            check: ResponseCheck::default(),
             timeout,
         })
     }
 
-    pub fn with_method(mut self, method: &str) -> Result<Self, TargetError> {
-        self.method = Method::from_bytes(method.as_bytes())
-            .map_err(|_| TargetError::BadMethod(method.to_string()))?;
-        Ok(self)
+    /// The URL's path and query, for requests that name no path.
+    pub fn url_path(&self) -> &str {
+        &self.url_path
     }
 
-    /// Adds a header written as `Name: value`.
-    pub fn with_header(mut self, header: &str) -> Result<Self, TargetError> {
-        let bad = || TargetError::BadHeader(header.to_string());
-        let (name, value) = header.split_once(':').ok_or_else(bad)?;
-        let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| bad())?;
-        let value = HeaderValue::from_str(value.trim()).map_err(|_| bad())?;
-        self.headers.push((name, value));
-        Ok(self)
-    }
-
-    pub fn with_body(mut self, body: impl Into<Bytes>) -> Self {
-        self.body = body.into();
+    /// Sends `mix` (each request with its weight ≥ 1) instead, in the
+    /// order of [`super::deck::shuffled`]; an empty mix changes nothing.
+    pub fn with_requests(mut self, mix: Vec<(RequestTemplate, u32)>) -> Self {
+        if mix.is_empty() {
+            return self;
+        }
+        let weights: Vec<u32> = mix.iter().map(|(_, w)| (*w).max(1)).collect();
+        self.deck = super::deck::shuffled(&weights, super::deck::SEED).into();
+        self.requests = mix.into_iter().map(|(t, _)| t).collect();
         self
     }
 
-    fn request(&self) -> Request<Full<Bytes>> {
-        let mut req = Request::new(Full::new(self.body.clone()));
-        *req.method_mut() = self.method.clone();
-        *req.uri_mut() = self.path.clone();
+    pub fn with_check(mut self, check: ResponseCheck) -> Self {
+        self.check = check;
+        self
+    }
+
+    /// How many different requests it sends.
+    pub fn request_count(&self) -> usize {
+        self.requests.len()
+    }
+
+    /// Request `id` of the run: its template from the deck.
+    fn request(&self, id: u64) -> Request<Full<Bytes>> {
+        let t = match self.deck.len() {
+            0 => &self.requests[0],
+            n => &self.requests[self.deck[(id % n as u64) as usize] as usize],
+        };
+        let mut req = Request::new(Full::new(t.body.clone()));
+        *req.method_mut() = t.method.clone();
+        *req.uri_mut() = t.path.clone();
         let h = req.headers_mut();
         h.insert(HOST, self.host.clone());
-        for (k, v) in &self.headers {
+        for (k, v) in &t.headers {
             h.append(k.clone(), v.clone());
         }
         req
@@ -182,8 +316,8 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// Sends one request and waits for the whole response.
-    pub async fn send(&mut self, target: &Target) -> Outcome {
+    /// Sends request `id` of the run and waits for the whole response.
+    pub async fn send(&mut self, target: &Target, id: u64) -> Outcome {
         match target {
             Target::Null { delay } => {
                 if !delay.is_zero() {
@@ -191,7 +325,7 @@ impl Connection {
                 }
                 Outcome::Status(200)
             }
-            Target::Http(h) => match tokio::time::timeout(h.timeout, self.send_http(h)).await {
+            Target::Http(h) => match tokio::time::timeout(h.timeout, self.send_http(h, id)).await {
                 Ok(outcome) => outcome,
                 Err(_) => {
                     // The connection may still carry the late response: drop it.
@@ -236,21 +370,27 @@ impl Connection {
         })
     }
 
-    async fn send_http(&mut self, h: &HttpTarget) -> Outcome {
+    async fn send_http(&mut self, h: &HttpTarget, id: u64) -> Outcome {
         if let Err(kind) = self.ready(h).await {
             return Outcome::Error(kind);
         }
         let sender = self.sender.as_mut().expect("ready sets the sender");
-        let result = match sender.send_request(h.request()).await {
+        let result = match sender.send_request(h.request(id)).await {
             Ok(resp) => {
                 let status = resp.status().as_u16();
                 // Read the body to its end (keep-alive needs it), frame by
-                // frame, without collecting it.
+                // frame, without collecting it; the check, if it reads
+                // bodies, scans each frame.
+                let mut scan = h.check.body_scan();
                 let mut body = resp.into_body();
                 loop {
                     match body.frame().await {
-                        None => break Ok(status),
-                        Some(Ok(_)) => {}
+                        None => break Ok((status, scan.as_ref().map_or(true, |s| s.found))),
+                        Some(Ok(frame)) => {
+                            if let (Some(s), Some(data)) = (scan.as_mut(), frame.data_ref()) {
+                                s.feed(data);
+                            }
+                        }
                         Some(Err(e)) => break Err(classify(&e)),
                     }
                 }
@@ -258,7 +398,7 @@ impl Connection {
             Err(e) => Err(classify(&e)),
         };
         match result {
-            Ok(status) => Outcome::Status(status),
+            Ok((status, body_ok)) => h.check.judge(status, body_ok),
             Err(kind) => {
                 self.sender = None;
                 Outcome::Error(kind)
@@ -301,13 +441,13 @@ mod tests {
     fn accepts_loopback_http_urls() {
         let t = HttpTarget::new("http://127.0.0.1:8080/a?b=c", T).unwrap();
         assert_eq!(t.addr, "127.0.0.1:8080".parse().unwrap());
-        assert_eq!(t.path, "/a?b=c");
+        assert_eq!(t.url_path(), "/a?b=c");
         assert_eq!(t.host, "127.0.0.1:8080");
         let t = HttpTarget::new("http://localhost/", T).unwrap();
         assert_eq!(t.addr, "127.0.0.1:80".parse().unwrap());
         let t = HttpTarget::new("http://[::1]:9000", T).unwrap();
         assert_eq!(t.addr, "[::1]:9000".parse().unwrap());
-        assert_eq!(t.path, "/");
+        assert_eq!(t.url_path(), "/");
         assert!(HttpTarget::new("http://127.1.2.3:1/", T).is_ok());
     }
 
@@ -336,19 +476,84 @@ mod tests {
 
     #[test]
     fn headers_methods_and_bodies() {
-        let t = HttpTarget::new("http://127.0.0.1:1/x", T)
-            .unwrap()
-            .with_method("POST")
+        let post = RequestTemplate::new("POST", "/x?y=1")
             .unwrap()
             .with_header("X-Test: 1")
             .unwrap()
             .with_body("hello");
-        let req = t.request();
+        let t = HttpTarget::new("http://127.0.0.1:1/x", T)
+            .unwrap()
+            .with_requests(vec![(post, 1)]);
+        let req = t.request(0);
         assert_eq!(req.method(), Method::POST);
+        assert_eq!(req.uri(), "/x?y=1");
         assert_eq!(req.headers()["x-test"], "1");
         assert_eq!(req.headers()[HOST], "127.0.0.1:1");
-        assert!(t.clone().with_header("no colon").is_err());
-        assert!(t.with_method("BAD METHOD").is_err());
+        let get = RequestTemplate::new("GET", "/").unwrap();
+        assert!(get.clone().with_header("no colon").is_err());
+        assert!(RequestTemplate::new("BAD METHOD", "/").is_err());
+        for path in ["x", "", "http://127.0.0.1/x", "/a b"] {
+            assert!(
+                matches!(
+                    RequestTemplate::new("GET", path),
+                    Err(TargetError::BadPath(_))
+                ),
+                "{path:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_mix_sends_each_request_by_the_deck() {
+        let t = HttpTarget::new("http://127.0.0.1:1/default", T).unwrap();
+        assert_eq!(t.url_path(), "/default");
+        assert_eq!(t.request(7).uri(), "/default");
+        let a = RequestTemplate::new("GET", "/a").unwrap();
+        let b = RequestTemplate::new("DELETE", "/b").unwrap();
+        let t = t.with_requests(vec![(a, 3), (b, 1)]);
+        assert_eq!(t.request_count(), 2);
+        let paths: Vec<String> = (0..8).map(|id| t.request(id).uri().to_string()).collect();
+        // Two passes of a four-card deck: the same order, 3 to 1.
+        assert_eq!(paths[..4], paths[4..]);
+        assert_eq!(paths.iter().filter(|p| *p == "/b").count(), 2);
+        assert_eq!(
+            Target::from(t).describe(),
+            "http://127.0.0.1:1/default (2 requests)"
+        );
+    }
+
+    #[test]
+    fn the_check_fails_successes_with_the_wrong_status_or_body() {
+        let none = ResponseCheck::default();
+        assert_eq!(none.judge(200, true), Outcome::Status(200));
+        assert_eq!(none.judge(503, true), Outcome::Status(503));
+        let check = ResponseCheck::new(Some(201), Some("ok"));
+        assert_eq!(check.judge(201, true), Outcome::Status(201));
+        assert_eq!(check.judge(200, true), Outcome::Error(ErrorKind::Check));
+        assert_eq!(check.judge(201, false), Outcome::Error(ErrorKind::Check));
+        // An HTTP failure stays one, tallied by its status.
+        assert_eq!(check.judge(500, false), Outcome::Status(500));
+    }
+
+    #[test]
+    fn the_body_scan_finds_text_split_across_frames() {
+        let check = ResponseCheck::new(None, Some("needle"));
+        let scan = |frames: &[&str]| {
+            let mut s = check.body_scan().unwrap();
+            for f in frames {
+                s.feed(f.as_bytes());
+            }
+            (s.found, s.window.len())
+        };
+        assert!(scan(&["a needle here"]).0);
+        assert!(scan(&["nee", "dle"]).0);
+        assert!(scan(&["n", "e", "e", "d", "l", "e"]).0);
+        assert!(!scan(&["needl", "x", "e"]).0);
+        assert!(!scan(&[]).0);
+        // What is kept between frames stays under the needle's length.
+        let long = "x".repeat(10_000);
+        assert_eq!(scan(&[&long, &long]), (false, 5));
+        assert!(ResponseCheck::new(None, Some("")).body_scan().is_none());
     }
 
     #[tokio::test]
@@ -363,6 +568,6 @@ mod tests {
             HttpTarget::new(&format!("http://127.0.0.1:{port}/"), T).unwrap(),
         ));
         let mut c = Connection::default();
-        assert_eq!(c.send(&t).await, Outcome::Error(ErrorKind::Connect));
+        assert_eq!(c.send(&t, 0).await, Outcome::Error(ErrorKind::Connect));
     }
 }

@@ -25,7 +25,7 @@ pub(super) async fn worker(
     let mut conn = Connection::default();
     while let Some(req) = queue.pop().await {
         let sent = clock.now_ns();
-        let outcome = conn.send(&target).await;
+        let outcome = conn.send(&target, req.id).await;
         rec.record(req.intended_ns, sent, clock.now_ns(), outcome);
     }
 }

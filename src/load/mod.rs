@@ -12,6 +12,9 @@ use crate::engine::run::{FullPolicy, RunConfig};
 use crate::engine::target::Target;
 
 pub mod setup;
+pub mod traffic;
+
+pub use traffic::Traffic;
 
 /// Largest accepted target rate, requests per second.
 pub const MAX_RPS: f64 = 10_000_000.0;
@@ -90,6 +93,8 @@ pub struct LoadSpec {
     pub drain: Duration,
     pub on_full: FullPolicy,
     pub target: TargetSpec,
+    /// The requests sent and the check on each response.
+    pub traffic: Traffic,
 }
 
 /// Per-request timeout when none is given.
@@ -110,6 +115,7 @@ impl LoadSpec {
             drain: DEFAULT_DRAIN,
             on_full: FullPolicy::Drop,
             target: TargetSpec::EMBEDDED,
+            traffic: Traffic::default(),
         }
     }
 

@@ -5,35 +5,18 @@
 
 use std::time::Duration;
 
+use super::traffic::{Traffic, TrafficError};
 use super::{ServerSpec, TargetSpec};
-use crate::engine::target::{HttpTarget, Target, TargetError};
+use crate::engine::target::Target;
 use crate::server::{self, ServerError, ServerHandle, ServerOptions};
-
-/// The shape of each request (`run --method --header --body`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Request {
-    pub method: String,
-    /// `Name: value` lines.
-    pub headers: Vec<String>,
-    pub body: Option<String>,
-}
-
-impl Default for Request {
-    fn default() -> Self {
-        Request {
-            method: "GET".to_string(),
-            headers: Vec::new(),
-            body: None,
-        }
-    }
-}
 
 /// Why a target could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
-    /// The URL, method or a header was refused.
+    /// The URL, a method, path or header was refused, or a body file
+    /// could not be read.
     #[error(transparent)]
-    Target(#[from] TargetError),
+    Traffic(#[from] TrafficError),
     #[error(transparent)]
     Server(#[from] ServerError),
     /// A service target reached the setup unstarted: the suite starts
@@ -58,28 +41,12 @@ impl Started {
     }
 }
 
-/// An HTTP target for `url` with `request`'s method, headers and body.
-pub fn http_target(
-    url: &str,
-    timeout: Duration,
-    request: &Request,
-) -> Result<HttpTarget, TargetError> {
-    let mut t = HttpTarget::new(url, timeout)?.with_method(&request.method)?;
-    for h in &request.headers {
-        t = t.with_header(h)?;
-    }
-    if let Some(b) = &request.body {
-        t = t.with_body(b.clone());
-    }
-    Ok(t)
-}
-
-/// Sets up `target`: for the embedded server, starts it (in the current
-/// tokio runtime) with `target`'s settings.
+/// Sets up `target`, sending `traffic`: for the embedded server, starts it
+/// (in the current tokio runtime) with `target`'s settings.
 pub async fn start(
     target: &TargetSpec,
     timeout: Duration,
-    request: &Request,
+    traffic: &Traffic,
 ) -> Result<Started, SetupError> {
     Ok(match target {
         TargetSpec::Null => Started {
@@ -90,7 +57,7 @@ pub async fn start(
         },
         TargetSpec::Service { .. } => return Err(SetupError::Service(target.to_string())),
         TargetSpec::Url(u) => Started {
-            target: Target::Http(Box::new(http_target(u, timeout, request)?)),
+            target: traffic.http_target(u, timeout)?.into(),
             server: None,
         },
         TargetSpec::Embedded(ServerSpec {
@@ -105,9 +72,9 @@ pub async fn start(
                 ..Default::default()
             })
             .await?;
-            match http_target(&srv.url(), timeout, request) {
+            match traffic.http_target(&srv.url(), timeout) {
                 Ok(t) => Started {
-                    target: Target::Http(Box::new(t)),
+                    target: t.into(),
                     server: Some(srv),
                 },
                 Err(e) => {
@@ -126,11 +93,11 @@ mod tests {
     #[tokio::test]
     async fn each_kind_of_target_starts() {
         let t = Duration::from_secs(1);
-        let null = start(&TargetSpec::Null, t, &Request::default())
+        let null = start(&TargetSpec::Null, t, &Traffic::default())
             .await
             .unwrap();
         assert!(matches!(null.target, Target::Null { .. }) && null.server.is_none());
-        let embedded = start(&TargetSpec::EMBEDDED, t, &Request::default())
+        let embedded = start(&TargetSpec::EMBEDDED, t, &Traffic::default())
             .await
             .unwrap();
         let Target::Http(h) = &embedded.target else {
@@ -139,14 +106,13 @@ mod tests {
         assert_eq!(Some(h.addr), embedded.server.as_ref().map(|s| s.addr()));
         embedded.shutdown().await;
         let url = TargetSpec::Url("http://127.0.0.1:9/x".into());
-        assert!(start(&url, t, &Request::default()).await.is_ok());
-        let bad = Request {
-            headers: vec!["no colon".into()],
-            ..Request::default()
-        };
+        assert!(start(&url, t, &Traffic::default()).await.is_ok());
+        let bad = Traffic::single("GET", &["no colon".into()], None);
         assert!(matches!(
             start(&TargetSpec::EMBEDDED, t, &bad).await,
-            Err(SetupError::Target(TargetError::BadHeader(_)))
+            Err(SetupError::Traffic(TrafficError::Target(
+                crate::engine::target::TargetError::BadHeader(_)
+            )))
         ));
     }
 }

@@ -34,7 +34,7 @@ pub const MAX_BUCKETS: usize = 36_000;
 /// Highest status code tallied individually; others count as 0.
 const MAX_STATUS: usize = 600;
 
-/// Transport-level failure kinds.
+/// Why a request failed, other than by an HTTP error status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ErrorKind {
     /// Could not connect (refused, unreachable).
@@ -47,16 +47,21 @@ pub enum ErrorKind {
     Protocol,
     /// The request was still in flight when the drain deadline passed.
     Abandoned,
+    /// A response below 400 that failed the scenario's `check` (another
+    /// status than the one required, or a body without the text).
+    Check,
     Other,
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 6] = [
+    /// Every kind, in declaration order (`kind as usize` indexes it).
+    pub const ALL: [ErrorKind; 7] = [
         ErrorKind::Connect,
         ErrorKind::Timeout,
         ErrorKind::Reset,
         ErrorKind::Protocol,
         ErrorKind::Abandoned,
+        ErrorKind::Check,
         ErrorKind::Other,
     ];
 
@@ -67,6 +72,7 @@ impl ErrorKind {
             ErrorKind::Reset => "reset",
             ErrorKind::Protocol => "protocol",
             ErrorKind::Abandoned => "abandoned",
+            ErrorKind::Check => "check-failed",
             ErrorKind::Other => "other",
         }
     }
@@ -104,7 +110,7 @@ struct WorkerSlot {
     succeeded: AtomicU64,
     failed: AtomicU64,
     samples_lost: AtomicU64,
-    errors: [AtomicU64; 6],
+    errors: [AtomicU64; ErrorKind::ALL.len()],
     status: Box<[AtomicU64]>,
 }
 

@@ -33,8 +33,10 @@ impl ChildRun {
     pub const THREADS: usize = 1;
 
     /// `None` when `run` has no flags for part of the spec (the embedded
-    /// server's jitter and error rate, a service, which the suite starts).
+    /// server's jitter and error rate, a service, which the suite starts,
+    /// a request mix, path, body file or response check).
     pub fn new(load: LoadSpec) -> Option<ChildRun> {
+        load.traffic.as_single()?;
         match &load.target {
             TargetSpec::Embedded(s) if s.jitter != ServerSpec::NONE.jitter => None,
             TargetSpec::Embedded(s) if s.error_rate != ServerSpec::NONE.error_rate => None,
@@ -78,6 +80,17 @@ impl ChildRun {
             TargetSpec::Embedded(s) => args.extend(["--server-latency".into(), d(s.latency)]),
             // Refused by `new`.
             TargetSpec::Service { .. } => {}
+        }
+        if let Some((method, headers, body)) = l.traffic.as_single() {
+            if method != "GET" {
+                args.extend(["--method".into(), method.to_string()]);
+            }
+            for h in headers {
+                args.extend(["--header".into(), h.clone()]);
+            }
+            if let Some(b) = body {
+                args.extend(["--body".into(), b.to_string()]);
+            }
         }
         args.extend(
             [
@@ -175,6 +188,7 @@ mod tests {
 
     use super::*;
     use crate::cli::{Cargo, Command, Format};
+    use crate::load::Traffic;
 
     #[test]
     fn the_arguments_parse_back_to_the_spec() {
@@ -192,6 +206,7 @@ mod tests {
         });
         let mut url = LoadSpec::steady(10_000.5, Duration::from_secs(2), 50);
         url.target = TargetSpec::Url("http://127.0.0.1:8080/x".into());
+        url.traffic = Traffic::single("PUT", &["X-A: 1".into(), "X-B: 2".into()], Some("{}"));
         for load in [flat_out, odd, url] {
             let args = ChildRun::new(load.clone()).unwrap().args();
             let Cargo::Ratecheck(r) = crate::cli::try_parse_from(
@@ -217,6 +232,11 @@ mod tests {
             ..ServerSpec::NONE
         });
         assert_eq!(ChildRun::new(l), None);
+        let mut mix = LoadSpec::steady(10.0, Duration::from_secs(1), 1);
+        mix.traffic = Traffic::single("GET", &[], Some("x"));
+        assert!(ChildRun::new(mix.clone()).is_some());
+        mix.traffic.check.body_contains = Some("ok".into());
+        assert_eq!(ChildRun::new(mix), None);
     }
 
     #[tokio::test]

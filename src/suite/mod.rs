@@ -27,7 +27,7 @@ use crate::engine::clock::{SharedClock, SystemClock};
 use crate::engine::run::{run, ProgressFn};
 use crate::engine::selftest;
 use crate::error::Error;
-use crate::load::setup::{self, Request};
+use crate::load::setup;
 use crate::load::LoadSpec;
 use crate::metrics::snapshot::RunReport;
 use crate::service::ServiceSpec;
@@ -298,7 +298,7 @@ async fn engine_run(
     cancel: CancellationToken,
     progress: Option<ProgressFn>,
 ) -> Result<RunReport, Error> {
-    let started = setup::start(&load.target, load.timeout, &Request::default())
+    let started = setup::start(&load.target, load.timeout, &load.traffic)
         .await
         .map_err(|e| Error::Scenario {
             scenario: name.to_string(),
