@@ -605,3 +605,63 @@ fn a_cargo_run_service_is_built_first_and_a_build_failure_is_named() {
     );
     assert_nothing_left(&m);
 }
+
+/// Python's `http.server` serving two files from the workspace, scenario
+/// `svc-run` sending a 3:1 mix of them, with `check`.
+fn file_server_mix(m: &str, check: &str) -> tempfile::TempDir {
+    let ws = common::workspace(&section(
+        &[
+            "python3",
+            "-m",
+            "http.server",
+            "{port}",
+            "--bind",
+            "127.0.0.1",
+        ],
+        m,
+        "ready = { path = \"/alpha.txt\", status = 200, timeout = \"20s\" }",
+        &format!(
+            "rps = 100\nduration = \"1s\"\nconcurrency = 4\n\
+             requests = [{{ path = \"/alpha.txt\", weight = 3 }}, {{ path = \"/beta.txt\" }}]\n\
+             check = {check}"
+        ),
+    ));
+    std::fs::write(ws.path().join("alpha.txt"), "alpha\n").unwrap();
+    std::fs::write(ws.path().join("beta.txt"), "beta\n").unwrap();
+    ws
+}
+
+#[test]
+fn a_mix_whose_answers_fail_the_check_fails_the_gate_on_error_rate() {
+    if !python_available() {
+        eprintln!("skipped: no python3");
+        return;
+    }
+    let _serial = common::serial();
+    let m = marker("mix");
+    // Both files hold an "a": every answer passes.
+    let ws = file_server_mix(&m, "{ status = 200, body-contains = \"a\" }");
+    let r = check(ws.path(), &["--format", "json"]);
+    assert_eq!(r.code, Some(0), "stderr: {}", r.stderr);
+    assert_nothing_left(&m);
+    // Only alpha.txt holds "alph": a quarter of the mix fails the check.
+    let ws = file_server_mix(&m, "{ status = 200, body-contains = \"alph\" }");
+    let r = check(ws.path(), &["--format", "json"]);
+    assert_eq!(r.code, Some(1), "stderr: {}", r.stderr);
+    let out: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let s = &out["current"]["scenarios"][1];
+    assert_eq!(s["name"], "svc-run");
+    let report = &s["report"];
+    let failed = report["errors"]["check-failed"].as_f64().unwrap();
+    let completed = report["requests"]["completed"].as_f64().unwrap();
+    let share = failed / completed;
+    assert!((0.15..=0.35).contains(&share), "{share}: {report}");
+    assert!(report["target"].as_str().unwrap().ends_with("(2 requests)"));
+    let rows = out["rows"].as_array().unwrap();
+    let error_rate = rows
+        .iter()
+        .find(|row| row["scenario"] == "svc-run" && row["figure"] == "error_rate")
+        .unwrap();
+    assert_eq!(error_rate["verdict"], "below-floor", "{error_rate}");
+    assert_nothing_left(&m);
+}
