@@ -45,7 +45,7 @@ async fn handle(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infalli
             match req.into_body().collect().await.map(|b| b.to_bytes()) {
                 Ok(body) if !body.is_empty() => {
                     let id = CREATED.fetch_add(1, Ordering::Relaxed) + 4;
-                    text(StatusCode::OK, format!(r#"{{"created":{id},"ok":true}}"#))
+                    text(StatusCode::OK, format!(r#"{{"id":{id},"created":true}}"#))
                 }
                 _ => text(StatusCode::BAD_REQUEST, "a body is required"),
             }
