@@ -122,6 +122,9 @@ thresholds = {{ cpu-tolerance = 0.75 }}
 # rps = 1000
 # duration = "5s"
 # concurrency = 50
+# # A weighted mix instead of one GET, and what each answer must be:
+# requests = [{{ path = "/api/items", weight = 3 }}, {{ method = "POST", path = "/api/items", body-file = "bench/item.json" }}]
+# check = {{ status = 200, body-contains = "id" }}
 "#
     )
 }
@@ -333,6 +336,27 @@ mod tests {
             assert!(section.get("service").is_none() && section.get("scenario").is_none());
         }
         assert!(!has_section(&parse(PACKAGE)));
+    }
+
+    #[test]
+    fn the_commented_service_and_scenario_are_a_valid_configuration() {
+        let text = format!("{PACKAGE}{}", starter_section(Table::Package, &[]));
+        let from = text.find("# [[").expect("the service example");
+        let uncommented: String = text[..from]
+            .lines()
+            .chain(
+                text[from..]
+                    .lines()
+                    .map(|l| l.strip_prefix("# ").unwrap_or(l)),
+            )
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let cfg = crate::config::Config::from_manifest_toml("Cargo.toml", &uncommented)
+            .unwrap_or_else(|e| panic!("{e}\n{uncommented}"));
+        assert_eq!(cfg.services.len(), 1);
+        let scenario = &cfg.scenarios.as_ref().unwrap()[0];
+        assert_eq!(scenario.load.traffic.requests.len(), 2);
+        assert_eq!(scenario.load.traffic.check.status, Some(200));
     }
 
     #[test]
