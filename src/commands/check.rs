@@ -237,7 +237,9 @@ pub fn check(ctx: &Ctx, args: CheckArgs) -> Result<Exit> {
     );
     let rows = explain_floors(rows, &current);
     let rows = match (&base, &paired) {
-        (Some(b), Some(p)) => revision::apply_paired(rows, p, &b.rev),
+        (Some(b), Some(p)) => revision::apply_paired(rows, p, &b.rev, &|scenario| {
+            config.thresholds_for(scenario).latency_slack_ms
+        }),
         _ => rows,
     };
     let passed = compare::gate_passed(&rows);
@@ -317,8 +319,9 @@ fn measure_paired(
     args: &CheckArgs,
     base: &BuiltRevision,
 ) -> Result<Vec<PairedTrials>> {
-    let current = suite::child::fresh_process_exe()
+    let exe = suite::child::fresh_process_exe()
         .ok_or_else(|| Error::new("--against: not the cargo-ratecheck binary"))?;
+    let current = revision::build::stage_current(&config.target_dir, &exe)?;
     let steps = suite::plan(config.scenarios.as_deref(), args.quick, &args.scenario);
     let specs = revision::run::paired_specs(&steps);
     let pairs = suite::bench_trials(config.trials).max(revision::run::MIN_PAIRS);
@@ -337,7 +340,7 @@ fn measure_paired(
         };
         let r = revision::run::run_paired(
             base.binary.clone(),
-            current,
+            current.path.clone(),
             &base.rev,
             specs,
             pairs,

@@ -198,21 +198,44 @@ pub async fn build_commit(
     let built = build_target
         .join("release")
         .join(format!("cargo-ratecheck{}", std::env::consts::EXE_SUFFIX));
-    // Copied to a temporary name and renamed, so a copy cut short by a
-    // crash is never taken for a build.
-    let partial = binary.with_extension("partial");
-    std::fs::create_dir_all(crate::atomic_write::parent_dir(&binary))?;
-    std::fs::copy(&built, &partial)
-        .and_then(|_| std::fs::rename(&partial, &binary))
-        .map_err(|e| {
-            Error::new(format!(
-                "{what}: cannot copy {} to {}: {e}",
-                built.display(),
-                binary.display()
-            ))
-        })?;
+    copy_binary(&built, &binary).map_err(|e| Error::new(format!("{what}: {e}")))?;
     drop(guard);
     Ok(Ok(done(binary)))
+}
+
+/// Copies a binary to `to`: to a temporary name, then renamed, so a copy
+/// cut short by a crash is never taken for a build.
+fn copy_binary(from: &Path, to: &Path) -> std::result::Result<(), String> {
+    let partial = to.with_extension("partial");
+    std::fs::create_dir_all(crate::atomic_write::parent_dir(to))
+        .and_then(|_| std::fs::copy(from, &partial))
+        .and_then(|_| std::fs::rename(&partial, to))
+        .map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))
+}
+
+/// The current side of a paired run: a copy of the running binary made as
+/// a built revision's is ([`copy_binary`], next to them), so both sides
+/// run from files of the same kind on the same filesystem. Run from where
+/// the linker wrote it, the same commit's binary measured 1.7–2.7% below
+/// its copy in peak RSS in every run, and 1.3% below in CPU per HTTP
+/// request (geometric mean of 10 runs); a copy in `/tmp` (tmpfs) measured
+/// 10% above in peak RSS. The copy is removed
+/// when this is dropped.
+pub struct StagedBinary {
+    pub path: PathBuf,
+    _dir: RemoveOnDrop,
+}
+
+/// Stages `exe` under `<target-dir>/ratecheck/bin/current-<pid>/`.
+pub fn stage_current(target_dir: &Path, exe: &Path) -> Result<StagedBinary> {
+    let dir = target_dir
+        .join("ratecheck")
+        .join("bin")
+        .join(format!("current-{}", std::process::id()));
+    let guard = RemoveOnDrop(dir.clone());
+    let path = dir.join(format!("cargo-ratecheck{}", std::env::consts::EXE_SUFFIX));
+    copy_binary(exe, &path).map_err(|e| Error::new(format!("--against: {e}")))?;
+    Ok(StagedBinary { path, _dir: guard })
 }
 
 /// Stops cargo with every rustc and build script it started (SIGTERM to
@@ -283,6 +306,23 @@ fn unix_signal(sig: Signal) -> libc::c_int {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_current_binary_is_staged_as_a_copy_and_removed_after() {
+        let target = tempfile::tempdir().unwrap();
+        let exe = target.path().join("built");
+        std::fs::write(&exe, b"\x7fELF not really").unwrap();
+        let staged = stage_current(target.path(), &exe).unwrap();
+        assert!(staged
+            .path
+            .starts_with(target.path().join("ratecheck").join("bin")));
+        assert_eq!(std::fs::read(&staged.path).unwrap(), b"\x7fELF not really");
+        let dir = staged.path.parent().unwrap().to_path_buf();
+        drop(staged);
+        assert!(!dir.exists());
+        let missing = stage_current(target.path(), &target.path().join("nope"));
+        assert!(missing.is_err_and(|e| e.to_string().starts_with("--against: cannot copy")));
+    }
 
     #[test]
     fn a_failed_build_shows_the_last_lines_of_cargo() {

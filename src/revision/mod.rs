@@ -46,18 +46,33 @@ pub fn paired_tolerance(kind: FigureKind) -> f64 {
 
 /// Replaces (or adds) the rows of paired figures: the baseline column is
 /// the base build's median, the verdict the paired one, the note names
-/// `rev`, the pairs and the ratio's interval.
-pub fn apply_paired(mut rows: Vec<Row>, paired: &[PairedTrials], rev: &str) -> Vec<Row> {
+/// `rev`, the pairs and the ratio's interval. A median response time must
+/// also be slower by more than `latency_slack_ms(scenario)` (the
+/// scenario's `latency-slack-ms`, as against a baseline): at 200
+/// requests/s a median of 0.1 ms moves by ±15% (15 µs) from one 20-pair
+/// run to the next, a change no user sees.
+pub fn apply_paired(
+    mut rows: Vec<Row>,
+    paired: &[PairedTrials],
+    rev: &str,
+    latency_slack_ms: &dyn Fn(&str) -> f64,
+) -> Vec<Row> {
     for p in paired {
         let base = p.base_figure();
         let current = p.current_figure();
         let tolerance = paired_tolerance(p.kind);
+        let slack_ms = (p.kind == FigureKind::Latency).then(|| latency_slack_ms(&p.scenario));
         let judged = paired::judge(&p.base, &p.current, tolerance);
         let (verdict, note, change) = match &judged {
             Some(j) => (
                 match j.verdict {
                     PairedVerdict::Ok => Verdict::Ok,
                     PairedVerdict::Improved => Verdict::Improved,
+                    PairedVerdict::Regressed
+                        if slack_ms.is_some_and(|s| current.value - base.value <= s) =>
+                    {
+                        Verdict::Ok
+                    }
                     PairedVerdict::Regressed => Verdict::Regressed,
                 },
                 format!(
@@ -80,7 +95,13 @@ pub fn apply_paired(mut rows: Vec<Row>, paired: &[PairedTrials], rev: &str) -> V
             baseline: Some(base.value).filter(|v| v.is_finite()),
             current: Some(current.value).filter(|v| v.is_finite()),
             change,
-            limit: Limit::relative(tolerance, 0.0),
+            limit: match slack_ms {
+                Some(slack_ms) => Limit::Latency {
+                    tolerance,
+                    slack_ms,
+                },
+                None => Limit::relative(tolerance, 0.0),
+            },
             verdict,
             note,
             functions: Vec::new(),
@@ -99,6 +120,8 @@ pub fn apply_paired(mut rows: Vec<Row>, paired: &[PairedTrials], rev: &str) -> V
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const NO_SLACK: fn(&str) -> f64 = |_| 0.0;
 
     fn trials(base: &[f64], current: &[f64]) -> PairedTrials {
         PairedTrials {
@@ -130,6 +153,7 @@ mod tests {
             vec![old],
             &[trials(&[10.0, 10.2, 9.9], &[10.5, 10.7, 10.4])],
             "main",
+            &NO_SLACK,
         );
         assert_eq!(rows.len(), 1);
         let r = &rows[0];
@@ -145,39 +169,49 @@ mod tests {
 
     #[test]
     fn a_figure_without_a_row_is_added_and_too_few_pairs_are_not_judged() {
-        let rows = apply_paired(Vec::new(), &[trials(&[10.0], &[20.0])], "HEAD~1");
+        let rows = apply_paired(Vec::new(), &[trials(&[10.0], &[20.0])], "HEAD~1", &NO_SLACK);
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].verdict, Verdict::NotComparable);
         assert!(!rows[0].verdict.fails());
     }
 
     #[test]
-    fn a_median_response_time_is_held_to_the_latency_tolerance() {
+    fn a_median_response_time_is_held_to_the_latency_tolerance_and_slack() {
         let mut t = trials(&[0.060, 0.061, 0.059, 0.060], &[0.064, 0.065, 0.063, 0.064]);
         t.scenario = "steady-1k".into();
         t.figure = "response_p50_ms".into();
         t.kind = FigureKind::Latency;
         // +6.7%, beyond doubt but within 10%.
-        let rows = apply_paired(Vec::new(), &[t.clone()], "main");
+        let rows = apply_paired(Vec::new(), &[t.clone()], "main", &NO_SLACK);
         assert_eq!(rows[0].verdict, Verdict::Ok, "{}", rows[0].note);
-        // +15%: regressed.
+        // +15%: regressed, unless 9 µs is within the slack.
         t.current = t.base.iter().map(|b| b * 1.15).collect();
-        let rows = apply_paired(Vec::new(), &[t], "main");
+        let rows = apply_paired(Vec::new(), &[t.clone()], "main", &NO_SLACK);
         assert_eq!(rows[0].verdict, Verdict::Regressed, "{}", rows[0].note);
+        let slack = |scenario: &str| if scenario == "steady-1k" { 0.2 } else { 0.0 };
+        let rows = apply_paired(Vec::new(), &[t.clone()], "main", &slack);
+        assert_eq!(rows[0].verdict, Verdict::Ok, "{}", rows[0].note);
         assert_eq!(
             rows[0].limit,
-            Limit::relative(PAIRED_LATENCY_TOLERANCE, 0.0)
+            Limit::Latency {
+                tolerance: PAIRED_LATENCY_TOLERANCE,
+                slack_ms: 0.2
+            }
         );
+        // Slower by 2 ms: past the slack too.
+        t.current = t.base.iter().map(|b| b + 2.0).collect();
+        let rows = apply_paired(Vec::new(), &[t], "main", &slack);
+        assert_eq!(rows[0].verdict, Verdict::Regressed, "{}", rows[0].note);
     }
 
     #[test]
     fn peak_rss_is_held_to_its_own_tolerance() {
         let mut t = trials(&[100.0, 101.0, 99.0], &[103.0, 104.0, 102.0]);
         t.kind = FigureKind::Memory;
-        let rows = apply_paired(Vec::new(), &[t.clone()], "main");
+        let rows = apply_paired(Vec::new(), &[t.clone()], "main", &NO_SLACK);
         assert_eq!(rows[0].verdict, Verdict::Ok, "{}", rows[0].note);
         t.kind = FigureKind::Cpu;
-        let rows = apply_paired(Vec::new(), &[t], "main");
+        let rows = apply_paired(Vec::new(), &[t], "main", &NO_SLACK);
         assert_eq!(rows[0].verdict, Verdict::Regressed, "{}", rows[0].note);
     }
 }
