@@ -321,7 +321,8 @@ fn measure_paired(
 ) -> Result<Vec<PairedTrials>> {
     let exe = suite::child::fresh_process_exe()
         .ok_or_else(|| Error::new("--against: not the cargo-ratecheck binary"))?;
-    let current = revision::build::stage_current(&config.target_dir, &exe)?;
+    let staged_base = revision::build::stage(&config.target_dir, &base.binary, "base")?;
+    let current = revision::build::stage(&config.target_dir, &exe, "current")?;
     let steps = suite::plan(config.scenarios.as_deref(), args.quick, &args.scenario);
     let specs = revision::run::paired_specs(&steps);
     let pairs = suite::bench_trials(config.trials).max(revision::run::MIN_PAIRS);
@@ -339,7 +340,7 @@ fn measure_paired(
             }
         };
         let r = revision::run::run_paired(
-            base.binary.clone(),
+            staged_base.path.clone(),
             current.path.clone(),
             &base.rev,
             specs,

@@ -213,25 +213,25 @@ fn copy_binary(from: &Path, to: &Path) -> std::result::Result<(), String> {
         .map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))
 }
 
-/// The current side of a paired run: a copy of the running binary made as
-/// a built revision's is ([`copy_binary`], next to them), so both sides
-/// run from files of the same kind on the same filesystem. Run from where
-/// the linker wrote it, the same commit's binary measured 1.7–2.7% below
-/// its copy in peak RSS in every run, and 1.3% below in CPU per HTTP
-/// request (geometric mean of 10 runs); a copy in `/tmp` (tmpfs) measured
-/// 10% above in peak RSS. The copy is removed
-/// when this is dropped.
+/// A binary staged for one paired run: a fresh copy ([`copy_binary`]),
+/// removed when this is dropped. Both sides are staged together, so they
+/// are files of the same kind, age and filesystem: how a binary's file
+/// was written moved its peak RSS by several percent (measured, the same
+/// commit: run from where the linker wrote it, 1–4% below the base's older
+/// copy in every run; a fresh copy, 1–5% above; a copy in `/tmp`, on
+/// tmpfs, 10% above) and its CPU per HTTP request by about 1%.
 pub struct StagedBinary {
     pub path: PathBuf,
     _dir: RemoveOnDrop,
 }
 
-/// Stages `exe` under `<target-dir>/ratecheck/bin/current-<pid>/`.
-pub fn stage_current(target_dir: &Path, exe: &Path) -> Result<StagedBinary> {
+/// Stages `exe` as `side` (`base`, `current`) under
+/// `<target-dir>/ratecheck/bin/paired-<pid>/`.
+pub fn stage(target_dir: &Path, exe: &Path, side: &str) -> Result<StagedBinary> {
     let dir = target_dir
         .join("ratecheck")
         .join("bin")
-        .join(format!("current-{}", std::process::id()));
+        .join(format!("paired-{}-{side}", std::process::id()));
     let guard = RemoveOnDrop(dir.clone());
     let path = dir.join(format!("cargo-ratecheck{}", std::env::consts::EXE_SUFFIX));
     copy_binary(exe, &path).map_err(|e| Error::new(format!("--against: {e}")))?;
@@ -308,19 +308,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_current_binary_is_staged_as_a_copy_and_removed_after() {
+    fn a_binary_is_staged_as_a_copy_and_removed_after() {
         let target = tempfile::tempdir().unwrap();
         let exe = target.path().join("built");
         std::fs::write(&exe, b"\x7fELF not really").unwrap();
-        let staged = stage_current(target.path(), &exe).unwrap();
-        assert!(staged
+        let base = stage(target.path(), &exe, "base").unwrap();
+        let current = stage(target.path(), &exe, "current").unwrap();
+        assert_ne!(base.path, current.path);
+        assert!(current
             .path
             .starts_with(target.path().join("ratecheck").join("bin")));
-        assert_eq!(std::fs::read(&staged.path).unwrap(), b"\x7fELF not really");
-        let dir = staged.path.parent().unwrap().to_path_buf();
-        drop(staged);
-        assert!(!dir.exists());
-        let missing = stage_current(target.path(), &target.path().join("nope"));
+        assert_eq!(std::fs::read(&current.path).unwrap(), b"\x7fELF not really");
+        let dir = current.path.parent().unwrap().to_path_buf();
+        drop(current);
+        assert!(!dir.exists() && base.path.is_file());
+        let missing = stage(target.path(), &target.path().join("nope"), "current");
         assert!(missing.is_err_and(|e| e.to_string().starts_with("--against: cannot copy")));
     }
 
