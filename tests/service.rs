@@ -111,6 +111,16 @@ fn sh(script: &str) -> Vec<&str> {
     vec!["sh", "-c", script, "sh", "{port}"]
 }
 
+/// Python's standard-library HTTP server on the service's port.
+const PYTHON_HTTP_SERVER: [&str; 6] = [
+    "python3",
+    "-m",
+    "http.server",
+    "{port}",
+    "--bind",
+    "127.0.0.1",
+];
+
 fn python_available() -> bool {
     std::process::Command::new("python3")
         .arg("--version")
@@ -492,14 +502,7 @@ fn python_http_server_as_a_service_passes_with_its_cost_in_the_json() {
     let _serial = common::serial();
     let m = marker("python");
     let ws = common::workspace(&section(
-        &[
-            "python3",
-            "-m",
-            "http.server",
-            "{port}",
-            "--bind",
-            "127.0.0.1",
-        ],
+        &PYTHON_HTTP_SERVER,
         &m,
         "ready = { path = \"/\", status = 200, timeout = \"20s\" }",
         "rps = 200\nduration = \"1s\"\nconcurrency = 10",
@@ -610,14 +613,7 @@ fn a_cargo_run_service_is_built_first_and_a_build_failure_is_named() {
 /// `svc-run` sending a 3:1 mix of them, with `check`.
 fn file_server_mix(m: &str, check: &str) -> tempfile::TempDir {
     let ws = common::workspace(&section(
-        &[
-            "python3",
-            "-m",
-            "http.server",
-            "{port}",
-            "--bind",
-            "127.0.0.1",
-        ],
+        &PYTHON_HTTP_SERVER,
         m,
         "ready = { path = \"/alpha.txt\", status = 200, timeout = \"20s\" }",
         &format!(
