@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::validation::{describe, get_count, get_str, Keys};
 use super::{invalid, ConfigError};
-use crate::engine::target::RequestTemplate;
+use crate::engine::target::{RequestTemplate, TargetError};
 use crate::load::traffic::{Body, CheckSpec, RequestSpec, MAX_REQUESTS, MAX_WEIGHT};
 
 /// The keys of one entry of `requests`.
@@ -50,12 +50,13 @@ fn parse_request(at: &str, v: &Value) -> Result<RequestSpec, ConfigError> {
     let text = |k: &str| raw.get(k).map(|v| get_str(&key(k), v)).transpose();
     let method = text("method")?.unwrap_or("GET").to_string();
     let path = text("path")?.map(str::to_string);
+    // "/" always parses: without a path, only the method can be wrong.
     let mut template =
-        RequestTemplate::new(&method, path.as_deref().unwrap_or("/")).map_err(|e| match path {
-            Some(_) if !matches!(e, crate::engine::target::TargetError::BadMethod(_)) => {
-                invalid(key("path"), e.to_string())
+        RequestTemplate::new(&method, path.as_deref().unwrap_or("/")).map_err(|e| match e {
+            TargetError::BadMethod(_) => {
+                invalid(key("method"), format!("{method:?} is not an HTTP method"))
             }
-            _ => invalid(key("method"), format!("{method:?} is not an HTTP method")),
+            e => invalid(key("path"), e.to_string()),
         })?;
     let mut headers = Vec::new();
     if let Some(h) = raw.get("headers") {
