@@ -121,11 +121,16 @@ const PYTHON_HTTP_SERVER: [&str; 6] = [
     "127.0.0.1",
 ];
 
-fn python_available() -> bool {
-    std::process::Command::new("python3")
+/// True (and says the test is skipped) when there is no `python3`.
+fn python_missing() -> bool {
+    let available = std::process::Command::new("python3")
         .arg("--version")
         .output()
-        .is_ok_and(|o| o.status.success())
+        .is_ok_and(|o| o.status.success());
+    if !available {
+        eprintln!("skipped: no python3");
+    }
+    !available
 }
 
 /// The `error: …` line of standard error (empty if none).
@@ -250,8 +255,7 @@ fn a_ready_path_answering_500_names_the_status() {
 
 #[test]
 fn a_port_the_service_cannot_bind_makes_it_exit_before_ready() {
-    if !python_available() {
-        eprintln!("skipped: no python3");
+    if python_missing() {
         return;
     }
     let m = marker("bind");
@@ -333,8 +337,7 @@ fn crashing_after(n: u32) -> String {
 
 #[test]
 fn a_crash_mid_run_fails_the_gate_with_the_services_last_lines() {
-    if !python_available() {
-        eprintln!("skipped: no python3");
+    if python_missing() {
         return;
     }
     let _serial = common::serial();
@@ -401,8 +404,7 @@ fn a_crash_mid_run_fails_the_gate_with_the_services_last_lines() {
 
 #[test]
 fn a_service_that_ignores_sigterm_is_killed_after_the_grace() {
-    if !python_available() {
-        eprintln!("skipped: no python3");
+    if python_missing() {
         return;
     }
     let _serial = common::serial();
@@ -495,8 +497,7 @@ fn ctrl_c_while_a_service_runs_stops_it_and_exits_130() {
 
 #[test]
 fn python_http_server_as_a_service_passes_with_its_cost_in_the_json() {
-    if !python_available() {
-        eprintln!("skipped: no python3");
+    if python_missing() {
         return;
     }
     let _serial = common::serial();
@@ -629,8 +630,7 @@ fn file_server_mix(m: &str, check: &str) -> tempfile::TempDir {
 
 #[test]
 fn a_mix_whose_answers_fail_the_check_fails_the_gate_on_error_rate() {
-    if !python_available() {
-        eprintln!("skipped: no python3");
+    if python_missing() {
         return;
     }
     let _serial = common::serial();
