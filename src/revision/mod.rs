@@ -151,7 +151,10 @@ mod tests {
         };
         let rows = apply_paired(
             vec![old],
-            &[trials(&[10.0, 10.2, 9.9], &[10.5, 10.7, 10.4])],
+            &[trials(
+                &[10.0, 10.2, 9.9, 10.1, 10.0, 9.8],
+                &[10.5, 10.7, 10.4, 10.6, 10.5, 10.3],
+            )],
             "main",
             &NO_SLACK,
         );
@@ -161,7 +164,7 @@ mod tests {
         assert_eq!(r.current, Some(10.5));
         assert_eq!(r.verdict, Verdict::Regressed);
         assert!(
-            r.note.starts_with("paired with main (3 pairs), ratio 1.05"),
+            r.note.starts_with("paired with main (6 pairs), ratio 1.05"),
             "{}",
             r.note
         );
@@ -177,7 +180,10 @@ mod tests {
 
     #[test]
     fn a_median_response_time_is_held_to_the_latency_tolerance_and_slack() {
-        let mut t = trials(&[0.060, 0.061, 0.059, 0.060], &[0.064, 0.065, 0.063, 0.064]);
+        let mut t = trials(
+            &[0.060, 0.061, 0.059, 0.060, 0.062, 0.058],
+            &[0.064, 0.065, 0.063, 0.064, 0.066, 0.062],
+        );
         t.scenario = "steady-1k".into();
         t.figure = "response_p50_ms".into();
         t.kind = FigureKind::Latency;
@@ -206,7 +212,10 @@ mod tests {
 
     #[test]
     fn peak_rss_is_held_to_its_own_tolerance() {
-        let mut t = trials(&[100.0, 101.0, 99.0], &[103.0, 104.0, 102.0]);
+        let mut t = trials(
+            &[100.0, 101.0, 99.0, 100.0, 102.0, 98.0],
+            &[103.0, 104.0, 102.0, 103.0, 105.0, 101.0],
+        );
         t.kind = FigureKind::Memory;
         let rows = apply_paired(Vec::new(), &[t.clone()], "main", &NO_SLACK);
         assert_eq!(rows[0].verdict, Verdict::Ok, "{}", rows[0].note);
