@@ -291,6 +291,13 @@ fn nans_from_nulls<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<f64>, D
         .collect())
 }
 
+/// The median of ascending, non-empty `sorted` (the mean of the two middle
+/// values for an even count).
+pub fn median_of_sorted(sorted: &[f64]) -> f64 {
+    let n = sorted.len();
+    (sorted[(n - 1) / 2] + sorted[n / 2]) / 2.0
+}
+
 impl Figure {
     /// A figure from repeated trials: `value` is the median (mean of the two
     /// middle trials for an even count), `spread` is `(max - min) / 2`.
@@ -300,14 +307,7 @@ impl Figure {
         sorted.sort_by(f64::total_cmp);
         let (value, spread) = match sorted.len() {
             0 => (f64::NAN, 0.0),
-            n => {
-                let median = if n % 2 == 1 {
-                    sorted[n / 2]
-                } else {
-                    (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
-                };
-                (median, (sorted[n - 1] - sorted[0]) / 2.0)
-            }
+            n => (median_of_sorted(&sorted), (sorted[n - 1] - sorted[0]) / 2.0),
         };
         Figure {
             value,

@@ -17,8 +17,8 @@
 //! measurements the README reports), while ranks give a disturbed pair
 //! no more weight than any other.
 
-use crate::baseline::model::Figure;
 use crate::baseline::model::FigureKind;
+use crate::baseline::model::{median_of_sorted, Figure};
 
 /// The verdict of one paired figure (lower is better).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,7 +117,7 @@ pub fn judge(base: &[f64], current: &[f64], tolerance: f64) -> Option<Paired> {
         .collect();
     walsh.sort_by(f64::total_cmp);
     let m = walsh.len();
-    let estimate = (walsh[(m - 1) / 2] + walsh[m / 2]) / 2.0;
+    let estimate = median_of_sorted(&walsh);
     let (low, high) = match walsh_cut(n) {
         0 => (0.0, f64::INFINITY),
         k => (walsh[k - 1].exp(), walsh[m - k].exp()),
