@@ -13,9 +13,9 @@ use clap::parser::ValueSource;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 // The load values take the limits of `load` (as a configured scenario does).
-use crate::engine::run::FullPolicy;
-use crate::load::Traffic;
-use crate::load::{self, LoadSpec, ServerSpec, TargetSpec, MAX_CONCURRENCY};
+use ratecheck_engine::load::Traffic;
+use ratecheck_engine::load::{self, LoadSpec, ServerSpec, TargetSpec, MAX_CONCURRENCY};
+use ratecheck_engine::run::FullPolicy;
 
 #[derive(Debug, Parser)]
 #[command(name = "cargo", bin_name = "cargo", styles = clap::builder::Styles::default())]

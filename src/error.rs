@@ -37,15 +37,15 @@ pub enum Error {
     #[error(transparent)]
     Baseline(#[from] crate::baseline::store::BaselineError),
     #[error(transparent)]
-    Git(#[from] crate::baseline::git::GitError),
+    Git(#[from] crate::git::GitError),
     #[error(transparent)]
-    Engine(#[from] crate::engine::run::EngineError),
+    Engine(#[from] ratecheck_engine::run::EngineError),
     #[error(transparent)]
-    Target(#[from] crate::engine::target::TargetError),
+    Target(#[from] ratecheck_engine::target::TargetError),
     #[error(transparent)]
-    Server(#[from] crate::server::ServerError),
+    Server(#[from] ratecheck_engine::server::ServerError),
     #[error(transparent)]
-    Setup(#[from] crate::load::setup::SetupError),
+    Setup(#[from] ratecheck_engine::load::setup::SetupError),
     #[error(transparent)]
     Service(#[from] crate::service::ServiceError),
     #[error(transparent)]
@@ -85,7 +85,7 @@ mod tests {
 
     #[test]
     fn typed_errors_keep_their_line_and_map_to_exit_2() {
-        let e: Error = crate::baseline::git::GitError("no such revision".into()).into();
+        let e: Error = crate::git::GitError("no such revision".into()).into();
         assert!(matches!(e, Error::Git(_)));
         assert_eq!(e.to_string(), "no such revision");
         assert_eq!(e.exit(), Exit::NotJudged);

@@ -3,7 +3,7 @@
 
 /// Counts allocations so the memory bench can report allocations per request.
 #[global_allocator]
-static ALLOC: cargo_ratecheck::process::CountingAlloc = cargo_ratecheck::process::CountingAlloc;
+static ALLOC: ratecheck_engine::usage::CountingAlloc = ratecheck_engine::usage::CountingAlloc;
 
 fn main() {
     std::process::exit(cargo_ratecheck::commands::main());

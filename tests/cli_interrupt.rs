@@ -17,8 +17,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use cargo_ratecheck::baseline::store;
-use cargo_ratecheck::server::{self, ServerHandle, ServerOptions};
 use common::Ran;
+use ratecheck_engine::server::{self, ServerHandle, ServerOptions};
 
 /// How long a command may take to show it is running.
 const READY_WITHIN: Duration = Duration::from_secs(60);

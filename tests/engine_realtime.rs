@@ -8,11 +8,11 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use cargo_ratecheck::engine::clock::SystemClock;
-use cargo_ratecheck::engine::run::{run, RunConfig};
-use cargo_ratecheck::engine::target::{HttpTarget, Target};
-use cargo_ratecheck::metrics::snapshot::RunReport;
-use cargo_ratecheck::server::{self, ServerOptions};
+use ratecheck_engine::clock::SystemClock;
+use ratecheck_engine::metrics::snapshot::RunReport;
+use ratecheck_engine::run::{run, RunConfig};
+use ratecheck_engine::server::{self, ServerOptions};
+use ratecheck_engine::target::{HttpTarget, Target};
 use tokio_util::sync::CancellationToken;
 
 const TIMEOUT: Duration = Duration::from_secs(2);

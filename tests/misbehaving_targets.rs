@@ -10,11 +10,11 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use cargo_ratecheck::engine::clock::SystemClock;
-use cargo_ratecheck::engine::run::{run, RunConfig};
-use cargo_ratecheck::engine::target::{HttpTarget, Target};
-use cargo_ratecheck::metrics::snapshot::RunReport;
-use cargo_ratecheck::server::{self, Behaviour, ServerOptions};
+use ratecheck_engine::clock::SystemClock;
+use ratecheck_engine::metrics::snapshot::RunReport;
+use ratecheck_engine::run::{run, RunConfig};
+use ratecheck_engine::server::{self, Behaviour, ServerOptions};
+use ratecheck_engine::target::{HttpTarget, Target};
 use tokio_util::sync::CancellationToken;
 
 const RPS: f64 = 200.0;
@@ -350,7 +350,7 @@ fn wait_policy(duration: Duration) -> RunConfig {
             delay: Duration::ZERO,
         },
     );
-    cfg.on_full = cargo_ratecheck::engine::run::FullPolicy::Wait;
+    cfg.on_full = ratecheck_engine::run::FullPolicy::Wait;
     cfg.channel_capacity = Some(16);
     cfg.drain = DRAIN;
     cfg

@@ -14,15 +14,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use cargo_ratecheck::engine::clock::SystemClock;
-use cargo_ratecheck::engine::cost;
-use cargo_ratecheck::engine::run::{run, RunConfig};
-use cargo_ratecheck::engine::target::Target;
-use cargo_ratecheck::load::traffic::{Body, CheckSpec, RequestSpec, Traffic};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
+use ratecheck_engine::clock::SystemClock;
+use ratecheck_engine::cost;
+use ratecheck_engine::load::traffic::{Body, CheckSpec, RequestSpec, Traffic};
+use ratecheck_engine::run::{run, RunConfig};
+use ratecheck_engine::target::Target;
 use tokio_util::sync::CancellationToken;
 
 /// One request as the server saw it.

@@ -3,13 +3,14 @@
 
 use std::collections::BTreeMap;
 
-use crate::baseline::model::{BuildInfo, Figure, FigureKind, ScenarioResult, SuiteResult};
-use crate::suite::instructions::top_deltas;
+use crate::figure::profile::top_deltas;
+use crate::figure::{BuildInfo, Figure, FigureKind, ScenarioResult, SuiteResult};
 
 mod row;
 mod thresholds;
 
-pub use row::{verdict_text, FunctionDelta, Limit, Row, RowKind, Verdict};
+pub use crate::figure::profile::FunctionDelta;
+pub use row::{verdict_text, Limit, Row, RowKind, Verdict};
 pub use thresholds::{PartialThresholds, Thresholds};
 
 /// Scenario and figure names of the self-test row.
@@ -467,14 +468,7 @@ fn judge(
                 row.verdict = Verdict::Improved;
             }
             if cur.kind == FigureKind::Instructions && row.verdict != Verdict::Ok {
-                row.functions = top_deltas(&base.profile, &cur.profile, 3)
-                    .into_iter()
-                    .map(|(function, baseline, current)| FunctionDelta {
-                        function,
-                        baseline,
-                        current,
-                    })
-                    .collect();
+                row.functions = top_deltas(&base.profile, &cur.profile, 3);
                 if !row.functions.is_empty() {
                     let top: Vec<String> = row
                         .functions

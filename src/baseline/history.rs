@@ -7,8 +7,10 @@
 
 use serde::Serialize;
 
-use crate::baseline::model::{Baseline, FigureKind, BASELINE_SCHEMA_VERSION};
+use crate::baseline::model::{Baseline, BASELINE_SCHEMA_VERSION};
 use crate::baseline::store;
+use crate::figure::id;
+use crate::figure::FigureKind;
 
 /// A commit that wrote a version of the baseline file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -138,7 +140,7 @@ pub fn build(
     let mut parsed: Vec<(CommitInfo, Baseline)> = Vec::new();
     let mut skipped = Vec::new();
     for (commit, bytes) in versions {
-        let origin = format!("{}:{path}", super::git::short_sha(&commit.commit));
+        let origin = format!("{}:{path}", crate::git::short_sha(&commit.commit));
         match store::parse(&bytes, &origin) {
             Ok(b) => parsed.push((commit, b)),
             Err(e) => skipped.push(Skipped {
@@ -185,7 +187,7 @@ pub fn build(
                             .find_map(|s| s.figures.keys().next().cloned())
                     })
                 })
-                .unwrap_or_else(|| "efficiency".to_string());
+                .unwrap_or_else(|| id::EFFICIENCY.to_string());
             return Err(HistoryError::NoMatch {
                 filter: want.clone(),
                 path: path.to_string(),

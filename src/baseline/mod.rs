@@ -3,7 +3,6 @@
 //! and the history of a committed baseline file.
 
 pub mod compare;
-pub mod git;
 pub mod history;
 pub mod model;
 pub mod store;

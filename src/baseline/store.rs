@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
-use crate::baseline::model::{Baseline, SuiteResult, BASELINE_SCHEMA_VERSION};
+use crate::baseline::model::{Baseline, BASELINE_SCHEMA_VERSION};
+use crate::figure::SuiteResult;
 
 /// Baseline files larger than this are refused (a real one is well under
 /// 1 MiB; this guards against reading a wrong, huge file into memory).
@@ -310,9 +311,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), BaselineError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::baseline::model::{
-        Figure, FigureKind, GitInfo, MachineInfo, ScenarioKind, ScenarioResult,
-    };
+    use crate::baseline::model::GitInfo;
+    use crate::figure::{Figure, FigureKind, MachineInfo, ScenarioKind, ScenarioResult};
     use std::collections::BTreeMap;
 
     fn sample() -> Baseline {

@@ -14,11 +14,11 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 use super::{cancel_on_interrupt, check_outputs, print_out, progress, runtime, write_output, Ctx};
-use crate::baseline::git;
 use crate::baseline::history::CommitInfo;
 use crate::cli::{BisectArgs, Format, OutputArgs};
 use crate::config::Config;
 use crate::error::{Error, Exit, Result};
+use crate::git;
 use crate::report::bisect::{
     render_bisect_json, render_bisect_md, render_bisect_text, value_text, BisectReport, Found,
     ProbeRow, RatioJson,
@@ -27,7 +27,7 @@ use crate::revision::bisect::{
     bound, classify, endpoints_differ, relative_change, Conclusion, Outcome, Search, Step,
 };
 use crate::revision::paired::PairedVerdict;
-use crate::revision::probe::{self, Measure, DEFAULT_FIGURE, MIN_INSTRUCTION_CHANGE};
+use crate::revision::probe::{self, Measure, MIN_INSTRUCTION_CHANGE};
 use crate::revision::{build, command};
 use crate::suite::instructions;
 
@@ -77,7 +77,7 @@ pub fn bisect(ctx: &Ctx, args: BisectArgs) -> Result<Exit> {
             timeout: args.timeout,
         },
         None => Mode::Build(
-            probe::choose(args.figure.as_deref().unwrap_or(DEFAULT_FIGURE)).map_err(Error::new)?,
+            probe::choose(&args.figure.clone().unwrap_or_else(probe::default_figure)).map_err(Error::new)?,
         ),
     };
     let config = Config::load(ctx.manifest_path.as_deref())?;

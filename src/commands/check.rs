@@ -10,13 +10,13 @@ use tokio_util::sync::CancellationToken;
 
 use super::{cancel_on_interrupt, check_outputs, print_out, progress, runtime, write_output, Ctx};
 use crate::baseline::compare::{self, Row, RowKind};
-use crate::baseline::model::{
-    Baseline, FigureKind, GitInfo, MachineInfo, SuiteResult, BASELINE_SCHEMA_VERSION,
-};
-use crate::baseline::{git, store};
+use crate::baseline::model::{Baseline, GitInfo, BASELINE_SCHEMA_VERSION};
+use crate::baseline::store;
 use crate::cli::{CheckArgs, CompareArgs, Format, OutputArgs, SaveArgs, ShowArgs};
 use crate::config::Config;
 use crate::error::{Error, Exit, Result};
+use crate::figure::{FigureKind, MachineInfo, SuiteResult};
+use crate::git;
 use crate::report;
 use crate::report::check::CheckOutput;
 use crate::revision::{self, paired::PairedTrials, BuiltRevision};

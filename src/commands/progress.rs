@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::Ctx;
-use crate::engine::run::{Progress, ProgressFn};
+use ratecheck_engine::run::{Progress, ProgressFn};
 
 /// A bar and the callback that feeds it, or `None` when hidden.
 pub fn bar(ctx: &Ctx, label: &str) -> Option<(ProgressBar, ProgressFn)> {

@@ -13,17 +13,17 @@ use super::{
     write_output, Ctx,
 };
 use crate::cli::{Behaviour, CostProbeArgs, Format, FormatArgs, ProbeTarget, RunArgs, ServeArgs};
-use crate::engine::clock::SystemClock;
-use crate::engine::cost;
-use crate::engine::selftest;
-use crate::engine::target::{HttpTarget, TargetError};
 use crate::error::{Error, Exit, Result};
-use crate::load::setup;
-use crate::load::traffic::{Traffic, TrafficError};
-use crate::load::{TargetSpec, DEFAULT_TIMEOUT};
-use crate::metrics::snapshot::RunReport;
 use crate::report;
-use crate::server::{self, ServerOptions};
+use ratecheck_engine::clock::SystemClock;
+use ratecheck_engine::cost;
+use ratecheck_engine::load::setup;
+use ratecheck_engine::load::traffic::{Traffic, TrafficError};
+use ratecheck_engine::load::{TargetSpec, DEFAULT_TIMEOUT};
+use ratecheck_engine::metrics::snapshot::RunReport;
+use ratecheck_engine::selftest;
+use ratecheck_engine::server::{self, ServerOptions};
+use ratecheck_engine::target::{HttpTarget, TargetError};
 
 /// `cargo ratecheck run`.
 pub fn run(ctx: &Ctx, args: RunArgs) -> Result<Exit> {
@@ -60,7 +60,7 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<Exit> {
         let cancel = CancellationToken::new();
         let (watcher, was_interrupted) = cancel_on_interrupt(&cancel);
         let bar = progress::bar(ctx, "run");
-        let report = crate::engine::run::run(
+        let report = ratecheck_engine::run::run(
             &cfg,
             Arc::new(SystemClock::new()),
             cancel,
@@ -213,7 +213,7 @@ pub fn serve(_ctx: &Ctx, args: ServeArgs) -> Result<Exit> {
 
 /// The hidden `cost-probe`: the instruction-count bench's workload, a fixed
 /// number of requests through the request path on one thread (see
-/// `engine::cost`). Prints its [`crate::engine::cost::CostOutcome`] as JSON.
+/// `engine::cost`). Prints its [`ratecheck_engine::cost::CostOutcome`] as JSON.
 pub fn cost_probe(args: CostProbeArgs) -> Result<Exit> {
     let target = match args.target {
         ProbeTarget::Null => TargetSpec::Null,

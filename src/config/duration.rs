@@ -72,7 +72,7 @@ pub fn format_duration(d: Duration) -> String {
             format!("{whole}.{}{unit}", f.trim_end_matches('0'))
         }
     };
-    if ns % 60_000_000_000 == 0 && ns >= 60_000_000_000 {
+    if ns.is_multiple_of(60_000_000_000) && ns >= 60_000_000_000 {
         format!("{}m", ns / 60_000_000_000)
     } else if ns >= 1_000_000_000 {
         trim(ns / 1_000_000_000, ns % 1_000_000_000, 9, "s")

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::{AtRev, Config, ConfigError};
-use crate::baseline::git;
+use crate::git;
 
 impl Config {
     /// Validates the ratecheck section of one manifest given as TOML text
@@ -234,7 +234,7 @@ impl Workspace {
             .packages
             .iter()
             .filter(|p| meta.workspace_members.contains(&p.id))
-            .filter(|p| root_package.map_or(true, |r| r.id != p.id))
+            .filter(|p| root_package.is_none_or(|r| r.id != p.id))
             .collect();
         let section = |v: &Value| v.get("ratecheck").cloned();
         let local = Sections {

@@ -10,9 +10,9 @@ use serde_json::Value;
 
 use super::format_duration;
 use crate::baseline::compare::{PartialThresholds, Thresholds};
-use crate::load::traffic::{Body, CheckSpec, Traffic};
-use crate::load::{LoadSpec, ServerSpec, TargetSpec};
 use crate::service::ServiceSpec;
+use ratecheck_engine::load::traffic::{Body, CheckSpec, Traffic};
+use ratecheck_engine::load::{LoadSpec, ServerSpec, TargetSpec};
 
 /// Largest accepted `trials`.
 pub const MAX_TRIALS: usize = 50;

@@ -9,8 +9,8 @@ use serde_json::Value;
 
 use super::validation::{describe, get_duration, get_str, Keys};
 use super::{invalid, ConfigError};
-use crate::load::{check_length, TargetSpec};
 use crate::service::{Ready, ServiceSpec, Stop, StopSignal, PORT_PLACEHOLDER};
+use ratecheck_engine::load::{check_length, TargetSpec};
 
 /// The keys of one `[[…ratecheck.service]]` table.
 const SERVICE_KEYS: &[&str] = &["name", "command", "env", "cwd", "ready", "stop"];

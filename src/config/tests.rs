@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::metadata::Sections;
 use super::*;
-use crate::load::{ServerSpec, TargetSpec};
+use ratecheck_engine::load::{ServerSpec, TargetSpec};
 
 fn err(v: Value) -> (String, String) {
     match Config::from_json(&v).unwrap_err() {
@@ -801,7 +801,7 @@ target = "service:api"
 
 #[test]
 fn a_request_mix_and_check_are_read_from_toml_recorded_and_judged() {
-    use crate::load::traffic::Body;
+    use ratecheck_engine::load::traffic::Body;
     let toml = r#"
 [workspace]
 [[workspace.metadata.ratecheck.scenario]]

@@ -9,8 +9,8 @@ use serde_json::Value;
 
 use super::validation::{describe, get_count, get_str, Keys};
 use super::{invalid, ConfigError};
-use crate::engine::target::{RequestTemplate, TargetError};
-use crate::load::traffic::{Body, CheckSpec, RequestSpec, MAX_REQUESTS, MAX_WEIGHT};
+use ratecheck_engine::load::traffic::{Body, CheckSpec, RequestSpec, MAX_REQUESTS, MAX_WEIGHT};
+use ratecheck_engine::target::{RequestTemplate, TargetError};
 
 /// The keys of one entry of `requests`.
 const REQUEST_KEYS: &[&str] = &["method", "path", "headers", "body", "body-file", "weight"];

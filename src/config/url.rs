@@ -9,7 +9,7 @@ use std::time::Duration;
 pub fn validate_loopback_url(s: &str) -> Result<String, String> {
     let t = s.trim();
     // The engine's own parser, so config and `--url` accept the same URLs.
-    crate::engine::target::HttpTarget::new(t, Duration::from_secs(1))
+    ratecheck_engine::target::HttpTarget::new(t, Duration::from_secs(1))
         .map(|_| t.to_string())
         .map_err(|e| e.to_string())
 }

@@ -14,12 +14,12 @@ use super::{invalid, parse_duration, validate_loopback_url, Config, ConfigError,
 use super::{DEFAULT_CONCURRENCY, DEFAULT_DURATION, MAX_TRIALS};
 use crate::baseline::compare::{PartialThresholds, Thresholds};
 use crate::baseline::store;
-use crate::engine::run::FullPolicy;
-use crate::load::{
+use crate::service::ServiceSpec;
+use ratecheck_engine::load::{
     LoadField, LoadSpec, ServerSpec, TargetSpec, Traffic, DEFAULT_DRAIN, DEFAULT_TIMEOUT,
     MAX_CONCURRENCY,
 };
-use crate::service::ServiceSpec;
+use ratecheck_engine::run::FullPolicy;
 
 /// The section's top-level keys.
 const CONFIG_KEYS: &[&str] = &[

@@ -6,8 +6,8 @@
 
 use serde::Serialize;
 
-use crate::baseline::git::short_sha;
 use crate::baseline::history::CommitInfo;
+use crate::git::short_sha;
 use crate::report::format::{mb, sig3};
 use crate::report::history::shorten;
 use crate::report::model::Table;

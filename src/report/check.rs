@@ -13,7 +13,8 @@
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::baseline::compare::Row;
-use crate::baseline::model::{GitInfo, SuiteResult};
+use crate::baseline::model::GitInfo;
+use crate::figure::SuiteResult;
 use crate::report::format::limit_text;
 
 /// The JSON of `cargo ratecheck check`.

@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 
 use crate::baseline::compare::{Limit, Row, RowKind, Verdict, SELFTEST_FIGURE, SELFTEST_SCENARIO};
-use crate::baseline::model::{
-    Figure, FigureKind, GitInfo, ScenarioKind, ScenarioResult, SuiteResult, BASELINE_SCHEMA_VERSION,
-};
-use crate::metrics::snapshot::RunReport;
+use crate::baseline::model::{GitInfo, BASELINE_SCHEMA_VERSION};
+use crate::figure::id;
+use crate::figure::{Figure, FigureKind, ScenarioKind, ScenarioResult, SuiteResult};
 use crate::report::check::CheckOutput;
+use ratecheck_engine::metrics::snapshot::RunReport;
 
 /// A hand-built check result for the renderers' tests: one row of every
 /// verdict (an info row among the judged ones), a load scenario with a full report, a scenario whose name needs
@@ -55,7 +55,7 @@ pub(crate) fn example_check() -> CheckOutput {
             },
             ..row(
                 "steady-1k",
-                "efficiency",
+                id::EFFICIENCY,
                 FigureKind::Efficiency,
                 "",
                 0.999,
@@ -93,7 +93,7 @@ pub(crate) fn example_check() -> CheckOutput {
             limit: Limit::None,
             ..row(
                 "steady-1k",
-                "response_p99_ms",
+                id::RESPONSE_P99_MS,
                 FigureKind::Info,
                 "ms",
                 1.0,
@@ -107,7 +107,7 @@ pub(crate) fn example_check() -> CheckOutput {
             note: "below the floor of 95%\nsecond line".into(),
             ..row(
                 nasty,
-                "efficiency",
+                id::EFFICIENCY,
                 FigureKind::Efficiency,
                 "",
                 0.99,
@@ -136,7 +136,7 @@ pub(crate) fn example_check() -> CheckOutput {
             note: "in the baseline, not measured in this run".into(),
             ..row(
                 "ramp",
-                "efficiency",
+                id::EFFICIENCY,
                 FigureKind::Efficiency,
                 "",
                 0.998,
@@ -149,7 +149,7 @@ pub(crate) fn example_check() -> CheckOutput {
     report.warnings = vec!["generator was the bottleneck <b>".into()];
     let figures = BTreeMap::from([
         (
-            "efficiency".to_string(),
+            id::EFFICIENCY.to_string(),
             Figure::single(FigureKind::Efficiency, "", 0.9995),
         ),
         (
@@ -195,7 +195,7 @@ pub(crate) fn example_check() -> CheckOutput {
                     name: nasty.into(),
                     kind: ScenarioKind::Load,
                     figures: BTreeMap::from([(
-                        "efficiency".to_string(),
+                        id::EFFICIENCY.to_string(),
                         Figure::single(FigureKind::Efficiency, "", 0.90),
                     )]),
                     report: Some(RunReport {
@@ -219,7 +219,7 @@ pub(crate) fn example_check() -> CheckOutput {
 /// [`example_check`] whose first scenario's service exited mid-run.
 pub(crate) fn example_crash() -> CheckOutput {
     let mut check = example_check();
-    check.current.scenarios[0].service_crash = Some(crate::baseline::model::ServiceCrash {
+    check.current.scenarios[0].service_crash = Some(crate::figure::ServiceCrash {
         service: "api".into(),
         status: "exit status: 101".into(),
         stderr: vec![

@@ -3,7 +3,7 @@
 
 /// The default efficiency floor (defined once, in the engine): what a run
 /// report marks, and a check where a scenario states none.
-pub use crate::engine::analyze::EFFICIENCY_FLOOR;
+pub use ratecheck_engine::analyze::EFFICIENCY_FLOOR;
 
 /// How an efficiency reads in every report: `Good` at ≥ 99%, `Short` down to
 /// the floor in force (`floor`: the scenario's, or [`EFFICIENCY_FLOOR`]),
@@ -81,7 +81,8 @@ pub fn secs(x: f64) -> String {
 }
 
 use crate::baseline::compare::{Limit, Row, RowKind, Verdict};
-use crate::baseline::model::{FigureKind, GitInfo};
+use crate::baseline::model::GitInfo;
+use crate::figure::FigureKind;
 use crate::report::check::CheckOutput;
 
 /// The kebab-case word of a verdict, as in the JSON (`below-floor`).

@@ -3,8 +3,8 @@
 //! table, and every figure's oldest and newest value, change and a
 //! per-commit sparkline as another. Pure.
 
-use crate::baseline::git::short_sha;
 use crate::baseline::history::{History, Series};
+use crate::git::short_sha;
 use crate::report::format::{change, figure_shape, value};
 use crate::report::model::Table;
 

@@ -16,14 +16,14 @@
 
 use std::fmt::Write as _;
 
-use crate::baseline::model::ScenarioKind;
-use crate::metrics::snapshot::{RunReport, TimeSeries};
+use crate::figure::ScenarioKind;
 use crate::report::check::CheckOutput;
 use crate::report::format::{
     baseline_line, check_warnings, efficiency_grade, is_failure, mb, pct, rps, secs, sig3,
     verdict_line, verdict_word, Grade, EFFICIENCY_FLOOR,
 };
 use crate::report::model::{self, ScenarioBlock, CHECK_COLUMNS};
+use ratecheck_engine::metrics::snapshot::{RunReport, TimeSeries};
 
 mod charts;
 mod history;

@@ -8,8 +8,8 @@
 
 use serde::Serialize;
 
-use crate::metrics::snapshot::RunReport;
 use crate::report::check::CheckOutput;
+use ratecheck_engine::metrics::snapshot::RunReport;
 
 fn pretty<T: Serialize>(value: &T) -> String {
     // serde_json only fails for maps with non-string keys or a failing custom

@@ -9,12 +9,13 @@
 //! properties such as `title`).
 
 use crate::baseline::compare::Verdict;
-use crate::metrics::snapshot::RunReport;
+use crate::figure::id;
 use crate::report::check::CheckOutput;
 use crate::report::format::{
     baseline_line, check_warnings, is_failure, mb, pct, rps, secs, sig3, verdict_line,
 };
 use crate::report::model::{self, ScenarioBlock, CHECK_COLUMNS};
+use ratecheck_engine::metrics::snapshot::RunReport;
 
 /// Escapes text for a GFM table cell or a list item.
 pub fn escape_cell(s: &str) -> String {
@@ -89,7 +90,7 @@ pub fn render_run_md(r: &RunReport) -> String {
     };
     let summary = vec![
         vec!["target".into(), r.target.clone()],
-        vec!["efficiency".into(), pct(r.efficiency)],
+        vec![id::EFFICIENCY.into(), pct(r.efficiency)],
         vec!["generation efficiency".into(), pct(r.generation_efficiency)],
         vec!["min window efficiency".into(), pct(r.min_window_efficiency)],
         vec![

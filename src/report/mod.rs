@@ -1,5 +1,5 @@
 //! Pure renderers: text (comfy-table), JSON, Markdown and HTML. They turn a
-//! [`RunReport`](crate::metrics::snapshot::RunReport) or the gate's
+//! [`RunReport`](ratecheck_engine::metrics::snapshot::RunReport) or the gate's
 //! [`CheckOutput`](check::CheckOutput) into strings or bytes and never touch files or the terminal;
 //! the one writer that does IO lives in [`write`].
 //!

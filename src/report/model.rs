@@ -3,9 +3,10 @@
 //! renderers (text, Markdown, HTML) differ only in markup.
 
 use crate::baseline::compare::Verdict;
-use crate::metrics::snapshot::{Percentiles, RunReport};
+use crate::figure::id;
 use crate::report::check::CheckOutput;
 use crate::report::format::{change, limit_text, ms, pct, secs, shape, sig3, value, verdict_word};
+use ratecheck_engine::metrics::snapshot::{Percentiles, RunReport};
 
 /// A table: a heading per column (`right`: numbers, aligned right) and rows
 /// of cells, all display text.
@@ -88,7 +89,7 @@ pub fn requests(r: &RunReport) -> Table {
         ("completed", true),
         ("succeeded", true),
         ("failed", true),
-        ("dropped", true),
+        (id::DROPPED, true),
     ]);
     t.rows.push(
         [
@@ -117,7 +118,7 @@ pub fn phases(r: &RunReport) -> Option<Table> {
         ("expected", true),
         ("generated", true),
         ("completed", true),
-        ("efficiency", true),
+        (id::EFFICIENCY, true),
         ("generation", true),
     ]);
     for p in &r.phases {

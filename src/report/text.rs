@@ -5,13 +5,13 @@
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Color, Table};
 
 use crate::baseline::compare::Verdict;
-use crate::metrics::snapshot::RunReport;
 use crate::report::check::CheckOutput;
 use crate::report::format::{
     baseline_line, check_warnings, efficiency_grade, mb, ms, pct, rps, secs, sig3, verdict_line,
     Grade, EFFICIENCY_FLOOR,
 };
 use crate::report::model::{self, CHECK_COLUMNS};
+use ratecheck_engine::metrics::snapshot::RunReport;
 
 /// A new table with the house style; styling is emitted only when `color`.
 fn table(color: bool) -> Table {

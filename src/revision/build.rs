@@ -1,6 +1,6 @@
 //! Building another revision's `cargo-ratecheck` binary: its tree checked
 //! out to `<target-dir>/ratecheck/worktrees/<short-sha>` (git2, through
-//! [`crate::baseline::git::export_tree`]), built there with `cargo build
+//! [`crate::git::export_tree`]), built there with `cargo build
 //! --release --bin cargo-ratecheck` into the persistent
 //! `<target-dir>/ratecheck/target` (so dependencies are built once, not per
 //! run; `--locked` when the revision commits a `Cargo.lock`), the binary
@@ -14,8 +14,8 @@ use std::process::{Command, Stdio};
 
 use tokio_util::sync::CancellationToken;
 
-use crate::baseline::git;
 use crate::error::{Error, Result};
+use crate::git;
 
 /// A revision's binary, built.
 #[derive(Debug, Clone, PartialEq, Eq)]

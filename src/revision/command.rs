@@ -23,8 +23,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::bisect::Outcome;
 use super::build::{signal_group, worktree_dir, RemoveOnDrop, Signal};
-use crate::baseline::git;
 use crate::error::{Error, Result};
+use crate::git;
 
 /// The exit status `git bisect run` reserves for "cannot test this one".
 pub const SKIP_CODE: i32 = 125;

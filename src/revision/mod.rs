@@ -16,7 +16,7 @@ pub mod run;
 pub use build::{build_at, BuiltRevision};
 
 use crate::baseline::compare::{Limit, Row, RowKind, Verdict};
-use crate::baseline::model::FigureKind;
+use crate::figure::FigureKind;
 use paired::{PairedTrials, PairedVerdict};
 
 /// The relative change a paired figure must exceed (besides its interval

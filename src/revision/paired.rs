@@ -17,8 +17,8 @@
 //! measurements the README reports), while ranks give a disturbed pair
 //! no more weight than any other.
 
-use crate::baseline::model::FigureKind;
-use crate::baseline::model::{median_of_sorted, Figure};
+use crate::figure::FigureKind;
+use crate::figure::{median_of_sorted, Figure};
 
 /// The verdict of one paired figure (lower is better).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,11 +15,14 @@ use tokio_util::sync::CancellationToken;
 use super::paired::{self, Paired};
 use super::run::{paired_specs, run_paired, PairedSpec, MIN_PAIRS};
 use crate::error::{Error, Result};
+use crate::figure::id;
 use crate::suite::{self, instructions};
 
 /// The figure `bisect` measures when none is named: deterministic, and
 /// the one the HTTP client's request path moves.
-pub const DEFAULT_FIGURE: &str = "instructions_per_request_http";
+pub fn default_figure() -> String {
+    id::instructions_per_request("http")
+}
 
 /// The smallest relative difference between the good and the bad
 /// revision's instruction count that is worth bisecting: fifty times the
@@ -61,7 +64,11 @@ pub fn figures() -> Vec<Figure> {
                 .into_iter()
                 .find(|p| p.target == target)?;
             Some(Figure {
-                name: format!("instructions/instructions_per_request_{target}"),
+                name: format!(
+                    "{}/{}",
+                    id::scenario::INSTRUCTIONS,
+                    id::instructions_per_request(target)
+                ),
                 unit: "instr".into(),
                 measure: Measure::Instructions(probe),
             })
@@ -132,7 +139,7 @@ pub async fn instructions(
     probe: instructions::Probe,
     cancel: &CancellationToken,
 ) -> Result<std::result::Result<f64, String>> {
-    let name = format!("instructions_per_request_{}", probe.target);
+    let name = id::instructions_per_request(probe.target);
     let measured = tokio::task::spawn_blocking(move || {
         let r = instructions::measure_probes(&exe, &scratch, &[probe]);
         let _ = std::fs::remove_dir_all(&scratch);
@@ -207,7 +214,7 @@ mod tests {
 
     #[test]
     fn figures_are_named_alone_or_with_their_scenario() {
-        let f = choose(DEFAULT_FIGURE).unwrap();
+        let f = choose(&default_figure()).unwrap();
         assert_eq!(f.name, "instructions/instructions_per_request_http");
         assert!(!f.paired());
         assert!(matches!(f.measure, Measure::Instructions(p) if p.target == "http"));

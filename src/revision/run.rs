@@ -12,12 +12,13 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::paired::PairedTrials;
-use crate::baseline::model::FigureKind;
 use crate::error::{Error, Result};
-use crate::load::LoadSpec;
-use crate::metrics::snapshot::RunReport;
+use crate::figure::id;
+use crate::figure::FigureKind;
 use crate::suite::child::ChildRun;
 use crate::suite::{self, Step};
+use ratecheck_engine::load::LoadSpec;
+use ratecheck_engine::metrics::snapshot::RunReport;
 
 /// Fewest pairs of a paired run. With 10, a 420-step loop added to each
 /// HTTP request (+3–7% CPU) was caught in 3 of 4 `--quick` runs (the miss:
@@ -72,7 +73,7 @@ pub fn paired_specs(steps: &[Step]) -> Vec<PairedSpec> {
                 let cpu = suite::cpu_us_per_request as fn(&RunReport) -> f64;
                 push(
                     "cpu",
-                    "cpu_us_per_request_null",
+                    id::CPU_US_PER_REQUEST_NULL,
                     FigureKind::Cpu,
                     "us",
                     null,
@@ -80,7 +81,7 @@ pub fn paired_specs(steps: &[Step]) -> Vec<PairedSpec> {
                 );
                 push(
                     "cpu",
-                    "cpu_us_per_request_http",
+                    id::CPU_US_PER_REQUEST_HTTP,
                     FigureKind::Cpu,
                     "us",
                     http,
@@ -89,7 +90,7 @@ pub fn paired_specs(steps: &[Step]) -> Vec<PairedSpec> {
             }
             Step::Memory { rps, short, .. } => push(
                 "memory",
-                "peak_rss_bytes",
+                id::PEAK_RSS_BYTES,
                 FigureKind::Memory,
                 "B",
                 suite::memory_spec(*rps, *short),
@@ -102,7 +103,7 @@ pub fn paired_specs(steps: &[Step]) -> Vec<PairedSpec> {
                 load.duration = load.duration.min(LATENCY_CHILD_RUN);
                 push(
                     &s.name,
-                    "response_p50_ms",
+                    id::RESPONSE_P50_MS,
                     FigureKind::Latency,
                     "ms",
                     load,
@@ -117,7 +118,7 @@ pub fn paired_specs(steps: &[Step]) -> Vec<PairedSpec> {
 
 /// Which side runs first in pair `i`: the base on even pairs.
 pub fn base_first(i: usize) -> bool {
-    i % 2 == 0
+    i.is_multiple_of(2)
 }
 
 /// One child run of `exe`, its report.

@@ -9,11 +9,12 @@
 //! sampling interval). Cumulative CPU at a boundary is interpolated
 //! linearly between the samples around it.
 
+use crate::figure::id;
 use std::collections::BTreeMap;
 
-use crate::baseline::model::{Figure, FigureKind};
-use crate::engine::schedule::STEADY;
-use crate::metrics::snapshot::RunReport;
+use crate::figure::{Figure, FigureKind};
+use ratecheck_engine::metrics::snapshot::RunReport;
+use ratecheck_engine::schedule::STEADY;
 
 /// One sample of the service's process tree.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -27,15 +28,6 @@ pub struct Sample {
     /// The started process was still running.
     pub alive: bool,
 }
-
-/// Figure names.
-pub const CPU_FIGURE: &str = "service_cpu_us_per_request";
-/// See [`CPU_FIGURE`].
-pub const RSS_FIGURE: &str = "service_peak_rss_bytes";
-/// See [`CPU_FIGURE`].
-pub const CPU_PERCENT_FIGURE: &str = "service_cpu_percent";
-/// See [`CPU_FIGURE`]: 1 when the service ran to the end, 0 when it exited.
-pub const ALIVE_FIGURE: &str = "service_alive";
 
 /// The cumulative CPU at time `t`, interpolated between the two samples
 /// around it; `None` outside the samples.
@@ -106,19 +98,19 @@ pub fn service_figures(
     let rss = peak_rss_between(samples, t0, t1).map_or(f64::NAN, |b| b as f64);
     BTreeMap::from([
         (
-            CPU_FIGURE.to_string(),
+            id::SERVICE_CPU_US_PER_REQUEST.to_string(),
             Figure::single(FigureKind::Cpu, "us", per_request),
         ),
         (
-            RSS_FIGURE.to_string(),
+            id::SERVICE_PEAK_RSS_BYTES.to_string(),
             Figure::single(FigureKind::Memory, "B", rss),
         ),
         (
-            CPU_PERCENT_FIGURE.to_string(),
+            id::SERVICE_CPU_PERCENT.to_string(),
             Figure::single(FigureKind::Info, "%", percent),
         ),
         (
-            ALIVE_FIGURE.to_string(),
+            id::SERVICE_ALIVE.to_string(),
             Figure::single(FigureKind::Alive, "", if alive { 1.0 } else { 0.0 }),
         ),
     ])
@@ -127,7 +119,7 @@ pub fn service_figures(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::snapshot::PhaseReport;
+    use ratecheck_engine::metrics::snapshot::PhaseReport;
 
     fn s(t_s: f64, cpu_us: f64, rss_bytes: u64) -> Sample {
         Sample {
@@ -222,22 +214,25 @@ mod tests {
         let f = service_figures(&samples(), &r, 0.0, true);
         // 5000 µs over the steady second, 1000 requests.
         assert!(
-            (f[CPU_FIGURE].value - 5.0).abs() < 1e-9,
+            (f[id::SERVICE_CPU_US_PER_REQUEST].value - 5.0).abs() < 1e-9,
             "{:?}",
-            f[CPU_FIGURE]
+            f[id::SERVICE_CPU_US_PER_REQUEST]
         );
-        assert_eq!(f[CPU_FIGURE].kind, FigureKind::Cpu);
-        assert_eq!(f[RSS_FIGURE].value, 30_000_000.0);
+        assert_eq!(f[id::SERVICE_CPU_US_PER_REQUEST].kind, FigureKind::Cpu);
+        assert_eq!(f[id::SERVICE_PEAK_RSS_BYTES].value, 30_000_000.0);
         assert_eq!(
-            (f[RSS_FIGURE].kind, f[RSS_FIGURE].unit.as_str()),
+            (
+                f[id::SERVICE_PEAK_RSS_BYTES].kind,
+                f[id::SERVICE_PEAK_RSS_BYTES].unit.as_str()
+            ),
             (FigureKind::Memory, "B")
         );
-        assert!((f[CPU_PERCENT_FIGURE].value - 0.5).abs() < 1e-9);
-        assert_eq!(f[CPU_PERCENT_FIGURE].kind, FigureKind::Info);
-        assert_eq!(f[ALIVE_FIGURE].value, 1.0);
-        assert_eq!(f[ALIVE_FIGURE].kind, FigureKind::Alive);
+        assert!((f[id::SERVICE_CPU_PERCENT].value - 0.5).abs() < 1e-9);
+        assert_eq!(f[id::SERVICE_CPU_PERCENT].kind, FigureKind::Info);
+        assert_eq!(f[id::SERVICE_ALIVE].value, 1.0);
+        assert_eq!(f[id::SERVICE_ALIVE].kind, FigureKind::Alive);
         assert_eq!(
-            service_figures(&samples(), &r, 0.0, false)[ALIVE_FIGURE].value,
+            service_figures(&samples(), &r, 0.0, false)[id::SERVICE_ALIVE].value,
             0.0
         );
     }
@@ -247,15 +242,20 @@ mod tests {
         let r = report(&[("ramp-up", 0.0, 1.5, 750), ("ramp-down", 1.5, 3.0, 750)]);
         let f = service_figures(&samples(), &r, 0.0, true);
         // 11000 µs over 3 s, 1500 requests.
-        assert!((f[CPU_FIGURE].value - 11000.0 / 1500.0).abs() < 1e-9);
-        assert_eq!(f[RSS_FIGURE].value, 50_000_000.0);
+        assert!((f[id::SERVICE_CPU_US_PER_REQUEST].value - 11000.0 / 1500.0).abs() < 1e-9);
+        assert_eq!(f[id::SERVICE_PEAK_RSS_BYTES].value, 50_000_000.0);
         // No samples (the sampler could not run), no requests.
         let f = service_figures(&[], &r, 0.0, true);
-        assert!(f[CPU_FIGURE].value.is_nan() && f[RSS_FIGURE].value.is_nan());
+        assert!(
+            f[id::SERVICE_CPU_US_PER_REQUEST].value.is_nan()
+                && f[id::SERVICE_PEAK_RSS_BYTES].value.is_nan()
+        );
         let idle = report(&[("steady", 1.0, 2.0, 0)]);
-        assert!(service_figures(&samples(), &idle, 0.0, true)[CPU_FIGURE]
-            .value
-            .is_nan());
+        assert!(
+            service_figures(&samples(), &idle, 0.0, true)[id::SERVICE_CPU_US_PER_REQUEST]
+                .value
+                .is_nan()
+        );
     }
 
     #[test]
@@ -263,10 +263,10 @@ mod tests {
         let r = report(&[("steady", 0.5, 1.5, 1000)]);
         // 500 µs before 1 s + 2500 after.
         let f = service_figures(&samples(), &r, 0.0, true);
-        assert!((f[CPU_FIGURE].value - 3.0).abs() < 1e-9);
+        assert!((f[id::SERVICE_CPU_US_PER_REQUEST].value - 3.0).abs() < 1e-9);
         // The run began 0.5 s after the first sample: [1, 2] s in its time.
         let f = service_figures(&samples(), &r, 0.5, true);
-        assert!((f[CPU_FIGURE].value - 5.0).abs() < 1e-9);
-        assert_eq!(f[RSS_FIGURE].value, 30_000_000.0);
+        assert!((f[id::SERVICE_CPU_US_PER_REQUEST].value - 5.0).abs() < 1e-9);
+        assert_eq!(f[id::SERVICE_PEAK_RSS_BYTES].value, 30_000_000.0);
     }
 }

@@ -175,7 +175,7 @@ impl TreeReader {
 
     /// One sample, stamped `t_s`.
     fn sample(&mut self, t_s: f64) -> Sample {
-        let readings = if self.taken % RESCAN_EVERY == 0 || self.known.is_empty() {
+        let readings = if self.taken.is_multiple_of(RESCAN_EVERY) || self.known.is_empty() {
             members(&scan_all(), self.leader)
         } else {
             // The known members that are still the same processes.

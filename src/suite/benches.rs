@@ -12,11 +12,12 @@ use tokio_util::sync::CancellationToken;
 use super::child::{bench_run, fresh_process_exe};
 use super::figures::{cpu_us_per_request, marginal_allocs_per_request, rate_label};
 use super::{bench_trials, instructions, SuiteRun};
-use crate::baseline::model::{BuildInfo, Figure, FigureKind, ScenarioKind, ScenarioResult};
-use crate::engine::clock::{SharedClock, SystemClock};
-use crate::engine::rate::{Burst, RateLimiter};
 use crate::error::Error;
-use crate::load::{LoadSpec, TargetSpec, MAX_RPS};
+use crate::figure::id;
+use crate::figure::{BuildInfo, Figure, FigureKind, ScenarioKind, ScenarioResult};
+use ratecheck_engine::clock::{SharedClock, SystemClock};
+use ratecheck_engine::load::{LoadSpec, TargetSpec, MAX_RPS};
+use ratecheck_engine::rate::{Burst, RateLimiter};
 
 /// Rate asked of the HTTP flat-out run: far above what one thread carries
 /// over loopback HTTP (~75000 requests/s here), not so far that dropping the
@@ -64,19 +65,19 @@ pub(super) async fn run_cpu(
         kind: ScenarioKind::Cpu,
         figures: BTreeMap::from([
             (
-                "cpu_us_per_request_null".into(),
+                id::CPU_US_PER_REQUEST_NULL.into(),
                 Figure::from_trials(FigureKind::Cpu, "us", null_trials),
             ),
             (
-                "cpu_us_per_request_http".into(),
+                id::CPU_US_PER_REQUEST_HTTP.into(),
                 Figure::from_trials(FigureKind::Cpu, "us", http_trials),
             ),
             (
-                format!("cpu_percent_null_at_{}", rate_label(rps)),
+                id::cpu_percent_null_at(&rate_label(rps)),
                 Figure::single(FigureKind::Info, "%", r.cpu.percent_of_core),
             ),
             (
-                "limiter_cpu_percent".into(),
+                id::LIMITER_CPU_PERCENT.into(),
                 Figure::from_trials(
                     FigureKind::Info,
                     "%",
@@ -122,7 +123,7 @@ pub fn limiter_cpu_percent(rps: f64) -> f64 {
         Ok(l) => l,
         Err(_) => return f64::NAN,
     };
-    let batch = crate::engine::batch::batch_size_for(rps) as u64;
+    let batch = ratecheck_engine::batch::batch_size_for(rps) as u64;
     let calls = 200_000u64;
     let t0 = Instant::now();
     for _ in 0..calls {
@@ -183,13 +184,13 @@ pub(super) async fn run_memory(
         name: "memory".into(),
         kind: ScenarioKind::Memory,
         figures: BTreeMap::from([
-            ("peak_rss_bytes".into(), short_fig),
+            (id::PEAK_RSS_BYTES.into(), short_fig),
             (
-                "allocs_per_request".into(),
+                id::ALLOCS_PER_REQUEST.into(),
                 Figure::from_trials(FigureKind::Allocations, "", allocs),
             ),
             (
-                "peak_rss_growth".into(),
+                id::PEAK_RSS_GROWTH.into(),
                 Figure::single(FigureKind::Info, "x", growth),
             ),
         ]),
@@ -207,7 +208,7 @@ pub(super) async fn run_instructions(
     build: &mut BuildInfo,
     cancel: &CancellationToken,
 ) -> Result<ScenarioResult, Error> {
-    let names = instructions::PROBES.map(|p| format!("instructions_per_request_{}", p.target));
+    let names = instructions::PROBES.map(|p| id::instructions_per_request(p.target));
     let unavailable = |why: &str| {
         names
             .iter()

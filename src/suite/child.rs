@@ -12,11 +12,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::{engine_run, SuiteRun};
 use crate::config::format_duration;
-use crate::engine::clock::SharedClock;
-use crate::engine::run::{FullPolicy, ProgressFn};
 use crate::error::Error;
-use crate::load::{LoadSpec, ServerSpec, TargetSpec};
-use crate::metrics::snapshot::RunReport;
+use ratecheck_engine::clock::SharedClock;
+use ratecheck_engine::load::{LoadSpec, ServerSpec, TargetSpec};
+use ratecheck_engine::metrics::snapshot::RunReport;
+use ratecheck_engine::run::{FullPolicy, ProgressFn};
 
 /// One bench run in a child process: the load spec, on one thread (the
 /// engine and the embedded server without cross-thread wake-ups, whose cost
@@ -188,11 +188,15 @@ mod tests {
 
     use super::*;
     use crate::cli::{Cargo, Command, Format};
-    use crate::load::Traffic;
+    use ratecheck_engine::load::Traffic;
 
     #[test]
     fn the_arguments_parse_back_to_the_spec() {
-        let mut flat_out = LoadSpec::steady(crate::load::MAX_RPS, Duration::from_millis(300), 100);
+        let mut flat_out = LoadSpec::steady(
+            ratecheck_engine::load::MAX_RPS,
+            Duration::from_millis(300),
+            100,
+        );
         flat_out.target = TargetSpec::Null;
         flat_out.drain = Duration::ZERO;
         let mut odd = LoadSpec::steady(0.5, Duration::from_millis(1500), 7);
@@ -244,7 +248,7 @@ mod tests {
         let mut l = LoadSpec::steady(1000.0, Duration::from_millis(200), 10);
         l.target = TargetSpec::Null;
         l.drain = Duration::ZERO;
-        let clock = crate::engine::clock::SystemClock::shared();
+        let clock = ratecheck_engine::clock::SystemClock::shared();
         let r = in_process("t", &l, &clock, &CancellationToken::new(), None)
             .await
             .unwrap();

@@ -3,28 +3,29 @@
 
 use std::collections::BTreeMap;
 
-use crate::baseline::model::{Figure, FigureKind};
-use crate::metrics::snapshot::RunReport;
+use crate::figure::id;
+use crate::figure::{Figure, FigureKind};
+use ratecheck_engine::metrics::snapshot::RunReport;
 
 /// The figures of a load scenario.
 pub fn load_figures(r: &RunReport) -> BTreeMap<String, Figure> {
     use FigureKind::*;
     let one = |kind, unit: &str, v: f64| Figure::single(kind, unit, v);
     let mut f = BTreeMap::new();
-    f.insert("efficiency".into(), one(Efficiency, "", r.efficiency));
-    f.insert("error_rate".into(), one(ErrorRate, "", r.error_rate()));
+    f.insert(id::EFFICIENCY.into(), one(Efficiency, "", r.efficiency));
+    f.insert(id::ERROR_RATE.into(), one(ErrorRate, "", r.error_rate()));
     f.insert(
-        "generation_efficiency".into(),
+        id::GENERATION_EFFICIENCY.into(),
         one(Info, "", r.generation_efficiency),
     );
     f.insert(
-        "min_window_efficiency".into(),
+        id::MIN_WINDOW_EFFICIENCY.into(),
         one(Info, "", r.min_window_efficiency),
     );
     for p in &r.phases {
         if r.phases.len() > 1 {
             f.insert(
-                format!("efficiency_{}", p.name.replace('-', "_")),
+                id::efficiency_of_phase(&p.name),
                 one(Efficiency, "", p.efficiency),
             );
         }
@@ -34,14 +35,14 @@ pub fn load_figures(r: &RunReport) -> BTreeMap<String, Figure> {
     // a single run's p99 moves several-fold with the host, so those are shown.
     let p50_kind = if r.phases.len() <= 1 { Latency } else { Info };
     f.insert(
-        "response_p50_ms".into(),
+        id::RESPONSE_P50_MS.into(),
         one(p50_kind, "ms", r.latency_ms.response.p50),
     );
     f.insert(
-        "response_p99_ms".into(),
+        id::RESPONSE_P99_MS.into(),
         one(Info, "ms", r.latency_ms.response.p99),
     );
-    f.insert("dropped".into(), one(Info, "", r.requests.dropped as f64));
+    f.insert(id::DROPPED.into(), one(Info, "", r.requests.dropped as f64));
     f
 }
 
@@ -79,7 +80,7 @@ pub fn rate_label(rps: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::baseline::model::FigureKind;
+    use crate::figure::FigureKind;
 
     #[test]
     fn figures_of_a_load_run() {

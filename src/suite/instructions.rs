@@ -16,7 +16,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::baseline::model::{Figure, FigureKind, FunctionCost};
+use crate::figure::id;
+use crate::figure::{Figure, FigureKind, FunctionCost};
 
 /// Functions kept in a figure's profile, the costliest first.
 pub const PROFILE_LEN: usize = 50;
@@ -131,32 +132,6 @@ pub fn per_request(
     Some((value, profile))
 }
 
-/// The functions that account for most of a change in an instruction
-/// figure: `(function, baseline, current)` per request, largest absolute
-/// change first, at most `n`. A function absent from one profile counts 0
-/// there.
-pub fn top_deltas(
-    baseline: &[FunctionCost],
-    current: &[FunctionCost],
-    n: usize,
-) -> Vec<(String, f64, f64)> {
-    let mut by_name: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
-    for f in baseline {
-        by_name.entry(&f.function).or_default().0 += f.per_request;
-    }
-    for f in current {
-        by_name.entry(&f.function).or_default().1 += f.per_request;
-    }
-    let mut deltas: Vec<(String, f64, f64)> = by_name
-        .into_iter()
-        .map(|(name, (b, c))| (name.to_string(), b, c))
-        .filter(|(_, b, c)| (c - b).abs() >= 0.5)
-        .collect();
-    deltas.sort_by(|x, y| (y.2 - y.1).abs().total_cmp(&(x.2 - x.1).abs()));
-    deltas.truncate(n);
-    deltas
-}
-
 /// `valgrind --version` (e.g. `valgrind-3.19.0`), or `None` where valgrind
 /// cannot run.
 pub fn valgrind_version() -> Option<String> {
@@ -237,7 +212,7 @@ pub fn measure_probes(
             .ok_or("the large run must have more requests than the small one")?;
         let mut f = Figure::single(FigureKind::Instructions, "instr", value);
         f.profile = profile;
-        figures.insert(format!("instructions_per_request_{}", p.target), f);
+        figures.insert(id::instructions_per_request(p.target), f);
     }
     Ok(figures)
 }
@@ -337,20 +312,5 @@ fn=(3) alloc
         assert_eq!(names, ["f", "g"], "largest first; set-up only is left out");
         assert_eq!(profile[0].per_request, 20.0);
         assert!(per_request(&large, 500, &small, 100).is_none());
-    }
-
-    #[test]
-    fn deltas_name_the_functions_that_changed_most() {
-        let fc = |n: &str, v: f64| FunctionCost {
-            function: n.into(),
-            per_request: v,
-        };
-        let base = [fc("a", 100.0), fc("b", 50.0), fc("c", 10.0)];
-        let cur = [fc("a", 101.0), fc("b", 80.0), fc("d", 12.0)];
-        let d = top_deltas(&base, &cur, 3);
-        assert_eq!(d[0], ("b".to_string(), 50.0, 80.0));
-        assert_eq!(d[1], ("d".to_string(), 0.0, 12.0));
-        assert_eq!(d[2], ("c".to_string(), 10.0, 0.0));
-        assert_eq!(top_deltas(&base, &base, 3), vec![]);
     }
 }

@@ -21,16 +21,17 @@ pub use benches::{cpu_flat_out_specs, limiter_cpu_percent, memory_spec};
 pub use figures::{cpu_us_per_request, load_figures, marginal_allocs_per_request};
 
 use crate::baseline::compare::{SELFTEST_FIGURE, SELFTEST_SCENARIO};
-use crate::baseline::model::{Figure, FigureKind, ScenarioKind, ScenarioResult, SuiteResult};
 use crate::config::ScenarioSpec;
-use crate::engine::clock::{SharedClock, SystemClock};
-use crate::engine::run::{run, ProgressFn};
-use crate::engine::selftest;
 use crate::error::Error;
-use crate::load::setup;
-use crate::load::LoadSpec;
-use crate::metrics::snapshot::RunReport;
+use crate::figure::id;
+use crate::figure::{Figure, FigureKind, ScenarioKind, ScenarioResult, SuiteResult};
 use crate::service::ServiceSpec;
+use ratecheck_engine::clock::{SharedClock, SystemClock};
+use ratecheck_engine::load::setup;
+use ratecheck_engine::load::LoadSpec;
+use ratecheck_engine::metrics::snapshot::RunReport;
+use ratecheck_engine::run::{run, ProgressFn};
+use ratecheck_engine::selftest;
 use services::Services;
 
 /// One planned step of the suite.
@@ -203,7 +204,7 @@ pub async fn run_suite(s: SuiteRun<'_>) -> Result<SuiteResult, Error> {
     });
     let t0 = Instant::now();
     let st = selftest::self_test(clock.clone()).await?;
-    let mut build = crate::baseline::model::BuildInfo::of_this_binary();
+    let mut build = crate::figure::BuildInfo::of_this_binary();
     let planned = s.steps.iter().map(|s| s.name().to_string()).collect();
     (s.on_event)(&Event::Finished {
         name: SELFTEST_SCENARIO.into(),
@@ -218,7 +219,7 @@ pub async fn run_suite(s: SuiteRun<'_>) -> Result<SuiteResult, Error> {
                 Figure::single(FigureKind::Info, "", if st.passed { 1.0 } else { 0.0 }),
             ),
             (
-                "efficiency".to_string(),
+                id::EFFICIENCY.to_string(),
                 Figure::single(FigureKind::Efficiency, "", st.report.efficiency),
             ),
         ]),
@@ -245,7 +246,7 @@ pub async fn run_suite(s: SuiteRun<'_>) -> Result<SuiteResult, Error> {
 async fn run_steps(
     s: &SuiteRun<'_>,
     clock: &SharedClock,
-    build: &mut crate::baseline::model::BuildInfo,
+    build: &mut crate::figure::BuildInfo,
     running: &mut Services<'_>,
     scenarios: &mut Vec<ScenarioResult>,
 ) -> Result<(), Error> {

@@ -13,14 +13,14 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::{engine_run, load_figures, Event, Step, SuiteRun};
-use crate::baseline::model::{ScenarioKind, ScenarioResult, ServiceCrash};
 use crate::config::{format_duration, ScenarioSpec};
-use crate::engine::clock::SharedClock;
 use crate::error::Error;
-use crate::load::{LoadSpec, TargetSpec};
+use crate::figure::{ScenarioKind, ScenarioResult, ServiceCrash};
 use crate::service::cost::service_figures;
 use crate::service::proc::Sampler;
 use crate::service::{lifecycle, RunningService, ServiceError, ServiceSpec};
+use ratecheck_engine::clock::SharedClock;
+use ratecheck_engine::load::{LoadSpec, TargetSpec};
 
 /// Shortest and longest interval between two samples of a service.
 const MIN_SAMPLE_INTERVAL: Duration = Duration::from_millis(25);

@@ -13,11 +13,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use cargo_ratecheck::baseline::model::{
-    Baseline, Figure, FigureKind, GitInfo, MachineInfo, ScenarioKind, ScenarioResult, SuiteResult,
-    BASELINE_SCHEMA_VERSION,
+use cargo_ratecheck::baseline::model::{Baseline, GitInfo, BASELINE_SCHEMA_VERSION};
+use cargo_ratecheck::figure::{
+    Figure, FigureKind, MachineInfo, ScenarioKind, ScenarioResult, SuiteResult,
 };
-use cargo_ratecheck::metrics::snapshot::RunReport;
+use ratecheck_engine::metrics::snapshot::RunReport;
 
 /// The binary under test (the debug build in `cargo test`).
 pub const BIN: &str = env!("CARGO_BIN_EXE_cargo-ratecheck");

@@ -5,7 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::baseline::model::FigureKind;
+use crate::figure::profile::FunctionDelta;
+use crate::figure::FigureKind;
 
 /// The verdict on one figure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -159,14 +160,6 @@ impl Row {
     pub fn is_judged(&self) -> bool {
         self.verdict != Verdict::Info
     }
-}
-
-/// One function's change in instructions per request (self cost).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FunctionDelta {
-    pub function: String,
-    pub baseline: f64,
-    pub current: f64,
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! records, and the proptest that equal figures never regress.
 
 use super::*;
-use crate::baseline::model::ScenarioKind;
+use crate::figure::ScenarioKind;
 use proptest::prelude::*;
 
 fn fig(kind: FigureKind, value: f64) -> Figure {
@@ -321,7 +321,7 @@ fn instruction_counts_compare_across_machines_with_the_same_build() {
         libc: "glibc 2.36".into(),
         valgrind: Some("valgrind-3.19.0".into()),
     };
-    let fc = |n: &str, v: f64| crate::baseline::model::FunctionCost {
+    let fc = |n: &str, v: f64| crate::figure::FunctionCost {
         function: n.into(),
         per_request: v,
     };

@@ -4,14 +4,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::baseline::model::FigureKind;
+use crate::figure::FigureKind;
 
 /// Floors and tolerances. Keys are kebab-case in config and JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
 pub struct Thresholds {
     /// Efficiency below this fails, always (default
-    /// [`EFFICIENCY_FLOOR`](crate::engine::analyze::EFFICIENCY_FLOOR), 0.95).
+    /// [`EFFICIENCY_FLOOR`](ratecheck_engine::analyze::EFFICIENCY_FLOOR), 0.95).
     pub efficiency_floor: f64,
     /// Error rate above this fails, always (0.0).
     pub max_error_rate: f64,
@@ -38,7 +38,7 @@ pub struct Thresholds {
 impl Default for Thresholds {
     fn default() -> Self {
         Thresholds {
-            efficiency_floor: crate::engine::analyze::EFFICIENCY_FLOOR,
+            efficiency_floor: ratecheck_engine::analyze::EFFICIENCY_FLOOR,
             max_error_rate: 0.0,
             efficiency_drop: 0.02,
             cpu_tolerance: 0.15,

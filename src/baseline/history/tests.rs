@@ -3,9 +3,8 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::baseline::model::{
-    Figure, GitInfo, MachineInfo, ScenarioKind, ScenarioResult, SuiteResult,
-};
+use crate::baseline::model::GitInfo;
+use crate::figure::{Figure, MachineInfo, ScenarioKind, ScenarioResult, SuiteResult};
 
 fn commit(n: usize) -> CommitInfo {
     CommitInfo {

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::baseline::history::{CommitInfo, Point, Skipped, Version};
-use crate::baseline::model::FigureKind;
+use crate::figure::FigureKind;
 
 fn version(n: usize, dirty: bool, other: bool) -> Version {
     Version {

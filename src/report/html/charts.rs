@@ -10,8 +10,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::escape_html;
-use crate::metrics::snapshot::TimeSeries;
 use crate::report::format::{efficiency_grade, pct, pct_short, rps, sig3, Grade};
+use ratecheck_engine::metrics::snapshot::TimeSeries;
 
 /// The gauge's scale starts here: below 90% the arc is empty, so the
 /// difference between 95% and 99.9% stays visible.

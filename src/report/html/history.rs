@@ -11,8 +11,8 @@ use plotters::prelude::*;
 
 use super::charts::draw_svg;
 use super::{escape_html, model_table, page};
-use crate::baseline::git::short_sha;
 use crate::baseline::history::{History, Series};
+use crate::git::short_sha;
 use crate::report::format::{change, figure_shape};
 use crate::report::history::{figures_table, heading, marks, value_text, versions_table};
 

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use super::traffic::{Traffic, TrafficError};
 use super::{ServerSpec, TargetSpec};
-use crate::engine::target::Target;
 use crate::server::{self, ServerError, ServerHandle, ServerOptions};
+use crate::target::Target;
 
 /// Why a target could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -111,7 +111,7 @@ mod tests {
         assert!(matches!(
             start(&TargetSpec::EMBEDDED, t, &bad).await,
             Err(SetupError::Traffic(TrafficError::Target(
-                crate::engine::target::TargetError::BadHeader(_)
+                crate::target::TargetError::BadHeader(_)
             )))
         ));
     }

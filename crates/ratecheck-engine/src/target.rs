@@ -385,7 +385,7 @@ impl Connection {
                 let mut body = resp.into_body();
                 loop {
                     match body.frame().await {
-                        None => break Ok((status, scan.as_ref().map_or(true, |s| s.found))),
+                        None => break Ok((status, scan.as_ref().is_none_or(|s| s.found))),
                         Some(Ok(frame)) => {
                             if let (Some(s), Some(data)) = (scan.as_mut(), frame.data_ref()) {
                                 s.feed(data);

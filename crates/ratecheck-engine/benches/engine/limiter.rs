@@ -10,10 +10,10 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use cargo_ratecheck::engine::clock::{SharedClock, SystemClock};
-use cargo_ratecheck::engine::rate::{Burst, RateLimiter};
 use criterion::{BenchmarkGroup, Criterion, Throughput};
 use governor::{DefaultDirectRateLimiter, Quota};
+use ratecheck_engine::clock::{SharedClock, SystemClock};
+use ratecheck_engine::rate::{Burst, RateLimiter};
 
 use crate::common::{in_threads, ShiftClock};
 

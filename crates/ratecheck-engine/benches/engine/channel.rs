@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 
 use std::sync::Arc;
 
-use cargo_ratecheck::engine::batch::{BatchGenerator, IdSource};
-use cargo_ratecheck::engine::queue::{Refused, RequestQueue};
 use criterion::{BenchmarkGroup, Criterion, Throughput};
+use ratecheck_engine::batch::{BatchGenerator, IdSource};
+use ratecheck_engine::queue::{Refused, RequestQueue};
 
 use crate::common::selected;
 

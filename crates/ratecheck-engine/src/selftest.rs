@@ -92,7 +92,7 @@ pub async fn self_test_now() -> Result<SelfTest, EngineError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::clock::TokioClock;
+    use crate::clock::TokioClock;
 
     #[tokio::test(start_paused = true)]
     async fn passes_on_a_healthy_engine() {

@@ -2,7 +2,7 @@
 //! and the tallies.
 
 use super::*;
-use crate::engine::clock::{Clock, ManualClock, TokioClock};
+use crate::clock::{Clock, ManualClock, TokioClock};
 use std::sync::Arc;
 
 const MS: u64 = 1_000_000;

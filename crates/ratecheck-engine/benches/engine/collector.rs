@@ -12,10 +12,10 @@ use std::hint::black_box;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use cargo_ratecheck::metrics::collector::{Collector, Outcome, Recorder};
 use criterion::{BenchmarkGroup, Criterion, Throughput};
 use crossbeam_utils::CachePadded;
 use hdrhistogram::Histogram;
+use ratecheck_engine::metrics::collector::{Collector, Outcome, Recorder};
 
 use crate::common::{in_threads, selected};
 

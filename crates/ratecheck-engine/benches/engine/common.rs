@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
-use cargo_ratecheck::engine::clock::{Clock, SystemClock};
+use ratecheck_engine::clock::{Clock, SystemClock};
 
 /// `SystemClock` (quanta, ns since creation) plus a shift that the bench sets
 /// once after building a limiter. The limiter's bucket starts empty; shifting

@@ -18,7 +18,7 @@ pub fn shuffled(weights: &[u32], seed: u64) -> Vec<u32> {
     let mut deck: Vec<u32> = weights
         .iter()
         .enumerate()
-        .flat_map(|(i, &w)| std::iter::repeat(i as u32).take((w / g) as usize))
+        .flat_map(|(i, &w)| std::iter::repeat_n(i as u32, (w / g) as usize))
         .collect();
     let mut rng = fastrand::Rng::with_seed(seed);
     rng.shuffle(&mut deck);

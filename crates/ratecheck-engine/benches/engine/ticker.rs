@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cargo_ratecheck::process::CpuTimes;
+use ratecheck_engine::usage::CpuTimes;
 use tokio::sync::Semaphore;
 use tokio::time::{Interval, MissedTickBehavior};
 

@@ -12,7 +12,7 @@
 //! - `channel/*`: requests/s through the engine's bounded request channel, one
 //!   producer and 10 or 100 consumer tasks on a 2-thread tokio runtime.
 //!
-//! The counting allocator of `cargo_ratecheck::process` is installed as this
+//! The counting allocator of `ratecheck_engine::usage` is installed as this
 //! binary's global allocator so the batch bench can count allocations. Two-thread
 //! figures are per call as seen by each thread (wall time of the slower thread ÷
 //! calls per thread); criterion's throughput line gives the aggregate rate.
@@ -36,7 +36,7 @@ mod limiter;
 mod ticker;
 
 #[global_allocator]
-static ALLOC: cargo_ratecheck::process::CountingAlloc = cargo_ratecheck::process::CountingAlloc;
+static ALLOC: ratecheck_engine::usage::CountingAlloc = ratecheck_engine::usage::CountingAlloc;
 
 fn main() {
     let mut c = Criterion::default()

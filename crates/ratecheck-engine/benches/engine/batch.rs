@@ -4,9 +4,9 @@
 
 use std::hint::black_box;
 
-use cargo_ratecheck::engine::batch::{BatchGenerator, IdSource};
-use cargo_ratecheck::process::allocations;
 use criterion::{Criterion, Throughput};
+use ratecheck_engine::batch::{BatchGenerator, IdSource};
+use ratecheck_engine::usage::allocations;
 
 use crate::common::{bench_mode, selected};
 

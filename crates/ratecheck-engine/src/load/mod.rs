@@ -8,8 +8,8 @@
 use std::ops::RangeBounds;
 use std::time::Duration;
 
-use crate::engine::run::{FullPolicy, RunConfig};
-use crate::engine::target::Target;
+use crate::run::{FullPolicy, RunConfig};
+use crate::target::Target;
 
 pub mod setup;
 pub mod traffic;

@@ -22,7 +22,7 @@ use super::target::Target;
 use super::workers::{flush_and_report, worker};
 use crate::metrics::collector::Collector;
 use crate::metrics::snapshot::RunReport;
-use crate::process::{self, CpuTimes};
+use crate::usage::{self, CpuTimes};
 
 /// How long a stall of the whole engine (the process descheduled or
 /// stopped, a page-fault storm, a paused VM) the default request queue rides
@@ -165,8 +165,8 @@ pub async fn run(
         .clamp(64, 8192)
         .next_power_of_two();
     // Where the kernel does not allow the reset, the peak is the process's.
-    process::reset_peak_rss();
-    let allocs0 = process::allocations();
+    usage::reset_peak_rss();
+    let allocs0 = usage::allocations();
     let cpu0 = CpuTimes::now();
     let start_ns = clock.now_ns();
     // A time `d` into the run, as an instant to sleep until.
@@ -270,8 +270,8 @@ pub async fn run(
         cpu_system_s: cpu.system.as_secs_f64(),
         cpu_percent: cpu.percent_of_core(wall),
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        peak_rss_bytes: process::peak_rss_bytes(),
-        allocations: process::allocations() - allocs0,
+        peak_rss_bytes: usage::peak_rss_bytes(),
+        allocations: usage::allocations() - allocs0,
         limiter: ls,
         limiter_efficiency: limiter.efficiency(),
         generator_wakes: tally.wakes,

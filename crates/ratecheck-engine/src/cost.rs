@@ -125,8 +125,7 @@ mod tests {
     #[tokio::test(flavor = "current_thread")]
     async fn drives_http_to_the_embedded_server() {
         let srv = crate::server::start(Default::default()).await.unwrap();
-        let target =
-            crate::engine::target::HttpTarget::new(&srv.url(), Duration::from_secs(5)).unwrap();
+        let target = crate::target::HttpTarget::new(&srv.url(), Duration::from_secs(5)).unwrap();
         let o = drive(Target::Http(Box::new(target)), 1_200).await;
         srv.shutdown().await;
         assert_eq!(o.requests, 1_200);

@@ -195,7 +195,7 @@ impl PreciseTimer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::clock::SystemClock;
+    use crate::clock::SystemClock;
 
     #[test]
     fn deadlines_move_by_the_offset_of_the_two_clocks() {

@@ -1,7 +1,7 @@
 //! Engine runs on tokio's paused clock: rates, ramps, drops, stalls, drains.
 
 use super::*;
-use crate::engine::clock::TokioClock;
+use crate::clock::TokioClock;
 
 fn null(delay_ms: u64) -> Target {
     Target::Null {

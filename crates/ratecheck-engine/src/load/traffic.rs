@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::engine::target::{HttpTarget, RequestTemplate, ResponseCheck, TargetError};
+use crate::target::{HttpTarget, RequestTemplate, ResponseCheck, TargetError};
 
 /// Most requests in one scenario's mix.
 pub const MAX_REQUESTS: usize = 100;

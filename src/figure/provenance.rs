@@ -1,0 +1,184 @@
+//! What a measurement was taken with: the machine ([`MachineInfo`], which
+//! decides whether wall-clock figures compare) and the build
+//! ([`BuildInfo`], which decides whether counts compare).
+
+use serde::{Deserialize, Serialize};
+
+use super::FigureKind;
+
+/// The machine a measurement was taken on.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MachineInfo {
+    pub cpu_model: String,
+    pub cores: usize,
+    pub os: String,
+    pub rustc: String,
+}
+
+/// What makes instruction and allocation counts comparable between two
+/// measurements: the same compiler, target, profile and C library, and for
+/// instruction counts the same simulator. The CPU model does not matter.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildInfo {
+    /// `rustc -V` of the compiler that built the binary.
+    pub rustc: String,
+    /// Target triple.
+    pub target: String,
+    /// Cargo profile (`release`, `debug`).
+    pub profile: String,
+    /// C library and version (`glibc 2.36`), or `unknown`.
+    #[serde(default)]
+    pub libc: String,
+    /// `valgrind --version`, when the instruction bench ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valgrind: Option<String>,
+}
+
+impl BuildInfo {
+    /// This binary's build (from the build script) and this machine's C
+    /// library; `valgrind` is filled in by the bench that uses it.
+    pub fn of_this_binary() -> BuildInfo {
+        BuildInfo {
+            rustc: env!("RATECHECK_BUILD_RUSTC").to_string(),
+            target: env!("RATECHECK_BUILD_TARGET").to_string(),
+            profile: env!("RATECHECK_BUILD_PROFILE").to_string(),
+            libc: libc_version(),
+            valgrind: None,
+        }
+    }
+
+    /// Why counts of kind `kind` measured under `other` cannot be compared
+    /// with ones measured under `self`, or `None` when they can.
+    pub fn differs(&self, other: &BuildInfo, kind: FigureKind) -> Option<String> {
+        let mut fields = vec![
+            ("rustc", &self.rustc, &other.rustc),
+            ("target", &self.target, &other.target),
+            ("profile", &self.profile, &other.profile),
+            ("libc", &self.libc, &other.libc),
+        ];
+        let none = String::new();
+        if kind == FigureKind::Instructions {
+            fields.push((
+                "valgrind",
+                self.valgrind.as_ref().unwrap_or(&none),
+                other.valgrind.as_ref().unwrap_or(&none),
+            ));
+        }
+        fields
+            .into_iter()
+            .find(|(_, a, b)| a != b)
+            .map(|(name, a, b)| format!("built with another {name} ({a} vs {b})"))
+    }
+}
+
+/// `glibc 2.36` on glibc, else `unknown`.
+fn libc_version() -> String {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: gnu_get_libc_version returns a pointer to a static,
+        // NUL-terminated string that lives for the whole process.
+        let v = unsafe { std::ffi::CStr::from_ptr(libc::gnu_get_libc_version()) };
+        format!("glibc {}", v.to_string_lossy())
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    {
+        "unknown".to_string()
+    }
+}
+
+impl MachineInfo {
+    /// Describes this machine: CPU model from `/proc/cpuinfo` (or
+    /// `unknown`), available parallelism, OS (plus `PRETTY_NAME` from
+    /// `/etc/os-release` when present) and `rustc -V` (or `unknown`).
+    pub fn detect() -> MachineInfo {
+        let cpu_model = std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|s| cpu_model_from_cpuinfo(&s))
+            .unwrap_or_else(|| "unknown".to_string());
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        let os = match std::fs::read_to_string("/etc/os-release")
+            .ok()
+            .and_then(|s| pretty_name_from_os_release(&s))
+        {
+            Some(pretty) => format!("{} ({pretty})", std::env::consts::OS),
+            None => std::env::consts::OS.to_string(),
+        };
+        let rustc =
+            std::process::Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()))
+                .arg("-V")
+                .output()
+                .ok()
+                .filter(|o| o.status.success())
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "unknown".to_string());
+        MachineInfo {
+            cpu_model,
+            cores,
+            os,
+            rustc,
+        }
+    }
+
+    /// Whether CPU and memory figures measured on `other` can be compared
+    /// with ones measured here: same CPU model and core count.
+    pub fn same_machine(&self, other: &MachineInfo) -> bool {
+        self.cpu_model == other.cpu_model && self.cores == other.cores
+    }
+}
+
+/// The first `model name` line of `/proc/cpuinfo` text.
+fn cpu_model_from_cpuinfo(text: &str) -> Option<String> {
+    text.lines().find_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        (key.trim() == "model name")
+            .then(|| value.trim().to_string())
+            .filter(|v| !v.is_empty())
+    })
+}
+
+/// `PRETTY_NAME` of `/etc/os-release` text, quotes removed.
+fn pretty_name_from_os_release(text: &str) -> Option<String> {
+    text.lines().find_map(|line| {
+        let value = line.trim().strip_prefix("PRETTY_NAME=")?;
+        let value = value.trim().trim_matches('"').trim_matches('\'').trim();
+        (!value.is_empty()).then(|| value.to_string())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_cpuinfo_and_os_release() {
+        let cpuinfo = "processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Xeon(R) CPU @ 2.20GHz\n";
+        assert_eq!(
+            cpu_model_from_cpuinfo(cpuinfo).as_deref(),
+            Some("Intel(R) Xeon(R) CPU @ 2.20GHz")
+        );
+        assert_eq!(cpu_model_from_cpuinfo("processor: 0\n"), None);
+        let os = "NAME=\"Debian\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n";
+        assert_eq!(
+            pretty_name_from_os_release(os).as_deref(),
+            Some("Debian GNU/Linux 12 (bookworm)")
+        );
+        assert_eq!(pretty_name_from_os_release("NAME=x\n"), None);
+    }
+
+    #[test]
+    fn detect_gives_something() {
+        let m = MachineInfo::detect();
+        assert!(m.cores >= 1);
+        assert!(!m.cpu_model.is_empty());
+        assert!(m.os.starts_with(std::env::consts::OS));
+        assert!(m.same_machine(&m.clone()));
+        let other = MachineInfo {
+            cores: m.cores + 1,
+            ..m.clone()
+        };
+        assert!(!m.same_machine(&other));
+    }
+}
