@@ -32,6 +32,21 @@ pub struct BuildInfo {
     /// `valgrind --version`, when the instruction bench ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valgrind: Option<String>,
+    /// The version of cargo-ratecheck that was built (its engine is the
+    /// code whose counts are taken). `None` in files written before it was
+    /// recorded: such a field is not compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_version: Option<String>,
+    /// The profile's code-shaping settings, `key=value` sorted and
+    /// space-separated (`codegen-units=1 debug=1 opt-level=3`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile_settings: Option<String>,
+    /// The RUSTFLAGS the build was given, space-separated (empty: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rustflags: Option<String>,
+    /// The enabled features of cargo-ratecheck, comma-separated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<String>,
 }
 
 impl BuildInfo {
@@ -44,6 +59,10 @@ impl BuildInfo {
             profile: env!("RATECHECK_BUILD_PROFILE").to_string(),
             libc: libc_version(),
             valgrind: None,
+            tool_version: Some(env!("CARGO_PKG_VERSION").to_string()),
+            profile_settings: Some(env!("RATECHECK_BUILD_PROFILE_SETTINGS").to_string()),
+            rustflags: Some(env!("RATECHECK_BUILD_RUSTFLAGS").to_string()),
+            features: Some(env!("RATECHECK_BUILD_FEATURES").to_string()),
         }
     }
 
@@ -63,6 +82,22 @@ impl BuildInfo {
                 self.valgrind.as_ref().unwrap_or(&none),
                 other.valgrind.as_ref().unwrap_or(&none),
             ));
+        }
+        // Recorded since the fingerprint grew: compared when both sides
+        // have them.
+        for (name, a, b) in [
+            ("tool version", &self.tool_version, &other.tool_version),
+            (
+                "profile settings",
+                &self.profile_settings,
+                &other.profile_settings,
+            ),
+            ("RUSTFLAGS", &self.rustflags, &other.rustflags),
+            ("features", &self.features, &other.features),
+        ] {
+            if let (Some(a), Some(b)) = (a, b) {
+                fields.push((name, a, b));
+            }
         }
         fields
             .into_iter()
@@ -166,6 +201,39 @@ mod tests {
             Some("Debian GNU/Linux 12 (bookworm)")
         );
         assert_eq!(pretty_name_from_os_release("NAME=x\n"), None);
+    }
+
+    #[test]
+    fn the_fingerprint_names_the_part_that_differs_when_both_recorded_it() {
+        let this = BuildInfo::of_this_binary();
+        assert_eq!(this.differs(&this.clone(), FigureKind::Instructions), None);
+        let flags = BuildInfo {
+            rustflags: Some("-C target-cpu=native".into()),
+            ..this.clone()
+        };
+        let why = this.differs(&flags, FigureKind::Allocations).unwrap();
+        assert!(
+            why.contains("RUSTFLAGS") && why.contains("target-cpu"),
+            "{why}"
+        );
+        let settings = BuildInfo {
+            profile_settings: Some("codegen-units=16 opt-level=3".into()),
+            ..this.clone()
+        };
+        assert!(this
+            .differs(&settings, FigureKind::Instructions)
+            .unwrap()
+            .contains("profile settings"));
+        // A file written before the fingerprint grew records none of it:
+        // those parts are not compared.
+        let old = BuildInfo {
+            tool_version: None,
+            profile_settings: None,
+            rustflags: None,
+            features: None,
+            ..flags
+        };
+        assert_eq!(this.differs(&old, FigureKind::Allocations), None);
     }
 
     #[test]

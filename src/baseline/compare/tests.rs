@@ -320,6 +320,7 @@ fn instruction_counts_compare_across_machines_with_the_same_build() {
         profile: "release".into(),
         libc: "glibc 2.36".into(),
         valgrind: Some("valgrind-3.19.0".into()),
+        ..BuildInfo::default()
     };
     let fc = |n: &str, v: f64| crate::figure::FunctionCost {
         function: n.into(),
