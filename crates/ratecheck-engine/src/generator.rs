@@ -10,9 +10,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::batch::{BatchGenerator, IdSource};
 use super::clock::SharedClock;
-use super::queue::{Refused, RequestQueue};
-use super::rate::{RateLimiter, MAX_RATE};
-use super::run::FullPolicy;
+use super::limits::MAX_RPS;
+use super::queue::{FullPolicy, Refused, RequestQueue};
+use super::rate::RateLimiter;
 use super::schedule::Schedule;
 use super::timer::PreciseTimer;
 use crate::metrics::collector::Collector;
@@ -223,7 +223,7 @@ pub(super) async fn ramp_rates(
         // The schedule validated its rates and `catch_up` is clamped to
         // the limiter's maximum: a failure here cannot happen, and would
         // only leave the previous rate in place.
-        let _ = limiter.set_rate(mean.max(catch_up.min(MAX_RATE)));
+        let _ = limiter.set_rate(mean.max(catch_up.min(MAX_RPS)));
         k += 1;
     }
 }

@@ -14,6 +14,7 @@ pub mod clock;
 pub mod cost;
 pub mod deck;
 mod generator;
+pub mod limits;
 pub mod load;
 pub mod metrics;
 pub mod queue;

@@ -20,6 +20,18 @@ use tokio::sync::Notify;
 
 use super::batch::RequestMeta;
 
+/// What to do with a released request when every worker is busy and the
+/// queue is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FullPolicy {
+    /// Count it as dropped and go on (k6's `dropped_iterations`): the
+    /// schedule stays on time.
+    #[default]
+    Drop,
+    /// Wait for room: nothing is dropped, the schedule lag grows.
+    Wait,
+}
+
 /// Why a request was not queued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refused {

@@ -15,6 +15,7 @@ use super::analyze::{self, RunFacts};
 use super::batch::RequestMeta;
 use super::clock::SharedClock;
 use super::generator::{generate, ramp_rates, Generator, RAMP_STEP};
+use super::limits::{check_concurrency, Problem};
 use super::queue::RequestQueue;
 use super::rate::{Burst, RateLimiter};
 use super::schedule::{Schedule, ScheduleError};
@@ -23,6 +24,11 @@ use super::workers::{flush_and_report, worker};
 use crate::metrics::collector::Collector;
 use crate::metrics::snapshot::RunReport;
 use crate::usage::{self, CpuTimes};
+
+// Part of `RunConfig` and `run`, defined where they are used (the queue,
+// the progress task), so those modules need nothing from this one.
+pub use crate::queue::FullPolicy;
+pub use crate::workers::{Progress, ProgressFn};
 
 /// How long a stall of the whole engine (the process descheduled or
 /// stopped, a page-fault storm, a paused VM) the default request queue rides
@@ -45,18 +51,6 @@ const QUEUE_SLOT_BYTES: usize = std::mem::size_of::<usize>() + std::mem::size_of
 const MAX_QUEUE_BYTES: usize = 24 << 20;
 /// Most slots the default queue takes for the rate.
 const MAX_QUEUE_FOR_RATE: usize = MAX_QUEUE_BYTES / QUEUE_SLOT_BYTES;
-
-/// What to do with a released request when every worker is busy and the
-/// channel is full.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum FullPolicy {
-    /// Count it as dropped and go on (k6's `dropped_iterations`): the
-    /// schedule stays on time.
-    #[default]
-    Drop,
-    /// Wait for room: nothing is dropped, the schedule lag grows.
-    Wait,
-}
 
 /// Everything one run needs.
 #[derive(Debug, Clone)]
@@ -125,23 +119,10 @@ pub enum EngineError {
     Schedule(#[from] ScheduleError),
     #[error(transparent)]
     Rate(#[from] super::rate::RateError),
-    /// Outside [`crate::load::check_concurrency`], the limit of every load run.
-    #[error("{problem} (got {0})", problem = crate::load::Problem::Concurrency)]
+    /// Outside [`crate::limits::check_concurrency`], the limit of every load run.
+    #[error("{problem} (got {0})", problem = Problem::Concurrency)]
     Concurrency(usize),
 }
-
-/// Live progress, sent about every 100 ms.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Progress {
-    pub elapsed_s: f64,
-    pub duration_s: f64,
-    pub target_rps: f64,
-    pub generated: u64,
-    pub completed: u64,
-}
-
-/// Receives progress events.
-pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
 
 /// Runs the schedule to its end (or until `cancel`), then drains, and
 /// reports. Must be called inside a tokio runtime.
@@ -151,8 +132,7 @@ pub async fn run(
     cancel: CancellationToken,
     progress: Option<ProgressFn>,
 ) -> Result<RunReport, EngineError> {
-    crate::load::check_concurrency(cfg.concurrency)
-        .map_err(|_| EngineError::Concurrency(cfg.concurrency))?;
+    check_concurrency(cfg.concurrency).map_err(|_| EngineError::Concurrency(cfg.concurrency))?;
     let schedule = Arc::new(cfg.schedule()?);
     let first_rate = schedule.expected(0.0, RAMP_STEP.as_secs_f64()) / RAMP_STEP.as_secs_f64();
     let limiter = Arc::new(RateLimiter::new(first_rate, cfg.burst, clock.clone())?);

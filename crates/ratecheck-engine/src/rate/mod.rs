@@ -31,6 +31,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::clock::SharedClock;
+use super::limits::MAX_RPS;
 
 mod taker;
 
@@ -48,15 +49,12 @@ const MAX_TICKS: u64 = u64::MAX >> GEN_BITS;
 /// Interval value meaning "rate 0: paused".
 const PAUSED: u64 = u64::MAX;
 
-/// The highest rate the limiter accepts, tokens per second.
-pub const MAX_RATE: f64 = 1e8;
-
 /// Why the limiter refused a setting or a request.
 #[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
 pub enum RateError {
     #[error("rate must be a finite number of requests per second >= 0 (got {0})")]
     InvalidRate(f64),
-    #[error("rate {0} is above the maximum of 1e8 requests per second")]
+    #[error("rate {0} is above the maximum of {MAX_RPS:.0} requests per second")]
     RateTooHigh(f64),
     #[error("burst must be a finite number >= 1 token (got {0})")]
     InvalidBurst(f64),
@@ -161,7 +159,7 @@ fn validate_rate(rate: f64) -> Result<(), RateError> {
     if !rate.is_finite() || rate < 0.0 {
         return Err(RateError::InvalidRate(rate));
     }
-    if rate > MAX_RATE {
+    if rate > MAX_RPS {
         return Err(RateError::RateTooHigh(rate));
     }
     Ok(())
