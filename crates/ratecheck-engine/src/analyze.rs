@@ -13,9 +13,11 @@ use crate::metrics::snapshot::{
     TimeSeries, WindowReport, SCHEMA_VERSION,
 };
 
-/// The efficiency floor: the one definition. Below it a run explains
-/// itself, the self-test fails, and the gate's default `efficiency-floor`
-/// (`Thresholds::default`) fails a scenario; the reports mark it.
+/// The default efficiency floor: the one definition. A run is judged by
+/// [`RunConfig::efficiency_floor`](crate::run::RunConfig::efficiency_floor),
+/// which defaults to it (below its floor a run explains itself); the
+/// self-test fails below it, and the gate's default `efficiency-floor`
+/// (`Thresholds::default`) is it.
 pub const EFFICIENCY_FLOOR: f64 = 0.95;
 const BUCKET_S: f64 = BUCKET_NS as f64 / 1e9;
 const BUCKETS_PER_WINDOW: usize = 10;
@@ -71,8 +73,14 @@ fn sum(series: &[u64], from: usize, to: usize) -> u64 {
     series[from..to].iter().sum()
 }
 
-/// Builds the report.
-pub fn report(schedule: &Schedule, snap: &CollectorSnapshot, f: &RunFacts) -> RunReport {
+/// Builds the report; `floor` is the efficiency the run is judged by (its
+/// warnings explain an efficiency below it, and name it).
+pub fn report(
+    schedule: &Schedule,
+    snap: &CollectorSnapshot,
+    f: &RunFacts,
+    floor: f64,
+) -> RunReport {
     let judged = f.judged_until_s.clamp(0.0, schedule.duration());
     let expected = schedule.cumulative(judged).floor() as u64;
     let requests = RequestCounts {
@@ -254,12 +262,12 @@ pub fn report(schedule: &Schedule, snap: &CollectorSnapshot, f: &RunFacts) -> Ru
         series,
         warnings: Vec::new(),
     };
-    report.warnings = warnings(&report, f);
+    report.warnings = warnings(&report, f, floor);
     report
 }
 
-/// Warnings, most likely cause of a low efficiency first.
-pub fn warnings(r: &RunReport, f: &RunFacts) -> Vec<String> {
+/// Warnings, most likely cause of an efficiency below `floor` first.
+pub fn warnings(r: &RunReport, f: &RunFacts, floor: f64) -> Vec<String> {
     let mut out = Vec::new();
     let q = &r.requests;
     if f.cancelled {
@@ -268,7 +276,7 @@ pub fn warnings(r: &RunReport, f: &RunFacts) -> Vec<String> {
             f.judged_until_s, q.expected
         ));
     }
-    let low = r.efficiency < EFFICIENCY_FLOOR;
+    let low = r.efficiency < floor;
     // 1. Not enough workers for rate × latency.
     if q.dropped > 0 || r.diagnostics.channel_full_events > 0 {
         let service_s = if r.latency_ms.service.mean > 0.0 {
@@ -349,7 +357,7 @@ pub fn warnings(r: &RunReport, f: &RunFacts) -> Vec<String> {
         ));
     }
     // 4. The generator itself fell behind.
-    if r.generation_efficiency < EFFICIENCY_FLOOR && q.dropped == 0 && !f.cancelled {
+    if r.generation_efficiency < floor && q.dropped == 0 && !f.cancelled {
         out.push(format!(
             "the generator fell behind the schedule: generated {:.1}% of the requests asked for (schedule lag p99 {:.2} ms); the machine may be too busy",
             r.generation_efficiency * 100.0,
@@ -358,9 +366,9 @@ pub fn warnings(r: &RunReport, f: &RunFacts) -> Vec<String> {
     }
     if low && out.is_empty() {
         out.push(format!(
-            "efficiency {:.1}% is below {:.0}%: requests were still in flight at the end (response p99 {:.1} ms)",
+            "efficiency {:.1}% is below {}: requests were still in flight at the end (response p99 {:.1} ms)",
             r.efficiency * 100.0,
-            EFFICIENCY_FLOOR * 100.0,
+            fmt_percent(floor),
             r.latency_ms.response.p99
         ));
     }
@@ -383,6 +391,13 @@ pub fn warnings(r: &RunReport, f: &RunFacts) -> Vec<String> {
         ));
     }
     out
+}
+
+/// A fraction as a percentage with at most two decimals, none written when
+/// zero (`0.95` → `95%`, `0.925` → `92.5%`).
+fn fmt_percent(v: f64) -> String {
+    let p = format!("{:.2}", v * 100.0);
+    format!("{}%", p.trim_end_matches('0').trim_end_matches('.'))
 }
 
 fn fmt_rate(r: f64) -> String {

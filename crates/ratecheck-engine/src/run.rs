@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::analyze::{self, RunFacts};
+use super::analyze::{self, RunFacts, EFFICIENCY_FLOOR};
 use super::batch::RequestMeta;
 use super::clock::SharedClock;
 use super::generator::{generate, ramp_rates, Generator, RAMP_STEP};
@@ -74,6 +74,10 @@ pub struct RunConfig {
     pub drain: Duration,
     /// The embedded server runs in this process (its CPU is included).
     pub includes_server: bool,
+    /// The efficiency (completed ÷ expected, 0..=1) the run is judged by:
+    /// the report's warnings explain an efficiency below it, and name it.
+    /// Default [`EFFICIENCY_FLOOR`]; a scenario with a floor of its own sets it.
+    pub efficiency_floor: f64,
 }
 
 impl RunConfig {
@@ -91,6 +95,7 @@ impl RunConfig {
             on_full: FullPolicy::Drop,
             drain: Duration::from_secs(2),
             includes_server: false,
+            efficiency_floor: EFFICIENCY_FLOOR,
         }
     }
 
@@ -265,7 +270,12 @@ pub async fn run(
         },
         drained,
     };
-    Ok(analyze::report(&schedule, &snap, &facts))
+    Ok(analyze::report(
+        &schedule,
+        &snap,
+        &facts,
+        cfg.efficiency_floor,
+    ))
 }
 
 #[cfg(test)]
