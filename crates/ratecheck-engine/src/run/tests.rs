@@ -122,11 +122,19 @@ async fn the_configured_floor_words_the_warnings() {
     cfg.drain = Duration::ZERO;
     let below = |r: &RunReport| r.warnings.iter().any(|w| w.contains("% is below "));
     let r = run_paused(cfg.clone()).await;
-    assert!(r.efficiency > 0.9 && r.efficiency < 0.95, "{}", r.efficiency);
+    assert!(
+        r.efficiency > 0.9 && r.efficiency < 0.95,
+        "{}",
+        r.efficiency
+    );
     assert!(r.warnings[0].contains(" is below 95%:"), "{:?}", r.warnings);
     cfg.efficiency_floor = 0.9;
     let r = run_paused(cfg).await;
-    assert!(r.efficiency > 0.9 && r.efficiency < 0.95, "{}", r.efficiency);
+    assert!(
+        r.efficiency > 0.9 && r.efficiency < 0.95,
+        "{}",
+        r.efficiency
+    );
     assert!(!below(&r), "{:?}", r.warnings);
 }
 
