@@ -40,9 +40,11 @@ pub trait Clock: Send + Sync + 'static {
 /// Shared handle to a clock.
 pub type SharedClock = Arc<dyn Clock>;
 
-/// Real time from the CPU's time-stamp counter via `quanta` (≈ 10 ns a read
-/// here, against ≈ 40 ns for `Instant::now()` on this virtual machine); quanta
-/// falls back to the OS monotonic clock where the TSC is unreliable.
+/// Real time from the CPU's time-stamp counter via `quanta`: the request
+/// path reads the clock several times a request, and a TSC read costs a
+/// fraction of `Instant::now()`'s where the OS clock is slow to read (virtual
+/// machines). quanta falls back to the OS monotonic clock where the TSC is
+/// unreliable.
 pub struct SystemClock {
     clock: quanta::Clock,
     origin: quanta::Instant,

@@ -3,8 +3,8 @@
 //!
 //! A timed run does work that follows the clock (timer wakes, batch sizes
 //! from how late a wake came, drops when the machine stalls), so its
-//! instruction count varies from run to run (4–6% under valgrind, which slows
-//! the program 50-fold). Here the same pieces — the limiter, the batch
+//! instruction count varies from run to run, the more so under valgrind,
+//! which slows the program many-fold. Here the same pieces — the limiter, the batch
 //! generator, the bounded channel, the workers, the target and the collector
 //! — handle a fixed number of requests in fixed rounds on a [`ManualClock`]
 //! that advances one batch's worth of schedule at a time, on a

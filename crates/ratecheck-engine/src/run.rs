@@ -38,17 +38,16 @@ pub use crate::workers::{Progress, ProgressFn};
 /// in the queue. Only an overload longer than this fills it.
 const QUEUE_SECONDS: f64 = 1.0;
 /// Memory one queue slot costs: the request queue (concurrent-queue's
-/// `Bounded`) keeps a `usize` stamp beside each
-/// `RequestMeta` and writes every stamp when the channel is created, so the
-/// whole queue is resident from the start, whether or not it ever fills
-/// (measured: 24 B of RSS per slot; 240 KiB for 1 s at 10000 requests/s).
+/// `Bounded`) keeps a `usize` stamp beside each `RequestMeta` and writes
+/// every stamp when the channel is created, so the whole queue is resident
+/// from the start, whether or not it ever fills.
 const QUEUE_SLOT_BYTES: usize = std::mem::size_of::<usize>() + std::mem::size_of::<RequestMeta>();
 /// Memory the default queue may take: 24 MiB, 2^20 slots, 1 s of requests up
 /// to ~1 million requests/s. That is more than a dozen engine threads carry
-/// over loopback HTTP (~75000 requests/s a thread here), so a run at any rate
-/// its target can be served at rides out a 1 s stall; faster asks (the null
-/// target, flat-out runs) ride out a shorter one (0.1 s at 10 million/s)
-/// rather than every such run paying for ~240 MiB.
+/// over loopback HTTP, so a run at any rate its target can be served at
+/// rides out a 1 s stall; faster asks (the null target, flat-out runs) ride
+/// out a shorter one (0.1 s at 10 million/s) rather than every such run
+/// paying for ~240 MiB.
 const MAX_QUEUE_BYTES: usize = 24 << 20;
 /// Most slots the default queue takes for the rate.
 const MAX_QUEUE_FOR_RATE: usize = MAX_QUEUE_BYTES / QUEUE_SLOT_BYTES;

@@ -3,8 +3,7 @@
 //!
 //! tokio's timer wheel has 1 ms slots, so a generator that sleeps with
 //! `tokio::time::sleep_until` wakes up to a millisecond late and sends each
-//! request late by that much (schedule lag ≈ 0.6–1.1 ms at the median). This
-//! timer arms a Linux `timerfd` (an hrtimer, no timer slack) at the deadline
+//! request late by that much. This timer arms a Linux `timerfd` (an hrtimer, no timer slack) at the deadline
 //! and waits for it to become readable through tokio's reactor. The wake is
 //! the runtime's own wake: no second thread, no hand-over between threads,
 //! so the worker that sends the request runs on the thread the timer woke.
