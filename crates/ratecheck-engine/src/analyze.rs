@@ -24,7 +24,7 @@ const BUCKETS_PER_WINDOW: usize = 10;
 
 /// Readings about a run besides the collector's.
 #[derive(Debug, Clone, Default)]
-pub struct RunFacts {
+pub(crate) struct RunFacts {
     pub target_rps: f64,
     pub concurrency: usize,
     pub target: String,
@@ -75,7 +75,7 @@ fn sum(series: &[u64], from: usize, to: usize) -> u64 {
 
 /// Builds the report; `floor` is the efficiency the run is judged by (its
 /// warnings explain an efficiency below it, and name it).
-pub fn report(
+pub(crate) fn report(
     schedule: &Schedule,
     snap: &CollectorSnapshot,
     f: &RunFacts,
@@ -298,7 +298,7 @@ fn diagnostics(snap: &CollectorSnapshot, f: &RunFacts) -> Diagnostics {
 }
 
 /// Warnings, most likely cause of an efficiency below `floor` first.
-pub fn warnings(r: &RunReport, f: &RunFacts, floor: f64) -> Vec<String> {
+pub(crate) fn warnings(r: &RunReport, f: &RunFacts, floor: f64) -> Vec<String> {
     let mut out = Vec::new();
     let q = &r.requests;
     if f.cancelled {

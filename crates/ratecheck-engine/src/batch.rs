@@ -21,7 +21,7 @@ pub struct RequestMeta {
 }
 
 /// Largest batch.
-pub const MAX_BATCH: usize = 100;
+pub(crate) const MAX_BATCH: usize = 100;
 
 /// Batch size for a rate: about one timer tick's worth (1 ms), 1..=100.
 pub fn batch_size_for(rate: f64) -> usize {
@@ -45,7 +45,7 @@ impl IdSource {
     }
 
     /// Reserves `n` consecutive ids; returns the first.
-    pub fn reserve(&self, n: u64) -> u64 {
+    pub(crate) fn reserve(&self, n: u64) -> u64 {
         self.next.fetch_add(n, Ordering::Relaxed)
     }
 
@@ -73,7 +73,7 @@ impl BatchGenerator {
     }
 
     /// Re-sizes batches for a new rate.
-    pub fn set_rate(&mut self, rate: f64) {
+    pub(crate) fn set_rate(&mut self, rate: f64) {
         self.batch_size = batch_size_for(rate);
     }
 
@@ -82,7 +82,7 @@ impl BatchGenerator {
     }
 
     /// Largest batch built so far.
-    pub fn max_batch(&self) -> usize {
+    pub(crate) fn max_batch(&self) -> usize {
         self.max_seen
     }
 

@@ -28,12 +28,12 @@ use crate::metrics::collector::Collector;
 
 /// Nominal rate of the schedule the manual clock follows: the gate's
 /// 10000 requests/s, so batches are the size a real run at that rate uses.
-pub const COST_RPS: f64 = 10_000.0;
+pub(crate) const COST_RPS: f64 = 10_000.0;
 /// Requests released per round; the driver waits for them all to complete
 /// before the next round, so the queue and the latency rings stay bounded.
-pub const ROUND: u64 = 1000;
+pub(crate) const ROUND: u64 = 1000;
 /// Workers (one connection each).
-pub const COST_WORKERS: usize = 10;
+pub(crate) const COST_WORKERS: usize = 10;
 
 /// What a cost drive did: the requests it released and how they ended.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

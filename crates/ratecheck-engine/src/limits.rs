@@ -73,6 +73,6 @@ pub fn check_length(d: Duration, zero_ok: bool) -> Result<Duration, Problem> {
 }
 
 /// A fraction in 0..=1.
-pub fn check_fraction(v: f64) -> Result<f64, Problem> {
+pub(crate) fn check_fraction(v: f64) -> Result<f64, Problem> {
     within(v, 0.0..=1.0, Problem::NotAFraction)
 }

@@ -99,7 +99,7 @@ impl RunConfig {
         }
     }
 
-    pub fn schedule(&self) -> Result<Schedule, EngineError> {
+    pub(crate) fn schedule(&self) -> Result<Schedule, EngineError> {
         Ok(Schedule::new(
             self.rps,
             self.ramp_up,

@@ -13,7 +13,7 @@ pub const RAMP_DOWN: &str = "ramp-down";
 
 /// One linear piece of the schedule.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Phase {
+pub(crate) struct Phase {
     pub name: &'static str,
     /// Start and end, seconds since the run's start.
     pub start: f64,
@@ -58,7 +58,7 @@ pub enum ScheduleError {
 
 /// The whole run's rate profile.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Schedule {
+pub(crate) struct Schedule {
     phases: Vec<Phase>,
     /// Requests asked for before each phase starts.
     before: Vec<f64>,
@@ -113,6 +113,7 @@ impl Schedule {
     }
 
     /// A constant rate for `duration`.
+    #[cfg(test)]
     pub fn steady(rps: f64, duration: Duration) -> Result<Self, ScheduleError> {
         Self::new(rps, Duration::ZERO, duration, Duration::ZERO)
     }

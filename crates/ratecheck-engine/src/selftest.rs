@@ -29,7 +29,7 @@ pub struct SelfTest {
 }
 
 /// Judges a self-test run. Pure.
-pub fn judge(report: RunReport) -> SelfTest {
+pub(crate) fn judge(report: RunReport) -> SelfTest {
     let mut problems = Vec::new();
     let q = report.requests;
     if report.efficiency < EFFICIENCY_FLOOR {

@@ -112,7 +112,7 @@ impl ServerHandle {
 }
 
 /// True for 127.0.0.0/8 and ::1.
-pub fn is_loopback(ip: IpAddr) -> bool {
+pub(crate) fn is_loopback(ip: IpAddr) -> bool {
     ip.is_loopback()
 }
 

@@ -114,7 +114,7 @@ impl RequestTemplate {
         Ok(self)
     }
 
-    pub fn with_body(mut self, body: impl Into<Bytes>) -> Self {
+    pub(crate) fn with_body(mut self, body: impl Into<Bytes>) -> Self {
         self.body = body.into();
         self
     }
@@ -123,13 +123,13 @@ impl RequestTemplate {
 /// What a response must be, beyond HTTP success (a status below 400), to
 /// count as succeeded: this exact status, and a body holding this text.
 #[derive(Debug, Clone, Default)]
-pub struct ResponseCheck {
+pub(crate) struct ResponseCheck {
     status: Option<u16>,
     body_contains: Option<Finder<'static>>,
 }
 
 impl ResponseCheck {
-    pub fn new(status: Option<u16>, body_contains: Option<&str>) -> ResponseCheck {
+    pub(crate) fn new(status: Option<u16>, body_contains: Option<&str>) -> ResponseCheck {
         ResponseCheck {
             status,
             body_contains: body_contains
@@ -199,7 +199,7 @@ pub struct HttpTarget {
     /// there is one request.
     deck: Box<[u32]>,
     check: ResponseCheck,
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
 }
 
 impl HttpTarget {
@@ -263,13 +263,13 @@ impl HttpTarget {
     }
 
     /// The URL's path and query, for requests that name no path.
-    pub fn url_path(&self) -> &str {
+    pub(crate) fn url_path(&self) -> &str {
         &self.url_path
     }
 
     /// Sends `mix` (each request with its weight ≥ 1) instead, in the
     /// order of [`super::deck::shuffled`]; an empty mix changes nothing.
-    pub fn with_requests(mut self, mix: Vec<(RequestTemplate, u32)>) -> Self {
+    pub(crate) fn with_requests(mut self, mix: Vec<(RequestTemplate, u32)>) -> Self {
         if mix.is_empty() {
             return self;
         }
@@ -279,13 +279,13 @@ impl HttpTarget {
         self
     }
 
-    pub fn with_check(mut self, check: ResponseCheck) -> Self {
+    pub(crate) fn with_check(mut self, check: ResponseCheck) -> Self {
         self.check = check;
         self
     }
 
     /// How many different requests it sends.
-    pub fn request_count(&self) -> usize {
+    pub(crate) fn request_count(&self) -> usize {
         self.requests.len()
     }
 
@@ -309,15 +309,15 @@ impl HttpTarget {
 
 /// One worker's connection state.
 #[derive(Default)]
-pub struct Connection {
+pub(crate) struct Connection {
     sender: Option<SendRequest<Full<Bytes>>>,
     /// Connections opened (first one included).
-    pub connects: u64,
+    pub(crate) connects: u64,
 }
 
 impl Connection {
     /// Sends request `id` of the run and waits for the whole response.
-    pub async fn send(&mut self, target: &Target, id: u64) -> Outcome {
+    pub(crate) async fn send(&mut self, target: &Target, id: u64) -> Outcome {
         match target {
             Target::Null { delay } => {
                 if !delay.is_zero() {

@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use crate::limits::check_fraction;
 use crate::run::{FullPolicy, RunConfig};
 use crate::target::Target;
 
@@ -15,8 +16,7 @@ pub mod setup;
 pub mod traffic;
 
 pub use crate::limits::{
-    check_concurrency, check_fraction, check_length, check_rps, Problem, MAX_CONCURRENCY,
-    MAX_DURATION, MAX_RPS,
+    check_concurrency, check_length, check_rps, Problem, MAX_CONCURRENCY, MAX_DURATION, MAX_RPS,
 };
 pub use traffic::Traffic;
 

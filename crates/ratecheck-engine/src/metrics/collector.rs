@@ -28,9 +28,9 @@ use hdrhistogram::Histogram;
 use super::snapshot::Percentiles;
 
 /// Time-series resolution.
-pub const BUCKET_NS: u64 = 100_000_000;
+pub(crate) const BUCKET_NS: u64 = 100_000_000;
 /// Time-series cap: one hour at 100 ms. Later events are counted as overflow.
-pub const MAX_BUCKETS: usize = 36_000;
+pub(crate) const MAX_BUCKETS: usize = 36_000;
 /// Highest status code tallied individually; others count as 0.
 const MAX_STATUS: usize = 600;
 
@@ -87,14 +87,14 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub fn is_success(self) -> bool {
+    pub(crate) fn is_success(self) -> bool {
         matches!(self, Outcome::Status(s) if s < 400)
     }
 }
 
 /// One latency sample, ns.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Sample {
+pub(crate) struct Sample {
     pub response_ns: u64,
     pub service_ns: u64,
     pub lag_ns: u64,
@@ -414,7 +414,7 @@ impl Collector {
     }
 
     /// The generator released `n` requests at `now_ns`.
-    pub fn record_generated(&self, n: u64, now_ns: u64) {
+    pub(crate) fn record_generated(&self, n: u64, now_ns: u64) {
         // Single writer (the generator). Release: a reader that sees a
         // worker's completion (Acquire) and then loads this sees the count.
         let g = &self.generated;
@@ -423,23 +423,23 @@ impl Collector {
     }
 
     /// Released requests that could not be handed to a worker.
-    pub fn record_dropped(&self, n: u64) {
+    pub(crate) fn record_dropped(&self, n: u64) {
         self.dropped.fetch_add(n, Ordering::Relaxed);
     }
 
     /// The generator found the channel full.
-    pub fn record_channel_full(&self) {
+    pub(crate) fn record_channel_full(&self) {
         self.channel_full.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Requests generated so far (live).
-    pub fn generated(&self) -> u64 {
+    pub(crate) fn generated(&self) -> u64 {
         self.generated.load(Ordering::Acquire)
     }
 
     /// Requests completed so far (live; up to one bucket behind per worker
     /// only in the time series, exact here).
-    pub fn completed(&self) -> u64 {
+    pub(crate) fn completed(&self) -> u64 {
         self.workers
             .iter()
             .map(|w| w.succeeded.load(Ordering::Acquire) + w.failed.load(Ordering::Acquire))
@@ -506,7 +506,7 @@ impl Collector {
 }
 
 /// Percentiles in ms from a histogram of ns.
-pub fn percentiles(h: &Histogram<u64>) -> Percentiles {
+pub(crate) fn percentiles(h: &Histogram<u64>) -> Percentiles {
     if h.is_empty() {
         return Percentiles::default();
     }
@@ -524,7 +524,7 @@ pub fn percentiles(h: &Histogram<u64>) -> Percentiles {
 
 /// Percentiles at which the distribution is drawn: evenly spaced on the
 /// "number of nines" axis HdrHistogram plots use (x = 1 / (1 − p)).
-pub const DISTRIBUTION_PERCENTILES: [f64; 15] = [
+pub(crate) const DISTRIBUTION_PERCENTILES: [f64; 15] = [
     0.0, 25.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.5, 99.9, 99.95, 99.99, 99.995, 99.999, 99.9999,
     100.0,
 ];
@@ -532,7 +532,7 @@ pub const DISTRIBUTION_PERCENTILES: [f64; 15] = [
 /// `(percentile, ms)` at [`DISTRIBUTION_PERCENTILES`], up to the first
 /// percentile the samples can resolve (a run of 1000 requests says nothing
 /// about its 99.99th); the last point is the maximum.
-pub fn distribution(h: &Histogram<u64>) -> Vec<(f64, f64)> {
+pub(crate) fn distribution(h: &Histogram<u64>) -> Vec<(f64, f64)> {
     if h.is_empty() {
         return Vec::new();
     }

@@ -427,7 +427,7 @@ impl RateLimiter {
     /// Changes the rate from this instant on. Tokens already in the bucket are
     /// kept (up to the new capacity); no tokens are granted retroactively. A
     /// rate of 0 pauses the limiter until the next change.
-    pub fn set_rate(&self, rate: f64) -> Result<(), RateError> {
+    pub(crate) fn set_rate(&self, rate: f64) -> Result<(), RateError> {
         validate_rate(rate)?;
         let mut h = self.history.lock().unwrap_or_else(|e| e.into_inner());
         let now_ns = self.clock.now_ns();
@@ -482,14 +482,14 @@ impl RateLimiter {
     }
 
     /// Tokens the rate history has allowed since creation: `∫ rate dt`.
-    pub fn allowed(&self) -> f64 {
+    pub(crate) fn allowed(&self) -> f64 {
         let h = self.history.lock().unwrap_or_else(|e| e.into_inner());
         let now = self.clock.now_ns();
         h.allowed_before + h.rate * now.saturating_sub(h.since_ns) as f64 / 1e9
     }
 
     /// Granted ÷ allowed (1.0 before anything was allowed).
-    pub fn efficiency(&self) -> f64 {
+    pub(crate) fn efficiency(&self) -> f64 {
         let allowed = self.allowed();
         if allowed <= 0.0 {
             1.0
