@@ -40,6 +40,7 @@ pub struct IdSource {
 }
 
 impl IdSource {
+    /// A source whose first id is 0.
     pub fn new() -> Self {
         Self::default()
     }
@@ -64,6 +65,7 @@ pub struct BatchGenerator {
 }
 
 impl BatchGenerator {
+    /// Batches sized for `rate`, requests per second (see [`batch_size_for`]).
     pub fn new(rate: f64) -> Self {
         BatchGenerator {
             batch_size: batch_size_for(rate),
@@ -77,6 +79,7 @@ impl BatchGenerator {
         self.batch_size = batch_size_for(rate);
     }
 
+    /// Most requests a batch holds at the current rate.
     pub fn batch_size(&self) -> usize {
         self.batch_size
     }

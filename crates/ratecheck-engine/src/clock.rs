@@ -12,6 +12,7 @@ use std::time::Duration;
 
 /// A monotonic clock: nanoseconds since its origin, never decreasing.
 pub trait Clock: Send + Sync + 'static {
+    /// Nanoseconds since the clock's origin; never less than an earlier reading.
     fn now_ns(&self) -> u64;
 
     /// The tokio instant at which this clock will read `ns`, so that tasks
@@ -51,6 +52,7 @@ pub struct SystemClock {
 }
 
 impl SystemClock {
+    /// A clock whose origin is now.
     pub fn new() -> Self {
         let clock = quanta::Clock::new();
         let origin = clock.now();
@@ -90,6 +92,7 @@ pub struct TokioClock {
 }
 
 impl TokioClock {
+    /// A clock whose origin is tokio's now (paused or not).
     pub fn new() -> Self {
         TokioClock {
             origin: tokio::time::Instant::now(),
@@ -124,14 +127,17 @@ pub struct ManualClock {
 }
 
 impl ManualClock {
+    /// A shared clock reading 0 until moved.
     pub fn new() -> Arc<Self> {
         Arc::new(ManualClock::default())
     }
 
+    /// Moves the clock `ns` nanoseconds forward.
     pub fn advance(&self, ns: u64) {
         self.now.fetch_add(ns, Ordering::Relaxed);
     }
 
+    /// Sets the reading to `ns` nanoseconds (never back, to keep [`Clock`]'s promise).
     pub fn set(&self, ns: u64) {
         self.now.store(ns, Ordering::Relaxed);
     }

@@ -38,14 +38,18 @@ pub(crate) const COST_WORKERS: usize = 10;
 /// What a cost drive did: the requests it released and how they ended.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CostOutcome {
+    /// Requests released (every one completes before the drive ends).
     pub requests: u64,
+    /// Requests that succeeded (a status below 400 that passed the target's check).
     pub succeeded: u64,
+    /// Requests that failed (an error status, a transport error, a failed check).
     pub failed: u64,
 }
 
 /// Sends `requests` requests to `target` through the engine's request path
-/// in rounds of [`ROUND`]. Must run on a current-thread tokio runtime: the
-/// order in which the tasks run is then fixed by the code alone.
+/// in fixed rounds on a manual clock (see the module docs). Must run on a
+/// current-thread tokio runtime: the order in which the tasks run is then
+/// fixed by the code alone.
 pub async fn drive(target: Target, requests: u64) -> CostOutcome {
     let manual = ManualClock::new();
     let clock: SharedClock = manual.clone();

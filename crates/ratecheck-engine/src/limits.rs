@@ -15,7 +15,7 @@ pub const MAX_RPS: f64 = 10_000_000.0;
 pub const MAX_CONCURRENCY: usize = 10_000;
 /// Longest accepted steady phase, ramp, timeout, drain or server delay: the
 /// collector's time series covers one hour
-/// ([`crate::metrics::collector::MAX_BUCKETS`] × 100 ms).
+/// (36 000 buckets of 100 ms).
 pub const MAX_DURATION: Duration = Duration::from_secs(3600);
 
 /// A value outside its limit. The text says what is allowed; the caller

@@ -133,10 +133,12 @@ impl RequestQueue {
         self.queue.len()
     }
 
+    /// Whether no request is queued now.
     pub fn is_empty(&self) -> bool {
         self.queue.is_empty()
     }
 
+    /// Slots in the queue.
     pub fn capacity(&self) -> usize {
         self.queue.capacity().unwrap_or(usize::MAX)
     }

@@ -59,16 +59,21 @@ pub struct RunConfig {
     pub rps: f64,
     /// Length of the steady phase.
     pub duration: Duration,
+    /// Ramp from 0 to `rps` over this long first (0: none).
     pub ramp_up: Duration,
+    /// Ramp from `rps` to 0 over this long at the end (0: none).
     pub ramp_down: Duration,
     /// Workers, each with one connection.
     pub concurrency: usize,
+    /// Where requests go ([`crate::load::setup`] starts one from a spec).
     pub target: Target,
+    /// The rate limiter's bucket size (default 2 s of tokens at the current rate).
     pub burst: Burst,
     /// Channel capacity; default the larger of 10 × concurrency, 1 s of
     /// requests at the peak rate (`rps`; at most 2^20 slots, 24 MiB), and
     /// 1024.
     pub channel_capacity: Option<usize>,
+    /// What the generator does with a request when the queue is full.
     pub on_full: FullPolicy,
     /// How long in-flight requests may take to finish once generation stops.
     pub drain: Duration,
@@ -120,8 +125,10 @@ impl RunConfig {
 /// Why a run could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
+    /// The rate or the phases make no schedule.
     #[error(transparent)]
     Schedule(#[from] ScheduleError),
+    /// The rate limiter refused the first rate or the burst.
     #[error(transparent)]
     Rate(#[from] super::rate::RateError),
     /// Outside [`crate::limits::check_concurrency`], the limit of every load run.

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 /// Name of a phase, as it appears in reports.
 pub const RAMP_UP: &str = "ramp-up";
+/// Name of the steady phase in reports.
 pub const STEADY: &str = "steady";
+/// Name of the ramp-down phase in reports.
 pub const RAMP_DOWN: &str = "ramp-down";
 
 /// One linear piece of the schedule.
@@ -50,8 +52,10 @@ impl Phase {
 /// A bad schedule.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ScheduleError {
+    /// The rate is not a finite number above 0 (requests per second).
     #[error("rate must be a finite number > 0 requests per second (got {0})")]
     BadRate(f64),
+    /// Every phase is 0 long.
     #[error("the schedule is empty: give a duration or a ramp longer than 0")]
     Empty,
 }

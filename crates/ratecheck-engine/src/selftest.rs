@@ -22,9 +22,11 @@ pub const DURATION: Duration = Duration::from_secs(1);
 /// The self-test's verdict and the run behind it.
 #[derive(Debug, Clone)]
 pub struct SelfTest {
+    /// Efficiency reached [`EFFICIENCY_FLOOR`] and the counters agree.
     pub passed: bool,
     /// What failed, empty when passed.
     pub problems: Vec<String>,
+    /// The run behind the verdict.
     pub report: RunReport,
 }
 

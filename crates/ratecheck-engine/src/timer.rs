@@ -3,10 +3,11 @@
 //!
 //! tokio's timer wheel has 1 ms slots, so a generator that sleeps with
 //! `tokio::time::sleep_until` wakes up to a millisecond late and sends each
-//! request late by that much. This timer arms a Linux `timerfd` (an hrtimer, no timer slack) at the deadline
-//! and waits for it to become readable through tokio's reactor. The wake is
-//! the runtime's own wake: no second thread, no hand-over between threads,
-//! so the worker that sends the request runs on the thread the timer woke.
+//! request late by that much. This timer arms a Linux `timerfd` (an
+//! hrtimer, no timer slack) at the deadline and waits for it to become
+//! readable through tokio's reactor. The wake is the runtime's own wake: no
+//! second thread, no hand-over between threads, so the worker that sends the
+//! request runs on the thread the timer woke.
 //! ARCHITECTURE.md ("Pacing") gives the measurements behind the choice.
 //!
 //! The timer itself wakes tens of microseconds late on a virtual machine.

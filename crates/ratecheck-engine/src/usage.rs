@@ -10,11 +10,14 @@ use std::time::Duration;
 /// CPU time used by this process so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct CpuTimes {
+    /// Time in user mode.
     pub user: Duration,
+    /// Time in the kernel on the process's behalf.
     pub system: Duration,
 }
 
 impl CpuTimes {
+    /// The process's CPU time so far (zero where getrusage fails).
     pub fn now() -> CpuTimes {
         let Some(ru) = rusage() else {
             return CpuTimes::default();

@@ -16,10 +16,15 @@ use crate::metrics::collector::{Collector, Recorder};
 /// Live progress, sent about every 100 ms.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Progress {
+    /// Time since the run started, s (at most `duration_s`).
     pub elapsed_s: f64,
+    /// Length of the whole schedule, s.
     pub duration_s: f64,
+    /// The schedule's rate now, requests per second.
     pub target_rps: f64,
+    /// Requests released so far.
     pub generated: u64,
+    /// Requests completed so far.
     pub completed: u64,
 }
 

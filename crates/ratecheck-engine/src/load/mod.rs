@@ -31,7 +31,12 @@ pub enum TargetSpec {
     Url(String),
     /// A configured service (`target = "service:NAME"`), which the suite
     /// starts on a free loopback port; `path` (default `/`) is requested.
-    Service { name: String, path: String },
+    Service {
+        /// The service's name in the configuration.
+        name: String,
+        /// The path (and query) requested.
+        path: String,
+    },
 }
 
 impl TargetSpec {
@@ -80,13 +85,17 @@ pub struct LoadSpec {
     pub duration: Duration,
     /// Workers, each with one keep-alive connection.
     pub concurrency: usize,
+    /// Ramp from 0 to `rps` over this long before the steady phase (0: none).
     pub ramp_up: Duration,
+    /// Ramp from `rps` to 0 over this long after it (0: none).
     pub ramp_down: Duration,
     /// Per-request timeout.
     pub timeout: Duration,
     /// How long in-flight requests may finish after the schedule ends.
     pub drain: Duration,
+    /// What the generator does with a request when every worker is busy and the queue is full.
     pub on_full: FullPolicy,
+    /// Where the requests go.
     pub target: TargetSpec,
     /// The requests sent and the check on each response.
     pub traffic: Traffic,
@@ -148,15 +157,25 @@ impl LoadSpec {
 /// A value of a [`LoadSpec`], as named in errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoadField {
+    /// [`LoadSpec::rps`].
     Rps,
+    /// [`LoadSpec::duration`].
     Duration,
+    /// [`LoadSpec::concurrency`].
     Concurrency,
+    /// [`LoadSpec::ramp_up`].
     RampUp,
+    /// [`LoadSpec::ramp_down`].
     RampDown,
+    /// [`LoadSpec::timeout`].
     Timeout,
+    /// [`LoadSpec::drain`].
     Drain,
+    /// [`ServerSpec::latency`] of an embedded target.
     ServerLatency,
+    /// [`ServerSpec::jitter`] of an embedded target.
     ServerJitter,
+    /// [`ServerSpec::error_rate`] of an embedded target.
     ServerErrorRate,
 }
 
@@ -164,7 +183,9 @@ pub enum LoadField {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("{field:?}: {problem}")]
 pub struct Invalid {
+    /// The value outside its limit.
     pub field: LoadField,
+    /// What is wrong with it.
     pub problem: Problem,
 }
 

@@ -18,7 +18,7 @@
 //! after a rate change: its CAS fails because the word changed, and it retries.
 //!
 //! `set_rate` callers are serialised by a mutex (rare: every 100 ms during a
-//! ramp), which also guards the rate history behind [`RateLimiter::efficiency`].
+//! ramp), which also guards the rate history (the tokens the rates allowed).
 //! Takes never lock.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -52,14 +52,25 @@ const PAUSED: u64 = u64::MAX;
 /// Why the limiter refused a setting or a request.
 #[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
 pub enum RateError {
+    /// The rate is negative or not a finite number (tokens per second).
     #[error("rate must be a finite number of requests per second >= 0 (got {0})")]
     InvalidRate(f64),
+    /// The rate is above [`MAX_RPS`].
     #[error("rate {0} is above the maximum of {MAX_RPS:.0} requests per second")]
     RateTooHigh(f64),
+    /// The burst is not a finite number above 0 (or is below 1 token).
     #[error("burst must be a finite number >= 1 token (got {0})")]
     InvalidBurst(f64),
+    /// One take asked for more tokens than the bucket holds at this rate:
+    /// it could never be granted.
     #[error("asked for {asked} tokens at once but the burst capacity is {burst} at this rate")]
-    ExceedsBurst { asked: u64, burst: u64 },
+    ExceedsBurst {
+        /// Tokens asked for.
+        asked: u64,
+        /// Most tokens the bucket holds at this rate.
+        burst: u64,
+    },
+    /// The wait's cancellation token fired first.
     #[error("wait cancelled")]
     Cancelled,
 }
@@ -93,9 +104,9 @@ impl Burst {
 /// load the word with Acquire first, so Relaxed loads here see the values.
 #[derive(Default)]
 struct Setting {
-    /// Ticks per token, or `PAUSED`.
+    /// Ticks per token, or `PAUSED`. Relaxed: see the type's docs.
     interval: AtomicU64,
-    /// Tolerance τ = burst × interval, ticks.
+    /// Tolerance τ = burst × interval, ticks. Relaxed: see the type's docs.
     tau: AtomicU64,
 }
 
@@ -121,7 +132,9 @@ pub struct LimiterStats {
     pub blocked: u64,
     /// `wait` calls that had to sleep at least once.
     pub waits: u64,
+    /// Time spent sleeping in waits, summed.
     pub wait_total: Duration,
+    /// Longest single wait.
     pub wait_max: Duration,
 }
 
@@ -149,9 +162,12 @@ pub struct RateLimiter {
     shared: CachePadded<Tally>,
     /// Tallies of each [`Taker`] (one writer each: no RMW on the hot path).
     takers: Mutex<Vec<Arc<CachePadded<Tally>>>>,
-    // Wait diagnostics: plain tallies, Relaxed (no other memory depends on them).
+    /// `wait` calls that slept at least once. Relaxed, like the next two: a
+    /// diagnostic tally no other memory depends on.
     waits: AtomicU64,
+    /// Time those calls slept, ns, summed.
     wait_ns_total: AtomicU64,
+    /// Longest of them, ns.
     wait_ns_max: AtomicU64,
 }
 
@@ -512,6 +528,7 @@ impl RateLimiter {
         }
     }
 
+    /// The limiter's counters so far, its own and every [`Taker`]'s summed.
     pub fn stats(&self) -> LimiterStats {
         let takers = self.takers.lock().unwrap_or_else(|e| e.into_inner());
         let sum = |f: fn(&Tally) -> &AtomicU64| {
