@@ -66,3 +66,8 @@ pub mod target;
 mod timer;
 pub mod usage;
 mod workers;
+
+/// The README's example, compiled with the doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
