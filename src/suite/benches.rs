@@ -119,7 +119,7 @@ pub fn memory_spec(rps: f64, short: Duration) -> LoadSpec {
 /// measured over a burst of calls on this machine.
 pub fn limiter_cpu_percent(rps: f64) -> f64 {
     let clock = Arc::new(SystemClock::new());
-    let limiter = match RateLimiter::new(1e8, Burst::Tokens(1e12), clock.clone()) {
+    let limiter = match RateLimiter::new(MAX_RPS, Burst::Tokens(1e12), clock.clone()) {
         Ok(l) => l,
         Err(_) => return f64::NAN,
     };

@@ -173,7 +173,7 @@ async fn in_process(
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?
-            .block_on(engine_run(&load, &name, clock, cancel, progress))
+            .block_on(engine_run(&load, &name, None, clock, cancel, progress))
     })
     .await
     .map_err(|e| Error::Scenario {

@@ -291,10 +291,13 @@ async fn run_steps(
 }
 
 /// Runs `load` through the engine against its target (started and stopped
-/// here, the embedded server included); `name` names it in errors.
+/// here, the embedded server included); `name` names it in errors, and
+/// `floor`, the scenario's own efficiency floor if it has one, words its
+/// warnings.
 async fn engine_run(
     load: &LoadSpec,
     name: &str,
+    floor: Option<f64>,
     clock: SharedClock,
     cancel: CancellationToken,
     progress: Option<ProgressFn>,
@@ -305,10 +308,18 @@ async fn engine_run(
             scenario: name.to_string(),
             msg: e.to_string(),
         })?;
-    let cfg = load.run_config(started.target.clone(), started.server.is_some());
+    let mut cfg = load.run_config(started.target.clone(), started.server.is_some());
+    if let Some(floor) = floor {
+        cfg.efficiency_floor = floor;
+    }
     let report = run(&cfg, clock, cancel, progress).await;
     started.shutdown().await;
     Ok(report?)
+}
+
+/// The efficiency floor `spec` sets for itself, if any.
+fn scenario_floor(spec: &ScenarioSpec) -> Option<f64> {
+    spec.thresholds.and_then(|t| t.efficiency_floor)
 }
 
 async fn run_load(
@@ -319,6 +330,7 @@ async fn run_load(
     let report = engine_run(
         &spec.load,
         &spec.name,
+        scenario_floor(spec),
         clock.clone(),
         s.cancel.clone(),
         (s.progress)(&spec.name),

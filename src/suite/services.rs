@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{engine_run, load_figures, Event, Step, SuiteRun};
+use super::{engine_run, load_figures, scenario_floor, Event, Step, SuiteRun};
 use crate::config::{format_duration, ScenarioSpec};
 use crate::error::Error;
 use crate::figure::{ScenarioKind, ScenarioResult, ServiceCrash};
@@ -153,6 +153,7 @@ impl<'a> Services<'a> {
         let report = engine_run(
             &load,
             &spec.name,
+            scenario_floor(spec),
             clock.clone(),
             run_cancel,
             (s.progress)(&spec.name),

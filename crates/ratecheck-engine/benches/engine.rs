@@ -16,7 +16,7 @@
 //! binary's global allocator so the batch bench can count allocations. Two-thread
 //! figures are per call as seen by each thread (wall time of the slower thread ÷
 //! calls per thread); criterion's throughput line gives the aggregate rate.
-//! Results and their reading: /work/shared/notes/bench-results.md.
+//! Results and their reading: cargo-ratecheck's README.md, "Criterion benches".
 
 use std::time::Duration;
 

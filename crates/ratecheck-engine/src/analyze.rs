@@ -13,16 +13,18 @@ use crate::metrics::snapshot::{
     TimeSeries, WindowReport, SCHEMA_VERSION,
 };
 
-/// The efficiency floor: the one definition. Below it a run explains
-/// itself, the self-test fails, and the gate's default `efficiency-floor`
-/// (`Thresholds::default`) fails a scenario; the reports mark it.
+/// The default efficiency floor: the one definition. A run is judged by
+/// [`RunConfig::efficiency_floor`](crate::run::RunConfig::efficiency_floor),
+/// which defaults to it (below its floor a run explains itself); the
+/// self-test fails below it, and the gate's default `efficiency-floor`
+/// (`Thresholds::default`) is it.
 pub const EFFICIENCY_FLOOR: f64 = 0.95;
 const BUCKET_S: f64 = BUCKET_NS as f64 / 1e9;
 const BUCKETS_PER_WINDOW: usize = 10;
 
 /// Readings about a run besides the collector's.
 #[derive(Debug, Clone, Default)]
-pub struct RunFacts {
+pub(crate) struct RunFacts {
     pub target_rps: f64,
     pub concurrency: usize,
     pub target: String,
@@ -71,8 +73,14 @@ fn sum(series: &[u64], from: usize, to: usize) -> u64 {
     series[from..to].iter().sum()
 }
 
-/// Builds the report.
-pub fn report(schedule: &Schedule, snap: &CollectorSnapshot, f: &RunFacts) -> RunReport {
+/// Builds the report; `floor` is the efficiency the run is judged by (its
+/// warnings explain an efficiency below it, and name it).
+pub(crate) fn report(
+    schedule: &Schedule,
+    snap: &CollectorSnapshot,
+    f: &RunFacts,
+    floor: f64,
+) -> RunReport {
     let judged = f.judged_until_s.clamp(0.0, schedule.duration());
     let expected = schedule.cumulative(judged).floor() as u64;
     let requests = RequestCounts {
@@ -85,13 +93,58 @@ pub fn report(schedule: &Schedule, snap: &CollectorSnapshot, f: &RunFacts) -> Ru
     };
     let efficiency = ratio(snap.completed as f64, expected as f64);
     let generation_efficiency = ratio(snap.generated as f64, expected as f64);
+    let windows = window_reports(schedule, snap, judged);
+    let (min_window_efficiency, min_window_generation_efficiency) =
+        min_windows(&windows, efficiency, generation_efficiency);
+    let mut report = RunReport {
+        schema_version: SCHEMA_VERSION,
+        target_rps: f.target_rps,
+        duration_s: schedule.duration(),
+        concurrency: f.concurrency,
+        target: f.target.clone(),
+        efficiency,
+        generation_efficiency,
+        min_window_efficiency,
+        min_window_generation_efficiency,
+        requests,
+        phases: phase_reports(schedule, snap, judged),
+        windows,
+        latency_ms: latency_report(snap),
+        status_codes: snap
+            .status_codes
+            .iter()
+            .map(|(k, v)| (k.to_string(), *v))
+            .collect::<BTreeMap<_, _>>(),
+        errors: snap
+            .errors
+            .iter()
+            .map(|(k, v)| (k.to_string(), *v))
+            .collect(),
+        cpu: CpuReport {
+            user_s: f.cpu_user_s,
+            system_s: f.cpu_system_s,
+            percent_of_core: f.cpu_percent,
+            includes_server: f.includes_server,
+        },
+        memory: MemoryReport {
+            peak_rss_bytes: f.peak_rss_bytes,
+            allocations: f.allocations,
+        },
+        diagnostics: diagnostics(snap, f),
+        series: time_series(schedule, snap, judged),
+        warnings: Vec::new(),
+    };
+    report.warnings = warnings(&report, f, floor);
+    report
+}
 
-    // Phases: a bucket belongs to the phase holding its start; everything
-    // after the schedule (drain) belongs to the last phase. A phase's
-    // completions are those of the requests it scheduled (by intended send
-    // time), whenever they finished: a stall at a phase boundary must not
-    // move requests from one phase to the next.
-    let judged_buckets = (judged / BUCKET_S).round() as usize;
+/// Efficiency per phase of the schedule up to `judged` (s). A bucket
+/// belongs to the phase holding its start; everything after the schedule
+/// (drain) belongs to the last phase. A phase's completions are those of
+/// the requests it scheduled (by intended send time), whenever they
+/// finished: a stall at a phase boundary must not move requests from one
+/// phase to the next.
+fn phase_reports(schedule: &Schedule, snap: &CollectorSnapshot, judged: f64) -> Vec<PhaseReport> {
     let phases_all = schedule.phases();
     let mut phases = Vec::new();
     for (i, p) in phases_all.iter().enumerate() {
@@ -120,8 +173,11 @@ pub fn report(schedule: &Schedule, snap: &CollectorSnapshot, f: &RunFacts) -> Ru
             generation_efficiency: ratio(generated as f64, exp),
         });
     }
+    phases
+}
 
-    // Full 1 s windows.
+/// The full 1 s windows of the schedule up to `judged` (s).
+fn window_reports(schedule: &Schedule, snap: &CollectorSnapshot, judged: f64) -> Vec<WindowReport> {
     let mut windows = Vec::new();
     let mut w = 0usize;
     while (w + 1) as f64 <= judged + 1e-9 {
@@ -145,6 +201,17 @@ pub fn report(schedule: &Schedule, snap: &CollectorSnapshot, f: &RunFacts) -> Ru
         });
         w += 1;
     }
+    windows
+}
+
+/// The lowest completion and generation efficiency over the steady phase's
+/// windows (over every window that asked for requests when there is no
+/// steady phase); the run's own when there is no such window.
+fn min_windows(
+    windows: &[WindowReport],
+    efficiency: f64,
+    generation_efficiency: f64,
+) -> (f64, f64) {
     let steady: Vec<&WindowReport> = windows.iter().filter(|w| w.phase == STEADY).collect();
     let judged_windows: Vec<&WindowReport> = if steady.is_empty() {
         windows.iter().filter(|w| w.expected > 0.0).collect()
@@ -158,11 +225,16 @@ pub fn report(schedule: &Schedule, snap: &CollectorSnapshot, f: &RunFacts) -> Ru
             .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.min(v))))
             .unwrap_or(fallback)
     };
-    let min_window_efficiency = min_of(|w| w.efficiency, efficiency);
-    let min_window_generation_efficiency =
-        min_of(|w| w.generation_efficiency, generation_efficiency);
+    (
+        min_of(|w| w.efficiency, efficiency),
+        min_of(|w| w.generation_efficiency, generation_efficiency),
+    )
+}
 
-    // Time series up to the last bucket with activity (at least the schedule).
+/// The time series up to the last bucket with activity (at least the
+/// schedule up to `judged`, s).
+fn time_series(schedule: &Schedule, snap: &CollectorSnapshot, judged: f64) -> TimeSeries {
+    let judged_buckets = (judged / BUCKET_S).round() as usize;
     let last_active = snap
         .completed_series
         .iter()
@@ -171,7 +243,7 @@ pub fn report(schedule: &Schedule, snap: &CollectorSnapshot, f: &RunFacts) -> Ru
     let len = judged_buckets
         .max(last_active)
         .min(snap.completed_series.len().max(snap.generated_series.len()));
-    let series = TimeSeries {
+    TimeSeries {
         interval_ms: BUCKET_NS / 1_000_000,
         target_rps: (0..len)
             .map(|i| schedule.rate((i as f64 + 0.5) * BUCKET_S))
@@ -180,13 +252,30 @@ pub fn report(schedule: &Schedule, snap: &CollectorSnapshot, f: &RunFacts) -> Ru
         completed: snap.completed_series.iter().copied().take(len).collect(),
         response_p50_ms: padded(&snap.response_p50_series, len),
         response_p99_ms: padded(&snap.response_p99_series, len),
-    };
+    }
+}
 
+/// The three latency distributions and the response-time curve.
+fn latency_report(snap: &CollectorSnapshot) -> LatencyReport {
+    LatencyReport {
+        response: snap.response,
+        service: snap.service,
+        schedule_lag: snap.schedule_lag,
+        response_distribution: snap
+            .response_distribution
+            .iter()
+            .map(|&(p, ms)| [p, ms])
+            .collect(),
+    }
+}
+
+/// The engine internals behind the figures.
+fn diagnostics(snap: &CollectorSnapshot, f: &RunFacts) -> Diagnostics {
     let abandoned = snap
         .generated
         .saturating_sub(snap.dropped)
         .saturating_sub(snap.completed);
-    let diagnostics = Diagnostics {
+    Diagnostics {
         limiter_granted: f.limiter.granted,
         limiter_waits: f.limiter.waits,
         limiter_wait_ms_total: f.limiter.wait_total.as_secs_f64() * 1e3,
@@ -205,61 +294,11 @@ pub fn report(schedule: &Schedule, snap: &CollectorSnapshot, f: &RunFacts) -> Ru
         abandoned_in_flight: abandoned,
         cancelled: f.cancelled,
         wall_s: f.wall_s,
-    };
-
-    let mut report = RunReport {
-        schema_version: SCHEMA_VERSION,
-        target_rps: f.target_rps,
-        duration_s: schedule.duration(),
-        concurrency: f.concurrency,
-        target: f.target.clone(),
-        efficiency,
-        generation_efficiency,
-        min_window_efficiency,
-        min_window_generation_efficiency,
-        requests,
-        phases,
-        windows,
-        latency_ms: LatencyReport {
-            response: snap.response,
-            service: snap.service,
-            schedule_lag: snap.schedule_lag,
-            response_distribution: snap
-                .response_distribution
-                .iter()
-                .map(|&(p, ms)| [p, ms])
-                .collect(),
-        },
-        status_codes: snap
-            .status_codes
-            .iter()
-            .map(|(k, v)| (k.to_string(), *v))
-            .collect::<BTreeMap<_, _>>(),
-        errors: snap
-            .errors
-            .iter()
-            .map(|(k, v)| (k.to_string(), *v))
-            .collect(),
-        cpu: CpuReport {
-            user_s: f.cpu_user_s,
-            system_s: f.cpu_system_s,
-            percent_of_core: f.cpu_percent,
-            includes_server: f.includes_server,
-        },
-        memory: MemoryReport {
-            peak_rss_bytes: f.peak_rss_bytes,
-            allocations: f.allocations,
-        },
-        diagnostics,
-        series,
-        warnings: Vec::new(),
-    };
-    report.warnings = warnings(&report, f);
-    report
+    }
 }
 
-/// Warnings, most likely cause of a low efficiency first.
-pub fn warnings(r: &RunReport, f: &RunFacts) -> Vec<String> {
+/// Warnings, most likely cause of an efficiency below `floor` first.
+pub(crate) fn warnings(r: &RunReport, f: &RunFacts, floor: f64) -> Vec<String> {
     let mut out = Vec::new();
     let q = &r.requests;
     if f.cancelled {
@@ -268,72 +307,14 @@ pub fn warnings(r: &RunReport, f: &RunFacts) -> Vec<String> {
             f.judged_until_s, q.expected
         ));
     }
-    let low = r.efficiency < EFFICIENCY_FLOOR;
+    let low = r.efficiency < floor;
     // 1. Not enough workers for rate × latency.
     if q.dropped > 0 || r.diagnostics.channel_full_events > 0 {
-        let service_s = if r.latency_ms.service.mean > 0.0 {
-            r.latency_ms.service.mean / 1e3
-        } else {
-            r.latency_ms.service.p50 / 1e3
-        };
-        let rate = r.target_rps;
-        let carry = if service_s > 0.0 {
-            f.concurrency as f64 / service_s
-        } else {
-            f64::INFINITY
-        };
-        if carry >= rate * 1.1 {
-            // Enough workers on average: the queue filled during stalls.
-            out.push(format!(
-                "{} requests dropped: the request queue ({} slots) filled while responses stalled (response p99 {:.1} ms, max {:.1} ms) although {} workers can carry ~{:.0} rps on average; raise --concurrency to ride out stalls, or pass --on-full wait",
-                q.dropped,
-                r.diagnostics.channel_capacity,
-                r.latency_ms.response.p99,
-                r.latency_ms.response.max,
-                f.concurrency,
-                carry
-            ));
-        } else if service_s > 0.0 {
-            let need = (rate * service_s * 1.25)
-                .ceil()
-                .max(f.concurrency as f64 + 1.0);
-            out.push(format!(
-                "concurrency {} cannot carry {} rps at {:.2} ms latency (at most ~{:.0} rps): {} requests dropped because every worker was busy; use --concurrency {} or more",
-                f.concurrency,
-                fmt_rate(rate),
-                service_s * 1e3,
-                carry,
-                q.dropped,
-                need as u64
-            ));
-        } else {
-            out.push(format!(
-                "{} requests dropped because every worker was busy; raise --concurrency",
-                q.dropped
-            ));
-        }
+        out.push(drops_warning(r, f));
     }
     // 2. Target errors.
     if q.failed > 0 {
-        let mut kinds: Vec<String> = r.errors.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-        kinds.extend(
-            r.status_codes
-                .iter()
-                .filter(|(code, _)| code.parse::<u16>().map_or(true, |c| c >= 400))
-                .map(|(code, v)| format!("HTTP {code}: {v}")),
-        );
-        let connect = r.errors.get("connect").copied().unwrap_or(0);
-        let lead = if connect > 0 && connect * 2 >= q.failed {
-            format!("target unreachable ({}): ", r.target)
-        } else {
-            "target errors: ".to_string()
-        };
-        out.push(format!(
-            "{lead}{} of {} requests failed ({})",
-            q.failed,
-            q.completed,
-            kinds.join(", ")
-        ));
+        out.push(errors_warning(r));
     }
     // 3. CPU saturation.
     if low && f.cores > 0 && f.cpu_percent >= 85.0 * f.cores as f64 {
@@ -349,7 +330,7 @@ pub fn warnings(r: &RunReport, f: &RunFacts) -> Vec<String> {
         ));
     }
     // 4. The generator itself fell behind.
-    if r.generation_efficiency < EFFICIENCY_FLOOR && q.dropped == 0 && !f.cancelled {
+    if r.generation_efficiency < floor && q.dropped == 0 && !f.cancelled {
         out.push(format!(
             "the generator fell behind the schedule: generated {:.1}% of the requests asked for (schedule lag p99 {:.2} ms); the machine may be too busy",
             r.generation_efficiency * 100.0,
@@ -358,12 +339,93 @@ pub fn warnings(r: &RunReport, f: &RunFacts) -> Vec<String> {
     }
     if low && out.is_empty() {
         out.push(format!(
-            "efficiency {:.1}% is below {:.0}%: requests were still in flight at the end (response p99 {:.1} ms)",
+            "efficiency {:.1}% is below {}: requests were still in flight at the end (response p99 {:.1} ms)",
             r.efficiency * 100.0,
-            EFFICIENCY_FLOOR * 100.0,
+            fmt_percent(floor),
             r.latency_ms.response.p99
         ));
     }
+    out.extend(accounting_warnings(r, f));
+    out
+}
+
+/// Why requests were dropped (or the queue filled): too few workers for
+/// rate × latency, or stalls that workers enough on average could not ride
+/// out.
+fn drops_warning(r: &RunReport, f: &RunFacts) -> String {
+    let q = &r.requests;
+    let service_s = if r.latency_ms.service.mean > 0.0 {
+        r.latency_ms.service.mean / 1e3
+    } else {
+        r.latency_ms.service.p50 / 1e3
+    };
+    let rate = r.target_rps;
+    let carry = if service_s > 0.0 {
+        f.concurrency as f64 / service_s
+    } else {
+        f64::INFINITY
+    };
+    if carry >= rate * 1.1 {
+        // Enough workers on average: the queue filled during stalls.
+        format!(
+            "{} requests dropped: the request queue ({} slots) filled while responses stalled (response p99 {:.1} ms, max {:.1} ms) although {} workers can carry ~{:.0} rps on average; raise --concurrency to ride out stalls, or pass --on-full wait",
+            q.dropped,
+            r.diagnostics.channel_capacity,
+            r.latency_ms.response.p99,
+            r.latency_ms.response.max,
+            f.concurrency,
+            carry
+        )
+    } else if service_s > 0.0 {
+        let need = (rate * service_s * 1.25)
+            .ceil()
+            .max(f.concurrency as f64 + 1.0);
+        format!(
+            "concurrency {} cannot carry {} rps at {:.2} ms latency (at most ~{:.0} rps): {} requests dropped because every worker was busy; use --concurrency {} or more",
+            f.concurrency,
+            fmt_rate(rate),
+            service_s * 1e3,
+            carry,
+            q.dropped,
+            need as u64
+        )
+    } else {
+        format!(
+            "{} requests dropped because every worker was busy; raise --concurrency",
+            q.dropped
+        )
+    }
+}
+
+/// The failed requests by error kind and HTTP status, leading with an
+/// unreachable target when connection errors are most of them.
+fn errors_warning(r: &RunReport) -> String {
+    let q = &r.requests;
+    let mut kinds: Vec<String> = r.errors.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    kinds.extend(
+        r.status_codes
+            .iter()
+            .filter(|(code, _)| code.parse::<u16>().map_or(true, |c| c >= 400))
+            .map(|(code, v)| format!("HTTP {code}: {v}")),
+    );
+    let connect = r.errors.get("connect").copied().unwrap_or(0);
+    let lead = if connect > 0 && connect * 2 >= q.failed {
+        format!("target unreachable ({}): ", r.target)
+    } else {
+        "target errors: ".to_string()
+    };
+    format!(
+        "{lead}{} of {} requests failed ({})",
+        q.failed,
+        q.completed,
+        kinds.join(", ")
+    )
+}
+
+/// What the run could not count or keep: abandoned requests, lost latency
+/// samples, events past the time series.
+fn accounting_warnings(r: &RunReport, f: &RunFacts) -> Vec<String> {
+    let mut out = Vec::new();
     if r.diagnostics.abandoned_in_flight > 0 && !f.drained {
         out.push(format!(
             "{} requests were still queued or in flight at the drain deadline and were abandoned",
@@ -383,6 +445,13 @@ pub fn warnings(r: &RunReport, f: &RunFacts) -> Vec<String> {
         ));
     }
     out
+}
+
+/// A fraction as a percentage with at most two decimals, none written when
+/// zero (`0.95` → `95%`, `0.925` → `92.5%`).
+fn fmt_percent(v: f64) -> String {
+    let p = format!("{:.2}", v * 100.0);
+    format!("{}%", p.trim_end_matches('0').trim_end_matches('.'))
 }
 
 fn fmt_rate(r: f64) -> String {

@@ -21,7 +21,7 @@ pub struct RequestMeta {
 }
 
 /// Largest batch.
-pub const MAX_BATCH: usize = 100;
+pub(crate) const MAX_BATCH: usize = 100;
 
 /// Batch size for a rate: about one timer tick's worth (1 ms), 1..=100.
 pub fn batch_size_for(rate: f64) -> usize {
@@ -40,12 +40,13 @@ pub struct IdSource {
 }
 
 impl IdSource {
+    /// A source whose first id is 0.
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Reserves `n` consecutive ids; returns the first.
-    pub fn reserve(&self, n: u64) -> u64 {
+    pub(crate) fn reserve(&self, n: u64) -> u64 {
         self.next.fetch_add(n, Ordering::Relaxed)
     }
 
@@ -64,6 +65,7 @@ pub struct BatchGenerator {
 }
 
 impl BatchGenerator {
+    /// Batches sized for `rate`, requests per second (see [`batch_size_for`]).
     pub fn new(rate: f64) -> Self {
         BatchGenerator {
             batch_size: batch_size_for(rate),
@@ -73,16 +75,17 @@ impl BatchGenerator {
     }
 
     /// Re-sizes batches for a new rate.
-    pub fn set_rate(&mut self, rate: f64) {
+    pub(crate) fn set_rate(&mut self, rate: f64) {
         self.batch_size = batch_size_for(rate);
     }
 
+    /// Most requests a batch holds at the current rate.
     pub fn batch_size(&self) -> usize {
         self.batch_size
     }
 
     /// Largest batch built so far.
-    pub fn max_batch(&self) -> usize {
+    pub(crate) fn max_batch(&self) -> usize {
         self.max_seen
     }
 

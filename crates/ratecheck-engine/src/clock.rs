@@ -12,6 +12,7 @@ use std::time::Duration;
 
 /// A monotonic clock: nanoseconds since its origin, never decreasing.
 pub trait Clock: Send + Sync + 'static {
+    /// Nanoseconds since the clock's origin; never less than an earlier reading.
     fn now_ns(&self) -> u64;
 
     /// The tokio instant at which this clock will read `ns`, so that tasks
@@ -40,15 +41,18 @@ pub trait Clock: Send + Sync + 'static {
 /// Shared handle to a clock.
 pub type SharedClock = Arc<dyn Clock>;
 
-/// Real time from the CPU's time-stamp counter via `quanta` (≈ 10 ns a read
-/// here, against ≈ 40 ns for `Instant::now()` on this virtual machine); quanta
-/// falls back to the OS monotonic clock where the TSC is unreliable.
+/// Real time from the CPU's time-stamp counter via `quanta`: the request
+/// path reads the clock several times a request, and a TSC read costs a
+/// fraction of `Instant::now()`'s where the OS clock is slow to read (virtual
+/// machines). quanta falls back to the OS monotonic clock where the TSC is
+/// unreliable.
 pub struct SystemClock {
     clock: quanta::Clock,
     origin: quanta::Instant,
 }
 
 impl SystemClock {
+    /// A clock whose origin is now.
     pub fn new() -> Self {
         let clock = quanta::Clock::new();
         let origin = clock.now();
@@ -88,6 +92,7 @@ pub struct TokioClock {
 }
 
 impl TokioClock {
+    /// A clock whose origin is tokio's now (paused or not).
     pub fn new() -> Self {
         TokioClock {
             origin: tokio::time::Instant::now(),
@@ -122,14 +127,17 @@ pub struct ManualClock {
 }
 
 impl ManualClock {
+    /// A shared clock reading 0 until moved.
     pub fn new() -> Arc<Self> {
         Arc::new(ManualClock::default())
     }
 
+    /// Moves the clock `ns` nanoseconds forward.
     pub fn advance(&self, ns: u64) {
         self.now.fetch_add(ns, Ordering::Relaxed);
     }
 
+    /// Sets the reading to `ns` nanoseconds (never back, to keep [`Clock`]'s promise).
     pub fn set(&self, ns: u64) {
         self.now.store(ns, Ordering::Relaxed);
     }

@@ -3,8 +3,8 @@
 //!
 //! A timed run does work that follows the clock (timer wakes, batch sizes
 //! from how late a wake came, drops when the machine stalls), so its
-//! instruction count varies from run to run (4–6% under valgrind, which slows
-//! the program 50-fold). Here the same pieces — the limiter, the batch
+//! instruction count varies from run to run, the more so under valgrind,
+//! which slows the program many-fold. Here the same pieces — the limiter, the batch
 //! generator, the bounded channel, the workers, the target and the collector
 //! — handle a fixed number of requests in fixed rounds on a [`ManualClock`]
 //! that advances one batch's worth of schedule at a time, on a
@@ -28,24 +28,28 @@ use crate::metrics::collector::Collector;
 
 /// Nominal rate of the schedule the manual clock follows: the gate's
 /// 10000 requests/s, so batches are the size a real run at that rate uses.
-pub const COST_RPS: f64 = 10_000.0;
+pub(crate) const COST_RPS: f64 = 10_000.0;
 /// Requests released per round; the driver waits for them all to complete
 /// before the next round, so the queue and the latency rings stay bounded.
-pub const ROUND: u64 = 1000;
+pub(crate) const ROUND: u64 = 1000;
 /// Workers (one connection each).
-pub const COST_WORKERS: usize = 10;
+pub(crate) const COST_WORKERS: usize = 10;
 
 /// What a cost drive did: the requests it released and how they ended.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CostOutcome {
+    /// Requests released (every one completes before the drive ends).
     pub requests: u64,
+    /// Requests that succeeded (a status below 400 that passed the target's check).
     pub succeeded: u64,
+    /// Requests that failed (an error status, a transport error, a failed check).
     pub failed: u64,
 }
 
 /// Sends `requests` requests to `target` through the engine's request path
-/// in rounds of [`ROUND`]. Must run on a current-thread tokio runtime: the
-/// order in which the tasks run is then fixed by the code alone.
+/// in fixed rounds on a manual clock (see the module docs). Must run on a
+/// current-thread tokio runtime: the order in which the tasks run is then
+/// fixed by the code alone.
 pub async fn drive(target: Target, requests: u64) -> CostOutcome {
     let manual = ManualClock::new();
     let clock: SharedClock = manual.clone();

@@ -6,11 +6,11 @@
 //! `deck.len()` requests holds the mix in its exact proportions.
 
 /// The seed of every deck: runs, trials and revisions send the same order.
-pub const SEED: u64 = 0x7261_7465_6368_6b21;
+pub(crate) const SEED: u64 = 0x7261_7465_6368_6b21;
 
 /// The shuffled deck for `weights` (each ≥ 1), by `seed`; empty when there
 /// is at most one request (it is always request 0).
-pub fn shuffled(weights: &[u32], seed: u64) -> Vec<u32> {
+pub(crate) fn shuffled(weights: &[u32], seed: u64) -> Vec<u32> {
     if weights.len() <= 1 {
         return Vec::new();
     }

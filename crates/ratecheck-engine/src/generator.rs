@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::batch::{BatchGenerator, IdSource};
+use super::batch::{BatchGenerator, IdSource, RequestMeta};
 use super::clock::SharedClock;
-use super::queue::{Refused, RequestQueue};
-use super::rate::{RateLimiter, MAX_RATE};
-use super::run::FullPolicy;
+use super::limits::MAX_RPS;
+use super::queue::{FullPolicy, Refused, RequestQueue};
+use super::rate::RateLimiter;
 use super::schedule::Schedule;
 use super::timer::PreciseTimer;
 use crate::metrics::collector::Collector;
@@ -36,6 +36,15 @@ pub(super) struct GeneratorTally {
     pub occupancy_sum: u64,
 }
 
+impl GeneratorTally {
+    /// One wake's sample of the queue's length.
+    #[inline]
+    fn sample_occupancy(&mut self, len: u64) {
+        self.occupancy_max = self.occupancy_max.max(len);
+        self.occupancy_sum += len;
+    }
+}
+
 /// What the generator works with.
 pub(super) struct Generator {
     pub schedule: Arc<Schedule>,
@@ -46,6 +55,16 @@ pub(super) struct Generator {
     pub start_ns: u64,
     pub policy: FullPolicy,
     pub drain: Duration,
+}
+
+impl Generator {
+    /// When request `id` (0-based) is meant to go out, clock ns: its time in
+    /// the schedule, at the latest the schedule's `end` (s).
+    #[inline]
+    fn intended_ns(&self, id: u64, end: f64) -> u64 {
+        let t = self.schedule.time_of((id + 1) as f64).unwrap_or(end);
+        self.start_ns + (t * 1e9) as u64
+    }
 }
 
 /// The generator loop: at each wake, release `floor(expected(0, now)) −
@@ -70,37 +89,25 @@ async fn release_all(
 ) -> GeneratorTally {
     let end = g.schedule.duration();
     let total = g.schedule.total().floor() as u64;
-    // A waiting hand-over may use the drain period, no more.
     // A time `d` into the run, as an instant to sleep until.
     let at = |d: Duration| g.clock.instant_at(g.start_ns + d.as_nanos() as u64);
+    // A waiting hand-over may use the drain period, no more.
     let wait_deadline = at(Duration::from_secs_f64(end) + g.drain);
     let ids = IdSource::new();
     let mut batcher = BatchGenerator::new(g.schedule.rate(0.0).max(1.0));
     let mut released = 0u64;
     let mut tally = GeneratorTally::default();
     let mut taker = g.limiter.taker();
-    // The machine's high-resolution timer when the clock is the machine's
-    // (tokio's 1 ms timer wheel otherwise: paused-time tests, or no timerfd).
-    let mut timer = g
-        .clock
-        .is_machine_time()
-        .then(PreciseTimer::new)
-        .and_then(Result::ok);
+    let mut timer = precise_timer(&g.clock);
     let mut last_deadline = 0u64;
-    let intended = |id: u64| -> u64 {
-        let t = g.schedule.time_of((id + 1) as f64).unwrap_or(end);
-        g.start_ns + (t * 1e9) as u64
-    };
+    let intended = |id: u64| g.intended_ns(id, end);
     loop {
         if cancel.is_cancelled() {
             break;
         }
         tally.wakes += 1;
         let now = g.clock.now_ns();
-        let t = (now.saturating_sub(g.start_ns)) as f64 / 1e9;
-        // The epsilon keeps float rounding from holding back the request
-        // whose intended time is exactly now.
-        let due = ((g.schedule.cumulative(t) + 1e-6).floor() as u64).min(total);
+        let (t, due) = due_at(g, now, total);
         let want = due.saturating_sub(released);
         let mut granted = 0;
         if want > 0 {
@@ -120,16 +127,7 @@ async fn release_all(
                             match g.policy {
                                 FullPolicy::Drop => g.collector.record_dropped(1),
                                 FullPolicy::Wait => {
-                                    // Wait for room, but never past the
-                                    // drain deadline or a cancel: what
-                                    // cannot be handed over by then is
-                                    // dropped (counted).
-                                    let sent = tokio::select! {
-                                        r = queue.push(req) => r.is_ok(),
-                                        _ = cancel.cancelled() => false,
-                                        _ = tokio::time::sleep_until(wait_deadline) => false,
-                                    };
-                                    if !sent {
+                                    if !wait_for_room(queue, req, cancel, wait_deadline).await {
                                         g.collector.record_dropped(1);
                                     }
                                 }
@@ -144,30 +142,14 @@ async fn release_all(
             }
             released += granted;
         }
-        let len = queue.len() as u64;
-        tally.occupancy_max = tally.occupancy_max.max(len);
-        tally.occupancy_sum += len;
+        tally.sample_occupancy(queue.len() as u64);
         if released >= total || (t >= end && granted == want) {
             break;
         }
-        // Next wake: when the next request is due; if the limiter held some
-        // back (a ramp step), in a millisecond.
-        let next_t = if granted < want {
-            t + 0.001
-        } else {
-            g.schedule.time_of((released + 1) as f64).unwrap_or(end)
-        };
-        // Always strictly later than now, so the loop cannot spin.
-        let next_t = next_t.max(t + 1e-6);
+        let next_t = next_wake(&g.schedule, t, released, granted < want, end);
         let woke = match &mut timer {
             Some(timer) => {
-                // At most one wake per MIN_WAKE_GAP: above 1/gap requests
-                // per second each wake releases several, on a fixed grid.
-                let deadline =
-                    (g.start_ns + (next_t * 1e9) as u64).max(last_deadline + MIN_WAKE_GAP_NS);
-                last_deadline = deadline;
-                // The time between two wakes, which the spin is a share of.
-                let gap = (1e9 / g.schedule.rate(t).max(1e-9)).max(MIN_WAKE_GAP_NS as f64);
+                let (deadline, gap) = timer_wake(g, t, next_t, &mut last_deadline);
                 tokio::select! {
                     r = timer.sleep_until(&*g.clock, deadline, gap) => r.is_ok(),
                     _ = cancel.cancelled() => break,
@@ -184,6 +166,69 @@ async fn release_all(
     }
     tally.max_batch = batcher.max_batch() as u64;
     tally
+}
+
+/// The machine's high-resolution timer when the clock is the machine's
+/// (tokio's 1 ms timer wheel otherwise: paused-time tests, or no timerfd).
+fn precise_timer(clock: &SharedClock) -> Option<PreciseTimer> {
+    clock
+        .is_machine_time()
+        .then(PreciseTimer::new)
+        .and_then(Result::ok)
+}
+
+/// The time `now_ns` is into the run (s), and the requests due by then: the
+/// schedule's count, at most `total`.
+#[inline]
+fn due_at(g: &Generator, now_ns: u64, total: u64) -> (f64, u64) {
+    let t = (now_ns.saturating_sub(g.start_ns)) as f64 / 1e9;
+    // The epsilon keeps float rounding from holding back the request
+    // whose intended time is exactly now.
+    let due = ((g.schedule.cumulative(t) + 1e-6).floor() as u64).min(total);
+    (t, due)
+}
+
+/// When to wake next (s into the run), the wake at `t` having `released`
+/// requests in all: when the next request is due (at the latest the
+/// schedule's `end`); if the limiter `held_back` some (a ramp step), in a
+/// millisecond. Always strictly later than `t`, so the loop cannot spin.
+#[inline]
+fn next_wake(schedule: &Schedule, t: f64, released: u64, held_back: bool, end: f64) -> f64 {
+    let next_t = if held_back {
+        t + 0.001
+    } else {
+        schedule.time_of((released + 1) as f64).unwrap_or(end)
+    };
+    next_t.max(t + 1e-6)
+}
+
+/// The precise timer's deadline (clock ns) for a wake due at `next_t` (s
+/// into the run), and the time between two wakes (ns) at the rate of `t`,
+/// which the spin is a share of. At most one wake per `MIN_WAKE_GAP_NS`
+/// after `last_deadline` (updated): above 1/gap requests per second each
+/// wake releases several, on a fixed grid.
+#[inline]
+fn timer_wake(g: &Generator, t: f64, next_t: f64, last_deadline: &mut u64) -> (u64, f64) {
+    let deadline = (g.start_ns + (next_t * 1e9) as u64).max(*last_deadline + MIN_WAKE_GAP_NS);
+    *last_deadline = deadline;
+    let gap = (1e9 / g.schedule.rate(t).max(1e-9)).max(MIN_WAKE_GAP_NS as f64);
+    (deadline, gap)
+}
+
+/// Hands `req` over when the queue has room (the wait policy), but never
+/// past `deadline` (the drain deadline) or a cancel: false when it could not
+/// be handed over by then (the caller counts it dropped).
+async fn wait_for_room(
+    queue: &RequestQueue,
+    req: RequestMeta,
+    cancel: &CancellationToken,
+    deadline: tokio::time::Instant,
+) -> bool {
+    tokio::select! {
+        r = queue.push(req) => r.is_ok(),
+        _ = cancel.cancelled() => false,
+        _ = tokio::time::sleep_until(deadline) => false,
+    }
 }
 
 /// Moves the limiter to the schedule's mean rate over each next 100 ms, so
@@ -223,7 +268,7 @@ pub(super) async fn ramp_rates(
         // The schedule validated its rates and `catch_up` is clamped to
         // the limiter's maximum: a failure here cannot happen, and would
         // only leave the previous rate in place.
-        let _ = limiter.set_rate(mean.max(catch_up.min(MAX_RATE)));
+        let _ = limiter.set_rate(mean.max(catch_up.min(MAX_RPS)));
         k += 1;
     }
 }

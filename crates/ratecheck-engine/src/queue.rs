@@ -20,6 +20,18 @@ use tokio::sync::Notify;
 
 use super::batch::RequestMeta;
 
+/// What to do with a released request when every worker is busy and the
+/// queue is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FullPolicy {
+    /// Count it as dropped and go on (k6's `dropped_iterations`): the
+    /// schedule stays on time.
+    #[default]
+    Drop,
+    /// Wait for room: nothing is dropped, the schedule lag grows.
+    Wait,
+}
+
 /// Why a request was not queued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refused {
@@ -121,10 +133,12 @@ impl RequestQueue {
         self.queue.len()
     }
 
+    /// Whether no request is queued now.
     pub fn is_empty(&self) -> bool {
         self.queue.is_empty()
     }
 
+    /// Slots in the queue.
     pub fn capacity(&self) -> usize {
         self.queue.capacity().unwrap_or(usize::MAX)
     }

@@ -9,20 +9,27 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 
-use super::analyze::{self, RunFacts};
+use super::analyze::{self, RunFacts, EFFICIENCY_FLOOR};
 use super::batch::RequestMeta;
 use super::clock::SharedClock;
-use super::generator::{generate, ramp_rates, Generator, RAMP_STEP};
+use super::generator::{generate, ramp_rates, Generator, GeneratorTally, RAMP_STEP};
+use super::limits::{check_concurrency, Problem};
 use super::queue::RequestQueue;
 use super::rate::{Burst, RateLimiter};
 use super::schedule::{Schedule, ScheduleError};
 use super::target::Target;
 use super::workers::{flush_and_report, worker};
-use crate::metrics::collector::Collector;
+use crate::metrics::collector::{Collector, Recorder};
 use crate::metrics::snapshot::RunReport;
 use crate::usage::{self, CpuTimes};
+
+// Part of `RunConfig` and `run`, defined where they are used (the queue,
+// the progress task), so those modules need nothing from this one.
+pub use crate::queue::FullPolicy;
+pub use crate::workers::{Progress, ProgressFn};
 
 /// How long a stall of the whole engine (the process descheduled or
 /// stopped, a page-fault storm, a paused VM) the default request queue rides
@@ -31,32 +38,19 @@ use crate::usage::{self, CpuTimes};
 /// in the queue. Only an overload longer than this fills it.
 const QUEUE_SECONDS: f64 = 1.0;
 /// Memory one queue slot costs: the request queue (concurrent-queue's
-/// `Bounded`) keeps a `usize` stamp beside each
-/// `RequestMeta` and writes every stamp when the channel is created, so the
-/// whole queue is resident from the start, whether or not it ever fills
-/// (measured: 24 B of RSS per slot; 240 KiB for 1 s at 10000 requests/s).
+/// `Bounded`) keeps a `usize` stamp beside each `RequestMeta` and writes
+/// every stamp when the channel is created, so the whole queue is resident
+/// from the start, whether or not it ever fills.
 const QUEUE_SLOT_BYTES: usize = std::mem::size_of::<usize>() + std::mem::size_of::<RequestMeta>();
 /// Memory the default queue may take: 24 MiB, 2^20 slots, 1 s of requests up
 /// to ~1 million requests/s. That is more than a dozen engine threads carry
-/// over loopback HTTP (~75000 requests/s a thread here), so a run at any rate
-/// its target can be served at rides out a 1 s stall; faster asks (the null
-/// target, flat-out runs) ride out a shorter one (0.1 s at 10 million/s)
-/// rather than every such run paying for ~240 MiB.
+/// over loopback HTTP, so a run at any rate its target can be served at
+/// rides out a 1 s stall; faster asks (the null target, flat-out runs) ride
+/// out a shorter one (0.1 s at 10 million/s) rather than every such run
+/// paying for ~240 MiB.
 const MAX_QUEUE_BYTES: usize = 24 << 20;
 /// Most slots the default queue takes for the rate.
 const MAX_QUEUE_FOR_RATE: usize = MAX_QUEUE_BYTES / QUEUE_SLOT_BYTES;
-
-/// What to do with a released request when every worker is busy and the
-/// channel is full.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum FullPolicy {
-    /// Count it as dropped and go on (k6's `dropped_iterations`): the
-    /// schedule stays on time.
-    #[default]
-    Drop,
-    /// Wait for room: nothing is dropped, the schedule lag grows.
-    Wait,
-}
 
 /// Everything one run needs.
 #[derive(Debug, Clone)]
@@ -65,21 +59,30 @@ pub struct RunConfig {
     pub rps: f64,
     /// Length of the steady phase.
     pub duration: Duration,
+    /// Ramp from 0 to `rps` over this long first (0: none).
     pub ramp_up: Duration,
+    /// Ramp from `rps` to 0 over this long at the end (0: none).
     pub ramp_down: Duration,
     /// Workers, each with one connection.
     pub concurrency: usize,
+    /// Where requests go ([`crate::load::setup`] starts one from a spec).
     pub target: Target,
+    /// The rate limiter's bucket size (default 2 s of tokens at the current rate).
     pub burst: Burst,
     /// Channel capacity; default the larger of 10 × concurrency, 1 s of
     /// requests at the peak rate (`rps`; at most 2^20 slots, 24 MiB), and
     /// 1024.
     pub channel_capacity: Option<usize>,
+    /// What the generator does with a request when the queue is full.
     pub on_full: FullPolicy,
     /// How long in-flight requests may take to finish once generation stops.
     pub drain: Duration,
     /// The embedded server runs in this process (its CPU is included).
     pub includes_server: bool,
+    /// The efficiency (completed ÷ expected, 0..=1) the run is judged by:
+    /// the report's warnings explain an efficiency below it, and name it.
+    /// Default [`EFFICIENCY_FLOOR`]; a scenario with a floor of its own sets it.
+    pub efficiency_floor: f64,
 }
 
 impl RunConfig {
@@ -97,10 +100,11 @@ impl RunConfig {
             on_full: FullPolicy::Drop,
             drain: Duration::from_secs(2),
             includes_server: false,
+            efficiency_floor: EFFICIENCY_FLOOR,
         }
     }
 
-    pub fn schedule(&self) -> Result<Schedule, EngineError> {
+    pub(crate) fn schedule(&self) -> Result<Schedule, EngineError> {
         Ok(Schedule::new(
             self.rps,
             self.ramp_up,
@@ -121,27 +125,16 @@ impl RunConfig {
 /// Why a run could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
+    /// The rate or the phases make no schedule.
     #[error(transparent)]
     Schedule(#[from] ScheduleError),
+    /// The rate limiter refused the first rate or the burst.
     #[error(transparent)]
     Rate(#[from] super::rate::RateError),
-    /// Outside [`crate::load::check_concurrency`], the limit of every load run.
-    #[error("{problem} (got {0})", problem = crate::load::Problem::Concurrency)]
+    /// Outside [`crate::limits::check_concurrency`], the limit of every load run.
+    #[error("{problem} (got {0})", problem = Problem::Concurrency)]
     Concurrency(usize),
 }
-
-/// Live progress, sent about every 100 ms.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Progress {
-    pub elapsed_s: f64,
-    pub duration_s: f64,
-    pub target_rps: f64,
-    pub generated: u64,
-    pub completed: u64,
-}
-
-/// Receives progress events.
-pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
 
 /// Runs the schedule to its end (or until `cancel`), then drains, and
 /// reports. Must be called inside a tokio runtime.
@@ -151,8 +144,7 @@ pub async fn run(
     cancel: CancellationToken,
     progress: Option<ProgressFn>,
 ) -> Result<RunReport, EngineError> {
-    crate::load::check_concurrency(cfg.concurrency)
-        .map_err(|_| EngineError::Concurrency(cfg.concurrency))?;
+    check_concurrency(cfg.concurrency).map_err(|_| EngineError::Concurrency(cfg.concurrency))?;
     let schedule = Arc::new(cfg.schedule()?);
     let first_rate = schedule.expected(0.0, RAMP_STEP.as_secs_f64()) / RAMP_STEP.as_secs_f64();
     let limiter = Arc::new(RateLimiter::new(first_rate, cfg.burst, clock.clone())?);
@@ -169,76 +161,25 @@ pub async fn run(
     let allocs0 = usage::allocations();
     let cpu0 = CpuTimes::now();
     let start_ns = clock.now_ns();
-    // A time `d` into the run, as an instant to sleep until.
-    let at = |d: Duration| clock.instant_at(start_ns + d.as_nanos() as u64);
     let (collector, recorders) = Collector::new(start_ns, run_ns, workers, ring);
 
     let queue = Arc::new(RequestQueue::bounded(
         cfg.capacity(),
         cfg.on_full == FullPolicy::Wait,
     ));
-    // Workers end when the queue closes and drains; those still busy at
-    // the drain deadline are aborted (no per-request cancellation cost).
-    let target = Arc::new(cfg.target.clone());
-    let mut worker_tasks = tokio::task::JoinSet::new();
-    for rec in recorders {
-        worker_tasks.spawn(worker(queue.clone(), rec, target.clone(), clock.clone()));
-    }
-
-    let stop_side_tasks = CancellationToken::new();
-    let generator = tokio::spawn(generate(
-        Generator {
-            schedule: schedule.clone(),
-            limiter: limiter.clone(),
-            collector: collector.clone(),
-            clock: clock.clone(),
-            start_ns,
-            policy: cfg.on_full,
-            drain: cfg.drain,
-        },
-        queue.clone(),
-        cancel.clone(),
-    ));
-    let ramp = (schedule.phases().len() > 1
-        || schedule.phases()[0].from_rps != schedule.phases()[0].to_rps)
-        .then(|| {
-            tokio::spawn(ramp_rates(
-                schedule.clone(),
-                limiter.clone(),
-                start_ns,
-                stop_side_tasks.clone(),
-            ))
-        });
-    let side = tokio::spawn(flush_and_report(
-        collector.clone(),
-        schedule.clone(),
-        clock.clone(),
+    let g = Generator {
+        schedule: schedule.clone(),
+        limiter: limiter.clone(),
+        collector: collector.clone(),
+        clock: clock.clone(),
         start_ns,
-        progress.clone(),
-        stop_side_tasks.clone(),
-    ));
-
-    // Generation ends with the schedule or with `cancel`.
-    let tally = generator.await.unwrap_or_default();
-    let generation_end = Duration::from_nanos(clock.now_ns().saturating_sub(start_ns));
-    // In-flight requests may finish until `drain` after the schedule's end
-    // (or after the cancel), whichever comes first.
-    let schedule_end = Duration::from_secs_f64(schedule.duration());
-    let drain_deadline = (generation_end.min(schedule_end) + cfg.drain).max(generation_end);
-    let drained = tokio::select! {
-        _ = async { while worker_tasks.join_next().await.is_some() {} } => true,
-        _ = tokio::time::sleep_until(at(drain_deadline)) => false,
+        policy: cfg.on_full,
+        drain: cfg.drain,
     };
-    // Aborting drops each worker's recorder, which flushes its tallies.
-    worker_tasks.shutdown().await;
-    stop_side_tasks.cancel();
-    if let Some(r) = ramp {
-        let _ = r.await;
-    }
-    let _ = side.await;
+    let tasks = Tasks::start(g, &queue, recorders, &cfg.target, &cancel, progress.clone());
+    let ended = tasks.finish(&clock, start_ns, &schedule, cfg.drain).await;
     let cpu = CpuTimes::now().since(cpu0);
     let end_ns = clock.now_ns();
-    let wall = Duration::from_nanos(end_ns.saturating_sub(start_ns));
 
     let snap = collector.snapshot();
     if let Some(p) = &progress {
@@ -250,18 +191,176 @@ pub async fn run(
             completed: snap.completed,
         });
     }
+    let readings = Readings {
+        ended,
+        start_ns,
+        end_ns,
+        cpu,
+        allocs0,
+    };
+    let facts = run_facts(cfg, &schedule, &limiter, &cancel, readings);
+    Ok(analyze::report(
+        &schedule,
+        &snap,
+        &facts,
+        cfg.efficiency_floor,
+    ))
+}
+
+/// The tasks of a run under way.
+struct Tasks {
+    generator: JoinHandle<GeneratorTally>,
+    workers: JoinSet<()>,
+    /// Moves the limiter's rate; only when the schedule's rate moves.
+    ramp: Option<JoinHandle<()>>,
+    /// Flushes latency samples and reports progress.
+    side: JoinHandle<()>,
+    /// Ends `ramp` and `side` once the workers are done.
+    stop_side_tasks: CancellationToken,
+}
+
+/// How generation and the drain ended.
+struct Ended {
+    tally: GeneratorTally,
+    /// When generation ended, from the start of the run.
+    generation_end: Duration,
+    /// Every worker finished before the drain deadline.
+    drained: bool,
+}
+
+impl Tasks {
+    /// Spawns the workers (one per recorder, sending to `target`), the
+    /// generator, the ramp task when the schedule's rate moves, and the
+    /// flusher, in that order.
+    fn start(
+        g: Generator,
+        queue: &Arc<RequestQueue>,
+        recorders: Vec<Recorder>,
+        target: &Target,
+        cancel: &CancellationToken,
+        progress: Option<ProgressFn>,
+    ) -> Tasks {
+        // Workers end when the queue closes and drains; those still busy at
+        // the drain deadline are aborted (no per-request cancellation cost).
+        let target = Arc::new(target.clone());
+        let mut workers = JoinSet::new();
+        for rec in recorders {
+            workers.spawn(worker(queue.clone(), rec, target.clone(), g.clock.clone()));
+        }
+        let stop_side_tasks = CancellationToken::new();
+        let (schedule, limiter, collector, clock, start_ns) = (
+            g.schedule.clone(),
+            g.limiter.clone(),
+            g.collector.clone(),
+            g.clock.clone(),
+            g.start_ns,
+        );
+        let generator = tokio::spawn(generate(g, queue.clone(), cancel.clone()));
+        let ramp = (schedule.phases().len() > 1
+            || schedule.phases()[0].from_rps != schedule.phases()[0].to_rps)
+            .then(|| {
+                tokio::spawn(ramp_rates(
+                    schedule.clone(),
+                    limiter,
+                    start_ns,
+                    stop_side_tasks.clone(),
+                ))
+            });
+        let side = tokio::spawn(flush_and_report(
+            collector,
+            schedule,
+            clock,
+            start_ns,
+            progress,
+            stop_side_tasks.clone(),
+        ));
+        Tasks {
+            generator,
+            workers,
+            ramp,
+            side,
+            stop_side_tasks,
+        }
+    }
+
+    /// Waits for generation to end (with the schedule or with the cancel),
+    /// then for the workers until the drain deadline, aborts those still
+    /// busy and stops the side tasks.
+    async fn finish(
+        mut self,
+        clock: &SharedClock,
+        start_ns: u64,
+        schedule: &Schedule,
+        drain: Duration,
+    ) -> Ended {
+        let tally = self.generator.await.unwrap_or_default();
+        let generation_end = Duration::from_nanos(clock.now_ns().saturating_sub(start_ns));
+        // In-flight requests may finish until `drain` after the schedule's end
+        // (or after the cancel), whichever comes first.
+        let schedule_end = Duration::from_secs_f64(schedule.duration());
+        let drain_deadline = (generation_end.min(schedule_end) + drain).max(generation_end);
+        let drained = tokio::select! {
+            _ = async { while self.workers.join_next().await.is_some() {} } => true,
+            _ = tokio::time::sleep_until(
+                clock.instant_at(start_ns + drain_deadline.as_nanos() as u64)
+            ) => false,
+        };
+        // Aborting drops each worker's recorder, which flushes its tallies.
+        self.workers.shutdown().await;
+        self.stop_side_tasks.cancel();
+        if let Some(r) = self.ramp {
+            let _ = r.await;
+        }
+        let _ = self.side.await;
+        Ended {
+            tally,
+            generation_end,
+            drained,
+        }
+    }
+}
+
+/// The process's readings around a run.
+struct Readings {
+    ended: Ended,
+    /// The clock at the start and at the end of the run, ns.
+    start_ns: u64,
+    end_ns: u64,
+    /// CPU time the run used.
+    cpu: CpuTimes,
+    /// Allocations counted before the run.
+    allocs0: u64,
+}
+
+/// What the analysis needs besides the collector's snapshot.
+fn run_facts(
+    cfg: &RunConfig,
+    schedule: &Schedule,
+    limiter: &RateLimiter,
+    cancel: &CancellationToken,
+    r: Readings,
+) -> RunFacts {
+    let Readings {
+        ended,
+        start_ns,
+        end_ns,
+        cpu,
+        allocs0,
+    } = r;
+    let wall = Duration::from_nanos(end_ns.saturating_sub(start_ns));
+    let tally = ended.tally;
     let ls = limiter.stats();
     let cancelled = cancel.is_cancelled();
     let elapsed_s = (end_ns - start_ns) as f64 / 1e9;
-    let facts = RunFacts {
+    RunFacts {
         target_rps: cfg.rps,
-        concurrency: workers,
+        concurrency: cfg.concurrency,
         target: cfg.target.describe(),
         includes_server: cfg.includes_server,
         cancelled,
         // A cancelled run is judged on the part of the schedule it ran.
         judged_until_s: if cancelled {
-            generation_end.as_secs_f64().min(schedule.duration())
+            ended.generation_end.as_secs_f64().min(schedule.duration())
         } else {
             schedule.duration()
         },
@@ -283,9 +382,8 @@ pub async fn run(
         } else {
             tally.occupancy_sum as f64 / tally.wakes as f64
         },
-        drained,
-    };
-    Ok(analyze::report(&schedule, &snap, &facts))
+        drained: ended.drained,
+    }
 }
 
 #[cfg(test)]

@@ -8,12 +8,14 @@ use std::time::Duration;
 
 /// Name of a phase, as it appears in reports.
 pub const RAMP_UP: &str = "ramp-up";
+/// Name of the steady phase in reports.
 pub const STEADY: &str = "steady";
+/// Name of the ramp-down phase in reports.
 pub const RAMP_DOWN: &str = "ramp-down";
 
 /// One linear piece of the schedule.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Phase {
+pub(crate) struct Phase {
     pub name: &'static str,
     /// Start and end, seconds since the run's start.
     pub start: f64,
@@ -50,15 +52,17 @@ impl Phase {
 /// A bad schedule.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ScheduleError {
+    /// The rate is not a finite number above 0 (requests per second).
     #[error("rate must be a finite number > 0 requests per second (got {0})")]
     BadRate(f64),
+    /// Every phase is 0 long.
     #[error("the schedule is empty: give a duration or a ramp longer than 0")]
     Empty,
 }
 
 /// The whole run's rate profile.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Schedule {
+pub(crate) struct Schedule {
     phases: Vec<Phase>,
     /// Requests asked for before each phase starts.
     before: Vec<f64>,
@@ -113,6 +117,7 @@ impl Schedule {
     }
 
     /// A constant rate for `duration`.
+    #[cfg(test)]
     pub fn steady(rps: f64, duration: Duration) -> Result<Self, ScheduleError> {
         Self::new(rps, Duration::ZERO, duration, Duration::ZERO)
     }

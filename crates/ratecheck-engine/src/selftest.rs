@@ -22,14 +22,16 @@ pub const DURATION: Duration = Duration::from_secs(1);
 /// The self-test's verdict and the run behind it.
 #[derive(Debug, Clone)]
 pub struct SelfTest {
+    /// Efficiency reached [`EFFICIENCY_FLOOR`] and the counters agree.
     pub passed: bool,
     /// What failed, empty when passed.
     pub problems: Vec<String>,
+    /// The run behind the verdict.
     pub report: RunReport,
 }
 
 /// Judges a self-test run. Pure.
-pub fn judge(report: RunReport) -> SelfTest {
+pub(crate) fn judge(report: RunReport) -> SelfTest {
     let mut problems = Vec::new();
     let q = report.requests;
     if report.efficiency < EFFICIENCY_FLOOR {

@@ -47,6 +47,7 @@ pub struct ServerOptions {
     pub error_rate: f64,
     /// Response body size, bytes.
     pub response_size: usize,
+    /// How it (mis)behaves.
     pub behaviour: Behaviour,
 }
 
@@ -66,15 +67,20 @@ impl Default for ServerOptions {
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
+    /// The address is not a loopback one.
     #[error(
         "--addr {0}: the embedded server binds loopback only; use 127.0.0.1:PORT or [::1]:PORT"
     )]
     NotLoopback(SocketAddr),
+    /// The error rate is outside 0..=1.
     #[error("server error rate must be between 0 and 1 (got {0})")]
     BadErrorRate(f64),
+    /// The address could not be bound.
     #[error("cannot bind {addr}: {source}")]
     Bind {
+        /// The address asked for.
         addr: SocketAddr,
+        /// Why not.
         source: std::io::Error,
     },
 }
@@ -90,6 +96,7 @@ pub struct ServerHandle {
 }
 
 impl ServerHandle {
+    /// The address it listens on (with the port chosen when 0 was asked for).
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
@@ -112,7 +119,7 @@ impl ServerHandle {
 }
 
 /// True for 127.0.0.0/8 and ::1.
-pub fn is_loopback(ip: IpAddr) -> bool {
+pub(crate) fn is_loopback(ip: IpAddr) -> bool {
     ip.is_loopback()
 }
 

@@ -4,9 +4,9 @@
 //! to measure the engine alone. Only loopback URLs are accepted: load goes to
 //! 127.0.0.1 / localhost / ::1 only.
 //!
-//! An HTTP target sends one request template, or a weighted mix of them in
-//! the fixed order of a [`super::deck`]; a [`ResponseCheck`] (status, body
-//! substring) can fail a response that HTTP alone would call a success.
+//! An HTTP target sends one request template, or a weighted mix of them in a
+//! fixed order (a deck shuffled once with a fixed seed); a check (status,
+//! body substring) can fail a response that HTTP alone would call a success.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
@@ -26,20 +26,28 @@ use crate::metrics::collector::{ErrorKind, Outcome};
 /// URL; the caller says where it came from (`--url`, a config key).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum TargetError {
+    /// Not a URL.
     #[error("{0:?} is not a valid URL; write it like http://127.0.0.1:8080/path")]
     BadUrl(String),
+    /// Not an `http://` URL.
     #[error("{0:?}: only http:// is supported")]
     Scheme(String),
+    /// The host is not 127.0.0.0/8, ::1 or localhost.
     #[error("{0:?}: the host is not a loopback address; load may only go to this machine (127.0.0.1, localhost or [::1])")]
     NotLoopback(String),
+    /// The port is 0 or above 65535.
     #[error("{0:?}: the port is not one to connect to (1-65535)")]
     BadPort(String),
+    /// The URL holds a user name.
     #[error("{0:?}: user names in URLs are not supported")]
     UserInfo(String),
+    /// A header not written `Name: value`, or an invalid name or value.
     #[error("--header {0:?}: write it as 'Name: value'")]
     BadHeader(String),
+    /// Not an HTTP method.
     #[error("--method {0:?} is not an HTTP method")]
     BadMethod(String),
+    /// Not a path and query starting with `/`.
     #[error("{0:?} is not a request path; write it like /api/items?id=1")]
     BadPath(String),
 }
@@ -47,9 +55,11 @@ pub enum TargetError {
 /// Where requests go and what they look like.
 #[derive(Debug, Clone)]
 pub enum Target {
+    /// HTTP/1.1 to a loopback server.
     Http(Box<HttpTarget>),
     /// Answers 200 at once, or after the delay.
     Null {
+        /// How long each request takes (0: answered at once).
         delay: Duration,
     },
 }
@@ -114,7 +124,7 @@ impl RequestTemplate {
         Ok(self)
     }
 
-    pub fn with_body(mut self, body: impl Into<Bytes>) -> Self {
+    pub(crate) fn with_body(mut self, body: impl Into<Bytes>) -> Self {
         self.body = body.into();
         self
     }
@@ -123,13 +133,13 @@ impl RequestTemplate {
 /// What a response must be, beyond HTTP success (a status below 400), to
 /// count as succeeded: this exact status, and a body holding this text.
 #[derive(Debug, Clone, Default)]
-pub struct ResponseCheck {
+pub(crate) struct ResponseCheck {
     status: Option<u16>,
     body_contains: Option<Finder<'static>>,
 }
 
 impl ResponseCheck {
-    pub fn new(status: Option<u16>, body_contains: Option<&str>) -> ResponseCheck {
+    pub(crate) fn new(status: Option<u16>, body_contains: Option<&str>) -> ResponseCheck {
         ResponseCheck {
             status,
             body_contains: body_contains
@@ -189,7 +199,9 @@ impl BodyScan<'_> {
 /// (one, or a mix in the order of `deck`) and the check on each response.
 #[derive(Debug, Clone)]
 pub struct HttpTarget {
+    /// The URL as given.
     pub url: String,
+    /// The loopback address connected to.
     pub addr: SocketAddr,
     host: HeaderValue,
     /// The URL's path and query: the path of a request that names none.
@@ -199,12 +211,13 @@ pub struct HttpTarget {
     /// there is one request.
     deck: Box<[u32]>,
     check: ResponseCheck,
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
 }
 
 impl HttpTarget {
     /// Parses and checks a loopback `http://` URL; the target sends `GET`
-    /// to its path until [`HttpTarget::with_requests`].
+    /// to its path ([`crate::load::Traffic::http_target`] builds one that
+    /// sends a mix and checks the responses).
     pub fn new(url: &str, timeout: Duration) -> Result<Self, TargetError> {
         let uri: Uri = url
             .parse()
@@ -263,13 +276,13 @@ impl HttpTarget {
     }
 
     /// The URL's path and query, for requests that name no path.
-    pub fn url_path(&self) -> &str {
+    pub(crate) fn url_path(&self) -> &str {
         &self.url_path
     }
 
     /// Sends `mix` (each request with its weight ≥ 1) instead, in the
     /// order of [`super::deck::shuffled`]; an empty mix changes nothing.
-    pub fn with_requests(mut self, mix: Vec<(RequestTemplate, u32)>) -> Self {
+    pub(crate) fn with_requests(mut self, mix: Vec<(RequestTemplate, u32)>) -> Self {
         if mix.is_empty() {
             return self;
         }
@@ -279,13 +292,13 @@ impl HttpTarget {
         self
     }
 
-    pub fn with_check(mut self, check: ResponseCheck) -> Self {
+    pub(crate) fn with_check(mut self, check: ResponseCheck) -> Self {
         self.check = check;
         self
     }
 
     /// How many different requests it sends.
-    pub fn request_count(&self) -> usize {
+    pub(crate) fn request_count(&self) -> usize {
         self.requests.len()
     }
 
@@ -309,15 +322,15 @@ impl HttpTarget {
 
 /// One worker's connection state.
 #[derive(Default)]
-pub struct Connection {
+pub(crate) struct Connection {
     sender: Option<SendRequest<Full<Bytes>>>,
     /// Connections opened (first one included).
-    pub connects: u64,
+    pub(crate) connects: u64,
 }
 
 impl Connection {
     /// Sends request `id` of the run and waits for the whole response.
-    pub async fn send(&mut self, target: &Target, id: u64) -> Outcome {
+    pub(crate) async fn send(&mut self, target: &Target, id: u64) -> Outcome {
         match target {
             Target::Null { delay } => {
                 if !delay.is_zero() {

@@ -3,11 +3,11 @@
 //!
 //! tokio's timer wheel has 1 ms slots, so a generator that sleeps with
 //! `tokio::time::sleep_until` wakes up to a millisecond late and sends each
-//! request late by that much (schedule lag ≈ 0.6–1.1 ms at the median). This
-//! timer arms a Linux `timerfd` (an hrtimer, no timer slack) at the deadline
-//! and waits for it to become readable through tokio's reactor. The wake is
-//! the runtime's own wake: no second thread, no hand-over between threads,
-//! so the worker that sends the request runs on the thread the timer woke.
+//! request late by that much. This timer arms a Linux `timerfd` (an
+//! hrtimer, no timer slack) at the deadline and waits for it to become
+//! readable through tokio's reactor. The wake is the runtime's own wake: no
+//! second thread, no hand-over between threads, so the worker that sends the
+//! request runs on the thread the timer woke.
 //! ARCHITECTURE.md ("Pacing") gives the measurements behind the choice.
 //!
 //! The timer itself wakes tens of microseconds late on a virtual machine.
@@ -27,7 +27,7 @@ use std::io;
 use super::clock::Clock;
 
 /// Nanoseconds of `CLOCK_MONOTONIC`.
-pub fn monotonic_ns() -> u64 {
+pub(crate) fn monotonic_ns() -> u64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
@@ -40,7 +40,7 @@ pub fn monotonic_ns() -> u64 {
 
 /// The monotonic-clock instant at which `clock` reads `deadline_ns`, given
 /// one reading of each taken together.
-pub fn to_monotonic(deadline_ns: u64, clock_now: u64, mono_now: u64) -> u64 {
+pub(crate) fn to_monotonic(deadline_ns: u64, clock_now: u64, mono_now: u64) -> u64 {
     (mono_now + deadline_ns).saturating_sub(clock_now)
 }
 
@@ -115,16 +115,16 @@ mod imp {
 }
 
 /// Most of each interval between two requests the generator may spin.
-pub const SPIN_SHARE: f64 = 0.04;
+pub(crate) const SPIN_SHARE: f64 = 0.04;
 /// Longest spin, whatever the interval.
-pub const MAX_SPIN_NS: u64 = 100_000;
+pub(crate) const MAX_SPIN_NS: u64 = 100_000;
 /// A wake later than this (a stall) counts as this much in the running mean
 /// of the timer's lateness, so one stall does not make the timer spin long.
 const MAX_LATENESS_SAMPLE_NS: u64 = 1_000_000;
 
 /// How early to arm the timer for a deadline (ns): the timer's typical
 /// lateness, at most [`SPIN_SHARE`] of the interval and [`MAX_SPIN_NS`].
-pub fn spin_window(lateness_ns: f64, interval_ns: f64) -> u64 {
+pub(crate) fn spin_window(lateness_ns: f64, interval_ns: f64) -> u64 {
     lateness_ns
         .min(SPIN_SHARE * interval_ns)
         .min(MAX_SPIN_NS as f64)
@@ -133,7 +133,7 @@ pub fn spin_window(lateness_ns: f64, interval_ns: f64) -> u64 {
 
 /// A precise sleeper for one task (the generator). Must be created inside a
 /// tokio runtime with IO enabled.
-pub struct PreciseTimer {
+pub(crate) struct PreciseTimer {
     #[cfg(target_os = "linux")]
     fd: imp::TimerFd,
     /// Running mean (1/16 weight) of how late the timer woke, ns.
@@ -143,7 +143,7 @@ pub struct PreciseTimer {
 impl PreciseTimer {
     /// A timer, or why the machine cannot give one (the caller falls back to
     /// tokio's timer).
-    pub fn new() -> io::Result<Self> {
+    pub(crate) fn new() -> io::Result<Self> {
         #[cfg(target_os = "linux")]
         {
             Ok(PreciseTimer {
@@ -162,7 +162,7 @@ impl PreciseTimer {
     /// spun). A deadline already past only yields to the other tasks, so a
     /// generator whose next request is always due (a flat-out run) still
     /// lets the workers run.
-    pub async fn sleep_until(
+    pub(crate) async fn sleep_until(
         &mut self,
         clock: &dyn Clock,
         deadline_ns: u64,

@@ -10,11 +10,14 @@ use std::time::Duration;
 /// CPU time used by this process so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct CpuTimes {
+    /// Time in user mode.
     pub user: Duration,
+    /// Time in the kernel on the process's behalf.
     pub system: Duration,
 }
 
 impl CpuTimes {
+    /// The process's CPU time so far (zero where getrusage fails).
     pub fn now() -> CpuTimes {
         let Some(ru) = rusage() else {
             return CpuTimes::default();
@@ -48,7 +51,7 @@ impl CpuTimes {
 /// Resets the kernel's peak-RSS mark for this process so that
 /// [`peak_rss_bytes`] measures from now on. Returns false where unsupported
 /// (then the peak is the process's lifetime peak).
-pub fn reset_peak_rss() -> bool {
+pub(crate) fn reset_peak_rss() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 
@@ -71,7 +74,7 @@ fn rusage() -> Option<libc::rusage> {
 }
 
 /// The `VmHWM:` line of /proc/PID/status, in KiB.
-pub fn parse_vm_hwm(status: &str) -> Option<u64> {
+pub(crate) fn parse_vm_hwm(status: &str) -> Option<u64> {
     status
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))

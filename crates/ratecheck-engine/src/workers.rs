@@ -9,10 +9,27 @@ use tokio_util::sync::CancellationToken;
 
 use super::clock::SharedClock;
 use super::queue::RequestQueue;
-use super::run::{Progress, ProgressFn};
 use super::schedule::Schedule;
 use super::target::{Connection, Target};
 use crate::metrics::collector::{Collector, Recorder};
+
+/// Live progress, sent about every 100 ms.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress {
+    /// Time since the run started, s (at most `duration_s`).
+    pub elapsed_s: f64,
+    /// Length of the whole schedule, s.
+    pub duration_s: f64,
+    /// The schedule's rate now, requests per second.
+    pub target_rps: f64,
+    /// Requests released so far.
+    pub generated: u64,
+    /// Requests completed so far.
+    pub completed: u64,
+}
+
+/// Receives progress events.
+pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
 
 /// One worker: takes requests off the queue until it closes and drains,
 /// sends each, records the outcome. Aborted at the drain deadline.

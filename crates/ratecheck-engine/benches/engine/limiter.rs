@@ -13,15 +13,17 @@ use std::time::{Duration, Instant};
 use criterion::{BenchmarkGroup, Criterion, Throughput};
 use governor::{DefaultDirectRateLimiter, Quota};
 use ratecheck_engine::clock::{SharedClock, SystemClock};
+use ratecheck_engine::limits::MAX_RPS;
 use ratecheck_engine::rate::{Burst, RateLimiter};
 
 use crate::common::{in_threads, ShiftClock};
 
 /// Our highest accepted rate; with the clock shifted by `FILL_NS` the bucket
 /// holds its whole burst of `BURST` tokens, more than any bench takes.
-const RATE: f64 = 1e8;
+const RATE: f64 = MAX_RPS;
 const BURST: f64 = 1e12;
-const FILL_NS: u64 = 10_000 * 1_000_000_000;
+/// `BURST` ÷ `RATE` seconds, in ns.
+const FILL_NS: u64 = 100_000 * 1_000_000_000;
 
 /// A limiter whose bucket is full (see [`ShiftClock`]).
 fn ours_full() -> RateLimiter {
@@ -31,8 +33,8 @@ fn ours_full() -> RateLimiter {
     l
 }
 
-/// A limiter on the real `SystemClock` at 1e8/s (bucket starts empty and
-/// refills at 1 token per 10 ns): what `try_take` costs exactly as shipped.
+/// A limiter on the real `SystemClock` at `RATE` (bucket starts empty and
+/// refills at 1 token per 100 ns): what `try_take` costs exactly as shipped.
 fn ours_system_clock() -> RateLimiter {
     RateLimiter::new(RATE, Burst::default(), SystemClock::shared()).expect("valid rate")
 }

@@ -31,7 +31,12 @@ fn facts(rate: f64, secs: f64, conc: usize) -> RunFacts {
 #[test]
 fn perfect_run() {
     let s = Schedule::steady(1000.0, Duration::from_secs(3)).unwrap();
-    let r = report(&s, &steady_snapshot(100, 30), &facts(1000.0, 3.0, 10));
+    let r = report(
+        &s,
+        &steady_snapshot(100, 30),
+        &facts(1000.0, 3.0, 10),
+        EFFICIENCY_FLOOR,
+    );
     assert_eq!(r.requests.expected, 3000);
     assert_eq!(r.efficiency, 1.0);
     assert_eq!(r.windows.len(), 3);
@@ -56,7 +61,7 @@ fn a_bad_window_sets_the_minimum() {
     }
     snap.completed -= 100;
     snap.succeeded -= 100;
-    let r = report(&s, &snap, &facts(1000.0, 3.0, 10));
+    let r = report(&s, &snap, &facts(1000.0, 3.0, 10), EFFICIENCY_FLOOR);
     assert!((r.min_window_efficiency - 0.9).abs() < 1e-12);
     assert!((r.efficiency - 2900.0 / 3000.0).abs() < 1e-12);
 }
@@ -86,7 +91,7 @@ fn phases_split_the_series() {
         succeeded: 2000,
         ..Default::default()
     };
-    let r = report(&s, &snap, &facts(1000.0, 3.0, 10));
+    let r = report(&s, &snap, &facts(1000.0, 3.0, 10), EFFICIENCY_FLOOR);
     let effs: Vec<_> = r
         .phases
         .iter()
@@ -120,7 +125,7 @@ fn explains_too_few_workers() {
         p50: 5.0,
         ..Default::default()
     };
-    let r = report(&s, &snap, &facts(10_000.0, 1.0, 10));
+    let r = report(&s, &snap, &facts(10_000.0, 1.0, 10), EFFICIENCY_FLOOR);
     assert!((r.efficiency - 0.2).abs() < 1e-12);
     let w = &r.warnings[0];
     assert!(
@@ -138,7 +143,7 @@ fn explains_drops_during_stalls_when_workers_suffice() {
     snap.dropped = 10;
     snap.service.mean = 1.0; // 100 workers × 1 ms carry 100k rps
     snap.response.p99 = 30.0;
-    let r = report(&s, &snap, &facts(1000.0, 1.0, 100));
+    let r = report(&s, &snap, &facts(1000.0, 1.0, 100), EFFICIENCY_FLOOR);
     assert!(
         r.warnings[0].contains("filled while responses stalled"),
         "{:?}",
@@ -157,7 +162,7 @@ fn explains_target_errors_and_unreachable_targets() {
     snap.errors = BTreeMap::from([("connect", 100)]);
     let mut f = facts(100.0, 1.0, 10);
     f.target = "http://127.0.0.1:1/".into();
-    let r = report(&s, &snap, &f);
+    let r = report(&s, &snap, &f, EFFICIENCY_FLOOR);
     assert!(
         r.warnings[0].starts_with("target unreachable (http://127.0.0.1:1/)"),
         "{:?}",
@@ -165,7 +170,7 @@ fn explains_target_errors_and_unreachable_targets() {
     );
     snap.errors.clear();
     snap.status_codes = BTreeMap::from([(500, 100)]);
-    let r = report(&s, &snap, &f);
+    let r = report(&s, &snap, &f, EFFICIENCY_FLOOR);
     assert!(r.warnings[0].contains("HTTP 500: 100"), "{:?}", r.warnings);
 }
 
@@ -176,7 +181,7 @@ fn explains_cpu_saturation_and_generator_lag() {
     snap.schedule_lag.p99 = 40.0;
     let mut f = facts(1000.0, 1.0, 10);
     f.cpu_percent = 190.0;
-    let r = report(&s, &snap, &f);
+    let r = report(&s, &snap, &f, EFFICIENCY_FLOOR);
     assert!(
         r.warnings.iter().any(|w| w.starts_with("CPU saturated")),
         "{:?}",
@@ -196,9 +201,53 @@ fn cancelled_runs_are_judged_on_what_ran() {
     let s = Schedule::steady(1000.0, Duration::from_secs(10)).unwrap();
     let mut f = facts(1000.0, 2.5, 10);
     f.cancelled = true;
-    let r = report(&s, &steady_snapshot(100, 25), &f);
+    let r = report(&s, &steady_snapshot(100, 25), &f, EFFICIENCY_FLOOR);
     assert_eq!(r.requests.expected, 2500);
     assert_eq!(r.efficiency, 1.0);
     assert_eq!(r.windows.len(), 2);
     assert!(r.warnings[0].starts_with("run cancelled"));
+}
+
+#[test]
+fn warnings_follow_the_floor_they_are_given() {
+    // 920 of 1000 completed, nothing dropped or failed, the generator on
+    // time: only the floor decides whether the run explains itself.
+    let s = Schedule::steady(1000.0, Duration::from_secs(1)).unwrap();
+    let mut snap = steady_snapshot(100, 10);
+    snap.completed = 920;
+    snap.succeeded = 920;
+    snap.completed_series = vec![92; 10];
+    let f = facts(1000.0, 1.0, 10);
+    let at_90 = report(&s, &snap, &f, 0.90);
+    assert!((at_90.efficiency - 0.92).abs() < 1e-12);
+    assert!(at_90.warnings.is_empty(), "{:?}", at_90.warnings);
+    let at_95 = report(&s, &snap, &f, 0.95);
+    assert_eq!(at_95.warnings.len(), 1, "{:?}", at_95.warnings);
+    assert!(
+        at_95.warnings[0].starts_with("efficiency 92.0% is below 95%:"),
+        "{:?}",
+        at_95.warnings
+    );
+    let at_925 = report(&s, &snap, &f, 0.925);
+    assert!(
+        at_925.warnings[0].starts_with("efficiency 92.0% is below 92.5%:"),
+        "{:?}",
+        at_925.warnings
+    );
+}
+
+#[test]
+fn the_generators_lag_is_judged_by_the_floor_too() {
+    let s = Schedule::steady(1000.0, Duration::from_secs(1)).unwrap();
+    let mut snap = steady_snapshot(92, 10);
+    snap.generated = 920;
+    let f = facts(1000.0, 1.0, 10);
+    let behind = |floor| {
+        report(&s, &snap, &f, floor)
+            .warnings
+            .iter()
+            .any(|w| w.contains("generator fell behind"))
+    };
+    assert!(!behind(0.90));
+    assert!(behind(0.95));
 }

@@ -1,29 +1,24 @@
 //! One load run as the command line (`run --rps --duration …`), a configured
-//! scenario and the gate's benches describe it: [`LoadSpec`], its limits
-//! (each defined once, here) and its one [`LoadSpec::validate`]. The CLI's
-//! value parsers and the configuration's checks call the same per-value
-//! checks `validate` is made of, so a limit cannot differ between them.
-//! [`setup`] starts the target a spec names (the embedded server included).
+//! scenario and the gate's benches describe it: [`LoadSpec`] and its one
+//! [`LoadSpec::validate`], against the engine's limits (defined once, in
+//! [`crate::limits`], and re-exported here). The CLI's value parsers and the
+//! configuration's checks call the same per-value checks `validate` is made
+//! of, so a limit cannot differ between them. [`setup`] starts the target a
+//! spec names (the embedded server included).
 
-use std::ops::RangeBounds;
 use std::time::Duration;
 
+use crate::limits::check_fraction;
 use crate::run::{FullPolicy, RunConfig};
 use crate::target::Target;
 
 pub mod setup;
 pub mod traffic;
 
+pub use crate::limits::{
+    check_concurrency, check_length, check_rps, Problem, MAX_CONCURRENCY, MAX_DURATION, MAX_RPS,
+};
 pub use traffic::Traffic;
-
-/// Largest accepted target rate, requests per second.
-pub const MAX_RPS: f64 = 10_000_000.0;
-/// Largest accepted worker count (each worker holds one connection).
-pub const MAX_CONCURRENCY: usize = 10_000;
-/// Longest accepted steady phase, ramp, timeout, drain or server delay: the
-/// collector's time series covers one hour
-/// ([`crate::metrics::collector::MAX_BUCKETS`] × 100 ms).
-pub const MAX_DURATION: Duration = Duration::from_secs(3600);
 
 /// Where a run sends its requests.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,7 +31,12 @@ pub enum TargetSpec {
     Url(String),
     /// A configured service (`target = "service:NAME"`), which the suite
     /// starts on a free loopback port; `path` (default `/`) is requested.
-    Service { name: String, path: String },
+    Service {
+        /// The service's name in the configuration.
+        name: String,
+        /// The path (and query) requested.
+        path: String,
+    },
 }
 
 impl TargetSpec {
@@ -85,13 +85,17 @@ pub struct LoadSpec {
     pub duration: Duration,
     /// Workers, each with one keep-alive connection.
     pub concurrency: usize,
+    /// Ramp from 0 to `rps` over this long before the steady phase (0: none).
     pub ramp_up: Duration,
+    /// Ramp from `rps` to 0 over this long after it (0: none).
     pub ramp_down: Duration,
     /// Per-request timeout.
     pub timeout: Duration,
     /// How long in-flight requests may finish after the schedule ends.
     pub drain: Duration,
+    /// What the generator does with a request when every worker is busy and the queue is full.
     pub on_full: FullPolicy,
+    /// Where the requests go.
     pub target: TargetSpec,
     /// The requests sent and the check on each response.
     pub traffic: Traffic,
@@ -153,77 +157,36 @@ impl LoadSpec {
 /// A value of a [`LoadSpec`], as named in errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoadField {
+    /// [`LoadSpec::rps`].
     Rps,
+    /// [`LoadSpec::duration`].
     Duration,
+    /// [`LoadSpec::concurrency`].
     Concurrency,
+    /// [`LoadSpec::ramp_up`].
     RampUp,
+    /// [`LoadSpec::ramp_down`].
     RampDown,
+    /// [`LoadSpec::timeout`].
     Timeout,
+    /// [`LoadSpec::drain`].
     Drain,
+    /// [`ServerSpec::latency`] of an embedded target.
     ServerLatency,
+    /// [`ServerSpec::jitter`] of an embedded target.
     ServerJitter,
+    /// [`ServerSpec::error_rate`] of an embedded target.
     ServerErrorRate,
-}
-
-/// A value outside its limit. The text says what is allowed; the caller
-/// names the value (`--rps "0": …`, `scenario "s".rps: …`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum Problem {
-    #[error("the rate must be a finite number > 0")]
-    RateNotPositive,
-    #[error("the rate must be at most {MAX_RPS:.0} requests per second")]
-    RateTooHigh,
-    #[error("concurrency must be between 1 and {MAX_CONCURRENCY}")]
-    Concurrency,
-    #[error("must be longer than 0 (e.g. 500ms, 5s)")]
-    Zero,
-    #[error("must be at most {}h", MAX_DURATION.as_secs() / 3600)]
-    TooLong,
-    #[error("must be between 0 and 1")]
-    NotAFraction,
 }
 
 /// [`LoadSpec::validate`]'s error: which value, what is wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("{field:?}: {problem}")]
 pub struct Invalid {
+    /// The value outside its limit.
     pub field: LoadField,
+    /// What is wrong with it.
     pub problem: Problem,
-}
-
-/// `v` if `range` holds it, else `problem`.
-fn within<T: PartialOrd>(v: T, range: impl RangeBounds<T>, problem: Problem) -> Result<T, Problem> {
-    if range.contains(&v) {
-        Ok(v)
-    } else {
-        Err(problem)
-    }
-}
-
-/// A rate: finite, > 0, at most [`MAX_RPS`].
-pub fn check_rps(v: f64) -> Result<f64, Problem> {
-    if !v.is_finite() || v <= 0.0 {
-        return Err(Problem::RateNotPositive);
-    }
-    within(v, ..=MAX_RPS, Problem::RateTooHigh)
-}
-
-/// A worker count: 1..=[`MAX_CONCURRENCY`].
-pub fn check_concurrency(n: usize) -> Result<usize, Problem> {
-    within(n, 1..=MAX_CONCURRENCY, Problem::Concurrency)
-}
-
-/// A length of time: at most [`MAX_DURATION`], and > 0 unless `zero_ok`.
-pub fn check_length(d: Duration, zero_ok: bool) -> Result<Duration, Problem> {
-    if d.is_zero() && !zero_ok {
-        return Err(Problem::Zero);
-    }
-    within(d, ..=MAX_DURATION, Problem::TooLong)
-}
-
-/// A fraction in 0..=1.
-pub fn check_fraction(v: f64) -> Result<f64, Problem> {
-    within(v, 0.0..=1.0, Problem::NotAFraction)
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ pub enum SetupError {
     /// could not be read.
     #[error(transparent)]
     Traffic(#[from] TrafficError),
+    /// The embedded server could not start.
     #[error(transparent)]
     Server(#[from] ServerError),
     /// A service target reached the setup unstarted: the suite starts
@@ -28,7 +29,9 @@ pub enum SetupError {
 /// A started target; the embedded server, when there is one, runs until
 /// [`Started::shutdown`].
 pub struct Started {
+    /// The engine's target, for [`crate::run::RunConfig::target`].
     pub target: Target,
+    /// The embedded server it points at, when the spec named one.
     pub server: Option<ServerHandle>,
 }
 

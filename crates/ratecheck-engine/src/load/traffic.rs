@@ -19,17 +19,20 @@ pub const MAX_WEIGHT: u32 = 1000;
 pub struct Traffic {
     /// Empty: one `GET` of the target's path.
     pub requests: Vec<RequestSpec>,
+    /// What every response must be beyond a status below 400.
     pub check: CheckSpec,
 }
 
 /// One request of a mix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestSpec {
+    /// The HTTP method (`GET`, `POST`, …).
     pub method: String,
     /// Path and query; `None` is the target's own path.
     pub path: Option<String>,
     /// `Name: value` lines.
     pub headers: Vec<String>,
+    /// What it carries.
     pub body: Body,
     /// Its share of the mix, 1..=[`MAX_WEIGHT`].
     pub weight: u32,
@@ -38,8 +41,10 @@ pub struct RequestSpec {
 /// A request's body.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Body {
+    /// No body.
     #[default]
     Empty,
+    /// This text.
     Text(String),
     /// Read when the target is built; relative to the workspace root once
     /// the configuration is loaded.
@@ -58,10 +63,17 @@ pub struct CheckSpec {
 /// Why the HTTP target could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum TrafficError {
+    /// A URL, method, path or header the engine's target refused.
     #[error(transparent)]
     Target(#[from] TargetError),
+    /// A body file could not be read.
     #[error("body-file {path}: {msg}; check the path (relative to the workspace root)")]
-    BodyFile { path: String, msg: String },
+    BodyFile {
+        /// The file, as given (absolute once the configuration is loaded).
+        path: String,
+        /// Why it could not be read.
+        msg: String,
+    },
 }
 
 impl Traffic {

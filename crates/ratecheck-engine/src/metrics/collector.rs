@@ -23,14 +23,17 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crossbeam_utils::CachePadded;
-use hdrhistogram::Histogram;
 
 use super::snapshot::Percentiles;
 
+mod latency;
+
+use latency::{distribution, new_histogram, percentiles, Histograms, LatencyWindows, WINDOW_GRACE};
+
 /// Time-series resolution.
-pub const BUCKET_NS: u64 = 100_000_000;
+pub(crate) const BUCKET_NS: u64 = 100_000_000;
 /// Time-series cap: one hour at 100 ms. Later events are counted as overflow.
-pub const MAX_BUCKETS: usize = 36_000;
+pub(crate) const MAX_BUCKETS: usize = 36_000;
 /// Highest status code tallied individually; others count as 0.
 const MAX_STATUS: usize = 600;
 
@@ -50,6 +53,7 @@ pub enum ErrorKind {
     /// A response below 400 that failed the scenario's `check` (another
     /// status than the one required, or a body without the text).
     Check,
+    /// Any other failure.
     Other,
 }
 
@@ -65,6 +69,7 @@ impl ErrorKind {
         ErrorKind::Other,
     ];
 
+    /// The kind's name in reports (`connect`, `check-failed`, …).
     pub fn name(self) -> &'static str {
         match self {
             ErrorKind::Connect => "connect",
@@ -83,18 +88,19 @@ impl ErrorKind {
 pub enum Outcome {
     /// A response with this status; 1xx–3xx count as succeeded.
     Status(u16),
+    /// No usable response, and why.
     Error(ErrorKind),
 }
 
 impl Outcome {
-    pub fn is_success(self) -> bool {
+    pub(crate) fn is_success(self) -> bool {
         matches!(self, Outcome::Status(s) if s < 400)
     }
 }
 
 /// One latency sample, ns.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Sample {
+pub(crate) struct Sample {
     pub response_ns: u64,
     pub service_ns: u64,
     pub lag_ns: u64,
@@ -107,10 +113,17 @@ pub struct Sample {
 /// that loads them with Acquire also sees the generator's count of every
 /// request they include (the request came through the channel).
 struct WorkerSlot {
+    /// Requests that succeeded (Release; see above).
     succeeded: AtomicU64,
+    /// Requests that failed (Release; see above).
     failed: AtomicU64,
+    /// Samples its full ring dropped. Read Relaxed: a tally.
     samples_lost: AtomicU64,
+    /// Failures by [`ErrorKind`] (`kind as usize`). Read Relaxed: tallies
+    /// the live invariants do not involve.
     errors: [AtomicU64; ErrorKind::ALL.len()],
+    /// Responses by status code, 0 for codes past the table. Read Relaxed,
+    /// as `errors`.
     status: Box<[AtomicU64]>,
 }
 
@@ -135,8 +148,10 @@ fn bump(a: &AtomicU64) {
 
 /// Per-100-ms tallies.
 struct Series {
+    /// Events per bucket. Relaxed (see `add`): tallies read after the run
+    /// or by a progress display that tolerates staleness.
     buckets: Box<[AtomicU32]>,
-    /// Events that fell past the last bucket.
+    /// Events that fell past the last bucket. Relaxed, as `buckets`.
     overflow: AtomicU64,
 }
 
@@ -172,99 +187,6 @@ impl Series {
             .map(|b| b.load(Ordering::Relaxed) as u64)
             .collect()
     }
-}
-
-/// Histograms filled on the cold path.
-struct Histograms {
-    response: Histogram<u64>,
-    service: Histogram<u64>,
-    lag: Histogram<u64>,
-    windows: LatencyWindows,
-}
-
-/// Buckets a window stays open for late samples before its percentiles are
-/// taken (1 s: flushes come every 100 ms, and a sample waits in its ring at
-/// most until the next one).
-const WINDOW_GRACE: usize = 10;
-
-/// Response-time percentiles per time-series bucket (see the module docs).
-struct LatencyWindows {
-    /// Buckets still taking samples, with their histograms.
-    open: BTreeMap<usize, Histogram<u64>>,
-    /// Emptied histograms, for the next buckets.
-    spare: Vec<Histogram<u64>>,
-    /// p50 and p99 (ns) of each closed bucket; `None` where nothing completed.
-    closed: Vec<Option<(u64, u64)>>,
-    /// Buckets past the series' length (counted with the series overflow).
-    len: usize,
-}
-
-impl LatencyWindows {
-    fn new(len: usize) -> Self {
-        LatencyWindows {
-            open: BTreeMap::new(),
-            spare: Vec::new(),
-            closed: Vec::new(),
-            len,
-        }
-    }
-
-    fn record(&mut self, bucket: usize, response_ns: u64) {
-        if bucket >= self.len || bucket < self.closed.len() {
-            // Past the series, or later than the grace allowed: the
-            // whole-run histograms still have it.
-            return;
-        }
-        let spare = &mut self.spare;
-        self.open
-            .entry(bucket)
-            .or_insert_with(|| spare.pop().unwrap_or_else(window_histogram))
-            .saturating_record(response_ns.max(1));
-    }
-
-    /// Takes the percentiles of every open bucket older than `before`.
-    fn close_before(&mut self, before: usize) {
-        while let Some(entry) = self.open.first_entry() {
-            if *entry.key() >= before {
-                break;
-            }
-            let (bucket, mut h) = entry.remove_entry();
-            self.closed.resize(bucket.max(self.closed.len()), None);
-            self.closed
-                .push(Some((h.value_at_quantile(0.50), h.value_at_quantile(0.99))));
-            h.reset();
-            self.spare.push(h);
-        }
-        self.closed
-            .resize(before.min(self.len).max(self.closed.len()), None);
-    }
-
-    /// p50 and p99 of every bucket so far in ms, open ones included.
-    fn series(&self) -> (Vec<Option<f64>>, Vec<Option<f64>>) {
-        let ms = |ns: u64| ns as f64 / 1e6;
-        let mut all: Vec<Option<(u64, u64)>> = self.closed.clone();
-        for (&bucket, h) in &self.open {
-            all.resize(bucket.max(all.len()), None);
-            all.push(Some((h.value_at_quantile(0.50), h.value_at_quantile(0.99))));
-        }
-        all.iter()
-            .map(|w| (w.map(|(p50, _)| ms(p50)), w.map(|(_, p99)| ms(p99))))
-            .unzip()
-    }
-}
-
-fn window_histogram() -> Histogram<u64> {
-    // Two significant digits are plenty for a chart, and make each
-    // histogram a quarter of the whole-run ones.
-    Histogram::new_with_bounds(1_000, 3_600_000_000_000, 2)
-        .expect("constant, valid histogram bounds")
-}
-
-fn new_histogram() -> Histogram<u64> {
-    // ns values, resolution 1 µs, up to one hour (larger values saturate),
-    // 3 significant digits: fixed size, no growth with run length.
-    Histogram::new_with_bounds(1_000, 3_600_000_000_000, 3)
-        .expect("constant, valid histogram bounds")
 }
 
 /// Shared collector for one run.
@@ -329,29 +251,44 @@ impl BucketTally {
 /// A consistent copy of the collector's state.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CollectorSnapshot {
+    /// Requests the generator released.
     pub generated: u64,
+    /// Released requests no worker could take (the queue full or closed).
     pub dropped: u64,
+    /// Requests that ended in a response or an error (`succeeded + failed`).
     pub completed: u64,
+    /// Responses below 400 that passed the target's check.
     pub succeeded: u64,
+    /// Completed requests that did not succeed.
     pub failed: u64,
+    /// Wakes at which the generator found the queue full.
     pub channel_full: u64,
+    /// Latency samples dropped because a worker's ring was full (the requests still count).
     pub samples_lost: u64,
+    /// Events past the end of the time series (still counted).
     pub series_overflow: u64,
+    /// Responses by HTTP status (codes above 599 as 0).
     pub status_codes: BTreeMap<u16, u64>,
+    /// Failures other than by status, by [`ErrorKind::name`].
     pub errors: BTreeMap<&'static str, u64>,
     /// Per 100 ms bucket.
     pub generated_series: Vec<u64>,
+    /// Completions per 100 ms bucket they completed in.
     pub completed_series: Vec<u64>,
     /// Completions per bucket of their intended send time.
     pub completed_by_intended_series: Vec<u64>,
+    /// Response time (completion − intended send time), ms.
     pub response: Percentiles,
+    /// Service time (completion − actual send time), ms.
     pub service: Percentiles,
+    /// Schedule lag (actual − intended send time), ms.
     pub schedule_lag: Percentiles,
     /// `(percentile, ms)` points of the response-time distribution.
     pub response_distribution: Vec<(f64, f64)>,
     /// Response-time p50 and p99 (ms) of the requests completed in each
     /// 100 ms bucket; `None` where none completed.
     pub response_p50_series: Vec<Option<f64>>,
+    /// The same, p99 (ms).
     pub response_p99_series: Vec<Option<f64>>,
 }
 
@@ -414,7 +351,7 @@ impl Collector {
     }
 
     /// The generator released `n` requests at `now_ns`.
-    pub fn record_generated(&self, n: u64, now_ns: u64) {
+    pub(crate) fn record_generated(&self, n: u64, now_ns: u64) {
         // Single writer (the generator). Release: a reader that sees a
         // worker's completion (Acquire) and then loads this sees the count.
         let g = &self.generated;
@@ -423,23 +360,23 @@ impl Collector {
     }
 
     /// Released requests that could not be handed to a worker.
-    pub fn record_dropped(&self, n: u64) {
+    pub(crate) fn record_dropped(&self, n: u64) {
         self.dropped.fetch_add(n, Ordering::Relaxed);
     }
 
     /// The generator found the channel full.
-    pub fn record_channel_full(&self) {
+    pub(crate) fn record_channel_full(&self) {
         self.channel_full.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Requests generated so far (live).
-    pub fn generated(&self) -> u64 {
+    pub(crate) fn generated(&self) -> u64 {
         self.generated.load(Ordering::Acquire)
     }
 
     /// Requests completed so far (live; up to one bucket behind per worker
     /// only in the time series, exact here).
-    pub fn completed(&self) -> u64 {
+    pub(crate) fn completed(&self) -> u64 {
         self.workers
             .iter()
             .map(|w| w.succeeded.load(Ordering::Acquire) + w.failed.load(Ordering::Acquire))
@@ -503,47 +440,6 @@ impl Collector {
         (s.response_p50_series, s.response_p99_series) = h.windows.series();
         s
     }
-}
-
-/// Percentiles in ms from a histogram of ns.
-pub fn percentiles(h: &Histogram<u64>) -> Percentiles {
-    if h.is_empty() {
-        return Percentiles::default();
-    }
-    let ms = |ns: u64| ns as f64 / 1e6;
-    Percentiles {
-        p50: ms(h.value_at_quantile(0.50)),
-        p90: ms(h.value_at_quantile(0.90)),
-        p99: ms(h.value_at_quantile(0.99)),
-        p999: ms(h.value_at_quantile(0.999)),
-        max: ms(h.max()),
-        mean: h.mean() / 1e6,
-        count: h.len(),
-    }
-}
-
-/// Percentiles at which the distribution is drawn: evenly spaced on the
-/// "number of nines" axis HdrHistogram plots use (x = 1 / (1 − p)).
-pub const DISTRIBUTION_PERCENTILES: [f64; 15] = [
-    0.0, 25.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.5, 99.9, 99.95, 99.99, 99.995, 99.999, 99.9999,
-    100.0,
-];
-
-/// `(percentile, ms)` at [`DISTRIBUTION_PERCENTILES`], up to the first
-/// percentile the samples can resolve (a run of 1000 requests says nothing
-/// about its 99.99th); the last point is the maximum.
-pub fn distribution(h: &Histogram<u64>) -> Vec<(f64, f64)> {
-    if h.is_empty() {
-        return Vec::new();
-    }
-    let resolvable = 100.0 * (1.0 - 1.0 / h.len() as f64);
-    let mut points: Vec<(f64, f64)> = DISTRIBUTION_PERCENTILES
-        .iter()
-        .filter(|&&p| p < 100.0 && p <= resolvable)
-        .map(|&p| (p, h.value_at_quantile(p / 100.0) as f64 / 1e6))
-        .collect();
-    points.push((100.0, h.max() as f64 / 1e6));
-    points
 }
 
 impl Recorder {

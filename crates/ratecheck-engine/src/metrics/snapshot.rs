@@ -17,6 +17,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// Everything one engine run measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunReport {
+    /// [`SCHEMA_VERSION`] of the code that wrote it.
     pub schema_version: u32,
     /// Steady-state target rate, requests per second.
     pub target_rps: f64,
@@ -37,10 +38,14 @@ pub struct RunReport {
     /// Worst generation efficiency over the same windows.
     #[serde(default)]
     pub min_window_generation_efficiency: f64,
+    /// Requests asked for, released, completed, failed and dropped.
     pub requests: RequestCounts,
+    /// Efficiency of each phase of the schedule, in order.
     pub phases: Vec<PhaseReport>,
+    /// Each full 1 s window of the run, in order.
     #[serde(default)]
     pub windows: Vec<WindowReport>,
+    /// Response time, service time and schedule lag.
     pub latency_ms: LatencyReport,
     /// Response status code (as text) → count.
     #[serde(default)]
@@ -48,12 +53,18 @@ pub struct RunReport {
     /// Transport error kind (`connect`, `timeout`, `reset`, ...) → count.
     #[serde(default)]
     pub errors: BTreeMap<String, u64>,
+    /// CPU time the process used during the run.
     pub cpu: CpuReport,
+    /// Peak memory and allocations during the run.
     pub memory: MemoryReport,
+    /// Engine internals that explain a low efficiency.
     #[serde(default)]
     pub diagnostics: Diagnostics,
+    /// Generation and completion over time.
     #[serde(default)]
     pub series: TimeSeries,
+    /// The likely causes of a low efficiency and anything lost, most likely
+    /// first; empty for a clean run.
     pub warnings: Vec<String>,
 }
 
@@ -61,47 +72,75 @@ pub struct RunReport {
 /// and `generated + dropped` is what the generator released.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestCounts {
+    /// Requests the schedule asked for (up to the cancel, for a cancelled run).
     pub expected: u64,
+    /// Requests the generator released.
     pub generated: u64,
+    /// Requests that ended in a response or an error.
     pub completed: u64,
+    /// Responses below 400 that passed the target's check.
     pub succeeded: u64,
+    /// Completed requests that did not succeed (error status, transport error, failed check).
     pub failed: u64,
+    /// Released requests no worker could take (the queue full).
     pub dropped: u64,
 }
 
 /// Efficiency of one schedule phase (`ramp-up`, `steady`, `ramp-down`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PhaseReport {
+    /// `ramp-up`, `steady` or `ramp-down`.
     pub name: String,
+    /// Start, seconds since the run's start.
     pub start_s: f64,
+    /// End, seconds since the run's start (at most where the run is judged
+    /// until: the cancel, for a cancelled run).
     pub end_s: f64,
+    /// Requests the phase asked for.
     pub expected: u64,
+    /// Requests released during the phase.
     pub generated: u64,
+    /// Requests the phase scheduled that completed (whenever they finished).
     pub completed: u64,
+    /// completed ÷ expected.
     pub efficiency: f64,
+    /// generated ÷ expected.
     pub generation_efficiency: f64,
 }
 
 /// One 1 s window of the run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WindowReport {
+    /// Start, seconds since the run's start.
     pub start_s: f64,
+    /// The phase holding the whole window, or `mixed`.
     pub phase: String,
+    /// Requests the window asked for (fractional at a ramp).
     pub expected: f64,
+    /// Requests released during the window.
     pub generated: u64,
+    /// Requests completed during the window.
     pub completed: u64,
+    /// completed ÷ expected.
     pub efficiency: f64,
+    /// generated ÷ expected.
     pub generation_efficiency: f64,
 }
 
 /// Percentiles of one latency distribution, milliseconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Percentiles {
+    /// Median.
     pub p50: f64,
+    /// 90th percentile.
     pub p90: f64,
+    /// 99th percentile.
     pub p99: f64,
+    /// 99.9th percentile.
     pub p999: f64,
+    /// Largest sample.
     pub max: f64,
+    /// Arithmetic mean.
     #[serde(default)]
     pub mean: f64,
     /// Samples the figures are computed from.
@@ -127,7 +166,9 @@ pub struct LatencyReport {
 /// Process CPU time spent during the run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct CpuReport {
+    /// CPU time in user mode, s.
     pub user_s: f64,
+    /// CPU time in the kernel, s.
     pub system_s: f64,
     /// (user + system) ÷ wall time × 100.
     pub percent_of_core: f64,
@@ -152,18 +193,31 @@ pub struct MemoryReport {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Diagnostics {
+    /// Tokens the rate limiter granted (= requests generated).
     pub limiter_granted: u64,
+    /// Waits for tokens that slept at least once.
     pub limiter_waits: u64,
+    /// Time spent in those waits, ms.
     pub limiter_wait_ms_total: f64,
+    /// Longest of them, ms.
     pub limiter_wait_ms_max: f64,
+    /// Takes refused because the bucket held too few tokens.
     pub limiter_blocked: u64,
+    /// State updates of the limiter (grants and rate changes).
     pub limiter_refills: u64,
+    /// Tokens granted ÷ tokens the rate history allowed.
     pub limiter_efficiency: f64,
+    /// Times the generator woke.
     pub generator_wakes: u64,
+    /// Largest batch of requests one wake released.
     pub batch_size_max: u64,
+    /// Slots in the request queue.
     pub channel_capacity: u64,
+    /// Wakes that found the queue full.
     pub channel_full_events: u64,
+    /// Most requests queued at a wake.
     pub channel_max_occupancy: u64,
+    /// Mean requests queued at a wake.
     pub channel_mean_occupancy: f64,
     /// Latency samples lost because a worker's ring buffer was full.
     pub latency_samples_lost: u64,
@@ -171,7 +225,9 @@ pub struct Diagnostics {
     pub series_overflow: u64,
     /// In-flight requests abandoned when the drain deadline passed.
     pub abandoned_in_flight: u64,
+    /// The run was cancelled before the schedule's end.
     pub cancelled: bool,
+    /// Wall time from the start to the report, s.
     pub wall_s: f64,
 }
 
@@ -179,6 +235,7 @@ pub struct Diagnostics {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TimeSeries {
+    /// Length of one interval, ms.
     pub interval_ms: u64,
     /// Target rate at the middle of each interval, requests per second.
     pub target_rps: Vec<f64>,
@@ -186,10 +243,11 @@ pub struct TimeSeries {
     pub generated: Vec<u64>,
     /// Requests completed in each interval.
     pub completed: Vec<u64>,
-    /// Response-time p50 and p99 (ms) of the requests completed in each
-    /// interval; `null` where none completed.
+    /// Response-time p50 (ms) of the requests completed in each interval;
+    /// `null` where none completed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub response_p50_ms: Vec<Option<f64>>,
+    /// The same, p99 (ms).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub response_p99_ms: Vec<Option<f64>>,
 }

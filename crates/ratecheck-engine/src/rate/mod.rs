@@ -18,7 +18,7 @@
 //! after a rate change: its CAS fails because the word changed, and it retries.
 //!
 //! `set_rate` callers are serialised by a mutex (rare: every 100 ms during a
-//! ramp), which also guards the rate history behind [`RateLimiter::efficiency`].
+//! ramp), which also guards the rate history (the tokens the rates allowed).
 //! Takes never lock.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,6 +31,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::clock::SharedClock;
+use super::limits::MAX_RPS;
 
 mod taker;
 
@@ -48,20 +49,28 @@ const MAX_TICKS: u64 = u64::MAX >> GEN_BITS;
 /// Interval value meaning "rate 0: paused".
 const PAUSED: u64 = u64::MAX;
 
-/// The highest rate the limiter accepts, tokens per second.
-pub const MAX_RATE: f64 = 1e8;
-
 /// Why the limiter refused a setting or a request.
 #[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
 pub enum RateError {
+    /// The rate is negative or not a finite number (tokens per second).
     #[error("rate must be a finite number of requests per second >= 0 (got {0})")]
     InvalidRate(f64),
-    #[error("rate {0} is above the maximum of 1e8 requests per second")]
+    /// The rate is above [`MAX_RPS`].
+    #[error("rate {0} is above the maximum of {MAX_RPS:.0} requests per second")]
     RateTooHigh(f64),
+    /// The burst is not a finite number above 0 (or is below 1 token).
     #[error("burst must be a finite number >= 1 token (got {0})")]
     InvalidBurst(f64),
+    /// One take asked for more tokens than the bucket holds at this rate:
+    /// it could never be granted.
     #[error("asked for {asked} tokens at once but the burst capacity is {burst} at this rate")]
-    ExceedsBurst { asked: u64, burst: u64 },
+    ExceedsBurst {
+        /// Tokens asked for.
+        asked: u64,
+        /// Most tokens the bucket holds at this rate.
+        burst: u64,
+    },
+    /// The wait's cancellation token fired first.
     #[error("wait cancelled")]
     Cancelled,
 }
@@ -95,9 +104,9 @@ impl Burst {
 /// load the word with Acquire first, so Relaxed loads here see the values.
 #[derive(Default)]
 struct Setting {
-    /// Ticks per token, or `PAUSED`.
+    /// Ticks per token, or `PAUSED`. Relaxed: see the type's docs.
     interval: AtomicU64,
-    /// Tolerance τ = burst × interval, ticks.
+    /// Tolerance τ = burst × interval, ticks. Relaxed: see the type's docs.
     tau: AtomicU64,
 }
 
@@ -123,7 +132,9 @@ pub struct LimiterStats {
     pub blocked: u64,
     /// `wait` calls that had to sleep at least once.
     pub waits: u64,
+    /// Time spent sleeping in waits, summed.
     pub wait_total: Duration,
+    /// Longest single wait.
     pub wait_max: Duration,
 }
 
@@ -151,9 +162,12 @@ pub struct RateLimiter {
     shared: CachePadded<Tally>,
     /// Tallies of each [`Taker`] (one writer each: no RMW on the hot path).
     takers: Mutex<Vec<Arc<CachePadded<Tally>>>>,
-    // Wait diagnostics: plain tallies, Relaxed (no other memory depends on them).
+    /// `wait` calls that slept at least once. Relaxed, like the next two: a
+    /// diagnostic tally no other memory depends on.
     waits: AtomicU64,
+    /// Time those calls slept, ns, summed.
     wait_ns_total: AtomicU64,
+    /// Longest of them, ns.
     wait_ns_max: AtomicU64,
 }
 
@@ -161,7 +175,7 @@ fn validate_rate(rate: f64) -> Result<(), RateError> {
     if !rate.is_finite() || rate < 0.0 {
         return Err(RateError::InvalidRate(rate));
     }
-    if rate > MAX_RATE {
+    if rate > MAX_RPS {
         return Err(RateError::RateTooHigh(rate));
     }
     Ok(())
@@ -429,7 +443,7 @@ impl RateLimiter {
     /// Changes the rate from this instant on. Tokens already in the bucket are
     /// kept (up to the new capacity); no tokens are granted retroactively. A
     /// rate of 0 pauses the limiter until the next change.
-    pub fn set_rate(&self, rate: f64) -> Result<(), RateError> {
+    pub(crate) fn set_rate(&self, rate: f64) -> Result<(), RateError> {
         validate_rate(rate)?;
         let mut h = self.history.lock().unwrap_or_else(|e| e.into_inner());
         let now_ns = self.clock.now_ns();
@@ -484,14 +498,14 @@ impl RateLimiter {
     }
 
     /// Tokens the rate history has allowed since creation: `∫ rate dt`.
-    pub fn allowed(&self) -> f64 {
+    pub(crate) fn allowed(&self) -> f64 {
         let h = self.history.lock().unwrap_or_else(|e| e.into_inner());
         let now = self.clock.now_ns();
         h.allowed_before + h.rate * now.saturating_sub(h.since_ns) as f64 / 1e9
     }
 
     /// Granted ÷ allowed (1.0 before anything was allowed).
-    pub fn efficiency(&self) -> f64 {
+    pub(crate) fn efficiency(&self) -> f64 {
         let allowed = self.allowed();
         if allowed <= 0.0 {
             1.0
@@ -514,6 +528,7 @@ impl RateLimiter {
         }
     }
 
+    /// The limiter's counters so far, its own and every [`Taker`]'s summed.
     pub fn stats(&self) -> LimiterStats {
         let takers = self.takers.lock().unwrap_or_else(|e| e.into_inner());
         let sum = |f: fn(&Tally) -> &AtomicU64| {

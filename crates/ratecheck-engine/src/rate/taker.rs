@@ -11,8 +11,11 @@ use super::{Attempt, RateLimiter};
 /// Counters of grants. Relaxed everywhere: tallies that order nothing else.
 #[derive(Default)]
 pub(super) struct Tally {
+    /// Tokens granted.
     pub(super) granted: AtomicU64,
+    /// State updates (grants and rate changes).
     pub(super) refills: AtomicU64,
+    /// Attempts refused for want of tokens.
     pub(super) blocked: AtomicU64,
 }
 

@@ -115,6 +115,30 @@ async fn wait_policy_gives_up_at_the_drain_deadline() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn the_configured_floor_words_the_warnings() {
+    // Each request takes 60 ms and nothing may finish after the schedule:
+    // the last ~60 ms of requests are abandoned, efficiency ~94%.
+    let mut cfg = RunConfig::steady(1000.0, Duration::from_secs(1), 100, null(60));
+    cfg.drain = Duration::ZERO;
+    let below = |r: &RunReport| r.warnings.iter().any(|w| w.contains("% is below "));
+    let r = run_paused(cfg.clone()).await;
+    assert!(
+        r.efficiency > 0.9 && r.efficiency < 0.95,
+        "{}",
+        r.efficiency
+    );
+    assert!(r.warnings[0].contains(" is below 95%:"), "{:?}", r.warnings);
+    cfg.efficiency_floor = 0.9;
+    let r = run_paused(cfg).await;
+    assert!(
+        r.efficiency > 0.9 && r.efficiency < 0.95,
+        "{}",
+        r.efficiency
+    );
+    assert!(!below(&r), "{:?}", r.warnings);
+}
+
+#[tokio::test(start_paused = true)]
 async fn cancellation_still_reports_within_the_drain_deadline() {
     let cancel = CancellationToken::new();
     let mut cfg = RunConfig::steady(1000.0, Duration::from_secs(60), 10, null(5_000));
