@@ -1,8 +1,6 @@
 //! The pure comparison: (baseline, current, thresholds) → one verdict row per
 //! figure. No IO, no clocks; everything the gate decides is decided here.
 
-use std::collections::BTreeMap;
-
 use crate::figure::profile::top_deltas;
 use crate::figure::{BuildInfo, Figure, FigureKind, ScenarioResult, SuiteResult};
 
@@ -11,7 +9,7 @@ mod thresholds;
 
 pub use crate::figure::profile::FunctionDelta;
 pub use row::{verdict_text, Limit, Row, RowKind, Verdict};
-pub use thresholds::{PartialThresholds, Thresholds};
+pub use thresholds::{PartialThresholds, ThresholdLookup, Thresholds, DEFAULT_EFFICIENCY_FLOOR};
 
 /// Scenario and figure names of the self-test row.
 pub const SELFTEST_SCENARIO: &str = "self-test";
@@ -30,8 +28,7 @@ const EPS: f64 = 1e-9;
 /// current scenario (in the current order), then figures and scenarios that
 /// the baseline has and the current run lacks.
 ///
-/// Rules, per figure kind (thresholds are `overrides[scenario]` when present,
-/// else `thresholds`):
+/// Rules, per figure kind (thresholds are the scenario's, from `thresholds`):
 /// - **self-test**: `current.selftest_passed == false` → `below-floor`.
 /// - **efficiency** (higher is better; `change` in absolute points,
 ///   `current - baseline`): `current < efficiency_floor` → `below-floor`,
@@ -71,8 +68,7 @@ const EPS: f64 = 1e-9;
 pub fn compare(
     baseline: Option<&SuiteResult>,
     current: &SuiteResult,
-    thresholds: &Thresholds,
-    overrides: &BTreeMap<String, Thresholds>,
+    thresholds: &ThresholdLookup,
     comparable_machine: bool,
 ) -> Vec<Row> {
     let mut rows = Vec::new();
@@ -83,7 +79,7 @@ pub fn compare(
     };
 
     for scenario in &current.scenarios {
-        let t = overrides.get(&scenario.name).unwrap_or(thresholds);
+        let t = thresholds.of(&scenario.name);
         let base_scenario = baseline.and_then(|b| find_scenario(b, &scenario.name));
         for (name, figure) in &scenario.figures {
             if scenario.name == SELFTEST_SCENARIO && name == SELFTEST_FIGURE {
@@ -159,14 +155,10 @@ impl Builds<'_> {
 /// The judged relative figures of `suite` whose own trials spread wider
 /// than their tolerance (`spread / value > tolerance`), one line each: a
 /// baseline that noisy cannot tell a regression from its own scatter.
-pub fn too_noisy(
-    suite: &SuiteResult,
-    thresholds: &Thresholds,
-    overrides: &BTreeMap<String, Thresholds>,
-) -> Vec<String> {
+pub fn too_noisy(suite: &SuiteResult, thresholds: &ThresholdLookup) -> Vec<String> {
     let mut out = Vec::new();
     for scenario in &suite.scenarios {
-        let t = overrides.get(&scenario.name).unwrap_or(thresholds);
+        let t = thresholds.of(&scenario.name);
         for (name, f) in &scenario.figures {
             let Some(tolerance) = t.tolerance(f.kind) else {
                 continue;

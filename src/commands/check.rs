@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
 use super::{cancel_on_interrupt, check_outputs, print_out, progress, runtime, write_output, Ctx};
-use crate::baseline::compare::{self, Row, RowKind};
+use crate::baseline::compare::{self, Row, RowKind, ThresholdLookup};
 use crate::baseline::model::{Baseline, GitInfo, BASELINE_SCHEMA_VERSION};
 use crate::baseline::store;
 use crate::cli::{CheckArgs, CompareArgs, Format, OutputArgs, SaveArgs, ShowArgs};
@@ -228,18 +228,16 @@ pub fn check(ctx: &Ctx, args: CheckArgs) -> Result<Exit> {
         Some(b) => Some(measure_paired(ctx, &config, &args, b)?),
         None => None,
     };
+    let thresholds = ThresholdLookup::new(config.thresholds, config.overrides());
     let rows: Vec<Row> = compare::compare(
         loaded.as_ref().map(|l| &l.baseline.suite),
         &current,
-        &config.thresholds,
-        &config.overrides(),
+        &thresholds,
         comparable,
     );
     let rows = explain_floors(rows, &current);
     let rows = match (&base, &paired) {
-        (Some(b), Some(p)) => revision::apply_paired(rows, p, &b.rev, &|scenario| {
-            config.thresholds_for(scenario).latency_slack_ms
-        }),
+        (Some(b), Some(p)) => revision::apply_paired(rows, p, &b.rev, &thresholds),
         _ => rows,
     };
     let passed = compare::gate_passed(&rows);
@@ -457,17 +455,14 @@ pub fn baseline_save(ctx: &Ctx, args: SaveArgs) -> Result<Exit> {
     // A baseline is what later runs must hold: one measured while a floor
     // failed, or too noisy to tell a regression from its own spread, would
     // make every later verdict meaningless.
-    let rows = compare::compare(None, &suite, &config.thresholds, &config.overrides(), true);
+    let thresholds = ThresholdLookup::new(config.thresholds, config.overrides());
+    let rows = compare::compare(None, &suite, &thresholds, true);
     let mut problems: Vec<String> = rows
         .iter()
         .filter(|r| r.verdict.fails())
         .map(|r| format!("{} / {}: {}", r.scenario, r.figure, r.note))
         .collect();
-    problems.extend(compare::too_noisy(
-        &suite,
-        &config.thresholds,
-        &config.overrides(),
-    ));
+    problems.extend(compare::too_noisy(&suite, &thresholds));
     if !problems.is_empty() {
         if !args.force {
             eprintln!(
@@ -524,8 +519,7 @@ pub fn baseline_show(ctx: &Ctx, args: ShowArgs) -> Result<Exit> {
                 rows: compare::compare(
                     None,
                     &b.suite,
-                    &config.thresholds,
-                    &config.overrides(),
+                    &ThresholdLookup::new(config.thresholds, config.overrides()),
                     true,
                 ),
                 current: b.suite.clone(),
@@ -558,9 +552,11 @@ pub fn compare(ctx: &Ctx, args: CompareArgs) -> Result<Exit> {
     let old = store::load_report_or_baseline(&args.old)?;
     let new = store::load_report_or_baseline(&args.new)?;
     let config = Config::load(ctx.manifest_path.as_deref()).ok();
-    let thresholds = config.as_ref().map(|c| c.thresholds).unwrap_or_default();
-    let overrides = config.as_ref().map(|c| c.overrides()).unwrap_or_default();
-    let rows = compare::compare(Some(&old), &new, &thresholds, &overrides, true);
+    let thresholds = config
+        .as_ref()
+        .map(|c| ThresholdLookup::new(c.thresholds, c.overrides()))
+        .unwrap_or_default();
+    let rows = compare::compare(Some(&old), &new, &thresholds, true);
     let passed = compare::gate_passed(&rows);
     let out = CheckOutput {
         schema_version: BASELINE_SCHEMA_VERSION,

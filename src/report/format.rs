@@ -1,12 +1,13 @@
 //! Number and verdict formatting shared by every renderer, so the same
 //! figure reads the same in the terminal, in Markdown and in HTML.
 
-/// The default efficiency floor (defined once, in the engine): what a run
-/// report marks, and a check where a scenario states none.
-pub use ratecheck_engine::analyze::EFFICIENCY_FLOOR;
+/// The gate's default efficiency floor (defined once, with the
+/// thresholds): what a run report marks, and a check where a scenario
+/// states none.
+pub use crate::baseline::compare::DEFAULT_EFFICIENCY_FLOOR;
 
 /// How an efficiency reads in every report: `Good` at ≥ 99%, `Short` down to
-/// the floor in force (`floor`: the scenario's, or [`EFFICIENCY_FLOOR`]),
+/// the floor in force (`floor`: the scenario's, or [`DEFAULT_EFFICIENCY_FLOOR`]),
 /// `Bad` below it (or not a number).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Grade {
@@ -333,11 +334,11 @@ mod tests {
 
     #[test]
     fn efficiency_grades() {
-        let g = |e| efficiency_grade(e, EFFICIENCY_FLOOR);
+        let g = |e| efficiency_grade(e, DEFAULT_EFFICIENCY_FLOOR);
         assert_eq!(g(1.0), Grade::Good);
         assert_eq!(g(0.99), Grade::Good);
         assert_eq!(g(0.989), Grade::Short);
-        assert_eq!(g(EFFICIENCY_FLOOR), Grade::Short);
+        assert_eq!(g(DEFAULT_EFFICIENCY_FLOOR), Grade::Short);
         assert_eq!(g(0.949), Grade::Bad);
         assert_eq!(g(f64::NAN), Grade::Bad);
         // a stricter floor of the scenario's own

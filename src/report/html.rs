@@ -20,7 +20,7 @@ use crate::figure::ScenarioKind;
 use crate::report::check::CheckOutput;
 use crate::report::format::{
     baseline_line, check_warnings, efficiency_grade, is_failure, mb, pct, rps, secs, sig3,
-    verdict_line, verdict_word, Grade, EFFICIENCY_FLOOR,
+    verdict_line, verdict_word, Grade, DEFAULT_EFFICIENCY_FLOOR,
 };
 use crate::report::model::{self, ScenarioBlock, CHECK_COLUMNS};
 use ratecheck_engine::metrics::snapshot::{RunReport, TimeSeries};
@@ -226,8 +226,8 @@ fn run_sections(r: &RunReport) -> String {
         s,
         "<div class=\"row\">\n<section class=\"card gauge\">{}</section>\n\
          <section class=\"card\"><h2>Summary</h2>{}</section>\n</div>\n",
-        gauge_svg("efficiency", r.efficiency, EFFICIENCY_FLOOR),
-        summary_list(r, EFFICIENCY_FLOOR)
+        gauge_svg("efficiency", r.efficiency, DEFAULT_EFFICIENCY_FLOOR),
+        summary_list(r, DEFAULT_EFFICIENCY_FLOOR)
     );
     let _ = write!(
         s,
@@ -378,7 +378,7 @@ pub fn render_check_html(check: &CheckOutput) -> String {
         if let Some(report) = &scenario.report {
             let floor = check
                 .efficiency_floor(&scenario.name)
-                .unwrap_or(EFFICIENCY_FLOOR);
+                .unwrap_or(DEFAULT_EFFICIENCY_FLOOR);
             body.push_str(&scenario_section(&scenario.name, report, floor));
         }
     }

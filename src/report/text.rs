@@ -8,7 +8,7 @@ use crate::baseline::compare::Verdict;
 use crate::report::check::CheckOutput;
 use crate::report::format::{
     baseline_line, check_warnings, efficiency_grade, mb, ms, pct, rps, secs, sig3, verdict_line,
-    Grade, EFFICIENCY_FLOOR,
+    Grade, DEFAULT_EFFICIENCY_FLOOR,
 };
 use crate::report::model::{self, CHECK_COLUMNS};
 use ratecheck_engine::metrics::snapshot::RunReport;
@@ -63,7 +63,7 @@ fn paint(s: &str, c: Color, color: bool) -> String {
 
 /// An efficiency as a percentage, green / yellow / red by its [`Grade`].
 fn efficiency(e: f64, color: bool) -> String {
-    let c = match efficiency_grade(e, EFFICIENCY_FLOOR) {
+    let c = match efficiency_grade(e, DEFAULT_EFFICIENCY_FLOOR) {
         Grade::Good => Color::Green,
         Grade::Short => Color::Yellow,
         Grade::Bad => Color::Red,

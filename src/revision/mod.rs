@@ -15,53 +15,37 @@ pub mod run;
 
 pub use build::{build_at, BuiltRevision};
 
-use crate::baseline::compare::{Limit, Row, RowKind, Verdict};
+use crate::baseline::compare::{Limit, Row, RowKind, ThresholdLookup, Thresholds, Verdict};
 use crate::figure::FigureKind;
 use paired::{PairedTrials, PairedVerdict};
 
-/// The relative change a paired figure must exceed (besides its interval
-/// lying wholly above 1) to fail: pairs remove the drift between hours, so
-/// this is far below a committed baseline's CPU tolerance.
-pub const PAIRED_TOLERANCE: f64 = 0.02;
-
-/// The tolerance of paired peak RSS: two builds of one commit measured
-/// 2.9–3.7% apart in peak RSS, consistently (three runs of 10 pairs), so
-/// RSS is held to 5%.
-pub const PAIRED_MEMORY_TOLERANCE: f64 = 0.05;
-
-/// The tolerance of a paired median response time: one child run's median
-/// moves by up to ±14% from the next at 200 requests/s (±8% at 1000), so
-/// 20 pairs leave an interval of a few percent; a slower median past 10%
-/// beyond that interval is a change worth failing for.
-pub const PAIRED_LATENCY_TOLERANCE: f64 = 0.10;
-
-/// The tolerance a paired figure of `kind` is judged with.
+/// The tolerance a paired figure of `kind` is held to under the default
+/// thresholds ([`Thresholds::paired_tolerance`]): for `bisect`'s probes,
+/// which read no configured thresholds.
 pub fn paired_tolerance(kind: FigureKind) -> f64 {
-    match kind {
-        FigureKind::Memory => PAIRED_MEMORY_TOLERANCE,
-        FigureKind::Latency => PAIRED_LATENCY_TOLERANCE,
-        _ => PAIRED_TOLERANCE,
-    }
+    Thresholds::default().paired_tolerance(kind)
 }
 
 /// Replaces (or adds) the rows of paired figures: the baseline column is
 /// the base build's median, the verdict the paired one, the note names
-/// `rev`, the pairs and the ratio's interval. A median response time must
-/// also be slower by more than `latency_slack_ms(scenario)` (the
-/// scenario's `latency-slack-ms`, as against a baseline): at 200
-/// requests/s a median of 0.1 ms moves by ±15% (15 µs) from one 20-pair
-/// run to the next, a change no user sees.
+/// `rev`, the pairs and the ratio's interval. Each figure is held to its
+/// scenario's paired tolerance of its kind, from `thresholds`, the lookup
+/// that judges the baseline rows. A median response time must also be
+/// slower by more than the scenario's `latency-slack-ms` (as against a
+/// baseline): at 200 requests/s a median of 0.1 ms moves by ±15% (15 µs)
+/// from one 20-pair run to the next, a change no user sees.
 pub fn apply_paired(
     mut rows: Vec<Row>,
     paired: &[PairedTrials],
     rev: &str,
-    latency_slack_ms: &dyn Fn(&str) -> f64,
+    thresholds: &ThresholdLookup,
 ) -> Vec<Row> {
     for p in paired {
         let base = p.base_figure();
         let current = p.current_figure();
-        let tolerance = paired_tolerance(p.kind);
-        let slack_ms = (p.kind == FigureKind::Latency).then(|| latency_slack_ms(&p.scenario));
+        let t = thresholds.of(&p.scenario);
+        let tolerance = t.paired_tolerance(p.kind);
+        let slack_ms = (p.kind == FigureKind::Latency).then_some(t.latency_slack_ms);
         let judged = paired::judge(&p.base, &p.current, tolerance);
         let (verdict, note, change) = match &judged {
             Some(j) => (
@@ -121,7 +105,14 @@ pub fn apply_paired(
 mod tests {
     use super::*;
 
-    const NO_SLACK: fn(&str) -> f64 = |_| 0.0;
+    /// The default thresholds without the latency slack.
+    fn no_slack() -> ThresholdLookup {
+        let t = Thresholds {
+            latency_slack_ms: 0.0,
+            ..Thresholds::default()
+        };
+        ThresholdLookup::new(t, Default::default())
+    }
 
     fn trials(base: &[f64], current: &[f64]) -> PairedTrials {
         PairedTrials {
@@ -156,7 +147,7 @@ mod tests {
                 &[10.5, 10.7, 10.4, 10.6, 10.5, 10.3],
             )],
             "main",
-            &NO_SLACK,
+            &no_slack(),
         );
         assert_eq!(rows.len(), 1);
         let r = &rows[0];
@@ -172,7 +163,12 @@ mod tests {
 
     #[test]
     fn a_figure_without_a_row_is_added_and_too_few_pairs_are_not_judged() {
-        let rows = apply_paired(Vec::new(), &[trials(&[10.0], &[20.0])], "HEAD~1", &NO_SLACK);
+        let rows = apply_paired(
+            Vec::new(),
+            &[trials(&[10.0], &[20.0])],
+            "HEAD~1",
+            &no_slack(),
+        );
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].verdict, Verdict::NotComparable);
         assert!(!rows[0].verdict.fails());
@@ -188,19 +184,25 @@ mod tests {
         t.figure = "response_p50_ms".into();
         t.kind = FigureKind::Latency;
         // +6.7%, beyond doubt but within 10%.
-        let rows = apply_paired(Vec::new(), &[t.clone()], "main", &NO_SLACK);
+        let rows = apply_paired(Vec::new(), &[t.clone()], "main", &no_slack());
         assert_eq!(rows[0].verdict, Verdict::Ok, "{}", rows[0].note);
         // +15%: regressed, unless 9 µs is within the slack.
         t.current = t.base.iter().map(|b| b * 1.15).collect();
-        let rows = apply_paired(Vec::new(), &[t.clone()], "main", &NO_SLACK);
+        let rows = apply_paired(Vec::new(), &[t.clone()], "main", &no_slack());
         assert_eq!(rows[0].verdict, Verdict::Regressed, "{}", rows[0].note);
-        let slack = |scenario: &str| if scenario == "steady-1k" { 0.2 } else { 0.0 };
+        let slack = ThresholdLookup::new(
+            Thresholds {
+                latency_slack_ms: 0.0,
+                ..Thresholds::default()
+            },
+            [("steady-1k".to_string(), Thresholds::default())].into(),
+        );
         let rows = apply_paired(Vec::new(), &[t.clone()], "main", &slack);
         assert_eq!(rows[0].verdict, Verdict::Ok, "{}", rows[0].note);
         assert_eq!(
             rows[0].limit,
             Limit::Latency {
-                tolerance: PAIRED_LATENCY_TOLERANCE,
+                tolerance: 0.10,
                 slack_ms: 0.2
             }
         );
@@ -211,16 +213,48 @@ mod tests {
     }
 
     #[test]
+    fn the_paired_tolerances_come_from_the_scenarios_thresholds() {
+        // +6.7% on a median response time: ok at the default 10%,
+        // regressed where the scenario's paired-latency-tolerance is 5%.
+        let mut t = trials(
+            &[0.060, 0.061, 0.059, 0.060, 0.062, 0.058],
+            &[0.064, 0.065, 0.063, 0.064, 0.066, 0.062],
+        );
+        t.scenario = "steady-1k".into();
+        t.figure = "response_p50_ms".into();
+        t.kind = FigureKind::Latency;
+        let strict = Thresholds {
+            paired_latency_tolerance: 0.05,
+            latency_slack_ms: 0.0,
+            ..Thresholds::default()
+        };
+        let lookup =
+            ThresholdLookup::new(Thresholds::default(), [("steady-1k".into(), strict)].into());
+        let rows = apply_paired(Vec::new(), &[t.clone()], "main", &lookup);
+        assert_eq!(rows[0].verdict, Verdict::Regressed, "{}", rows[0].note);
+        assert_eq!(
+            rows[0].limit,
+            Limit::Latency {
+                tolerance: 0.05,
+                slack_ms: 0.0
+            }
+        );
+        t.scenario = "steady-200".into();
+        let rows = apply_paired(Vec::new(), &[t], "main", &lookup);
+        assert_eq!(rows[0].verdict, Verdict::Ok, "{}", rows[0].note);
+    }
+
+    #[test]
     fn peak_rss_is_held_to_its_own_tolerance() {
         let mut t = trials(
             &[100.0, 101.0, 99.0, 100.0, 102.0, 98.0],
             &[103.0, 104.0, 102.0, 103.0, 105.0, 101.0],
         );
         t.kind = FigureKind::Memory;
-        let rows = apply_paired(Vec::new(), &[t.clone()], "main", &NO_SLACK);
+        let rows = apply_paired(Vec::new(), &[t.clone()], "main", &no_slack());
         assert_eq!(rows[0].verdict, Verdict::Ok, "{}", rows[0].note);
         t.kind = FigureKind::Cpu;
-        let rows = apply_paired(Vec::new(), &[t], "main", &NO_SLACK);
+        let rows = apply_paired(Vec::new(), &[t], "main", &no_slack());
         assert_eq!(rows[0].verdict, Verdict::Regressed, "{}", rows[0].note);
     }
 }

@@ -5,6 +5,11 @@ use super::*;
 use crate::figure::ScenarioKind;
 use proptest::prelude::*;
 
+/// The default thresholds for every scenario.
+fn defaults() -> ThresholdLookup {
+    ThresholdLookup::default()
+}
+
 fn fig(kind: FigureKind, value: f64) -> Figure {
     Figure::single(kind, "u", value)
 }
@@ -34,13 +39,7 @@ fn suite(scenarios: &[(&str, &[(&str, Figure)])]) -> SuiteResult {
 fn one(kind: FigureKind, base: Option<f64>, cur: f64, machine: bool) -> Row {
     let c = suite(&[("s", &[("f", fig(kind, cur))])]);
     let b = base.map(|v| suite(&[("s", &[("f", fig(kind, v))])]));
-    let rows = compare(
-        b.as_ref(),
-        &c,
-        &Thresholds::default(),
-        &BTreeMap::new(),
-        machine,
-    );
+    let rows = compare(b.as_ref(), &c, &defaults(), machine);
     assert_eq!(rows[0].scenario, SELFTEST_SCENARIO);
     assert_eq!(rows.len(), 2, "{rows:?}");
     rows[1].clone()
@@ -144,7 +143,7 @@ fn the_median_of_the_trials_is_judged() {
             "s",
             &[("f", Figure::from_trials(FigureKind::Cpu, "u", trials))],
         )]);
-        compare(Some(&b), &c, &Thresholds::default(), &BTreeMap::new(), true)[1].clone()
+        compare(Some(&b), &c, &defaults(), true)[1].clone()
     };
     // Median 130 (+30%): one trial within +15% does not save it.
     let r = verdict(vec![93.0, 110.0, 130.0, 140.0, 150.0]);
@@ -173,7 +172,7 @@ fn spread_widens_the_tolerance_up_to_twice() {
     let b = suite(&[("s", &[("f", base)])]);
     let verdict = |v: f64| {
         let c = suite(&[("s", &[("f", Figure::single(FigureKind::Cpu, "us", v))])]);
-        compare(Some(&b), &c, &Thresholds::default(), &BTreeMap::new(), true)[1].clone()
+        compare(Some(&b), &c, &defaults(), true)[1].clone()
     };
     // allowed = max(15, min(3 × 4, 30)) = 15: the spread is smaller.
     assert_eq!(verdict(116.0).verdict, Verdict::Regressed);
@@ -182,7 +181,7 @@ fn spread_widens_the_tolerance_up_to_twice() {
     let b = suite(&[("s", &[("f", noisy)])]);
     let verdict = |v: f64| {
         let c = suite(&[("s", &[("f", Figure::single(FigureKind::Cpu, "us", v))])]);
-        compare(Some(&b), &c, &Thresholds::default(), &BTreeMap::new(), true)[1].clone()
+        compare(Some(&b), &c, &defaults(), true)[1].clone()
     };
     let r = verdict(129.0);
     assert_eq!(r.verdict, Verdict::Ok);
@@ -225,11 +224,11 @@ fn unit_or_kind_change_regresses() {
         "s",
         &[("f", Figure::single(FigureKind::Memory, "KiB", 1.0))],
     )]);
-    let rows = compare(Some(&b), &c, &Thresholds::default(), &BTreeMap::new(), true);
+    let rows = compare(Some(&b), &c, &defaults(), true);
     assert_eq!(rows[1].verdict, Verdict::Regressed);
     assert!(rows[1].note.contains("unit changed"), "{}", rows[1].note);
     let c = suite(&[("s", &[("f", Figure::single(FigureKind::Info, "B", 100.0))])]);
-    let rows = compare(Some(&b), &c, &Thresholds::default(), &BTreeMap::new(), true);
+    let rows = compare(Some(&b), &c, &defaults(), true);
     assert_eq!(rows[1].verdict, Verdict::Regressed);
     assert!(rows[1].note.contains("kind changed"), "{}", rows[1].note);
 }
@@ -266,7 +265,7 @@ fn a_judged_figure_the_run_lacks_regresses() {
     c.build = Some(BuildInfo::default());
     let mut b = b;
     b.build = Some(BuildInfo::default());
-    let rows = compare(Some(&b), &c, &Thresholds::default(), &BTreeMap::new(), true);
+    let rows = compare(Some(&b), &c, &defaults(), true);
     let find = |s: &str, f: &str| {
         rows.iter()
             .find(|r| r.scenario == s && r.figure == f)
@@ -303,10 +302,10 @@ fn unplanned_scenarios_are_not_judged_planned_ones_are() {
     ]);
     let mut c = suite(&[("s", &[("f", fig(FigureKind::Cpu, 1.0))])]);
     c.planned = vec!["s".into()];
-    let rows = compare(Some(&b), &c, &Thresholds::default(), &BTreeMap::new(), true);
+    let rows = compare(Some(&b), &c, &defaults(), true);
     assert!(rows.iter().all(|r| r.scenario != "other"), "{rows:?}");
     c.planned.push("other".into());
-    let rows = compare(Some(&b), &c, &Thresholds::default(), &BTreeMap::new(), true);
+    let rows = compare(Some(&b), &c, &defaults(), true);
     assert!(rows
         .iter()
         .any(|r| r.scenario == "other" && r.verdict == Verdict::Regressed));
@@ -334,14 +333,7 @@ fn instruction_counts_compare_across_machines_with_the_same_build() {
         f.profile = vec![fc("hot", v - 400.0), fc("cold", 400.0)];
         let mut c = suite(&[("i", &[("n", f)])]);
         c.build = Some(cur_build);
-        compare(
-            Some(&b),
-            &c,
-            &Thresholds::default(),
-            &BTreeMap::new(),
-            machine,
-        )[1]
-        .clone()
+        compare(Some(&b), &c, &defaults(), machine)[1].clone()
     };
     // +3% on another machine: judged, and the function named.
     let r = run(1030.0, build.clone(), false);
@@ -367,7 +359,7 @@ fn instruction_counts_compare_across_machines_with_the_same_build() {
         )],
     )]);
     c.build = Some(build);
-    let r = compare(Some(&b), &c, &Thresholds::default(), &BTreeMap::new(), true)[1].clone();
+    let r = compare(Some(&b), &c, &defaults(), true)[1].clone();
     assert_eq!(r.verdict, Verdict::NotComparable);
     assert!(r.note.contains("no valgrind"));
 }
@@ -387,8 +379,8 @@ fn noisy_figures_are_named() {
             ),
         ],
     )]);
-    let t = Thresholds::default();
-    let noisy = too_noisy(&c, &t, &BTreeMap::new());
+    let t = defaults();
+    let noisy = too_noisy(&c, &t);
     assert_eq!(noisy.len(), 1, "{noisy:?}");
     assert!(
         noisy[0].starts_with("cpu / noisy: trials spread ±40%"),
@@ -396,7 +388,7 @@ fn noisy_figures_are_named() {
         noisy[0]
     );
     c.scenarios[0].figures.remove("noisy");
-    assert!(too_noisy(&c, &t, &BTreeMap::new()).is_empty());
+    assert!(too_noisy(&c, &t).is_empty());
 }
 
 #[test]
@@ -407,7 +399,7 @@ fn quick_run_skips_whole_missing_scenarios() {
     ]);
     let mut c = suite(&[("s", &[("f", fig(FigureKind::Cpu, 1.0))])]);
     c.quick = true;
-    let rows = compare(Some(&b), &c, &Thresholds::default(), &BTreeMap::new(), true);
+    let rows = compare(Some(&b), &c, &defaults(), true);
     assert!(rows.iter().all(|r| r.scenario != "slow"), "{rows:?}");
 }
 
@@ -422,7 +414,7 @@ fn no_baseline_gives_missing_for_relative_figures() {
 fn selftest_failure_is_below_floor() {
     let mut c = suite(&[]);
     c.selftest_passed = false;
-    let rows = compare(None, &c, &Thresholds::default(), &BTreeMap::new(), true);
+    let rows = compare(None, &c, &defaults(), true);
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].figure, "passed");
     assert_eq!(rows[0].kind, RowKind::SelfTest);
@@ -444,7 +436,7 @@ fn overrides_apply_per_scenario() {
             &[("efficiency", fig(FigureKind::Efficiency, 0.92))],
         ),
     ]);
-    let mut overrides = BTreeMap::new();
+    let mut overrides = std::collections::BTreeMap::new();
     overrides.insert(
         "lenient".to_string(),
         PartialThresholds {
@@ -453,7 +445,8 @@ fn overrides_apply_per_scenario() {
         }
         .apply(&Thresholds::default()),
     );
-    let rows = compare(None, &c, &Thresholds::default(), &overrides, true);
+    let lookup = ThresholdLookup::new(Thresholds::default(), overrides);
+    let rows = compare(None, &c, &lookup, true);
     let v = |s: &str| rows.iter().find(|r| r.scenario == s).unwrap().verdict;
     assert_eq!(v("strict"), Verdict::BelowFloor);
     assert_eq!(v("lenient"), Verdict::Ok);
@@ -525,6 +518,31 @@ fn thresholds_serde_and_validation() {
     assert_eq!(bad.validate().unwrap_err().key, "spread-factor");
 }
 
+#[test]
+fn paired_tolerances_are_thresholds_with_todays_defaults() {
+    let t = Thresholds::default();
+    assert_eq!(t.paired_tolerance(FigureKind::Cpu), 0.02);
+    assert_eq!(t.paired_tolerance(FigureKind::Memory), 0.05);
+    assert_eq!(t.paired_tolerance(FigureKind::Latency), 0.10);
+    let t: Thresholds = serde_json::from_str(r#"{"paired-latency-tolerance":0.2}"#).unwrap();
+    assert_eq!(t.paired_tolerance(FigureKind::Latency), 0.2);
+    let bad = Thresholds {
+        paired_memory_tolerance: -0.1,
+        ..Default::default()
+    };
+    assert_eq!(bad.validate().unwrap_err().key, "paired-memory-tolerance");
+    let strict = PartialThresholds {
+        paired_cpu_tolerance: Some(0.01),
+        ..Default::default()
+    };
+    let lookup = ThresholdLookup::new(
+        Thresholds::default(),
+        [("cpu".to_string(), strict.apply(&Thresholds::default()))].into(),
+    );
+    assert_eq!(lookup.of("cpu").paired_tolerance(FigureKind::Cpu), 0.01);
+    assert_eq!(lookup.of("memory").paired_tolerance(FigureKind::Cpu), 0.02);
+}
+
 fn kind_strategy() -> impl Strategy<Value = FigureKind> {
     prop_oneof![
         Just(FigureKind::Efficiency),
@@ -564,7 +582,8 @@ proptest! {
         };
         let b = suite(&[("s", &[("f", base)])]);
         let c = suite(&[("s", &[("f", cur)])]);
-        let rows = compare(Some(&b), &c, &t, &BTreeMap::new(), machine);
+        let t = ThresholdLookup::new(t, Default::default());
+        let rows = compare(Some(&b), &c, &t, machine);
         prop_assert!(rows.iter().all(|r| r.verdict != Verdict::Regressed), "{:?}", rows);
         prop_assert!(rows.iter().all(|r| r.verdict != Verdict::Improved), "{:?}", rows);
     }
@@ -615,7 +634,7 @@ fn allocations_below_the_slack_do_not_regress() {
         let mut b = suite(&[("s", &[("f", fig(FigureKind::Allocations, base))])]);
         c.build = Some(BuildInfo::default());
         b.build = Some(BuildInfo::default());
-        let rows = compare(Some(&b), &c, &Thresholds::default(), &BTreeMap::new(), true);
+        let rows = compare(Some(&b), &c, &defaults(), true);
         rows[1].verdict
     };
     assert_eq!(judge(0.00125, 0.0015), Verdict::Ok);

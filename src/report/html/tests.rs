@@ -141,7 +141,7 @@ fn distribution_axis_counts_nines() {
 #[test]
 fn gauge_arc_tracks_efficiency() {
     // 95% is half-way along the 90..100% scale: the top of the arc
-    let f = EFFICIENCY_FLOOR;
+    let f = DEFAULT_EFFICIENCY_FLOOR;
     let g = gauge_svg("x", 0.95, f);
     assert!(g.contains("A 80 80 0 0 1 100.00 20.00"), "{g}");
     // at or below 90% there is no value arc
@@ -168,7 +168,7 @@ fn floor_tick(floor: f64) -> String {
 #[test]
 fn gauge_marks_the_floor_in_force() {
     // The default floor, 95%: the tick stands straight up.
-    let g = gauge_svg("x", 0.97, EFFICIENCY_FLOOR);
+    let g = gauge_svg("x", 0.97, DEFAULT_EFFICIENCY_FLOOR);
     assert!(
         g.contains("<line x1=\"100.00\" y1=\"32.00\" x2=\"100.00\" y2=\"8.00\""),
         "{g}"
