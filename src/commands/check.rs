@@ -9,13 +9,13 @@ use std::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
 use super::{cancel_on_interrupt, check_outputs, print_out, progress, runtime, write_output, Ctx};
-use crate::baseline::compare::{self, Row, RowKind, ThresholdLookup};
+use crate::baseline::compare::{self, Row, ThresholdLookup};
 use crate::baseline::model::{Baseline, GitInfo, BASELINE_SCHEMA_VERSION};
 use crate::baseline::store;
 use crate::cli::{CheckArgs, CompareArgs, Format, OutputArgs, SaveArgs, ShowArgs};
 use crate::config::Config;
 use crate::error::{Error, Exit, Result};
-use crate::figure::{FigureKind, MachineInfo, SuiteResult};
+use crate::figure::{MachineInfo, SuiteResult};
 use crate::git;
 use crate::report;
 use crate::report::check::CheckOutput;
@@ -235,13 +235,12 @@ pub fn check(ctx: &Ctx, args: CheckArgs) -> Result<Exit> {
         &thresholds,
         comparable,
     );
-    let rows = explain_floors(rows, &current);
     let rows = match (&base, &paired) {
         (Some(b), Some(p)) => revision::apply_paired(rows, p, &b.rev, &thresholds),
         _ => rows,
     };
     let passed = compare::gate_passed(&rows);
-    warnings.extend(compare::warnings(&rows));
+    warnings.extend(report::format::row_warnings(&rows));
     let paired_origin = base.as_ref().map(|b| {
         (
             format!("a paired run of {}", b.rev),
@@ -266,7 +265,7 @@ pub fn check(ctx: &Ctx, args: CheckArgs) -> Result<Exit> {
         head_git: head,
         commits_between,
         current,
-        summary: compare::summary(&rows),
+        summary: report::format::summary_text(&rows),
         rows,
         warnings,
     };
@@ -369,30 +368,6 @@ fn config_at_rev_note(rev: &str, at: &crate::config::AtRev) -> Option<String> {
     ))
 }
 
-/// Adds the engine's explanation (its first warning) to every efficiency
-/// row below its floor, so the table says why, not only that; a service
-/// that exited gets its one line (how it ended, its last line of stderr).
-fn explain_floors(mut rows: Vec<Row>, current: &SuiteResult) -> Vec<Row> {
-    for row in &mut rows {
-        if row.verdict != compare::Verdict::BelowFloor {
-            continue;
-        }
-        let Some(scenario) = current.scenarios.iter().find(|s| s.name == row.scenario) else {
-            continue;
-        };
-        if row.kind == RowKind::Figure(FigureKind::Alive) {
-            if let Some(crash) = &scenario.service_crash {
-                row.note = crash.line();
-            }
-        } else if row.kind == RowKind::Figure(FigureKind::Efficiency) {
-            if let Some(cause) = scenario.warnings.first() {
-                row.note = format!("{}: {cause}", row.note);
-            }
-        }
-    }
-    rows
-}
-
 /// Prints a check result, writes files, and talks to GitHub Actions.
 fn emit_check(ctx: &Ctx, out: &CheckOutput, o: &OutputArgs) -> Result<()> {
     // Standard output first: a failed file write must not lose the verdict.
@@ -460,9 +435,13 @@ pub fn baseline_save(ctx: &Ctx, args: SaveArgs) -> Result<Exit> {
     let mut problems: Vec<String> = rows
         .iter()
         .filter(|r| r.verdict.fails())
-        .map(|r| format!("{} / {}: {}", r.scenario, r.figure, r.note))
+        .map(report::format::problem_text)
         .collect();
-    problems.extend(compare::too_noisy(&suite, &thresholds));
+    problems.extend(
+        compare::too_noisy(&suite, &thresholds)
+            .iter()
+            .map(report::format::noisy_text),
+    );
     if !problems.is_empty() {
         if !args.force {
             eprintln!(
@@ -567,8 +546,8 @@ pub fn compare(ctx: &Ctx, args: CompareArgs) -> Result<Exit> {
         head_git: None,
         commits_between: None,
         current: new,
-        summary: compare::summary(&rows),
-        warnings: compare::warnings(&rows),
+        summary: report::format::summary_text(&rows),
+        warnings: report::format::row_warnings(&rows),
         rows,
     };
     emit_check(ctx, &out, &args.output)?;

@@ -12,10 +12,11 @@
 
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::baseline::compare::Row;
+use crate::baseline::compare::{Limit, Row, RowKind, Verdict};
 use crate::baseline::model::GitInfo;
+use crate::figure::profile::FunctionDelta;
 use crate::figure::SuiteResult;
-use crate::report::format::limit_text;
+use crate::report::format::{limit_text, note_text};
 
 /// The JSON of `cargo ratecheck check`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,21 +44,48 @@ pub struct CheckOutput {
     pub summary: String,
 }
 
-/// A row as written: its own fields, then `limit`, the limit as the table
-/// shows it (`≥ 95.00%`). Reading ignores `limit` (the typed `bound` is
-/// the data).
+/// A row as written: its fields, its note as text (`note`, as the table
+/// shows it), then `limit`, the limit as the table shows it (`≥ 95.00%`).
+/// Reading ignores `limit` (the typed `bound` is the data) and reads the
+/// note back as text.
 #[derive(Serialize)]
 struct RowJson<'a> {
-    #[serde(flatten)]
-    row: &'a Row,
+    scenario: &'a str,
+    figure: &'a str,
+    unit: &'a str,
+    kind: RowKind,
+    baseline: Option<f64>,
+    current: Option<f64>,
+    change: Option<f64>,
+    bound: Limit,
+    verdict: Verdict,
+    note: String,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    functions: &'a [FunctionDelta],
     limit: String,
 }
 
+impl<'a> RowJson<'a> {
+    fn of(row: &'a Row) -> RowJson<'a> {
+        RowJson {
+            scenario: &row.scenario,
+            figure: &row.figure,
+            unit: &row.unit,
+            kind: row.kind,
+            baseline: row.baseline,
+            current: row.current,
+            change: row.change,
+            bound: row.limit,
+            verdict: row.verdict,
+            note: note_text(row),
+            functions: &row.functions,
+            limit: limit_text(&row.limit),
+        }
+    }
+}
+
 fn rows_with_limit_text<S: Serializer>(rows: &[Row], s: S) -> Result<S::Ok, S::Error> {
-    s.collect_seq(rows.iter().map(|row| RowJson {
-        row,
-        limit: limit_text(&row.limit),
-    }))
+    s.collect_seq(rows.iter().map(RowJson::of))
 }
 
 impl CheckOutput {

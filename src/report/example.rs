@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::baseline::compare::{Limit, Row, RowKind, Verdict, SELFTEST_FIGURE, SELFTEST_SCENARIO};
+use crate::baseline::compare::{
+    Limit, Note, Row, RowKind, Verdict, SELFTEST_FIGURE, SELFTEST_SCENARIO,
+};
 use crate::baseline::model::{GitInfo, BASELINE_SCHEMA_VERSION};
 use crate::figure::id;
 use crate::figure::{Figure, FigureKind, ScenarioKind, ScenarioResult, SuiteResult};
@@ -30,7 +32,7 @@ pub(crate) fn example_check() -> CheckOutput {
         change: Some(change),
         limit: Limit::relative(0.15, 3.0),
         verdict: Verdict::Ok,
-        note: String::new(),
+        note: None,
         functions: Vec::new(),
     };
     let nasty = "<script>alert(1)</script> | a,b:c%";
@@ -45,7 +47,7 @@ pub(crate) fn example_check() -> CheckOutput {
             change: None,
             limit: Limit::MustPass,
             verdict: Verdict::Ok,
-            note: String::new(),
+            note: None,
             functions: Vec::new(),
         },
         Row {
@@ -77,7 +79,11 @@ pub(crate) fn example_check() -> CheckOutput {
         },
         Row {
             verdict: Verdict::Regressed,
-            note: "above baseline + 3.00 MB".into(),
+            note: Some(Note::AboveBaseline {
+                allowed: 3_000_000.0,
+                unit: "B".into(),
+                trials: 1,
+            }),
             ..row(
                 "steady-1k",
                 "peak_rss",
@@ -104,7 +110,10 @@ pub(crate) fn example_check() -> CheckOutput {
         Row {
             verdict: Verdict::BelowFloor,
             limit: Limit::Floor { min: 0.95 },
-            note: "below the floor of 95%\nsecond line".into(),
+            note: Some(Note::BelowFloor {
+                floor: 0.95,
+                cause: Some("the generator fell behind\nsecond line".into()),
+            }),
             ..row(
                 nasty,
                 id::EFFICIENCY,
@@ -117,7 +126,7 @@ pub(crate) fn example_check() -> CheckOutput {
         },
         Row {
             verdict: Verdict::NotComparable,
-            note: "baseline from another machine".into(),
+            note: Some(Note::MachineDiffers),
             ..row(
                 "steady-10k",
                 "p99_ms",
@@ -133,7 +142,7 @@ pub(crate) fn example_check() -> CheckOutput {
             change: None,
             verdict: Verdict::Missing,
             limit: Limit::None,
-            note: "in the baseline, not measured in this run".into(),
+            note: Some(Note::NotMeasured { judged: false }),
             ..row(
                 "ramp",
                 id::EFFICIENCY,

@@ -81,13 +81,26 @@ pub fn secs(x: f64) -> String {
     format!("{} s", rps(x))
 }
 
-use crate::baseline::compare::{Limit, Row, RowKind, Verdict};
+use crate::baseline::compare::{
+    Limit, NoBaseline, Noisy, Note, OnlyLimit, Row, RowKind, Side, Verdict,
+};
 use crate::baseline::model::GitInfo;
+use crate::figure::profile::FunctionDelta;
 use crate::figure::FigureKind;
 use crate::report::check::CheckOutput;
 
 /// The kebab-case word of a verdict, as in the JSON (`below-floor`).
-pub use crate::baseline::compare::verdict_text as verdict_word;
+pub fn verdict_word(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Ok => "ok",
+        Verdict::Improved => "improved",
+        Verdict::Regressed => "regressed",
+        Verdict::BelowFloor => "below-floor",
+        Verdict::NotComparable => "not-comparable",
+        Verdict::Missing => "missing",
+        Verdict::Info => "info",
+    }
+}
 
 /// Whether a verdict fails the gate.
 pub fn is_failure(v: Verdict) -> bool {
@@ -160,6 +173,227 @@ pub fn limit_text(limit: &Limit) -> String {
             tolerance,
             slack_ms,
         } => format!("max(+{}%, +{})", pct_short(tolerance), ms(slack_ms)),
+    }
+}
+
+/// A limit's percentage, whole when it is: `0.02` → `2`, `0.005` → `0.5`,
+/// `0.25` → `25`.
+fn pct_whole(ratio: f64) -> String {
+    let pct = ratio * 100.0;
+    if (pct - pct.round()).abs() < 1e-9 {
+        format!("{pct:.0}")
+    } else {
+        format!("{pct:.1}")
+    }
+}
+
+/// An allowance in a figure's unit: `0.95` → `0.950`; small numbers keep
+/// significant digits (`2.50e-3`), large ones none.
+fn allowance(v: f64) -> String {
+    if v == 0.0 {
+        "0".to_string()
+    } else if v.abs() >= 100.0 {
+        format!("{v:.0}")
+    } else if v.abs() >= 0.01 {
+        format!("{v:.3}")
+    } else {
+        format!("{v:.2e}")
+    }
+}
+
+/// A row's note as text, with the functions that changed most when the
+/// row names them: `above baseline + 30.0 instr; most changed: hot +30 (600
+/// → 630)`. Empty when there is nothing to say.
+pub fn note_text(row: &Row) -> String {
+    let note = row.note.as_ref().map(note_words).unwrap_or_default();
+    if row.functions.is_empty() {
+        return note;
+    }
+    let top: Vec<String> = row.functions.iter().map(function_delta).collect();
+    format!("{note}; most changed: {}", top.join("; "))
+        .trim_start_matches("; ")
+        .to_string()
+}
+
+/// `hot +30 (600 → 630)`.
+fn function_delta(f: &FunctionDelta) -> String {
+    format!(
+        "{} {:+.0} ({:.0} → {:.0})",
+        f.function,
+        f.current - f.baseline,
+        f.baseline,
+        f.current
+    )
+}
+
+/// A note in words: `below the floor of 95%`, `baseline from another
+/// machine`, `paired with main (20 pairs), ratio 1.050 [1.031, 1.069]`.
+pub fn note_words(note: &Note) -> String {
+    let caused = |text: String, cause: &Option<String>| match cause {
+        Some(cause) => format!("{text}: {cause}"),
+        None => text,
+    };
+    match note {
+        Note::SelfTestFailed => "the engine's start-up self-test failed".to_string(),
+        Note::NotMeasured { judged: true } => {
+            "judged in the baseline, not measured in this run".to_string()
+        }
+        Note::NotMeasured { judged: false } => {
+            "in the baseline, not measured in this run".to_string()
+        }
+        Note::KindChanged { from, to } => {
+            format!("kind changed from {from:?} to {to:?}: re-measure the baseline")
+        }
+        Note::UnitChanged { from, to } => {
+            format!("unit changed from {from:?} to {to:?}: re-measure the baseline")
+        }
+        Note::NotANumber { kind, cause } => caused(
+            format!("{} was not measured (not a number)", kind_words(*kind)),
+            cause,
+        ),
+        Note::NotANumberNow => "judged in the baseline, not a number in this run".to_string(),
+        Note::BaselineNotANumber => "the baseline value is not a number".to_string(),
+        Note::BelowFloor { floor, cause } => {
+            caused(format!("below the floor of {}%", pct_whole(*floor)), cause)
+        }
+        Note::Dropped { drop, limit } => format!(
+            "dropped {:.1} points (limit {:.1})",
+            drop * 100.0,
+            limit * 100.0
+        ),
+        Note::AboveCeiling { max } => format!("error rate above {}%", pct_whole(*max)),
+        Note::AboveBaseline {
+            allowed,
+            unit,
+            trials,
+        } => above_baseline(*allowed, unit, *trials),
+        Note::NoBaseline { why, only } => no_baseline(*why, *only),
+        Note::Unavailable { why } => format!("not measured: {why}"),
+        Note::BuildDiffers { what } => what.clone(),
+        Note::NoBuild {
+            side: Side::Baseline,
+        } => "the baseline records no build (re-save it)".to_string(),
+        Note::NoBuild {
+            side: Side::Current,
+        } => "this run records no build".to_string(),
+        Note::MachineDiffers => "baseline from another machine".to_string(),
+        Note::ServiceExited { crash: Some(crash) } => crash.line(),
+        Note::ServiceExited { crash: None } => "the service exited during the run".to_string(),
+        Note::Paired {
+            rev,
+            pairs,
+            ratio,
+            low,
+            high,
+        } => format!("paired with {rev} ({pairs} pairs), ratio {ratio:.3} [{low:.3}, {high:.3}]"),
+        Note::TooFewPairs { rev } => format!("paired with {rev}: fewer than 2 usable pairs"),
+        Note::Read(text) => text.clone(),
+    }
+}
+
+/// What a figure of `kind` is called in a note.
+fn kind_words(kind: FigureKind) -> &'static str {
+    match kind {
+        FigureKind::Efficiency => "efficiency",
+        FigureKind::ErrorRate => "error rate",
+        FigureKind::Cpu => "CPU",
+        FigureKind::Memory => "memory",
+        FigureKind::Latency => "latency",
+        FigureKind::Instructions => "instruction count",
+        FigureKind::Allocations => "allocation count",
+        FigureKind::Alive => "service",
+        FigureKind::Info => "figure",
+    }
+}
+
+/// `median of 5 trials above baseline + 15.0 us`.
+fn above_baseline(allowed: f64, unit: &str, trials: usize) -> String {
+    let median = if trials > 1 {
+        format!("median of {trials} trials ")
+    } else {
+        String::new()
+    };
+    format!("{median}above baseline + {} {unit}", allowance(allowed))
+        .trim_end()
+        .to_string()
+}
+
+/// `new figure, no baseline; floor only`.
+fn no_baseline(why: NoBaseline, only: Option<OnlyLimit>) -> String {
+    let why = match why {
+        NoBaseline::Run => "no baseline",
+        NoBaseline::NewScenario => "new scenario, no baseline",
+        NoBaseline::NewFigure => "new figure, no baseline",
+    };
+    match only {
+        None => why.to_string(),
+        Some(OnlyLimit::Floor) => format!("{why}; floor only"),
+        Some(OnlyLimit::Ceiling) => format!("{why}; ceiling only"),
+    }
+}
+
+/// A figure too noisy for a baseline: `cpu / http: trials spread ±40%
+/// around the median, wider than its ±15% tolerance`.
+pub fn noisy_text(n: &Noisy) -> String {
+    format!(
+        "{} / {}: trials spread ±{}% around the median, wider than its ±{}% tolerance",
+        n.scenario,
+        n.figure,
+        pct_whole(n.spread),
+        pct_whole(n.tolerance)
+    )
+}
+
+/// A row as a problem line: `steady-1k / efficiency: below the floor of 95%`.
+pub fn problem_text(row: &Row) -> String {
+    format!("{} / {}: {}", row.scenario, row.figure, note_text(row))
+}
+
+/// One warning line per `missing` or `not-comparable` row, e.g.
+/// `steady-1k / cpu_us_per_request: not-comparable (baseline from another machine)`.
+pub fn row_warnings(rows: &[Row]) -> Vec<String> {
+    rows.iter()
+        .filter(|r| matches!(r.verdict, Verdict::Missing | Verdict::NotComparable))
+        .map(|r| {
+            let verdict = verdict_word(r.verdict);
+            let note = note_text(r);
+            if note.is_empty() {
+                format!("{} / {}: {verdict}", r.scenario, r.figure)
+            } else {
+                format!("{} / {}: {verdict} ({note})", r.scenario, r.figure)
+            }
+        })
+        .collect()
+}
+
+/// One line: `gate passed: 30 ok, 2 improved, 1 missing` or
+/// `gate FAILED: 1 regressed, 1 below-floor, 28 ok`.
+pub fn summary_text(rows: &[Row]) -> String {
+    let order = [
+        Verdict::Regressed,
+        Verdict::BelowFloor,
+        Verdict::Ok,
+        Verdict::Improved,
+        Verdict::NotComparable,
+        Verdict::Missing,
+        Verdict::Info,
+    ];
+    let counts: Vec<String> = order
+        .iter()
+        .filter_map(|v| {
+            let n = rows.iter().filter(|r| r.verdict == *v).count();
+            (n > 0).then(|| format!("{n} {}", verdict_word(*v)))
+        })
+        .collect();
+    let head = if rows.iter().any(|r| r.verdict.fails()) {
+        "gate FAILED"
+    } else {
+        "gate passed"
+    };
+    if counts.is_empty() {
+        format!("{head}: no figures")
+    } else {
+        format!("{head}: {}", counts.join(", "))
     }
 }
 
@@ -242,11 +476,12 @@ pub fn verdict_line(check: &CheckOutput) -> String {
 /// could not be compared, grouped by reason, so a green check cannot hide
 /// that half its figures went unjudged. Empty when every row was judged.
 pub fn not_judged_clause(rows: &[Row]) -> String {
-    let mut by_reason: Vec<(&str, Vec<&str>)> = Vec::new();
+    let mut by_reason: Vec<(String, Vec<&str>)> = Vec::new();
     for r in rows.iter().filter(|r| r.verdict == Verdict::NotComparable) {
-        match by_reason.iter_mut().find(|(why, _)| *why == r.note) {
+        let note = note_text(r);
+        match by_reason.iter_mut().find(|(why, _)| *why == note) {
             Some((_, names)) => names.push(&r.figure),
-            None => by_reason.push((&r.note, vec![&r.figure])),
+            None => by_reason.push((note, vec![&r.figure])),
         }
     }
     if by_reason.is_empty() {
@@ -392,6 +627,130 @@ mod tests {
         // a baseline-only row: the kind recorded from the baseline's figure
         assert_eq!(cells(7)[..3], ["99.80%", "—", ""]);
         assert_eq!(cells(7)[4], "missing");
+    }
+
+    #[test]
+    fn notes_read_in_words() {
+        let words = |n: Note| note_words(&n);
+        let floor = |cause: Option<&str>| Note::BelowFloor {
+            floor: 0.955,
+            cause: cause.map(str::to_string),
+        };
+        assert_eq!(words(floor(None)), "below the floor of 95.5%");
+        assert_eq!(words(floor(Some("x"))), "below the floor of 95.5%: x");
+        let dropped = Note::Dropped {
+            drop: 0.03,
+            limit: 0.02,
+        };
+        assert_eq!(words(dropped), "dropped 3.0 points (limit 2.0)");
+        assert_eq!(
+            words(Note::AboveCeiling { max: 0.0 }),
+            "error rate above 0%"
+        );
+        let above = |allowed: f64, unit: &str, trials: usize| Note::AboveBaseline {
+            allowed,
+            unit: unit.into(),
+            trials,
+        };
+        assert_eq!(
+            words(above(15.0, "us", 5)),
+            "median of 5 trials above baseline + 15.000 us"
+        );
+        assert_eq!(words(above(0.0025, "", 1)), "above baseline + 2.50e-3");
+        assert_eq!(words(above(1500.0, "B", 1)), "above baseline + 1500 B");
+        let new = Note::NoBaseline {
+            why: NoBaseline::NewFigure,
+            only: Some(OnlyLimit::Ceiling),
+        };
+        assert_eq!(words(new), "new figure, no baseline; ceiling only");
+        let nan = Note::NotANumber {
+            kind: FigureKind::Efficiency,
+            cause: None,
+        };
+        assert_eq!(words(nan), "efficiency was not measured (not a number)");
+        let kind = Note::KindChanged {
+            from: FigureKind::Memory,
+            to: FigureKind::Info,
+        };
+        assert_eq!(
+            words(kind),
+            "kind changed from Memory to Info: re-measure the baseline"
+        );
+        let paired = Note::Paired {
+            rev: "main".into(),
+            pairs: 20,
+            ratio: 1.05,
+            low: 1.031,
+            high: 1.069,
+        };
+        assert_eq!(
+            words(paired),
+            "paired with main (20 pairs), ratio 1.050 [1.031, 1.069]"
+        );
+        let crash = crate::figure::ServiceCrash {
+            service: "api".into(),
+            status: "exit status: 3".into(),
+            stderr: vec!["boom".into()],
+            stdout: vec![],
+        };
+        assert_eq!(
+            words(Note::ServiceExited { crash: Some(crash) }),
+            "service api exited during the run (exit status: 3): boom"
+        );
+        assert_eq!(
+            words(Note::NoBuild {
+                side: Side::Baseline
+            }),
+            "the baseline records no build (re-save it)"
+        );
+    }
+
+    #[test]
+    fn a_note_names_the_functions_that_moved_most() {
+        let mut row = example_check().rows[2].clone();
+        row.functions = vec![FunctionDelta {
+            function: "hot".into(),
+            baseline: 600.0,
+            current: 630.0,
+        }];
+        assert_eq!(note_text(&row), "most changed: hot +30 (600 → 630)");
+        row.note = Some(Note::AboveBaseline {
+            allowed: 20.0,
+            unit: "instr".into(),
+            trials: 1,
+        });
+        assert_eq!(
+            note_text(&row),
+            "above baseline + 20.000 instr; most changed: hot +30 (600 → 630)"
+        );
+    }
+
+    #[test]
+    fn the_summary_counts_verdicts_and_warnings_name_unjudged_rows() {
+        let check = example_check();
+        assert_eq!(
+            summary_text(&check.rows),
+            "gate FAILED: 1 regressed, 1 below-floor, 2 ok, 1 improved, 1 not-comparable, 1 missing, 1 info"
+        );
+        assert_eq!(
+            row_warnings(&check.rows),
+            [
+                "steady-10k / p99_ms: not-comparable (baseline from another machine)",
+                "ramp / efficiency: missing (in the baseline, not measured in this run)"
+            ]
+        );
+        assert_eq!(summary_text(&[]), "gate passed: no figures");
+        let noisy = Noisy {
+            scenario: "cpu".into(),
+            figure: "http".into(),
+            spread: 0.4,
+            tolerance: 0.15,
+        };
+        assert_eq!(
+            noisy_text(&noisy),
+            "cpu / http: trials spread ±40% around the median, wider than its ±15% tolerance"
+        );
+        assert_eq!(verdict_word(Verdict::NotComparable), "not-comparable");
     }
 
     #[test]

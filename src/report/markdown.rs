@@ -227,7 +227,7 @@ pub fn github_annotations(check: &CheckOutput) -> Vec<String> {
                 "warning"
             };
             let line = model::check_line(row);
-            let [base, cur, change, limit, verdict, _] = line.cells();
+            let [base, cur, change, limit, verdict, note] = line.cells();
             let mut msg = format!(
                 "{} / {}: {verdict}: {cur} (baseline {base}",
                 row.scenario, row.figure
@@ -239,8 +239,8 @@ pub fn github_annotations(check: &CheckOutput) -> Vec<String> {
                 msg.push_str(&format!(", limit {limit}"));
             }
             msg.push(')');
-            if !row.note.is_empty() {
-                msg.push_str(&format!(" — {}", row.note));
+            if !note.is_empty() {
+                msg.push_str(&format!(" — {note}"));
             }
             format!(
                 "::{level} title={}::{}",
@@ -378,7 +378,10 @@ mod tests {
         );
         let (_, msg) = nasty.split_once("::").unwrap().1.split_once("::").unwrap();
         assert!(msg.contains("a,b:c%25"), "{msg}");
-        assert!(msg.contains("95%25%0Asecond line"), "{msg}");
+        assert!(
+            msg.contains("95%25: the generator fell behind%0Asecond line"),
+            "{msg}"
+        );
         assert!(!nasty.contains('\n'));
         assert!(msg.contains(verdict_word(Verdict::BelowFloor)));
     }

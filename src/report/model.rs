@@ -5,7 +5,9 @@
 use crate::baseline::compare::Verdict;
 use crate::figure::id;
 use crate::report::check::CheckOutput;
-use crate::report::format::{change, limit_text, ms, pct, secs, shape, sig3, value, verdict_word};
+use crate::report::format::{
+    change, limit_text, ms, note_text, pct, secs, shape, sig3, value, verdict_word,
+};
 use ratecheck_engine::metrics::snapshot::{Percentiles, RunReport};
 
 /// A table: a heading per column (`right`: numbers, aligned right) and rows
@@ -282,7 +284,7 @@ pub fn check_line(row: &crate::baseline::compare::Row) -> CheckLine {
         change: change(s, row.change),
         limit: limit_text(&row.limit),
         verdict: row.verdict,
-        note: row.note.clone(),
+        note: note_text(row),
     }
 }
 

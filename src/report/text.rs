@@ -7,8 +7,8 @@ use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Color, Tabl
 use crate::baseline::compare::Verdict;
 use crate::report::check::CheckOutput;
 use crate::report::format::{
-    baseline_line, check_warnings, efficiency_grade, mb, ms, pct, rps, secs, sig3, verdict_line,
-    Grade, DEFAULT_EFFICIENCY_FLOOR,
+    baseline_line, check_warnings, efficiency_grade, mb, ms, note_text, pct, rps, secs, sig3,
+    verdict_line, Grade, DEFAULT_EFFICIENCY_FLOOR,
 };
 use crate::report::model::{self, CHECK_COLUMNS};
 use ratecheck_engine::metrics::snapshot::RunReport;
@@ -216,7 +216,7 @@ fn verdict_color(v: Verdict) -> Option<Color> {
 /// vs HEAD, warnings, and a final one-line verdict.
 pub fn render_check(check: &CheckOutput, color: bool) -> String {
     let mut out = String::new();
-    let with_notes = check.rows.iter().any(|r| !r.note.is_empty());
+    let with_notes = check.rows.iter().any(|r| !note_text(r).is_empty());
     let columns = if with_notes { 6 } else { 5 };
     let mut t = table(color);
     let mut header = vec!["scenario / figure"];
@@ -412,7 +412,10 @@ mod tests {
             "{eff}"
         );
         // a note's newline must not break the table
-        assert!(eff.contains("below the floor of 95% second line"), "{eff}");
+        assert!(
+            eff.contains("below the floor of 95%: the generator fell behind second line"),
+            "{eff}"
+        );
         assert!(line_of(&table, "p99_ms").1.contains("not-comparable"));
         let (_, passed) = line_of(&table, "passed");
         assert!(passed.contains("┆ ok "), "{passed}");

@@ -15,7 +15,7 @@ pub mod run;
 
 pub use build::{build_at, BuiltRevision};
 
-use crate::baseline::compare::{Limit, Row, RowKind, ThresholdLookup, Thresholds, Verdict};
+use crate::baseline::compare::{Limit, Note, Row, RowKind, ThresholdLookup, Thresholds, Verdict};
 use crate::figure::FigureKind;
 use paired::{PairedTrials, PairedVerdict};
 
@@ -59,15 +59,20 @@ pub fn apply_paired(
                     }
                     PairedVerdict::Regressed => Verdict::Regressed,
                 },
-                format!(
-                    "paired with {rev} ({} pairs), ratio {:.3} [{:.3}, {:.3}]",
-                    j.pairs, j.ratio, j.low, j.high
-                ),
+                Note::Paired {
+                    rev: rev.to_string(),
+                    pairs: j.pairs,
+                    ratio: j.ratio,
+                    low: j.low,
+                    high: j.high,
+                },
                 Some(j.ratio - 1.0),
             ),
             None => (
                 Verdict::NotComparable,
-                format!("paired with {rev}: fewer than 2 usable pairs"),
+                Note::TooFewPairs {
+                    rev: rev.to_string(),
+                },
                 None,
             ),
         };
@@ -87,7 +92,7 @@ pub fn apply_paired(
                 None => Limit::relative(tolerance, 0.0),
             },
             verdict,
-            note,
+            note: Some(note),
             functions: Vec::new(),
         };
         match rows
@@ -137,7 +142,7 @@ mod tests {
             change: Some(1.1),
             limit: Limit::relative(0.75, 0.0),
             verdict: Verdict::Regressed,
-            note: "from the file".into(),
+            note: Some(Note::Read("from the file".into())),
             functions: Vec::new(),
         };
         let rows = apply_paired(
@@ -154,11 +159,15 @@ mod tests {
         assert_eq!(r.baseline, Some(10.0));
         assert_eq!(r.current, Some(10.5));
         assert_eq!(r.verdict, Verdict::Regressed);
-        assert!(
-            r.note.starts_with("paired with main (6 pairs), ratio 1.05"),
-            "{}",
-            r.note
-        );
+        match &r.note {
+            Some(Note::Paired {
+                rev, pairs, ratio, ..
+            }) => {
+                assert_eq!((rev.as_str(), *pairs), ("main", 6));
+                assert!((ratio - 1.05).abs() < 0.005, "{ratio}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
@@ -185,11 +194,11 @@ mod tests {
         t.kind = FigureKind::Latency;
         // +6.7%, beyond doubt but within 10%.
         let rows = apply_paired(Vec::new(), &[t.clone()], "main", &no_slack());
-        assert_eq!(rows[0].verdict, Verdict::Ok, "{}", rows[0].note);
+        assert_eq!(rows[0].verdict, Verdict::Ok, "{:?}", rows[0].note);
         // +15%: regressed, unless 9 µs is within the slack.
         t.current = t.base.iter().map(|b| b * 1.15).collect();
         let rows = apply_paired(Vec::new(), &[t.clone()], "main", &no_slack());
-        assert_eq!(rows[0].verdict, Verdict::Regressed, "{}", rows[0].note);
+        assert_eq!(rows[0].verdict, Verdict::Regressed, "{:?}", rows[0].note);
         let slack = ThresholdLookup::new(
             Thresholds {
                 latency_slack_ms: 0.0,
@@ -198,7 +207,7 @@ mod tests {
             [("steady-1k".to_string(), Thresholds::default())].into(),
         );
         let rows = apply_paired(Vec::new(), &[t.clone()], "main", &slack);
-        assert_eq!(rows[0].verdict, Verdict::Ok, "{}", rows[0].note);
+        assert_eq!(rows[0].verdict, Verdict::Ok, "{:?}", rows[0].note);
         assert_eq!(
             rows[0].limit,
             Limit::Latency {
@@ -209,7 +218,7 @@ mod tests {
         // Slower by 2 ms: past the slack too.
         t.current = t.base.iter().map(|b| b + 2.0).collect();
         let rows = apply_paired(Vec::new(), &[t], "main", &slack);
-        assert_eq!(rows[0].verdict, Verdict::Regressed, "{}", rows[0].note);
+        assert_eq!(rows[0].verdict, Verdict::Regressed, "{:?}", rows[0].note);
     }
 
     #[test]
@@ -231,7 +240,7 @@ mod tests {
         let lookup =
             ThresholdLookup::new(Thresholds::default(), [("steady-1k".into(), strict)].into());
         let rows = apply_paired(Vec::new(), &[t.clone()], "main", &lookup);
-        assert_eq!(rows[0].verdict, Verdict::Regressed, "{}", rows[0].note);
+        assert_eq!(rows[0].verdict, Verdict::Regressed, "{:?}", rows[0].note);
         assert_eq!(
             rows[0].limit,
             Limit::Latency {
@@ -241,7 +250,7 @@ mod tests {
         );
         t.scenario = "steady-200".into();
         let rows = apply_paired(Vec::new(), &[t], "main", &lookup);
-        assert_eq!(rows[0].verdict, Verdict::Ok, "{}", rows[0].note);
+        assert_eq!(rows[0].verdict, Verdict::Ok, "{:?}", rows[0].note);
     }
 
     #[test]
@@ -252,9 +261,9 @@ mod tests {
         );
         t.kind = FigureKind::Memory;
         let rows = apply_paired(Vec::new(), &[t.clone()], "main", &no_slack());
-        assert_eq!(rows[0].verdict, Verdict::Ok, "{}", rows[0].note);
+        assert_eq!(rows[0].verdict, Verdict::Ok, "{:?}", rows[0].note);
         t.kind = FigureKind::Cpu;
         let rows = apply_paired(Vec::new(), &[t], "main", &no_slack());
-        assert_eq!(rows[0].verdict, Verdict::Regressed, "{}", rows[0].note);
+        assert_eq!(rows[0].verdict, Verdict::Regressed, "{:?}", rows[0].note);
     }
 }
