@@ -75,6 +75,27 @@ pub fn compare(
     thresholds: &ThresholdLookup,
     comparable_machine: bool,
 ) -> Vec<Row> {
+    compare_with(
+        baseline,
+        current,
+        thresholds,
+        comparable_machine,
+        Vec::new(),
+    )
+}
+
+/// [`compare`], except for the figures `decided` judges: rows judged from
+/// other evidence (the paired run of `check --against`), each decided once
+/// by its own rule. A decided row takes the place of its figure's row,
+/// which is then not judged here; decided rows of figures that have no
+/// row come last, in their order.
+pub fn compare_with(
+    baseline: Option<&SuiteResult>,
+    current: &SuiteResult,
+    thresholds: &ThresholdLookup,
+    comparable_machine: bool,
+    mut decided: Vec<Row>,
+) -> Vec<Row> {
     let builds = Builds {
         baseline: baseline.and_then(|b| b.build.as_ref()),
         current: current.build.as_ref(),
@@ -97,19 +118,32 @@ pub fn compare(
             if scenario.name == SELFTEST_SCENARIO && name == SELFTEST_FIGURE {
                 continue; // already the self-test row
             }
-            let base_figure = base_scenario.and_then(|s| s.figures.get(name));
-            rows.push(judge.row(name, figure, base_figure));
+            let row = take(&mut decided, &scenario.name, name).unwrap_or_else(|| {
+                let base_figure = base_scenario.and_then(|s| s.figures.get(name));
+                judge.row(name, figure, base_figure)
+            });
+            rows.push(row);
         }
     }
     if let Some(base) = baseline {
-        rows.extend(lacking_rows(base, current));
+        rows.extend(lacking_rows(base, current, &mut decided));
     }
+    rows.extend(decided);
     rows
 }
 
+/// The decided row of `scenario` / `figure`, taken out of `decided`.
+fn take(decided: &mut Vec<Row>, scenario: &str, figure: &str) -> Option<Row> {
+    let at = decided
+        .iter()
+        .position(|r| r.scenario == scenario && r.figure == figure)?;
+    Some(decided.remove(at))
+}
+
 /// The rows of the baseline's figures that the current run lacks: in a
-/// scenario it measured, or in one it planned and did not produce.
-fn lacking_rows(base: &SuiteResult, current: &SuiteResult) -> Vec<Row> {
+/// scenario it measured, or in one it planned and did not produce (unless
+/// `decided` judges the figure).
+fn lacking_rows(base: &SuiteResult, current: &SuiteResult, decided: &mut Vec<Row>) -> Vec<Row> {
     let mut rows = Vec::new();
     for base_scenario in &base.scenarios {
         let lacking: Vec<(&String, &Figure)> = match find_scenario(current, &base_scenario.name) {
@@ -122,7 +156,9 @@ fn lacking_rows(base: &SuiteResult, current: &SuiteResult) -> Vec<Row> {
             None => base_scenario.figures.iter().collect(),
         };
         for (name, figure) in lacking {
-            rows.push(missing_row(&base_scenario.name, name, figure));
+            let scenario = &base_scenario.name;
+            let row = take(decided, scenario, name);
+            rows.push(row.unwrap_or_else(|| missing_row(scenario, name, figure)));
         }
     }
     rows

@@ -229,16 +229,17 @@ pub fn check(ctx: &Ctx, args: CheckArgs) -> Result<Exit> {
         None => None,
     };
     let thresholds = ThresholdLookup::new(config.thresholds, config.overrides());
-    let rows: Vec<Row> = compare::compare(
+    let decided = match (&base, &paired) {
+        (Some(b), Some(p)) => revision::paired_rows(p, &b.rev, &thresholds),
+        _ => Vec::new(),
+    };
+    let rows: Vec<Row> = compare::compare_with(
         loaded.as_ref().map(|l| &l.baseline.suite),
         &current,
         &thresholds,
         comparable,
+        decided,
     );
-    let rows = match (&base, &paired) {
-        (Some(b), Some(p)) => revision::apply_paired(rows, p, &b.rev, &thresholds),
-        _ => rows,
-    };
     let passed = compare::gate_passed(&rows);
     warnings.extend(report::format::row_warnings(&rows));
     let paired_origin = base.as_ref().map(|b| {

@@ -1,7 +1,7 @@
 //! Other revisions of the workspace: building one (`build`: its tree
 //! checked out under `<target-dir>/ratecheck/`, `cargo build --release`),
 //! and judging the current build against it from paired runs (`paired`:
-//! the statistics; `run`: the interleaved child runs; [`apply_paired`]:
+//! the statistics; `run`: the interleaved child runs; [`paired_rows`]:
 //! the diff-table rows). Used by `check --against REV`. `bisect` (the
 //! pure search), `command` (a `bisect --command` probe) and `probe` (a
 //! probe's figure from its built binary) serve `bisect`.
@@ -26,84 +26,70 @@ pub fn paired_tolerance(kind: FigureKind) -> f64 {
     Thresholds::default().paired_tolerance(kind)
 }
 
-/// Replaces (or adds) the rows of paired figures: the baseline column is
-/// the base build's median, the verdict the paired one, the note names
-/// `rev`, the pairs and the ratio's interval. Each figure is held to its
-/// scenario's paired tolerance of its kind, from `thresholds`, the lookup
-/// that judges the baseline rows. A median response time must also be
-/// slower by more than the scenario's `latency-slack-ms` (as against a
-/// baseline): at 200 requests/s a median of 0.1 ms moves by ±15% (15 µs)
-/// from one 20-pair run to the next, a change no user sees.
-pub fn apply_paired(
-    mut rows: Vec<Row>,
-    paired: &[PairedTrials],
-    rev: &str,
-    thresholds: &ThresholdLookup,
-) -> Vec<Row> {
-    for p in paired {
-        let base = p.base_figure();
-        let current = p.current_figure();
-        let t = thresholds.of(&p.scenario);
-        let tolerance = t.paired_tolerance(p.kind);
-        let slack_ms = (p.kind == FigureKind::Latency).then_some(t.latency_slack_ms);
-        let judged = paired::judge(&p.base, &p.current, tolerance);
-        let (verdict, note, change) = match &judged {
-            Some(j) => (
-                match j.verdict {
-                    PairedVerdict::Ok => Verdict::Ok,
-                    PairedVerdict::Improved => Verdict::Improved,
-                    PairedVerdict::Regressed
-                        if slack_ms.is_some_and(|s| current.value - base.value <= s) =>
-                    {
-                        Verdict::Ok
-                    }
-                    PairedVerdict::Regressed => Verdict::Regressed,
-                },
-                Note::Paired {
-                    rev: rev.to_string(),
-                    pairs: j.pairs,
-                    ratio: j.ratio,
-                    low: j.low,
-                    high: j.high,
-                },
-                Some(j.ratio - 1.0),
-            ),
-            None => (
-                Verdict::NotComparable,
-                Note::TooFewPairs {
-                    rev: rev.to_string(),
-                },
-                None,
-            ),
-        };
-        let row = Row {
-            scenario: p.scenario.clone(),
-            figure: p.figure.clone(),
-            unit: p.unit.clone(),
-            kind: RowKind::Figure(p.kind),
-            baseline: Some(base.value).filter(|v| v.is_finite()),
-            current: Some(current.value).filter(|v| v.is_finite()),
-            change,
-            limit: match slack_ms {
-                Some(slack_ms) => Limit::Latency {
-                    tolerance,
-                    slack_ms,
-                },
-                None => Limit::relative(tolerance, 0.0),
+/// The rows of the paired figures, each decided here and only here (the
+/// comparison puts them where their figures' rows go, see
+/// [`compare_with`](crate::baseline::compare::compare_with)): the
+/// baseline column is the base build's median, the verdict the paired
+/// one, the note names `rev`, the pairs and the ratio's interval. Each
+/// figure is held to its scenario's paired tolerance of its kind, from
+/// `thresholds`, the lookup that judges the baseline rows.
+pub fn paired_rows(paired: &[PairedTrials], rev: &str, thresholds: &ThresholdLookup) -> Vec<Row> {
+    paired
+        .iter()
+        .map(|p| paired_row(p, rev, thresholds.of(&p.scenario)))
+        .collect()
+}
+
+/// One paired figure's row under its scenario's thresholds `t`. A median
+/// response time must also be slower by more than `latency-slack-ms` (as
+/// against a baseline): at 200 requests/s a median of 0.1 ms moves by
+/// ±15% (15 µs) from one 20-pair run to the next, a change no user sees.
+fn paired_row(p: &PairedTrials, rev: &str, t: &Thresholds) -> Row {
+    let base = p.base_figure();
+    let current = p.current_figure();
+    let tolerance = t.paired_tolerance(p.kind);
+    let slack_ms = (p.kind == FigureKind::Latency).then_some(t.latency_slack_ms);
+    let mut row = Row {
+        scenario: p.scenario.clone(),
+        figure: p.figure.clone(),
+        unit: p.unit.clone(),
+        kind: RowKind::Figure(p.kind),
+        baseline: Some(base.value).filter(|v| v.is_finite()),
+        current: Some(current.value).filter(|v| v.is_finite()),
+        change: None,
+        limit: match slack_ms {
+            Some(slack_ms) => Limit::Latency {
+                tolerance,
+                slack_ms,
             },
-            verdict,
-            note: Some(note),
-            functions: Vec::new(),
-        };
-        match rows
-            .iter_mut()
-            .find(|r| r.scenario == p.scenario && r.figure == p.figure)
-        {
-            Some(existing) => *existing = row,
-            None => rows.push(row),
+            None => Limit::relative(tolerance, 0.0),
+        },
+        verdict: Verdict::NotComparable,
+        note: Some(Note::TooFewPairs {
+            rev: rev.to_string(),
+        }),
+        functions: Vec::new(),
+    };
+    let Some(j) = paired::judge(&p.base, &p.current, tolerance) else {
+        return row;
+    };
+    row.verdict = match j.verdict {
+        PairedVerdict::Ok => Verdict::Ok,
+        PairedVerdict::Improved => Verdict::Improved,
+        PairedVerdict::Regressed if slack_ms.is_some_and(|s| current.value - base.value <= s) => {
+            Verdict::Ok
         }
-    }
-    rows
+        PairedVerdict::Regressed => Verdict::Regressed,
+    };
+    row.change = Some(j.ratio - 1.0);
+    row.note = Some(Note::Paired {
+        rev: rev.to_string(),
+        pairs: j.pairs,
+        ratio: j.ratio,
+        low: j.low,
+        high: j.high,
+    });
+    row
 }
 
 #[cfg(test)]
@@ -130,35 +116,27 @@ mod tests {
         }
     }
 
+    /// The one row of `trials` judged under `thresholds`.
+    fn row_of(t: PairedTrials, rev: &str, thresholds: &ThresholdLookup) -> Row {
+        let mut rows = paired_rows(&[t], rev, thresholds);
+        assert_eq!(rows.len(), 1);
+        rows.remove(0)
+    }
+
     #[test]
-    fn paired_rows_replace_the_committed_comparison() {
-        let old = Row {
-            scenario: "cpu".into(),
-            figure: "cpu_us_per_request_http".into(),
-            unit: "us".into(),
-            kind: RowKind::Figure(FigureKind::Cpu),
-            baseline: Some(5.0),
-            current: Some(10.5),
-            change: Some(1.1),
-            limit: Limit::relative(0.75, 0.0),
-            verdict: Verdict::Regressed,
-            note: Some(Note::Read("from the file".into())),
-            functions: Vec::new(),
-        };
-        let rows = apply_paired(
-            vec![old],
-            &[trials(
+    fn a_paired_row_holds_the_medians_the_ratio_and_the_verdict() {
+        let r = row_of(
+            trials(
                 &[10.0, 10.2, 9.9, 10.1, 10.0, 9.8],
                 &[10.5, 10.7, 10.4, 10.6, 10.5, 10.3],
-            )],
+            ),
             "main",
             &no_slack(),
         );
-        assert_eq!(rows.len(), 1);
-        let r = &rows[0];
         assert_eq!(r.baseline, Some(10.0));
         assert_eq!(r.current, Some(10.5));
         assert_eq!(r.verdict, Verdict::Regressed);
+        assert_eq!(r.limit, Limit::relative(0.02, 0.0));
         match &r.note {
             Some(Note::Paired {
                 rev, pairs, ratio, ..
@@ -171,16 +149,12 @@ mod tests {
     }
 
     #[test]
-    fn a_figure_without_a_row_is_added_and_too_few_pairs_are_not_judged() {
-        let rows = apply_paired(
-            Vec::new(),
-            &[trials(&[10.0], &[20.0])],
-            "HEAD~1",
-            &no_slack(),
-        );
-        assert_eq!(rows.len(), 1);
-        assert_eq!(rows[0].verdict, Verdict::NotComparable);
-        assert!(!rows[0].verdict.fails());
+    fn too_few_pairs_are_not_judged() {
+        let r = row_of(trials(&[10.0], &[20.0]), "HEAD~1", &no_slack());
+        assert_eq!(r.verdict, Verdict::NotComparable);
+        assert!(!r.verdict.fails());
+        let rev = "HEAD~1".to_string();
+        assert_eq!(r.note, Some(Note::TooFewPairs { rev }));
     }
 
     #[test]
@@ -193,12 +167,12 @@ mod tests {
         t.figure = "response_p50_ms".into();
         t.kind = FigureKind::Latency;
         // +6.7%, beyond doubt but within 10%.
-        let rows = apply_paired(Vec::new(), &[t.clone()], "main", &no_slack());
-        assert_eq!(rows[0].verdict, Verdict::Ok, "{:?}", rows[0].note);
+        let r = row_of(t.clone(), "main", &no_slack());
+        assert_eq!(r.verdict, Verdict::Ok, "{:?}", r.note);
         // +15%: regressed, unless 9 µs is within the slack.
         t.current = t.base.iter().map(|b| b * 1.15).collect();
-        let rows = apply_paired(Vec::new(), &[t.clone()], "main", &no_slack());
-        assert_eq!(rows[0].verdict, Verdict::Regressed, "{:?}", rows[0].note);
+        let r = row_of(t.clone(), "main", &no_slack());
+        assert_eq!(r.verdict, Verdict::Regressed, "{:?}", r.note);
         let slack = ThresholdLookup::new(
             Thresholds {
                 latency_slack_ms: 0.0,
@@ -206,10 +180,10 @@ mod tests {
             },
             [("steady-1k".to_string(), Thresholds::default())].into(),
         );
-        let rows = apply_paired(Vec::new(), &[t.clone()], "main", &slack);
-        assert_eq!(rows[0].verdict, Verdict::Ok, "{:?}", rows[0].note);
+        let r = row_of(t.clone(), "main", &slack);
+        assert_eq!(r.verdict, Verdict::Ok, "{:?}", r.note);
         assert_eq!(
-            rows[0].limit,
+            r.limit,
             Limit::Latency {
                 tolerance: 0.10,
                 slack_ms: 0.2
@@ -217,8 +191,8 @@ mod tests {
         );
         // Slower by 2 ms: past the slack too.
         t.current = t.base.iter().map(|b| b + 2.0).collect();
-        let rows = apply_paired(Vec::new(), &[t], "main", &slack);
-        assert_eq!(rows[0].verdict, Verdict::Regressed, "{:?}", rows[0].note);
+        let r = row_of(t, "main", &slack);
+        assert_eq!(r.verdict, Verdict::Regressed, "{:?}", r.note);
     }
 
     #[test]
@@ -239,18 +213,18 @@ mod tests {
         };
         let lookup =
             ThresholdLookup::new(Thresholds::default(), [("steady-1k".into(), strict)].into());
-        let rows = apply_paired(Vec::new(), &[t.clone()], "main", &lookup);
-        assert_eq!(rows[0].verdict, Verdict::Regressed, "{:?}", rows[0].note);
+        let r = row_of(t.clone(), "main", &lookup);
+        assert_eq!(r.verdict, Verdict::Regressed, "{:?}", r.note);
         assert_eq!(
-            rows[0].limit,
+            r.limit,
             Limit::Latency {
                 tolerance: 0.05,
                 slack_ms: 0.0
             }
         );
         t.scenario = "steady-200".into();
-        let rows = apply_paired(Vec::new(), &[t], "main", &lookup);
-        assert_eq!(rows[0].verdict, Verdict::Ok, "{:?}", rows[0].note);
+        let r = row_of(t, "main", &lookup);
+        assert_eq!(r.verdict, Verdict::Ok, "{:?}", r.note);
     }
 
     #[test]
@@ -260,10 +234,10 @@ mod tests {
             &[103.0, 104.0, 102.0, 103.0, 105.0, 101.0],
         );
         t.kind = FigureKind::Memory;
-        let rows = apply_paired(Vec::new(), &[t.clone()], "main", &no_slack());
-        assert_eq!(rows[0].verdict, Verdict::Ok, "{:?}", rows[0].note);
+        let r = row_of(t.clone(), "main", &no_slack());
+        assert_eq!(r.verdict, Verdict::Ok, "{:?}", r.note);
         t.kind = FigureKind::Cpu;
-        let rows = apply_paired(Vec::new(), &[t], "main", &no_slack());
-        assert_eq!(rows[0].verdict, Verdict::Regressed, "{:?}", rows[0].note);
+        let r = row_of(t, "main", &no_slack());
+        assert_eq!(r.verdict, Verdict::Regressed, "{:?}", r.note);
     }
 }

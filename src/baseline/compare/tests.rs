@@ -714,3 +714,62 @@ fn service_cost_is_judged_on_the_same_machine_only() {
     let r = one(FigureKind::Cpu, Some(10.0), 20.0, true);
     assert_eq!(r.verdict, Verdict::Regressed);
 }
+
+/// Rows decided from other evidence (a paired run) take their figures'
+/// places, judged nowhere else; one whose figure has no row comes last.
+#[test]
+fn decided_rows_take_their_figures_places() {
+    let b = suite(&[(
+        "cpu",
+        &[
+            ("http", fig(FigureKind::Cpu, 5.0)),
+            ("null", fig(FigureKind::Cpu, 1.0)),
+        ],
+    )]);
+    let c = suite(&[(
+        "cpu",
+        &[
+            ("http", fig(FigureKind::Cpu, 10.5)),
+            ("null", fig(FigureKind::Cpu, 1.0)),
+        ],
+    )]);
+    let decided = |scenario: &str, figure: &str| Row {
+        scenario: scenario.into(),
+        figure: figure.into(),
+        unit: "u".into(),
+        kind: RowKind::Figure(FigureKind::Cpu),
+        baseline: Some(10.0),
+        current: Some(10.5),
+        change: Some(0.05),
+        limit: Limit::relative(0.02, 0.0),
+        verdict: Verdict::Ok,
+        note: Some(Note::TooFewPairs { rev: "main".into() }),
+        functions: Vec::new(),
+    };
+    let rows = compare_with(
+        Some(&b),
+        &c,
+        &defaults(),
+        true,
+        vec![decided("memory", "rss"), decided("cpu", "http")],
+    );
+    let names: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r.scenario.as_str(), r.figure.as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            (SELFTEST_SCENARIO, SELFTEST_FIGURE),
+            ("cpu", "http"),
+            ("cpu", "null"),
+            ("memory", "rss")
+        ]
+    );
+    // The baseline would have failed it (+110%); the paired evidence judged it.
+    assert_eq!(rows[1], decided("cpu", "http"));
+    assert_eq!(rows[2].verdict, Verdict::Ok);
+    // Without decided rows the baseline judges every figure.
+    let rows = compare(Some(&b), &c, &defaults(), true);
+    assert_eq!(rows[1].verdict, Verdict::Regressed);
+}
