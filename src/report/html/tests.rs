@@ -209,7 +209,7 @@ fn check_html_has_the_diff_table_and_a_section_per_load_scenario() {
     let check = example_check();
     let html = render_check_html(&check);
     assert!(html.contains(
-        "<div class=\"banner fail\">ratecheck: FAIL — 1 regressed, 1 below floor; NOT JUDGED: p99_ms (baseline from another machine)</div>"
+        "<div class=\"banner fail\">ratecheck: FAIL — 1 regressed, 1 below floor; not comparable: steady-10k/p99_ms (baseline from another machine)</div>"
     ));
     for v in [
         "ok",
