@@ -1,7 +1,7 @@
 //! The pure comparison: (baseline, current, thresholds) → one verdict row per
 //! figure. No IO, no clocks; everything the gate decides is decided here.
 
-use crate::figure::{BuildInfo, Figure, FigureKind, ScenarioResult, SuiteResult};
+use crate::figure::{id, BuildInfo, Figure, FigureKind, ScenarioResult, SuiteResult};
 
 mod judge;
 mod note;
@@ -15,9 +15,9 @@ pub use row::{Limit, Row, RowKind, Verdict};
 pub use thresholds::{PartialThresholds, ThresholdLookup, Thresholds, DEFAULT_EFFICIENCY_FLOOR};
 
 /// Scenario and figure names of the self-test row.
-pub const SELFTEST_SCENARIO: &str = "self-test";
+pub const SELFTEST_SCENARIO: &str = id::scenario::SELF_TEST;
 /// See [`SELFTEST_SCENARIO`].
-pub const SELFTEST_FIGURE: &str = "passed";
+pub const SELFTEST_FIGURE: &str = id::PASSED;
 
 /// Slack for floating-point comparisons at a limit's edge, so that e.g. a
 /// drop of exactly 2 points computed as 0.020000000000000018 is not judged

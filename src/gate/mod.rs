@@ -132,7 +132,8 @@ pub fn baseline_problems(
 ) -> Vec<BaselineProblem> {
     let rows = compare(None, suite, thresholds, true);
     let fails = rows.into_iter().filter(|r| r.verdict.fails());
-    let mut problems: Vec<BaselineProblem> = fails.map(|r| BaselineProblem::Fails(Box::new(r))).collect();
+    let mut problems: Vec<BaselineProblem> =
+        fails.map(|r| BaselineProblem::Fails(Box::new(r))).collect();
     problems.extend(
         too_noisy(suite, thresholds)
             .into_iter()

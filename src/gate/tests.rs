@@ -7,6 +7,7 @@ use crate::baseline::compare::{Note, Thresholds, Verdict, SELFTEST_SCENARIO};
 use crate::baseline::model::{Baseline, GitInfo};
 use crate::config::Config;
 use crate::error::Exit;
+use crate::figure::id::scenario::{CPU, MEMORY};
 use crate::figure::{id, Figure, FigureKind, MachineInfo, ScenarioKind, ScenarioResult};
 use crate::revision::BuiltRevision;
 
@@ -81,9 +82,9 @@ fn a_paired_figure_is_judged_by_its_pairs_not_by_the_baseline() {
     // measured side by side, say +1%: the pairs judge it, once.
     let http = id::CPU_US_PER_REQUEST_HTTP;
     let null = id::CPU_US_PER_REQUEST_NULL;
-    let base = suite(&[("cpu", &[(http, cpu(5.0)), (null, cpu(1.0))])]);
-    let current = suite(&[("cpu", &[(http, cpu(10.5)), (null, cpu(1.0))])]);
-    let trials = [pairs("cpu", http, FigureKind::Cpu, 10.0, 1.01)];
+    let base = suite(&[(CPU, &[(http, cpu(5.0)), (null, cpu(1.0))])]);
+    let current = suite(&[(CPU, &[(http, cpu(10.5)), (null, cpu(1.0))])]);
+    let trials = [pairs(CPU, http, FigureKind::Cpu, 10.0, 1.01)];
     let j = judge(&Evidence {
         baseline: Some(&base),
         current: &current,
@@ -94,11 +95,11 @@ fn a_paired_figure_is_judged_by_its_pairs_not_by_the_baseline() {
         thresholds: &defaults(),
         comparable_machine: true,
     });
-    let r = row(&j, "cpu", http);
+    let r = row(&j, CPU, http);
     assert_eq!(r.verdict, Verdict::Ok, "{r:?}");
     assert_eq!(r.baseline, Some(10.0), "the base build's median");
     assert!(matches!(&r.note, Some(Note::Paired { rev, .. }) if rev == "main"));
-    assert_eq!(row(&j, "cpu", null).verdict, Verdict::Ok);
+    assert_eq!(row(&j, CPU, null).verdict, Verdict::Ok);
     assert_eq!(j.rows.len(), 3, "{:?}", j.rows);
     assert_eq!(j.rows[0].scenario, SELFTEST_SCENARIO);
     assert_eq!(
@@ -113,7 +114,7 @@ fn a_paired_figure_is_judged_by_its_pairs_not_by_the_baseline() {
         thresholds: &defaults(),
         comparable_machine: true,
     });
-    assert_eq!(row(&j, "cpu", http).verdict, Verdict::Regressed);
+    assert_eq!(row(&j, CPU, http).verdict, Verdict::Regressed);
     assert_eq!(
         (j.verdict, j.verdict.exit()),
         (GateVerdict::Fail, Exit::Fail)
@@ -199,8 +200,8 @@ fn the_paired_tolerance_keys_are_validated_by_name() {
 
 #[test]
 fn figures_not_comparable_inside_a_pass_are_warned_and_exit_0() {
-    let base = suite(&[("cpu", &[("http", cpu(5.0))])]);
-    let current = suite(&[("cpu", &[("http", cpu(50.0))])]);
+    let base = suite(&[(CPU, &[("http", cpu(5.0))])]);
+    let current = suite(&[(CPU, &[("http", cpu(50.0))])]);
     let j = judge(&Evidence {
         baseline: Some(&base),
         current: &current,
@@ -208,7 +209,7 @@ fn figures_not_comparable_inside_a_pass_are_warned_and_exit_0() {
         thresholds: &defaults(),
         comparable_machine: false,
     });
-    assert_eq!(row(&j, "cpu", "http").verdict, Verdict::NotComparable);
+    assert_eq!(row(&j, CPU, "http").verdict, Verdict::NotComparable);
     assert_eq!(
         (j.verdict, j.verdict.exit()),
         (GateVerdict::Pass, Exit::Pass)
@@ -216,7 +217,7 @@ fn figures_not_comparable_inside_a_pass_are_warned_and_exit_0() {
     assert_eq!(
         j.warnings,
         [GateWarning::Unjudged {
-            scenario: "cpu".into(),
+            scenario: CPU.into(),
             figure: "http".into(),
             verdict: Verdict::NotComparable,
             note: Some(Note::MachineDiffers),
@@ -257,7 +258,7 @@ fn a_floor_fails_with_the_engines_explanation() {
 fn a_paired_figure_without_a_row_of_its_own_is_added() {
     let current = suite(&[("steady-1k", &[])]);
     let trials = [pairs(
-        "memory",
+        MEMORY,
         id::PEAK_RSS_BYTES,
         FigureKind::Memory,
         100.0,
@@ -276,7 +277,7 @@ fn a_paired_figure_without_a_row_of_its_own_is_added() {
     let last = j.rows.last().unwrap();
     assert_eq!(
         (last.scenario.as_str(), last.figure.as_str()),
-        ("memory", id::PEAK_RSS_BYTES)
+        (MEMORY, id::PEAK_RSS_BYTES)
     );
     assert_eq!(last.verdict, Verdict::Ok);
 }
@@ -304,8 +305,8 @@ fn the_outcome_names_the_revision_compared_against() {
         commit: "0a1b2c3d4e5f6a7b8c9d0a1b2c3d4e5f6a7b8c9d".into(),
         binary: "bin".into(),
     };
-    let trials = vec![pairs("cpu", http, FigureKind::Cpu, 10.0, 1.2)];
-    let current = suite(&[("cpu", &[(http, cpu(12.0)), ("null", cpu(1.0))])]);
+    let trials = vec![pairs(CPU, http, FigureKind::Cpu, 10.0, 1.2)];
+    let current = suite(&[(CPU, &[(http, cpu(12.0)), ("null", cpu(1.0))])]);
     let outcome = conclude(setup, Some((built, trials)), current);
     assert_eq!(
         outcome.against,
@@ -329,7 +330,7 @@ fn the_outcome_names_the_revision_compared_against() {
 
 #[test]
 fn a_baseline_outcome_keeps_where_it_came_from() {
-    let base = suite(&[("cpu", &[("http", cpu(5.0))])]);
+    let base = suite(&[(CPU, &[("http", cpu(5.0))])]);
     let setup = Setup {
         config: Config::default(),
         config_origin: None,
@@ -359,7 +360,7 @@ fn a_baseline_outcome_keeps_where_it_came_from() {
         ),
         warnings: vec![],
     };
-    let outcome = conclude(setup, None, suite(&[("cpu", &[("http", cpu(7.0))])]));
+    let outcome = conclude(setup, None, suite(&[(CPU, &[("http", cpu(7.0))])]));
     let b = outcome.baseline.as_ref().unwrap();
     assert_eq!(b.origin, "HEAD:baselines/default.json");
     assert_eq!(b.git.as_ref().unwrap().commit.as_deref(), Some("abc"));
@@ -381,7 +382,7 @@ fn a_baseline_is_refused_for_a_failed_floor_or_noisy_trials() {
             )],
         ),
         (
-            "cpu",
+            CPU,
             &[(
                 "http",
                 Figure::from_trials(FigureKind::Cpu, "us", vec![6.0, 10.0, 14.0]),

@@ -86,7 +86,7 @@ use crate::baseline::compare::{
 };
 use crate::baseline::model::GitInfo;
 use crate::figure::profile::FunctionDelta;
-use crate::figure::FigureKind;
+use crate::figure::{id, FigureKind};
 use crate::gate::{BaselineProblem, GateWarning};
 
 /// The kebab-case word of a verdict, as in the JSON (`below-floor`).
@@ -294,7 +294,7 @@ pub fn note_words(note: &Note) -> String {
 /// What a figure of `kind` is called in a note.
 fn kind_words(kind: FigureKind) -> &'static str {
     match kind {
-        FigureKind::Efficiency => "efficiency",
+        FigureKind::Efficiency => id::EFFICIENCY,
         FigureKind::ErrorRate => "error rate",
         FigureKind::Cpu => "CPU",
         FigureKind::Memory => "memory",
@@ -583,14 +583,14 @@ mod tests {
     fn rows() -> Vec<Row> {
         let machine = Some(Note::MachineDiffers);
         vec![
-            row("self-test", "passed", Verdict::Ok, None),
-            row("steady-1k", "efficiency", Verdict::Ok, None),
+            row(id::scenario::SELF_TEST, id::PASSED, Verdict::Ok, None),
+            row("steady-1k", id::EFFICIENCY, Verdict::Ok, None),
             row("steady-1k", "cpu", Verdict::Improved, None),
             row("steady-1k", "rss", Verdict::Regressed, None),
             row("steady-1k", "p99", Verdict::Info, None),
-            row("nasty", "efficiency", Verdict::BelowFloor, None),
+            row("nasty", id::EFFICIENCY, Verdict::BelowFloor, None),
             row("steady-10k", "p99_ms", Verdict::NotComparable, machine),
-            row("ramp", "efficiency", Verdict::Missing, None),
+            row("ramp", id::EFFICIENCY, Verdict::Missing, None),
         ]
     }
 
@@ -815,14 +815,14 @@ mod tests {
         let rows = [
             row(
                 "steady-1k",
-                "response_p50_ms",
+                id::RESPONSE_P50_MS,
                 Verdict::NotComparable,
                 machine(),
             ),
-            row("steady-1k", "efficiency", Verdict::Ok, None),
+            row("steady-1k", id::EFFICIENCY, Verdict::Ok, None),
             row(
                 "steady-10k",
-                "response_p50_ms",
+                id::RESPONSE_P50_MS,
                 Verdict::NotComparable,
                 machine(),
             ),

@@ -571,7 +571,7 @@ mod tests {
             [
                 "target",
                 "rate",
-                "efficiency",
+                id::EFFICIENCY,
                 "generation efficiency",
                 "min window efficiency",
                 "CPU",

@@ -95,6 +95,7 @@ fn paired_row(p: &PairedTrials, rev: &str, t: &Thresholds) -> Row {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::figure::id;
 
     /// The default thresholds without the latency slack.
     fn no_slack() -> ThresholdLookup {
@@ -107,8 +108,8 @@ mod tests {
 
     fn trials(base: &[f64], current: &[f64]) -> PairedTrials {
         PairedTrials {
-            scenario: "cpu".into(),
-            figure: "cpu_us_per_request_http".into(),
+            scenario: id::scenario::CPU.into(),
+            figure: id::CPU_US_PER_REQUEST_HTTP.into(),
             kind: FigureKind::Cpu,
             unit: "us".into(),
             base: base.to_vec(),
@@ -164,7 +165,7 @@ mod tests {
             &[0.064, 0.065, 0.063, 0.064, 0.066, 0.062],
         );
         t.scenario = "steady-1k".into();
-        t.figure = "response_p50_ms".into();
+        t.figure = id::RESPONSE_P50_MS.into();
         t.kind = FigureKind::Latency;
         // +6.7%, beyond doubt but within 10%.
         let r = row_of(t.clone(), "main", &no_slack());
@@ -204,7 +205,7 @@ mod tests {
             &[0.064, 0.065, 0.063, 0.064, 0.066, 0.062],
         );
         t.scenario = "steady-1k".into();
-        t.figure = "response_p50_ms".into();
+        t.figure = id::RESPONSE_P50_MS.into();
         t.kind = FigureKind::Latency;
         let strict = Thresholds {
             paired_latency_tolerance: 0.05,

@@ -2,7 +2,7 @@
 //! records, and the proptest that equal figures never regress.
 
 use super::*;
-use crate::figure::ScenarioKind;
+use crate::figure::{id, ScenarioKind};
 use proptest::prelude::*;
 
 /// The default thresholds for every scenario.
@@ -583,10 +583,24 @@ fn paired_tolerances_are_thresholds_with_todays_defaults() {
     };
     let lookup = ThresholdLookup::new(
         Thresholds::default(),
-        [("cpu".to_string(), strict.apply(&Thresholds::default()))].into(),
+        [(
+            id::scenario::CPU.to_string(),
+            strict.apply(&Thresholds::default()),
+        )]
+        .into(),
     );
-    assert_eq!(lookup.of("cpu").paired_tolerance(FigureKind::Cpu), 0.01);
-    assert_eq!(lookup.of("memory").paired_tolerance(FigureKind::Cpu), 0.02);
+    assert_eq!(
+        lookup
+            .of(id::scenario::CPU)
+            .paired_tolerance(FigureKind::Cpu),
+        0.01
+    );
+    assert_eq!(
+        lookup
+            .of(id::scenario::MEMORY)
+            .paired_tolerance(FigureKind::Cpu),
+        0.02
+    );
 }
 
 fn kind_strategy() -> impl Strategy<Value = FigureKind> {
@@ -720,14 +734,14 @@ fn service_cost_is_judged_on_the_same_machine_only() {
 #[test]
 fn decided_rows_take_their_figures_places() {
     let b = suite(&[(
-        "cpu",
+        id::scenario::CPU,
         &[
             ("http", fig(FigureKind::Cpu, 5.0)),
             ("null", fig(FigureKind::Cpu, 1.0)),
         ],
     )]);
     let c = suite(&[(
-        "cpu",
+        id::scenario::CPU,
         &[
             ("http", fig(FigureKind::Cpu, 10.5)),
             ("null", fig(FigureKind::Cpu, 1.0)),
@@ -751,7 +765,10 @@ fn decided_rows_take_their_figures_places() {
         &c,
         &defaults(),
         true,
-        vec![decided("memory", "rss"), decided("cpu", "http")],
+        vec![
+            decided(id::scenario::MEMORY, "rss"),
+            decided(id::scenario::CPU, "http"),
+        ],
     );
     let names: Vec<(&str, &str)> = rows
         .iter()
@@ -761,13 +778,13 @@ fn decided_rows_take_their_figures_places() {
         names,
         [
             (SELFTEST_SCENARIO, SELFTEST_FIGURE),
-            ("cpu", "http"),
-            ("cpu", "null"),
-            ("memory", "rss")
+            (id::scenario::CPU, "http"),
+            (id::scenario::CPU, "null"),
+            (id::scenario::MEMORY, "rss")
         ]
     );
     // The baseline would have failed it (+110%); the paired evidence judged it.
-    assert_eq!(rows[1], decided("cpu", "http"));
+    assert_eq!(rows[1], decided(id::scenario::CPU, "http"));
     assert_eq!(rows[2].verdict, Verdict::Ok);
     // Without decided rows the baseline judges every figure.
     let rows = compare(Some(&b), &c, &defaults(), true);
