@@ -13,6 +13,7 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod figure;
+pub mod gate;
 pub mod git;
 pub mod init;
 pub mod report;

@@ -1,12 +1,13 @@
 //! Number and verdict formatting shared by every renderer, so the same
 //! figure reads the same in the terminal, in Markdown and in HTML.
 
-/// The default efficiency floor (defined once, in the engine): what a run
-/// report marks, and a check where a scenario states none.
-pub use ratecheck_engine::analyze::EFFICIENCY_FLOOR;
+/// The gate's default efficiency floor (defined once, with the
+/// thresholds): what a run report marks, and a check where a scenario
+/// states none.
+pub use crate::baseline::compare::DEFAULT_EFFICIENCY_FLOOR;
 
 /// How an efficiency reads in every report: `Good` at ≥ 99%, `Short` down to
-/// the floor in force (`floor`: the scenario's, or [`EFFICIENCY_FLOOR`]),
+/// the floor in force (`floor`: the scenario's, or [`DEFAULT_EFFICIENCY_FLOOR`]),
 /// `Bad` below it (or not a number).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Grade {
@@ -80,13 +81,26 @@ pub fn secs(x: f64) -> String {
     format!("{} s", rps(x))
 }
 
-use crate::baseline::compare::{Limit, Row, RowKind, Verdict};
+use crate::baseline::compare::{
+    Limit, NoBaseline, Noisy, Note, OnlyLimit, Row, RowKind, Side, Verdict,
+};
 use crate::baseline::model::GitInfo;
-use crate::figure::FigureKind;
-use crate::report::check::CheckOutput;
+use crate::figure::profile::FunctionDelta;
+use crate::figure::{id, FigureKind};
+use crate::gate::{BaselineProblem, GateWarning};
 
 /// The kebab-case word of a verdict, as in the JSON (`below-floor`).
-pub use crate::baseline::compare::verdict_text as verdict_word;
+pub fn verdict_word(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Ok => "ok",
+        Verdict::Improved => "improved",
+        Verdict::Regressed => "regressed",
+        Verdict::BelowFloor => "below-floor",
+        Verdict::NotComparable => "not-comparable",
+        Verdict::Missing => "missing",
+        Verdict::Info => "info",
+    }
+}
 
 /// Whether a verdict fails the gate.
 pub fn is_failure(v: Verdict) -> bool {
@@ -162,6 +176,274 @@ pub fn limit_text(limit: &Limit) -> String {
     }
 }
 
+/// A limit's percentage, whole when it is: `0.02` → `2`, `0.005` → `0.5`,
+/// `0.25` → `25`.
+fn pct_whole(ratio: f64) -> String {
+    let pct = ratio * 100.0;
+    if (pct - pct.round()).abs() < 1e-9 {
+        format!("{pct:.0}")
+    } else {
+        format!("{pct:.1}")
+    }
+}
+
+/// An allowance in a figure's unit: `0.95` → `0.950`; small numbers keep
+/// significant digits (`2.50e-3`), large ones none.
+fn allowance(v: f64) -> String {
+    if v == 0.0 {
+        "0".to_string()
+    } else if v.abs() >= 100.0 {
+        format!("{v:.0}")
+    } else if v.abs() >= 0.01 {
+        format!("{v:.3}")
+    } else {
+        format!("{v:.2e}")
+    }
+}
+
+/// A row's note as text, with the functions that changed most when the
+/// row names them: `above baseline + 30.0 instr; most changed: hot +30 (600
+/// → 630)`. Empty when there is nothing to say.
+pub fn note_text(row: &Row) -> String {
+    let note = row.note.as_ref().map(note_words).unwrap_or_default();
+    if row.functions.is_empty() {
+        return note;
+    }
+    let top: Vec<String> = row.functions.iter().map(function_delta).collect();
+    format!("{note}; most changed: {}", top.join("; "))
+        .trim_start_matches("; ")
+        .to_string()
+}
+
+/// `hot +30 (600 → 630)`.
+fn function_delta(f: &FunctionDelta) -> String {
+    format!(
+        "{} {:+.0} ({:.0} → {:.0})",
+        f.function,
+        f.current - f.baseline,
+        f.baseline,
+        f.current
+    )
+}
+
+/// A note in words: `below the floor of 95%`, `baseline from another
+/// machine`, `paired with main (20 pairs), ratio 1.050 [1.031, 1.069]`.
+pub fn note_words(note: &Note) -> String {
+    let caused = |text: String, cause: &Option<String>| match cause {
+        Some(cause) => format!("{text}: {cause}"),
+        None => text,
+    };
+    match note {
+        Note::SelfTestFailed => "the engine's start-up self-test failed".to_string(),
+        Note::NotMeasured { judged: true } => {
+            "judged in the baseline, not measured in this run".to_string()
+        }
+        Note::NotMeasured { judged: false } => {
+            "in the baseline, not measured in this run".to_string()
+        }
+        Note::KindChanged { from, to } => {
+            format!("kind changed from {from:?} to {to:?}: re-measure the baseline")
+        }
+        Note::UnitChanged { from, to } => {
+            format!("unit changed from {from:?} to {to:?}: re-measure the baseline")
+        }
+        Note::NotANumber { kind, cause } => caused(
+            format!("{} was not measured (not a number)", kind_words(*kind)),
+            cause,
+        ),
+        Note::NotANumberNow => "judged in the baseline, not a number in this run".to_string(),
+        Note::BaselineNotANumber => "the baseline value is not a number".to_string(),
+        Note::BelowFloor { floor, cause } => {
+            caused(format!("below the floor of {}%", pct_whole(*floor)), cause)
+        }
+        Note::Dropped { drop, limit } => format!(
+            "dropped {:.1} points (limit {:.1})",
+            drop * 100.0,
+            limit * 100.0
+        ),
+        Note::AboveCeiling { max } => format!("error rate above {}%", pct_whole(*max)),
+        Note::AboveBaseline {
+            allowed,
+            unit,
+            trials,
+        } => above_baseline(*allowed, unit, *trials),
+        Note::NoBaseline { why, only } => no_baseline(*why, *only),
+        Note::Unavailable { why } => format!("not measured: {why}"),
+        Note::BuildDiffers { what } => what.clone(),
+        Note::NoBuild {
+            side: Side::Baseline,
+        } => "the baseline records no build (re-save it)".to_string(),
+        Note::NoBuild {
+            side: Side::Current,
+        } => "this run records no build".to_string(),
+        Note::MachineDiffers => "baseline from another machine".to_string(),
+        Note::ServiceExited { crash: Some(crash) } => crash.line(),
+        Note::ServiceExited { crash: None } => "the service exited during the run".to_string(),
+        Note::Paired {
+            rev,
+            pairs,
+            ratio,
+            low,
+            high,
+        } => format!("paired with {rev} ({pairs} pairs), ratio {ratio:.3} [{low:.3}, {high:.3}]"),
+        Note::TooFewPairs { rev } => format!("paired with {rev}: fewer than 2 usable pairs"),
+        Note::Read(text) => text.clone(),
+    }
+}
+
+/// What a figure of `kind` is called in a note.
+fn kind_words(kind: FigureKind) -> &'static str {
+    match kind {
+        FigureKind::Efficiency => id::EFFICIENCY,
+        FigureKind::ErrorRate => "error rate",
+        FigureKind::Cpu => "CPU",
+        FigureKind::Memory => "memory",
+        FigureKind::Latency => "latency",
+        FigureKind::Instructions => "instruction count",
+        FigureKind::Allocations => "allocation count",
+        FigureKind::Alive => "service",
+        FigureKind::Info => "figure",
+    }
+}
+
+/// `median of 5 trials above baseline + 15.0 us`.
+fn above_baseline(allowed: f64, unit: &str, trials: usize) -> String {
+    let median = if trials > 1 {
+        format!("median of {trials} trials ")
+    } else {
+        String::new()
+    };
+    format!("{median}above baseline + {} {unit}", allowance(allowed))
+        .trim_end()
+        .to_string()
+}
+
+/// `new figure, no baseline; floor only`.
+fn no_baseline(why: NoBaseline, only: Option<OnlyLimit>) -> String {
+    let why = match why {
+        NoBaseline::Run => "no baseline",
+        NoBaseline::NewScenario => "new scenario, no baseline",
+        NoBaseline::NewFigure => "new figure, no baseline",
+    };
+    match only {
+        None => why.to_string(),
+        Some(OnlyLimit::Floor) => format!("{why}; floor only"),
+        Some(OnlyLimit::Ceiling) => format!("{why}; ceiling only"),
+    }
+}
+
+/// Why a measurement cannot be a baseline, as a line: `steady-1k /
+/// efficiency: below the floor of 95%`.
+pub fn baseline_problem_text(p: &BaselineProblem) -> String {
+    match p {
+        BaselineProblem::Fails(row) => problem_text(row),
+        BaselineProblem::Noisy(n) => noisy_text(n),
+    }
+}
+
+/// A figure too noisy for a baseline: `cpu / http: trials spread ±40%
+/// around the median, wider than its ±15% tolerance`.
+fn noisy_text(n: &Noisy) -> String {
+    format!(
+        "{} / {}: trials spread ±{}% around the median, wider than its ±{}% tolerance",
+        n.scenario,
+        n.figure,
+        pct_whole(n.spread),
+        pct_whole(n.tolerance)
+    )
+}
+
+/// A row as a problem line: `steady-1k / efficiency: below the floor of 95%`.
+fn problem_text(row: &Row) -> String {
+    format!("{} / {}: {}", row.scenario, row.figure, note_text(row))
+}
+
+/// A commit's SHA shortened to 12 characters.
+pub fn short_commit(sha: &str) -> &str {
+    sha.get(..12).unwrap_or(sha)
+}
+
+/// A gate's warning as a line, e.g. `steady-1k / cpu_us_per_request:
+/// not-comparable (baseline from another machine)` for a figure not judged.
+pub fn warning_text(w: &GateWarning) -> String {
+    match w {
+        GateWarning::ConfigAtRev {
+            rev,
+            manifest,
+            commit,
+            differences,
+        } => format!(
+            "the configuration at `{rev}` ({manifest}, commit {}) was used: this tree's changes to {} do not apply until they land there",
+            short_commit(commit),
+            differences.join(", ")
+        ),
+        GateWarning::Git(line) => line.clone(),
+        GateWarning::NoRepository => {
+            "not in a git repository: the current commit is unknown".to_string()
+        }
+        GateWarning::OtherMachine {
+            baseline,
+            this,
+            compared_anyway,
+        } => format!(
+            "the baseline was measured on another machine ({}, {} cores; this is {}, {} cores): wall-clock CPU, peak memory and latency are not compared (instruction and allocation counts are){}",
+            baseline.cpu_model,
+            baseline.cores,
+            this.cpu_model,
+            this.cores,
+            if *compared_anyway { " — compared anyway (--strict-machine)" } else { "" }
+        ),
+        GateWarning::DirtyAgainst { rev } => format!(
+            "the working tree has uncommitted changes: they are measured as they are against {rev}"
+        ),
+        GateWarning::Unjudged {
+            scenario,
+            figure,
+            verdict,
+            note,
+        } => {
+            let verdict = verdict_word(*verdict);
+            match note.as_ref().map(note_words) {
+                Some(note) if !note.is_empty() => {
+                    format!("{scenario} / {figure}: {verdict} ({note})")
+                }
+                _ => format!("{scenario} / {figure}: {verdict}"),
+            }
+        }
+    }
+}
+
+/// One line: `gate passed: 30 ok, 2 improved, 1 missing` or
+/// `gate FAILED: 1 regressed, 1 below-floor, 28 ok`.
+pub fn summary_text(rows: &[Row]) -> String {
+    let order = [
+        Verdict::Regressed,
+        Verdict::BelowFloor,
+        Verdict::Ok,
+        Verdict::Improved,
+        Verdict::NotComparable,
+        Verdict::Missing,
+        Verdict::Info,
+    ];
+    let counts: Vec<String> = order
+        .iter()
+        .filter_map(|v| {
+            let n = rows.iter().filter(|r| r.verdict == *v).count();
+            (n > 0).then(|| format!("{n} {}", verdict_word(*v)))
+        })
+        .collect();
+    let head = if rows.iter().any(|r| r.verdict.fails()) {
+        "gate FAILED"
+    } else {
+        "gate passed"
+    };
+    if counts.is_empty() {
+        format!("{head}: no figures")
+    } else {
+        format!("{head}: {}", counts.join(", "))
+    }
+}
+
 /// A row's value (`baseline` or `current`) as text; `—` when absent.
 pub fn value(shape: Shape, unit: &str, v: Option<f64>) -> String {
     let Some(v) = v else {
@@ -191,61 +473,56 @@ pub fn change(shape: Shape, c: Option<f64>) -> String {
     }
 }
 
-/// The one-line verdict of a check:
+/// The one-line verdict of a judged run:
 /// `ratecheck: PASS — 23 figures ok, 1 improved, 12 info`,
-/// `ratecheck: FAIL — 2 regressed, 1 below floor`, or
-/// `ratecheck: NOT JUDGED — <summary>`.
-pub fn verdict_line(check: &CheckOutput) -> String {
-    let count = |v: Verdict| check.rows.iter().filter(|r| r.verdict == v).count();
+/// `ratecheck: FAIL — 2 regressed, 1 below floor`, each followed by the
+/// [`not_comparable_clause`] when figures could not be compared. (A run
+/// that could not be judged has no verdict line: it ends with an error,
+/// exit 2.)
+pub fn verdict_line(rows: &[Row], passed: bool) -> String {
+    let count = |v: Verdict| rows.iter().filter(|r| r.verdict == v).count();
     let part = |n: usize, what: &str| (n > 0).then(|| format!("{n} {what}"));
-    if !check.judged {
-        let why = if check.summary.is_empty() {
-            "the run could not be judged"
-        } else {
-            check.summary.as_str()
-        };
-        return format!("ratecheck: NOT JUDGED — {why}");
-    }
-    let ok = count(Verdict::Ok);
-    let others = [
-        part(count(Verdict::Improved), "improved"),
-        part(count(Verdict::NotComparable), "not comparable"),
-        part(count(Verdict::Missing), "missing"),
-        part(count(Verdict::Info), "info"),
-    ];
-    let unjudged = not_judged_clause(&check.rows);
-    if check.passed {
+    let unjudged = not_comparable_clause(rows);
+    if passed {
+        let ok = count(Verdict::Ok);
+        let others = [
+            part(count(Verdict::Improved), "improved"),
+            part(count(Verdict::NotComparable), "not comparable"),
+            part(count(Verdict::Missing), "missing"),
+            part(count(Verdict::Info), "info"),
+        ];
         let mut parts = vec![format!("{ok} figure{} ok", if ok == 1 { "" } else { "s" })];
         parts.extend(others.into_iter().flatten());
-        format!("ratecheck: PASS — {}{unjudged}", parts.join(", "))
-    } else {
-        let failures: Vec<String> = [
-            part(count(Verdict::Regressed), "regressed"),
-            part(count(Verdict::BelowFloor), "below floor"),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        let what = if !failures.is_empty() {
-            failures.join(", ")
-        } else if !check.summary.is_empty() {
-            check.summary.clone()
-        } else {
-            "the gate failed".to_string()
-        };
-        format!("ratecheck: FAIL — {what}{unjudged}")
+        return format!("ratecheck: PASS — {}{unjudged}", parts.join(", "));
     }
+    let failures: Vec<String> = [
+        part(count(Verdict::Regressed), "regressed"),
+        part(count(Verdict::BelowFloor), "below floor"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let what = if failures.is_empty() {
+        "the gate failed".to_string()
+    } else {
+        failures.join(", ")
+    };
+    format!("ratecheck: FAIL — {what}{unjudged}")
 }
 
-/// `; NOT JUDGED: a, b (baseline from another machine)` for the rows that
-/// could not be compared, grouped by reason, so a green check cannot hide
-/// that half its figures went unjudged. Empty when every row was judged.
-pub fn not_judged_clause(rows: &[Row]) -> String {
-    let mut by_reason: Vec<(&str, Vec<&str>)> = Vec::new();
+/// `; not comparable: steady-1k/cpu, steady-10k/cpu (baseline from another
+/// machine)` for the rows that could not be compared, each named with its
+/// scenario and grouped by reason, so a green check cannot hide that half
+/// its figures went unjudged. Empty when every row was compared.
+pub fn not_comparable_clause(rows: &[Row]) -> String {
+    let mut by_reason: Vec<(String, Vec<String>)> = Vec::new();
     for r in rows.iter().filter(|r| r.verdict == Verdict::NotComparable) {
-        match by_reason.iter_mut().find(|(why, _)| *why == r.note) {
-            Some((_, names)) => names.push(&r.figure),
-            None => by_reason.push((&r.note, vec![&r.figure])),
+        let name = format!("{}/{}", r.scenario, r.figure);
+        let note = note_text(r);
+        match by_reason.iter_mut().find(|(why, _)| *why == note) {
+            Some((_, names)) if names.contains(&name) => {}
+            Some((_, names)) => names.push(name),
+            None => by_reason.push((note, vec![name])),
         }
     }
     if by_reason.is_empty() {
@@ -253,15 +530,14 @@ pub fn not_judged_clause(rows: &[Row]) -> String {
     }
     let groups: Vec<String> = by_reason
         .into_iter()
-        .map(|(why, mut names)| {
-            names.dedup();
-            format!("{} ({why})", names.join(", "))
-        })
+        .map(|(why, names)| format!("{} ({why})", names.join(", ")))
         .collect();
-    format!("; NOT JUDGED: {}", groups.join("; "))
+    format!("; not comparable: {}", groups.join("; "))
 }
 
-fn describe_git(g: &GitInfo) -> String {
+/// A commit as the reports name it: `1a2b3c4d5e6f (main,
+/// 2024-05-01T12:34:56Z, dirty)`.
+pub fn describe_git(g: &GitInfo) -> String {
     let mut s = match &g.commit {
         Some(c) => c.chars().take(12).collect::<String>(),
         None => "unknown commit".to_string(),
@@ -282,62 +558,49 @@ fn describe_git(g: &GitInfo) -> String {
     s
 }
 
-/// `baseline 1a2b3c4d5e6f (main, 2024-05-01T12:34:56Z) vs HEAD 9f8e7d6c5b4a
-/// (feature), 3 commits apart`, or `no baseline` when there is none.
-pub fn baseline_line(check: &CheckOutput) -> String {
-    let mut s = match (&check.baseline_git, &check.baseline_path) {
-        (Some(g), _) => format!("baseline {}", describe_git(g)),
-        (None, Some(_)) => "baseline (commit unknown)".to_string(),
-        (None, None) => "no baseline".to_string(),
-    };
-    if let Some(p) = &check.baseline_path {
-        s.push_str(&format!(" from {p}"));
-    }
-    if let Some(h) = &check.head_git {
-        s.push_str(&format!(" vs HEAD {}", describe_git(h)));
-    }
-    if let Some(n) = check.commits_between {
-        s.push_str(&format!(
-            ", {n} commit{} apart",
-            if n == 1 { "" } else { "s" }
-        ));
-    }
-    s
-}
-
-/// Every warning of a check: the check's own, then each scenario's
-/// (prefixed with the scenario name), then each scenario report's.
-pub fn check_warnings(check: &CheckOutput) -> Vec<String> {
-    let mut out = check.warnings.clone();
-    for s in &check.current.scenarios {
-        for w in &s.warnings {
-            out.push(format!("{}: {w}", s.name));
-        }
-        if let Some(r) = &s.report {
-            for w in &r.warnings {
-                let line = format!("{}: {w}", s.name);
-                if !out.contains(&line) {
-                    out.push(line);
-                }
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::example::example_check;
-    use crate::report::model::check_line;
+
+    /// A row of `scenario` / `figure` with `verdict` and `note`.
+    fn row(scenario: &str, figure: &str, verdict: Verdict, note: Option<Note>) -> Row {
+        Row {
+            scenario: scenario.into(),
+            figure: figure.into(),
+            unit: "ms".into(),
+            kind: RowKind::Figure(FigureKind::Latency),
+            baseline: Some(1.0),
+            current: Some(1.1),
+            change: Some(0.1),
+            limit: Limit::relative(0.15, 3.0),
+            verdict,
+            note,
+            functions: Vec::new(),
+        }
+    }
+
+    /// One row of every verdict, `steady-10k / p99_ms` not comparable.
+    fn rows() -> Vec<Row> {
+        let machine = Some(Note::MachineDiffers);
+        vec![
+            row(id::scenario::SELF_TEST, id::PASSED, Verdict::Ok, None),
+            row("steady-1k", id::EFFICIENCY, Verdict::Ok, None),
+            row("steady-1k", "cpu", Verdict::Improved, None),
+            row("steady-1k", "rss", Verdict::Regressed, None),
+            row("steady-1k", "p99", Verdict::Info, None),
+            row("nasty", id::EFFICIENCY, Verdict::BelowFloor, None),
+            row("steady-10k", "p99_ms", Verdict::NotComparable, machine),
+            row("ramp", id::EFFICIENCY, Verdict::Missing, None),
+        ]
+    }
 
     #[test]
     fn efficiency_grades() {
-        let g = |e| efficiency_grade(e, EFFICIENCY_FLOOR);
+        let g = |e| efficiency_grade(e, DEFAULT_EFFICIENCY_FLOOR);
         assert_eq!(g(1.0), Grade::Good);
         assert_eq!(g(0.99), Grade::Good);
         assert_eq!(g(0.989), Grade::Short);
-        assert_eq!(g(EFFICIENCY_FLOOR), Grade::Short);
+        assert_eq!(g(DEFAULT_EFFICIENCY_FLOOR), Grade::Short);
         assert_eq!(g(0.949), Grade::Bad);
         assert_eq!(g(f64::NAN), Grade::Bad);
         // a stricter floor of the scenario's own
@@ -374,23 +637,130 @@ mod tests {
     }
 
     #[test]
-    fn row_values_follow_the_figure_kind() {
-        let check = example_check();
-        let lines: Vec<_> = check.rows.iter().map(check_line).collect();
-        let cells = |i: usize| lines[i].cells().map(str::to_string);
-        assert_eq!(cells(0)[1], "passed");
+    fn notes_read_in_words() {
+        let words = |n: Note| note_words(&n);
+        let floor = |cause: Option<&str>| Note::BelowFloor {
+            floor: 0.955,
+            cause: cause.map(str::to_string),
+        };
+        assert_eq!(words(floor(None)), "below the floor of 95.5%");
+        assert_eq!(words(floor(Some("x"))), "below the floor of 95.5%: x");
+        let dropped = Note::Dropped {
+            drop: 0.03,
+            limit: 0.02,
+        };
+        assert_eq!(words(dropped), "dropped 3.0 points (limit 2.0)");
         assert_eq!(
-            cells(1)[..4],
-            ["99.90%", "99.95%", "+0.05 pts", "≥ 95.00%, drop ≤ 2.00 pts"]
+            words(Note::AboveCeiling { max: 0.0 }),
+            "error rate above 0%"
         );
-        assert_eq!(cells(2)[..4], ["12.0 us", "9.00 us", "-25.0%", "+15%"]);
-        assert_eq!(cells(3)[..3], ["20.0 MB", "26.0 MB", "+30.0%"]);
-        assert_eq!(cells(3)[4], "regressed");
-        assert_eq!(cells(4)[..5], ["1.00 ms", "5.10 ms", "+410%", "", "info"]);
-        assert_eq!(cells(5)[3], "≥ 95.00%");
-        // a baseline-only row: the kind recorded from the baseline's figure
-        assert_eq!(cells(7)[..3], ["99.80%", "—", ""]);
-        assert_eq!(cells(7)[4], "missing");
+        let above = |allowed: f64, unit: &str, trials: usize| Note::AboveBaseline {
+            allowed,
+            unit: unit.into(),
+            trials,
+        };
+        assert_eq!(
+            words(above(15.0, "us", 5)),
+            "median of 5 trials above baseline + 15.000 us"
+        );
+        assert_eq!(words(above(0.0025, "", 1)), "above baseline + 2.50e-3");
+        assert_eq!(words(above(1500.0, "B", 1)), "above baseline + 1500 B");
+        let new = Note::NoBaseline {
+            why: NoBaseline::NewFigure,
+            only: Some(OnlyLimit::Ceiling),
+        };
+        assert_eq!(words(new), "new figure, no baseline; ceiling only");
+        let nan = Note::NotANumber {
+            kind: FigureKind::Efficiency,
+            cause: None,
+        };
+        assert_eq!(words(nan), "efficiency was not measured (not a number)");
+        let kind = Note::KindChanged {
+            from: FigureKind::Memory,
+            to: FigureKind::Info,
+        };
+        assert_eq!(
+            words(kind),
+            "kind changed from Memory to Info: re-measure the baseline"
+        );
+        let paired = Note::Paired {
+            rev: "main".into(),
+            pairs: 20,
+            ratio: 1.05,
+            low: 1.031,
+            high: 1.069,
+        };
+        assert_eq!(
+            words(paired),
+            "paired with main (20 pairs), ratio 1.050 [1.031, 1.069]"
+        );
+        let crash = crate::figure::ServiceCrash {
+            service: "api".into(),
+            status: "exit status: 3".into(),
+            stderr: vec!["boom".into()],
+            stdout: vec![],
+        };
+        assert_eq!(
+            words(Note::ServiceExited { crash: Some(crash) }),
+            "service api exited during the run (exit status: 3): boom"
+        );
+        assert_eq!(
+            words(Note::NoBuild {
+                side: Side::Baseline
+            }),
+            "the baseline records no build (re-save it)"
+        );
+    }
+
+    #[test]
+    fn a_note_names_the_functions_that_moved_most() {
+        let mut row = row("cpu", "instructions", Verdict::Improved, None);
+        row.functions = vec![FunctionDelta {
+            function: "hot".into(),
+            baseline: 600.0,
+            current: 630.0,
+        }];
+        assert_eq!(note_text(&row), "most changed: hot +30 (600 → 630)");
+        row.note = Some(Note::AboveBaseline {
+            allowed: 20.0,
+            unit: "instr".into(),
+            trials: 1,
+        });
+        assert_eq!(
+            note_text(&row),
+            "above baseline + 20.000 instr; most changed: hot +30 (600 → 630)"
+        );
+    }
+
+    #[test]
+    fn the_summary_counts_verdicts_and_warnings_name_unjudged_rows() {
+        assert_eq!(
+            summary_text(&rows()),
+            "gate FAILED: 1 regressed, 1 below-floor, 2 ok, 1 improved, 1 not-comparable, 1 missing, 1 info"
+        );
+        let warnings: Vec<String> = crate::gate::unjudged(&rows())
+            .iter()
+            .map(warning_text)
+            .collect();
+        assert_eq!(
+            warnings,
+            [
+                "steady-10k / p99_ms: not-comparable (baseline from another machine)",
+                "ramp / efficiency: missing"
+            ]
+        );
+        assert_eq!(summary_text(&[]), "gate passed: no figures");
+        let noisy = Noisy {
+            scenario: "cpu".into(),
+            figure: "http".into(),
+            spread: 0.4,
+            tolerance: 0.15,
+        };
+        assert_eq!(
+            baseline_problem_text(&BaselineProblem::Noisy(noisy)),
+            "cpu / http: trials spread ±40% around the median, wider than its ±15% tolerance"
+        );
+        assert_eq!(verdict_word(Verdict::NotComparable), "not-comparable");
     }
 
     #[test]
@@ -416,49 +786,53 @@ mod tests {
 
     #[test]
     fn verdict_line_counts_failures_or_passes() {
-        let mut check = example_check();
+        let mut rows = rows();
         assert_eq!(
-            verdict_line(&check),
-            "ratecheck: FAIL — 1 regressed, 1 below floor; NOT JUDGED: p99_ms (baseline from another machine)"
+            verdict_line(&rows, false),
+            "ratecheck: FAIL — 1 regressed, 1 below floor; not comparable: steady-10k/p99_ms (baseline from another machine)"
         );
-        check.rows.retain(|r| !is_failure(r.verdict));
-        check.passed = true;
+        rows.retain(|r| !is_failure(r.verdict));
         assert_eq!(
-            verdict_line(&check),
-            "ratecheck: PASS — 2 figures ok, 1 improved, 1 not comparable, 1 missing, 1 info; NOT JUDGED: p99_ms (baseline from another machine)"
+            verdict_line(&rows, true),
+            "ratecheck: PASS — 2 figures ok, 1 improved, 1 not comparable, 1 missing, 1 info; not comparable: steady-10k/p99_ms (baseline from another machine)"
         );
-        check.judged = false;
-        check.summary = "baseline unreadable".into();
+        rows.retain(|r| r.verdict != Verdict::NotComparable);
         assert_eq!(
-            verdict_line(&check),
-            "ratecheck: NOT JUDGED — baseline unreadable"
+            verdict_line(&rows, true),
+            "ratecheck: PASS — 2 figures ok, 1 improved, 1 missing, 1 info"
         );
+        assert!(!verdict_line(&rows, true).contains("NOT JUDGED"));
     }
 
+    /// The same figure of two scenarios, not comparable for the same
+    /// reason, is named twice with its scenario, never twice bare.
     #[test]
-    fn baseline_line_names_both_commits() {
-        let check = example_check();
+    fn the_verdict_line_names_each_figure_not_judged_with_its_scenario() {
+        let machine = || Some(Note::MachineDiffers);
+        let unavailable = Some(Note::Unavailable {
+            why: "no valgrind".into(),
+        });
+        let rows = [
+            row(
+                "steady-1k",
+                id::RESPONSE_P50_MS,
+                Verdict::NotComparable,
+                machine(),
+            ),
+            row("steady-1k", id::EFFICIENCY, Verdict::Ok, None),
+            row(
+                "steady-10k",
+                id::RESPONSE_P50_MS,
+                Verdict::NotComparable,
+                machine(),
+            ),
+            row("instructions", "http", Verdict::NotComparable, unavailable),
+        ];
         assert_eq!(
-            baseline_line(&check),
-            "baseline 1a2b3c4d5e6f (main, 2024-05-01T12:34:56Z) from baselines/main.json \
-             vs HEAD 9f8e7d6c5b4a (feature, dirty), 3 commits apart"
+            verdict_line(&rows, true),
+            "ratecheck: PASS — 1 figure ok, 3 not comparable; not comparable: \
+             steady-1k/response_p50_ms, steady-10k/response_p50_ms (baseline from another machine); \
+             instructions/http (not measured: no valgrind)"
         );
-        let none = CheckOutput {
-            baseline_git: None,
-            baseline_path: None,
-            head_git: None,
-            commits_between: None,
-            ..check
-        };
-        assert_eq!(baseline_line(&none), "no baseline");
-    }
-
-    #[test]
-    fn check_warnings_include_scenario_warnings() {
-        let w = check_warnings(&example_check());
-        assert_eq!(w.len(), 3, "{w:?}");
-        assert!(w
-            .iter()
-            .any(|l| l == "steady-1k: generator was the bottleneck <b>"));
     }
 }

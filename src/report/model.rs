@@ -1,12 +1,156 @@
-//! The report model: every table of a run report and the check's diff
-//! table, built once as rows of display strings with their headings. The
-//! renderers (text, Markdown, HTML) differ only in markup.
+//! The report model: every table of a run report (its summary too) and the
+//! check's diff table, baseline line and warnings, built once as display
+//! strings with their headings. The renderers (text, Markdown, HTML) differ
+//! only in markup.
 
 use crate::baseline::compare::Verdict;
 use crate::figure::id;
 use crate::report::check::CheckOutput;
-use crate::report::format::{change, limit_text, ms, pct, secs, shape, sig3, value, verdict_word};
+use crate::report::format::{
+    change, describe_git, limit_text, mb, ms, note_text, pct, rps, secs, shape, short_commit, sig3,
+    value, verdict_word,
+};
 use ratecheck_engine::metrics::snapshot::{Percentiles, RunReport};
+
+/// One line of a run's summary: a label and its value. When the value is
+/// an efficiency, `efficiency` holds it (shown first, as a percentage,
+/// coloured by its grade where the markup can) and `text` what follows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SummaryLine {
+    pub label: &'static str,
+    pub efficiency: Option<f64>,
+    pub text: String,
+}
+
+impl SummaryLine {
+    fn plain(label: &'static str, text: String) -> SummaryLine {
+        SummaryLine {
+            label,
+            efficiency: None,
+            text,
+        }
+    }
+
+    fn efficiency(label: &'static str, e: f64, text: String) -> SummaryLine {
+        SummaryLine {
+            label,
+            efficiency: Some(e),
+            text,
+        }
+    }
+
+    /// The whole value as plain text.
+    pub fn value(&self) -> String {
+        match self.efficiency {
+            Some(e) => format!("{}{}", pct(e), self.text),
+            None => self.text.clone(),
+        }
+    }
+}
+
+/// A run's summary: target, rate, the three efficiencies, CPU and peak RSS.
+pub fn run_summary(r: &RunReport) -> Vec<SummaryLine> {
+    let target = if r.target.is_empty() {
+        "(unknown)".to_string()
+    } else {
+        r.target.clone()
+    };
+    let server = if r.cpu.includes_server {
+        " (includes the in-process embedded server)"
+    } else {
+        ""
+    };
+    vec![
+        SummaryLine::plain("target", target),
+        SummaryLine::plain(
+            "rate",
+            format!(
+                "{} rps for {}, concurrency {}",
+                rps(r.target_rps),
+                secs(r.duration_s),
+                r.concurrency
+            ),
+        ),
+        SummaryLine::efficiency(
+            id::EFFICIENCY,
+            r.efficiency,
+            format!(" (achieved {} rps)", sig3(r.achieved_rps())),
+        ),
+        SummaryLine::efficiency(
+            "generation efficiency",
+            r.generation_efficiency,
+            String::new(),
+        ),
+        SummaryLine::efficiency(
+            "min window efficiency",
+            r.min_window_efficiency,
+            String::new(),
+        ),
+        SummaryLine::plain(
+            "CPU",
+            format!(
+                "{}% of a core (user {}, system {}){server}",
+                sig3(r.cpu.percent_of_core),
+                secs(r.cpu.user_s),
+                secs(r.cpu.system_s)
+            ),
+        ),
+        SummaryLine::plain("peak RSS", mb(r.memory.peak_rss_bytes)),
+    ]
+}
+
+/// `baseline 1a2b3c4d5e6f (main, 2024-05-01T12:34:56Z) from
+/// baselines/main.json, paired with main (commit 0a1b2c3d4e5f) vs HEAD
+/// 9f8e7d6c5b4a (feature), 3 commits apart`, or `no baseline` when there is
+/// neither a baseline nor a paired run.
+pub fn baseline_line(check: &CheckOutput) -> String {
+    let mut s = match (&check.baseline_git, &check.baseline_path) {
+        (Some(g), _) => format!("baseline {}", describe_git(g)),
+        (None, Some(_)) => "baseline (commit unknown)".to_string(),
+        (None, None) => String::new(),
+    };
+    if let Some(p) = &check.baseline_path {
+        s.push_str(&format!(" from {p}"));
+    }
+    if let Some(a) = &check.against {
+        let sep = if s.is_empty() { "" } else { ", " };
+        let commit = short_commit(&a.commit);
+        s.push_str(&format!("{sep}paired with {} (commit {commit})", a.rev));
+    }
+    if s.is_empty() {
+        s.push_str("no baseline");
+    }
+    if let Some(h) = &check.head_git {
+        s.push_str(&format!(" vs HEAD {}", describe_git(h)));
+    }
+    if let Some(n) = check.commits_between {
+        s.push_str(&format!(
+            ", {n} commit{} apart",
+            if n == 1 { "" } else { "s" }
+        ));
+    }
+    s
+}
+
+/// Every warning of a check: the check's own, then each scenario's
+/// (prefixed with the scenario name), then each scenario report's.
+pub fn check_warnings(check: &CheckOutput) -> Vec<String> {
+    let mut out = check.warnings.clone();
+    for s in &check.current.scenarios {
+        for w in &s.warnings {
+            out.push(format!("{}: {w}", s.name));
+        }
+        if let Some(r) = &s.report {
+            for w in &r.warnings {
+                let line = format!("{}: {w}", s.name);
+                if !out.contains(&line) {
+                    out.push(line);
+                }
+            }
+        }
+    }
+    out
+}
 
 /// A table: a heading per column (`right`: numbers, aligned right) and rows
 /// of cells, all display text.
@@ -282,7 +426,7 @@ pub fn check_line(row: &crate::baseline::compare::Row) -> CheckLine {
         change: change(s, row.change),
         limit: limit_text(&row.limit),
         verdict: row.verdict,
-        note: row.note.clone(),
+        note: note_text(row),
     }
 }
 
@@ -345,7 +489,116 @@ pub fn info_summary(blocks: &[ScenarioBlock]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gate::Against;
     use crate::report::example::example_check;
+
+    #[test]
+    fn row_values_follow_the_figure_kind() {
+        let check = example_check();
+        let lines: Vec<_> = check.rows.iter().map(check_line).collect();
+        let cells = |i: usize| lines[i].cells().map(str::to_string);
+        assert_eq!(cells(0)[1], "passed");
+        assert_eq!(
+            cells(1)[..4],
+            ["99.90%", "99.95%", "+0.05 pts", "≥ 95.00%, drop ≤ 2.00 pts"]
+        );
+        assert_eq!(cells(2)[..4], ["12.0 us", "9.00 us", "-25.0%", "+15%"]);
+        assert_eq!(cells(3)[..3], ["20.0 MB", "26.0 MB", "+30.0%"]);
+        assert_eq!(cells(3)[4], "regressed");
+        assert_eq!(cells(4)[..5], ["1.00 ms", "5.10 ms", "+410%", "", "info"]);
+        assert_eq!(cells(5)[3], "≥ 95.00%");
+        // a baseline-only row: the kind recorded from the baseline's figure
+        assert_eq!(cells(7)[..3], ["99.80%", "—", ""]);
+        assert_eq!(cells(7)[4], "missing");
+    }
+
+    #[test]
+    fn baseline_line_names_both_commits_and_the_paired_revision() {
+        let check = example_check();
+        assert_eq!(
+            baseline_line(&check),
+            "baseline 1a2b3c4d5e6f (main, 2024-05-01T12:34:56Z) from baselines/main.json \
+             vs HEAD 9f8e7d6c5b4a (feature, dirty), 3 commits apart"
+        );
+        let against = Some(Against {
+            rev: "main".into(),
+            commit: "0a1b2c3d4e5f6a7b8c9d0a1b2c3d4e5f6a7b8c9d".into(),
+        });
+        let mut both = check.clone();
+        both.against = against;
+        assert_eq!(
+            baseline_line(&both),
+            "baseline 1a2b3c4d5e6f (main, 2024-05-01T12:34:56Z) from baselines/main.json, \
+             paired with main (commit 0a1b2c3d4e5f) vs HEAD 9f8e7d6c5b4a (feature, dirty), 3 commits apart"
+        );
+        let mut paired_only = both;
+        paired_only.baseline_git = None;
+        paired_only.baseline_path = None;
+        paired_only.commits_between = None;
+        assert_eq!(
+            baseline_line(&paired_only),
+            "paired with main (commit 0a1b2c3d4e5f) vs HEAD 9f8e7d6c5b4a (feature, dirty)"
+        );
+        let mut none = paired_only;
+        none.against = None;
+        none.head_git = None;
+        assert_eq!(baseline_line(&none), "no baseline");
+    }
+
+    #[test]
+    fn check_warnings_include_scenario_warnings() {
+        let w = check_warnings(&example_check());
+        assert_eq!(w.len(), 4, "{w:?}");
+        assert_eq!(
+            w[..2],
+            [
+                "steady-10k / p99_ms: not-comparable (baseline from another machine)",
+                "ramp / efficiency: missing (in the baseline, not measured in this run)"
+            ]
+        );
+        assert!(w
+            .iter()
+            .any(|l| l == "steady-1k: generator was the bottleneck <b>"));
+    }
+
+    #[test]
+    fn the_run_summary_holds_every_figure_once() {
+        let r = RunReport::example();
+        let lines = run_summary(&r);
+        let labels: Vec<&str> = lines.iter().map(|l| l.label).collect();
+        assert_eq!(
+            labels,
+            [
+                "target",
+                "rate",
+                id::EFFICIENCY,
+                "generation efficiency",
+                "min window efficiency",
+                "CPU",
+                "peak RSS"
+            ]
+        );
+        assert_eq!(lines[1].value(), "1000 rps for 10 s, concurrency 50");
+        assert_eq!(lines[2].efficiency, Some(r.efficiency));
+        assert!(
+            lines[2].value().starts_with("99.90% (achieved "),
+            "{:?}",
+            lines[2]
+        );
+        assert!(
+            lines[5]
+                .value()
+                .ends_with("(includes the in-process embedded server)"),
+            "{:?}",
+            lines[5]
+        );
+        assert_eq!(lines[6].value(), "20.0 MB");
+        let unknown = RunReport {
+            target: String::new(),
+            ..r
+        };
+        assert_eq!(run_summary(&unknown)[0].value(), "(unknown)");
+    }
 
     #[test]
     fn run_tables_hold_every_figure_once() {
