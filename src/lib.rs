@@ -15,6 +15,7 @@ pub mod error;
 pub mod figure;
 pub mod git;
 pub mod init;
+pub mod process;
 pub mod report;
 pub mod revision;
 pub mod service;

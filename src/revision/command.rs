@@ -22,9 +22,10 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 use super::bisect::Outcome;
-use super::build::{signal_group, worktree_dir, RemoveOnDrop, Signal};
+use super::build::{worktree_dir, RemoveOnDrop};
 use crate::error::{Error, Result};
 use crate::git;
+use crate::process;
 
 /// The exit status `git bisect run` reserves for "cannot test this one".
 pub const SKIP_CODE: i32 = 125;
@@ -135,13 +136,9 @@ pub async fn run_at(
     }
     // Its own process group: stopped as a whole, and a terminal's Ctrl-C
     // reaches it through this process only.
-    #[cfg(unix)]
-    std::os::unix::process::CommandExt::process_group(&mut command, 0);
     let started = Instant::now();
-    let mut child = command
-        .spawn()
+    let (mut child, group) = process::spawn_in_group(&mut command)
         .map_err(|e| Error::new(format!("{what}: cannot start sh: {e}")))?;
-    let pgid = child.id();
     let out = tail_reader(child.stdout.take());
     let err = tail_reader(child.stderr.take());
     let mut waited = tokio::task::spawn_blocking(move || child.wait());
@@ -150,12 +147,12 @@ pub async fn run_at(
             .map_err(|e| Error::new(format!("{what}: {e}")))?
             .map_err(|e| Error::new(format!("{what}: waiting for the command: {e}")))?,
         _ = cancel.cancelled() => {
-            stop(pgid, &mut waited).await;
+            group.stop_async(STOP_WITHIN, &mut waited).await;
             drop(guard);
             return Err(Error::Interrupted);
         }
         _ = tokio::time::sleep(limit) => {
-            stop(pgid, &mut waited).await;
+            group.stop_async(STOP_WITHIN, &mut waited).await;
             drop(guard);
             return Err(Error::new(format!(
                 "{what}: the command ran longer than {} and was stopped; raise --timeout or make it faster",
@@ -165,7 +162,7 @@ pub async fn run_at(
     };
     // A process of the group that outlives the shell still holds the
     // pipes: it is stopped, and its output is not waited for long.
-    signal_group(pgid, Signal::Kill);
+    group.kill();
     let collect = |rx: mpsc::Receiver<String>| rx.recv_timeout(STOP_WITHIN).unwrap_or_default();
     let run = CommandRun {
         code: status.code(),
@@ -175,21 +172,6 @@ pub async fn run_at(
     };
     drop(guard);
     Ok(run)
-}
-
-/// Stops the process group `pgid` (SIGTERM, SIGKILL after [`STOP_WITHIN`])
-/// and waits for its leader, at most twice that long.
-async fn stop<T>(pgid: u32, waited: &mut tokio::task::JoinHandle<T>) {
-    signal_group(pgid, Signal::Term);
-    if tokio::time::timeout(STOP_WITHIN, &mut *waited)
-        .await
-        .is_err()
-    {
-        signal_group(pgid, Signal::Kill);
-        let _ = tokio::time::timeout(STOP_WITHIN, waited).await;
-    }
-    // Whatever of the group is left.
-    signal_group(pgid, Signal::Kill);
 }
 
 #[cfg(test)]

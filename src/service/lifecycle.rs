@@ -15,7 +15,6 @@
 //! [`KILL_WAIT`].
 
 use std::collections::BTreeMap;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Arc;
@@ -27,6 +26,7 @@ use super::output::Captured;
 use super::probe;
 use super::{build_command, ServiceSpec, TAIL_LINES};
 use crate::config::format_duration;
+use crate::process::{self, ProcessGroup};
 
 /// Longest a service's `cargo build` may take.
 pub const BUILD_LIMIT: Duration = Duration::from_secs(3600);
@@ -40,8 +40,6 @@ const MAX_POLL: Duration = Duration::from_millis(200);
 const PROBE_LIMIT: Duration = Duration::from_secs(2);
 /// How long to wait, once a process exited, for the end of its output.
 const OUTPUT_WAIT: Duration = Duration::from_secs(1);
-/// Pause between checks while a process group stops.
-const STOP_POLL: Duration = Duration::from_millis(10);
 
 /// Why a service could not be started or made ready: one line naming it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -84,8 +82,8 @@ pub struct RunningService {
     name: String,
     stop: super::Stop,
     child: Child,
-    /// The child's pid, which is also its process group's id.
-    pid: u32,
+    /// The child's process group (its id is the child's pid).
+    group: ProcessGroup,
     port: u16,
     stdout: Arc<Captured>,
     stderr: Arc<Captured>,
@@ -145,18 +143,22 @@ pub fn start(
     Ok(service)
 }
 
-/// `program args…` in `cwd` with `env` added, in a process group of its
-/// own, stdin null, stdout and stderr piped.
-fn command_in_group(args: &[String], cwd: &Path, env: &BTreeMap<String, String>) -> Command {
-    let mut cmd = Command::new(&args[0]);
-    cmd.args(&args[1..])
-        .current_dir(cwd)
-        .envs(env)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
-    cmd
+/// Spawns `program args…` in `cwd` with `env` added, in a process group
+/// of its own, stdin null, stdout and stderr piped.
+fn spawn_in_group(
+    args: &[String],
+    cwd: &Path,
+    env: &BTreeMap<String, String>,
+) -> std::io::Result<(Child, ProcessGroup)> {
+    process::spawn_in_group(
+        Command::new(&args[0])
+            .args(&args[1..])
+            .current_dir(cwd)
+            .envs(env)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    )
 }
 
 fn spawn(
@@ -166,14 +168,12 @@ fn spawn(
     env: &BTreeMap<String, String>,
     port: u16,
 ) -> Result<RunningService, ServiceError> {
-    let mut child =
-        command_in_group(command, cwd, env)
-            .spawn()
-            .map_err(|e| ServiceError::CannotStart {
-                service: spec.name.clone(),
-                program: command[0].clone(),
-                error: e.to_string(),
-            })?;
+    let (mut child, group) =
+        spawn_in_group(command, cwd, env).map_err(|e| ServiceError::CannotStart {
+            service: spec.name.clone(),
+            program: command[0].clone(),
+            error: e.to_string(),
+        })?;
     let capture = |pipe: Option<Box<dyn std::io::Read + Send>>| match pipe {
         Some(p) => Captured::spawn(p, TAIL_LINES),
         None => Captured::spawn(std::io::empty(), TAIL_LINES),
@@ -183,7 +183,7 @@ fn spawn(
     Ok(RunningService {
         name: spec.name.clone(),
         stop: spec.stop,
-        pid: child.id(),
+        group,
         child,
         port,
         stdout,
@@ -204,14 +204,12 @@ fn build_first(
     cancel: &CancellationToken,
 ) -> Result<(), ServiceError> {
     let shown = build.join(" ");
-    let mut child =
-        command_in_group(build, cwd, env)
-            .spawn()
-            .map_err(|e| ServiceError::CannotStart {
-                service: service.to_string(),
-                program: build[0].clone(),
-                error: e.to_string(),
-            })?;
+    let (mut child, group) =
+        spawn_in_group(build, cwd, env).map_err(|e| ServiceError::CannotStart {
+            service: service.to_string(),
+            program: build[0].clone(),
+            error: e.to_string(),
+        })?;
     let stderr = Captured::spawn(
         child.stderr.take().map_or_else(
             || Box::new(std::io::empty()) as Box<dyn std::io::Read + Send>,
@@ -232,7 +230,7 @@ fn build_first(
             Ok(Some(st)) => break st,
             Ok(None) => {}
             Err(e) => {
-                kill_group(child.id());
+                group.kill();
                 let _ = child.wait();
                 return Err(ServiceError::Setup {
                     service: service.to_string(),
@@ -242,7 +240,7 @@ fn build_first(
         }
         let interrupted = cancel.is_cancelled();
         if interrupted || Instant::now() >= deadline {
-            kill_group(child.id());
+            group.kill();
             let _ = child.wait();
             return Err(if interrupted {
                 ServiceError::Interrupted {
@@ -261,7 +259,7 @@ fn build_first(
         std::thread::sleep(Duration::from_millis(50));
     };
     // The group may hold build scripts or rustc still: none may outlive it.
-    kill_group(child.id());
+    group.kill();
     if status.success() {
         return Ok(());
     }
@@ -282,25 +280,6 @@ fn build_first(
     })
 }
 
-/// SIGKILL to the process group `pgid` (nothing if it is gone).
-fn kill_group(pgid: u32) {
-    signal_group(pgid, libc::SIGKILL);
-}
-
-/// Sends `signal` to every process of the group `pgid`; false when the
-/// group has no process left.
-fn signal_group(pgid: u32, signal: libc::c_int) -> bool {
-    let Ok(pgid) = libc::pid_t::try_from(pgid) else {
-        return false;
-    };
-    if pgid <= 1 {
-        return false;
-    }
-    // SAFETY: kill(2) with a negative pid signals the process group; it has
-    // no memory effects in this process.
-    unsafe { libc::kill(-pgid, signal) == 0 }
-}
-
 impl RunningService {
     pub fn name(&self) -> &str {
         &self.name
@@ -313,7 +292,7 @@ impl RunningService {
 
     /// The pid of the started process, which is also its process group's.
     pub fn pid(&self) -> u32 {
-        self.pid
+        self.group.id()
     }
 
     /// `http://127.0.0.1:PORT` + `path`.
@@ -412,20 +391,14 @@ impl RunningService {
         if self.stopped {
             return self.exited;
         }
-        let gone = |s: &mut Self| s.exit_status().is_some() && !signal_group(s.pid, 0);
-        if signal_group(self.pid, self.stop.signal.number()) || self.exit_status().is_none() {
-            let deadline = Instant::now() + self.stop.grace;
-            while !gone(self) && Instant::now() < deadline {
-                std::thread::sleep(STOP_POLL);
-            }
-        }
-        if !gone(self) {
-            self.killed = signal_group(self.pid, libc::SIGKILL) || self.killed;
-            let deadline = Instant::now() + KILL_WAIT;
-            while !gone(self) && Instant::now() < deadline {
-                std::thread::sleep(STOP_POLL);
-            }
-        }
+        let group = self.group;
+        let killed = group.stop_blocking(
+            self.stop.signal.number(),
+            self.stop.grace,
+            KILL_WAIT,
+            &mut || self.exit_status().is_some() && !group.is_alive(),
+        );
+        self.killed = killed || self.killed;
         self.stopped = true;
         self.exited
     }
