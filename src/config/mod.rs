@@ -37,10 +37,13 @@
 //!
 //! The modules follow the seams: [`schema`] (the types and defaults),
 //! `validation` (the section's keys and values), `service` and `traffic`
-//! (the service tables, a scenario's requests and check), `metadata` (the
-//! IO: `cargo metadata`, manifests at a revision), `duration` and `url`.
+//! (the service tables, a scenario's requests and check), all three on
+//! `keys` (a table read key by key, each value's reader; it uses none of
+//! them), `metadata` (the IO: `cargo metadata`, manifests at a revision),
+//! `duration` and `url`.
 
 mod duration;
+mod keys;
 mod metadata;
 pub mod schema;
 mod service;
