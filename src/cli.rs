@@ -12,6 +12,8 @@ use std::ffi::OsString;
 use clap::parser::ValueSource;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
+use crate::duration::parse_duration;
+
 // The load values take the limits of `load` (as a configured scenario does).
 use ratecheck_engine::load::Traffic;
 use ratecheck_engine::load::{self, LoadSpec, ServerSpec, TargetSpec, MAX_CONCURRENCY};
@@ -443,11 +445,6 @@ pub fn parse_threads(s: &str) -> Result<usize, String> {
         Ok(n @ 1..=256) => Ok(n),
         _ => Err(format!("{s:?}: give a number of threads between 1 and 256")),
     }
-}
-
-/// A duration such as `500ms`, `5s`, `2m`; zero allowed.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    crate::config::parse_duration(s)
 }
 
 /// A load run's length of time > 0 (`--duration`, `--timeout`), within

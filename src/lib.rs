@@ -11,6 +11,7 @@ pub mod baseline;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod duration;
 pub mod error;
 pub mod figure;
 pub mod git;

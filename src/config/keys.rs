@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use super::parse_duration;
 use super::{invalid, ConfigError};
 use crate::baseline::store;
+use crate::duration::parse_duration;
 
 /// A table whose keys are all known; its values stay JSON and are checked
 /// one by one, so every error can name its key.

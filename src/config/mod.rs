@@ -9,7 +9,7 @@
 //! [`Config::from_json`] validates the section (unknown keys and bad values
 //! are errors naming the key) whether it comes from `cargo metadata`'s JSON
 //! or from a manifest's TOML text ([`Config::from_manifest_toml`]),
-//! [`parse_duration`] reads `500ms`, `5s`, `2m`, and
+//! durations are read by [`crate::duration::parse_duration`], and
 //! [`validate_loopback_url`] checks a target URL.
 //!
 //! ```toml
@@ -40,9 +40,8 @@
 //! (the service tables, a scenario's requests and check), all three on
 //! `keys` (a table read key by key, each value's reader; it uses none of
 //! them), `metadata` (the IO: `cargo metadata`, manifests at a revision),
-//! `duration` and `url`.
+//! and `url`.
 
-mod duration;
 mod keys;
 mod metadata;
 pub mod schema;
@@ -53,7 +52,6 @@ mod traffic;
 mod url;
 mod validation;
 
-pub use duration::{format_duration, parse_duration};
 pub use schema::{
     AtRev, Config, ScenarioSpec, DEFAULT_CONCURRENCY, DEFAULT_DURATION, DEFAULT_TRIALS, MAX_TRIALS,
 };

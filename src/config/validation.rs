@@ -17,6 +17,7 @@ use super::{invalid, validate_loopback_url, Config, ConfigError, ScenarioSpec};
 use super::{DEFAULT_CONCURRENCY, DEFAULT_DURATION, MAX_TRIALS};
 use crate::baseline::compare::{PartialThresholds, Thresholds};
 use crate::baseline::store;
+use crate::duration::format_duration;
 use crate::service::ServiceSpec;
 use ratecheck_engine::load::{
     LoadField, LoadSpec, ServerSpec, TargetSpec, Traffic, DEFAULT_DRAIN, DEFAULT_TIMEOUT,
@@ -185,7 +186,7 @@ fn shown(load: &LoadSpec, field: LoadField) -> String {
         TargetSpec::Embedded(s) => *s,
         _ => ServerSpec::NONE,
     };
-    let d = super::format_duration;
+    let d = format_duration;
     match field {
         LoadField::Rps => load.rps.to_string(),
         LoadField::Duration => d(load.duration),

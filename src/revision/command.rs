@@ -156,7 +156,7 @@ pub async fn run_at(
             drop(guard);
             return Err(Error::new(format!(
                 "{what}: the command ran longer than {} and was stopped; raise --timeout or make it faster",
-                crate::config::format_duration(limit)
+                crate::duration::format_duration(limit)
             )));
         }
     };

@@ -25,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 use super::output::Captured;
 use super::probe;
 use super::{build_command, ServiceSpec, TAIL_LINES};
-use crate::config::format_duration;
+use crate::duration::format_duration;
 use crate::process::{self, ProcessGroup};
 
 /// Longest a service's `cargo build` may take.

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use tokio_util::sync::CancellationToken;
 
 use super::{engine_run, SuiteRun};
-use crate::config::format_duration;
+use crate::duration::format_duration;
 use crate::error::Error;
 use ratecheck_engine::clock::SharedClock;
 use ratecheck_engine::load::{LoadSpec, ServerSpec, TargetSpec};

@@ -13,7 +13,8 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::{engine_run, load_figures, Event, Step, SuiteRun};
-use crate::config::{format_duration, ScenarioSpec};
+use crate::config::ScenarioSpec;
+use crate::duration::format_duration;
 use crate::error::Error;
 use crate::figure::{ScenarioKind, ScenarioResult, ServiceCrash};
 use crate::service::cost::service_figures;
