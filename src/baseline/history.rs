@@ -11,17 +11,8 @@ use crate::baseline::model::{Baseline, BASELINE_SCHEMA_VERSION};
 use crate::baseline::store;
 use crate::figure::id;
 use crate::figure::FigureKind;
-
-/// A commit that wrote a version of the baseline file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CommitInfo {
-    /// Full SHA.
-    pub commit: String,
-    /// First line of the message.
-    pub subject: String,
-    /// Author date, RFC 3339 UTC.
-    pub date: String,
-}
+/// A commit that wrote a version of the baseline file: git's own type.
+pub use crate::git::CommitInfo;
 
 /// A version that parsed: one position on the x axis.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -311,8 +311,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), BaselineError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::baseline::model::GitInfo;
     use crate::figure::{Figure, FigureKind, MachineInfo, ScenarioKind, ScenarioResult};
+    use crate::git::GitInfo;
     use std::collections::BTreeMap;
 
     fn sample() -> Baseline {

@@ -14,11 +14,11 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 use super::{cancel_on_interrupt, check_outputs, print_out, progress, runtime, write_output, Ctx};
-use crate::baseline::history::CommitInfo;
 use crate::cli::{BisectArgs, Format, OutputArgs};
 use crate::config::Config;
 use crate::error::{Error, Exit, Result};
 use crate::git;
+use crate::git::CommitInfo;
 use crate::report::bisect::{
     render_bisect_json, render_bisect_md, render_bisect_text, value_text, BisectReport, Found,
     ProbeRow, RatioJson,

@@ -15,8 +15,7 @@ use std::path::{Component, Path, PathBuf};
 
 use git2::{ErrorCode, ObjectType, Oid, Repository, StatusOptions};
 
-use crate::baseline::model::GitInfo;
-use crate::baseline::store::MAX_BASELINE_BYTES;
+use serde::{Deserialize, Serialize};
 
 mod export;
 mod range;
@@ -24,6 +23,38 @@ mod versions;
 pub use export::export_tree;
 pub use range::{first_parent_range, MAX_RANGE};
 pub use versions::{file_versions, FileHistory, FileVersion};
+
+/// Most bytes of one file [`read_files_at_rev`] reads (a baseline or a
+/// manifest at `--baseline-rev`).
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Where in git a measurement was taken. All `None` outside a repository.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GitInfo {
+    /// Full hex SHA of HEAD.
+    #[serde(default)]
+    pub commit: Option<String>,
+    /// Short branch name, `None` on a detached HEAD.
+    #[serde(default)]
+    pub branch: Option<String>,
+    /// Tracked files had uncommitted changes.
+    #[serde(default)]
+    pub dirty: bool,
+    /// Commit time, RFC 3339 UTC (`2024-05-01T12:34:56Z`).
+    #[serde(default)]
+    pub commit_time: Option<String>,
+}
+
+/// A commit as reports name it (`history`'s versions, `bisect`'s range).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommitInfo {
+    /// Full SHA.
+    pub commit: String,
+    /// First line of the message.
+    pub subject: String,
+    /// Author date, RFC 3339 UTC.
+    pub date: String,
+}
 
 /// A git failure, as one line naming the revision, path or repository.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -262,9 +293,9 @@ pub fn read_files_at_rev(
                 e.message()
             ))
         })?;
-        if blob.size() as u64 > MAX_BASELINE_BYTES {
+        if blob.size() as u64 > MAX_FILE_BYTES {
             return Err(GitError(format!(
-                "{} at `{rev}` is {} bytes, more than the {MAX_BASELINE_BYTES} bytes cargo-ratecheck reads from git",
+                "{} at `{rev}` is {} bytes, more than the {MAX_FILE_BYTES} bytes cargo-ratecheck reads from git",
                 rel.display(),
                 blob.size()
             )));
