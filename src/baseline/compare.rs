@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::figure::profile::top_deltas;
-use crate::figure::{BuildInfo, Figure, FigureKind, ScenarioResult, SuiteResult};
+use crate::figure::{id, BuildInfo, Figure, FigureKind, ScenarioResult, SuiteResult};
 
 mod row;
 mod thresholds;
@@ -12,11 +12,6 @@ mod thresholds;
 pub use crate::figure::profile::FunctionDelta;
 pub use row::{verdict_text, Limit, Row, RowKind, Verdict};
 pub use thresholds::{PartialThresholds, Thresholds};
-
-/// Scenario and figure names of the self-test row.
-pub const SELFTEST_SCENARIO: &str = "self-test";
-/// See [`SELFTEST_SCENARIO`].
-pub const SELFTEST_FIGURE: &str = "passed";
 
 /// Slack for floating-point comparisons at a limit's edge, so that e.g. a
 /// drop of exactly 2 points computed as 0.020000000000000018 is not judged
@@ -86,7 +81,7 @@ pub fn compare(
         let t = overrides.get(&scenario.name).unwrap_or(thresholds);
         let base_scenario = baseline.and_then(|b| find_scenario(b, &scenario.name));
         for (name, figure) in &scenario.figures {
-            if scenario.name == SELFTEST_SCENARIO && name == SELFTEST_FIGURE {
+            if scenario.name == id::scenario::SELF_TEST && name == id::PASSED {
                 continue; // already the self-test row
             }
             let base_figure = base_scenario.and_then(|s| s.figures.get(name));
@@ -247,8 +242,8 @@ fn selftest_row(baseline: Option<&SuiteResult>, current: &SuiteResult) -> Row {
     let as_num = |b: bool| if b { 1.0 } else { 0.0 };
     let passed = current.selftest_passed;
     Row {
-        scenario: SELFTEST_SCENARIO.to_string(),
-        figure: SELFTEST_FIGURE.to_string(),
+        scenario: id::scenario::SELF_TEST.to_string(),
+        figure: id::PASSED.to_string(),
         unit: String::new(),
         kind: RowKind::SelfTest,
         baseline: baseline.map(|b| as_num(b.selftest_passed)),

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::baseline::compare::{Limit, Row, RowKind, Verdict, SELFTEST_FIGURE, SELFTEST_SCENARIO};
+use crate::baseline::compare::{Limit, Row, RowKind, Verdict};
 use crate::baseline::model::{GitInfo, BASELINE_SCHEMA_VERSION};
 use crate::figure::id;
 use crate::figure::{Figure, FigureKind, ScenarioKind, ScenarioResult, SuiteResult};
@@ -36,8 +36,8 @@ pub(crate) fn example_check() -> CheckOutput {
     let nasty = "<script>alert(1)</script> | a,b:c%";
     let rows = vec![
         Row {
-            scenario: SELFTEST_SCENARIO.into(),
-            figure: SELFTEST_FIGURE.into(),
+            scenario: id::scenario::SELF_TEST.into(),
+            figure: id::PASSED.into(),
             unit: String::new(),
             kind: RowKind::SelfTest,
             baseline: Some(1.0),

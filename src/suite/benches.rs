@@ -61,7 +61,7 @@ pub(super) async fn run_cpu(
     at_rate.target = TargetSpec::Null;
     let r = bench_run("cpu-null-at-rate", &at_rate, clock, s).await?;
     Ok(ScenarioResult {
-        name: "cpu".into(),
+        name: id::scenario::CPU.into(),
         kind: ScenarioKind::Cpu,
         figures: BTreeMap::from([
             (
@@ -161,8 +161,8 @@ pub(super) async fn run_memory(
     let mut rss_long = Vec::new();
     let mut longs = Vec::new();
     for _ in 0..bench_trials(s.trials) {
-        let r_short = bench_run("memory", &spec, clock, s).await?;
-        let r_long = bench_run("memory", &long_spec, clock, s).await?;
+        let r_short = bench_run(id::scenario::MEMORY, &spec, clock, s).await?;
+        let r_long = bench_run(id::scenario::MEMORY, &long_spec, clock, s).await?;
         rss_short.push(r_short.memory.peak_rss_bytes as f64);
         rss_long.push(r_long.memory.peak_rss_bytes as f64);
         allocs.extend(marginal_allocs_per_request(&r_short, &r_long));
@@ -181,7 +181,7 @@ pub(super) async fn run_memory(
         ));
     }
     Ok(ScenarioResult {
-        name: "memory".into(),
+        name: id::scenario::MEMORY.into(),
         kind: ScenarioKind::Memory,
         figures: BTreeMap::from([
             (id::PEAK_RSS_BYTES.into(), short_fig),
@@ -243,13 +243,13 @@ pub(super) async fn run_instructions(
                 return Err(Error::Interrupted);
             }
             result.map_err(|msg| Error::Scenario {
-                scenario: "instructions".into(),
+                scenario: id::scenario::INSTRUCTIONS.into(),
                 msg,
             })?
         }
     };
     Ok(ScenarioResult {
-        name: "instructions".into(),
+        name: id::scenario::INSTRUCTIONS.into(),
         kind: ScenarioKind::Instructions,
         figures,
         report: None,

@@ -41,7 +41,7 @@ fn one(kind: FigureKind, base: Option<f64>, cur: f64, machine: bool) -> Row {
         &BTreeMap::new(),
         machine,
     );
-    assert_eq!(rows[0].scenario, SELFTEST_SCENARIO);
+    assert_eq!(rows[0].scenario, id::scenario::SELF_TEST);
     assert_eq!(rows.len(), 2, "{rows:?}");
     rows[1].clone()
 }
