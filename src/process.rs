@@ -24,14 +24,21 @@ pub fn in_own_group(command: &mut Command) -> &mut Command {
     command.process_group(0)
 }
 
+/// A child spawned as the leader of a process group of its own.
+#[derive(Debug)]
+pub struct GroupLeader {
+    pub child: Child,
+    /// Its group (whose id is the child's pid).
+    pub group: ProcessGroup,
+}
+
 /// Spawns `command` as the leader of a process group of its own
-/// ([`in_own_group`]): the child and its group. A child whose pid could
-/// not name a group to signal (never a real child's) is killed, reaped and
-/// an error.
-pub fn spawn_in_group(command: &mut Command) -> std::io::Result<(Child, ProcessGroup)> {
+/// ([`in_own_group`]). A child whose pid could not name a group to signal
+/// (never a real child's) is killed, reaped and an error.
+pub fn spawn_in_group(command: &mut Command) -> std::io::Result<GroupLeader> {
     let mut child = in_own_group(command).spawn()?;
     match ProcessGroup::led_by(&child) {
-        Ok(group) => Ok((child, group)),
+        Ok(group) => Ok(GroupLeader { child, group }),
         Err(refused) => {
             let _ = child.kill();
             let _ = child.wait();
@@ -177,9 +184,9 @@ mod tests {
 
     /// `sh -c SCRIPT` in its own group, once it has printed its first
     /// line (after its traps are set).
-    fn spawn_group(script: &str) -> (Child, ProcessGroup) {
+    fn spawn_group(script: &str) -> GroupLeader {
         use std::io::BufRead;
-        let (mut child, group) = spawn_in_group(
+        let GroupLeader { mut child, group } = spawn_in_group(
             Command::new("sh")
                 .args(["-c", script])
                 .stdout(std::process::Stdio::piped()),
@@ -190,12 +197,13 @@ mod tests {
         let out = child.stdout.take().unwrap();
         std::io::BufReader::new(out).read_line(&mut line).unwrap();
         assert_eq!(line, "started\n");
-        (child, group)
+        GroupLeader { child, group }
     }
 
     #[test]
     fn a_group_that_ignores_the_signal_is_killed_after_the_grace() {
-        let (mut child, group) = spawn_group("trap '' TERM; sleep 30 & echo started; wait");
+        let GroupLeader { mut child, group } =
+            spawn_group("trap '' TERM; sleep 30 & echo started; wait");
         assert!(group.is_alive());
         let t0 = Instant::now();
         let mut gone = || child.try_wait().is_ok_and(|s| s.is_some()) && !group.is_alive();
@@ -211,7 +219,7 @@ mod tests {
 
     #[test]
     fn a_cooperative_group_ends_within_the_grace() {
-        let (mut child, group) = spawn_group("sleep 30 & echo started; wait");
+        let GroupLeader { mut child, group } = spawn_group("sleep 30 & echo started; wait");
         let mut gone = || child.try_wait().is_ok_and(|s| s.is_some()) && !group.is_alive();
         let killed = group.stop_blocking(
             libc::SIGTERM,
@@ -225,7 +233,8 @@ mod tests {
 
     #[tokio::test]
     async fn an_async_stop_leaves_nothing_of_the_group() {
-        let (mut child, group) = spawn_group("trap '' TERM; sleep 30 & echo started; wait");
+        let GroupLeader { mut child, group } =
+            spawn_group("trap '' TERM; sleep 30 & echo started; wait");
         let mut waited = tokio::task::spawn_blocking(move || child.wait());
         group
             .stop_async(Duration::from_millis(200), &mut waited)

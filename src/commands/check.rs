@@ -163,13 +163,13 @@ pub fn check(ctx: &Ctx, args: CheckArgs) -> Result<Exit> {
     if let Some(l) = &loaded {
         if let Some(commit) = &l.baseline.git.commit {
             let rel = git::relation(&config.workspace_root, commit);
-            commits_between = rel.0;
+            commits_between = rel.commits_between;
             warnings.extend(git::tie_warnings(&l.baseline.git, head.as_ref(), rel));
         } else {
             warnings.extend(git::tie_warnings(
                 &l.baseline.git,
                 head.as_ref(),
-                (None, false),
+                git::Relation::UNKNOWN,
             ));
         }
     } else if head.is_none() {

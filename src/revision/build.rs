@@ -167,7 +167,7 @@ pub async fn build_commit(
         .stderr(Stdio::piped());
     // Its own process group, so Ctrl-C can stop cargo with every rustc and
     // build script it started, and nothing outlives the build.
-    let (mut child, group) = process::spawn_in_group(&mut command)
+    let process::GroupLeader { mut child, group } = process::spawn_in_group(&mut command)
         .map_err(|e| Error::new(format!("{what}: cannot start cargo: {e}")))?;
     let mut stderr = child.stderr.take();
     let mut waited = tokio::task::spawn_blocking(move || {

@@ -137,7 +137,7 @@ pub async fn run_at(
     // Its own process group: stopped as a whole, and a terminal's Ctrl-C
     // reaches it through this process only.
     let started = Instant::now();
-    let (mut child, group) = process::spawn_in_group(&mut command)
+    let process::GroupLeader { mut child, group } = process::spawn_in_group(&mut command)
         .map_err(|e| Error::new(format!("{what}: cannot start sh: {e}")))?;
     let out = tail_reader(child.stdout.take());
     let err = tail_reader(child.stderr.take());

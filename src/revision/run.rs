@@ -69,7 +69,7 @@ pub fn paired_specs(steps: &[Step]) -> Vec<PairedSpec> {
     for step in steps {
         match step {
             Step::Cpu { duration, .. } => {
-                let (null, http) = suite::cpu_flat_out_specs(*duration);
+                let suite::FlatOut { null, http } = suite::cpu_flat_out_specs(*duration);
                 let cpu = suite::cpu_us_per_request as fn(&RunReport) -> f64;
                 push(
                     id::scenario::CPU,

@@ -26,7 +26,7 @@ use super::output::Captured;
 use super::probe;
 use super::{build_command, ServiceSpec, TAIL_LINES};
 use crate::duration::format_duration;
-use crate::process::{self, ProcessGroup};
+use crate::process::{self, GroupLeader, ProcessGroup};
 
 /// Longest a service's `cargo build` may take.
 pub const BUILD_LIMIT: Duration = Duration::from_secs(3600);
@@ -149,7 +149,7 @@ fn spawn_in_group(
     args: &[String],
     cwd: &Path,
     env: &BTreeMap<String, String>,
-) -> std::io::Result<(Child, ProcessGroup)> {
+) -> std::io::Result<GroupLeader> {
     process::spawn_in_group(
         Command::new(&args[0])
             .args(&args[1..])
@@ -168,7 +168,7 @@ fn spawn(
     env: &BTreeMap<String, String>,
     port: u16,
 ) -> Result<RunningService, ServiceError> {
-    let (mut child, group) =
+    let GroupLeader { mut child, group } =
         spawn_in_group(command, cwd, env).map_err(|e| ServiceError::CannotStart {
             service: spec.name.clone(),
             program: command[0].clone(),
@@ -204,7 +204,7 @@ fn build_first(
     cancel: &CancellationToken,
 ) -> Result<(), ServiceError> {
     let shown = build.join(" ");
-    let (mut child, group) =
+    let GroupLeader { mut child, group } =
         spawn_in_group(build, cwd, env).map_err(|e| ServiceError::CannotStart {
             service: service.to_string(),
             program: build[0].clone(),

@@ -43,7 +43,7 @@ pub(super) async fn run_cpu(
     let mut http_trials = Vec::new();
     let mut median_report = None;
     let trials = bench_trials(s.trials);
-    let (null, http) = cpu_flat_out_specs(duration);
+    let FlatOut { null, http } = cpu_flat_out_specs(duration);
     for i in 0..trials {
         // Interleaved, so slow drifts in machine load hit both alike.
         let r = bench_run("cpu-null", &null, clock, s).await?;
@@ -97,14 +97,23 @@ pub(super) async fn run_cpu(
 /// The CPU bench's flat-out runs of `duration` (null target, HTTP),
 /// whose CPU per request is judged: no drain, so a run lasts its duration
 /// rather than working off a full queue. `check --against` runs them too.
-pub fn cpu_flat_out_specs(duration: Duration) -> (LoadSpec, LoadSpec) {
+pub fn cpu_flat_out_specs(duration: Duration) -> FlatOut {
     let mut null = LoadSpec::steady(MAX_RPS, duration, 100);
     null.target = TargetSpec::Null;
     null.drain = Duration::ZERO;
     let mut http = LoadSpec::steady(HTTP_FLAT_OUT_RPS, duration, 100);
     http.target = TargetSpec::EMBEDDED;
     http.drain = Duration::ZERO;
-    (null, http)
+    FlatOut { null, http }
+}
+
+/// The CPU bench's two flat-out runs ([`cpu_flat_out_specs`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlatOut {
+    /// Against the null target: the engine alone.
+    pub null: LoadSpec,
+    /// HTTP to the in-process embedded server.
+    pub http: LoadSpec,
 }
 
 /// The memory bench's short run at `rps` (its peak RSS is judged).

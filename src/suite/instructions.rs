@@ -102,6 +102,15 @@ pub fn parse_callgrind(text: &str) -> Result<Callgrind, String> {
     Ok(out)
 }
 
+/// Instructions per request, and per function ([`per_request`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PerRequest {
+    /// The whole program's instructions per request.
+    pub value: f64,
+    /// Each function's, the costliest first, at most [`PROFILE_LEN`].
+    pub profile: Vec<FunctionCost>,
+}
+
 /// Instructions per request and the per-function profile from runs of
 /// `small` and `large` requests: the differences divided by the difference
 /// in requests. `None` unless `large` has more requests.
@@ -110,7 +119,7 @@ pub fn per_request(
     small_requests: u64,
     large: &Callgrind,
     large_requests: u64,
-) -> Option<(f64, Vec<FunctionCost>)> {
+) -> Option<PerRequest> {
     let n = large_requests
         .checked_sub(small_requests)
         .filter(|&n| n > 0)? as f64;
@@ -129,7 +138,7 @@ pub fn per_request(
         .collect();
     profile.sort_by(|a, b| b.per_request.total_cmp(&a.per_request));
     profile.truncate(PROFILE_LEN);
-    Some((value, profile))
+    Some(PerRequest { value, profile })
 }
 
 /// `valgrind --version` (e.g. `valgrind-3.19.0`), or `None` where valgrind
@@ -208,7 +217,7 @@ pub fn measure_probes(
             results.next().ok_or("missing run")??,
             results.next().ok_or("missing run")??,
         );
-        let (value, profile) = per_request(&small, p.small, &large, p.large)
+        let PerRequest { value, profile } = per_request(&small, p.small, &large, p.large)
             .ok_or("the large run must have more requests than the small one")?;
         let mut f = Figure::single(FigureKind::Instructions, "instr", value);
         f.profile = profile;
@@ -306,7 +315,7 @@ fn=(3) alloc
         // 5000 set-up + 30 per request, of which f 20 and g 10; h only set-up.
         let small = cg(5000 + 30 * 100, &[("f", 2000), ("g", 1000), ("h", 5000)]);
         let large = cg(5000 + 30 * 500, &[("f", 10_000), ("g", 5000), ("h", 5000)]);
-        let (v, profile) = per_request(&small, 100, &large, 500).unwrap();
+        let PerRequest { value: v, profile } = per_request(&small, 100, &large, 500).unwrap();
         assert_eq!(v, 30.0);
         let names: Vec<_> = profile.iter().map(|f| f.function.as_str()).collect();
         assert_eq!(names, ["f", "g"], "largest first; set-up only is left out");

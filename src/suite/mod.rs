@@ -17,7 +17,7 @@ pub mod figures;
 pub mod instructions;
 pub mod services;
 
-pub use benches::{cpu_flat_out_specs, limiter_cpu_percent, memory_spec};
+pub use benches::{cpu_flat_out_specs, limiter_cpu_percent, memory_spec, FlatOut};
 pub use figures::{cpu_us_per_request, load_figures, marginal_allocs_per_request};
 
 use crate::config::ScenarioSpec;
@@ -263,7 +263,7 @@ async fn run_steps(
         let t0 = Instant::now();
         let result = match step {
             Step::Load(spec) => match services::service_of(step) {
-                Some((name, path)) => running.run_scenario(spec, name, path, clock, s).await?,
+                Some(u) => running.run_scenario(spec, u.name, u.path, clock, s).await?,
                 None => run_load(spec, clock, s).await?,
             },
             Step::Cpu { rps, duration } => benches::run_cpu(*rps, *duration, clock, s).await?,
@@ -272,9 +272,9 @@ async fn run_steps(
             }
             Step::Instructions => benches::run_instructions(build, &s.cancel).await?,
         };
-        if let Some((name, _)) = services::service_of(step) {
-            if last_uses.get(name) == Some(&i) {
-                running.stop(name, s.on_event).await;
+        if let Some(u) = services::service_of(step) {
+            if last_uses.get(u.name) == Some(&i) {
+                running.stop(u.name, s.on_event).await;
             }
         }
         if s.cancel.is_cancelled() {
