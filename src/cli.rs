@@ -12,12 +12,18 @@ use std::ffi::OsString;
 use clap::parser::ValueSource;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
-use crate::duration::parse_duration;
+mod engine_names;
+pub use engine_names::{Behaviour, OnFull};
+
+use crate::config::DEFAULT_CONCURRENCY;
+use crate::duration::{format_duration, parse_duration};
+use crate::revision::command::parse_time_limit;
+use crate::suite::instructions::CostTarget;
 
 // The load values take the limits of `load` (as a configured scenario does).
 use ratecheck_engine::load::Traffic;
 use ratecheck_engine::load::{self, LoadSpec, ServerSpec, TargetSpec, MAX_CONCURRENCY};
-use ratecheck_engine::run::FullPolicy;
+use ratecheck_engine::load::{DEFAULT_DRAIN, DEFAULT_TIMEOUT};
 
 #[derive(Debug, Parser)]
 #[command(name = "cargo", bin_name = "cargo", styles = clap::builder::Styles::default())]
@@ -128,19 +134,10 @@ pub enum Command {
     CostProbe(CostProbeArgs),
 }
 
-/// Which target a cost probe drives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ProbeTarget {
-    /// The null target: the engine alone.
-    Null,
-    /// HTTP to the embedded server in the same process.
-    Http,
-}
-
 #[derive(Debug, Clone, Args)]
 pub struct CostProbeArgs {
     #[arg(long, value_enum)]
-    pub target: ProbeTarget,
+    pub target: CostTarget,
     /// Requests to send (a fixed count: the workload does not follow time).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     pub requests: u64,
@@ -237,7 +234,7 @@ pub struct RunArgs {
     #[arg(long, value_parser = parse_positive_duration, allow_hyphen_values = true, default_value = "10s")]
     pub duration: Duration,
     /// Workers, each with one keep-alive connection.
-    #[arg(long, value_parser = parse_concurrency, allow_negative_numbers = true, default_value = "50")]
+    #[arg(long, value_parser = parse_concurrency, allow_negative_numbers = true, default_value_t = DEFAULT_CONCURRENCY)]
     pub concurrency: usize,
     /// Ramp from 0 to --rps over this long first.
     #[arg(long, value_parser = parse_load_duration, allow_hyphen_values = true, default_value = "0s")]
@@ -252,10 +249,10 @@ pub struct RunArgs {
     #[arg(long)]
     pub null: bool,
     /// Per-request timeout.
-    #[arg(long, value_parser = parse_positive_duration, allow_hyphen_values = true, default_value = "5s")]
+    #[arg(long, value_parser = parse_positive_duration, allow_hyphen_values = true, default_value = format_duration(DEFAULT_TIMEOUT))]
     pub timeout: Duration,
     /// How long in-flight requests may finish after the schedule ends.
-    #[arg(long, value_parser = parse_load_duration, allow_hyphen_values = true, default_value = "2s")]
+    #[arg(long, value_parser = parse_load_duration, allow_hyphen_values = true, default_value = format_duration(DEFAULT_DRAIN))]
     pub drain: Duration,
     /// HTTP method.
     #[arg(long, default_value = "GET")]
@@ -296,10 +293,7 @@ impl RunArgs {
             ramp_down: self.ramp_down,
             timeout: self.timeout,
             drain: self.drain,
-            on_full: match self.on_full {
-                OnFull::Drop => FullPolicy::Drop,
-                OnFull::Wait => FullPolicy::Wait,
-            },
+            on_full: self.on_full.into(),
             target: match (&self.url, self.null) {
                 (Some(url), _) => TargetSpec::Url(url.clone()),
                 (None, true) => TargetSpec::Null,
@@ -311,20 +305,6 @@ impl RunArgs {
             traffic: Traffic::single(&self.method, &self.headers, self.body.as_deref()),
         }
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OnFull {
-    Drop,
-    Wait,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Behaviour {
-    Normal,
-    Close,
-    Hang,
-    Reset,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -401,7 +381,7 @@ pub struct BisectArgs {
     pub command: Option<String>,
     /// With --command: how long one run may take before it is stopped (the
     /// search then stops, exit 2).
-    #[arg(long, value_parser = parse_timeout, default_value = "1h", requires = "command")]
+    #[arg(long, value_parser = parse_time_limit, default_value = "1h", requires = "command")]
     pub timeout: Duration,
     /// What to print on standard output.
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -409,17 +389,6 @@ pub struct BisectArgs {
     /// Also write the JSON result to this file.
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
-}
-
-/// `bisect --timeout`: more than zero, at most a day.
-pub fn parse_timeout(s: &str) -> Result<Duration, String> {
-    let d = parse_duration(s)?;
-    if d.is_zero() || d > Duration::from_secs(86_400) {
-        return Err(format!(
-            "{s:?}: give a duration above 0 and at most 24h, e.g. 10m"
-        ));
-    }
-    Ok(d)
 }
 
 /// `--rps`: a number within [`load::check_rps`].

@@ -59,6 +59,21 @@ pub fn last_number(stdout: &str) -> Option<f64> {
         .filter(|v: &f64| v.is_finite())
 }
 
+/// The longest time limit `bisect --timeout` takes: a day.
+pub const MAX_TIME_LIMIT: Duration = Duration::from_secs(86_400);
+
+/// `bisect --timeout`, the command's time limit: more than zero, at most
+/// [`MAX_TIME_LIMIT`].
+pub fn parse_time_limit(s: &str) -> std::result::Result<Duration, String> {
+    let d = crate::duration::parse_duration(s)?;
+    if d.is_zero() || d > MAX_TIME_LIMIT {
+        return Err(format!(
+            "{s:?}: give a duration above 0 and at most 24h, e.g. 10m"
+        ));
+    }
+    Ok(d)
+}
+
 /// Bytes of each output stream kept (the end of it).
 const TAIL_BYTES: usize = 64 * 1024;
 

@@ -16,12 +16,13 @@ use super::paired::{self, Paired};
 use super::run::{paired_specs, run_paired, PairedSpec, MIN_PAIRS};
 use crate::error::{Error, Result};
 use crate::figure::id;
+use crate::suite::instructions::CostTarget;
 use crate::suite::{self, instructions};
 
 /// The figure `bisect` measures when none is named: deterministic, and
 /// the one the HTTP client's request path moves.
 pub fn default_figure() -> String {
-    id::instructions_per_request("http")
+    id::instructions_per_request(CostTarget::Http.name())
 }
 
 /// The smallest relative difference between the good and the bad
@@ -57,7 +58,7 @@ impl Figure {
 
 /// Every figure `bisect` can measure, instruction counts first.
 pub fn figures() -> Vec<Figure> {
-    let mut out: Vec<Figure> = ["http", "null"]
+    let mut out: Vec<Figure> = [CostTarget::Http, CostTarget::Null]
         .into_iter()
         .filter_map(|target| {
             let probe = instructions::PROBES
@@ -67,7 +68,7 @@ pub fn figures() -> Vec<Figure> {
                 name: format!(
                     "{}/{}",
                     id::scenario::INSTRUCTIONS,
-                    id::instructions_per_request(target)
+                    id::instructions_per_request(target.name())
                 ),
                 unit: "instr".into(),
                 measure: Measure::Instructions(probe),
@@ -139,7 +140,7 @@ pub async fn instructions(
     probe: instructions::Probe,
     cancel: &CancellationToken,
 ) -> Result<std::result::Result<f64, String>> {
-    let name = id::instructions_per_request(probe.target);
+    let name = id::instructions_per_request(probe.target.name());
     let measured = tokio::task::spawn_blocking(move || {
         let r = instructions::measure_probes(&exe, &scratch, &[probe]);
         let _ = std::fs::remove_dir_all(&scratch);
@@ -217,9 +218,9 @@ mod tests {
         let f = choose(&default_figure()).unwrap();
         assert_eq!(f.name, "instructions/instructions_per_request_http");
         assert!(!f.paired());
-        assert!(matches!(f.measure, Measure::Instructions(p) if p.target == "http"));
+        assert!(matches!(f.measure, Measure::Instructions(p) if p.target == CostTarget::Http));
         let f = choose("instructions/instructions_per_request_null").unwrap();
-        assert!(matches!(f.measure, Measure::Instructions(p) if p.target == "null"));
+        assert!(matches!(f.measure, Measure::Instructions(p) if p.target == CostTarget::Null));
         let f = choose("cpu_us_per_request_http").unwrap();
         assert_eq!(f.name, "cpu/cpu_us_per_request_http");
         assert_eq!(f.unit, "us");

@@ -18,6 +18,7 @@ use std::process::{Command, Stdio};
 
 use crate::figure::id;
 use crate::figure::{Figure, FigureKind, FunctionCost};
+use ratecheck_engine::load::TargetSpec;
 
 /// Functions kept in a figure's profile, the costliest first.
 pub const PROFILE_LEN: usize = 50;
@@ -153,11 +154,39 @@ pub fn valgrind_version() -> Option<String> {
     (out.status.success() && !v.is_empty()).then_some(v)
 }
 
+/// What the workload (`cost-probe --target`) drives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CostTarget {
+    /// The null target: the engine alone.
+    Null,
+    /// HTTP to the embedded server in the same process.
+    Http,
+}
+
+impl CostTarget {
+    /// Its name: the `--target` word, and the end of its figure's name
+    /// (`instructions_per_request_http`).
+    pub fn name(self) -> &'static str {
+        match self {
+            CostTarget::Null => "null",
+            CostTarget::Http => "http",
+        }
+    }
+
+    /// The load target it is.
+    pub fn spec(self) -> TargetSpec {
+        match self {
+            CostTarget::Null => TargetSpec::Null,
+            CostTarget::Http => TargetSpec::EMBEDDED,
+        }
+    }
+}
+
 /// One probe: the request counts of its two runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Probe {
     /// `cost-probe --target` value.
-    pub target: &'static str,
+    pub target: CostTarget,
     pub small: u64,
     pub large: u64,
 }
@@ -167,12 +196,12 @@ pub struct Probe {
 /// (~23000, client and server).
 pub const PROBES: [Probe; 2] = [
     Probe {
-        target: "null",
+        target: CostTarget::Null,
         small: 20_000,
         large: 100_000,
     },
     Probe {
-        target: "http",
+        target: CostTarget::Http,
         small: 2_000,
         large: 6_000,
     },
@@ -200,7 +229,7 @@ pub fn measure_probes(
     let results: Vec<Result<Callgrind, String>> = std::thread::scope(|s| {
         let handles: Vec<_> = runs
             .iter()
-            .map(|(p, n)| s.spawn(move || run_one(exe, scratch, p.target, *n)))
+            .map(|(p, n)| s.spawn(move || run_one(exe, scratch, p.target.name(), *n)))
             .collect();
         handles
             .into_iter()
@@ -221,7 +250,7 @@ pub fn measure_probes(
             .ok_or("the large run must have more requests than the small one")?;
         let mut f = Figure::single(FigureKind::Instructions, "instr", value);
         f.profile = profile;
-        figures.insert(id::instructions_per_request(p.target), f);
+        figures.insert(id::instructions_per_request(p.target.name()), f);
     }
     Ok(figures)
 }
@@ -307,6 +336,15 @@ fn=(3) alloc
         Callgrind {
             total,
             functions: fns.iter().map(|(n, c)| (n.to_string(), *c)).collect(),
+        }
+    }
+
+    #[test]
+    fn a_targets_name_is_its_command_line_word() {
+        use clap::ValueEnum;
+        for t in CostTarget::value_variants() {
+            let word = t.to_possible_value().unwrap();
+            assert_eq!(word.get_name(), t.name());
         }
     }
 
