@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 use super::output::Captured;
-use super::probe;
+use super::ready::get_status;
 use super::{build_command, ServiceSpec, TAIL_LINES};
 use crate::duration::format_duration;
 use crate::process::{self, GroupLeader, ProcessGroup};
@@ -32,12 +32,12 @@ use crate::process::{self, GroupLeader, ProcessGroup};
 pub const BUILD_LIMIT: Duration = Duration::from_secs(3600);
 /// How long, after SIGKILL, the process may take to be reaped.
 pub const KILL_WAIT: Duration = Duration::from_secs(5);
-/// First pause between readiness probes; it grows to [`MAX_POLL`].
+/// First pause between ready checks; it grows to [`MAX_POLL`].
 const FIRST_POLL: Duration = Duration::from_millis(20);
-/// Longest pause between readiness probes.
+/// Longest pause between ready checks.
 const MAX_POLL: Duration = Duration::from_millis(200);
-/// Longest one readiness probe may take.
-const PROBE_LIMIT: Duration = Duration::from_secs(2);
+/// Longest one ready check may take.
+const READY_CHECK_LIMIT: Duration = Duration::from_secs(2);
 /// How long to wait, once a process exited, for the end of its output.
 const OUTPUT_WAIT: Duration = Duration::from_secs(1);
 
@@ -372,7 +372,7 @@ impl RunningService {
                     last: format!("GET {url}: {last}"),
                 });
             }
-            match probe::get_status(self.port, &ready.path, left.min(PROBE_LIMIT)) {
+            match get_status(self.port, &ready.path, left.min(READY_CHECK_LIMIT)) {
                 Ok(status) if status == ready.status => return Ok(()),
                 Ok(status) => last = format!("answered {status} (ready is {})", ready.status),
                 Err(e) => last = e,
