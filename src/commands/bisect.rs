@@ -29,7 +29,7 @@ use crate::revision::bisect::{
 use crate::revision::paired::PairedVerdict;
 use crate::revision::probe::{self, Measure, MIN_INSTRUCTION_CHANGE};
 use crate::revision::{build, command};
-use crate::suite::instructions;
+use crate::suite::instructions::{self, CostRun};
 
 /// How probes are judged.
 enum Mode {
@@ -415,13 +415,13 @@ impl Bisector<'_> {
         i: usize,
         what: &str,
         bin: PathBuf,
-        p: instructions::Probe,
+        run: CostRun,
     ) -> Result<Measured> {
         let scratch = self
             .target_dir
             .join("ratecheck")
             .join(format!("callgrind-{}", std::process::id()));
-        let v = match probe::instructions(bin, scratch, p, self.cancel).await? {
+        let v = match probe::instructions(bin, scratch, run, self.cancel).await? {
             Ok(v) => v,
             Err(why) => return Ok(Measured::skip(format!("cannot be measured: {why}"))),
         };

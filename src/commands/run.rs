@@ -12,7 +12,7 @@ use super::{
     cancel_on_interrupt, check_outputs, interrupted, print_out, progress, runtime, runtime_with,
     write_output, Ctx,
 };
-use crate::cli::{CostProbeArgs, Format, FormatArgs, RunArgs, ServeArgs};
+use crate::cli::{CostWorkloadArgs, Format, FormatArgs, RunArgs, ServeArgs};
 use crate::error::{Error, Exit, Result};
 use crate::report;
 use ratecheck_engine::clock::SystemClock;
@@ -209,7 +209,7 @@ pub fn serve(_ctx: &Ctx, args: ServeArgs) -> Result<Exit> {
 /// The hidden `cost-probe`: the instruction-count bench's workload, a fixed
 /// number of requests through the request path on one thread (see
 /// `engine::cost`). Prints its [`ratecheck_engine::cost::CostOutcome`] as JSON.
-pub fn cost_probe(args: CostProbeArgs) -> Result<Exit> {
+pub fn cost_workload(args: CostWorkloadArgs) -> Result<Exit> {
     let target = args.target.spec();
     let outcome = runtime_with(Some(1))?.block_on(async {
         let started = setup::start(&target, DEFAULT_TIMEOUT, &Traffic::default()).await?;

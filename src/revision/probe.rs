@@ -16,7 +16,7 @@ use super::paired::{self, Paired};
 use super::run::{paired_specs, run_paired, PairedSpec, MIN_PAIRS};
 use crate::error::{Error, Result};
 use crate::figure::id;
-use crate::suite::instructions::CostTarget;
+use crate::suite::instructions::{CostRun, CostTarget};
 use crate::suite::{self, instructions};
 
 /// The figure `bisect` measures when none is named: deterministic, and
@@ -34,7 +34,7 @@ pub const MIN_INSTRUCTION_CHANGE: f64 = 0.005;
 #[derive(Debug, Clone)]
 pub enum Measure {
     /// Instructions per request under callgrind, one binary at a time.
-    Instructions(instructions::Probe),
+    Instructions(CostRun),
     /// Paired child runs of the probe's binary and the good revision's,
     /// [`MIN_PAIRS`] pairs.
     Paired(Box<PairedSpec>),
@@ -61,7 +61,7 @@ pub fn figures() -> Vec<Figure> {
     let mut out: Vec<Figure> = [CostTarget::Http, CostTarget::Null]
         .into_iter()
         .filter_map(|target| {
-            let probe = instructions::PROBES
+            let run = instructions::COST_RUNS
                 .into_iter()
                 .find(|p| p.target == target)?;
             Some(Figure {
@@ -71,7 +71,7 @@ pub fn figures() -> Vec<Figure> {
                     id::instructions_per_request(target.name())
                 ),
                 unit: "instr".into(),
-                measure: Measure::Instructions(probe),
+                measure: Measure::Instructions(run),
             })
         })
         .collect();
@@ -137,12 +137,12 @@ pub fn choose(name: &str) -> std::result::Result<Figure, String> {
 pub async fn instructions(
     exe: PathBuf,
     scratch: PathBuf,
-    probe: instructions::Probe,
+    run: CostRun,
     cancel: &CancellationToken,
 ) -> Result<std::result::Result<f64, String>> {
-    let name = id::instructions_per_request(probe.target.name());
+    let name = id::instructions_per_request(run.target.name());
     let measured = tokio::task::spawn_blocking(move || {
-        let r = instructions::measure_probes(&exe, &scratch, &[probe]);
+        let r = instructions::measure_runs(&exe, &scratch, &[run]);
         let _ = std::fs::remove_dir_all(&scratch);
         r
     });

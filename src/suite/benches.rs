@@ -217,7 +217,7 @@ pub(super) async fn run_instructions(
     build: &mut BuildInfo,
     cancel: &CancellationToken,
 ) -> Result<ScenarioResult, Error> {
-    let names = instructions::PROBES.map(|p| id::instructions_per_request(p.target.name()));
+    let names = instructions::COST_RUNS.map(|p| id::instructions_per_request(p.target.name()));
     let unavailable = |why: &str| {
         names
             .iter()

@@ -182,10 +182,10 @@ impl CostTarget {
     }
 }
 
-/// One probe: the request counts of its two runs.
+/// One instruction figure's workload: its target and the request counts
+/// of its two runs (of `cost-probe`), whose difference is measured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Probe {
-    /// `cost-probe --target` value.
+pub struct CostRun {
     pub target: CostTarget,
     pub small: u64,
     pub large: u64,
@@ -194,40 +194,41 @@ pub struct Probe {
 /// The two figures: the null target (engine alone; ~800 instructions per
 /// request, so many requests) and HTTP to the in-process embedded server
 /// (~23000, client and server).
-pub const PROBES: [Probe; 2] = [
-    Probe {
+pub const COST_RUNS: [CostRun; 2] = [
+    CostRun {
         target: CostTarget::Null,
         small: 20_000,
         large: 100_000,
     },
-    Probe {
+    CostRun {
         target: CostTarget::Http,
         small: 2_000,
         large: 6_000,
     },
 ];
 
-/// Runs every probe's two counts under callgrind, all at once (counts do not
-/// depend on what else the machine runs), and returns one figure per probe,
-/// named `instructions_per_request_<target>`. Files go to `scratch`.
+/// Runs every cost run's two counts under callgrind, all at once (counts
+/// do not depend on what else the machine runs), and returns one figure per
+/// cost run, named `instructions_per_request_<target>`. Files go to
+/// `scratch`.
 pub fn measure(exe: &Path, scratch: &Path) -> Result<BTreeMap<String, Figure>, String> {
-    measure_probes(exe, scratch, &PROBES)
+    measure_runs(exe, scratch, &COST_RUNS)
 }
 
-/// [`measure`] for some of the probes (`bisect` measures one figure).
-pub fn measure_probes(
+/// [`measure`] for some of the cost runs (`bisect` measures one figure).
+pub fn measure_runs(
     exe: &Path,
     scratch: &Path,
-    probes: &[Probe],
+    runs: &[CostRun],
 ) -> Result<BTreeMap<String, Figure>, String> {
     std::fs::create_dir_all(scratch)
         .map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
-    let runs: Vec<(Probe, u64)> = probes
+    let counts: Vec<(CostRun, u64)> = runs
         .iter()
         .flat_map(|p| [(*p, p.small), (*p, p.large)])
         .collect();
     let results: Vec<Result<Callgrind, String>> = std::thread::scope(|s| {
-        let handles: Vec<_> = runs
+        let handles: Vec<_> = counts
             .iter()
             .map(|(p, n)| s.spawn(move || run_one(exe, scratch, p.target.name(), *n)))
             .collect();
@@ -241,7 +242,7 @@ pub fn measure_probes(
     });
     let mut results = results.into_iter();
     let mut figures = BTreeMap::new();
-    for p in probes {
+    for p in runs {
         let (small, large) = (
             results.next().ok_or("missing run")??,
             results.next().ok_or("missing run")??,
