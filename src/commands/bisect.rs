@@ -24,7 +24,7 @@ use crate::report::bisect::{
     ProbeRow, RatioJson,
 };
 use crate::revision::bisect::{
-    bound, classify, endpoints_differ, relative_change, Conclusion, Outcome, Search, Step,
+    bound, classify, endpoints_differ, relative_change, Conclusion, Mark, Next, Search,
 };
 use crate::revision::paired::PairedVerdict;
 use crate::revision::probe::{self, Measure, MIN_INSTRUCTION_CHANGE};
@@ -34,14 +34,14 @@ use crate::suite::instructions::{self, CostRun};
 /// How probes are judged.
 enum Mode {
     /// Build each commit and measure this figure with its binary.
-    Build(probe::Figure),
+    Build(probe::BisectFigure),
     /// Run this command in each commit's tree.
     Command { cmd: String, timeout: Duration },
 }
 
 /// One probe measured.
 struct Measured {
-    outcome: Outcome,
+    mark: Mark,
     value: Option<f64>,
     ratio: Option<RatioJson>,
     note: String,
@@ -50,7 +50,7 @@ struct Measured {
 impl Measured {
     fn skip(note: String) -> Measured {
         Measured {
-            outcome: Outcome::Skip,
+            mark: Mark::Skip,
             value: None,
             ratio: None,
             note,
@@ -231,8 +231,8 @@ impl Bisector<'_> {
         // Bounded: a search probes each commit at most once.
         for _ in 0..=len {
             let i = match search.next() {
-                Step::Probe(i) => i,
-                Step::Done(c) => {
+                Next::Probe(i) => i,
+                Next::Done(c) => {
                     let found = self.found(c, &rows)?;
                     let skipped = search
                         .skipped()
@@ -264,7 +264,7 @@ impl Bisector<'_> {
             let m = self.measure(i).await?;
             self.say(format!(
                 "bisect:   {}{}{}",
-                m.outcome.word(),
+                m.mark.word(),
                 m.value
                     .map(|v| format!(", {}", self.shown(v)))
                     .unwrap_or_default(),
@@ -277,13 +277,13 @@ impl Bisector<'_> {
             if let Some(b) = &self.bar {
                 b.inc(1);
             }
-            search.record(i, m.outcome);
+            search.record(i, m.mark);
             rows.push(ProbeRow {
                 position: i,
                 commit: c.clone(),
                 value: m.value,
                 ratio: m.ratio,
-                verdict: m.outcome,
+                verdict: m.mark,
                 note: m.note,
             });
         }
@@ -317,7 +317,7 @@ impl Bisector<'_> {
                         .count(),
                 ),
             }),
-            Conclusion::Endpoint { index, outcome } => {
+            Conclusion::Endpoint { index, mark } => {
                 let note = rows
                     .iter()
                     .find(|r| r.position == index)
@@ -325,11 +325,11 @@ impl Bisector<'_> {
                     .unwrap_or_default();
                 let sha = git::short_sha(&self.commits[index].commit);
                 let what = self.what(index);
-                Err(Error::new(match (self.mode, index, outcome) {
-                    (Mode::Command { .. }, 0, Outcome::Bad) => format!(
+                Err(Error::new(match (self.mode, index, mark) {
+                    (Mode::Command { .. }, 0, Mark::Bad) => format!(
                         "{what} (commit {sha}): the command says bad ({note}); at the good revision it must exit 0"
                     ),
-                    (Mode::Command { .. }, _, Outcome::Good) => format!(
+                    (Mode::Command { .. }, _, Mark::Good) => format!(
                         "{what} (commit {sha}): the command says good (exit 0); at the bad revision it must exit 1-127, not 125"
                     ),
                     (Mode::Command { .. }, _, _) => format!(
@@ -357,7 +357,7 @@ impl Bisector<'_> {
                     self.cancel,
                 )
                 .await?;
-                let outcome = command::outcome_of(run.code).map_err(|why| {
+                let mark = command::mark_of(run.code).map_err(|why| {
                     Error::new(format!(
                         "{what} (commit {}): the command stopped the search: {why}{}",
                         git::short_sha(&commit),
@@ -368,7 +368,7 @@ impl Bisector<'_> {
                 })?;
                 let code = run.code.unwrap_or(-1);
                 let mut note = format!("exit {code}");
-                if outcome != Outcome::Good {
+                if mark != Mark::Good {
                     if let Some(l) = last_line(&run.stderr) {
                         note.push_str(&format!(": {l}"));
                     }
@@ -379,7 +379,7 @@ impl Bisector<'_> {
                     .as_ref()
                     .and_then(|_| command::last_number(&run.stdout));
                 Ok(Measured {
-                    outcome,
+                    mark,
                     value,
                     ratio: None,
                     note,
@@ -401,7 +401,7 @@ impl Bisector<'_> {
                     Measure::Instructions(p) => self.instructions(i, &what, bin, *p).await?,
                     Measure::Paired(spec) => self.paired(i, &what, bin, spec).await?,
                 };
-                if reused && m.outcome != Outcome::Skip {
+                if reused && m.mark != Mark::Skip {
                     m.note = join_note("binary reused", &m.note);
                 }
                 Ok(m)
@@ -426,9 +426,9 @@ impl Bisector<'_> {
             Err(why) => return Ok(Measured::skip(format!("cannot be measured: {why}"))),
         };
         let last = self.commits.len() - 1;
-        let outcome = if i == 0 {
+        let mark = if i == 0 {
             self.ends.0 = Some(v);
-            Outcome::Good
+            Mark::Good
         } else if i == last {
             let good = self.ends.0.unwrap_or(f64::NAN);
             if !endpoints_differ(good, v, MIN_INSTRUCTION_CHANGE) {
@@ -443,15 +443,15 @@ impl Bisector<'_> {
                 )));
             }
             self.ends.1 = Some(v);
-            Outcome::Bad
+            Mark::Bad
         } else {
             match self.ends {
                 (Some(g), Some(b)) => classify(v, g, b),
-                _ => Outcome::Skip,
+                _ => Mark::Skip,
             }
         };
         Ok(Measured {
-            outcome,
+            mark,
             value: Some(v),
             ratio: None,
             note: String::new(),
@@ -470,7 +470,7 @@ impl Bisector<'_> {
             self.good_binary = Some(bin);
             self.ends.0 = Some(0.0);
             return Ok(Measured {
-                outcome: Outcome::Good,
+                mark: Mark::Good,
                 value: None,
                 ratio: None,
                 note: "the reference of the pairs".into(),
@@ -500,7 +500,7 @@ impl Bisector<'_> {
         };
         let log = pv.paired.ratio.ln();
         let last = self.commits.len() - 1;
-        let outcome = if i == last {
+        let mark = if i == last {
             if pv.paired.verdict == PairedVerdict::Ok {
                 return Err(Error::new(format!(
                     "--good {} and {what} do not differ in {} beyond the noise of {} pairs: ratio {:.3} [{:.3}, {:.3}]; nothing to bisect (an instruction count may show it: --figure instructions_per_request_http)",
@@ -513,12 +513,12 @@ impl Bisector<'_> {
                 )));
             }
             self.ends.1 = Some(log);
-            Outcome::Bad
+            Mark::Bad
         } else {
             classify(log, 0.0, self.ends.1.unwrap_or(f64::NAN))
         };
         Ok(Measured {
-            outcome,
+            mark,
             value: Some(pv.median),
             ratio: Some(ratio),
             note: String::new(),

@@ -11,7 +11,7 @@ use crate::git::short_sha;
 use crate::report::format::{mb, sig3};
 use crate::report::history::shorten;
 use crate::report::model::Table;
-use crate::revision::bisect::Outcome;
+use crate::revision::bisect::Mark as Outcome;
 
 /// One probe's ratio to the good revision (paired figures).
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -2,7 +2,7 @@
 //! commit's tree is checked out to `<target-dir>/ratecheck/worktrees/<sha>`
 //! (as a build is), `sh -c CMD` runs there in a process group of its own,
 //! and its exit status says what the commit is, as for `git bisect run`
-//! ([`outcome_of`]); the last line of its standard output may carry a
+//! ([`mark_of`]); the last line of its standard output may carry a
 //! number to show ([`last_number`]). The tree is removed afterwards, also
 //! on Ctrl-C and on the time limit, once every process of the group has
 //! stopped.
@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
-use super::bisect::Outcome;
+use super::bisect::Mark;
 use super::build::{worktree_dir, RemoveOnDrop};
 use crate::error::{Error, Result};
 use crate::git;
@@ -33,11 +33,11 @@ pub const SKIP_CODE: i32 = 125;
 /// What the command's exit code says (`git bisect run`'s rule): 0 good,
 /// 125 skip, 1..=127 otherwise bad. Anything else (above 127, or killed by
 /// a signal: `None`) stops the search, as it does git's: `Err` says why.
-pub fn outcome_of(code: Option<i32>) -> std::result::Result<Outcome, String> {
+pub fn mark_of(code: Option<i32>) -> std::result::Result<Mark, String> {
     match code {
-        Some(0) => Ok(Outcome::Good),
-        Some(SKIP_CODE) => Ok(Outcome::Skip),
-        Some(1..=127) => Ok(Outcome::Bad),
+        Some(0) => Ok(Mark::Good),
+        Some(SKIP_CODE) => Ok(Mark::Skip),
+        Some(1..=127) => Ok(Mark::Bad),
         Some(c) => Err(format!(
             "exit {c}: above 127 stops the search (0 good, 125 skip, 1-127 bad)"
         )),
@@ -195,15 +195,15 @@ mod tests {
 
     #[test]
     fn exit_codes_follow_git_bisect_run() {
-        assert_eq!(outcome_of(Some(0)), Ok(Outcome::Good));
-        assert_eq!(outcome_of(Some(125)), Ok(Outcome::Skip));
+        assert_eq!(mark_of(Some(0)), Ok(Mark::Good));
+        assert_eq!(mark_of(Some(125)), Ok(Mark::Skip));
         for c in [1, 2, 124, 126, 127] {
-            assert_eq!(outcome_of(Some(c)), Ok(Outcome::Bad), "{c}");
+            assert_eq!(mark_of(Some(c)), Ok(Mark::Bad), "{c}");
         }
-        assert!(outcome_of(Some(128)).unwrap_err().contains("exit 128"));
-        assert!(outcome_of(Some(255)).is_err());
-        assert!(outcome_of(Some(-1)).is_err());
-        assert!(outcome_of(None).unwrap_err().contains("signal"));
+        assert!(mark_of(Some(128)).unwrap_err().contains("exit 128"));
+        assert!(mark_of(Some(255)).is_err());
+        assert!(mark_of(Some(-1)).is_err());
+        assert!(mark_of(None).unwrap_err().contains("signal"));
     }
 
     #[test]

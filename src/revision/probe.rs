@@ -42,14 +42,14 @@ pub enum Measure {
 
 /// A figure `bisect` can measure.
 #[derive(Debug, Clone)]
-pub struct Figure {
+pub struct BisectFigure {
     /// `scenario/figure`, as the diff table names it.
     pub name: String,
     pub unit: String,
     pub measure: Measure,
 }
 
-impl Figure {
+impl BisectFigure {
     /// Whether the figure is a ratio to the good revision (paired).
     pub fn paired(&self) -> bool {
         matches!(self.measure, Measure::Paired(_))
@@ -57,14 +57,14 @@ impl Figure {
 }
 
 /// Every figure `bisect` can measure, instruction counts first.
-pub fn figures() -> Vec<Figure> {
-    let mut out: Vec<Figure> = [CostTarget::Http, CostTarget::Null]
+pub fn figures() -> Vec<BisectFigure> {
+    let mut out: Vec<BisectFigure> = [CostTarget::Http, CostTarget::Null]
         .into_iter()
         .filter_map(|target| {
             let run = instructions::COST_RUNS
                 .into_iter()
                 .find(|p| p.target == target)?;
-            Some(Figure {
+            Some(BisectFigure {
                 name: format!(
                     "{}/{}",
                     id::scenario::INSTRUCTIONS,
@@ -78,7 +78,7 @@ pub fn figures() -> Vec<Figure> {
     // The quick suite's run lengths: the pairs, not the length of each
     // run, carry the precision.
     for spec in paired_specs(&suite::plan(None, true, &[])) {
-        out.push(Figure {
+        out.push(BisectFigure {
             name: format!("{}/{}", spec.scenario, spec.figure),
             unit: spec.unit.into(),
             measure: Measure::Paired(Box::new(spec)),
@@ -90,14 +90,14 @@ pub fn figures() -> Vec<Figure> {
 /// The figure named `name` (`figure` or `scenario/figure`), or an error
 /// listing the names there are (a figure several scenarios have, such as
 /// `response_p50_ms`, by its full name).
-pub fn choose(name: &str) -> std::result::Result<Figure, String> {
+pub fn choose(name: &str) -> std::result::Result<BisectFigure, String> {
     let all = figures();
-    let short = |f: &Figure| {
+    let short = |f: &BisectFigure| {
         f.name
             .split_once('/')
             .map_or(f.name.clone(), |x| x.1.to_string())
     };
-    let found: Vec<&Figure> = all
+    let found: Vec<&BisectFigure> = all
         .iter()
         .filter(|f| f.name == name || short(f) == name)
         .collect();

@@ -16,18 +16,18 @@ fn run(
     // Bounded: nothing is probed twice.
     for _ in 0..=len {
         match s.next() {
-            Step::Probe(i) => {
+            Next::Probe(i) => {
                 probes.push(i);
                 let o = if skip.contains(&i) {
-                    Outcome::Skip
+                    Mark::Skip
                 } else if i < first_bad {
-                    Outcome::Good
+                    Mark::Good
                 } else {
-                    Outcome::Bad
+                    Mark::Bad
                 };
                 assert!(s.record(i, o), "probe {i} recorded once");
             }
-            Step::Done(c) => return (probes, c),
+            Next::Done(c) => return (probes, c),
         }
     }
     panic!("no conclusion after {len} probes: {probes:?}");
@@ -143,56 +143,56 @@ fn the_answer_is_never_wrong_whatever_is_skipped() {
 #[test]
 fn endpoints_must_confirm() {
     let mut s = Search::new(5, 5).unwrap();
-    assert_eq!(s.next(), Step::Probe(0));
-    s.record(0, Outcome::Bad);
+    assert_eq!(s.next(), Next::Probe(0));
+    s.record(0, Mark::Bad);
     assert_eq!(
         s.next(),
-        Step::Done(Conclusion::Endpoint {
+        Next::Done(Conclusion::Endpoint {
             index: 0,
-            outcome: Outcome::Bad
+            mark: Mark::Bad
         })
     );
     let mut s = Search::new(5, 5).unwrap();
-    s.record(0, Outcome::Good);
-    assert_eq!(s.next(), Step::Probe(4));
-    s.record(4, Outcome::Skip);
+    s.record(0, Mark::Good);
+    assert_eq!(s.next(), Next::Probe(4));
+    s.record(4, Mark::Skip);
     assert_eq!(
         s.next(),
-        Step::Done(Conclusion::Endpoint {
+        Next::Done(Conclusion::Endpoint {
             index: 4,
-            outcome: Outcome::Skip
+            mark: Mark::Skip
         })
     );
     assert_eq!(s.skipped(), [4]);
-    assert_eq!(s.probes(), [(0, Outcome::Good), (4, Outcome::Skip)]);
+    assert_eq!(s.probes(), [(0, Mark::Good), (4, Mark::Skip)]);
 }
 
 #[test]
 fn records_out_of_range_or_twice_are_refused() {
     assert!(Search::new(1, 0).is_none());
     let mut s = Search::new(3, 0).unwrap();
-    assert!(!s.record(3, Outcome::Good));
-    assert!(s.record(0, Outcome::Good));
-    assert!(!s.record(0, Outcome::Bad), "already probed");
-    assert_eq!(s.probes(), [(0, Outcome::Good)]);
-    assert!(s.record(2, Outcome::Bad));
-    assert_eq!(s.next(), Step::Probe(1));
-    assert!(s.record(1, Outcome::Good));
-    assert_eq!(s.next(), Step::Done(Conclusion::FirstBad(2)));
+    assert!(!s.record(3, Mark::Good));
+    assert!(s.record(0, Mark::Good));
+    assert!(!s.record(0, Mark::Bad), "already probed");
+    assert_eq!(s.probes(), [(0, Mark::Good)]);
+    assert!(s.record(2, Mark::Bad));
+    assert_eq!(s.next(), Next::Probe(1));
+    assert!(s.record(1, Mark::Good));
+    assert_eq!(s.next(), Next::Done(Conclusion::FirstBad(2)));
 }
 
 #[test]
 fn the_midpoint_rule() {
     // A rise from 1000 to 1060 instructions.
-    assert_eq!(classify(1000.0, 1000.0, 1060.0), Outcome::Good);
-    assert_eq!(classify(1029.0, 1000.0, 1060.0), Outcome::Good);
-    assert_eq!(classify(1030.0, 1000.0, 1060.0), Outcome::Good, "halfway");
-    assert_eq!(classify(1031.0, 1000.0, 1060.0), Outcome::Bad);
-    assert_eq!(classify(1100.0, 1000.0, 1060.0), Outcome::Bad);
+    assert_eq!(classify(1000.0, 1000.0, 1060.0), Mark::Good);
+    assert_eq!(classify(1029.0, 1000.0, 1060.0), Mark::Good);
+    assert_eq!(classify(1030.0, 1000.0, 1060.0), Mark::Good, "halfway");
+    assert_eq!(classify(1031.0, 1000.0, 1060.0), Mark::Bad);
+    assert_eq!(classify(1100.0, 1000.0, 1060.0), Mark::Bad);
     // A fall works the same way.
-    assert_eq!(classify(940.0, 1000.0, 900.0), Outcome::Bad);
-    assert_eq!(classify(990.0, 1000.0, 900.0), Outcome::Good);
-    assert_eq!(classify(f64::NAN, 1000.0, 900.0), Outcome::Skip);
+    assert_eq!(classify(940.0, 1000.0, 900.0), Mark::Bad);
+    assert_eq!(classify(990.0, 1000.0, 900.0), Mark::Good);
+    assert_eq!(classify(f64::NAN, 1000.0, 900.0), Mark::Skip);
 }
 
 #[test]
