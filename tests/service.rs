@@ -496,7 +496,7 @@ fn ctrl_c_while_a_service_runs_stops_it_and_exits_130() {
 }
 
 #[test]
-fn python_http_server_as_a_service_passes_with_its_cost_in_the_json() {
+fn python_http_server_as_a_service_passes_with_its_figures_in_the_json() {
     if python_missing() {
         return;
     }

@@ -1,4 +1,4 @@
-//! The service's own cost as Linux reports it: CPU time and resident memory
+//! The service's own usage as Linux reports it: CPU time and resident memory
 //! of its process tree, from `/proc/<pid>/stat`, sampled on a thread of its
 //! own while a scenario runs.
 //!
@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
-use super::cost::Sample;
+use super::figures::Sample;
 
 /// A full scan of `/proc` every this many samples.
 pub const RESCAN_EVERY: u64 = 10;

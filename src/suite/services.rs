@@ -17,7 +17,7 @@ use crate::config::ScenarioSpec;
 use crate::duration::format_duration;
 use crate::error::Error;
 use crate::figure::{ScenarioKind, ScenarioResult, ServiceCrash};
-use crate::service::cost::service_figures;
+use crate::service::figures::service_figures;
 use crate::service::proc::Sampler;
 use crate::service::{lifecycle, RunningService, ServiceError, ServiceSpec};
 use ratecheck_engine::clock::SharedClock;
