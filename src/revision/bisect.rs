@@ -1,7 +1,7 @@
 //! `bisect`, the pure part: the binary search over a first-parent range of
-//! commits, and how a probe's figure becomes a verdict. No IO: the command
-//! layer measures what [`Search::next`] asks for and hands the mark to
-//! [`Search::record`].
+//! commits, and how a probe's figure marks its commit ([`Judge`]). No IO:
+//! the command layer measures what [`Search::next`] asks for, has the
+//! figure judged and hands the mark to [`Search::record`].
 //!
 //! The commits are indexed oldest first: index 0 is the good revision, the
 //! last index the bad one; the `n = len − 1` commits after the good one are
@@ -21,6 +21,8 @@
 //! and names the range still open.
 
 use serde::Serialize;
+
+use super::paired::{Paired, PairedVerdict};
 
 /// How a probe marks its commit, as `git bisect good|bad|skip` does (the
 /// bisect JSON's `verdict`).
@@ -139,6 +141,14 @@ impl Search {
             .collect()
     }
 
+    /// How many commits strictly between `after` and `upto` were never
+    /// probed (what a search that gave up left untested).
+    pub fn untested(&self, after: usize, upto: usize) -> usize {
+        (after + 1..upto.min(self.len()))
+            .filter(|&i| self.marks[i].is_none())
+            .count()
+    }
+
     /// The commits skipped so far, oldest first.
     pub fn skipped(&self) -> Vec<usize> {
         (0..self.len())
@@ -245,6 +255,98 @@ pub fn relative_change(good: f64, bad: f64) -> Option<f64> {
 /// than `min_change` relatively: otherwise there is nothing to bisect.
 pub fn endpoints_differ(good: f64, bad: f64, min_change: f64) -> bool {
     relative_change(good, bad).is_some_and(|c| c.abs() > min_change)
+}
+
+/// Where a commit stands in the range: the good endpoint (index 0), the
+/// bad one (the last), or a candidate between them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    Good,
+    Bad,
+    Between,
+}
+
+impl Place {
+    /// The place of index `i` in a search over `len` commits.
+    pub fn of(i: usize, len: usize) -> Place {
+        match i {
+            0 => Place::Good,
+            i if i + 1 == len => Place::Bad,
+            _ => Place::Between,
+        }
+    }
+}
+
+/// The endpoints' figures do not differ enough to bisect: the good one's
+/// and the bad one's (a count, or a log ratio to the good revision).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NoChange {
+    pub good: f64,
+    pub bad: f64,
+}
+
+/// How a measured figure marks its commit: each endpoint's figure is taken
+/// as its own (after the bad one is checked to differ from the good one),
+/// and a commit between them is marked by the midpoint rule ([`classify`])
+/// between the two; skipped until both are known.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Judge {
+    good: Option<f64>,
+    bad: Option<f64>,
+}
+
+impl Judge {
+    /// A deterministic count (instructions per request) at `place`. The
+    /// bad endpoint's must differ from the good one's by more than
+    /// `min_change` relatively ([`endpoints_differ`]).
+    pub fn count(&mut self, place: Place, value: f64, min_change: f64) -> Result<Mark, NoChange> {
+        if place == Place::Bad {
+            let good = self.good.unwrap_or(f64::NAN);
+            if !endpoints_differ(good, value, min_change) {
+                return Err(NoChange { good, bad: value });
+            }
+        }
+        Ok(self.mark(place, value))
+    }
+
+    /// The good endpoint of paired figures: the reference every other
+    /// commit's binary is paired with (its log ratio to itself, 0).
+    pub fn paired_reference(&mut self) -> Mark {
+        self.mark(Place::Good, 0.0)
+    }
+
+    /// A paired figure at `place`: its ratio to the good revision, judged
+    /// as a log ratio. The bad endpoint's pairs must show a change by the
+    /// `--against` rule (a verdict other than [`PairedVerdict::Ok`]).
+    pub fn paired(&mut self, place: Place, paired: &Paired) -> Result<Mark, NoChange> {
+        let log = paired.ratio.ln();
+        match place {
+            Place::Good => Ok(self.paired_reference()),
+            Place::Bad if paired.verdict == PairedVerdict::Ok => Err(NoChange {
+                good: 0.0,
+                bad: log,
+            }),
+            _ => Ok(self.mark(place, log)),
+        }
+    }
+
+    /// Records an endpoint's figure, or marks a commit between them.
+    fn mark(&mut self, place: Place, value: f64) -> Mark {
+        match place {
+            Place::Good => {
+                self.good = Some(value);
+                Mark::Good
+            }
+            Place::Bad => {
+                self.bad = Some(value);
+                Mark::Bad
+            }
+            Place::Between => match (self.good, self.bad) {
+                (Some(g), Some(b)) => classify(value, g, b),
+                _ => Mark::Skip,
+            },
+        }
+    }
 }
 
 #[cfg(test)]
