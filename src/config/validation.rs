@@ -211,119 +211,158 @@ fn parse_scenario(
         return Err(invalid(at, format!("must be a table, got {}", describe(v))));
     }
     let raw = Keys::of(&at, v, SCENARIO_KEYS)?;
-
     let name = raw.name(&at)?;
-    let key = |k: &str| format!("scenario {name:?}.{k}");
-
-    let rps = match raw.get("rps") {
-        None => return Err(invalid(key("rps"), "is required (requests per second)")),
-        Some(v) => get_f64(&key("rps"), v)?,
-    };
-    let duration = match raw.get("duration") {
-        None => DEFAULT_DURATION,
-        Some(v) => get_duration(&key("duration"), v)?,
-    };
-    let concurrency = match raw.get("concurrency") {
-        None => DEFAULT_CONCURRENCY,
-        Some(v) => v.as_u64().map(|n| n as usize).ok_or_else(|| {
-            invalid(
-                key("concurrency"),
-                format!(
-                    "must be a whole number from 1 to {MAX_CONCURRENCY}, got {}",
-                    describe(v)
-                ),
-            )
-        })?,
-    };
-    let dur0 = |k: &str| -> Result<Duration, ConfigError> {
-        match raw.get(k) {
-            None => Ok(Duration::ZERO),
-            Some(v) => get_duration(&key(k), v),
-        }
-    };
-    let server = ServerSpec {
-        latency: dur0("server-latency")?,
-        jitter: dur0("server-jitter")?,
-        error_rate: match raw.get("server-error-rate") {
-            None => 0.0,
-            Some(v) => get_f64(&key("server-error-rate"), v)?,
-        },
-    };
-    let target = match raw.get("target") {
-        None => TargetSpec::Embedded(server),
-        Some(v) => match get_str(&key("target"), v)? {
-            "embedded" => TargetSpec::Embedded(server),
-            "null" => TargetSpec::Null,
-            s if s.starts_with(super::service::SERVICE_TARGET) => {
-                super::service::parse_service_target(&key("target"), s, services)
-                    .unwrap_or_else(|| Err(invalid(key("target"), "names no service")))?
-            }
-            url => TargetSpec::Url(validate_loopback_url(url).map_err(|e| {
-                invalid(
-                    key("target"),
-                    format!("{e}; or use \"embedded\", \"null\" or \"service:NAME\""),
-                )
-            })?),
-        },
-    };
-    if !matches!(target, TargetSpec::Embedded(_)) {
-        for k in ["server-latency", "server-jitter", "server-error-rate"] {
-            if raw.get(k).is_some() {
-                return Err(invalid(
-                    key(k),
-                    format!("applies only to target = \"embedded\", not {target:?}"),
-                ));
-            }
-        }
-    }
-    let mut traffic = Traffic::default();
-    if let Some(v) = raw.get("requests") {
-        traffic.requests = super::traffic::parse_requests(&key("requests"), v)?;
-    }
-    if let Some(v) = raw.get("check") {
-        traffic.check = super::traffic::parse_check(&key("check"), v)?;
-    }
-    if target == TargetSpec::Null {
-        if let Some(k) = ["requests", "check"]
-            .into_iter()
-            .find(|k| raw.get(k).is_some())
-        {
-            return Err(invalid(
-                key(k),
-                "does not apply to target = \"null\", which sends no HTTP",
-            ));
-        }
-    }
-    let load = LoadSpec {
-        rps,
-        duration,
-        concurrency,
-        ramp_up: dur0("ramp-up")?,
-        ramp_down: dur0("ramp-down")?,
-        timeout: DEFAULT_TIMEOUT,
-        drain: DEFAULT_DRAIN,
-        on_full: FullPolicy::Drop,
-        target,
-        traffic,
-    };
-    load.validate().map_err(|e| {
-        invalid(
-            key(config_key(e.field)),
-            format!("{}, got {}", e.problem, shown(&load, e.field)),
-        )
-    })?;
-    let thresholds = match raw.get("thresholds") {
+    let s = Scenario { raw, name };
+    let load = s.load(services)?;
+    let thresholds = match s.raw.get("thresholds") {
         None => None,
-        Some(v) => Some(parse_thresholds(&key("thresholds"), v)?),
+        Some(v) => Some(parse_thresholds(&s.key("thresholds"), v)?),
     };
-    let quick = match raw.get("quick") {
+    let quick = match s.raw.get("quick") {
         None => false,
-        Some(v) => get_bool(&key("quick"), v)?,
+        Some(v) => get_bool(&s.key("quick"), v)?,
     };
     Ok(ScenarioSpec {
-        name,
+        name: s.name,
         load,
         thresholds,
         quick,
     })
+}
+
+/// One scenario table being read, its keys checked and its name known;
+/// every error names `scenario "NAME".KEY`.
+struct Scenario<'a> {
+    raw: Keys<'a>,
+    name: String,
+}
+
+impl Scenario<'_> {
+    fn key(&self, k: &str) -> String {
+        format!("scenario {:?}.{k}", self.name)
+    }
+
+    /// A duration that defaults to zero.
+    fn dur0(&self, k: &str) -> Result<Duration, ConfigError> {
+        match self.raw.get(k) {
+            None => Ok(Duration::ZERO),
+            Some(v) => get_duration(&self.key(k), v),
+        }
+    }
+
+    /// The load run, checked by [`LoadSpec::validate`] (as the command
+    /// line's values are).
+    fn load(&self, services: &[ServiceSpec]) -> Result<LoadSpec, ConfigError> {
+        let rps = match self.raw.get("rps") {
+            None => {
+                return Err(invalid(
+                    self.key("rps"),
+                    "is required (requests per second)",
+                ))
+            }
+            Some(v) => get_f64(&self.key("rps"), v)?,
+        };
+        let duration = match self.raw.get("duration") {
+            None => DEFAULT_DURATION,
+            Some(v) => get_duration(&self.key("duration"), v)?,
+        };
+        let concurrency = match self.raw.get("concurrency") {
+            None => DEFAULT_CONCURRENCY,
+            Some(v) => v.as_u64().map(|n| n as usize).ok_or_else(|| {
+                invalid(
+                    self.key("concurrency"),
+                    format!(
+                        "must be a whole number from 1 to {MAX_CONCURRENCY}, got {}",
+                        describe(v)
+                    ),
+                )
+            })?,
+        };
+        let target = self.target(services)?;
+        let traffic = self.traffic(&target)?;
+        let load = LoadSpec {
+            rps,
+            duration,
+            concurrency,
+            ramp_up: self.dur0("ramp-up")?,
+            ramp_down: self.dur0("ramp-down")?,
+            timeout: DEFAULT_TIMEOUT,
+            drain: DEFAULT_DRAIN,
+            on_full: FullPolicy::Drop,
+            target,
+            traffic,
+        };
+        load.validate().map_err(|e| {
+            invalid(
+                self.key(config_key(e.field)),
+                format!("{}, got {}", e.problem, shown(&load, e.field)),
+            )
+        })?;
+        Ok(load)
+    }
+
+    /// `target` (the embedded server by default, with its `server-*`
+    /// settings, which no other target takes).
+    fn target(&self, services: &[ServiceSpec]) -> Result<TargetSpec, ConfigError> {
+        let server = ServerSpec {
+            latency: self.dur0("server-latency")?,
+            jitter: self.dur0("server-jitter")?,
+            error_rate: match self.raw.get("server-error-rate") {
+                None => 0.0,
+                Some(v) => get_f64(&self.key("server-error-rate"), v)?,
+            },
+        };
+        let key = self.key("target");
+        let target = match self.raw.get("target") {
+            None => TargetSpec::Embedded(server),
+            Some(v) => match get_str(&key, v)? {
+                "embedded" => TargetSpec::Embedded(server),
+                "null" => TargetSpec::Null,
+                s if s.starts_with(super::service::SERVICE_TARGET) => {
+                    super::service::parse_service_target(&key, s, services)
+                        .unwrap_or_else(|| Err(invalid(&key, "names no service")))?
+                }
+                url => TargetSpec::Url(validate_loopback_url(url).map_err(|e| {
+                    invalid(
+                        &key,
+                        format!("{e}; or use \"embedded\", \"null\" or \"service:NAME\""),
+                    )
+                })?),
+            },
+        };
+        if !matches!(target, TargetSpec::Embedded(_)) {
+            for k in ["server-latency", "server-jitter", "server-error-rate"] {
+                if self.raw.get(k).is_some() {
+                    return Err(invalid(
+                        self.key(k),
+                        format!("applies only to target = \"embedded\", not {target:?}"),
+                    ));
+                }
+            }
+        }
+        Ok(target)
+    }
+
+    /// `requests` and `check`, which the null target (no HTTP) does not take.
+    fn traffic(&self, target: &TargetSpec) -> Result<Traffic, ConfigError> {
+        let mut traffic = Traffic::default();
+        if let Some(v) = self.raw.get("requests") {
+            traffic.requests = super::traffic::parse_requests(&self.key("requests"), v)?;
+        }
+        if let Some(v) = self.raw.get("check") {
+            traffic.check = super::traffic::parse_check(&self.key("check"), v)?;
+        }
+        if *target == TargetSpec::Null {
+            if let Some(k) = ["requests", "check"]
+                .into_iter()
+                .find(|k| self.raw.get(k).is_some())
+            {
+                return Err(invalid(
+                    self.key(k),
+                    "does not apply to target = \"null\", which sends no HTTP",
+                ));
+            }
+        }
+        Ok(traffic)
+    }
 }
