@@ -560,112 +560,140 @@ fn a_service_parses_with_defaults_and_every_key() {
     assert_eq!(c.settings_json()["services"][0]["stop"]["signal"], "INT");
 }
 
+/// A section with the one service table `service`: the error's key and
+/// message.
+fn bad_service(service: Value) -> (String, String) {
+    err(json!({ "service": [service] }))
+}
+
+/// The error of `api()` with `k` set to `v`.
+fn api_with(k: &str, v: Value) -> (String, String) {
+    let mut s = api();
+    s[k] = v;
+    bad_service(s)
+}
+
+/// Each error names the key and says what is wrong, on one line.
+fn assert_named(cases: Vec<((String, String), &str, &str)>) {
+    for ((key, msg), want_key, want_msg) in cases {
+        assert_eq!(key, want_key, "{msg}");
+        assert!(msg.contains(want_msg), "{key}: {msg}");
+        assert!(!msg.contains('\n'), "{msg}");
+    }
+}
+
 #[test]
-fn bad_services_name_the_service_and_the_key() {
-    let bad = |service: Value| err(json!({ "service": [service] }));
-    let with = |k: &str, v: Value| {
-        let mut s = api();
-        s[k] = v;
-        bad(s)
-    };
-    let cases: Vec<((String, String), &str, &str)> = vec![
+fn bad_service_names_and_commands_are_named() {
+    assert_named(vec![
         (
-            bad(json!({ "command": ["x"] })),
+            bad_service(json!({ "command": ["x"] })),
             "service[0].name",
             "required",
         ),
         (
-            bad(json!({ "name": "a b", "command": ["x"] })),
+            bad_service(json!({ "name": "a b", "command": ["x"] })),
             "service[0].name",
             "letters",
         ),
         (
-            bad(json!({ "name": "api" })),
+            bad_service(json!({ "name": "api" })),
             "service \"api\".command",
             "required",
         ),
         (
-            with("command", json!("api --port {port}")),
+            api_with("command", json!("api --port {port}")),
             "service \"api\".command",
             "array of strings",
         ),
         (
-            with("command", json!([])),
+            api_with("command", json!([])),
             "service \"api\".command",
             "at least the program",
         ),
         (
-            with("command", json!(["", "{port}"])),
+            api_with("command", json!(["", "{port}"])),
             "service \"api\".command[0]",
             "must not be empty",
         ),
         (
-            with("command", json!(["api", 8080])),
+            api_with("command", json!(["api", 8080])),
             "service \"api\".command[1]",
             "must be a string",
         ),
         (
-            with("command", json!(["api", "--port", "8080"])),
+            api_with("command", json!(["api", "--port", "8080"])),
             "service \"api\".command",
             "never mentions {port}",
         ),
+    ]);
+}
+
+#[test]
+fn bad_service_env_cwd_and_ready_are_named() {
+    assert_named(vec![
         (
-            with("env", json!({ "N": 1 })),
+            api_with("env", json!({ "N": 1 })),
             "service \"api\".env.N",
             "must be a string",
         ),
         (
-            with("env", json!("N=1")),
+            api_with("env", json!("N=1")),
             "service \"api\".env",
             "must be a table",
         ),
         (
-            with("cwd", json!("")),
+            api_with("cwd", json!("")),
             "service \"api\".cwd",
             "must not be empty",
         ),
         (
-            with("ready", json!({ "path": "health" })),
+            api_with("ready", json!({ "path": "health" })),
             "service \"api\".ready.path",
             "starting with '/'",
         ),
         (
-            with("ready", json!({ "path": "http://example.com/health" })),
+            api_with("ready", json!({ "path": "http://example.com/health" })),
             "service \"api\".ready.path",
             "is a URL",
         ),
         (
-            with("ready", json!({ "status": 700 })),
+            api_with("ready", json!({ "status": 700 })),
             "service \"api\".ready.status",
             "100 to 599",
         ),
         (
-            with("ready", json!({ "timeout": "0s" })),
+            api_with("ready", json!({ "timeout": "0s" })),
             "service \"api\".ready.timeout",
             "longer than 0",
         ),
         (
-            with("ready", json!({ "timeout": 5 })),
+            api_with("ready", json!({ "timeout": 5 })),
             "service \"api\".ready.timeout",
             "duration string",
         ),
+    ]);
+}
+
+#[test]
+fn bad_service_stops_and_tables_are_named() {
+    assert_named(vec![
         (
-            with("ready", json!({ "url": "/" })),
+            api_with("ready", json!({ "url": "/" })),
             "service \"api\".ready.url",
             "unknown key",
         ),
         (
-            with("stop", json!({ "signal": "STOP" })),
+            api_with("stop", json!({ "signal": "STOP" })),
             "service \"api\".stop.signal",
             "\"TERM\"",
         ),
         (
-            with("stop", json!({ "grace": "2h" })),
+            api_with("stop", json!({ "grace": "2h" })),
             "service \"api\".stop.grace",
             "at most 1h",
         ),
         (
-            with("restart", json!(true)),
+            api_with("restart", json!(true)),
             "service[0].restart",
             "unknown key",
         ),
@@ -674,12 +702,7 @@ fn bad_services_name_the_service_and_the_key() {
             "service",
             "array of tables",
         ),
-    ];
-    for ((key, msg), want_key, want_msg) in cases {
-        assert_eq!(key, want_key, "{msg}");
-        assert!(msg.contains(want_msg), "{key}: {msg}");
-        assert!(!msg.contains('\n'), "{msg}");
-    }
+    ]);
     let (key, msg) = err(json!({ "service": [api(), api()] }));
     assert_eq!(key, "service[1].name");
     assert!(msg.contains("unique"), "{msg}");
