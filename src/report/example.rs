@@ -10,17 +10,18 @@ use crate::figure::{Figure, FigureKind, ScenarioKind, ScenarioResult, SuiteResul
 use crate::report::check::CheckOutput;
 use ratecheck_engine::metrics::snapshot::RunReport;
 
-/// A hand-built check result for the renderers' tests: one row of every
-/// verdict (an info row among the judged ones), a load scenario with a full report, a scenario whose name needs
-/// escaping everywhere, and warnings.
-pub(crate) fn example_check() -> CheckOutput {
-    let row = |scenario: &str,
-               figure: &str,
-               kind: FigureKind,
-               unit: &str,
-               b: f64,
-               c: f64,
-               change: f64| Row {
+/// A row of `figure` judged relative to the baseline, verdict ok (the
+/// rows below change what they show).
+fn row(
+    scenario: &str,
+    figure: &str,
+    kind: FigureKind,
+    unit: &str,
+    b: f64,
+    c: f64,
+    change: f64,
+) -> Row {
+    Row {
         scenario: scenario.into(),
         figure: figure.into(),
         unit: unit.into(),
@@ -32,22 +33,35 @@ pub(crate) fn example_check() -> CheckOutput {
         verdict: Verdict::Ok,
         note: String::new(),
         functions: Vec::new(),
-    };
-    let nasty = "<script>alert(1)</script> | a,b:c%";
-    let rows = vec![
-        Row {
-            scenario: id::scenario::SELF_TEST.into(),
-            figure: id::PASSED.into(),
-            unit: String::new(),
-            kind: RowKind::SelfTest,
-            baseline: Some(1.0),
-            current: Some(1.0),
-            change: None,
-            limit: Limit::MustPass,
-            verdict: Verdict::Ok,
-            note: String::new(),
-            functions: Vec::new(),
-        },
+    }
+}
+
+/// A scenario name that needs escaping in every format.
+const NASTY: &str = "<script>alert(1)</script> | a,b:c%";
+
+/// One row of every verdict (an info row among the judged ones).
+fn example_rows() -> Vec<Row> {
+    let mut rows = vec![Row {
+        scenario: id::scenario::SELF_TEST.into(),
+        figure: id::PASSED.into(),
+        unit: String::new(),
+        kind: RowKind::SelfTest,
+        baseline: Some(1.0),
+        current: Some(1.0),
+        change: None,
+        limit: Limit::MustPass,
+        verdict: Verdict::Ok,
+        note: String::new(),
+        functions: Vec::new(),
+    }];
+    rows.extend(judged_rows());
+    rows.extend(unjudged_rows());
+    rows
+}
+
+/// steady-1k's rows: ok, improved, regressed, info.
+fn judged_rows() -> Vec<Row> {
+    vec![
         Row {
             limit: Limit::FloorAndDrop {
                 min: 0.95,
@@ -101,12 +115,19 @@ pub(crate) fn example_check() -> CheckOutput {
                 4.1,
             )
         },
+    ]
+}
+
+/// Below the floor (in the scenario named [`NASTY`]), not comparable,
+/// missing.
+fn unjudged_rows() -> Vec<Row> {
+    vec![
         Row {
             verdict: Verdict::BelowFloor,
             limit: Limit::Floor { min: 0.95 },
             note: "below the floor of 95%\nsecond line".into(),
             ..row(
-                nasty,
+                NASTY,
                 id::EFFICIENCY,
                 FigureKind::Efficiency,
                 "",
@@ -144,7 +165,14 @@ pub(crate) fn example_check() -> CheckOutput {
                 0.0,
             )
         },
-    ];
+    ]
+}
+
+/// A hand-built check result for the renderers' tests: one row of every
+/// verdict (an info row among the judged ones), a load scenario with a full report, a scenario whose name needs
+/// escaping everywhere, and warnings.
+pub(crate) fn example_check() -> CheckOutput {
+    let rows = example_rows();
     let mut report = RunReport::example();
     report.warnings = vec!["generator was the bottleneck <b>".into()];
     let figures = BTreeMap::from([
@@ -192,7 +220,7 @@ pub(crate) fn example_check() -> CheckOutput {
                     service_crash: None,
                 },
                 ScenarioResult {
-                    name: nasty.into(),
+                    name: NASTY.into(),
                     kind: ScenarioKind::Load,
                     figures: BTreeMap::from([(
                         id::EFFICIENCY.to_string(),
