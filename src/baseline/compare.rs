@@ -14,11 +14,6 @@ pub use note::{NoBaseline, Note, OnlyLimit, Side};
 pub use row::{Limit, Row, RowKind, Verdict};
 pub use thresholds::{PartialThresholds, ThresholdLookup, Thresholds, DEFAULT_EFFICIENCY_FLOOR};
 
-/// Scenario and figure names of the self-test row.
-pub const SELFTEST_SCENARIO: &str = id::scenario::SELF_TEST;
-/// See [`SELFTEST_SCENARIO`].
-pub const SELFTEST_FIGURE: &str = id::PASSED;
-
 /// Slack for floating-point comparisons at a limit's edge, so that e.g. a
 /// drop of exactly 2 points computed as 0.020000000000000018 is not judged
 /// "more than 2 points".
@@ -115,7 +110,7 @@ pub fn compare_with(
             },
         };
         for (name, figure) in &scenario.figures {
-            if scenario.name == SELFTEST_SCENARIO && name == SELFTEST_FIGURE {
+            if scenario.name == id::scenario::SELF_TEST && name == id::PASSED {
                 continue; // already the self-test row
             }
             let row = take(&mut decided, &scenario.name, name).unwrap_or_else(|| {
@@ -247,8 +242,8 @@ fn selftest_row(baseline: Option<&SuiteResult>, current: &SuiteResult) -> Row {
     let as_num = |b: bool| if b { 1.0 } else { 0.0 };
     let passed = current.selftest_passed;
     Row {
-        scenario: SELFTEST_SCENARIO.to_string(),
-        figure: SELFTEST_FIGURE.to_string(),
+        scenario: id::scenario::SELF_TEST.to_string(),
+        figure: id::PASSED.to_string(),
         unit: String::new(),
         kind: RowKind::SelfTest,
         baseline: baseline.map(|b| as_num(b.selftest_passed)),

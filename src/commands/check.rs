@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{cancel_on_interrupt, check_outputs, print_out, progress, runtime, write_output, Ctx};
 use crate::baseline::compare::{self, ThresholdLookup};
-use crate::baseline::model::{Baseline, GitInfo, BASELINE_SCHEMA_VERSION};
+use crate::baseline::model::{Baseline, BASELINE_SCHEMA_VERSION};
 use crate::baseline::store;
 use crate::cli::{CheckArgs, CompareArgs, Format, OutputArgs, SaveArgs, ShowArgs};
 use crate::config::Config;
@@ -19,6 +19,7 @@ use crate::error::{Error, Exit, Result};
 use crate::figure::MachineInfo;
 use crate::gate::{self, BaselineRef, GateEvent, GateOutcome, GateRequest, GateVerdict, Observer};
 use crate::git;
+use crate::git::GitInfo;
 use crate::report;
 use crate::report::check::CheckOutput;
 use crate::suite::Event;
@@ -161,9 +162,12 @@ impl Observer for Terminal<'_> {
     }
 
     fn progress(&self, label: &str) -> Option<ProgressFn> {
-        progress::bar(self.ctx, label).map(|(b, f)| {
-            self.bars.lock().unwrap_or_else(|e| e.into_inner()).push(b);
-            f
+        progress::bar(self.ctx, label).map(|b| {
+            self.bars
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(b.bar);
+            b.feed
         })
     }
 }

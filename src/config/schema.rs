@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::format_duration;
 use crate::baseline::compare::{PartialThresholds, Thresholds};
+use crate::duration::format_duration;
 use crate::service::ServiceSpec;
 use ratecheck_engine::load::traffic::{Body, CheckSpec, Traffic};
 use ratecheck_engine::load::{LoadSpec, ServerSpec, TargetSpec};

@@ -50,7 +50,7 @@ pub fn efficiency_of_phase(phase: &str) -> String {
     format!("{EFFICIENCY_OF_PHASE}{}", phase.replace('-', "_"))
 }
 
-/// Instructions per request of the cost probe against `target` (`null`, `http`).
+/// Instructions per request of the cost workload against `target` (`null`, `http`).
 pub fn instructions_per_request(target: &str) -> String {
     format!("{INSTRUCTIONS_PER_REQUEST}{target}")
 }

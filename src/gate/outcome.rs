@@ -6,9 +6,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::baseline::compare::{gate_passed, Note, Row, Verdict};
-use crate::baseline::model::GitInfo;
 use crate::error::Exit;
 use crate::figure::{MachineInfo, SuiteResult};
+use crate::git::GitInfo;
 
 /// The verdict of a judged run. A run that could not be judged has none:
 /// the gate returns an error instead (exit 2).

@@ -8,12 +8,13 @@ use std::path::{Path, PathBuf};
 
 use super::outcome::GateWarning;
 use crate::baseline::compare::ThresholdLookup;
-use crate::baseline::model::{Baseline, GitInfo};
+use crate::baseline::model::Baseline;
 use crate::baseline::store;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::figure::MachineInfo;
 use crate::git;
+use crate::git::GitInfo;
 use crate::revision;
 
 /// What the gate is asked to judge (`check`'s options).
@@ -181,11 +182,11 @@ fn tie(
     };
     let relation = match &b.baseline.git.commit {
         Some(commit) => git::relation(&config.workspace_root, commit),
-        None => (None, false),
+        None => git::Relation::UNKNOWN,
     };
     let ties = git::tie_warnings(&b.baseline.git, head, relation);
     warnings.extend(ties.into_iter().map(GateWarning::Git));
-    relation.0
+    relation.commits_between
 }
 
 /// Whether the baseline's wall-clock figures compare with this machine's:

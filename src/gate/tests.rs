@@ -3,12 +3,13 @@
 
 use super::setup::{LoadedBaseline, Setup};
 use super::*;
-use crate::baseline::compare::{Note, Thresholds, Verdict, SELFTEST_SCENARIO};
-use crate::baseline::model::{Baseline, GitInfo};
+use crate::baseline::compare::{Note, Thresholds, Verdict};
+use crate::baseline::model::Baseline;
 use crate::config::Config;
 use crate::error::Exit;
 use crate::figure::id::scenario::{CPU, MEMORY};
 use crate::figure::{id, Figure, FigureKind, MachineInfo, ScenarioKind, ScenarioResult};
+use crate::git::GitInfo;
 use crate::revision::BuiltRevision;
 
 /// A suite of `scenarios`, each with its figures.
@@ -101,7 +102,7 @@ fn a_paired_figure_is_judged_by_its_pairs_not_by_the_baseline() {
     assert!(matches!(&r.note, Some(Note::Paired { rev, .. }) if rev == "main"));
     assert_eq!(row(&j, CPU, null).verdict, Verdict::Ok);
     assert_eq!(j.rows.len(), 3, "{:?}", j.rows);
-    assert_eq!(j.rows[0].scenario, SELFTEST_SCENARIO);
+    assert_eq!(j.rows[0].scenario, id::scenario::SELF_TEST);
     assert_eq!(
         (j.verdict, j.verdict.exit()),
         (GateVerdict::Pass, Exit::Pass)

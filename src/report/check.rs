@@ -15,10 +15,11 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::baseline::compare::{Limit, Row, RowKind, Verdict};
-use crate::baseline::model::{GitInfo, BASELINE_SCHEMA_VERSION};
+use crate::baseline::model::BASELINE_SCHEMA_VERSION;
 use crate::figure::profile::FunctionDelta;
 use crate::figure::SuiteResult;
 use crate::gate::{Against, GateOutcome};
+use crate::git::GitInfo;
 use crate::report::format::{limit_text, note_text, summary_text, warning_text};
 
 /// The JSON of `cargo ratecheck check`.

@@ -3,13 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::baseline::compare::{
-    Limit, Note, Row, RowKind, Verdict, SELFTEST_FIGURE, SELFTEST_SCENARIO,
-};
-use crate::baseline::model::GitInfo;
+use crate::baseline::compare::{Limit, Note, Row, RowKind, Verdict};
 use crate::figure::id;
 use crate::figure::{Figure, FigureKind, ScenarioKind, ScenarioResult, SuiteResult};
 use crate::gate::{unjudged, BaselineRef, GateOutcome, GateVerdict};
+use crate::git::GitInfo;
 use crate::report::check::CheckOutput;
 use ratecheck_engine::metrics::snapshot::RunReport;
 
@@ -77,8 +75,8 @@ fn example_rows() -> Vec<Row> {
 fn judged_rows() -> Vec<Row> {
     vec![
         Row {
-            scenario: SELFTEST_SCENARIO.into(),
-            figure: SELFTEST_FIGURE.into(),
+            scenario: id::scenario::SELF_TEST.into(),
+            figure: id::PASSED.into(),
             unit: String::new(),
             kind: RowKind::SelfTest,
             baseline: Some(1.0),

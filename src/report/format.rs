@@ -84,10 +84,10 @@ pub fn secs(x: f64) -> String {
 use crate::baseline::compare::{
     Limit, NoBaseline, Noisy, Note, OnlyLimit, Row, RowKind, Side, Verdict,
 };
-use crate::baseline::model::GitInfo;
 use crate::figure::profile::FunctionDelta;
 use crate::figure::{id, FigureKind};
 use crate::gate::{BaselineProblem, GateWarning};
+use crate::git::GitInfo;
 
 /// The kebab-case word of a verdict, as in the JSON (`below-floor`).
 pub fn verdict_word(v: Verdict) -> &'static str {

@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::{Error, Result};
 use crate::git;
+use crate::process;
 
 /// A revision's binary, built.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,7 +121,8 @@ pub async fn build_at(
     Ok(built)
 }
 
-/// How long cargo may take to stop after SIGTERM before it is killed; the
+/// How long cargo may take to stop after SIGTERM before it is killed (its
+/// whole process group: every rustc and build script it started); the
 /// checked-out tree is removed only once it has stopped, so nothing writes
 /// into it again.
 const STOP_WITHIN: std::time::Duration = std::time::Duration::from_secs(10);
@@ -165,12 +167,8 @@ pub async fn build_commit(
         .stderr(Stdio::piped());
     // Its own process group, so Ctrl-C can stop cargo with every rustc and
     // build script it started, and nothing outlives the build.
-    #[cfg(unix)]
-    std::os::unix::process::CommandExt::process_group(&mut command, 0);
-    let mut child = command
-        .spawn()
+    let process::GroupLeader { mut child, group } = process::spawn_in_group(&mut command)
         .map_err(|e| Error::new(format!("{what}: cannot start cargo: {e}")))?;
-    let pid = child.id();
     let mut stderr = child.stderr.take();
     let mut waited = tokio::task::spawn_blocking(move || {
         let mut text = String::new();
@@ -184,7 +182,7 @@ pub async fn build_commit(
             .map_err(|e| Error::new(format!("{what}: {e}")))?
             .map_err(|e| Error::new(format!("{what}: cargo: {e}")))?,
         _ = cancel.cancelled() => {
-            stop(pid, &mut waited).await;
+            group.stop_async(STOP_WITHIN, &mut waited).await;
             drop(guard);
             return Err(Error::Interrupted);
         }
@@ -236,71 +234,6 @@ pub fn stage(target_dir: &Path, exe: &Path, side: &str) -> Result<StagedBinary> 
     let path = dir.join(format!("cargo-ratecheck{}", std::env::consts::EXE_SUFFIX));
     copy_binary(exe, &path).map_err(|e| Error::new(format!("--against: {e}")))?;
     Ok(StagedBinary { path, _dir: guard })
-}
-
-/// Stops cargo with every rustc and build script it started (SIGTERM to
-/// its process group, then SIGKILL after [`STOP_WITHIN`]) and waits until
-/// it has exited, at most twice that long.
-async fn stop<T>(pid: u32, waited: &mut tokio::task::JoinHandle<T>) {
-    signal_group(pid, Signal::Term);
-    if tokio::time::timeout(STOP_WITHIN, &mut *waited)
-        .await
-        .is_err()
-    {
-        signal_group(pid, Signal::Kill);
-        let _ = tokio::time::timeout(STOP_WITHIN, waited).await;
-    }
-}
-
-/// The signals [`signal`] sends.
-#[derive(Debug, Clone, Copy)]
-pub enum Signal {
-    Term,
-    Kill,
-}
-
-/// Sends `sig` to the process `pid` (one process; [`signal_group`] signals
-/// a process group).
-pub fn signal(pid: u32, sig: Signal) {
-    #[cfg(unix)]
-    {
-        let Ok(pid) = libc::pid_t::try_from(pid) else {
-            return;
-        };
-        // SAFETY: kill(2) takes plain integers; the pid is that of a child
-        // this process spawned and has not yet reaped.
-        unsafe {
-            libc::kill(pid, unix_signal(sig));
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = (pid, sig);
-}
-
-/// Sends `sig` to every process of the process group `pgid` (a child
-/// spawned as the leader of its own group).
-pub fn signal_group(pgid: u32, sig: Signal) {
-    #[cfg(unix)]
-    {
-        let Ok(pgid) = libc::pid_t::try_from(pgid) else {
-            return;
-        };
-        // SAFETY: kill(2) takes plain integers; a negative pid names the
-        // group this process created for its child (still unreaped).
-        unsafe {
-            libc::kill(-pgid, unix_signal(sig));
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = (pgid, sig);
-}
-
-#[cfg(unix)]
-fn unix_signal(sig: Signal) -> libc::c_int {
-    match sig {
-        Signal::Term => libc::SIGTERM,
-        Signal::Kill => libc::SIGKILL,
-    }
 }
 
 #[cfg(test)]

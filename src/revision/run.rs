@@ -69,10 +69,10 @@ pub fn paired_specs(steps: &[Step]) -> Vec<PairedSpec> {
     for step in steps {
         match step {
             Step::Cpu { duration, .. } => {
-                let (null, http) = suite::cpu_flat_out_specs(*duration);
+                let suite::FlatOut { null, http } = suite::cpu_flat_out_specs(*duration);
                 let cpu = suite::cpu_us_per_request as fn(&RunReport) -> f64;
                 push(
-                    "cpu",
+                    id::scenario::CPU,
                     id::CPU_US_PER_REQUEST_NULL,
                     FigureKind::Cpu,
                     "us",
@@ -80,7 +80,7 @@ pub fn paired_specs(steps: &[Step]) -> Vec<PairedSpec> {
                     cpu,
                 );
                 push(
-                    "cpu",
+                    id::scenario::CPU,
                     id::CPU_US_PER_REQUEST_HTTP,
                     FigureKind::Cpu,
                     "us",
@@ -89,7 +89,7 @@ pub fn paired_specs(steps: &[Step]) -> Vec<PairedSpec> {
                 );
             }
             Step::Memory { rps, short, .. } => push(
-                "memory",
+                id::scenario::MEMORY,
                 id::PEAK_RSS_BYTES,
                 FigureKind::Memory,
                 "B",

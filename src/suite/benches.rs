@@ -43,7 +43,7 @@ pub(super) async fn run_cpu(
     let mut http_trials = Vec::new();
     let mut median_report = None;
     let trials = bench_trials(s.trials);
-    let (null, http) = cpu_flat_out_specs(duration);
+    let FlatOut { null, http } = cpu_flat_out_specs(duration);
     for i in 0..trials {
         // Interleaved, so slow drifts in machine load hit both alike.
         let r = bench_run("cpu-null", &null, clock, s).await?;
@@ -61,7 +61,7 @@ pub(super) async fn run_cpu(
     at_rate.target = TargetSpec::Null;
     let r = bench_run("cpu-null-at-rate", &at_rate, clock, s).await?;
     Ok(ScenarioResult {
-        name: "cpu".into(),
+        name: id::scenario::CPU.into(),
         kind: ScenarioKind::Cpu,
         figures: BTreeMap::from([
             (
@@ -97,14 +97,23 @@ pub(super) async fn run_cpu(
 /// The CPU bench's flat-out runs of `duration` (null target, HTTP),
 /// whose CPU per request is judged: no drain, so a run lasts its duration
 /// rather than working off a full queue. `check --against` runs them too.
-pub fn cpu_flat_out_specs(duration: Duration) -> (LoadSpec, LoadSpec) {
+pub fn cpu_flat_out_specs(duration: Duration) -> FlatOut {
     let mut null = LoadSpec::steady(MAX_RPS, duration, 100);
     null.target = TargetSpec::Null;
     null.drain = Duration::ZERO;
     let mut http = LoadSpec::steady(HTTP_FLAT_OUT_RPS, duration, 100);
     http.target = TargetSpec::EMBEDDED;
     http.drain = Duration::ZERO;
-    (null, http)
+    FlatOut { null, http }
+}
+
+/// The CPU bench's two flat-out runs ([`cpu_flat_out_specs`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlatOut {
+    /// Against the null target: the engine alone.
+    pub null: LoadSpec,
+    /// HTTP to the in-process embedded server.
+    pub http: LoadSpec,
 }
 
 /// The memory bench's short run at `rps` (its peak RSS is judged).
@@ -161,8 +170,8 @@ pub(super) async fn run_memory(
     let mut rss_long = Vec::new();
     let mut longs = Vec::new();
     for _ in 0..bench_trials(s.trials) {
-        let r_short = bench_run("memory", &spec, clock, s).await?;
-        let r_long = bench_run("memory", &long_spec, clock, s).await?;
+        let r_short = bench_run(id::scenario::MEMORY, &spec, clock, s).await?;
+        let r_long = bench_run(id::scenario::MEMORY, &long_spec, clock, s).await?;
         rss_short.push(r_short.memory.peak_rss_bytes as f64);
         rss_long.push(r_long.memory.peak_rss_bytes as f64);
         allocs.extend(marginal_allocs_per_request(&r_short, &r_long));
@@ -181,7 +190,7 @@ pub(super) async fn run_memory(
         ));
     }
     Ok(ScenarioResult {
-        name: "memory".into(),
+        name: id::scenario::MEMORY.into(),
         kind: ScenarioKind::Memory,
         figures: BTreeMap::from([
             (id::PEAK_RSS_BYTES.into(), short_fig),
@@ -208,7 +217,7 @@ pub(super) async fn run_instructions(
     build: &mut BuildInfo,
     cancel: &CancellationToken,
 ) -> Result<ScenarioResult, Error> {
-    let names = instructions::PROBES.map(|p| id::instructions_per_request(p.target));
+    let names = instructions::COST_RUNS.map(|p| id::instructions_per_request(p.target.name()));
     let unavailable = |why: &str| {
         names
             .iter()
@@ -243,13 +252,13 @@ pub(super) async fn run_instructions(
                 return Err(Error::Interrupted);
             }
             result.map_err(|msg| Error::Scenario {
-                scenario: "instructions".into(),
+                scenario: id::scenario::INSTRUCTIONS.into(),
                 msg,
             })?
         }
     };
     Ok(ScenarioResult {
-        name: "instructions".into(),
+        name: id::scenario::INSTRUCTIONS.into(),
         kind: ScenarioKind::Instructions,
         figures,
         report: None,

@@ -40,7 +40,7 @@ fn one(kind: FigureKind, base: Option<f64>, cur: f64, machine: bool) -> Row {
     let c = suite(&[("s", &[("f", fig(kind, cur))])]);
     let b = base.map(|v| suite(&[("s", &[("f", fig(kind, v))])]));
     let rows = compare(b.as_ref(), &c, &defaults(), machine);
-    assert_eq!(rows[0].scenario, SELFTEST_SCENARIO);
+    assert_eq!(rows[0].scenario, id::scenario::SELF_TEST);
     assert_eq!(rows.len(), 2, "{rows:?}");
     rows[1].clone()
 }
@@ -778,7 +778,7 @@ fn decided_rows_take_their_figures_places() {
     assert_eq!(
         names,
         [
-            (SELFTEST_SCENARIO, SELFTEST_FIGURE),
+            (id::scenario::SELF_TEST, id::PASSED),
             (id::scenario::CPU, "http"),
             (id::scenario::CPU, "null"),
             (id::scenario::MEMORY, "rss")

@@ -26,7 +26,7 @@ mod parse;
 mod stats;
 mod table;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -175,28 +175,8 @@ fn build_release() -> Result<PathBuf> {
 }
 
 pub fn run(opts: &PeersOptions) -> Result<()> {
-    let ours = match &opts.bin {
-        Some(bin) => {
-            if !proc::is_executable(bin) {
-                bail!("--bin {}: not an executable file", bin.display());
-            }
-            bin.clone()
-        }
-        None => build_release()?,
-    };
-
-    let mut tools = vec![Tool::TimerFloor, Tool::CargoRatecheck];
-    for tool in [Tool::Oha, Tool::Hey, Tool::Wrk] {
-        if find_on_path(tool.name()).is_some() {
-            tools.push(tool);
-            if tool == Tool::Oha {
-                tools.push(Tool::OhaLc);
-            }
-        } else {
-            println!("{} not found: {}", tool.name(), tool.install_hint());
-        }
-    }
-
+    let ours = our_binary(opts)?;
+    let tools = available_tools();
     let mut serve = Command::new(&ours);
     serve.args(["ratecheck", "serve", "--addr", "127.0.0.1:0"]);
     println!("$ {}", display(&serve));
@@ -208,16 +188,7 @@ pub fn run(opts: &PeersOptions) -> Result<()> {
     let limit = opts.duration + Duration::from_secs(30);
     let mut records = Vec::new();
     for repeat in 1..=opts.repeat {
-        let mut plan: Vec<(Tool, Option<f64>)> = Vec::new();
-        for &rate in &opts.rates {
-            for &tool in tools.iter().filter(|t| **t != Tool::Wrk) {
-                plan.push((tool, Some(rate)));
-            }
-        }
-        if tools.contains(&Tool::Wrk) {
-            plan.push((Tool::Wrk, None));
-        }
-        for (tool, rate) in plan {
+        for (tool, rate) in plan(opts, &tools) {
             if !server.is_running() {
                 bail!("the embedded server ({url}) exited during the run");
             }
@@ -235,20 +206,7 @@ pub fn run(opts: &PeersOptions) -> Result<()> {
                 &measured,
                 figures,
             );
-            match &rec.error {
-                Some(e) => println!("    failed: {e}"),
-                None => println!(
-                    "    achieved {:.0} rps, efficiency {}, p50 {} ms, p99 {} ms, lag p50 {} µs, CPU {:.1}% of a core, peak RSS {:.1} MB",
-                    rec.achieved_rps.unwrap_or_default(),
-                    rec.efficiency
-                        .map_or("—".to_string(), |e| format!("{:.2}%", e * 100.0)),
-                    rec.p50_ms.map_or("—".to_string(), |p| format!("{p:.3}")),
-                    rec.p99_ms.map_or("—".to_string(), |p| format!("{p:.3}")),
-                    rec.lag_ms.map_or("—".to_string(), |l| format!("{:.0}", l[0] * 1e3)),
-                    rec.cpu_percent_of_core,
-                    rec.peak_rss_bytes as f64 / 1e6,
-                ),
-            }
+            print_record(&rec);
             records.push(rec);
         }
     }
@@ -262,18 +220,87 @@ pub fn run(opts: &PeersOptions) -> Result<()> {
     );
     print!("{}", summary_table(&records));
     if let Some(path) = &opts.json {
-        let json = serde_json::to_string_pretty(&serde_json::json!({
-            "duration_s": opts.duration.as_secs_f64(),
-            "concurrency": opts.concurrency,
-            "repeat": opts.repeat,
-            "rates": opts.rates,
-            "url": url,
-            "runs": records,
-        }))?;
-        std::fs::write(path, json + "\n")
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        println!("\nraw figures: {}", path.display());
+        write_json(path, opts, &url, &records)?;
     }
+    Ok(())
+}
+
+/// `--bin`, or the release binary built now.
+fn our_binary(opts: &PeersOptions) -> Result<PathBuf> {
+    match &opts.bin {
+        Some(bin) => {
+            if !proc::is_executable(bin) {
+                bail!("--bin {}: not an executable file", bin.display());
+            }
+            Ok(bin.clone())
+        }
+        None => build_release(),
+    }
+}
+
+/// The timer floor, cargo-ratecheck, and the peers found on PATH (oha
+/// twice: with and without latency correction); the missing ones named.
+fn available_tools() -> Vec<Tool> {
+    let mut tools = vec![Tool::TimerFloor, Tool::CargoRatecheck];
+    for tool in [Tool::Oha, Tool::Hey, Tool::Wrk] {
+        if find_on_path(tool.name()).is_some() {
+            tools.push(tool);
+            if tool == Tool::Oha {
+                tools.push(Tool::OhaLc);
+            }
+        } else {
+            println!("{} not found: {}", tool.name(), tool.install_hint());
+        }
+    }
+    tools
+}
+
+/// One repeat's runs: every tool at every rate, then wrk (which takes no
+/// rate) once.
+fn plan(opts: &PeersOptions, tools: &[Tool]) -> Vec<(Tool, Option<f64>)> {
+    let mut plan: Vec<(Tool, Option<f64>)> = Vec::new();
+    for &rate in &opts.rates {
+        for &tool in tools.iter().filter(|t| **t != Tool::Wrk) {
+            plan.push((tool, Some(rate)));
+        }
+    }
+    if tools.contains(&Tool::Wrk) {
+        plan.push((Tool::Wrk, None));
+    }
+    plan
+}
+
+/// One run's line: its error, or what it achieved.
+fn print_record(rec: &RunRecord) {
+    match &rec.error {
+        Some(e) => println!("    failed: {e}"),
+        None => println!(
+            "    achieved {:.0} rps, efficiency {}, p50 {} ms, p99 {} ms, lag p50 {} µs, CPU {:.1}% of a core, peak RSS {:.1} MB",
+            rec.achieved_rps.unwrap_or_default(),
+            rec.efficiency
+                .map_or("—".to_string(), |e| format!("{:.2}%", e * 100.0)),
+            rec.p50_ms.map_or("—".to_string(), |p| format!("{p:.3}")),
+            rec.p99_ms.map_or("—".to_string(), |p| format!("{p:.3}")),
+            rec.lag_ms.map_or("—".to_string(), |l| format!("{:.0}", l[0] * 1e3)),
+            rec.cpu_percent_of_core,
+            rec.peak_rss_bytes as f64 / 1e6,
+        ),
+    }
+}
+
+/// `--json`: the settings and every run's raw figures.
+fn write_json(path: &Path, opts: &PeersOptions, url: &str, records: &[RunRecord]) -> Result<()> {
+    let json = serde_json::to_string_pretty(&serde_json::json!({
+        "duration_s": opts.duration.as_secs_f64(),
+        "concurrency": opts.concurrency,
+        "repeat": opts.repeat,
+        "rates": opts.rates,
+        "url": url,
+        "runs": records,
+    }))?;
+    std::fs::write(path, json + "\n")
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    println!("\nraw figures: {}", path.display());
     Ok(())
 }
 
