@@ -20,10 +20,10 @@ use crate::suite::{self, Step};
 use ratecheck_engine::load::LoadSpec;
 use ratecheck_engine::metrics::snapshot::RunReport;
 
-/// Fewest pairs of a paired run. With 10, a 420-step loop added to each
-/// HTTP request (+3–7% CPU) was caught in 3 of 4 `--quick` runs (the miss:
-/// ratio 1.033, interval from 1.000); 20 narrow the interval by a third
-/// (t·sd/√n: 2.09/√20 against 2.26/√10).
+/// Fewest pairs of a paired run. The signed-rank interval of the ratio
+/// narrows about as 1/√n: 20 pairs make it tight enough to catch a change
+/// of a few percent on a shared machine (docs/paired-runs.md), where 10
+/// missed some, while keeping the `--quick` paired step near a minute.
 pub const MIN_PAIRS: usize = 20;
 
 /// Longest child run of a steady scenario paired for its median response

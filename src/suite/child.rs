@@ -21,9 +21,9 @@ use ratecheck_engine::run::ProgressFn;
 
 /// One bench run in a child process: the load spec, on one thread (the
 /// engine and the embedded server without cross-thread wake-ups, whose cost
-/// depends on how the host schedules the VM's cores: measured 13.5 or 20 µs
-/// per HTTP request flat out with two threads, flipping every few seconds;
-/// 12.6–13.7 with one), without the self-test, its report as JSON.
+/// depends on how the host schedules a VM's cores and flips between two
+/// levels every few seconds with two threads), without the self-test, its
+/// report as JSON.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChildRun {
     load: LoadSpec,
