@@ -126,6 +126,9 @@ fn with_server(f: impl FnOnce(&ServerHandle, &str)) {
     rt.block_on(s.shutdown());
 }
 
+/// The section that plans the engine's own suite in a scratch workspace.
+const ENGINE_SUITE: &str = "engine-benches = true";
+
 #[test]
 fn sigint_during_run_prints_the_partial_report_and_exits_130() {
     let ws = common::workspace("");
@@ -176,7 +179,9 @@ fn sigint_during_run_still_writes_the_json_file() {
 
 #[test]
 fn sigint_during_check_claims_no_verdict() {
-    let ws = common::workspace("");
+    // The engine's own suite, so there is something to interrupt after the
+    // self-test (a workspace that is not this tool's plans none by default).
+    let ws = common::workspace(ENGINE_SUITE);
     let r = interrupt(
         &[
             "check",
@@ -196,7 +201,7 @@ fn sigint_during_check_claims_no_verdict() {
 
 #[test]
 fn sigint_during_baseline_save_keeps_the_previous_baseline() {
-    let ws = common::workspace("");
+    let ws = common::workspace(ENGINE_SUITE);
     let dir = ws.path().join("baselines");
     let path = dir.join("default.json");
     let previous = common::valid_baseline();

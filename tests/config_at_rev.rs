@@ -119,9 +119,10 @@ fn baseline_rev_judges_with_the_committed_configuration() {
     );
 }
 
-/// No section at REV: the built-in defaults apply (default suite, baseline
-/// `default`), not the working tree's section. Shown without running the
-/// suite: a `--scenario` that matches nothing lists the suite's names.
+/// No section at REV: the built-in defaults apply (no scenario in a
+/// workspace that is not this tool's, baseline `default`), not the working
+/// tree's section. Shown without running the suite: a `--scenario` that
+/// matches nothing lists the suite's names, here none.
 #[test]
 fn baseline_rev_without_a_section_uses_the_defaults() {
     let ws = common::workspace("");
@@ -140,7 +141,7 @@ fn baseline_rev_without_a_section_uses_the_defaults() {
     assert_eq!(r.code, Some(2), "{shown}");
     assert!(
         r.stderr
-            .contains("error: --scenario no-such-scenario: no scenario matches; names are: steady-200, steady-1k,")
+            .contains("error: --scenario no-such-scenario: no scenario matches; none is configured")
             && !r.stderr.contains("tiny-in-tree"),
         "{shown}"
     );

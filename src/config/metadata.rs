@@ -193,9 +193,15 @@ impl Sections {
     }
 }
 
+/// The package whose workspace is this tool's own: there the engine is the
+/// code under test ([`Config::this_tool`]).
+const TOOL_PACKAGE: &str = "cargo-ratecheck";
+
 /// The workspace as `cargo metadata` sees it in the working tree.
 struct Workspace {
     root: PathBuf,
+    /// One of the members is the package `cargo-ratecheck`.
+    this_tool: bool,
     target_dir: PathBuf,
     /// `root/Cargo.toml`.
     root_manifest: PathBuf,
@@ -246,8 +252,13 @@ impl Workspace {
                 .filter_map(|p| Some((p.manifest_path.to_string(), section(&p.metadata)?)))
                 .collect(),
         };
+        let this_tool = meta
+            .packages
+            .iter()
+            .any(|p| meta.workspace_members.contains(&p.id) && p.name.as_str() == TOOL_PACKAGE);
         Ok(Workspace {
             root: meta.workspace_root.clone().into_std_path_buf(),
+            this_tool,
             target_dir: meta.target_directory.clone().into_std_path_buf(),
             root_manifest: root_manifest.into_std_path_buf(),
             member_manifests: others
@@ -262,6 +273,7 @@ impl Workspace {
     /// `baseline-dir` and body files made absolute against the root.
     fn resolve(&self, mut cfg: Config) -> Config {
         cfg.workspace_root = self.root.clone();
+        cfg.this_tool = self.this_tool;
         cfg.target_dir = self.target_dir.clone();
         cfg.baseline_dir = self.root.join(&cfg.baseline_dir);
         for s in cfg.scenarios.iter_mut().flatten() {

@@ -50,6 +50,13 @@ pub struct Config {
     /// Configured services (`[[…ratecheck.service]]`), which scenarios
     /// name as `target = "service:NAME"`.
     pub services: Vec<ServiceSpec>,
+    /// `engine-benches`: whether the engine's own scenarios and benches
+    /// run; `None` when not set (see [`Config::engine_steps`]).
+    pub engine_benches: Option<bool>,
+    /// The workspace is cargo-ratecheck's own: one of its members is the
+    /// package `cargo-ratecheck` (set from `cargo metadata`; false for a
+    /// [`Config::from_json`] result).
+    pub this_tool: bool,
 }
 
 /// Defaults for scenario keys that are not given.
@@ -70,11 +77,21 @@ impl Default for Config {
             trials: DEFAULT_TRIALS,
             scenarios: None,
             services: Vec::new(),
+            engine_benches: None,
+            this_tool: false,
         }
     }
 }
 
 impl Config {
+    /// Whether the engine's own scenarios and benches (the default load
+    /// scenarios, `cpu`, `memory`, `instructions`) are planned: they
+    /// measure this tool, so by default only in its own workspace;
+    /// `engine-benches` says so explicitly anywhere.
+    pub fn engine_steps(&self) -> bool {
+        self.engine_benches.unwrap_or(self.this_tool)
+    }
+
     /// The workspace-level thresholds with `scenario`'s overrides applied.
     pub fn thresholds_for(&self, scenario: &str) -> Thresholds {
         self.scenarios
@@ -134,11 +151,14 @@ impl Config {
         if !self.services.is_empty() {
             settings["services"] = self.services.iter().map(service_settings).collect();
         }
+        if let Some(on) = self.engine_benches {
+            settings["engine-benches"] = on.into();
+        }
         settings
     }
 
     /// The judged settings (`baseline-dir`, `baseline`, `thresholds`,
-    /// `trials`, `scenario`, `service`) in which `other` differs from `self`,
+    /// `trials`, `scenario`, `service`, `engine-benches`) in which `other` differs from `self`,
     /// by key.
     pub fn judged_differences(&self, other: &Config) -> Vec<&'static str> {
         [
@@ -148,6 +168,7 @@ impl Config {
             ("trials", self.trials != other.trials),
             ("scenario", self.scenarios != other.scenarios),
             ("service", self.services != other.services),
+            ("engine-benches", self.engine_benches != other.engine_benches),
         ]
         .into_iter()
         .filter(|(_, differs)| *differs)

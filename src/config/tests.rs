@@ -451,6 +451,32 @@ fn load_reads_this_workspace() {
     assert!(c.workspace_root.join("Cargo.toml").is_file());
     assert!(c.baseline_dir.is_absolute());
     assert!(c.baseline_dir.starts_with(&c.workspace_root));
+    // The package cargo-ratecheck is a member: the engine is under test.
+    assert!(c.this_tool && c.engine_steps());
+}
+
+#[test]
+fn engine_benches_is_a_bool_and_overrides_the_workspace_kind() {
+    let c = Config::from_json(&json!({})).unwrap();
+    assert_eq!(c.engine_benches, None);
+    assert!(!c.this_tool && !c.engine_steps(), "not this tool: off");
+    let on = Config::from_json(&json!({ "engine-benches": true })).unwrap();
+    assert!(on.engine_steps());
+    assert_eq!(on.settings_json()["engine-benches"], true);
+    assert!(c.settings_json().get("engine-benches").is_none());
+    assert_eq!(c.judged_differences(&on), ["engine-benches"]);
+    let mut tool_off = Config::from_json(&json!({ "engine-benches": false })).unwrap();
+    tool_off.this_tool = true;
+    assert!(!tool_off.engine_steps());
+    let (key, msg) = err(json!({ "engine-benches": "yes" }));
+    assert_eq!(key, "engine-benches");
+    assert!(msg.contains("true or false"), "{msg}");
+    let c = Config::from_manifest_toml(
+        "Cargo.toml",
+        "[workspace.metadata.ratecheck]\nengine-benches = true\n",
+    )
+    .unwrap();
+    assert_eq!(c.engine_benches, Some(true));
 }
 
 #[test]
@@ -471,6 +497,7 @@ fn load_reads_a_package_section_and_names_the_manifest() {
     };
     write("[package.metadata.ratecheck]\ntrials = 7\n[[package.metadata.ratecheck.scenario]]\nname = \"x\"\nrps = 10\n");
     let c = Config::load(Some(&manifest)).unwrap();
+    assert!(!c.this_tool, "the package demo is not cargo-ratecheck");
     assert_eq!(c.trials, 7);
     assert_eq!(c.scenarios.unwrap()[0].name, "x");
     assert_eq!(c.baseline_dir, c.workspace_root.join("baselines"));

@@ -33,6 +33,7 @@ const CONFIG_KEYS: &[&str] = &[
     "trials",
     "scenario",
     "service",
+    "engine-benches",
 ];
 /// The keys of one `[[…ratecheck.scenario]]` table.
 const SCENARIO_KEYS: &[&str] = &[
@@ -125,6 +126,9 @@ impl Config {
         }
         if let Some(v) = raw.get("trials") {
             cfg.trials = get_count("trials", v, 1, MAX_TRIALS as u64)?;
+        }
+        if let Some(v) = raw.get("engine-benches") {
+            cfg.engine_benches = Some(get_bool("engine-benches", v)?);
         }
         // Before the scenarios, which name them.
         if let Some(v) = raw.get("service") {

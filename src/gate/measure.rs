@@ -17,20 +17,29 @@ use crate::suite::{self, Event, Step, SuiteRun};
 /// The suite's steps for `--quick` and the `--scenario` patterns; an error
 /// naming the scenarios when the patterns match none.
 pub fn plan(config: &Config, quick: bool, patterns: &[String]) -> Result<Vec<Step>> {
-    let steps = suite::plan(config.scenarios.as_deref(), quick, patterns);
+    let configured = config.scenarios.as_deref();
+    let engine = config.engine_steps();
+    let steps = suite::plan_with(configured, engine, quick, patterns);
     if steps.is_empty() && !patterns.is_empty() {
-        let names: Vec<String> = suite::plan(config.scenarios.as_deref(), quick, &[])
+        let names: Vec<String> = suite::plan_with(configured, engine, quick, &[])
             .iter()
             .map(|s| s.name().to_string())
             .collect();
+        let shown = if names.is_empty() {
+            "none is configured (engine-benches = true plans the engine's own)".to_string()
+        } else {
+            format!("names are: {}", names.join(", "))
+        };
         return Err(Error::new(format!(
-            "--scenario {}: no scenario matches; names are: {}",
-            patterns.join(", "),
-            names.join(", ")
+            "--scenario {}: no scenario matches; {shown}",
+            patterns.join(", ")
         )));
     }
     Ok(steps)
 }
+
+/// Said when a workspace that is not this tool's configures no scenario.
+const NO_SCENARIOS: &str = "ratecheck: no scenarios configured: only the self-test runs; add [[…ratecheck.scenario]] tables (cargo ratecheck init writes one for a service), or set engine-benches = true for the engine's own suite";
 
 /// Runs the self-test and `steps`; Ctrl-C (`cancel`) → no verdict.
 pub async fn measure(
@@ -41,6 +50,9 @@ pub async fn measure(
     cancel: &CancellationToken,
 ) -> Result<SuiteResult> {
     let on_event = |e: &Event| observer.event(&GateEvent::Suite(e));
+    if config.scenarios.is_none() && !config.engine_steps() {
+        on_event(&Event::Note(NO_SCENARIOS.to_string()));
+    }
     let progress = |label: &str| observer.progress(label);
     suite::run_suite(SuiteRun {
         steps,

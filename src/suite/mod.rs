@@ -133,9 +133,24 @@ pub fn default_steps(quick: bool) -> Vec<Step> {
     steps
 }
 
-/// The steps to run: the configured scenarios (benches included) or the
-/// default suite, `--quick` keeping only quick ones, filtered by name.
+/// The steps to run in this tool's own workspace: [`plan_with`] the
+/// engine's scenarios and benches.
 pub fn plan(configured: Option<&[ScenarioSpec]>, quick: bool, patterns: &[String]) -> Vec<Step> {
+    plan_with(configured, true, quick, patterns)
+}
+
+/// The steps to run: the configured scenarios or, when `engine` and none
+/// are configured, the default suite; the benches when `engine`; `--quick`
+/// keeping only quick ones; filtered by name. Without `engine` (a
+/// workspace that is not this tool's, unless `engine-benches = true`) the
+/// steps that measure the engine itself do not run: without configured
+/// scenarios, none (the self-test runs before any plan).
+pub fn plan_with(
+    configured: Option<&[ScenarioSpec]>,
+    engine: bool,
+    quick: bool,
+    patterns: &[String],
+) -> Vec<Step> {
     let steps = match configured {
         Some(list) => {
             let mut steps: Vec<Step> = list
@@ -144,15 +159,18 @@ pub fn plan(configured: Option<&[ScenarioSpec]>, quick: bool, patterns: &[String
                 .cloned()
                 .map(|s| Step::Load(Box::new(s)))
                 .collect();
-            // The benches are part of every suite.
-            steps.extend(
-                default_steps(quick)
-                    .into_iter()
-                    .filter(|s| !matches!(s, Step::Load(_))),
-            );
+            if engine {
+                // The benches go with every suite that measures the engine.
+                steps.extend(
+                    default_steps(quick)
+                        .into_iter()
+                        .filter(|s| !matches!(s, Step::Load(_))),
+                );
+            }
             steps
         }
-        None => default_steps(quick),
+        None if engine => default_steps(quick),
+        None => Vec::new(),
     };
     steps
         .into_iter()
@@ -317,7 +335,7 @@ async fn engine_run(
 }
 
 /// The efficiency floor `spec` sets for itself, if any.
-fn scenario_floor(spec: &ScenarioSpec) -> Option<f64> {
+pub fn scenario_floor(spec: &ScenarioSpec) -> Option<f64> {
     spec.thresholds.and_then(|t| t.efficiency_floor)
 }
 
@@ -348,6 +366,7 @@ async fn run_load(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ratecheck_engine::load::TargetSpec;
 
     #[test]
     fn default_suite_names_and_budget() {
@@ -392,5 +411,38 @@ mod tests {
         assert_eq!(names, ["b", "cpu", "memory", "instructions"]);
         let p = plan(Some(&[a, b]), false, &["a".into()]);
         assert_eq!(p.iter().map(|s| s.name()).collect::<Vec<_>>(), ["a"]);
+    }
+
+    #[test]
+    fn another_workspace_plans_its_own_scenarios_and_no_engine_step() {
+        let names = |p: Vec<Step>| p.iter().map(|s| s.name().to_string()).collect::<Vec<_>>();
+        let mut api = load("api-200", 200.0, 1.0, 10);
+        api.load.target = TargetSpec::Service {
+            name: "api".into(),
+            path: "/".into(),
+        };
+        let mut slow = load("api-slow", 10.0, 1.0, 1);
+        slow.quick = false;
+        let list = [api, slow];
+        assert_eq!(
+            names(plan_with(Some(&list), false, false, &[])),
+            ["api-200", "api-slow"]
+        );
+        assert_eq!(names(plan_with(Some(&list), false, true, &[])), ["api-200"]);
+        // No scenario configured: nothing but the self-test runs.
+        assert!(plan_with(None, false, false, &[]).is_empty());
+        assert!(plan_with(None, false, true, &["steady".into()]).is_empty());
+        // engine-benches = true: the benches after its own scenarios, or
+        // the whole default suite; the same as this tool's workspace.
+        assert_eq!(
+            names(plan_with(Some(&list), true, true, &[])),
+            ["api-200", "cpu", "memory", "instructions"]
+        );
+        assert_eq!(
+            plan_with(None, true, false, &[]),
+            plan(None, false, &[]),
+            "this tool's own plan"
+        );
+        assert_eq!(names(plan_with(None, true, true, &[])).len(), 7);
     }
 }
