@@ -140,9 +140,9 @@ fn baseline_rev_without_a_section_uses_the_defaults() {
     let shown = format!("stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
     assert_eq!(r.code, Some(2), "{shown}");
     assert!(
-        r.stderr
-            .contains("error: --scenario no-such-scenario: no scenario matches; none is configured")
-            && !r.stderr.contains("tiny-in-tree"),
+        r.stderr.contains(
+            "error: --scenario no-such-scenario: no scenario matches; none is configured"
+        ) && !r.stderr.contains("tiny-in-tree"),
         "{shown}"
     );
     assert!(

@@ -168,7 +168,10 @@ impl Config {
             ("trials", self.trials != other.trials),
             ("scenario", self.scenarios != other.scenarios),
             ("service", self.services != other.services),
-            ("engine-benches", self.engine_benches != other.engine_benches),
+            (
+                "engine-benches",
+                self.engine_benches != other.engine_benches,
+            ),
         ]
         .into_iter()
         .filter(|(_, differs)| *differs)
