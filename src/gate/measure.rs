@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::figure::SuiteResult;
 use crate::git;
-use crate::revision::{self, paired::PairedTrials, BuiltRevision};
+use crate::revision::{self, paired::PairedTrials, BaseBuild, BuiltRevision};
 use crate::suite::{self, Event, Step, SuiteRun};
 
 /// The suite's steps for `--quick` and the `--scenario` patterns; an error
@@ -67,10 +67,37 @@ pub async fn measure(
     .await
 }
 
-/// `--against REV`: builds REV's binary (before the suite runs, so a
-/// revision that does not exist or build fails in seconds). Needs this
-/// process to be the cargo-ratecheck binary, the other side of the pairs.
+/// `--against REV`: builds the code under test at REV (before the suite
+/// runs, so a revision that does not exist or build fails in seconds): in
+/// this tool's own workspace its binary, in any other the services the
+/// planned `steps` load ([`revision::services::prepare`]).
 pub(super) async fn build_base(
+    config: &Config,
+    steps: &[Step],
+    rev: &str,
+    observer: &dyn Observer,
+    cancel: &CancellationToken,
+) -> Result<BaseBuild> {
+    if !config.this_tool {
+        let started = Instant::now();
+        observer.event(&GateEvent::Building { rev });
+        let on_event = |e: &Event| observer.event(&GateEvent::Suite(e));
+        let tree = revision::services::prepare(config, steps, rev, cancel, &on_event).await?;
+        observer.event(&GateEvent::Built {
+            rev,
+            commit: &tree.commit,
+            seconds: started.elapsed().as_secs_f64(),
+        });
+        return Ok(BaseBuild::Services(tree));
+    }
+    build_tool(config, rev, observer, cancel)
+        .await
+        .map(BaseBuild::Tool)
+}
+
+/// REV's cargo-ratecheck binary. Needs this process to be the
+/// cargo-ratecheck binary, the other side of the pairs.
+async fn build_tool(
     config: &Config,
     rev: &str,
     observer: &dyn Observer,
@@ -99,8 +126,48 @@ pub(super) async fn build_base(
 }
 
 /// `--against`: the paired run of the time-based figures of `steps`, base
-/// and current binary alternating.
+/// and current build alternating: binaries, or services.
 pub(super) async fn measure_paired(
+    config: &Config,
+    steps: &[Step],
+    base: &BaseBuild,
+    observer: &dyn Observer,
+    cancel: &CancellationToken,
+) -> Result<Vec<PairedTrials>> {
+    match base {
+        BaseBuild::Tool(b) => measure_paired_tool(config, steps, b, observer, cancel).await,
+        BaseBuild::Services(t) => measure_paired_services(config, steps, t, observer, cancel).await,
+    }
+}
+
+/// The paired run of REV's services and the current ones.
+async fn measure_paired_services(
+    config: &Config,
+    steps: &[Step],
+    base: &revision::services::BaseTree,
+    observer: &dyn Observer,
+    cancel: &CancellationToken,
+) -> Result<Vec<PairedTrials>> {
+    let pairs = suite::bench_trials(config.trials).max(revision::run::MIN_PAIRS);
+    observer.event(&GateEvent::PairsStarted {
+        rev: &base.rev,
+        pairs,
+    });
+    let on_event = |e: &Event| observer.event(&GateEvent::Suite(e));
+    let on_pair = |done: usize| observer.event(&GateEvent::Pair { done, pairs });
+    let how = revision::services::PairedServices {
+        pairs,
+        cancel,
+        on_event: &on_event,
+        on_pair: &on_pair,
+    };
+    let trials = revision::services::run_paired(config, base, steps, &how).await;
+    observer.event(&GateEvent::PairsFinished);
+    trials
+}
+
+/// The paired run of REV's binary and this one.
+async fn measure_paired_tool(
     config: &Config,
     steps: &[Step],
     base: &BuiltRevision,

@@ -30,7 +30,7 @@ pub use setup::{baseline_file, ignored_for_dirty, GateRequest};
 use crate::baseline::compare::{compare, too_noisy, Noisy, Row, ThresholdLookup};
 use crate::error::{Error, Result};
 use crate::figure::SuiteResult;
-use crate::revision::{paired::PairedTrials, BuiltRevision};
+use crate::revision::{paired::PairedTrials, BaseBuild};
 use setup::Setup;
 
 /// Runs the gate as `req` asks: set up, measure, judge. An error is a run
@@ -45,13 +45,14 @@ pub async fn run(
     announce(&s, req, observer);
     let steps = plan(&s.config, req.quick, &req.scenarios)?;
     let base = match &req.against {
-        Some(rev) => Some(measure::build_base(&s.config, rev, observer, cancel).await?),
+        Some(rev) => Some(measure::build_base(&s.config, &steps, rev, observer, cancel).await?),
         None => None,
     };
     if let (Some(b), Some(h)) = (&base, &s.head) {
         if h.dirty {
-            s.warnings
-                .push(GateWarning::DirtyAgainst { rev: b.rev.clone() });
+            s.warnings.push(GateWarning::DirtyAgainst {
+                rev: b.rev().to_string(),
+            });
         }
     }
     if cancel.is_cancelled() {
@@ -81,14 +82,14 @@ fn announce(s: &Setup, req: &GateRequest, observer: &dyn Observer) {
 /// Judges the measurements and gathers the outcome.
 fn conclude(
     s: Setup,
-    paired: Option<(BuiltRevision, Vec<PairedTrials>)>,
+    paired: Option<(BaseBuild, Vec<PairedTrials>)>,
     current: SuiteResult,
 ) -> GateOutcome {
     let judgement = judge(&Evidence {
         baseline: s.baseline.as_ref().map(|l| &l.baseline.suite),
         current: &current,
         paired: paired.as_ref().map(|(b, trials)| PairedRun {
-            rev: &b.rev,
+            rev: b.rev(),
             trials,
         }),
         thresholds: &s.thresholds,
@@ -102,8 +103,8 @@ fn conclude(
             git: Some(l.baseline.git),
         }),
         against: paired.map(|(b, _)| Against {
-            rev: b.rev,
-            commit: b.commit,
+            rev: b.rev().to_string(),
+            commit: b.commit().to_string(),
         }),
         head: s.head,
         commits_between: s.commits_between,

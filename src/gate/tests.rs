@@ -10,7 +10,7 @@ use crate::error::Exit;
 use crate::figure::id::scenario::{CPU, MEMORY};
 use crate::figure::{id, Figure, FigureKind, MachineInfo, ScenarioKind, ScenarioResult};
 use crate::git::GitInfo;
-use crate::revision::BuiltRevision;
+use crate::revision::{BaseBuild, BuiltRevision};
 
 /// A suite of `scenarios`, each with its figures.
 fn suite(scenarios: &[(&str, &[(&str, Figure)])]) -> SuiteResult {
@@ -308,7 +308,7 @@ fn the_outcome_names_the_revision_compared_against() {
     };
     let trials = vec![pairs(CPU, http, FigureKind::Cpu, 10.0, 1.2)];
     let current = suite(&[(CPU, &[(http, cpu(12.0)), ("null", cpu(1.0))])]);
-    let outcome = conclude(setup, Some((built, trials)), current);
+    let outcome = conclude(setup, Some((BaseBuild::Tool(built), trials)), current);
     assert_eq!(
         outcome.against,
         Some(Against {

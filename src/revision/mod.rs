@@ -4,7 +4,9 @@
 //! the statistics; `run`: the interleaved child runs; [`paired_rows`]:
 //! the diff-table rows). Used by `check --against REV`. `bisect` (the
 //! pure search), `command` (a `bisect --command` probe) and `probe` (a
-//! probe's figure from its built binary) serve `bisect`.
+//! probe's figure from its built binary) serve `bisect`. In a workspace
+//! that is not this tool's, `services` builds REV's services and pairs
+//! them instead of binaries ([`BaseBuild`] says which).
 
 pub mod bisect;
 pub mod build;
@@ -12,8 +14,35 @@ pub mod command;
 pub mod paired;
 pub mod probe;
 pub mod run;
+pub mod services;
 
 pub use build::{build_at, BuiltRevision};
+
+/// What `--against REV` built: the code under test at REV.
+pub enum BaseBuild {
+    /// This tool's binary, in its own workspace (the engine is under test).
+    Tool(BuiltRevision),
+    /// REV's tree with its services built, in any other workspace.
+    Services(services::BaseTree),
+}
+
+impl BaseBuild {
+    /// The revision as given (`origin/main`, `HEAD~1`).
+    pub fn rev(&self) -> &str {
+        match self {
+            BaseBuild::Tool(b) => &b.rev,
+            BaseBuild::Services(t) => &t.rev,
+        }
+    }
+
+    /// The full SHA it resolved to.
+    pub fn commit(&self) -> &str {
+        match self {
+            BaseBuild::Tool(b) => &b.commit,
+            BaseBuild::Services(t) => &t.commit,
+        }
+    }
+}
 
 use crate::baseline::compare::{Limit, Note, Row, RowKind, ThresholdLookup, Thresholds, Verdict};
 use crate::figure::FigureKind;

@@ -114,24 +114,11 @@ pub fn start(
         service: spec.name.clone(),
         msg,
     };
-    let cwd = working_dir(spec, root);
-    if !cwd.is_dir() {
-        return Err(setup(format!(
-            "cwd {} is not a directory (it is relative to the workspace root)",
-            cwd.display()
-        )));
-    }
+    let cwd = existing_working_dir(spec, root)?;
     let port = free_port().map_err(|e| setup(format!("cannot pick a free loopback port: {e}")))?;
     let command = spec.command_for(port);
     let env = spec.env_for(port);
-    if let Some(build) = build_command(&command) {
-        note(format!(
-            "ratecheck: building service {}: {}",
-            spec.name,
-            build.join(" ")
-        ));
-        build_first(&spec.name, &build, &cwd, &env, cancel)?;
-    }
+    build_if_cargo_run(spec, &command, &cwd, &env, cancel, note)?;
     let started = Instant::now();
     let mut service = spawn(spec, &command, &cwd, &env, port)?;
     service.wait_ready(spec, cancel)?;
@@ -141,6 +128,56 @@ pub fn start(
         started.elapsed().as_secs_f64()
     ));
     Ok(service)
+}
+
+/// Builds `spec` in `root` as [`start`] does first, without starting it:
+/// the `cargo build` of a `cargo run` command (nothing for another
+/// command). `note` hears the build.
+pub fn build(
+    spec: &ServiceSpec,
+    root: &Path,
+    cancel: &CancellationToken,
+    note: &dyn Fn(String),
+) -> Result<(), ServiceError> {
+    let cwd = existing_working_dir(spec, root)?;
+    // No port is needed to build: what follows `--` is not cargo's.
+    let (command, env) = (spec.command_for(0), spec.env_for(0));
+    build_if_cargo_run(spec, &command, &cwd, &env, cancel, note)
+}
+
+/// The service's working directory ([`working_dir`]), which must exist.
+fn existing_working_dir(spec: &ServiceSpec, root: &Path) -> Result<PathBuf, ServiceError> {
+    let cwd = working_dir(spec, root);
+    if cwd.is_dir() {
+        return Ok(cwd);
+    }
+    Err(ServiceError::Setup {
+        service: spec.name.clone(),
+        msg: format!(
+            "cwd {} is not a directory (it is relative to the workspace root)",
+            cwd.display()
+        ),
+    })
+}
+
+/// Runs the `cargo build` of `command` when it is a `cargo run`.
+fn build_if_cargo_run(
+    spec: &ServiceSpec,
+    command: &[String],
+    cwd: &Path,
+    env: &BTreeMap<String, String>,
+    cancel: &CancellationToken,
+    note: &dyn Fn(String),
+) -> Result<(), ServiceError> {
+    let Some(build) = build_command(command) else {
+        return Ok(());
+    };
+    note(format!(
+        "ratecheck: building service {}: {}",
+        spec.name,
+        build.join(" ")
+    ));
+    build_first(&spec.name, &build, cwd, env, cancel)
 }
 
 /// Spawns `program args…` in `cwd` with `env` added, in a process group

@@ -16,12 +16,14 @@ use super::{engine_run, load_figures, scenario_floor, Event, Step, SuiteRun};
 use crate::config::ScenarioSpec;
 use crate::duration::format_duration;
 use crate::error::Error;
-use crate::figure::{ScenarioKind, ScenarioResult, ServiceCrash};
+use crate::figure::{Figure, ScenarioKind, ScenarioResult, ServiceCrash};
 use crate::service::figures::service_figures;
 use crate::service::proc::Sampler;
 use crate::service::{lifecycle, RunningService, ServiceError, ServiceSpec};
 use ratecheck_engine::clock::SharedClock;
 use ratecheck_engine::load::{LoadSpec, TargetSpec};
+use ratecheck_engine::metrics::snapshot::RunReport;
+use ratecheck_engine::run::ProgressFn;
 
 /// Shortest and longest interval between two samples of a service.
 const MIN_SAMPLE_INTERVAL: Duration = Duration::from_millis(25);
@@ -86,7 +88,7 @@ impl<'a> Services<'a> {
 
     /// The running service `name`, started (and awaited ready) if it is
     /// not running.
-    async fn get(
+    pub async fn get(
         &mut self,
         name: &str,
         cancel: &CancellationToken,
@@ -152,40 +154,21 @@ impl<'a> Services<'a> {
         s: &SuiteRun<'_>,
     ) -> Result<ScenarioResult, Error> {
         let svc = self.get(name, &s.cancel, s.on_event).await?;
-        let mut load = spec.load.clone();
-        load.target = TargetSpec::Url(svc.url(path));
-        // The run stops early when the service exits; Ctrl-C stops both.
-        let run_cancel = s.cancel.child_token();
-        let sampler = Sampler::start(svc.pid(), sample_interval(&load), run_cancel.clone());
-        // The run's times are from (just after) here; the samples' from
-        // the sampler's first sample.
-        let offset = sampler.origin().elapsed().as_secs_f64();
-        let report = engine_run(
-            &load,
-            &spec.name,
-            scenario_floor(spec),
-            clock.clone(),
-            run_cancel,
-            (s.progress)(&spec.name),
-        )
-        .await;
-        let samples = sampler.finish();
-        let report = report.map_err(|e| match e {
-            Error::Scenario { scenario, msg } => Error::Scenario {
-                scenario: format!("{scenario} (service {name})"),
-                msg,
-            },
-            other => other,
-        })?;
-        let exited = svc.exit_status();
-        let crash = exited.map(|st| ServiceCrash {
-            service: name.to_string(),
-            status: st.to_string(),
-            stderr: svc.stderr_tail(),
-            stdout: svc.stdout_tail(),
-        });
+        let run = SampledRun {
+            scenario: &spec.name,
+            load: &spec.load,
+            path,
+            floor: scenario_floor(spec),
+        };
+        let Measured {
+            report,
+            service,
+            crash,
+        } = run
+            .measure(svc, clock, &s.cancel, (s.progress)(&spec.name))
+            .await?;
         let mut figures = load_figures(&report);
-        figures.extend(service_figures(&samples, &report, offset, crash.is_none()));
+        figures.extend(service);
         let mut warnings = Vec::new();
         if let Some(c) = &crash {
             warnings.push(c.line());
@@ -205,18 +188,90 @@ impl<'a> Services<'a> {
     }
 }
 
-/// [`lifecycle::start`] on a blocking thread, its notes passed on as
+/// One engine run against a running service, its process tree sampled
+/// alongside ([`SampledRun::measure`]).
+#[derive(Debug, Clone, Copy)]
+pub struct SampledRun<'a> {
+    /// The scenario, for errors.
+    pub scenario: &'a str,
+    /// The run; its target is replaced by the service's URL.
+    pub load: &'a LoadSpec,
+    /// The path requested.
+    pub path: &'a str,
+    /// The scenario's own efficiency floor, if it has one.
+    pub floor: Option<f64>,
+}
+
+/// What one [`SampledRun`] measured.
+#[derive(Debug, Clone)]
+pub struct Measured {
+    pub report: RunReport,
+    /// The service's figures over the judged window
+    /// ([`service_figures`]).
+    pub service: BTreeMap<String, Figure>,
+    /// How and with what last lines it exited, when it did.
+    pub crash: Option<ServiceCrash>,
+}
+
+impl SampledRun<'_> {
+    /// Runs the load against `svc` through the engine, sampling its tree
+    /// only over this run. The run stops early when the service exits;
+    /// `cancel` (Ctrl-C) stops both.
+    pub async fn measure(
+        &self,
+        svc: &mut RunningService,
+        clock: &SharedClock,
+        cancel: &CancellationToken,
+        progress: Option<ProgressFn>,
+    ) -> Result<Measured, Error> {
+        let mut load = self.load.clone();
+        load.target = TargetSpec::Url(svc.url(self.path));
+        let run_cancel = cancel.child_token();
+        let sampler = Sampler::start(svc.pid(), sample_interval(&load), run_cancel.clone());
+        // The run's times are from (just after) here; the samples' from
+        // the sampler's first sample.
+        let offset = sampler.origin().elapsed().as_secs_f64();
+        let report = engine_run(
+            &load,
+            self.scenario,
+            self.floor,
+            clock.clone(),
+            run_cancel,
+            progress,
+        )
+        .await;
+        let samples = sampler.finish();
+        let report = report.map_err(|e| match e {
+            Error::Scenario { scenario, msg } => Error::Scenario {
+                scenario: format!("{scenario} (service {})", svc.name()),
+                msg,
+            },
+            other => other,
+        })?;
+        let crash = svc.exit_status().map(|st| ServiceCrash {
+            service: svc.name().to_string(),
+            status: st.to_string(),
+            stderr: svc.stderr_tail(),
+            stdout: svc.stdout_tail(),
+        });
+        let service = service_figures(&samples, &report, offset, crash.is_none());
+        Ok(Measured {
+            report,
+            service,
+            crash,
+        })
+    }
+}
+
+/// `work` on a blocking thread, the notes it gives passed on as
 /// [`Event::Note`] while it runs.
-async fn start(
-    spec: ServiceSpec,
-    root: PathBuf,
-    cancel: CancellationToken,
+async fn with_notes<T: Send + 'static>(
+    work: impl FnOnce(&dyn Fn(String)) -> T + Send + 'static,
     on_event: &(dyn Fn(&Event) + Sync),
-) -> Result<RunningService, Error> {
-    let name = spec.name.clone();
+) -> Result<T, tokio::task::JoinError> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
     let mut task = tokio::task::spawn_blocking(move || {
-        lifecycle::start(&spec, &root, &cancel, &|note| {
+        work(&|note| {
             let _ = tx.send(note);
         })
     });
@@ -229,12 +284,55 @@ async fn start(
     while let Ok(note) = rx.try_recv() {
         on_event(&Event::Note(note));
     }
+    result
+}
+
+/// A service's result as the suite's error: Ctrl-C is the interruption.
+fn service_result<T>(
+    name: &str,
+    result: Result<Result<T, ServiceError>, tokio::task::JoinError>,
+) -> Result<T, Error> {
     match result {
-        Ok(Ok(svc)) => Ok(svc),
+        Ok(Ok(t)) => Ok(t),
         Ok(Err(ServiceError::Interrupted { .. })) => Err(Error::Interrupted),
         Ok(Err(e)) => Err(e.into()),
-        Err(e) => Err(Error::new(format!("service {name}: the start failed: {e}"))),
+        Err(e) => Err(Error::new(format!("service {name}: {e}"))),
     }
+}
+
+/// [`lifecycle::start`] on a blocking thread, its notes passed on as
+/// [`Event::Note`] while it runs.
+async fn start(
+    spec: ServiceSpec,
+    root: PathBuf,
+    cancel: CancellationToken,
+    on_event: &(dyn Fn(&Event) + Sync),
+) -> Result<RunningService, Error> {
+    let name = spec.name.clone();
+    let started = with_notes(
+        move |note| lifecycle::start(&spec, &root, &cancel, note),
+        on_event,
+    )
+    .await;
+    service_result(&name, started)
+}
+
+/// [`lifecycle::build`] on a blocking thread (the `cargo build` of a
+/// `cargo run` service, nothing for another command), its notes passed on
+/// as [`Event::Note`].
+pub async fn build(
+    spec: ServiceSpec,
+    root: PathBuf,
+    cancel: CancellationToken,
+    on_event: &(dyn Fn(&Event) + Sync),
+) -> Result<(), Error> {
+    let name = spec.name.clone();
+    let built = with_notes(
+        move |note| lifecycle::build(&spec, &root, &cancel, note),
+        on_event,
+    )
+    .await;
+    service_result(&name, built)
 }
 
 #[cfg(test)]
