@@ -52,6 +52,7 @@ fn only_the_scenarios_that_load_a_service_are_paired_each_a_short_steady_run() {
     assert_eq!((api.service.as_str(), api.path.as_str()), ("api", "/items"));
     // The scenario's rate and concurrency, cut to PAIR_RUN.
     assert_eq!(api.load.duration, PAIR_RUN);
+    assert_eq!(PAIR_RUN, Duration::from_millis(500));
     assert_eq!((api.load.rps, api.load.concurrency), (200.0, 10));
     assert!(api.latency);
     // A shorter scenario keeps its own length.
@@ -60,7 +61,7 @@ fn only_the_scenarios_that_load_a_service_are_paired_each_a_short_steady_run() {
     // judged, so not paired.
     let r = &pairs[2];
     assert!(r.load.ramp_up.is_zero() && r.load.ramp_down.is_zero());
-    assert_eq!(r.load.duration, Duration::from_millis(600));
+    assert_eq!(r.load.duration, PAIR_RUN);
     assert!(!r.latency);
     let figures = |p: &ServicePair| p.figures().iter().map(|f| f.0).collect::<Vec<_>>();
     assert_eq!(
@@ -74,6 +75,20 @@ fn only_the_scenarios_that_load_a_service_are_paired_each_a_short_steady_run() {
     assert_eq!(figures(r).len(), 2);
     // Nothing to pair in the engine's own suite.
     assert!(service_pairs(&crate::suite::default_steps(false)).is_empty());
+}
+
+#[test]
+fn a_slow_scenarios_runs_last_until_about_a_hundred_requests() {
+    let secs = |s: f64| Duration::from_secs_f64(s);
+    assert_eq!(pair_run(1000.0, secs(5.0)), PAIR_RUN);
+    assert_eq!(pair_run(100.0, secs(5.0)), secs(1.0));
+    assert_eq!(pair_run(20.0, secs(60.0)), MAX_PAIR_RUN);
+    assert_eq!(
+        pair_run(20.0, secs(1.5)),
+        secs(1.5),
+        "never past the scenario"
+    );
+    assert_eq!(pair_run(0.001, secs(5.0)), MAX_PAIR_RUN);
 }
 
 #[test]
