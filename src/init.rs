@@ -1,9 +1,12 @@
-//! `cargo ratecheck init`, the pure part: the commented starter section for
-//! a workspace's root manifest (under `[workspace.metadata.ratecheck]`, or
+//! `cargo ratecheck init`, the pure part: the starter section for a
+//! workspace's root manifest (under `[workspace.metadata.ratecheck]`, or
 //! `[package.metadata.ratecheck]` when the root manifest is a package with
-//! no `[workspace]` table, as the configuration loader reads it), the two
-//! GitHub workflows, which binaries look like HTTP servers, and removing an
-//! old section for `--force`. The files are written by `commands/init.rs`.
+//! no `[workspace]` table, as the configuration loader reads it) — a
+//! service that starts a binary that looks like an HTTP server and a
+//! scenario that loads it, or the same as a commented example when none
+//! does —, the two GitHub workflows, which binaries look like HTTP servers,
+//! and removing an old section for `--force`. The files are written by
+//! `commands/init.rs`.
 
 /// Crates whose presence among a package's dependencies makes its binaries
 /// look like HTTP servers.
@@ -66,67 +69,123 @@ pub fn has_section(manifest: &toml::Table) -> bool {
 /// The line that opens the starter section, so `--force` can find it.
 const MARKER: &str = "# cargo-ratecheck: the merge gate's settings";
 
-/// The commented starter section, `servers` prefilling the service example.
+/// The starter section: with a server-like binary among `servers`, a
+/// service that starts the first and a scenario that loads it; without
+/// one, the same as a commented example to fill in.
 pub fn starter_section(table: Table, servers: &[ServerBin]) -> String {
     let p = table.prefix();
-    let (name, command) = match servers.first() {
-        Some(s) => (
-            s.bin.clone(),
-            format!(
-                r#"["cargo", "run", "--release", "-p", "{}", "--bin", "{}", "--", "--port", "{{port}}"]"#,
-                s.package, s.bin
-            ),
-        ),
-        None => (
-            "api".to_string(),
-            r#"["cargo", "run", "--release", "--bin", "api", "--", "--port", "{port}"]"#
-                .to_string(),
-        ),
-    };
-    let found = if servers.is_empty() {
-        String::new()
-    } else {
-        let names: Vec<String> = servers
-            .iter()
-            .map(|s| format!("{} ({})", s.bin, s.package))
-            .collect();
-        format!(
-            "# Binaries that look like HTTP servers: {}.\n",
-            names.join(", ")
-        )
-    };
-    format!(
+    let head = format!(
         r#"
 {MARKER} (README of cargo-ratecheck: Configuration).
-# Without scenarios, the built-in suite runs against the embedded server:
-# efficiency at 200, 1000 and 10000 requests/s, a ramp, CPU and memory.
+# The gate runs its 1-second self-test and the scenarios below. The engine's
+# own scenarios and benches measure cargo-ratecheck itself, so they do not
+# run here (engine-benches = true would run them too).
 [{p}]
 baseline = "default"   # baselines/default.json, written by `cargo ratecheck baseline save`
-trials = 3             # trials of the CPU and memory benches (their median is judged)
+trials = 3             # trials of noisy figures (their median is judged)
 # CPU per request moves by tens of percent on shared 2-core CI machines; on a
-# dedicated runner tighten it toward the default 0.15.
+# dedicated runner tighten it toward the default 0.15. (`--against REV`
+# judges CPU, memory and latency from paired runs instead, with tighter
+# paired-cpu-tolerance, paired-memory-tolerance, paired-latency-tolerance.)
 thresholds = {{ cpu-tolerance = 0.75 }}
 # thresholds = {{ efficiency-floor = 0.95, cpu-tolerance = 0.15, memory-tolerance = 0.15 }}
+"#
+    );
+    match servers.first() {
+        Some(s) => format!("{head}{}", service_tables(p, s, servers)),
+        None => format!("{head}{}", commented_example(p)),
+    }
+}
 
-{found}# Your own service, started on a free loopback port for the scenarios that name it:
+/// `cargo run` of one binary, told its port with `--port`.
+fn run_command(s: &ServerBin) -> String {
+    format!(
+        r#"["cargo", "run", "--release", "-p", "{}", "--bin", "{}", "--", "--port", "{{port}}"]"#,
+        s.package, s.bin
+    )
+}
+
+/// The name of the starter's scenario for a service named `service`.
+pub fn scenario_name(service: &str) -> String {
+    format!("{service}-get")
+}
+
+/// The service `s` and a scenario loading it.
+fn service_tables(p: &str, s: &ServerBin, servers: &[ServerBin]) -> String {
+    let others: Vec<String> = servers[1..]
+        .iter()
+        .map(|o| format!("{} ({})", o.bin, o.package))
+        .collect();
+    let others = if others.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "\n# Other binaries that look like HTTP servers: {}.",
+            others.join(", ")
+        )
+    };
+    let (bin, command, scenario) = (&s.bin, run_command(s), scenario_name(&s.bin));
+    format!(
+        r#"
+# {bin} looks like an HTTP server.{others} The gate builds it, starts it on a
+# free loopback port for the scenarios that name it and stops it after them:
+# it must listen on 127.0.0.1 at the port it is given (here with --port;
+# change the arguments to match) and answer GET / with 200 once ready (or
+# set ready.path).
+[[{p}.service]]
+name = "{bin}"
+command = {command}
+ready = {{ path = "/", status = 200, timeout = "60s" }}
+
+# 200 requests/s of GET / over 10 connections for 5 s: efficiency, errors,
+# the median response time, and {bin}'s CPU per request and memory. With
+# `--against REV` the same requests go to REV's build of {bin} and this one
+# alternately, and those figures are judged paired.
+[[{p}.scenario]]
+name = "{scenario}"
+target = "service:{bin}"
+rps = 200
+duration = "5s"
+concurrency = 10
+quick = true
+# A weighted mix instead of one GET, and what each answer must be:
+# requests = [{{ path = "/api/items", weight = 3 }}, {{ method = "POST", path = "/api/items", body-file = "bench/item.json" }}]
+# check = {{ status = 200, body-contains = "id" }}
+"#
+    )
+}
+
+/// The service and scenario as comments, for a workspace with no
+/// server-like binary.
+fn commented_example(p: &str) -> String {
+    format!(
+        r#"
+# No binary here looks like an HTTP server. Your own service, started on a
+# free loopback port for the scenarios that name it:
 # [[{p}.service]]
-# name = "{name}"
-# command = {command}
+# name = "api"
+# command = ["cargo", "run", "--release", "--bin", "api", "--", "--port", "{{port}}"]
 # env = {{ RUST_LOG = "warn" }}
 # ready = {{ path = "/health", status = 200, timeout = "60s" }}
 # stop = {{ signal = "TERM", grace = "5s" }}
 #
 # [[{p}.scenario]]
-# name = "{name}-1k"
-# target = "service:{name}"
-# rps = 1000
+# name = "api-get"
+# target = "service:api"
+# rps = 200
 # duration = "5s"
-# concurrency = 50
+# concurrency = 10
 # # A weighted mix instead of one GET, and what each answer must be:
 # requests = [{{ path = "/api/items", weight = 3 }}, {{ method = "POST", path = "/api/items", body-file = "bench/item.json" }}]
 # check = {{ status = 200, body-contains = "id" }}
 "#
     )
+}
+
+/// Whether a binary's main source looks like an HTTP server's: it binds a
+/// TCP listener (std's or tokio's), as a server with no server crate does.
+pub fn looks_like_server(source: &str) -> bool {
+    source.contains("TcpListener")
 }
 
 /// `text` without its ratecheck tables (`[…metadata.ratecheck]` and
@@ -170,8 +229,10 @@ pub fn workflows() -> [(&'static str, &'static str); 2] {
 
 const RATECHECK_YML: &str = r#"# The required status check: cargo-ratecheck's performance gate. A pull
 # request is judged against the baseline committed on its target branch (and
-# that branch's settings, read from git), and side by side with the target
-# branch built on the same runner (paired runs of CPU, memory and latency).
+# that branch's settings, read from git): the floors on any runner; and side
+# by side with the target branch's build of the services, started on the
+# same runner and loaded alternately: CPU per request, memory and latency,
+# which must be judged (--require-judged), or the step fails unjudged.
 name: ratecheck
 
 on:
@@ -214,6 +275,7 @@ jobs:
           BASE_REF: ${{ github.base_ref }}
         run: >-
           cargo ratecheck --no-baseline --against "origin/${BASE_REF}"
+          --require-judged cpu,memory,latency
           --format markdown --json ratecheck-against.json
       - name: Gate against main's committed baseline
         if: github.event_name == 'push'
@@ -283,15 +345,34 @@ jobs:
           git push origin "HEAD:${BRANCH}"
 "#;
 
-/// The three commands `init` suggests next.
-pub fn next_commands(manifest: &str) -> [String; 3] {
-    [
+/// The commands `init` suggests next; `service`, the starter's service
+/// when it has one.
+pub fn next_commands(manifest: &str, service: Option<&str>) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(name) = service {
+        out.push(format!(
+            "cargo ratecheck --no-baseline                 # try it: starts {name}, runs {} (floors, its CPU, memory, latency)",
+            scenario_name(name)
+        ));
+    }
+    out.push(
         "cargo ratecheck baseline save --allow-dirty   # measure; writes baselines/default.json"
             .to_string(),
-        format!("git add {manifest} .github/workflows baselines && git commit -m \"ratecheck gate\""),
+    );
+    out.push(format!(
+        "git add {manifest} .github/workflows baselines && git commit -m \"ratecheck gate\""
+    ));
+    out.push(
         "cargo ratecheck                               # the gate: exit 0 pass, 1 failed, 2 could not judge"
             .to_string(),
-    ]
+    );
+    if service.is_some() {
+        out.push(
+            "cargo ratecheck --no-baseline --against HEAD~1   # as on pull requests: this build against HEAD~1's, paired"
+                .to_string(),
+        );
+    }
+    out
 }
 
 #[cfg(test)]
@@ -360,19 +441,71 @@ mod tests {
     }
 
     #[test]
-    fn a_server_binary_is_named_in_the_service_example() {
-        let servers = [ServerBin {
-            package: "shop".into(),
-            bin: "shop-api".into(),
-        }];
-        let s = starter_section(Table::Package, &servers);
-        assert!(s.contains("# name = \"shop-api\""), "{s}");
+    fn a_server_binary_is_gated_by_a_service_and_a_scenario_that_loads_it() {
+        let servers = [
+            ServerBin {
+                package: "shop".into(),
+                bin: "shop-api".into(),
+            },
+            ServerBin {
+                package: "shop".into(),
+                bin: "admin".into(),
+            },
+        ];
+        for table in [Table::Package, Table::Workspace] {
+            let text = format!("{PACKAGE}{}", starter_section(table, &servers));
+            let cfg = crate::config::Config::from_manifest_toml("Cargo.toml", &text)
+                .unwrap_or_else(|e| panic!("{e}\n{text}"));
+            assert_eq!(cfg.services.len(), 1, "{text}");
+            let svc = &cfg.services[0];
+            assert_eq!(svc.name, "shop-api");
+            assert_eq!(
+                svc.command_for(8080).join(" "),
+                "cargo run --release -p shop --bin shop-api -- --port 8080"
+            );
+            assert_eq!(svc.ready.path, "/");
+            let scenarios = cfg.scenarios.as_ref().expect("a scenario");
+            assert_eq!(scenarios.len(), 1);
+            let s = &scenarios[0];
+            assert_eq!(s.name, scenario_name("shop-api"));
+            assert_eq!(s.name, "shop-api-get");
+            assert_eq!(
+                s.load.target,
+                ratecheck_engine::load::TargetSpec::Service {
+                    name: "shop-api".into(),
+                    path: "/".into()
+                }
+            );
+            assert_eq!((s.load.rps, s.load.concurrency, s.quick), (200.0, 10, true));
+            // Not this tool's workspace: the engine's own steps stay off.
+            assert!(!cfg.engine_steps());
+            assert!(text.contains("Other binaries that look like HTTP servers: admin (shop)."));
+        }
+    }
+
+    #[test]
+    fn a_binary_that_binds_a_listener_looks_like_a_server() {
+        assert!(looks_like_server(
+            "use std::net::TcpListener;\nfn main() { TcpListener::bind(\"127.0.0.1:0\"); }"
+        ));
+        assert!(looks_like_server(
+            "let l = tokio::net::TcpListener::bind(a).await?;"
+        ));
+        assert!(!looks_like_server("fn main() { println!(\"hello\"); }"));
+    }
+
+    #[test]
+    fn what_to_run_next_tries_the_service_when_there_is_one() {
+        let with = next_commands("Cargo.toml", Some("srv"));
         assert!(
-            s.contains(r#""-p", "shop", "--bin", "shop-api", "--", "--port", "{port}""#),
-            "{s}"
+            with[0].starts_with("cargo ratecheck --no-baseline ") && with[0].contains("srv-get")
         );
-        assert!(s.contains("# target = \"service:shop-api\""), "{s}");
-        assert!(s.contains("look like HTTP servers: shop-api (shop)"), "{s}");
+        assert!(with
+            .iter()
+            .any(|c| c.starts_with("cargo ratecheck --no-baseline --against HEAD~1")));
+        let without = next_commands("Cargo.toml", None);
+        assert_eq!(without.len(), 3);
+        assert!(without[0].starts_with("cargo ratecheck baseline save"));
     }
 
     #[test]
@@ -391,6 +524,18 @@ mod tests {
         let again = format!("{stripped}{}", starter_section(Table::Package, &[]));
         assert_eq!(again.matches(MARKER).count(), 1);
         assert!(has_section(&parse(&again)));
+        // A starter with a service and a scenario goes the same way.
+        let server = [ServerBin {
+            package: "shop".into(),
+            bin: "api".into(),
+        }];
+        let old = format!("{PACKAGE}{}", starter_section(Table::Package, &server));
+        let stripped = strip_section(&old);
+        assert!(!has_section(&parse(&stripped)), "{stripped}");
+        assert!(
+            !stripped.contains("looks like an HTTP server"),
+            "{stripped}"
+        );
     }
 
     #[test]
@@ -404,7 +549,9 @@ mod tests {
             assert!(text.contains("valgrind"), "{name}");
         }
         let [pr, refresh] = workflows();
-        assert!(pr.1.contains("--against \"origin/${BASE_REF}\""));
+        assert!(pr.1.contains(
+            "cargo ratecheck --no-baseline --against \"origin/${BASE_REF}\"\n          --require-judged cpu,memory,latency\n"
+        ));
         assert!(refresh.1.contains("cargo ratecheck baseline save"));
     }
 }

@@ -48,6 +48,24 @@ fn init_writes_a_section_that_loads_and_the_two_workflows() {
     let config = Config::load(Some(&ws.path().join("Cargo.toml"))).expect("the section loads");
     assert_eq!(config.baseline, "default");
     assert_eq!(config.trials, 3);
+    // The server binary is gated: a service, and a scenario loading it.
+    assert_eq!(config.services.len(), 1);
+    assert_eq!(config.services[0].name, "shop-api");
+    let scenarios = config.scenarios.expect("a scenario");
+    assert_eq!(scenarios[0].name, "shop-api-get");
+    assert!(
+        r.stderr.contains(
+            "service shop-api (cargo run --release -p shop --bin shop-api -- --port PORT"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stdout
+            .contains("cargo ratecheck --no-baseline --against HEAD~1"),
+        "{}",
+        r.stdout
+    );
     for name in ["ratecheck.yml", "refresh-baselines.yml"] {
         let wf = read(&ws.path().join(".github/workflows").join(name));
         assert!(
@@ -55,6 +73,39 @@ fn init_writes_a_section_that_loads_and_the_two_workflows() {
             "{name}"
         );
     }
+}
+
+/// A server with no server crate, only std's `TcpListener`, is found by
+/// its source; a package with neither gets the commented example and is
+/// told so.
+#[test]
+fn a_std_listener_is_a_server_and_nothing_is_told_as_nothing() {
+    let ws = tempfile::tempdir().expect("temp dir");
+    let manifest = "[package]\nname = \"tiny\"\nversion = \"0.1.0\"\nedition = \"2021\"\n";
+    std::fs::write(ws.path().join("Cargo.toml"), manifest).expect("write Cargo.toml");
+    std::fs::create_dir_all(ws.path().join("src")).expect("mkdir src");
+    let main = ws.path().join("src/main.rs");
+    std::fs::write(&main, "fn main() {}\n").expect("write main.rs");
+    let r = common::run_bin(&["init"], ws.path(), LIMIT);
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(
+        r.stderr.contains("no binary looks like an HTTP server"),
+        "{}",
+        r.stderr
+    );
+    let config = Config::load(Some(&ws.path().join("Cargo.toml"))).expect("loads");
+    assert!(config.services.is_empty() && config.scenarios.is_none());
+
+    std::fs::write(
+        &main,
+        "use std::net::TcpListener;\nfn main() { let _l = TcpListener::bind(\"127.0.0.1:0\"); }\n",
+    )
+    .expect("write main.rs");
+    let r = common::run_bin(&["init", "--force"], ws.path(), LIMIT);
+    assert_eq!(r.code, Some(0), "{r:?}");
+    let config = Config::load(Some(&ws.path().join("Cargo.toml"))).expect("loads");
+    assert_eq!(config.services[0].name, "tiny");
+    assert_eq!(config.scenarios.expect("a scenario")[0].name, "tiny-get");
 }
 
 #[test]

@@ -94,23 +94,38 @@ fn nothing_to_replace(
     Ok(())
 }
 
-/// The binaries of workspace members that depend on an HTTP server crate.
+/// The binaries of workspace members that look like HTTP servers: their
+/// package depends on an HTTP server crate, or their main source file binds
+/// a TCP listener ([`init::looks_like_server`]).
 fn server_bins(meta: &cargo_metadata::Metadata) -> Vec<ServerBin> {
     meta.packages
         .iter()
         .filter(|p| meta.workspace_members.contains(&p.id))
-        .filter(|p| {
-            p.dependencies
-                .iter()
-                .any(|d| init::SERVER_CRATES.contains(&d.name.as_str()))
-        })
         .flat_map(|p| {
-            p.targets.iter().filter(|t| t.is_bin()).map(|t| ServerBin {
-                package: p.name.to_string(),
-                bin: t.name.clone(),
-            })
+            let server_crate = p
+                .dependencies
+                .iter()
+                .any(|d| init::SERVER_CRATES.contains(&d.name.as_str()));
+            p.targets
+                .iter()
+                .filter(|t| t.is_bin())
+                .filter(move |t| server_crate || binds_a_listener(t.src_path.as_std_path()))
+                .map(|t| ServerBin {
+                    package: p.name.to_string(),
+                    bin: t.name.clone(),
+                })
         })
         .collect()
+}
+
+/// Whether the source file at `path` looks like a server's (its first
+/// 256 KiB read; a file that cannot be read does not).
+fn binds_a_listener(path: &Path) -> bool {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(256 * 1024).read_to_string(&mut text))
+        .is_ok_and(|_| init::looks_like_server(&text))
 }
 
 /// Writes `bytes` to `path` atomically.
@@ -129,23 +144,25 @@ fn say_written(
     servers: &[ServerBin],
 ) {
     let shown = |p: &Path| p.strip_prefix(root).unwrap_or(p).display().to_string();
-    ctx.note(format!(
-        "ratecheck: wrote the starter section to {}{}",
-        shown(manifest),
-        if servers.is_empty() {
-            String::new()
-        } else {
-            format!(
-                " (service example: {}, which looks like an HTTP server)",
-                servers[0].bin
-            )
-        }
-    ));
+    let service = servers.first();
+    ctx.note(match service {
+        Some(s) => format!(
+            "ratecheck: wrote the starter section to {}: service {bin} (cargo run --release -p {} --bin {bin} -- --port PORT: it must listen on 127.0.0.1:PORT and answer GET / with 200) and scenario {} (200 requests/s of GET / for 5 s)",
+            shown(manifest),
+            s.package,
+            init::scenario_name(&s.bin),
+            bin = s.bin,
+        ),
+        None => format!(
+            "ratecheck: wrote the starter section to {}; no binary looks like an HTTP server (none depends on an HTTP server crate or binds a TcpListener in its main file): fill in the commented service and scenario, or only the self-test runs",
+            shown(manifest)
+        ),
+    });
     for (p, _) in workflows {
         ctx.note(format!("ratecheck: wrote {}", shown(p)));
     }
     let mut next = String::from("Next:\n");
-    for c in init::next_commands(&shown(manifest)) {
+    for c in init::next_commands(&shown(manifest), service.map(|s| s.bin.as_str())) {
         next.push_str(&format!("  {c}\n"));
     }
     print_out(&next);
