@@ -2,7 +2,8 @@
 //! through the binary: the faults (a command that does not exist, an exit
 //! before ready, never ready, a crash mid-run, SIGTERM ignored, a port it
 //! cannot bind, a ready path answering 500, a URL where a path belongs,
-//! Ctrl-C) and a passing run against Python's `http.server`.
+//! Ctrl-C), a passing run against Python's `http.server`, and `--against
+//! REV` pairing REV's build of a cargo service with this one.
 //!
 //! Each asserts the exit code, the one line naming the service, and that
 //! no process of the test's service is left: every service runs with
@@ -659,4 +660,80 @@ fn a_mix_whose_answers_fail_the_check_fails_the_gate_on_error_rate() {
         .unwrap();
     assert_eq!(error_rate["verdict"], "below-floor", "{error_rate}");
     assert_nothing_left(&m);
+}
+
+/// `--against REV` in a workspace that is not cargo-ratecheck's: the
+/// service is built at REV (into `target/ratecheck/target`, beside the
+/// current build), both builds are started and loaded alternately, and
+/// the service's figures are judged paired; none of the engine's own
+/// scenarios runs, and nothing is left behind.
+#[test]
+fn against_a_revision_pairs_its_build_of_the_service_with_this_one() {
+    let _serial = common::serial();
+    let m = marker("against");
+    let ws = cargo_service(&m, None);
+    std::fs::write(ws.path().join(".gitignore"), "/target\n").unwrap();
+    common::git(ws.path(), &["init", "-q"]);
+    common::commit_all(ws.path(), "a service");
+    let args = ["--no-baseline", "--against", "HEAD", "--format", "json"];
+    let r = common::run_bin(&args, ws.path(), LIMIT);
+    let shown = format!("stderr: {}\nstdout: {}", r.stderr, r.stdout);
+    assert_eq!(r.code, Some(0), "{shown}");
+    assert!(
+        r.stderr
+            .contains("building service api at HEAD: cargo build -q"),
+        "{shown}"
+    );
+    let out: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(out["against"]["rev"], "HEAD");
+    let scenarios: Vec<&str> = out["current"]["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(scenarios, ["self-test", "svc-run"], "no engine step");
+    let rows = out["rows"].as_array().unwrap();
+    for figure in [
+        "service_cpu_us_per_request",
+        "service_peak_rss_bytes",
+        "response_p50_ms",
+    ] {
+        let row = rows
+            .iter()
+            .find(|r| r["scenario"] == "svc-run" && r["figure"] == figure)
+            .unwrap_or_else(|| panic!("no row {figure}: {shown}"));
+        let note = row["note"].as_str().unwrap_or_default();
+        assert!(
+            note.starts_with("paired with HEAD (20 pairs)"),
+            "{figure}: {note}"
+        );
+    }
+    let base = ws.path().join("target/ratecheck/target/debug/tiny");
+    assert!(base.is_file(), "REV's build is kept");
+    assert!(
+        ws.path().join("target/debug/tiny").is_file(),
+        "and this one"
+    );
+    let trees = ws.path().join("target/ratecheck/worktrees");
+    assert!(
+        std::fs::read_dir(&trees).map_or(true, |mut d| d.next().is_none()),
+        "REV's tree is removed"
+    );
+    assert_nothing_left(&m);
+}
+
+/// `--against REV` where no scenario loads a service: nothing at REV is
+/// the code under test, so nothing is judged (exit 2, one line).
+#[test]
+fn against_a_revision_with_no_service_to_pair_is_not_judged() {
+    let ws = common::git_workspace(
+        "[[workspace.metadata.ratecheck.scenario]]\nname = \"embedded\"\nrps = 10\nduration = \"1s\"",
+    );
+    let r = common::run_bin(&["--no-baseline", "--against", "HEAD"], ws.path(), LIMIT);
+    assert_error(
+        &r,
+        2,
+        "--against HEAD: no planned scenario loads a service, and in a workspace that is not cargo-ratecheck's the services are what is built at HEAD and paired;",
+    );
 }
