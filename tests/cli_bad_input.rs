@@ -872,17 +872,27 @@ fn against_a_revision_that_does_not_exist() {
     assert!(!ws.path().join("target/ratecheck/worktrees").exists());
 }
 
-/// A revision that does not build (here: a workspace with no
-/// cargo-ratecheck binary, so cargo refuses in a second without compiling)
-/// is named with cargo's last words, and its checked-out tree is removed.
-/// `--quiet`: the build's progress notes come before the error.
+/// A revision that does not build (here: cargo-ratecheck's own workspace,
+/// its package `cargo-ratecheck` a library with no cargo-ratecheck binary,
+/// so cargo refuses in a second without compiling) is named with cargo's
+/// last words, and its checked-out tree is removed. `--quiet`: the build's
+/// progress notes come before the error.
 #[test]
 fn against_a_revision_that_does_not_build() {
-    let ws = common::git_workspace("");
+    let ws = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        ws.path().join("Cargo.toml"),
+        "[package]\nname = \"cargo-ratecheck\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .expect("write Cargo.toml");
+    std::fs::create_dir_all(ws.path().join("src")).expect("mkdir src");
+    std::fs::write(ws.path().join("src/lib.rs"), "").expect("write lib.rs");
+    common::git(ws.path(), &["init", "-q"]);
+    common::commit_all(ws.path(), "a library");
     let r = refused_in(
         ws.path(),
         &["--quiet", "--no-baseline", "--against", "HEAD"],
-        &["--against HEAD", "does not build", "contains no package"],
+        &["--against HEAD", "does not build", "no bin target named"],
     );
     let trees = ws.path().join("target/ratecheck/worktrees");
     let left: Vec<_> = std::fs::read_dir(&trees)

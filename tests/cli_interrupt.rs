@@ -245,7 +245,8 @@ fn verbose_progress_lines_are_recognised() {
     assert!(!finished_scenario("  : 1.0 s"));
 }
 
-/// A package whose `cargo-ratecheck` binary takes long to build: its build
+/// A package `cargo-ratecheck` (so `--against` builds its binary, as in
+/// this tool's own workspace) whose binary takes long to build: its build
 /// script writes its pid to `$RATECHECK_TEST_BUILD_MARKER`, then sleeps for
 /// at most two minutes.
 fn slow_building_workspace() -> tempfile::TempDir {
@@ -253,7 +254,7 @@ fn slow_building_workspace() -> tempfile::TempDir {
     let files = [
         (
             "Cargo.toml",
-            "[package]\nname = \"slow-build\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[[bin]]\nname = \"cargo-ratecheck\"\npath = \"src/main.rs\"\n",
+            "[package]\nname = \"cargo-ratecheck\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[[bin]]\nname = \"cargo-ratecheck\"\npath = \"src/main.rs\"\n",
         ),
         ("src/main.rs", "fn main() {}\n"),
         (

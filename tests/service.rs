@@ -452,48 +452,8 @@ fn ctrl_c_while_a_service_runs_stops_it_and_exits_130() {
         "ready = { timeout = \"20s\" }",
         "rps = 50\nduration = \"60s\"\nconcurrency = 5",
     ));
-    let mut child = common::command(
-        &["check", "--no-baseline", "--scenario", "svc-run"],
-        ws.path(),
-    )
-    .spawn()
-    .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        let mut all = String::new();
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            all.push_str(&line);
-            all.push('\n');
-            let _ = tx.send(line);
-        }
-        all
-    });
-    // Interrupt once the service is ready and the run has begun.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        match rx.recv_timeout(Duration::from_millis(100)) {
-            Ok(l) if l.starts_with("ratecheck: service api ready on") => break,
-            Ok(_) | Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
-            Err(e) => panic!("stderr closed before the service was ready: {e}"),
-        }
-        assert!(Instant::now() < deadline, "the service never got ready");
-    }
-    assert!(!processes_with(&m).is_empty(), "the service runs");
-    // SAFETY: kill(2) on the child this test spawned.
-    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
-    let exit_deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            break st;
-        }
-        if Instant::now() > exit_deadline {
-            let _ = child.kill();
-            panic!("no exit within 20 s of SIGINT");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let err = reader.join().unwrap();
+    let args = ["check", "--no-baseline", "--scenario", "svc-run"];
+    let (status, err) = interrupt_at(&args, ws.path(), "ratecheck: service api ready on", &m);
     assert_eq!(status.code(), Some(130), "{err}");
     assert!(err.contains("interrupted: no verdict"), "{err}");
     assert_nothing_left(&m);
@@ -735,5 +695,87 @@ fn against_a_revision_with_no_service_to_pair_is_not_judged() {
         &r,
         2,
         "--against HEAD: no planned scenario loads a service, and in a workspace that is not cargo-ratecheck's the services are what is built at HEAD and paired;",
+    );
+}
+
+/// Runs the binary with `args` in `ws`, sends it SIGINT once standard
+/// error has a line starting with `line` (while the service marked `m`
+/// runs), and waits for its exit (20 s at most): the status and standard
+/// error.
+fn interrupt_at(
+    args: &[&str],
+    ws: &Path,
+    line: &str,
+    m: &str,
+) -> (std::process::ExitStatus, String) {
+    let mut child = common::command(args, ws).spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            all.push_str(&line);
+            all.push('\n');
+            let _ = tx.send(line);
+        }
+        all
+    });
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(l) if l.starts_with(line) => break,
+            Ok(_) | Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(e) => panic!("stderr closed before `{line}`: {e}"),
+        }
+        assert!(Instant::now() < deadline, "never `{line}`");
+    }
+    assert!(!processes_with(m).is_empty(), "the service runs");
+    // SAFETY: kill(2) on the child this test spawned.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let exit_deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if Instant::now() > exit_deadline {
+            let _ = child.kill();
+            panic!("no exit within 20 s of SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    (status, reader.join().unwrap())
+}
+
+/// Ctrl-C while `--against` runs REV's build of a service beside this one:
+/// both stop, REV's tree goes, exit 130.
+#[test]
+fn ctrl_c_during_the_paired_runs_stops_both_builds_and_removes_revs_tree() {
+    let m = marker("against-ctrl-c");
+    let ws = common::git_workspace(&section(
+        &[
+            common::BIN,
+            "ratecheck",
+            "serve",
+            "--addr",
+            "127.0.0.1:{port}",
+        ],
+        &m,
+        "ready = { timeout = \"20s\" }",
+        "rps = 50\nduration = \"500ms\"\nconcurrency = 5",
+    ));
+    let args = ["check", "--no-baseline", "--against", "HEAD"];
+    let (status, err) = interrupt_at(
+        &args,
+        ws.path(),
+        "ratecheck: service api at HEAD ready on",
+        &m,
+    );
+    assert_eq!(status.code(), Some(130), "{err}");
+    assert!(err.contains("interrupted: no verdict"), "{err}");
+    assert_nothing_left(&m);
+    let trees = ws.path().join("target/ratecheck/worktrees");
+    assert!(
+        std::fs::read_dir(&trees).map_or(true, |mut d| d.next().is_none()),
+        "REV's tree is removed: {err}"
     );
 }
