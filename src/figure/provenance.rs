@@ -66,9 +66,10 @@ impl BuildInfo {
         }
     }
 
-    /// Why counts of kind `kind` measured under `other` cannot be compared
-    /// with ones measured under `self`, or `None` when they can.
-    pub fn differs(&self, other: &BuildInfo, kind: FigureKind) -> Option<String> {
+    /// Why counts of kind `kind` measured under `other` (the baseline's
+    /// build) cannot be compared with ones measured under `self`, or `None`
+    /// when they can: the first part of the build that differs.
+    pub fn differs(&self, other: &BuildInfo, kind: FigureKind) -> Option<BuildDifference> {
         let mut fields = vec![
             ("rustc", &self.rustc, &other.rustc),
             ("target", &self.target, &other.target),
@@ -102,8 +103,24 @@ impl BuildInfo {
         fields
             .into_iter()
             .find(|(_, a, b)| a != b)
-            .map(|(name, a, b)| format!("built with another {name} ({a} vs {b})"))
+            .map(|(part, a, b)| BuildDifference {
+                part,
+                current: a.clone(),
+                baseline: b.clone(),
+            })
     }
+}
+
+/// The part of two builds that makes their counts incomparable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildDifference {
+    /// `rustc`, `target`, `profile`, `libc`, `valgrind`, `tool version`,
+    /// `profile settings`, `RUSTFLAGS` or `features`.
+    pub part: &'static str,
+    /// This run's.
+    pub current: String,
+    /// The baseline's.
+    pub baseline: String,
 }
 
 /// `glibc 2.36` on glibc, else `unknown`.
@@ -212,18 +229,14 @@ mod tests {
             ..this.clone()
         };
         let why = this.differs(&flags, FigureKind::Allocations).unwrap();
-        assert!(
-            why.contains("RUSTFLAGS") && why.contains("target-cpu"),
-            "{why}"
-        );
+        assert_eq!(why.part, "RUSTFLAGS");
+        assert_eq!(why.baseline, "-C target-cpu=native");
         let settings = BuildInfo {
             profile_settings: Some("codegen-units=16 opt-level=3".into()),
             ..this.clone()
         };
-        assert!(this
-            .differs(&settings, FigureKind::Instructions)
-            .unwrap()
-            .contains("profile settings"));
+        let why = this.differs(&settings, FigureKind::Instructions).unwrap();
+        assert_eq!(why.part, "profile settings");
         // A file written before the fingerprint grew records none of it:
         // those parts are not compared.
         let old = BuildInfo {

@@ -85,8 +85,8 @@ use crate::baseline::compare::{
     Limit, NoBaseline, Noisy, Note, OnlyLimit, Row, RowKind, Side, Verdict,
 };
 use crate::figure::profile::FunctionDelta;
-use crate::figure::{id, FigureKind};
-use crate::gate::{BaselineProblem, GateWarning};
+use crate::figure::{id, BuildDifference, FigureKind};
+use crate::gate::{BaselineProblem, GateWarning, RequiredUnjudged};
 use crate::git::GitInfo;
 
 /// The kebab-case word of a verdict, as in the JSON (`below-floor`).
@@ -269,7 +269,11 @@ pub fn note_words(note: &Note) -> String {
         } => above_baseline(*allowed, unit, *trials),
         Note::NoBaseline { why, only } => no_baseline(*why, *only),
         Note::Unavailable { why } => format!("not measured: {why}"),
-        Note::BuildDiffers { what } => what.clone(),
+        Note::BuildDiffers(d) => build_difference(d),
+        Note::CountedHere { rev, detail } => match detail {
+            Some(d) => format!("counted here for {rev} and this build; {}", note_words(d)),
+            None => format!("counted here for {rev} and this build"),
+        },
         Note::NoBuild {
             side: Side::Baseline,
         } => "the baseline records no build (re-save it)".to_string(),
@@ -289,6 +293,22 @@ pub fn note_words(note: &Note) -> String {
         Note::TooFewPairs { rev } => format!("paired with {rev}: fewer than 2 usable pairs"),
         Note::Read(text) => text.clone(),
     }
+}
+
+/// Which part of the build differs, and how to make the two match.
+fn build_difference(d: &BuildDifference) -> String {
+    let fix = match d.part {
+        "rustc" => "pin the toolchain (rust-toolchain.toml) to the baseline's, or refresh the baseline",
+        "libc" | "valgrind" | "target" => {
+            "the runner image differs: refresh the baseline on this image, or judge the counts paired (--against)"
+        }
+        "tool version" => "refresh the baseline with this version",
+        _ => "build as the baseline was (same profile, RUSTFLAGS and features), or refresh the baseline",
+    };
+    format!(
+        "built with another {} ({} here, {} in the baseline): {fix}",
+        d.part, d.current, d.baseline
+    )
 }
 
 /// What a figure of `kind` is called in a note.
@@ -508,6 +528,33 @@ pub fn verdict_line(rows: &[Row], passed: bool) -> String {
         failures.join(", ")
     };
     format!("ratecheck: FAIL — {what}{unjudged}")
+}
+
+/// A required kind left unjudged, in one line: `instructions:
+/// instructions/instructions_per_request_http (built with another valgrind
+/// …)`, or `cpu: no figure of this kind was measured`.
+pub fn required_text(r: &RequiredUnjudged) -> String {
+    if r.figures.is_empty() {
+        return format!("{}: no figure of this kind was measured", r.kind.word());
+    }
+    let figures: Vec<String> = r
+        .figures
+        .iter()
+        .map(|f| match &f.note {
+            Some(note) => format!("{}/{} ({})", f.scenario, f.figure, note_words(note)),
+            None => format!("{}/{}", f.scenario, f.figure),
+        })
+        .collect();
+    format!("{}: {}", r.kind.word(), figures.join(", "))
+}
+
+/// The verdict line of a run whose required kinds `not_judged` (worded by
+/// [`required_text`]) were left unjudged: exit 2.
+pub fn not_judged_line(not_judged: &[String]) -> String {
+    format!(
+        "ratecheck: NOT JUDGED — required but not judged: {}",
+        not_judged.join("; ")
+    )
 }
 
 /// `; not comparable: steady-1k/cpu, steady-10k/cpu (baseline from another

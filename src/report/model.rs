@@ -7,8 +7,8 @@ use crate::baseline::compare::Verdict;
 use crate::figure::id;
 use crate::report::check::CheckOutput;
 use crate::report::format::{
-    change, describe_git, limit_text, mb, ms, note_text, pct, rps, secs, shape, short_commit, sig3,
-    value, verdict_word,
+    change, describe_git, limit_text, mb, ms, not_judged_line, note_text, pct, rps, secs, shape,
+    short_commit, sig3, value, verdict_line, verdict_word,
 };
 use ratecheck_engine::metrics::snapshot::{Percentiles, RunReport};
 
@@ -102,6 +102,16 @@ pub fn run_summary(r: &RunReport) -> Vec<SummaryLine> {
 /// `baseline 1a2b3c4d5e6f (main, 2024-05-01T12:34:56Z) from
 /// baselines/main.json, paired with main (commit 0a1b2c3d4e5f) vs HEAD
 /// 9f8e7d6c5b4a (feature), 3 commits apart`, or `no baseline` when there is
+/// The verdict line of a check: NOT JUDGED (exit 2) when a required kind
+/// was left unjudged, else PASS or FAIL with the counts.
+pub fn check_verdict_line(check: &CheckOutput) -> String {
+    if check.not_judged.is_empty() {
+        verdict_line(&check.rows, check.passed)
+    } else {
+        not_judged_line(&check.not_judged)
+    }
+}
+
 /// neither a baseline nor a paired run.
 pub fn baseline_line(check: &CheckOutput) -> String {
     let mut s = match (&check.baseline_git, &check.baseline_path) {
@@ -128,6 +138,9 @@ pub fn baseline_line(check: &CheckOutput) -> String {
             ", {n} commit{} apart",
             if n == 1 { "" } else { "s" }
         ));
+    }
+    if let Some(c) = &check.configuration {
+        s.push_str(&format!("; configuration from {c}"));
     }
     s
 }
