@@ -15,7 +15,7 @@ pub mod id;
 pub mod profile;
 mod provenance;
 
-pub use provenance::{BuildDifference, BuildInfo, MachineInfo};
+pub use provenance::{BuildDifference, BuildInfo, BuildPart, MachineInfo};
 
 /// The figures of one suite run.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

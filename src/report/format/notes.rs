@@ -100,18 +100,27 @@ pub fn note_words(note: &Note) -> String {
 
 /// Which part of the build differs, and how to make the two match.
 fn build_difference(d: &BuildDifference) -> String {
-    let fix = match d.part {
-        "rustc" => "pin the toolchain (rust-toolchain.toml) to the baseline's, or refresh the baseline",
-        "libc" | "valgrind" | "target" => {
+    let parts: Vec<String> = d
+        .parts
+        .iter()
+        .map(|p| {
+            format!(
+                "{} ({} here, {} in the baseline)",
+                p.part, p.current, p.baseline
+            )
+        })
+        .collect();
+    let fix = match d.parts.first().map(|p| p.part) {
+        Some("rustc") => {
+            "pin the toolchain (rust-toolchain.toml) to the baseline's, or refresh the baseline"
+        }
+        Some("libc" | "valgrind" | "target") => {
             "the runner image differs: refresh the baseline on this image, or judge the counts paired (--against)"
         }
-        "tool version" => "refresh the baseline with this version",
+        Some("tool version") => "refresh the baseline with this version",
         _ => "build as the baseline was (same profile, RUSTFLAGS and features), or refresh the baseline",
     };
-    format!(
-        "built with another {} ({} here, {} in the baseline): {fix}",
-        d.part, d.current, d.baseline
-    )
+    format!("built with another {}: {fix}", parts.join(", "))
 }
 
 /// What a figure of `kind` is called in a note.
