@@ -139,7 +139,7 @@ impl Observer for Terminal<'_> {
                     .unwrap_or_default()
             )),
             GateEvent::NoBaseline { against: Some(rev) } => ctx.note(format!(
-                "ratecheck: no baseline (--no-baseline): floors, and CPU, memory and latency paired with {rev}"
+                "ratecheck: no baseline (--no-baseline): floors, both builds' counts, and CPU, memory and latency paired with {rev}"
             )),
             GateEvent::NoBaseline { against: None } => {
                 ctx.note("ratecheck: no baseline (--no-baseline): floors only");
