@@ -16,6 +16,7 @@ use crate::engine_names::{Behaviour, OnFull};
 
 use crate::config::DEFAULT_CONCURRENCY;
 use crate::duration::{format_duration, parse_duration};
+use crate::figure::JudgedKind;
 use crate::revision::command::parse_time_limit;
 use crate::suite::instructions::CostTarget;
 
@@ -178,11 +179,17 @@ pub struct CheckArgs {
     /// Compare CPU and memory even against a baseline from another machine.
     #[arg(long)]
     pub strict_machine: bool,
-    /// Build this git revision (e.g. origin/main) and judge CPU per request
-    /// and peak RSS against it from paired runs on this machine, base and
-    /// current build alternating.
+    /// Build this git revision (e.g. origin/main) and judge against it on
+    /// this machine: instruction and allocation counts of both builds, and
+    /// CPU, peak RSS and latency from paired runs (base and current build
+    /// alternating). The configuration is the one committed at REV.
     #[arg(long, value_name = "REV")]
     pub against: Option<String>,
+    /// Figure kinds this run must judge, by the baseline or by a pair
+    /// (adds to the configuration's `require-judged`); one left unjudged
+    /// is exit 2.
+    #[arg(long, value_name = "KIND[,KIND…]", value_delimiter = ',')]
+    pub require_judged: Vec<JudgedKind>,
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -675,12 +675,31 @@ fn against_a_revision_pairs_its_build_of_the_service_with_this_one() {
         ws.path().join("target/debug/tiny").is_file(),
         "and this one"
     );
-    let trees = ws.path().join("target/ratecheck/worktrees");
-    assert!(
-        std::fs::read_dir(&trees).map_or(true, |mut d| d.next().is_none()),
+    assert_eq!(
+        trees_of_head(ws.path()),
+        Vec::<String>::new(),
         "REV's tree is removed"
     );
     assert_nothing_left(&m);
+}
+
+/// The checked-out trees of the workspace's HEAD left under the temporary
+/// directory (`revision::build::worktree_dir`: `…-<12-digit sha>`).
+fn trees_of_head(ws: &Path) -> Vec<String> {
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(ws)
+        .output()
+        .unwrap();
+    let sha = String::from_utf8(out.stdout).unwrap();
+    let suffix = format!("-{}", &sha.trim()[..12]);
+    std::fs::read_dir(std::env::temp_dir().join("cargo-ratecheck-worktrees"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(&suffix))
+        .collect()
 }
 
 /// `--against REV` where no scenario loads a service: nothing at REV is
@@ -773,9 +792,9 @@ fn ctrl_c_during_the_paired_runs_stops_both_builds_and_removes_revs_tree() {
     assert_eq!(status.code(), Some(130), "{err}");
     assert!(err.contains("interrupted: no verdict"), "{err}");
     assert_nothing_left(&m);
-    let trees = ws.path().join("target/ratecheck/worktrees");
-    assert!(
-        std::fs::read_dir(&trees).map_or(true, |mut d| d.next().is_none()),
+    assert_eq!(
+        trees_of_head(ws.path()),
+        Vec::<String>::new(),
         "REV's tree is removed: {err}"
     );
 }

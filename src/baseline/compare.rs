@@ -180,7 +180,7 @@ impl Builds<'_> {
     /// Why counts of `kind` cannot be compared, or `None` when they can.
     fn differ(&self, kind: FigureKind) -> Option<Note> {
         match (self.baseline, self.current) {
-            (Some(b), Some(c)) => c.differs(b, kind).map(|what| Note::BuildDiffers { what }),
+            (Some(b), Some(c)) => c.differs(b, kind).map(Note::BuildDiffers),
             (None, _) => Some(Note::NoBuild {
                 side: Side::Baseline,
             }),

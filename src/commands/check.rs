@@ -39,6 +39,7 @@ pub fn check(ctx: &Ctx, args: CheckArgs) -> Result<Exit> {
         quick: args.quick,
         scenarios: args.scenario.clone(),
         strict_machine: args.strict_machine,
+        require_judged: args.require_judged.clone(),
     };
     let terminal = Terminal::new(ctx);
     let outcome = interruptible(|cancel| async move { gate::run(&req, &terminal, &cancel).await })?;
@@ -138,7 +139,7 @@ impl Observer for Terminal<'_> {
                     .unwrap_or_default()
             )),
             GateEvent::NoBaseline { against: Some(rev) } => ctx.note(format!(
-                "ratecheck: no baseline (--no-baseline): floors, and CPU, memory and latency paired with {rev}"
+                "ratecheck: no baseline (--no-baseline): floors, both builds' counts, and CPU, memory and latency paired with {rev}"
             )),
             GateEvent::NoBaseline { against: None } => {
                 ctx.note("ratecheck: no baseline (--no-baseline): floors only");
@@ -155,6 +156,9 @@ impl Observer for Terminal<'_> {
                 git::short_sha(commit)
             )),
             GateEvent::Suite(e) => self.suite_event(e),
+            GateEvent::Counting { rev } => ctx.note(format!(
+                "ratecheck: counting instructions and allocations of {rev} and this build (callgrind)…"
+            )),
             GateEvent::PairsStarted { .. } | GateEvent::Pair { .. } | GateEvent::PairsFinished => {
                 self.pairs_event(e);
             }
@@ -301,6 +305,8 @@ pub fn baseline_show(ctx: &Ctx, args: ShowArgs) -> Result<Exit> {
                 verdict: GateVerdict::of(&rows),
                 rows,
                 warnings: Vec::new(),
+                configuration: None,
+                required_unjudged: Vec::new(),
             });
             let machine = format!(
                 "baseline {}: tool {}, measured on {} ({} cores, {}, {})\n",
@@ -338,6 +344,7 @@ pub fn compare(ctx: &Ctx, args: CompareArgs) -> Result<Exit> {
         paired: None,
         thresholds: &thresholds,
         comparable_machine: true,
+        required: &[],
     });
     let exit = judged.verdict.exit();
     let out = CheckOutput::new(GateOutcome {
@@ -351,6 +358,8 @@ pub fn compare(ctx: &Ctx, args: CompareArgs) -> Result<Exit> {
         current: new,
         rows: judged.rows,
         warnings: judged.warnings,
+        configuration: None,
+        required_unjudged: judged.required_unjudged,
         verdict: judged.verdict,
     });
     emit_check(ctx, &out, &args.output)?;

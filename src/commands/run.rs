@@ -213,12 +213,15 @@ pub fn cost_workload(args: CostWorkloadArgs) -> Result<Exit> {
     let target = args.target.spec();
     let outcome = runtime_with(Some(1))?.block_on(async {
         let started = setup::start(&target, DEFAULT_TIMEOUT, &Traffic::default()).await?;
+        let allocations = ratecheck_engine::usage::allocations();
         let o = cost::drive(started.target.clone(), args.requests).await;
+        let allocations = ratecheck_engine::usage::allocations() - allocations;
         started.shutdown().await;
-        Ok::<_, Error>(o)
+        Ok::<_, Error>((o, allocations))
     })?;
+    let (outcome, allocations) = outcome;
     print_out(&format!(
-        "{{\"requests\":{},\"succeeded\":{},\"failed\":{}}}\n",
+        "{{\"requests\":{},\"succeeded\":{},\"failed\":{},\"allocations\":{allocations}}}\n",
         outcome.requests, outcome.succeeded, outcome.failed
     ));
     Ok(if outcome.succeeded == outcome.requests {

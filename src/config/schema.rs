@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::baseline::compare::{PartialThresholds, Thresholds};
 use crate::duration::format_duration;
+use crate::figure::JudgedKind;
 use crate::service::ServiceSpec;
 use ratecheck_engine::load::traffic::{Body, CheckSpec, Traffic};
 use ratecheck_engine::load::{LoadSpec, ServerSpec, TargetSpec};
@@ -57,6 +58,9 @@ pub struct Config {
     /// package `cargo-ratecheck` (set from `cargo metadata`; false for a
     /// [`Config::from_json`] result).
     pub this_tool: bool,
+    /// Figure kinds every run must judge (`require-judged`), by the
+    /// baseline or by a pair; one left unjudged is exit 2.
+    pub require_judged: Vec<JudgedKind>,
 }
 
 /// Defaults for scenario keys that are not given.
@@ -79,6 +83,7 @@ impl Default for Config {
             services: Vec::new(),
             engine_benches: None,
             this_tool: false,
+            require_judged: Vec::new(),
         }
     }
 }
@@ -154,11 +159,15 @@ impl Config {
         if let Some(on) = self.engine_benches {
             settings["engine-benches"] = on.into();
         }
+        if !self.require_judged.is_empty() {
+            settings["require-judged"] = serde_json::json!(self.require_judged);
+        }
         settings
     }
 
     /// The judged settings (`baseline-dir`, `baseline`, `thresholds`,
-    /// `trials`, `scenario`, `service`, `engine-benches`) in which `other` differs from `self`,
+    /// `trials`, `scenario`, `service`, `engine-benches`, `require-judged`)
+    /// in which `other` differs from `self`,
     /// by key.
     pub fn judged_differences(&self, other: &Config) -> Vec<&'static str> {
         [
@@ -171,6 +180,10 @@ impl Config {
             (
                 "engine-benches",
                 self.engine_benches != other.engine_benches,
+            ),
+            (
+                "require-judged",
+                self.require_judged != other.require_judged,
             ),
         ]
         .into_iter()

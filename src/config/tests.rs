@@ -840,3 +840,24 @@ fn the_null_target_takes_no_requests_or_check() {
         assert!(msg.contains("null"), "{msg}");
     }
 }
+
+#[test]
+fn require_judged_names_figure_kinds_each_once() {
+    use crate::figure::JudgedKind;
+    let c = Config::from_json(&json!({ "require-judged": ["latency", "instructions", "latency"] }))
+        .unwrap();
+    assert_eq!(
+        c.require_judged,
+        [JudgedKind::Instructions, JudgedKind::Latency]
+    );
+    assert_eq!(
+        c.settings_json()["require-judged"],
+        json!(["instructions", "latency"])
+    );
+    let (k, m) = err(json!({ "require-judged": ["instructions", "speed"] }));
+    assert_eq!(k, "require-judged[1]");
+    assert!(m.contains("\"speed\"") && m.contains("allocations"), "{m}");
+    let (k, m) = err(json!({ "require-judged": "cpu" }));
+    assert_eq!(k, "require-judged");
+    assert!(m.contains("array"), "{m}");
+}

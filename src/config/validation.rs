@@ -18,6 +18,7 @@ use super::{DEFAULT_CONCURRENCY, DEFAULT_DURATION, MAX_TRIALS};
 use crate::baseline::compare::{PartialThresholds, Thresholds};
 use crate::baseline::store;
 use crate::duration::format_duration;
+use crate::figure::JudgedKind;
 use crate::service::ServiceSpec;
 use ratecheck_engine::load::{
     LoadField, LoadSpec, ServerSpec, TargetSpec, Traffic, DEFAULT_DRAIN, DEFAULT_TIMEOUT,
@@ -34,6 +35,7 @@ const CONFIG_KEYS: &[&str] = &[
     "scenario",
     "service",
     "engine-benches",
+    "require-judged",
 ];
 /// The keys of one `[[…ratecheck.scenario]]` table.
 const SCENARIO_KEYS: &[&str] = &[
@@ -52,6 +54,40 @@ const SCENARIO_KEYS: &[&str] = &[
     "thresholds",
     "quick",
 ];
+
+/// `require-judged = ["instructions", …]`: figure kinds by name, each once.
+fn parse_required_kinds(v: &Value) -> Result<Vec<JudgedKind>, ConfigError> {
+    let known = || JudgedKind::ALL.map(JudgedKind::word).join(", ");
+    let Value::Array(items) = v else {
+        return Err(invalid(
+            "require-judged",
+            format!(
+                "must be an array of figure kinds ({}), got {}",
+                known(),
+                describe(v)
+            ),
+        ));
+    };
+    let mut kinds = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let key = format!("require-judged[{i}]");
+        let word = get_str(&key, item)?;
+        let kind = JudgedKind::ALL
+            .into_iter()
+            .find(|k| k.word() == word)
+            .ok_or_else(|| {
+                invalid(
+                    key.clone(),
+                    format!("unknown kind {word:?}; kinds are: {}", known()),
+                )
+            })?;
+        if !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    }
+    kinds.sort();
+    Ok(kinds)
+}
 
 /// Threshold keys one by one, so a bad or unknown key is named precisely.
 fn parse_thresholds(prefix: &str, v: &Value) -> Result<PartialThresholds, ConfigError> {
@@ -129,6 +165,9 @@ impl Config {
         }
         if let Some(v) = raw.get("engine-benches") {
             cfg.engine_benches = Some(get_bool("engine-benches", v)?);
+        }
+        if let Some(v) = raw.get("require-judged") {
+            cfg.require_judged = parse_required_kinds(v)?;
         }
         // Before the scenarios, which name them.
         if let Some(v) = raw.get("service") {

@@ -34,6 +34,9 @@ pub enum GateEvent<'a> {
     Pair { done: usize, pairs: usize },
     /// The paired run ended (measured, failed or interrupted).
     PairsFinished,
+    /// The counts of `rev`'s build and this build are being taken under
+    /// callgrind.
+    Counting { rev: &'a str },
 }
 
 /// Who hears the gate's events, and feeds a progress display per engine

@@ -5,16 +5,20 @@
 //! against the baseline ([`compare_with`]); both with the one
 //! [`ThresholdLookup`].
 
-use super::outcome::{unjudged, GateVerdict, GateWarning};
+use super::outcome::{required_unjudged, unjudged, GateVerdict, GateWarning, RequiredUnjudged};
 use crate::baseline::compare::{compare_with, Row, ThresholdLookup};
-use crate::figure::SuiteResult;
+use crate::figure::{JudgedKind, SuiteResult};
+use crate::revision::counts::{count_rows, PairedCounts};
 use crate::revision::{self, paired::PairedTrials};
 
-/// The trials of a paired run against `rev` (`check --against REV`).
+/// What a paired run against `rev` measured (`check --against REV`): the
+/// trials of the time-based figures and both builds' counts.
 #[derive(Debug, Clone, Copy)]
 pub struct PairedRun<'a> {
     pub rev: &'a str,
     pub trials: &'a [PairedTrials],
+    /// `None` when the planned suite counts no instructions.
+    pub counts: Option<&'a PairedCounts>,
 }
 
 /// Everything a verdict is judged from.
@@ -29,6 +33,8 @@ pub struct Evidence<'a> {
     /// Whether the baseline's wall-clock figures compare: the same
     /// machine, or `--strict-machine`.
     pub comparable_machine: bool,
+    /// The kinds of figure that must be judged (`require-judged`).
+    pub required: &'a [JudgedKind],
 }
 
 /// The rows, the verdict, and a warning per figure not judged.
@@ -37,13 +43,23 @@ pub struct Judgement {
     pub rows: Vec<Row>,
     pub verdict: GateVerdict,
     pub warnings: Vec<GateWarning>,
+    /// The required kinds left unjudged.
+    pub required_unjudged: Vec<RequiredUnjudged>,
 }
 
 /// Judges `e`: each figure once, by the evidence that judges it.
 pub fn judge(e: &Evidence<'_>) -> Judgement {
     let paired = e
         .paired
-        .map(|p| revision::paired_rows(p.trials, p.rev, e.thresholds))
+        .map(|p| {
+            let mut rows = revision::paired_rows(p.trials, p.rev, e.thresholds);
+            rows.extend(
+                p.counts
+                    .map(|c| count_rows(c, e.thresholds))
+                    .unwrap_or_default(),
+            );
+            rows
+        })
         .unwrap_or_default();
     let rows = compare_with(
         e.baseline,
@@ -52,9 +68,11 @@ pub fn judge(e: &Evidence<'_>) -> Judgement {
         e.comparable_machine,
         paired,
     );
+    let required_unjudged = required_unjudged(&rows, e.required);
     Judgement {
-        verdict: GateVerdict::of(&rows),
+        verdict: GateVerdict::with_required(&rows, &required_unjudged),
         warnings: unjudged(&rows),
+        required_unjudged,
         rows,
     }
 }

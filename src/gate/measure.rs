@@ -9,8 +9,9 @@ use tokio_util::sync::CancellationToken;
 use super::events::{GateEvent, Observer};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::figure::SuiteResult;
+use crate::figure::{BuildInfo, SuiteResult};
 use crate::git;
+use crate::revision::counts::{self, PairedCounts};
 use crate::revision::{self, paired::PairedTrials, BaseBuild, BuiltRevision};
 use crate::suite::{self, Event, Step, SuiteRun};
 
@@ -197,4 +198,58 @@ async fn measure_paired_tool(
     .await;
     observer.event(&GateEvent::PairsFinished);
     trials
+}
+
+/// `--against`: the counts (instructions and allocations per request) of
+/// the base build and this build, both counted here under callgrind; `None`
+/// when `steps` do not count instructions (`--scenario` left them out).
+pub(super) async fn measure_counts(
+    config: &Config,
+    steps: &[Step],
+    base: &BaseBuild,
+    observer: &dyn Observer,
+    cancel: &CancellationToken,
+) -> Result<Option<PairedCounts>> {
+    // The counts are the engine's: paired only where it is the code under
+    // test (a workspace's services are paired by their wall-clock figures).
+    let BaseBuild::Tool(base) = base else {
+        return Ok(None);
+    };
+    if !steps.iter().any(|s| matches!(s, Step::Instructions)) {
+        return Ok(None);
+    }
+    let exe = suite::child::fresh_process_exe()
+        .ok_or_else(|| Error::new("--against: not the cargo-ratecheck binary"))?;
+    let mut build = BuildInfo::of_this_binary();
+    let Some(valgrind) = suite::instructions::valgrind_version() else {
+        let why =
+            "no CPU simulator on this machine: install valgrind (e.g. apt-get install valgrind)";
+        let f = suite::instructions::unavailable_figures(why);
+        return Ok(Some(PairedCounts {
+            rev: base.rev.clone(),
+            base: counts::suite_of(f.clone(), &build),
+            current: counts::suite_of(f, &build),
+        }));
+    };
+    build.valgrind = Some(valgrind);
+    // Equal-length names, so both binaries' paths are alike.
+    let staged_base = revision::build::stage(&config.target_dir, &base.binary, "cnt-base")?;
+    let current = revision::build::stage(&config.target_dir, &exe, "cnt-curr")?;
+    observer.event(&GateEvent::Counting { rev: &base.rev });
+    let rev = base.rev.clone();
+    let scratch =
+        std::env::temp_dir().join(format!("cargo-ratecheck-counts-{}", std::process::id()));
+    let counted = tokio::task::spawn_blocking(move || {
+        let c = counts::measure_both(&rev, &staged_base.path, &current.path, &scratch, &build);
+        let _ = std::fs::remove_dir_all(&scratch);
+        c
+    })
+    .await
+    .map_err(|e| Error::new(format!("--against: counting failed: {e}")))?;
+    // Ctrl-C reaches the valgrind children too: their failure is the
+    // interruption, not a broken count.
+    if cancel.is_cancelled() {
+        return Err(Error::Interrupted);
+    }
+    Ok(Some(counted))
 }

@@ -24,12 +24,16 @@ use tokio_util::sync::CancellationToken;
 pub use events::{GateEvent, Observer};
 pub use judge::{judge, Evidence, Judgement, PairedRun};
 pub use measure::{measure, plan};
-pub use outcome::{unjudged, Against, BaselineRef, GateOutcome, GateVerdict, GateWarning};
+pub use outcome::{
+    required_unjudged, unjudged, Against, BaselineRef, GateOutcome, GateVerdict, GateWarning,
+    RequiredUnjudged, UnjudgedFigure,
+};
 pub use setup::{baseline_file, ignored_for_dirty, GateRequest};
 
 use crate::baseline::compare::{compare, too_noisy, Noisy, Row, ThresholdLookup};
 use crate::error::{Error, Result};
-use crate::figure::SuiteResult;
+use crate::figure::{JudgedKind, SuiteResult};
+use crate::revision::counts::PairedCounts;
 use crate::revision::{paired::PairedTrials, BaseBuild};
 use setup::Setup;
 
@@ -59,11 +63,27 @@ pub async fn run(
         return Err(Error::Interrupted);
     }
     let current = measure(&s.config, steps.clone(), req.quick, observer, cancel).await?;
-    let paired = match &base {
-        Some(b) => Some(measure::measure_paired(&s.config, &steps, b, observer, cancel).await?),
+    let against = match base {
+        Some(b) => {
+            let trials = measure::measure_paired(&s.config, &steps, &b, observer, cancel).await?;
+            let counts = measure::measure_counts(&s.config, &steps, &b, observer, cancel).await?;
+            Some(AgainstRun {
+                base: b,
+                trials,
+                counts,
+            })
+        }
         None => None,
     };
-    Ok(conclude(s, base.zip(paired), current))
+    Ok(conclude(s, &req.require_judged, against, current))
+}
+
+/// What `--against` measured: the base build, its paired trials and both
+/// builds' counts.
+struct AgainstRun {
+    base: BaseBuild,
+    trials: Vec<PairedTrials>,
+    counts: Option<PairedCounts>,
 }
 
 /// Says what the run is compared with.
@@ -82,18 +102,25 @@ fn announce(s: &Setup, req: &GateRequest, observer: &dyn Observer) {
 /// Judges the measurements and gathers the outcome.
 fn conclude(
     s: Setup,
-    paired: Option<(BaseBuild, Vec<PairedTrials>)>,
+    required: &[JudgedKind],
+    against: Option<AgainstRun>,
     current: SuiteResult,
 ) -> GateOutcome {
+    let mut required = required.to_vec();
+    required.extend(&s.config.require_judged);
+    required.sort();
+    required.dedup();
     let judgement = judge(&Evidence {
         baseline: s.baseline.as_ref().map(|l| &l.baseline.suite),
         current: &current,
-        paired: paired.as_ref().map(|(b, trials)| PairedRun {
-            rev: b.rev(),
-            trials,
+        paired: against.as_ref().map(|a| PairedRun {
+            rev: a.base.rev(),
+            trials: &a.trials,
+            counts: a.counts.as_ref(),
         }),
         thresholds: &s.thresholds,
         comparable_machine: s.comparable_machine,
+        required: &required,
     });
     let mut warnings = s.warnings;
     warnings.extend(judgement.warnings);
@@ -102,15 +129,17 @@ fn conclude(
             origin: l.origin,
             git: Some(l.baseline.git),
         }),
-        against: paired.map(|(b, _)| Against {
-            rev: b.rev().to_string(),
-            commit: b.commit().to_string(),
+        against: against.map(|a| Against {
+            rev: a.base.rev().to_string(),
+            commit: a.base.commit().to_string(),
         }),
         head: s.head,
         commits_between: s.commits_between,
         current,
         rows: judgement.rows,
         warnings,
+        configuration: s.config_origin,
+        required_unjudged: judgement.required_unjudged,
         verdict: judgement.verdict,
     }
 }

@@ -5,9 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::baseline::compare::{gate_passed, Note, Row, Verdict};
+use crate::baseline::compare::{gate_passed, Note, Row, RowKind, Verdict};
 use crate::error::Exit;
-use crate::figure::{MachineInfo, SuiteResult};
+use crate::figure::{JudgedKind, MachineInfo, SuiteResult};
 use crate::git::GitInfo;
 
 /// The verdict of a judged run. A run that could not be judged has none:
@@ -18,6 +18,9 @@ pub enum GateVerdict {
     Pass,
     /// A row regressed or fell below its floor.
     Fail,
+    /// Nothing failed, but a kind of figure the run was required to judge
+    /// (`require-judged`) was not: exit 2, never a green check.
+    NotJudged,
 }
 
 impl GateVerdict {
@@ -30,17 +33,71 @@ impl GateVerdict {
         }
     }
 
+    /// The verdict on `rows` when the kinds `missing` were required and
+    /// not judged: a failure stays a failure (it was judged), otherwise
+    /// [`NotJudged`](GateVerdict::NotJudged) when any is missing.
+    pub fn with_required(rows: &[Row], missing: &[RequiredUnjudged]) -> GateVerdict {
+        match GateVerdict::of(rows) {
+            GateVerdict::Pass if !missing.is_empty() => GateVerdict::NotJudged,
+            v => v,
+        }
+    }
+
     pub fn passed(self) -> bool {
         self == GateVerdict::Pass
     }
 
-    /// The exit code: 0 pass, 1 fail.
+    /// The exit code: 0 pass, 1 fail, 2 not judged.
     pub fn exit(self) -> Exit {
         match self {
             GateVerdict::Pass => Exit::Pass,
             GateVerdict::Fail => Exit::Fail,
+            GateVerdict::NotJudged => Exit::NotJudged,
         }
     }
+}
+
+/// A kind of figure the run was required to judge and did not: the
+/// figures of that kind left unjudged, each with its row's note (why), or
+/// none at all when the run measured no figure of the kind.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequiredUnjudged {
+    pub kind: JudgedKind,
+    pub figures: Vec<UnjudgedFigure>,
+}
+
+/// One figure left unjudged: where, and why (its row's note).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnjudgedFigure {
+    pub scenario: String,
+    pub figure: String,
+    pub note: Option<Note>,
+}
+
+/// The kinds of `required` that `rows` leave unjudged: a kind none of whose
+/// figures was measured, or one with a figure `missing` or `not
+/// comparable` (judged by neither the baseline nor a pair).
+pub fn required_unjudged(rows: &[Row], required: &[JudgedKind]) -> Vec<RequiredUnjudged> {
+    required
+        .iter()
+        .filter_map(|&kind| {
+            let of_kind: Vec<&Row> = rows
+                .iter()
+                .filter(|r| r.kind == RowKind::Figure(kind.figure_kind()))
+                .collect();
+            let figures: Vec<UnjudgedFigure> = of_kind
+                .iter()
+                .filter(|r| matches!(r.verdict, Verdict::Missing | Verdict::NotComparable))
+                .map(|r| UnjudgedFigure {
+                    scenario: r.scenario.clone(),
+                    figure: r.figure.clone(),
+                    note: r.note.clone(),
+                })
+                .collect();
+            (of_kind.is_empty() || !figures.is_empty())
+                .then_some(RequiredUnjudged { kind, figures })
+        })
+        .collect()
 }
 
 /// The baseline a run was judged against: where it came from (a path, or
@@ -123,5 +180,11 @@ pub struct GateOutcome {
     pub rows: Vec<Row>,
     /// The setup's warnings, then one per figure not judged.
     pub warnings: Vec<GateWarning>,
+    /// Where the configuration came from when not this tree
+    /// (`REV:Cargo.toml` with `--baseline-rev` or `--against`).
+    pub configuration: Option<String>,
+    /// The required kinds left unjudged (the reason for
+    /// [`GateVerdict::NotJudged`]).
+    pub required_unjudged: Vec<RequiredUnjudged>,
     pub verdict: GateVerdict,
 }

@@ -12,6 +12,7 @@ use crate::baseline::model::Baseline;
 use crate::baseline::store;
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::figure::JudgedKind;
 use crate::figure::MachineInfo;
 use crate::git;
 use crate::git::GitInfo;
@@ -38,6 +39,9 @@ pub struct GateRequest {
     /// `--strict-machine`: compare wall-clock figures with a baseline from
     /// another machine anyway.
     pub strict_machine: bool,
+    /// `--require-judged KIND,…`: kinds that must be judged, besides the
+    /// configuration's `require-judged`.
+    pub require_judged: Vec<JudgedKind>,
 }
 
 /// A baseline located and parsed.
@@ -85,15 +89,16 @@ pub(super) fn setup(req: &GateRequest) -> Result<Setup> {
     })
 }
 
-/// The configuration: this tree's, or with `--baseline-rev` the whole one
-/// committed at REV (thresholds, trials, baseline name and directory,
-/// scenarios), so a change cannot loosen the gate that judges it.
+/// The configuration: this tree's, or with `--baseline-rev` (else
+/// `--against`) the whole one committed at REV (thresholds, trials,
+/// baseline name and directory, scenarios, required kinds), so a change
+/// cannot loosen the gate that judges it.
 fn load_config(
     req: &GateRequest,
     warnings: &mut Vec<GateWarning>,
 ) -> Result<(Config, Option<String>)> {
     let manifest = req.manifest_path.as_deref();
-    let Some(rev) = &req.baseline_rev else {
+    let Some(rev) = req.baseline_rev.as_ref().or(req.against.as_ref()) else {
         return Ok((Config::load(manifest)?, None));
     };
     let at = Config::load_at_rev(manifest, rev)?;

@@ -92,9 +92,11 @@ fn a_paired_figure_is_judged_by_its_pairs_not_by_the_baseline() {
         paired: Some(PairedRun {
             rev: "main",
             trials: &trials,
+            counts: None,
         }),
         thresholds: &defaults(),
         comparable_machine: true,
+        required: &[],
     });
     let r = row(&j, CPU, http);
     assert_eq!(r.verdict, Verdict::Ok, "{r:?}");
@@ -114,6 +116,7 @@ fn a_paired_figure_is_judged_by_its_pairs_not_by_the_baseline() {
         paired: None,
         thresholds: &defaults(),
         comparable_machine: true,
+        required: &[],
     });
     assert_eq!(row(&j, CPU, http).verdict, Verdict::Regressed);
     assert_eq!(
@@ -150,9 +153,11 @@ fn configured_thresholds_judge_paired_rows_and_baseline_rows_alike() {
         paired: Some(PairedRun {
             rev: "main",
             trials: &trials,
+            counts: None,
         }),
         thresholds: &lookup,
         comparable_machine: true,
+        required: &[],
     });
     // +7%: past steady-1k's 5%, within the default 10% of steady-200.
     assert_eq!(
@@ -172,6 +177,7 @@ fn configured_thresholds_judge_paired_rows_and_baseline_rows_alike() {
         paired: None,
         thresholds: &lookup,
         comparable_machine: true,
+        required: &[],
     });
     assert_eq!(
         row(&committed, "steady-1k", p50_ms).verdict,
@@ -209,6 +215,7 @@ fn figures_not_comparable_inside_a_pass_are_warned_and_exit_0() {
         paired: None,
         thresholds: &defaults(),
         comparable_machine: false,
+        required: &[],
     });
     assert_eq!(row(&j, CPU, "http").verdict, Verdict::NotComparable);
     assert_eq!(
@@ -242,6 +249,7 @@ fn a_floor_fails_with_the_engines_explanation() {
         paired: None,
         thresholds: &defaults(),
         comparable_machine: true,
+        required: &[],
     });
     let r = row(&j, "steady-1k", id::EFFICIENCY);
     assert_eq!(r.verdict, Verdict::BelowFloor);
@@ -271,9 +279,11 @@ fn a_paired_figure_without_a_row_of_its_own_is_added() {
         paired: Some(PairedRun {
             rev: "HEAD~1",
             trials: &trials,
+            counts: None,
         }),
         thresholds: &defaults(),
         comparable_machine: true,
+        required: &[],
     });
     let last = j.rows.last().unwrap();
     assert_eq!(
@@ -308,7 +318,12 @@ fn the_outcome_names_the_revision_compared_against() {
     };
     let trials = vec![pairs(CPU, http, FigureKind::Cpu, 10.0, 1.2)];
     let current = suite(&[(CPU, &[(http, cpu(12.0)), ("null", cpu(1.0))])]);
-    let outcome = conclude(setup, Some((BaseBuild::Tool(built), trials)), current);
+    let against = AgainstRun {
+        base: BaseBuild::Tool(built),
+        trials,
+        counts: None,
+    };
+    let outcome = conclude(setup, &[], Some(against), current);
     assert_eq!(
         outcome.against,
         Some(Against {
@@ -361,7 +376,7 @@ fn a_baseline_outcome_keeps_where_it_came_from() {
         ),
         warnings: vec![],
     };
-    let outcome = conclude(setup, None, suite(&[(CPU, &[("http", cpu(7.0))])]));
+    let outcome = conclude(setup, &[], None, suite(&[(CPU, &[("http", cpu(7.0))])]));
     let b = outcome.baseline.as_ref().unwrap();
     assert_eq!(b.origin, "HEAD:baselines/default.json");
     assert_eq!(b.git.as_ref().unwrap().commit.as_deref(), Some("abc"));
@@ -396,4 +411,120 @@ fn a_baseline_is_refused_for_a_failed_floor_or_noisy_trials() {
     assert!(matches!(&problems[1], BaselineProblem::Noisy(n) if n.figure == "http"));
     s.scenarios.clear();
     assert!(baseline_problems(&s, &defaults()).is_empty());
+}
+
+/// Instruction counts whose baseline came from another build: with the
+/// counts required, the run is not judged (exit 2) and says which figure
+/// and why; counted in pairs (`--against`), they are judged and pass.
+#[test]
+fn required_counts_from_another_build_are_not_judged_until_paired() {
+    use crate::figure::{BuildInfo, JudgedKind};
+    use crate::revision::counts::{suite_of, PairedCounts};
+    let http = id::instructions_per_request("http");
+    let counts = |v: f64, build: &BuildInfo| {
+        let figures = [(
+            http.clone(),
+            Figure::single(FigureKind::Instructions, "instr", v),
+        )];
+        suite_of(figures.into_iter().collect(), build)
+    };
+    let here = BuildInfo {
+        valgrind: Some("valgrind-3.22.0".into()),
+        libc: "glibc 2.39".into(),
+        ..BuildInfo::of_this_binary()
+    };
+    let elsewhere = BuildInfo {
+        valgrind: Some("valgrind-3.19.0".into()),
+        libc: "glibc 2.36".into(),
+        ..here.clone()
+    };
+    let (base, current) = (counts(22_000.0, &elsewhere), counts(22_010.0, &here));
+    let required = [JudgedKind::Instructions];
+    let evidence = Evidence {
+        baseline: Some(&base),
+        current: &current,
+        paired: None,
+        thresholds: &defaults(),
+        comparable_machine: false,
+        required: &required,
+    };
+    let j = judge(&evidence);
+    assert_eq!(
+        row(&j, id::scenario::INSTRUCTIONS, &http).verdict,
+        Verdict::NotComparable
+    );
+    assert_eq!(
+        (j.verdict, j.verdict.exit()),
+        (GateVerdict::NotJudged, Exit::NotJudged)
+    );
+    assert_eq!(j.required_unjudged.len(), 1);
+    let line = crate::report::format::required_text(&j.required_unjudged[0]);
+    assert!(
+        line.starts_with("instructions: instructions/instructions_per_request_http ("),
+        "{line}"
+    );
+    assert!(
+        line.contains("libc") && line.contains("glibc 2.39"),
+        "{line}"
+    );
+    // Without the requirement the same run passes, the figure named as not
+    // comparable.
+    let j = judge(&Evidence {
+        required: &[],
+        ..evidence
+    });
+    assert_eq!(j.verdict, GateVerdict::Pass);
+    // Counted here for both builds: judged, and passes.
+    let paired = PairedCounts {
+        rev: "HEAD".into(),
+        base: counts(22_000.0, &here),
+        current: counts(22_010.0, &here),
+    };
+    let j = judge(&Evidence {
+        paired: Some(PairedRun {
+            rev: "HEAD",
+            trials: &[],
+            counts: Some(&paired),
+        }),
+        ..evidence
+    });
+    let r = row(&j, id::scenario::INSTRUCTIONS, &http);
+    assert_eq!(r.verdict, Verdict::Ok, "{r:?}");
+    assert_eq!(r.baseline, Some(22_000.0), "the base build's count");
+    assert!(j.required_unjudged.is_empty());
+    assert_eq!(j.verdict, GateVerdict::Pass);
+}
+
+/// A required kind the run measured no figure of is unjudged too, and a
+/// failure stays a failure (exit 1) even when a required kind is missing.
+#[test]
+fn a_required_kind_with_no_figure_is_not_judged_and_a_failure_stays_a_failure() {
+    use crate::figure::JudgedKind;
+    let current = suite(&[(CPU, &[("http", cpu(10.0))])]);
+    let required = [JudgedKind::Latency];
+    let j = judge(&Evidence {
+        baseline: Some(&suite(&[(CPU, &[("http", cpu(10.0))])])),
+        current: &current,
+        paired: None,
+        thresholds: &defaults(),
+        comparable_machine: true,
+        required: &required,
+    });
+    assert_eq!(j.verdict, GateVerdict::NotJudged);
+    assert_eq!(
+        crate::report::format::required_text(&j.required_unjudged[0]),
+        "latency: no figure of this kind was measured"
+    );
+    let j = judge(&Evidence {
+        baseline: Some(&suite(&[(CPU, &[("http", cpu(5.0))])])),
+        current: &current,
+        paired: None,
+        thresholds: &defaults(),
+        comparable_machine: true,
+        required: &required,
+    });
+    assert_eq!(
+        (j.verdict, j.verdict.exit()),
+        (GateVerdict::Fail, Exit::Fail)
+    );
 }

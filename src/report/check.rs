@@ -20,7 +20,7 @@ use crate::figure::profile::FunctionDelta;
 use crate::figure::SuiteResult;
 use crate::gate::{Against, GateOutcome};
 use crate::git::GitInfo;
-use crate::report::format::{limit_text, note_text, summary_text, warning_text};
+use crate::report::format::{limit_text, note_text, required_text, summary_text, warning_text};
 
 /// The JSON of `cargo ratecheck check`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,6 +52,14 @@ pub struct CheckOutput {
     pub warnings: Vec<String>,
     #[serde(default)]
     pub summary: String,
+    /// Where the configuration came from when not this tree
+    /// (`REV:Cargo.toml`, with `--baseline-rev` or `--against`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configuration: Option<String>,
+    /// The required kinds left unjudged (`require-judged`), one line each;
+    /// non-empty exactly when the run exits 2 for them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_judged: Vec<String>,
 }
 
 /// The `judged` key: always `true`, since a check document is made only of
@@ -136,6 +144,12 @@ impl CheckOutput {
             current: outcome.current,
             summary: summary_text(&outcome.rows),
             warnings: outcome.warnings.iter().map(warning_text).collect(),
+            configuration: outcome.configuration,
+            not_judged: outcome
+                .required_unjudged
+                .iter()
+                .map(required_text)
+                .collect(),
             rows: outcome.rows,
         }
     }

@@ -41,6 +41,8 @@ pub(crate) fn example_check() -> CheckOutput {
         current: example_suite(),
         verdict: GateVerdict::of(&rows),
         warnings: unjudged(&rows),
+        configuration: None,
+        required_unjudged: Vec::new(),
         rows,
     })
 }

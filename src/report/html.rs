@@ -19,8 +19,7 @@ use std::fmt::Write as _;
 use crate::figure::ScenarioKind;
 use crate::report::check::CheckOutput;
 use crate::report::format::{
-    efficiency_grade, is_failure, pct, rps, secs, verdict_line, verdict_word, Grade,
-    DEFAULT_EFFICIENCY_FLOOR,
+    efficiency_grade, is_failure, pct, rps, secs, verdict_word, Grade, DEFAULT_EFFICIENCY_FLOOR,
 };
 use crate::report::model::{self, baseline_line, check_warnings, ScenarioBlock, CHECK_COLUMNS};
 use ratecheck_engine::metrics::snapshot::{RunReport, TimeSeries};
@@ -324,7 +323,7 @@ fn check_rows(blocks: &[ScenarioBlock]) -> String {
 pub fn render_check_html(check: &CheckOutput) -> String {
     let mut body = String::from("<h1>ratecheck</h1>\n");
     let banner = if check.passed { "pass" } else { "fail" };
-    let verdict = verdict_line(&check.rows, check.passed);
+    let verdict = model::check_verdict_line(check);
     let _ = write!(
         body,
         "<div class=\"banner {banner}\">{}</div>\n<p class=\"sub\">{}</p>\n",

@@ -10,7 +10,7 @@
 
 use crate::baseline::compare::Verdict;
 use crate::report::check::CheckOutput;
-use crate::report::format::{is_failure, pct, rps, secs, verdict_line};
+use crate::report::format::{is_failure, pct, rps, secs};
 use crate::report::model::{self, baseline_line, check_warnings, ScenarioBlock, CHECK_COLUMNS};
 use ratecheck_engine::metrics::snapshot::RunReport;
 
@@ -135,7 +135,7 @@ fn check_table_md(blocks: &[ScenarioBlock]) -> String {
 /// warnings.
 pub fn render_check_md(check: &CheckOutput) -> String {
     let icon = if check.passed { "✅" } else { "❌" };
-    let verdict = verdict_line(&check.rows, check.passed);
+    let verdict = model::check_verdict_line(check);
     let mut out = format!("### {icon} {}\n\n", escape_cell(&verdict));
     out.push_str(&format!("{}\n\n", escape_cell(&baseline_line(check))));
     if check.rows.is_empty() {

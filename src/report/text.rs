@@ -7,7 +7,7 @@ use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Color, Tabl
 use crate::baseline::compare::Verdict;
 use crate::report::check::CheckOutput;
 use crate::report::format::{
-    efficiency_grade, ms, note_text, pct, verdict_line, Grade, DEFAULT_EFFICIENCY_FLOOR,
+    efficiency_grade, ms, note_text, pct, Grade, DEFAULT_EFFICIENCY_FLOOR,
 };
 use crate::report::model::{self, baseline_line, check_warnings, CHECK_COLUMNS};
 use ratecheck_engine::metrics::snapshot::RunReport;
@@ -239,7 +239,7 @@ pub fn render_check(check: &CheckOutput, color: bool) -> String {
         }
     }
 
-    let line = verdict_line(&check.rows, check.passed);
+    let line = model::check_verdict_line(check);
     let c = if check.passed {
         Color::Green
     } else {

@@ -1,5 +1,5 @@
 //! Building another revision's `cargo-ratecheck` binary: its tree checked
-//! out to `<target-dir>/ratecheck/worktrees/<short-sha>` (git2, through
+//! out outside the workspace ([`worktree_dir`]; git2, through
 //! [`crate::git::export_tree`]), built there with `cargo build
 //! --release --bin cargo-ratecheck` into the persistent
 //! `<target-dir>/ratecheck/target` (so dependencies are built once, not per
@@ -38,12 +38,30 @@ impl Drop for RemoveOnDrop {
     }
 }
 
-/// Where a revision's tree is checked out.
+/// Where a revision's tree is checked out: under the system's temporary
+/// directory, outside the workspace. Cargo reads `.cargo/config.toml` from
+/// every directory above where it runs, so a tree checked out inside the
+/// workspace would be built with the current tree's configuration (a pull
+/// request's build flags) rather than its own. The name keeps trees of
+/// different workspaces (`target_dir`) apart.
 pub fn worktree_dir(target_dir: &Path, commit: &str) -> PathBuf {
-    target_dir
-        .join("ratecheck")
-        .join("worktrees")
-        .join(git::short_sha(commit))
+    std::env::temp_dir()
+        .join("cargo-ratecheck-worktrees")
+        .join(format!(
+            "{:016x}-{}",
+            path_hash(target_dir),
+            git::short_sha(commit)
+        ))
+}
+
+/// FNV-1a of a path's bytes: a short, stable name for a workspace.
+fn path_hash(path: &Path) -> u64 {
+    path.as_os_str()
+        .as_encoded_bytes()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        })
 }
 
 /// Where a commit's built binary is kept (and found again).
@@ -285,10 +303,15 @@ mod tests {
             ]
         );
         assert!(!cargo_args(Path::new("/t/w"), false).contains(&"--locked".to_string()));
-        assert_eq!(
-            worktree_dir(Path::new("/t"), "0123456789abcdef0123"),
-            Path::new("/t/ratecheck/worktrees/0123456789ab")
+        let tree = worktree_dir(Path::new("/t"), "0123456789abcdef0123");
+        assert!(tree.starts_with(std::env::temp_dir()), "{}", tree.display());
+        assert!(
+            !tree.starts_with("/t"),
+            "outside the workspace: {}",
+            tree.display()
         );
+        assert!(tree.to_string_lossy().ends_with("-0123456789ab"));
+        assert_ne!(tree, worktree_dir(Path::new("/u"), "0123456789abcdef0123"));
     }
 
     #[tokio::test]
@@ -301,6 +324,13 @@ mod tests {
             .unwrap_err();
         assert!(e.to_string().contains("`nope`"), "{e}");
         assert_eq!(e.exit(), crate::error::Exit::NotJudged);
-        assert!(!target.join("ratecheck").join("worktrees").exists());
+        let prefix = format!("{:016x}-", path_hash(&target));
+        let left = std::fs::read_dir(std::env::temp_dir().join("cargo-ratecheck-worktrees"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+            .count();
+        assert_eq!(left, 0, "no tree of this workspace is left");
     }
 }

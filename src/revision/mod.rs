@@ -11,6 +11,7 @@
 pub mod bisect;
 pub mod build;
 pub mod command;
+pub mod counts;
 pub mod paired;
 pub mod probe;
 pub mod run;

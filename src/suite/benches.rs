@@ -1,7 +1,7 @@
 //! The benches: CPU per request flat out and at a rate, memory (peak RSS,
-//! allocations per request, growth with run length) over short and long
-//! runs, each run in a child process ([`super::child`]); and instructions
-//! per request under callgrind ([`super::instructions`]).
+//! growth with run length) over short and long runs, each run in a child
+//! process ([`super::child`]); and instructions and allocations per request
+//! of the cost workload under callgrind ([`super::instructions`]).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 use super::child::{bench_run, fresh_process_exe};
-use super::figures::{cpu_us_per_request, marginal_allocs_per_request, rate_label};
+use super::figures::{cpu_us_per_request, rate_label};
 use super::{bench_trials, instructions, SuiteRun};
 use crate::error::Error;
 use crate::figure::id;
@@ -152,7 +152,6 @@ pub(super) async fn run_memory(
 ) -> Result<ScenarioResult, Error> {
     let spec = memory_spec(rps, short);
     let mut rss_short = Vec::new();
-    let mut allocs = Vec::new();
     let mut warnings = Vec::new();
     let fresh = fresh_process_exe().is_some();
     if !fresh {
@@ -161,10 +160,8 @@ pub(super) async fn run_memory(
                 .to_string(),
         );
     }
-    // Each trial is its own short and long pair: a one-off burst of
-    // allocations in one run (seen once in twenty quick suites: +4600 in a
-    // long run) then moves one trial, not the median, as it did when all
-    // trials shared one long run.
+    // Each trial is its own short and long pair: a one-off disturbance in
+    // one run then moves one trial, not the median.
     let mut long_spec = spec.clone();
     long_spec.duration = long;
     let mut rss_long = Vec::new();
@@ -174,7 +171,6 @@ pub(super) async fn run_memory(
         let r_long = bench_run(id::scenario::MEMORY, &long_spec, clock, s).await?;
         rss_short.push(r_short.memory.peak_rss_bytes as f64);
         rss_long.push(r_long.memory.peak_rss_bytes as f64);
-        allocs.extend(marginal_allocs_per_request(&r_short, &r_long));
         longs.push(r_long);
     }
     let short_fig = Figure::from_trials(FigureKind::Memory, "B", rss_short);
@@ -195,10 +191,6 @@ pub(super) async fn run_memory(
         figures: BTreeMap::from([
             (id::PEAK_RSS_BYTES.into(), short_fig),
             (
-                id::ALLOCS_PER_REQUEST.into(),
-                Figure::from_trials(FigureKind::Allocations, "", allocs),
-            ),
-            (
                 id::PEAK_RSS_GROWTH.into(),
                 Figure::single(FigureKind::Info, "x", growth),
             ),
@@ -217,16 +209,7 @@ pub(super) async fn run_instructions(
     build: &mut BuildInfo,
     cancel: &CancellationToken,
 ) -> Result<ScenarioResult, Error> {
-    let names = instructions::COST_RUNS.map(|p| id::instructions_per_request(p.target.name()));
-    let unavailable = |why: &str| {
-        names
-            .iter()
-            .map(|n| {
-                let f = Figure::unavailable(FigureKind::Instructions, "instr", why);
-                (n.clone(), f)
-            })
-            .collect()
-    };
+    let unavailable = instructions::unavailable_figures;
     // Each unavailable figure becomes a not-comparable row with its own
     // warning; the scenario adds none.
     let figures = match (fresh_process_exe(), instructions::valgrind_version()) {

@@ -208,9 +208,11 @@ pub const COST_RUNS: [CostRun; 2] = [
 ];
 
 /// Runs every cost run's two counts under callgrind, all at once (counts
-/// do not depend on what else the machine runs), and returns one figure per
-/// cost run, named `instructions_per_request_<target>`. Files go to
-/// `scratch`.
+/// do not depend on what else the machine runs), and returns two figures
+/// per cost run: `instructions_per_request_<target>` and
+/// `allocs_per_request_<target>` (heap allocations the workload made, net
+/// of its set-up in the same way; unavailable from a binary whose workload
+/// does not report them). Files go to `scratch`.
 pub fn measure(exe: &Path, scratch: &Path) -> Result<BTreeMap<String, Figure>, String> {
     measure_runs(exe, scratch, &COST_RUNS)
 }
@@ -227,7 +229,7 @@ pub fn measure_runs(
         .iter()
         .flat_map(|p| [(*p, p.small), (*p, p.large)])
         .collect();
-    let results: Vec<Result<Callgrind, String>> = std::thread::scope(|s| {
+    let results: Vec<Result<Counted, String>> = std::thread::scope(|s| {
         let handles: Vec<_> = counts
             .iter()
             .map(|(p, n)| s.spawn(move || run_one(exe, scratch, p.target.name(), *n)))
@@ -247,17 +249,76 @@ pub fn measure_runs(
             results.next().ok_or("missing run")??,
             results.next().ok_or("missing run")??,
         );
-        let PerRequest { value, profile } = per_request(&small, p.small, &large, p.large)
-            .ok_or("the large run must have more requests than the small one")?;
+        let PerRequest { value, profile } =
+            per_request(&small.callgrind, p.small, &large.callgrind, p.large)
+                .ok_or("the large run must have more requests than the small one")?;
         let mut f = Figure::single(FigureKind::Instructions, "instr", value);
         f.profile = profile;
         figures.insert(id::instructions_per_request(p.target.name()), f);
+        let allocs = match allocations_per_request(&small, p.small, &large, p.large) {
+            Some(v) => Figure::single(FigureKind::Allocations, "", v),
+            None => Figure::unavailable(
+                FigureKind::Allocations,
+                "",
+                "this build's cost workload does not report its allocations",
+            ),
+        };
+        figures.insert(id::allocs_per_request(p.target.name()), allocs);
     }
     Ok(figures)
 }
 
+/// Every figure [`measure`] gives, each unavailable for `why` (no valgrind,
+/// not the cargo-ratecheck binary, a failed run): not comparable, never
+/// passed silently.
+pub fn unavailable_figures(why: &str) -> BTreeMap<String, Figure> {
+    COST_RUNS
+        .iter()
+        .flat_map(|r| {
+            let target = r.target.name();
+            [
+                (
+                    id::instructions_per_request(target),
+                    Figure::unavailable(FigureKind::Instructions, "instr", why),
+                ),
+                (
+                    id::allocs_per_request(target),
+                    Figure::unavailable(FigureKind::Allocations, "", why),
+                ),
+            ]
+        })
+        .collect()
+}
+
+/// One cost workload's run: its callgrind output and the allocations it
+/// reported (`None` from a binary that does not report them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Counted {
+    pub callgrind: Callgrind,
+    pub allocations: Option<u64>,
+}
+
+/// Allocations per request from the two runs, net of the fixed set-up as
+/// instructions are: `None` unless both runs reported theirs and `large`
+/// has more requests.
+pub fn allocations_per_request(
+    small: &Counted,
+    n_small: u64,
+    large: &Counted,
+    n_large: u64,
+) -> Option<f64> {
+    let (a, b) = (small.allocations?, large.allocations?);
+    (n_large > n_small).then(|| (b as f64 - a as f64) / (n_large - n_small) as f64)
+}
+
+/// The `allocations` the cost workload printed on its one line of JSON.
+fn reported_allocations(stdout: &str) -> Option<u64> {
+    let v: serde_json::Value = serde_json::from_str(stdout.lines().last()?).ok()?;
+    v.get("allocations")?.as_u64()
+}
+
 /// One `valgrind --tool=callgrind … cost-probe` run.
-fn run_one(exe: &Path, scratch: &Path, target: &str, requests: u64) -> Result<Callgrind, String> {
+fn run_one(exe: &Path, scratch: &Path, target: &str, requests: u64) -> Result<Counted, String> {
     let file: PathBuf = scratch.join(format!("callgrind.{target}.{requests}.out"));
     let out = Command::new("valgrind")
         .arg("--tool=callgrind")
@@ -279,7 +340,10 @@ fn run_one(exe: &Path, scratch: &Path, target: &str, requests: u64) -> Result<Ca
     let text = std::fs::read_to_string(&file)
         .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let _ = std::fs::remove_file(&file);
-    parse_callgrind(&text).map_err(|e| format!("{}: {e}", file.display()))
+    Ok(Counted {
+        callgrind: parse_callgrind(&text).map_err(|e| format!("{}: {e}", file.display()))?,
+        allocations: reported_allocations(&String::from_utf8_lossy(&out.stdout)),
+    })
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ pub mod instructions;
 pub mod services;
 
 pub use benches::{cpu_flat_out_specs, limiter_cpu_percent, memory_spec, FlatOut};
-pub use figures::{cpu_us_per_request, load_figures, marginal_allocs_per_request};
+pub use figures::{cpu_us_per_request, load_figures};
 
 use crate::config::ScenarioSpec;
 use crate::error::Error;

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Deserializer};
 
-use crate::figure::{FigureKind, ServiceCrash};
+use crate::figure::{BuildDifference, FigureKind, ServiceCrash};
 
 /// What a row's note says, by the rule that gave its verdict.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,9 +52,14 @@ pub enum Note {
     },
     /// This machine could not measure the figure (`why`, e.g. no valgrind).
     Unavailable { why: String },
-    /// Counts from another build: what differs, as
-    /// [`BuildInfo::differs`](crate::figure::BuildInfo::differs) says it.
-    BuildDiffers { what: String },
+    /// Counts from another build: the part that differs.
+    BuildDiffers(BuildDifference),
+    /// Counted on this machine for the base revision `rev` and for this
+    /// build (`check --against`); `detail`: what judging them found.
+    CountedHere {
+        rev: String,
+        detail: Option<Box<Note>>,
+    },
     /// One side records no build, so counts cannot be compared.
     NoBuild { side: Side },
     /// A wall-clock figure against a baseline from another machine.

@@ -38,6 +38,11 @@ pub struct Thresholds {
     pub latency_slack_ms: f64,
     /// Relative tolerance of instruction counts (0.02 = +2%).
     pub instructions_tolerance: f64,
+    /// Relative tolerance of counted allocations per request (0.02): the
+    /// counts are exact, so one more allocation on a request path that
+    /// makes ten is a regression (below one per hundred requests the
+    /// absolute slack `ALLOCATION_SLACK` applies).
+    pub allocations_tolerance: f64,
     /// Allowed change as a multiple of the baseline's spread (3.0), capped
     /// at twice the figure's tolerance.
     pub spread_factor: f64,
@@ -69,6 +74,7 @@ impl Default for Thresholds {
             latency_tolerance: 0.50,
             latency_slack_ms: 0.2,
             instructions_tolerance: 0.02,
+            allocations_tolerance: 0.02,
             spread_factor: 3.0,
             paired_cpu_tolerance: 0.02,
             paired_memory_tolerance: 0.05,
@@ -99,6 +105,8 @@ pub struct PartialThresholds {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instructions_tolerance: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allocations_tolerance: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spread_factor: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paired_cpu_tolerance: Option<f64>,
@@ -120,6 +128,7 @@ impl PartialThresholds {
             latency_tolerance: self.latency_tolerance.or(base.latency_tolerance),
             latency_slack_ms: self.latency_slack_ms.or(base.latency_slack_ms),
             instructions_tolerance: self.instructions_tolerance.or(base.instructions_tolerance),
+            allocations_tolerance: self.allocations_tolerance.or(base.allocations_tolerance),
             spread_factor: self.spread_factor.or(base.spread_factor),
             paired_cpu_tolerance: self.paired_cpu_tolerance.or(base.paired_cpu_tolerance),
             paired_memory_tolerance: self
@@ -144,6 +153,9 @@ impl PartialThresholds {
             instructions_tolerance: self
                 .instructions_tolerance
                 .unwrap_or(base.instructions_tolerance),
+            allocations_tolerance: self
+                .allocations_tolerance
+                .unwrap_or(base.allocations_tolerance),
             spread_factor: self.spread_factor.unwrap_or(base.spread_factor),
             paired_cpu_tolerance: self
                 .paired_cpu_tolerance
@@ -164,7 +176,8 @@ impl Thresholds {
     pub fn tolerance(&self, kind: FigureKind) -> Option<f64> {
         match kind {
             FigureKind::Cpu => Some(self.cpu_tolerance),
-            FigureKind::Memory | FigureKind::Allocations => Some(self.memory_tolerance),
+            FigureKind::Memory => Some(self.memory_tolerance),
+            FigureKind::Allocations => Some(self.allocations_tolerance),
             FigureKind::Latency => Some(self.latency_tolerance),
             FigureKind::Instructions => Some(self.instructions_tolerance),
             FigureKind::Efficiency

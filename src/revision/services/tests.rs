@@ -101,7 +101,7 @@ fn the_base_side_runs_from_revs_tree_with_a_target_directory_of_its_own() {
     assert_eq!(base.env["RUST_LOG"], "warn");
     assert_eq!(base.env["CARGO_TARGET_DIR"], "/ws/target/ratecheck/target");
     assert!(!spec.env.contains_key("CARGO_TARGET_DIR"));
-    let tree = Path::new("/ws/target/ratecheck/worktrees/0123");
+    let tree = Path::new("/tmp/cargo-ratecheck-worktrees/0123");
     // The workspace at the repository's root, or in a folder of it.
     assert_eq!(base_root(tree, Path::new("/ws"), Path::new("/ws")), tree);
     assert_eq!(
