@@ -284,7 +284,12 @@ fn sigint_during_a_slow_probe_exits_130_and_leaves_no_tree() {
     let ws = value_history(&["100", "100", "200"]);
     let marks = tempfile::tempdir().unwrap();
     let started = marks.path().join("started");
-    let cmd = format!("touch '{}'; sleep 60", started.display());
+    // The probe writes where it runs: its tree, checked out outside the
+    // workspace.
+    let cmd = format!(
+        "pwd > '{}.tmp'; mv '{0}.tmp' '{0}'; sleep 60",
+        started.display()
+    );
     let mut child = common::command(
         &[
             "bisect",
@@ -312,10 +317,13 @@ fn sigint_during_a_slow_probe_exits_130_and_leaves_no_tree() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    let tree = std::fs::read_dir(ws.path().join("target/ratecheck/worktrees"))
-        .expect("the probe's tree is checked out")
-        .count();
-    assert_eq!(tree, 1);
+    let tree = std::fs::read_to_string(&started).expect("the probe wrote its tree");
+    let tree = Path::new(tree.trim()).to_path_buf();
+    assert!(
+        tree.is_dir(),
+        "the probe's tree is checked out: {}",
+        tree.display()
+    );
     let pid = libc::pid_t::try_from(child.id()).unwrap();
     // SAFETY: kill(2) has no memory-safety preconditions; `pid` is our own
     // child, not yet reaped.
@@ -331,5 +339,5 @@ fn sigint_during_a_slow_probe_exits_130_and_leaves_no_tree() {
     assert_eq!(r.code, Some(130), "{shown}");
     assert!(r.stderr.contains("interrupted"), "{shown}");
     assert!(!r.stderr.contains("panicked"), "{shown}");
-    assert!(leftover_trees(ws.path()).is_empty(), "{shown}");
+    assert!(!tree.exists(), "the probe's tree is removed: {shown}");
 }

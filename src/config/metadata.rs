@@ -41,9 +41,19 @@ impl Config {
     /// chosen by the same rules and checked by the same code. No section at
     /// `rev` means the built-in defaults, whatever the working tree says.
     pub fn load_at_rev(manifest_path: Option<&Path>, rev: &str) -> Result<AtRev, ConfigError> {
+        Config::load_at_rev_for(manifest_path, rev, "--baseline-rev")
+    }
+
+    /// [`Config::load_at_rev`] for the option `flag` (`--baseline-rev`,
+    /// `--against`), which its errors name.
+    pub fn load_at_rev_for(
+        manifest_path: Option<&Path>,
+        rev: &str,
+        flag: &str,
+    ) -> Result<AtRev, ConfigError> {
         let ws = Workspace::read(manifest_path)?;
         let local = ws.resolve(ws.local.clone().parse()?);
-        let at_rev = |msg: String| ConfigError::AtRev(format!("--baseline-rev {rev}: {msg}"));
+        let at_rev = |msg: String| ConfigError::AtRev(format!("{flag} {rev}: {msg}"));
         if git::repo_root(&ws.root)
             .map_err(|e| at_rev(e.to_string()))?
             .is_none()

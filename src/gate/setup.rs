@@ -101,7 +101,11 @@ fn load_config(
     let Some(rev) = req.baseline_rev.as_ref().or(req.against.as_ref()) else {
         return Ok((Config::load(manifest)?, None));
     };
-    let at = Config::load_at_rev(manifest, rev)?;
+    let flag = match req.baseline_rev {
+        Some(_) => "--baseline-rev",
+        None => "--against",
+    };
+    let at = Config::load_at_rev_for(manifest, rev, flag)?;
     if !at.differences.is_empty() {
         warnings.push(GateWarning::ConfigAtRev {
             rev: rev.clone(),
