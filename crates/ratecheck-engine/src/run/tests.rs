@@ -226,7 +226,14 @@ async fn a_stall_of_500ms_drops_nothing_and_shows_as_schedule_lag() {
     // ...and the lag says how late: the stall, not a shifted schedule.
     let lag = r.latency_ms.schedule_lag.max;
     assert!((499.0..=502.0).contains(&lag), "schedule lag max {lag} ms");
-    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    // Efficiency 100%, yet the run fell behind, and says so.
+    assert!(r.behind_schedule);
+    assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
+    assert!(
+        r.warnings[0].contains("fell behind its schedule"),
+        "{:?}",
+        r.warnings
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -255,7 +262,8 @@ async fn a_stall_during_a_ramp_is_caught_up_within_a_step() {
     assert!((499.0..=601.0).contains(&lag), "schedule lag max {lag} ms");
     // Nothing left to grant at the ramp-down's last, slowest rate.
     assert!(took <= Duration::from_millis(6010), "{took:?}");
-    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    assert!(r.behind_schedule);
+    assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
 }
 
 #[tokio::test(start_paused = true)]
