@@ -233,7 +233,12 @@ async fn wait(g: &mut Generator, wake_ns: u64, nudge: bool, cancel: &Cancellatio
         tokio::task::yield_now().await;
         return Woke::Timer;
     }
-    let lateness = g.timer.as_ref().map_or(0, PreciseTimer::lateness_ns);
+    // Without the precise timer (test clocks), tokio's timer wakes at
+    // `wake_ns` itself: a timer that is late by the budget's lateness.
+    let lateness = g
+        .timer
+        .as_ref()
+        .map_or(g.budget.timer_lateness_ns, PreciseTimer::lateness_ns);
     let armed = g.budget.arm_at(wake_ns, lateness);
     if nudge {
         g.nudge.offer(armed);
@@ -243,21 +248,21 @@ async fn wait(g: &mut Generator, wake_ns: u64, nudge: bool, cancel: &Cancellatio
         biased;
         _ = cancel.cancelled() => Woke::Cancelled,
         _ = n.nudged(), if nudge => Woke::Nudged,
-        _ = sleep_until(g, armed) => Woke::Timer,
+        _ = sleep_until(g, armed, wake_ns) => Woke::Timer,
     };
     n.withdraw();
     woke
 }
 
-/// Sleeps until `armed` (clock ns) on the precise timer; on tokio's timer
-/// where there is no precise one (or it failed).
-async fn sleep_until(g: &mut Generator, armed: u64) {
+/// Sleeps on the precise timer armed at `armed` (clock ns); on tokio's
+/// timer until `wake_ns` where there is no precise one (or it failed).
+async fn sleep_until(g: &mut Generator, armed: u64, wake_ns: u64) {
     if let Some(timer) = &mut g.timer {
         if timer.sleep_until(&*g.clock, armed).await.is_ok() {
             return;
         }
     }
-    tokio::time::sleep_until(g.clock.instant_at(armed)).await;
+    tokio::time::sleep_until(g.clock.instant_at(wake_ns)).await;
 }
 
 /// The machine's high-resolution timer when the clock is the machine's

@@ -346,4 +346,17 @@ mod tests {
         let b = PacingBudget::from_wake_cost(15_000, 0);
         assert_eq!(Pacing::Budget(b).resolve(&*clock, None).await, b);
     }
+
+    /// The one real-time test here: the calibration measures a cost and
+    /// turns it into a budget by the rule.
+    #[tokio::test(flavor = "current_thread")]
+    async fn calibration_measures_a_wake_and_applies_the_rule() {
+        let clock = crate::clock::SystemClock::new();
+        let mut timer = PreciseTimer::new().expect("timerfd");
+        let b = Pacing::Auto.resolve(&clock, Some(&mut timer)).await;
+        assert!(b.wake_cost_ns > 0, "{b:?}");
+        let rule = PacingBudget::from_wake_cost(b.wake_cost_ns, b.timer_lateness_ns);
+        assert_eq!(b, rule);
+        assert!(b.early_ns <= MAX_GAP_NS / 2);
+    }
 }
