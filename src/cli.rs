@@ -12,10 +12,18 @@ use std::ffi::OsString;
 use clap::parser::ValueSource;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
+use crate::engine_names::{Behaviour, OnFull};
+
+use crate::config::DEFAULT_CONCURRENCY;
+use crate::duration::{format_duration, parse_duration};
+use crate::figure::JudgedKind;
+use crate::revision::command::parse_time_limit;
+use crate::suite::instructions::CostTarget;
+
 // The load values take the limits of `load` (as a configured scenario does).
 use ratecheck_engine::load::Traffic;
 use ratecheck_engine::load::{self, LoadSpec, ServerSpec, TargetSpec, MAX_CONCURRENCY};
-use ratecheck_engine::run::FullPolicy;
+use ratecheck_engine::load::{DEFAULT_DRAIN, DEFAULT_TIMEOUT};
 
 #[derive(Debug, Parser)]
 #[command(name = "cargo", bin_name = "cargo", styles = clap::builder::Styles::default())]
@@ -122,23 +130,16 @@ pub enum Command {
     /// Find the first commit between --good and --bad that made a figure worse (binary search).
     Bisect(BisectArgs),
     /// The instruction-count bench's workload (run by the gate under valgrind).
-    #[command(hide = true)]
-    CostProbe(CostProbeArgs),
-}
-
-/// Which target a cost probe drives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ProbeTarget {
-    /// The null target: the engine alone.
-    Null,
-    /// HTTP to the embedded server in the same process.
-    Http,
+    // Named `cost-probe` on the command line: bisect runs other revisions'
+    // binaries with that word, so it stays.
+    #[command(hide = true, name = "cost-probe")]
+    CostWorkload(CostWorkloadArgs),
 }
 
 #[derive(Debug, Clone, Args)]
-pub struct CostProbeArgs {
+pub struct CostWorkloadArgs {
     #[arg(long, value_enum)]
-    pub target: ProbeTarget,
+    pub target: CostTarget,
     /// Requests to send (a fixed count: the workload does not follow time).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     pub requests: u64,
@@ -178,11 +179,17 @@ pub struct CheckArgs {
     /// Compare CPU and memory even against a baseline from another machine.
     #[arg(long)]
     pub strict_machine: bool,
-    /// Build this git revision (e.g. origin/main) and judge CPU per request
-    /// and peak RSS against it from paired runs on this machine, base and
-    /// current build alternating.
+    /// Build this git revision (e.g. origin/main) and judge against it on
+    /// this machine: instruction and allocation counts of both builds, and
+    /// CPU, peak RSS and latency from paired runs (base and current build
+    /// alternating). The configuration is the one committed at REV.
     #[arg(long, value_name = "REV")]
     pub against: Option<String>,
+    /// Figure kinds this run must judge, by the baseline or by a pair
+    /// (adds to the configuration's `require-judged`); one left unjudged
+    /// is exit 2.
+    #[arg(long, value_name = "KIND[,KIND…]", value_delimiter = ',')]
+    pub require_judged: Vec<JudgedKind>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -235,7 +242,7 @@ pub struct RunArgs {
     #[arg(long, value_parser = parse_positive_duration, allow_hyphen_values = true, default_value = "10s")]
     pub duration: Duration,
     /// Workers, each with one keep-alive connection.
-    #[arg(long, value_parser = parse_concurrency, allow_negative_numbers = true, default_value = "50")]
+    #[arg(long, value_parser = parse_concurrency, allow_negative_numbers = true, default_value_t = DEFAULT_CONCURRENCY)]
     pub concurrency: usize,
     /// Ramp from 0 to --rps over this long first.
     #[arg(long, value_parser = parse_load_duration, allow_hyphen_values = true, default_value = "0s")]
@@ -250,10 +257,10 @@ pub struct RunArgs {
     #[arg(long)]
     pub null: bool,
     /// Per-request timeout.
-    #[arg(long, value_parser = parse_positive_duration, allow_hyphen_values = true, default_value = "5s")]
+    #[arg(long, value_parser = parse_positive_duration, allow_hyphen_values = true, default_value = format_duration(DEFAULT_TIMEOUT))]
     pub timeout: Duration,
     /// How long in-flight requests may finish after the schedule ends.
-    #[arg(long, value_parser = parse_load_duration, allow_hyphen_values = true, default_value = "2s")]
+    #[arg(long, value_parser = parse_load_duration, allow_hyphen_values = true, default_value = format_duration(DEFAULT_DRAIN))]
     pub drain: Duration,
     /// HTTP method.
     #[arg(long, default_value = "GET")]
@@ -294,10 +301,7 @@ impl RunArgs {
             ramp_down: self.ramp_down,
             timeout: self.timeout,
             drain: self.drain,
-            on_full: match self.on_full {
-                OnFull::Drop => FullPolicy::Drop,
-                OnFull::Wait => FullPolicy::Wait,
-            },
+            on_full: self.on_full.into(),
             target: match (&self.url, self.null) {
                 (Some(url), _) => TargetSpec::Url(url.clone()),
                 (None, true) => TargetSpec::Null,
@@ -309,20 +313,6 @@ impl RunArgs {
             traffic: Traffic::single(&self.method, &self.headers, self.body.as_deref()),
         }
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OnFull {
-    Drop,
-    Wait,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Behaviour {
-    Normal,
-    Close,
-    Hang,
-    Reset,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -399,7 +389,7 @@ pub struct BisectArgs {
     pub command: Option<String>,
     /// With --command: how long one run may take before it is stopped (the
     /// search then stops, exit 2).
-    #[arg(long, value_parser = parse_timeout, default_value = "1h", requires = "command")]
+    #[arg(long, value_parser = parse_time_limit, default_value = "1h", requires = "command")]
     pub timeout: Duration,
     /// What to print on standard output.
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -407,17 +397,6 @@ pub struct BisectArgs {
     /// Also write the JSON result to this file.
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
-}
-
-/// `bisect --timeout`: more than zero, at most a day.
-pub fn parse_timeout(s: &str) -> Result<Duration, String> {
-    let d = parse_duration(s)?;
-    if d.is_zero() || d > Duration::from_secs(86_400) {
-        return Err(format!(
-            "{s:?}: give a duration above 0 and at most 24h, e.g. 10m"
-        ));
-    }
-    Ok(d)
 }
 
 /// `--rps`: a number within [`load::check_rps`].
@@ -443,11 +422,6 @@ pub fn parse_threads(s: &str) -> Result<usize, String> {
         Ok(n @ 1..=256) => Ok(n),
         _ => Err(format!("{s:?}: give a number of threads between 1 and 256")),
     }
-}
-
-/// A duration such as `500ms`, `5s`, `2m`; zero allowed.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    crate::config::parse_duration(s)
 }
 
 /// A load run's length of time > 0 (`--duration`, `--timeout`), within

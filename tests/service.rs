@@ -121,16 +121,25 @@ const PYTHON_HTTP_SERVER: [&str; 6] = [
     "127.0.0.1",
 ];
 
-/// True (and says the test is skipped) when there is no `python3`.
-fn python_missing() -> bool {
-    let available = std::process::Command::new("python3")
+/// Fails the test, naming `python3`, when `python3 --version` does not
+/// run: these tests start Python's HTTP server as the service, and a test
+/// that cannot run must not pass (CI installs python3).
+fn require_python3() {
+    let version = std::process::Command::new("python3")
         .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !available {
-        eprintln!("skipped: no python3");
+        .output();
+    match version {
+        Ok(o) if o.status.success() => {}
+        Ok(o) => panic!(
+            "python3 is required by this test (it starts `python3 -m http.server` as the service), \
+             but `python3 --version` failed ({}); install python3",
+            o.status
+        ),
+        Err(e) => panic!(
+            "python3 is required by this test (it starts `python3 -m http.server` as the service), \
+             but it cannot be run: {e}; install python3 (e.g. apt-get install python3)"
+        ),
     }
-    !available
 }
 
 /// The `error: …` line of standard error (empty if none).
@@ -255,9 +264,7 @@ fn a_ready_path_answering_500_names_the_status() {
 
 #[test]
 fn a_port_the_service_cannot_bind_makes_it_exit_before_ready() {
-    if python_missing() {
-        return;
-    }
+    require_python3();
     let m = marker("bind");
     // The service ignores the port it is given and binds one that is taken.
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -337,9 +344,7 @@ fn crashing_after(n: u32) -> String {
 
 #[test]
 fn a_crash_mid_run_fails_the_gate_with_the_services_last_lines() {
-    if python_missing() {
-        return;
-    }
+    require_python3();
     let _serial = common::serial();
     let m = marker("crash");
     let script = crashing_after(100);
@@ -404,9 +409,7 @@ fn a_crash_mid_run_fails_the_gate_with_the_services_last_lines() {
 
 #[test]
 fn a_service_that_ignores_sigterm_is_killed_after_the_grace() {
-    if python_missing() {
-        return;
-    }
+    require_python3();
     let _serial = common::serial();
     let m = marker("ignore-term");
     // SIGTERM ignored by the shell and, inherited, by the server.
@@ -496,10 +499,8 @@ fn ctrl_c_while_a_service_runs_stops_it_and_exits_130() {
 }
 
 #[test]
-fn python_http_server_as_a_service_passes_with_its_cost_in_the_json() {
-    if python_missing() {
-        return;
-    }
+fn python_http_server_as_a_service_passes_with_its_figures_in_the_json() {
+    require_python3();
     let _serial = common::serial();
     let m = marker("python");
     let ws = common::workspace(&section(
@@ -630,9 +631,7 @@ fn file_server_mix(m: &str, check: &str) -> tempfile::TempDir {
 
 #[test]
 fn a_mix_whose_answers_fail_the_check_fails_the_gate_on_error_rate() {
-    if python_missing() {
-        return;
-    }
+    require_python3();
     let _serial = common::serial();
     let m = marker("mix");
     // Both files hold an "a": every answer passes.

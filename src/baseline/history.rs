@@ -11,17 +11,8 @@ use crate::baseline::model::{Baseline, BASELINE_SCHEMA_VERSION};
 use crate::baseline::store;
 use crate::figure::id;
 use crate::figure::FigureKind;
-
-/// A commit that wrote a version of the baseline file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CommitInfo {
-    /// Full SHA.
-    pub commit: String,
-    /// First line of the message.
-    pub subject: String,
-    /// Author date, RFC 3339 UTC.
-    pub date: String,
-}
+/// A commit that wrote a version of the baseline file: git's own type.
+use crate::git::CommitInfo;
 
 /// A version that parsed: one position on the x axis.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -137,18 +128,7 @@ pub fn build(
         });
     }
     let count = versions.len();
-    let mut parsed: Vec<(CommitInfo, Baseline)> = Vec::new();
-    let mut skipped = Vec::new();
-    for (commit, bytes) in versions {
-        let origin = format!("{}:{path}", crate::git::short_sha(&commit.commit));
-        match store::parse(&bytes, &origin) {
-            Ok(b) => parsed.push((commit, b)),
-            Err(e) => skipped.push(Skipped {
-                commit,
-                reason: e.to_string(),
-            }),
-        }
-    }
+    let (parsed, skipped) = parse_versions(path, versions);
     let Some(newest) = parsed.last().map(|(_, b)| b.machine.clone()) else {
         return Err(HistoryError::NoneParses {
             path: path.to_string(),
@@ -156,81 +136,12 @@ pub fn build(
             reason: skipped.last().map(|s| s.reason.clone()).unwrap_or_default(),
         });
     };
-
-    // (scenario, figure) in the newest-first order of appearance.
-    let mut keys: Vec<(String, String)> = Vec::new();
-    for (_, b) in parsed.iter().rev() {
-        for s in &b.suite.scenarios {
-            for (name, f) in &s.figures {
-                let wanted = if filters.is_empty() {
-                    f.is_judged()
-                } else {
-                    filters.iter().any(|want| matches(want, &s.name, name))
-                };
-                let key = (s.name.clone(), name.clone());
-                if wanted && !keys.contains(&key) {
-                    keys.push(key);
-                }
-            }
-        }
-    }
-    for want in filters {
-        if !keys.iter().any(|(s, f)| matches(want, s, f)) {
-            let example = keys
-                .first()
-                .map(|(_, f)| f.clone())
-                .or_else(|| {
-                    parsed.last().and_then(|(_, b)| {
-                        b.suite
-                            .scenarios
-                            .iter()
-                            .find_map(|s| s.figures.keys().next().cloned())
-                    })
-                })
-                .unwrap_or_else(|| id::EFFICIENCY.to_string());
-            return Err(HistoryError::NoMatch {
-                filter: want.clone(),
-                path: path.to_string(),
-                example,
-            });
-        }
-    }
-
+    let keys = figure_keys(&parsed, filters);
+    check_filters(path, &parsed, &keys, filters)?;
     let series = keys
         .into_iter()
-        .map(|(scenario, figure)| {
-            let mut kind_unit = None;
-            let mut points = Vec::new();
-            for (i, (c, b)) in parsed.iter().enumerate() {
-                let Some(f) = b
-                    .suite
-                    .scenarios
-                    .iter()
-                    .find(|s| s.name == scenario)
-                    .and_then(|s| s.figures.get(&figure))
-                else {
-                    continue;
-                };
-                kind_unit = Some((f.kind, f.unit.clone()));
-                if f.value.is_finite() && f.unavailable.is_none() {
-                    points.push(Point {
-                        version: i,
-                        commit: c.commit.clone(),
-                        value: f.value,
-                    });
-                }
-            }
-            let (kind, unit) = kind_unit.unwrap_or((FigureKind::Info, String::new()));
-            Series {
-                scenario,
-                figure,
-                kind,
-                unit,
-                points,
-            }
-        })
+        .map(|(scenario, figure)| series_of(&parsed, scenario, figure))
         .collect();
-
     let versions = parsed
         .into_iter()
         .map(|(commit, b)| Version {
@@ -248,6 +159,115 @@ pub fn build(
         skipped,
         series,
     })
+}
+
+/// The versions that parse, in order, and the ones that do not, named.
+fn parse_versions(
+    path: &str,
+    versions: Vec<(CommitInfo, Vec<u8>)>,
+) -> (Vec<(CommitInfo, Baseline)>, Vec<Skipped>) {
+    let mut parsed = Vec::new();
+    let mut skipped = Vec::new();
+    for (commit, bytes) in versions {
+        let origin = format!("{}:{path}", crate::git::short_sha(&commit.commit));
+        match store::parse(&bytes, &origin) {
+            Ok(b) => parsed.push((commit, b)),
+            Err(e) => skipped.push(Skipped {
+                commit,
+                reason: e.to_string(),
+            }),
+        }
+    }
+    (parsed, skipped)
+}
+
+/// The (scenario, figure) pairs charted, in the newest-first order of
+/// appearance: those `filters` name, or without filters the judged ones.
+fn figure_keys(parsed: &[(CommitInfo, Baseline)], filters: &[String]) -> Vec<(String, String)> {
+    let mut keys: Vec<(String, String)> = Vec::new();
+    for (_, b) in parsed.iter().rev() {
+        for s in &b.suite.scenarios {
+            for (name, f) in &s.figures {
+                let wanted = if filters.is_empty() {
+                    f.is_judged()
+                } else {
+                    filters.iter().any(|want| matches(want, &s.name, name))
+                };
+                let key = (s.name.clone(), name.clone());
+                if wanted && !keys.contains(&key) {
+                    keys.push(key);
+                }
+            }
+        }
+    }
+    keys
+}
+
+/// An error naming the first filter that matches no figure, with an
+/// example of a name that does.
+fn check_filters(
+    path: &str,
+    parsed: &[(CommitInfo, Baseline)],
+    keys: &[(String, String)],
+    filters: &[String],
+) -> Result<(), HistoryError> {
+    let Some(want) = filters
+        .iter()
+        .find(|want| !keys.iter().any(|(s, f)| matches(want, s, f)))
+    else {
+        return Ok(());
+    };
+    let example = keys
+        .first()
+        .map(|(_, f)| f.clone())
+        .or_else(|| {
+            parsed.last().and_then(|(_, b)| {
+                b.suite
+                    .scenarios
+                    .iter()
+                    .find_map(|s| s.figures.keys().next().cloned())
+            })
+        })
+        .unwrap_or_else(|| id::EFFICIENCY.to_string());
+    Err(HistoryError::NoMatch {
+        filter: want.clone(),
+        path: path.to_string(),
+        example,
+    })
+}
+
+/// One figure over the versions that have it (finite values only); its
+/// kind and unit are the newest version's.
+fn series_of(parsed: &[(CommitInfo, Baseline)], scenario: String, figure: String) -> Series {
+    let mut kind_unit = None;
+    let mut points = Vec::new();
+    for (i, (c, b)) in parsed.iter().enumerate() {
+        let Some(f) = b
+            .suite
+            .scenarios
+            .iter()
+            .find(|s| s.name == scenario)
+            .and_then(|s| s.figures.get(&figure))
+        else {
+            continue;
+        };
+        kind_unit = Some((f.kind, f.unit.clone()));
+        if f.value.is_finite() && f.unavailable.is_none() {
+            points.push(Point {
+                version: i,
+                commit: c.commit.clone(),
+                value: f.value,
+            });
+        }
+    }
+    let (kind, unit) = kind_unit.unwrap_or((FigureKind::Info, String::new()));
+    Series {
+        scenario,
+        figure,
+        kind,
+        unit,
+        points,
+    }
 }
 
 /// `want` names the figure (`figure`) or the scenario's figure

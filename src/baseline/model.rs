@@ -13,6 +13,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::figure::{MachineInfo, SuiteResult};
+/// Where in git a baseline was measured: git's own type, its JSON part
+/// of the file format (`git`).
+use crate::git::GitInfo;
 
 /// Version of the baseline / check-output JSON schema.
 pub const BASELINE_SCHEMA_VERSION: u32 = 1;
@@ -29,23 +32,6 @@ pub struct Baseline {
     #[serde(default)]
     pub settings: serde_json::Value,
     pub suite: SuiteResult,
-}
-
-/// Where in git a measurement was taken. All `None` outside a repository.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GitInfo {
-    /// Full hex SHA of HEAD.
-    #[serde(default)]
-    pub commit: Option<String>,
-    /// Short branch name, `None` on a detached HEAD.
-    #[serde(default)]
-    pub branch: Option<String>,
-    /// Tracked files had uncommitted changes.
-    #[serde(default)]
-    pub dirty: bool,
-    /// Commit time, RFC 3339 UTC (`2024-05-01T12:34:56Z`).
-    #[serde(default)]
-    pub commit_time: Option<String>,
 }
 
 #[cfg(test)]

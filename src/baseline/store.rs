@@ -157,7 +157,7 @@ pub fn load(path: &Path) -> Result<Baseline, BaselineError> {
 
 /// Enough of any of our JSON files to tell which one it is and its version.
 #[derive(Deserialize)]
-struct Probe {
+struct Sniffed {
     #[serde(default)]
     schema_version: Option<u64>,
     #[serde(default)]
@@ -184,8 +184,8 @@ fn describe_json_error(e: &serde_json::Error, what: &str) -> String {
     format!("{how} ({e}); fix it or re-create it with `cargo ratecheck baseline save`")
 }
 
-/// Checks the file is non-empty, JSON, and of a schema version we read.
-fn probe(bytes: &[u8], origin: &str, what: &str) -> Result<Probe, BaselineError> {
+/// Sniffs the file: non-empty, JSON, and of a schema version we read.
+fn sniff(bytes: &[u8], origin: &str, what: &str) -> Result<Sniffed, BaselineError> {
     if bytes.len() as u64 > MAX_BASELINE_BYTES {
         return Err(BaselineError::TooLarge {
             path: origin.to_string(),
@@ -200,9 +200,9 @@ fn probe(bytes: &[u8], origin: &str, what: &str) -> Result<Probe, BaselineError>
         });
     }
     // Syntax errors are reported by the full parse below, whose messages
-    // name the expected type rather than this probe.
-    let Ok(p) = serde_json::from_slice::<Probe>(bytes) else {
-        return Ok(Probe {
+    // name the expected type rather than this sniff.
+    let Ok(p) = serde_json::from_slice::<Sniffed>(bytes) else {
+        return Ok(Sniffed {
             schema_version: None,
             suite: None,
             current: None,
@@ -225,7 +225,7 @@ fn probe(bytes: &[u8], origin: &str, what: &str) -> Result<Probe, BaselineError>
 /// Parses a baseline from bytes; `origin` names it in errors (a path, or
 /// `REV:path` when read from git). Unknown fields are accepted.
 pub fn parse(bytes: &[u8], origin: &str) -> Result<Baseline, BaselineError> {
-    probe(bytes, origin, "a baseline")?;
+    sniff(bytes, origin, "a baseline")?;
     serde_json::from_slice::<Baseline>(bytes).map_err(|e| BaselineError::Parse {
         path: origin.to_string(),
         msg: describe_json_error(&e, "a baseline"),
@@ -237,7 +237,7 @@ pub fn parse(bytes: &[u8], origin: &str) -> Result<Baseline, BaselineError> {
 pub fn load_report_or_baseline(path: &Path) -> Result<SuiteResult, BaselineError> {
     let bytes = read_limited(path)?;
     let origin = path.display().to_string();
-    let p = probe(&bytes, &origin, "result file")?;
+    let p = sniff(&bytes, &origin, "result file")?;
     if p.suite.is_some() {
         return parse(&bytes, &origin).map(|b| b.suite);
     }
@@ -311,8 +311,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), BaselineError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::baseline::model::GitInfo;
     use crate::figure::{Figure, FigureKind, MachineInfo, ScenarioKind, ScenarioResult};
+    use crate::git::GitInfo;
     use std::collections::BTreeMap;
 
     fn sample() -> Baseline {
@@ -481,8 +481,8 @@ mod tests {
         save_atomic(&path, &sample()).unwrap();
         fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o500)).unwrap();
         // root ignores permissions; only assert when the dir really is read-only
-        let probe = tmp.path().join("probe");
-        let writable = File::create(&probe).is_ok();
+        let test_file = tmp.path().join("test-write");
+        let writable = File::create(&test_file).is_ok();
         let mut b2 = sample();
         b2.tool_version = "9".into();
         let r = save_atomic(&path, &b2);

@@ -5,8 +5,10 @@
 //! search of `revision::bisect` asks for probes and this module measures
 //! them: builds each commit's `cargo-ratecheck` and measures its figure
 //! (`revision::probe`), or runs `--command` in its checked-out tree
-//! (`revision::command`). Ctrl-C stops the build or the command, removes
-//! the tree and exits 130.
+//! (`revision::command`), in `bisect/measure.rs`. How a measurement marks
+//! its commit is decided there (`revision::bisect::Judge`,
+//! `revision::command::mark_of`); this module says and renders it. Ctrl-C stops the build or the command,
+//! removes the tree and exits 130.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -14,72 +16,74 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 use super::{cancel_on_interrupt, check_outputs, print_out, progress, runtime, write_output, Ctx};
-use crate::baseline::history::CommitInfo;
 use crate::cli::{BisectArgs, Format, OutputArgs};
 use crate::config::Config;
 use crate::error::{Error, Exit, Result};
 use crate::git;
+use crate::git::CommitInfo;
 use crate::report::bisect::{
-    render_bisect_json, render_bisect_md, render_bisect_text, value_text, BisectReport, Found,
-    ProbeRow, RatioJson,
+    probe_value_text, render_bisect_json, render_bisect_md, render_bisect_text, BisectReport,
+    Found, ProbeRow,
 };
-use crate::revision::bisect::{
-    bound, classify, endpoints_differ, relative_change, Conclusion, Outcome, Search, Step,
-};
-use crate::revision::paired::PairedVerdict;
-use crate::revision::probe::{self, Measure, MIN_INSTRUCTION_CHANGE};
-use crate::revision::{build, command};
+use crate::revision::bisect::{bound, Conclusion, Judge, Mark, Next, Search};
+use crate::revision::probe::{self, BisectFigure, Measure};
 use crate::suite::instructions;
+
+mod measure;
 
 /// How probes are judged.
 enum Mode {
     /// Build each commit and measure this figure with its binary.
-    Build(probe::Figure),
+    Build(BisectFigure),
     /// Run this command in each commit's tree.
     Command { cmd: String, timeout: Duration },
 }
 
-/// One probe measured.
-struct Measured {
-    outcome: Outcome,
-    value: Option<f64>,
-    ratio: Option<RatioJson>,
-    note: String,
-}
+impl Mode {
+    /// The mode `args` ask for: `--command`, else the figure `--figure`
+    /// names (by default the HTTP instruction count).
+    fn of(args: &BisectArgs) -> Result<Mode> {
+        match &args.command {
+            Some(cmd) if cmd.trim().is_empty() => Err(Error::new(
+                "--command: empty; give the shell command that judges a commit (exit 0 good, 125 skip, 1-127 bad)",
+            )),
+            Some(cmd) => Ok(Mode::Command {
+                cmd: cmd.clone(),
+                timeout: args.timeout,
+            }),
+            None => {
+                let name = args.figure.clone().unwrap_or_else(probe::default_figure);
+                Ok(Mode::Build(probe::choose(&name).map_err(Error::new)?))
+            }
+        }
+    }
 
-impl Measured {
-    fn skip(note: String) -> Measured {
-        Measured {
-            outcome: Outcome::Skip,
-            value: None,
-            ratio: None,
-            note,
+    /// An error when a tool the mode needs is missing (valgrind, for
+    /// instruction counts).
+    fn check_tools(&self) -> Result<()> {
+        match self {
+            Mode::Build(f)
+                if matches!(f.measure, Measure::Instructions(_))
+                    && instructions::valgrind_version().is_none() =>
+            {
+                Err(Error::new(format!(
+                    "--figure {}: instruction counts need valgrind; install it (e.g. apt-get install valgrind), or bisect by --figure cpu_us_per_request_http or --command",
+                    f.name
+                )))
+            }
+            _ => Ok(()),
         }
     }
 }
 
 /// `cargo ratecheck bisect`.
 pub fn bisect(ctx: &Ctx, args: BisectArgs) -> Result<Exit> {
-    let output = OutputArgs {
+    check_outputs(&OutputArgs {
         format: args.format,
         json: args.json.clone(),
         html: None,
-    };
-    check_outputs(&output)?;
-    let mode = match &args.command {
-        Some(cmd) if cmd.trim().is_empty() => {
-            return Err(Error::new(
-                "--command: empty; give the shell command that judges a commit (exit 0 good, 125 skip, 1-127 bad)",
-            ))
-        }
-        Some(cmd) => Mode::Command {
-            cmd: cmd.clone(),
-            timeout: args.timeout,
-        },
-        None => Mode::Build(
-            probe::choose(&args.figure.clone().unwrap_or_else(probe::default_figure)).map_err(Error::new)?,
-        ),
-    };
+    })?;
+    let mode = Mode::of(&args)?;
     let config = Config::load(ctx.manifest_path.as_deref())?;
     let root = git::repo_root(&config.workspace_root)?.ok_or_else(|| {
         Error::new(format!(
@@ -88,24 +92,36 @@ pub fn bisect(ctx: &Ctx, args: BisectArgs) -> Result<Exit> {
         ))
     })?;
     let commits = git::first_parent_range(&root, &args.good, &args.bad, git::MAX_RANGE)?;
-    if let Mode::Build(f) = &mode {
-        if matches!(f.measure, Measure::Instructions(_))
-            && instructions::valgrind_version().is_none()
-        {
-            return Err(Error::new(format!(
-                "--figure {}: instruction counts need valgrind; install it (e.g. apt-get install valgrind), or bisect by --figure cpu_us_per_request_http or --command",
-                f.name
-            )));
-        }
-    }
-    let figure_name = match &mode {
-        Mode::Build(f) => Some(f.name.clone()),
-        Mode::Command { .. } => args.figure.clone(),
-    };
-    let unit = match &mode {
-        Mode::Build(f) => f.unit.clone(),
-        Mode::Command { .. } => String::new(),
-    };
+    mode.check_tools()?;
+    announce(ctx, &args, &commits);
+    let started = Instant::now();
+    let searched = runtime()?.block_on(async {
+        let cancel = CancellationToken::new();
+        let (watcher, _) = cancel_on_interrupt(&cancel);
+        let mut b = Bisector {
+            ctx,
+            args: &args,
+            root: &root,
+            target_dir: &config.target_dir,
+            commits: &commits,
+            mode: &mode,
+            cancel: &cancel,
+            bar: progress::count_bar(ctx, "bisect", bound(commits.len())),
+            judge: Judge::default(),
+            good_binary: None,
+            built: 0,
+        };
+        let r = b.search_with_bar().await;
+        watcher.abort();
+        r
+    })?;
+    let report = report(&args, &mode, &commits, searched, started);
+    render(ctx, &args, &report)
+}
+
+/// The note that starts a search: how many commits, at most how many
+/// builds or runs.
+fn announce(ctx: &Ctx, args: &BisectArgs, commits: &[CommitInfo]) {
     let n = commits.len() - 1;
     ctx.note(format!(
         "ratecheck: bisecting {n} commit{} after {} ({}), at most {} {} without skips",
@@ -119,59 +135,59 @@ pub fn bisect(ctx: &Ctx, args: BisectArgs) -> Result<Exit> {
             "builds"
         }
     ));
-    let started = Instant::now();
-    let rt = runtime()?;
-    let searched = rt.block_on(async {
-        let cancel = CancellationToken::new();
-        let (watcher, _) = cancel_on_interrupt(&cancel);
-        let mut b = Bisector {
-            ctx,
-            args: &args,
-            root: &root,
-            target_dir: &config.target_dir,
-            commits: &commits,
-            mode: &mode,
-            cancel: &cancel,
-            bar: progress::count_bar(ctx, "bisect", bound(commits.len())),
-            ends: (None, None),
-            good_binary: None,
-            built: 0,
-        };
-        if let Some(bar) = &b.bar {
-            bar.enable_steady_tick(Duration::from_millis(500));
-        }
-        let r = b.search().await;
-        if let Some(bar) = &b.bar {
-            bar.finish_and_clear();
-        }
-        watcher.abort();
-        r.map(|(found, rows, skipped)| (found, rows, skipped, b.built))
-    });
-    let (found, probes, skipped, built) = searched?;
-    let report = BisectReport {
+}
+
+/// A search's end: the conclusion, the probes in order, the skipped
+/// commits, the binaries built.
+struct Searched {
+    found: Found,
+    probes: Vec<ProbeRow>,
+    skipped: Vec<CommitInfo>,
+    built: usize,
+}
+
+/// The report of a search over `commits` started at `started`.
+fn report(
+    args: &BisectArgs,
+    mode: &Mode,
+    commits: &[CommitInfo],
+    searched: Searched,
+    started: Instant,
+) -> BisectReport {
+    let n = commits.len() - 1;
+    let (figure, unit) = match mode {
+        Mode::Build(f) => (Some(f.name.clone()), f.unit.clone()),
+        Mode::Command { .. } => (args.figure.clone(), String::new()),
+    };
+    BisectReport {
         good_rev: args.good.clone(),
         bad_rev: args.bad.clone(),
         good: commits[0].clone(),
         bad: commits[n].clone(),
         candidates: n,
-        figure: figure_name,
+        figure,
         unit,
         command: args.command.clone(),
-        probes,
+        probes: searched.probes,
         bound: bound(commits.len()),
-        built: matches!(mode, Mode::Build(_)).then_some(built),
-        found,
-        skipped,
+        built: matches!(mode, Mode::Build(_)).then_some(searched.built),
+        found: searched.found,
+        skipped: searched.skipped,
         elapsed_s: started.elapsed().as_secs_f64(),
-    };
+    }
+}
+
+/// Prints the report (and writes `--json`); exit 0 when it names one
+/// first bad commit, else 2.
+fn render(ctx: &Ctx, args: &BisectArgs, report: &BisectReport) -> Result<Exit> {
     // Standard output first: a failed file write must not lose the answer.
     print_out(&match args.format {
-        Format::Human => render_bisect_text(&report, ctx.color),
-        Format::Json => render_bisect_json(&report),
-        Format::Markdown => render_bisect_md(&report),
+        Format::Human => render_bisect_text(report, ctx.color),
+        Format::Json => render_bisect_json(report),
+        Format::Markdown => render_bisect_md(report),
     });
     if let Some(p) = &args.json {
-        write_output("--json", p, render_bisect_json(&report).as_bytes())?;
+        write_output("--json", p, render_bisect_json(report).as_bytes())?;
     }
     if report.found_first_bad() {
         Ok(Exit::Pass)
@@ -191,9 +207,8 @@ struct Bisector<'a> {
     mode: &'a Mode,
     cancel: &'a CancellationToken,
     bar: Option<indicatif::ProgressBar>,
-    /// The good and the bad endpoint's figure (instructions: the count;
-    /// paired: the log ratio to the good revision, 0 for the good one).
-    ends: (Option<f64>, Option<f64>),
+    /// How a measured figure marks its commit (it keeps the endpoints').
+    judge: Judge,
     /// Paired figures: the good revision's binary, the other side of the pairs.
     good_binary: Option<PathBuf>,
     /// Binaries built now (not reused).
@@ -221,9 +236,21 @@ impl Bisector<'_> {
         }
     }
 
+    /// [`Bisector::search`] under the progress bar, which is cleared after.
+    async fn search_with_bar(&mut self) -> Result<Searched> {
+        if let Some(bar) = &self.bar {
+            bar.enable_steady_tick(Duration::from_millis(500));
+        }
+        let r = self.search().await;
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+        r
+    }
+
     /// Runs the search to its end: the conclusion, the probes in order,
     /// the skipped commits.
-    async fn search(&mut self) -> Result<(Found, Vec<ProbeRow>, Vec<CommitInfo>)> {
+    async fn search(&mut self) -> Result<Searched> {
         let len = self.commits.len();
         let mut search =
             Search::new(len, bound(len)).ok_or_else(|| Error::new("bisect: an empty range"))?;
@@ -231,77 +258,86 @@ impl Bisector<'_> {
         // Bounded: a search probes each commit at most once.
         for _ in 0..=len {
             let i = match search.next() {
-                Step::Probe(i) => i,
-                Step::Done(c) => {
-                    let found = self.found(c, &rows)?;
-                    let skipped = search
-                        .skipped()
-                        .into_iter()
-                        .map(|i| self.commits[i].clone())
-                        .collect();
-                    return Ok((found, rows, skipped));
+                Next::Probe(i) => i,
+                Next::Done(c) => {
+                    return Ok(Searched {
+                        found: self.found(c, &search, &rows)?,
+                        probes: rows,
+                        skipped: search
+                            .skipped()
+                            .into_iter()
+                            .map(|i| self.commits[i].clone())
+                            .collect(),
+                        built: self.built,
+                    });
                 }
             };
-            let c = &self.commits[i];
-            let step = rows.len() + 1;
-            if let Some(b) = &self.bar {
-                b.set_message(format!(
-                    "{} {}",
-                    git::short_sha(&c.commit),
-                    crate::report::history::shorten(&c.subject, 40)
-                ));
-                if step as u64 > b.length().unwrap_or(0) {
-                    b.set_length(step as u64);
-                }
-            }
-            self.say(format!(
-                "bisect: probe {step}: {} {} ({}/{})…",
-                git::short_sha(&c.commit),
-                c.subject,
-                i,
-                len - 1
-            ));
-            let m = self.measure(i).await?;
-            self.say(format!(
-                "bisect:   {}{}{}",
-                m.outcome.word(),
-                m.value
-                    .map(|v| format!(", {}", self.shown(v)))
-                    .unwrap_or_default(),
-                if m.note.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", m.note)
-                }
-            ));
-            if let Some(b) = &self.bar {
-                b.inc(1);
-            }
-            search.record(i, m.outcome);
-            rows.push(ProbeRow {
-                position: i,
-                commit: c.clone(),
-                value: m.value,
-                ratio: m.ratio,
-                verdict: m.outcome,
-                note: m.note,
-            });
+            let row = self.probe(i, rows.len() + 1).await?;
+            search.record(i, row.verdict);
+            rows.push(row);
         }
         Err(Error::new(
             "bisect: the search did not end within one probe per commit",
         ))
     }
 
+    /// Probes commit `i`, the search's `step`th probe: measured, judged
+    /// and said.
+    async fn probe(&mut self, i: usize, step: usize) -> Result<ProbeRow> {
+        let c = &self.commits[i];
+        if let Some(b) = &self.bar {
+            b.set_message(format!(
+                "{} {}",
+                git::short_sha(&c.commit),
+                crate::report::history::shorten(&c.subject, 40)
+            ));
+            if step as u64 > b.length().unwrap_or(0) {
+                b.set_length(step as u64);
+            }
+        }
+        self.say(format!(
+            "bisect: probe {step}: {} {} ({}/{})…",
+            git::short_sha(&c.commit),
+            c.subject,
+            i,
+            self.commits.len() - 1
+        ));
+        let m = self.measure(i).await?;
+        self.say(format!(
+            "bisect:   {}{}{}",
+            m.mark.word(),
+            m.value
+                .map(|v| format!(", {}", self.shown(v)))
+                .unwrap_or_default(),
+            if m.note.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", m.note)
+            }
+        ));
+        if let Some(b) = &self.bar {
+            b.inc(1);
+        }
+        Ok(ProbeRow {
+            position: i,
+            commit: self.commits[i].clone(),
+            value: m.value,
+            ratio: m.ratio,
+            verdict: m.mark,
+            note: m.note,
+        })
+    }
+
     fn shown(&self, v: f64) -> String {
         match self.mode {
-            Mode::Build(f) => value_text(&f.unit, v),
-            Mode::Command { .. } => value_text("", v),
+            Mode::Build(f) => probe_value_text(&f.unit, v),
+            Mode::Command { .. } => probe_value_text("", v),
         }
     }
 
     /// The search's conclusion as the report's, or the error of an
     /// endpoint that did not confirm.
-    fn found(&self, c: Conclusion, rows: &[ProbeRow]) -> Result<Found> {
+    fn found(&self, c: Conclusion, search: &Search, rows: &[ProbeRow]) -> Result<Found> {
         let at = |i: usize| self.commits[i].clone();
         match c {
             Conclusion::FirstBad(i) => Ok(Found::FirstBad { commit: at(i) }),
@@ -311,13 +347,9 @@ impl Bisector<'_> {
             Conclusion::GaveUp { after, upto } => Ok(Found::GaveUp {
                 after: at(after),
                 upto: at(upto),
-                untested: (upto - after - 1).saturating_sub(
-                    rows.iter()
-                        .filter(|r| r.position > after && r.position < upto)
-                        .count(),
-                ),
+                untested: search.untested(after, upto),
             }),
-            Conclusion::Endpoint { index, outcome } => {
+            Conclusion::Endpoint { index, mark } => {
                 let note = rows
                     .iter()
                     .find(|r| r.position == index)
@@ -325,11 +357,11 @@ impl Bisector<'_> {
                     .unwrap_or_default();
                 let sha = git::short_sha(&self.commits[index].commit);
                 let what = self.what(index);
-                Err(Error::new(match (self.mode, index, outcome) {
-                    (Mode::Command { .. }, 0, Outcome::Bad) => format!(
+                Err(Error::new(match (self.mode, index, mark) {
+                    (Mode::Command { .. }, 0, Mark::Bad) => format!(
                         "{what} (commit {sha}): the command says bad ({note}); at the good revision it must exit 0"
                     ),
-                    (Mode::Command { .. }, _, Outcome::Good) => format!(
+                    (Mode::Command { .. }, _, Mark::Good) => format!(
                         "{what} (commit {sha}): the command says good (exit 0); at the bad revision it must exit 1-127, not 125"
                     ),
                     (Mode::Command { .. }, _, _) => format!(
@@ -339,239 +371,5 @@ impl Bisector<'_> {
                 }))
             }
         }
-    }
-
-    /// Measures probe `i`.
-    async fn measure(&mut self, i: usize) -> Result<Measured> {
-        let commit = self.commits[i].commit.clone();
-        let what = self.what(i);
-        match self.mode {
-            Mode::Command { cmd, timeout } => {
-                let run = command::run_at(
-                    self.root,
-                    &commit,
-                    &what,
-                    cmd,
-                    self.target_dir,
-                    *timeout,
-                    self.cancel,
-                )
-                .await?;
-                let outcome = command::outcome_of(run.code).map_err(|why| {
-                    Error::new(format!(
-                        "{what} (commit {}): the command stopped the search: {why}{}",
-                        git::short_sha(&commit),
-                        last_line(&run.stderr)
-                            .map(|l| format!(": {l}"))
-                            .unwrap_or_default()
-                    ))
-                })?;
-                let code = run.code.unwrap_or(-1);
-                let mut note = format!("exit {code}");
-                if outcome != Outcome::Good {
-                    if let Some(l) = last_line(&run.stderr) {
-                        note.push_str(&format!(": {l}"));
-                    }
-                }
-                let value = self
-                    .args
-                    .figure
-                    .as_ref()
-                    .and_then(|_| command::last_number(&run.stdout));
-                Ok(Measured {
-                    outcome,
-                    value,
-                    ratio: None,
-                    note,
-                })
-            }
-            Mode::Build(figure) => {
-                let reused = build::binary_path(self.target_dir, &commit).is_file();
-                let built =
-                    build::build_commit(self.root, &commit, &what, self.target_dir, self.cancel)
-                        .await?;
-                let bin = match built {
-                    Ok(b) => b.binary,
-                    Err(why) => return Ok(Measured::skip(why)),
-                };
-                if !reused {
-                    self.built += 1;
-                }
-                let mut m = match &figure.measure {
-                    Measure::Instructions(p) => self.instructions(i, &what, bin, *p).await?,
-                    Measure::Paired(spec) => self.paired(i, &what, bin, spec).await?,
-                };
-                if reused && m.outcome != Outcome::Skip {
-                    m.note = join_note("binary reused", &m.note);
-                }
-                Ok(m)
-            }
-        }
-    }
-
-    /// An instruction count, judged by the midpoint rule.
-    async fn instructions(
-        &mut self,
-        i: usize,
-        what: &str,
-        bin: PathBuf,
-        p: instructions::Probe,
-    ) -> Result<Measured> {
-        let scratch = self
-            .target_dir
-            .join("ratecheck")
-            .join(format!("callgrind-{}", std::process::id()));
-        let v = match probe::instructions(bin, scratch, p, self.cancel).await? {
-            Ok(v) => v,
-            Err(why) => return Ok(Measured::skip(format!("cannot be measured: {why}"))),
-        };
-        let last = self.commits.len() - 1;
-        let outcome = if i == 0 {
-            self.ends.0 = Some(v);
-            Outcome::Good
-        } else if i == last {
-            let good = self.ends.0.unwrap_or(f64::NAN);
-            if !endpoints_differ(good, v, MIN_INSTRUCTION_CHANGE) {
-                return Err(Error::new(format!(
-                    "--good {} and {what} do not differ in {}: {} and {} ({}), under the {}% worth bisecting; nothing to bisect",
-                    self.args.good,
-                    self.figure_name(),
-                    self.shown(good),
-                    self.shown(v),
-                    change_text(relative_change(good, v)),
-                    MIN_INSTRUCTION_CHANGE * 100.0
-                )));
-            }
-            self.ends.1 = Some(v);
-            Outcome::Bad
-        } else {
-            match self.ends {
-                (Some(g), Some(b)) => classify(v, g, b),
-                _ => Outcome::Skip,
-            }
-        };
-        Ok(Measured {
-            outcome,
-            value: Some(v),
-            ratio: None,
-            note: String::new(),
-        })
-    }
-
-    /// A paired figure: the probe against the good revision's binary.
-    async fn paired(
-        &mut self,
-        i: usize,
-        what: &str,
-        bin: PathBuf,
-        spec: &crate::revision::run::PairedSpec,
-    ) -> Result<Measured> {
-        if i == 0 {
-            self.good_binary = Some(bin);
-            self.ends.0 = Some(0.0);
-            return Ok(Measured {
-                outcome: Outcome::Good,
-                value: None,
-                ratio: None,
-                note: "the reference of the pairs".into(),
-            });
-        }
-        let Some(good) = self.good_binary.clone() else {
-            return Ok(Measured::skip("no good binary to pair with".into()));
-        };
-        let bar = self.bar.clone();
-        let on_pair = move |k: usize| {
-            if let Some(b) = &bar {
-                b.set_message(format!(
-                    "paired run {k}/{}",
-                    crate::revision::run::MIN_PAIRS
-                ));
-            }
-        };
-        let pv = match probe::paired(&good, &bin, what, spec, self.cancel, &on_pair).await? {
-            Ok(p) => p,
-            Err(why) => return Ok(Measured::skip(format!("paired runs failed: {why}"))),
-        };
-        let ratio = RatioJson {
-            ratio: pv.paired.ratio,
-            low: pv.paired.low,
-            high: pv.paired.high,
-            pairs: pv.paired.pairs,
-        };
-        let log = pv.paired.ratio.ln();
-        let last = self.commits.len() - 1;
-        let outcome = if i == last {
-            if pv.paired.verdict == PairedVerdict::Ok {
-                return Err(Error::new(format!(
-                    "--good {} and {what} do not differ in {} beyond the noise of {} pairs: ratio {:.3} [{:.3}, {:.3}]; nothing to bisect (an instruction count may show it: --figure instructions_per_request_http)",
-                    self.args.good,
-                    self.figure_name(),
-                    pv.paired.pairs,
-                    pv.paired.ratio,
-                    pv.paired.low,
-                    pv.paired.high
-                )));
-            }
-            self.ends.1 = Some(log);
-            Outcome::Bad
-        } else {
-            classify(log, 0.0, self.ends.1.unwrap_or(f64::NAN))
-        };
-        Ok(Measured {
-            outcome,
-            value: Some(pv.median),
-            ratio: Some(ratio),
-            note: String::new(),
-        })
-    }
-
-    fn figure_name(&self) -> String {
-        match self.mode {
-            Mode::Build(f) => f.name.clone(),
-            Mode::Command { .. } => "the command's figure".into(),
-        }
-    }
-}
-
-/// `a; b`, or whichever is not empty.
-fn join_note(a: &str, b: &str) -> String {
-    match (a.is_empty(), b.is_empty()) {
-        (_, true) => a.to_string(),
-        (true, false) => b.to_string(),
-        _ => format!("{a}; {b}"),
-    }
-}
-
-/// `+6.5%`, or `n/a`.
-fn change_text(c: Option<f64>) -> String {
-    match c {
-        Some(c) => format!("{:+.2}%", c * 100.0),
-        None => "n/a".into(),
-    }
-}
-
-/// The last non-empty line of a command's output, cut to 200 characters.
-fn last_line(text: &str) -> Option<String> {
-    text.lines()
-        .rev()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .map(|l| crate::report::history::shorten(l, 200))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn notes_and_changes() {
-        assert_eq!(join_note("binary reused", ""), "binary reused");
-        assert_eq!(join_note("", "x"), "x");
-        assert_eq!(join_note("a", "b"), "a; b");
-        assert_eq!(change_text(Some(0.0651)), "+6.51%");
-        assert_eq!(change_text(Some(-0.001)), "-0.10%");
-        assert_eq!(change_text(None), "n/a");
-        assert_eq!(last_line("a\nerror: x\n\n").as_deref(), Some("error: x"));
-        assert_eq!(last_line(" \n"), None);
     }
 }

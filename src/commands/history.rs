@@ -5,11 +5,12 @@
 
 use super::check::baseline_file;
 use super::{check_outputs, print_out, write_output, Ctx};
-use crate::baseline::history::{self, CommitInfo};
+use crate::baseline::history;
 use crate::cli::{Format, HistoryArgs};
 use crate::config::Config;
 use crate::error::{Error, Exit, Result};
 use crate::git;
+use crate::git::CommitInfo;
 use crate::report::history::{render_history_json, render_history_md, render_history_text};
 use crate::report::html::render_history_html;
 

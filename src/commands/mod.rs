@@ -74,7 +74,7 @@ pub fn main() -> i32 {
         Command::Run(a) => run::run(&ctx, a),
         Command::SelfTest(a) => run::self_test(&ctx, a),
         Command::Serve(a) => run::serve(&ctx, a),
-        Command::CostProbe(a) => run::cost_probe(a),
+        Command::CostWorkload(a) => run::cost_workload(a),
     };
     match result {
         Ok(exit) => exit.code(),

@@ -9,8 +9,16 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::Ctx;
 use ratecheck_engine::run::{Progress, ProgressFn};
 
+/// A run's progress bar and the engine callback that feeds it.
+pub struct RunBar {
+    /// The bar on the terminal.
+    pub bar: ProgressBar,
+    /// What the engine calls with its progress.
+    pub feed: ProgressFn,
+}
+
 /// A bar and the callback that feeds it, or `None` when hidden.
-pub fn bar(ctx: &Ctx, label: &str) -> Option<(ProgressBar, ProgressFn)> {
+pub fn bar(ctx: &Ctx, label: &str) -> Option<RunBar> {
     if !ctx.progress {
         return None;
     }
@@ -38,7 +46,7 @@ pub fn bar(ctx: &Ctx, label: &str) -> Option<(ProgressBar, ProgressFn)> {
             pb2.set_position(((p.elapsed_s / p.duration_s) * 1000.0).min(1000.0) as u64);
         }
     });
-    Some((pb, f))
+    Some(RunBar { bar: pb, feed: f })
 }
 
 /// A bar counting `len` steps (the pairs of `check --against`, the probes

@@ -12,7 +12,7 @@ use super::{
     cancel_on_interrupt, check_outputs, interrupted, print_out, progress, runtime, runtime_with,
     write_output, Ctx,
 };
-use crate::cli::{Behaviour, CostProbeArgs, Format, FormatArgs, ProbeTarget, RunArgs, ServeArgs};
+use crate::cli::{CostWorkloadArgs, Format, FormatArgs, RunArgs, ServeArgs};
 use crate::error::{Error, Exit, Result};
 use crate::report;
 use ratecheck_engine::clock::SystemClock;
@@ -64,10 +64,10 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<Exit> {
             &cfg,
             Arc::new(SystemClock::new()),
             cancel,
-            bar.as_ref().map(|(_, f)| f.clone()),
+            bar.as_ref().map(|b| b.feed.clone()),
         )
         .await;
-        if let Some((pb, _)) = bar {
+        if let Some(progress::RunBar { bar: pb, .. }) = bar {
             pb.finish_and_clear();
         }
         watcher.abort();
@@ -195,12 +195,7 @@ pub fn serve(_ctx: &Ctx, args: ServeArgs) -> Result<Exit> {
         jitter: args.jitter,
         error_rate: args.error_rate,
         response_size: args.response_size,
-        behaviour: match args.behaviour {
-            Behaviour::Normal => server::Behaviour::Normal,
-            Behaviour::Close => server::Behaviour::CloseAfterResponse,
-            Behaviour::Hang => server::Behaviour::Hang,
-            Behaviour::Reset => server::Behaviour::Reset,
-        },
+        behaviour: args.behaviour.into(),
     };
     runtime()?.block_on(async {
         let s = server::start(opts).await?;
@@ -214,19 +209,19 @@ pub fn serve(_ctx: &Ctx, args: ServeArgs) -> Result<Exit> {
 /// The hidden `cost-probe`: the instruction-count bench's workload, a fixed
 /// number of requests through the request path on one thread (see
 /// `engine::cost`). Prints its [`ratecheck_engine::cost::CostOutcome`] as JSON.
-pub fn cost_probe(args: CostProbeArgs) -> Result<Exit> {
-    let target = match args.target {
-        ProbeTarget::Null => TargetSpec::Null,
-        ProbeTarget::Http => TargetSpec::EMBEDDED,
-    };
+pub fn cost_workload(args: CostWorkloadArgs) -> Result<Exit> {
+    let target = args.target.spec();
     let outcome = runtime_with(Some(1))?.block_on(async {
         let started = setup::start(&target, DEFAULT_TIMEOUT, &Traffic::default()).await?;
+        let allocations = ratecheck_engine::usage::allocations();
         let o = cost::drive(started.target.clone(), args.requests).await;
+        let allocations = ratecheck_engine::usage::allocations() - allocations;
         started.shutdown().await;
-        Ok::<_, Error>(o)
+        Ok::<_, Error>((o, allocations))
     })?;
+    let (outcome, allocations) = outcome;
     print_out(&format!(
-        "{{\"requests\":{},\"succeeded\":{},\"failed\":{}}}\n",
+        "{{\"requests\":{},\"succeeded\":{},\"failed\":{},\"allocations\":{allocations}}}\n",
         outcome.requests, outcome.succeeded, outcome.failed
     ));
     Ok(if outcome.succeeded == outcome.requests {

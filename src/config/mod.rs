@@ -9,7 +9,7 @@
 //! [`Config::from_json`] validates the section (unknown keys and bad values
 //! are errors naming the key) whether it comes from `cargo metadata`'s JSON
 //! or from a manifest's TOML text ([`Config::from_manifest_toml`]),
-//! [`parse_duration`] reads `500ms`, `5s`, `2m`, and
+//! durations are read by [`crate::duration::parse_duration`], and
 //! [`validate_loopback_url`] checks a target URL.
 //!
 //! ```toml
@@ -37,10 +37,12 @@
 //!
 //! The modules follow the seams: [`schema`] (the types and defaults),
 //! `validation` (the section's keys and values), `service` and `traffic`
-//! (the service tables, a scenario's requests and check), `metadata` (the
-//! IO: `cargo metadata`, manifests at a revision), `duration` and `url`.
+//! (the service tables, a scenario's requests and check), all three on
+//! `keys` (a table read key by key, each value's reader; it uses none of
+//! them), `metadata` (the IO: `cargo metadata`, manifests at a revision),
+//! and `url`.
 
-mod duration;
+mod keys;
 mod metadata;
 pub mod schema;
 mod service;
@@ -50,7 +52,6 @@ mod traffic;
 mod url;
 mod validation;
 
-pub use duration::{format_duration, parse_duration};
 pub use schema::{
     AtRev, Config, ScenarioSpec, DEFAULT_CONCURRENCY, DEFAULT_DURATION, DEFAULT_TRIALS, MAX_TRIALS,
 };

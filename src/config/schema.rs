@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::format_duration;
 use crate::baseline::compare::{PartialThresholds, Thresholds};
+use crate::duration::format_duration;
+use crate::figure::JudgedKind;
 use crate::service::ServiceSpec;
 use ratecheck_engine::load::traffic::{Body, CheckSpec, Traffic};
 use ratecheck_engine::load::{LoadSpec, ServerSpec, TargetSpec};
@@ -50,6 +51,9 @@ pub struct Config {
     /// Configured services (`[[…ratecheck.service]]`), which scenarios
     /// name as `target = "service:NAME"`.
     pub services: Vec<ServiceSpec>,
+    /// Figure kinds every run must judge (`require-judged`), by the
+    /// baseline or by a pair; one left unjudged is exit 2.
+    pub require_judged: Vec<JudgedKind>,
 }
 
 /// Defaults for scenario keys that are not given.
@@ -70,6 +74,7 @@ impl Default for Config {
             trials: DEFAULT_TRIALS,
             scenarios: None,
             services: Vec::new(),
+            require_judged: Vec::new(),
         }
     }
 }
@@ -134,11 +139,14 @@ impl Config {
         if !self.services.is_empty() {
             settings["services"] = self.services.iter().map(service_settings).collect();
         }
+        if !self.require_judged.is_empty() {
+            settings["require-judged"] = serde_json::json!(self.require_judged);
+        }
         settings
     }
 
     /// The judged settings (`baseline-dir`, `baseline`, `thresholds`,
-    /// `trials`, `scenario`, `service`) in which `other` differs from `self`,
+    /// `trials`, `scenario`, `service`, `require-judged`) in which `other` differs from `self`,
     /// by key.
     pub fn judged_differences(&self, other: &Config) -> Vec<&'static str> {
         [
@@ -148,6 +156,10 @@ impl Config {
             ("trials", self.trials != other.trials),
             ("scenario", self.scenarios != other.scenarios),
             ("service", self.services != other.services),
+            (
+                "require-judged",
+                self.require_judged != other.require_judged,
+            ),
         ]
         .into_iter()
         .filter(|(_, differs)| *differs)

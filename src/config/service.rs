@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use super::validation::{describe, get_duration, get_str, Keys};
+use super::keys::{describe, get_duration, get_str, Keys};
 use super::{invalid, ConfigError};
 use crate::service::{Ready, ServiceSpec, Stop, StopSignal, PORT_PLACEHOLDER};
 use ratecheck_engine::load::{check_length, TargetSpec};

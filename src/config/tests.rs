@@ -17,68 +17,6 @@ fn err(v: Value) -> (String, String) {
 }
 
 #[test]
-fn durations_parse() {
-    let ok = |s: &str| parse_duration(s).unwrap();
-    assert_eq!(ok("500ms"), Duration::from_millis(500));
-    assert_eq!(ok("5s"), Duration::from_secs(5));
-    assert_eq!(ok("2m"), Duration::from_secs(120));
-    assert_eq!(ok("1.5s"), Duration::from_millis(1500));
-    assert_eq!(ok("250us"), Duration::from_micros(250));
-    assert_eq!(ok("0.1s"), Duration::from_millis(100));
-    assert_eq!(ok(".5s"), Duration::from_millis(500));
-    assert_eq!(ok("1h"), Duration::from_secs(3600));
-    assert_eq!(ok(" 3 s "), Duration::from_secs(3));
-    assert_eq!(ok("0s"), Duration::ZERO);
-    assert_eq!(ok("0.0000001s"), Duration::from_nanos(100));
-}
-
-#[test]
-fn durations_reject_garbage() {
-    for bad in [
-        "",
-        " ",
-        "5",
-        "-5s",
-        "s",
-        "5x",
-        "1.2.3s",
-        "abc",
-        "5 s s",
-        "1e3ms",
-        "NaNs",
-        "infs",
-        ".s",
-        "+5s",
-        "99999999999999999999h",
-    ] {
-        let e = parse_duration(bad).unwrap_err();
-        assert!(!e.is_empty() && !e.contains('\n'), "{bad:?}: {e}");
-    }
-    assert!(parse_duration("-5s").unwrap_err().contains("negative"));
-    assert!(parse_duration("5").unwrap_err().contains("no unit"));
-}
-
-#[test]
-fn durations_format_round_trip() {
-    for d in [
-        Duration::ZERO,
-        Duration::from_secs(5),
-        Duration::from_millis(1500),
-        Duration::from_millis(500),
-        Duration::from_micros(250),
-        Duration::from_secs(120),
-        Duration::from_secs(90),
-        Duration::from_nanos(1_234_567),
-    ] {
-        let s = format_duration(d);
-        assert_eq!(parse_duration(&s).unwrap(), d, "{s}");
-    }
-    assert_eq!(format_duration(Duration::from_millis(1500)), "1.5s");
-    assert_eq!(format_duration(Duration::from_secs(120)), "2m");
-    assert_eq!(format_duration(Duration::from_millis(500)), "500ms");
-}
-
-#[test]
 fn urls() {
     for ok in [
         "http://127.0.0.1:8080/",
@@ -622,112 +560,140 @@ fn a_service_parses_with_defaults_and_every_key() {
     assert_eq!(c.settings_json()["services"][0]["stop"]["signal"], "INT");
 }
 
+/// A section with the one service table `service`: the error's key and
+/// message.
+fn bad_service(service: Value) -> (String, String) {
+    err(json!({ "service": [service] }))
+}
+
+/// The error of `api()` with `k` set to `v`.
+fn api_with(k: &str, v: Value) -> (String, String) {
+    let mut s = api();
+    s[k] = v;
+    bad_service(s)
+}
+
+/// Each error names the key and says what is wrong, on one line.
+fn assert_named(cases: Vec<((String, String), &str, &str)>) {
+    for ((key, msg), want_key, want_msg) in cases {
+        assert_eq!(key, want_key, "{msg}");
+        assert!(msg.contains(want_msg), "{key}: {msg}");
+        assert!(!msg.contains('\n'), "{msg}");
+    }
+}
+
 #[test]
-fn bad_services_name_the_service_and_the_key() {
-    let bad = |service: Value| err(json!({ "service": [service] }));
-    let with = |k: &str, v: Value| {
-        let mut s = api();
-        s[k] = v;
-        bad(s)
-    };
-    let cases: Vec<((String, String), &str, &str)> = vec![
+fn bad_service_names_and_commands_are_named() {
+    assert_named(vec![
         (
-            bad(json!({ "command": ["x"] })),
+            bad_service(json!({ "command": ["x"] })),
             "service[0].name",
             "required",
         ),
         (
-            bad(json!({ "name": "a b", "command": ["x"] })),
+            bad_service(json!({ "name": "a b", "command": ["x"] })),
             "service[0].name",
             "letters",
         ),
         (
-            bad(json!({ "name": "api" })),
+            bad_service(json!({ "name": "api" })),
             "service \"api\".command",
             "required",
         ),
         (
-            with("command", json!("api --port {port}")),
+            api_with("command", json!("api --port {port}")),
             "service \"api\".command",
             "array of strings",
         ),
         (
-            with("command", json!([])),
+            api_with("command", json!([])),
             "service \"api\".command",
             "at least the program",
         ),
         (
-            with("command", json!(["", "{port}"])),
+            api_with("command", json!(["", "{port}"])),
             "service \"api\".command[0]",
             "must not be empty",
         ),
         (
-            with("command", json!(["api", 8080])),
+            api_with("command", json!(["api", 8080])),
             "service \"api\".command[1]",
             "must be a string",
         ),
         (
-            with("command", json!(["api", "--port", "8080"])),
+            api_with("command", json!(["api", "--port", "8080"])),
             "service \"api\".command",
             "never mentions {port}",
         ),
+    ]);
+}
+
+#[test]
+fn bad_service_env_cwd_and_ready_are_named() {
+    assert_named(vec![
         (
-            with("env", json!({ "N": 1 })),
+            api_with("env", json!({ "N": 1 })),
             "service \"api\".env.N",
             "must be a string",
         ),
         (
-            with("env", json!("N=1")),
+            api_with("env", json!("N=1")),
             "service \"api\".env",
             "must be a table",
         ),
         (
-            with("cwd", json!("")),
+            api_with("cwd", json!("")),
             "service \"api\".cwd",
             "must not be empty",
         ),
         (
-            with("ready", json!({ "path": "health" })),
+            api_with("ready", json!({ "path": "health" })),
             "service \"api\".ready.path",
             "starting with '/'",
         ),
         (
-            with("ready", json!({ "path": "http://example.com/health" })),
+            api_with("ready", json!({ "path": "http://example.com/health" })),
             "service \"api\".ready.path",
             "is a URL",
         ),
         (
-            with("ready", json!({ "status": 700 })),
+            api_with("ready", json!({ "status": 700 })),
             "service \"api\".ready.status",
             "100 to 599",
         ),
         (
-            with("ready", json!({ "timeout": "0s" })),
+            api_with("ready", json!({ "timeout": "0s" })),
             "service \"api\".ready.timeout",
             "longer than 0",
         ),
         (
-            with("ready", json!({ "timeout": 5 })),
+            api_with("ready", json!({ "timeout": 5 })),
             "service \"api\".ready.timeout",
             "duration string",
         ),
+    ]);
+}
+
+#[test]
+fn bad_service_stops_and_tables_are_named() {
+    assert_named(vec![
         (
-            with("ready", json!({ "url": "/" })),
+            api_with("ready", json!({ "url": "/" })),
             "service \"api\".ready.url",
             "unknown key",
         ),
         (
-            with("stop", json!({ "signal": "STOP" })),
+            api_with("stop", json!({ "signal": "STOP" })),
             "service \"api\".stop.signal",
             "\"TERM\"",
         ),
         (
-            with("stop", json!({ "grace": "2h" })),
+            api_with("stop", json!({ "grace": "2h" })),
             "service \"api\".stop.grace",
             "at most 1h",
         ),
         (
-            with("restart", json!(true)),
+            api_with("restart", json!(true)),
             "service[0].restart",
             "unknown key",
         ),
@@ -736,12 +702,7 @@ fn bad_services_name_the_service_and_the_key() {
             "service",
             "array of tables",
         ),
-    ];
-    for ((key, msg), want_key, want_msg) in cases {
-        assert_eq!(key, want_key, "{msg}");
-        assert!(msg.contains(want_msg), "{key}: {msg}");
-        assert!(!msg.contains('\n'), "{msg}");
-    }
+    ]);
     let (key, msg) = err(json!({ "service": [api(), api()] }));
     assert_eq!(key, "service[1].name");
     assert!(msg.contains("unique"), "{msg}");
@@ -851,4 +812,25 @@ fn the_null_target_takes_no_requests_or_check() {
         assert_eq!(key, format!("scenario \"n\".{k}"));
         assert!(msg.contains("null"), "{msg}");
     }
+}
+
+#[test]
+fn require_judged_names_figure_kinds_each_once() {
+    use crate::figure::JudgedKind;
+    let c = Config::from_json(&json!({ "require-judged": ["latency", "instructions", "latency"] }))
+        .unwrap();
+    assert_eq!(
+        c.require_judged,
+        [JudgedKind::Instructions, JudgedKind::Latency]
+    );
+    assert_eq!(
+        c.settings_json()["require-judged"],
+        json!(["instructions", "latency"])
+    );
+    let (k, m) = err(json!({ "require-judged": ["instructions", "speed"] }));
+    assert_eq!(k, "require-judged[1]");
+    assert!(m.contains("\"speed\"") && m.contains("allocations"), "{m}");
+    let (k, m) = err(json!({ "require-judged": "cpu" }));
+    assert_eq!(k, "require-judged");
+    assert!(m.contains("array"), "{m}");
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use super::validation::{describe, get_count, get_str, Keys};
+use super::keys::{describe, get_count, get_str, Keys};
 use super::{invalid, ConfigError};
 use ratecheck_engine::load::traffic::{Body, CheckSpec, RequestSpec, MAX_REQUESTS, MAX_WEIGHT};
 use ratecheck_engine::target::{RequestTemplate, TargetError};

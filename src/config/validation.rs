@@ -8,12 +8,17 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::{invalid, parse_duration, validate_loopback_url, Config, ConfigError, ScenarioSpec};
+use super::keys::{
+    describe, get_bool, get_count, get_duration, get_f64, get_str, unknown_key, Keys,
+};
+use super::{invalid, validate_loopback_url, Config, ConfigError, ScenarioSpec};
 use super::{DEFAULT_CONCURRENCY, DEFAULT_DURATION, MAX_TRIALS};
 use crate::baseline::compare::{PartialThresholds, Thresholds};
 use crate::baseline::store;
+use crate::duration::format_duration;
+use crate::figure::JudgedKind;
 use crate::service::ServiceSpec;
 use ratecheck_engine::load::{
     LoadField, LoadSpec, ServerSpec, TargetSpec, Traffic, DEFAULT_DRAIN, DEFAULT_TIMEOUT,
@@ -29,6 +34,7 @@ const CONFIG_KEYS: &[&str] = &[
     "trials",
     "scenario",
     "service",
+    "require-judged",
 ];
 /// The keys of one `[[…ratecheck.scenario]]` table.
 const SCENARIO_KEYS: &[&str] = &[
@@ -48,122 +54,38 @@ const SCENARIO_KEYS: &[&str] = &[
     "quick",
 ];
 
-/// A table whose keys are all known; its values stay JSON and are checked
-/// one by one, so every error can name its key.
-pub(super) struct Keys<'a>(&'a Map<String, Value>);
-
-impl<'a> Keys<'a> {
-    /// The table's required `name` (`[A-Za-z0-9._-]+`), `at` naming the
-    /// table in errors (`scenario[2]`).
-    pub(super) fn name(&self, at: &str) -> Result<String, ConfigError> {
-        let key = format!("{at}.name");
-        let name = match self.get("name") {
-            None => return Err(invalid(key, "is required")),
-            Some(v) => get_str(&key, v)?.to_string(),
-        };
-        store::validate_name(&name).map_err(|_| {
-            invalid(
-                &key,
-                format!("{name:?} must be letters, digits, '.', '_' or '-'"),
-            )
-        })?;
-        Ok(name)
-    }
-
-    /// `v` as a table whose keys are among `known`; `prefix` is where it
-    /// is, for naming an unknown key (`""` at the top).
-    pub(super) fn of(prefix: &str, v: &'a Value, known: &[&str]) -> Result<Keys<'a>, ConfigError> {
-        let Value::Object(map) = v else {
-            let at = if prefix.is_empty() {
-                "ratecheck"
-            } else {
-                prefix
-            };
-            return Err(invalid(at, format!("must be a table, got {}", describe(v))));
-        };
-        if let Some(k) = map.keys().find(|k| !known.contains(&k.as_str())) {
-            return Err(unknown_key(prefix, k, known));
-        }
-        Ok(Keys(map))
-    }
-
-    pub(super) fn get(&self, key: &str) -> Option<&'a Value> {
-        self.0.get(key)
-    }
-}
-
-/// `prefix.key` is not among `known`: the error lists what is.
-fn unknown_key(prefix: &str, key: &str, known: &[&str]) -> ConfigError {
-    let at = if prefix.is_empty() {
-        key.to_string()
-    } else {
-        format!("{prefix}.{key}")
-    };
-    let expected: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
-    invalid(
-        at,
-        format!("unknown key; expected one of {}", expected.join(", ")),
-    )
-}
-
-pub(super) fn describe(v: &Value) -> String {
-    match v {
-        Value::String(s) => format!("{s:?}"),
-        other => other.to_string(),
-    }
-}
-
-pub(super) fn get_str<'a>(key: &str, v: &'a Value) -> Result<&'a str, ConfigError> {
-    v.as_str()
-        .ok_or_else(|| invalid(key, format!("must be a string, got {}", describe(v))))
-}
-
-fn get_bool(key: &str, v: &Value) -> Result<bool, ConfigError> {
-    v.as_bool()
-        .ok_or_else(|| invalid(key, format!("must be true or false, got {}", describe(v))))
-}
-
-fn get_f64(key: &str, v: &Value) -> Result<f64, ConfigError> {
-    v.as_f64()
-        .filter(|f| f.is_finite())
-        .ok_or_else(|| invalid(key, format!("must be a number, got {}", describe(v))))
-}
-
-/// A whole number in `min..=max`.
-pub(super) fn get_count(key: &str, v: &Value, min: u64, max: u64) -> Result<usize, ConfigError> {
-    let n = match v.as_u64() {
-        Some(n) => n,
-        None => {
-            return Err(invalid(
-                key,
-                format!(
-                    "must be a whole number from {min} to {max}, got {}",
-                    describe(v)
-                ),
-            ))
-        }
-    };
-    if n < min || n > max {
+/// `require-judged = ["instructions", …]`: figure kinds by name, each once.
+fn parse_required_kinds(v: &Value) -> Result<Vec<JudgedKind>, ConfigError> {
+    let known = || JudgedKind::ALL.map(JudgedKind::word).join(", ");
+    let Value::Array(items) = v else {
         return Err(invalid(
-            key,
-            format!("must be from {min} to {max}, got {n}"),
-        ));
-    }
-    Ok(n as usize)
-}
-
-/// A duration string (`"500ms"`); its range is checked by [`LoadSpec::validate`].
-pub(super) fn get_duration(key: &str, v: &Value) -> Result<Duration, ConfigError> {
-    let s = v.as_str().ok_or_else(|| {
-        invalid(
-            key,
+            "require-judged",
             format!(
-                "must be a duration string like \"500ms\", \"5s\" or \"2m\", got {}",
+                "must be an array of figure kinds ({}), got {}",
+                known(),
                 describe(v)
             ),
-        )
-    })?;
-    parse_duration(s).map_err(|e| invalid(key, e))
+        ));
+    };
+    let mut kinds = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let key = format!("require-judged[{i}]");
+        let word = get_str(&key, item)?;
+        let kind = JudgedKind::ALL
+            .into_iter()
+            .find(|k| k.word() == word)
+            .ok_or_else(|| {
+                invalid(
+                    key.clone(),
+                    format!("unknown kind {word:?}; kinds are: {}", known()),
+                )
+            })?;
+        if !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    }
+    kinds.sort();
+    Ok(kinds)
 }
 
 /// Threshold keys one by one, so a bad or unknown key is named precisely.
@@ -240,6 +162,9 @@ impl Config {
         if let Some(v) = raw.get("trials") {
             cfg.trials = get_count("trials", v, 1, MAX_TRIALS as u64)?;
         }
+        if let Some(v) = raw.get("require-judged") {
+            cfg.require_judged = parse_required_kinds(v)?;
+        }
         // Before the scenarios, which name them.
         if let Some(v) = raw.get("service") {
             cfg.services = super::service::parse_services(v)?;
@@ -300,7 +225,7 @@ fn shown(load: &LoadSpec, field: LoadField) -> String {
         TargetSpec::Embedded(s) => *s,
         _ => ServerSpec::NONE,
     };
-    let d = super::format_duration;
+    let d = format_duration;
     match field {
         LoadField::Rps => load.rps.to_string(),
         LoadField::Duration => d(load.duration),
@@ -325,119 +250,158 @@ fn parse_scenario(
         return Err(invalid(at, format!("must be a table, got {}", describe(v))));
     }
     let raw = Keys::of(&at, v, SCENARIO_KEYS)?;
-
     let name = raw.name(&at)?;
-    let key = |k: &str| format!("scenario {name:?}.{k}");
-
-    let rps = match raw.get("rps") {
-        None => return Err(invalid(key("rps"), "is required (requests per second)")),
-        Some(v) => get_f64(&key("rps"), v)?,
-    };
-    let duration = match raw.get("duration") {
-        None => DEFAULT_DURATION,
-        Some(v) => get_duration(&key("duration"), v)?,
-    };
-    let concurrency = match raw.get("concurrency") {
-        None => DEFAULT_CONCURRENCY,
-        Some(v) => v.as_u64().map(|n| n as usize).ok_or_else(|| {
-            invalid(
-                key("concurrency"),
-                format!(
-                    "must be a whole number from 1 to {MAX_CONCURRENCY}, got {}",
-                    describe(v)
-                ),
-            )
-        })?,
-    };
-    let dur0 = |k: &str| -> Result<Duration, ConfigError> {
-        match raw.get(k) {
-            None => Ok(Duration::ZERO),
-            Some(v) => get_duration(&key(k), v),
-        }
-    };
-    let server = ServerSpec {
-        latency: dur0("server-latency")?,
-        jitter: dur0("server-jitter")?,
-        error_rate: match raw.get("server-error-rate") {
-            None => 0.0,
-            Some(v) => get_f64(&key("server-error-rate"), v)?,
-        },
-    };
-    let target = match raw.get("target") {
-        None => TargetSpec::Embedded(server),
-        Some(v) => match get_str(&key("target"), v)? {
-            "embedded" => TargetSpec::Embedded(server),
-            "null" => TargetSpec::Null,
-            s if s.starts_with(super::service::SERVICE_TARGET) => {
-                super::service::parse_service_target(&key("target"), s, services)
-                    .unwrap_or_else(|| Err(invalid(key("target"), "names no service")))?
-            }
-            url => TargetSpec::Url(validate_loopback_url(url).map_err(|e| {
-                invalid(
-                    key("target"),
-                    format!("{e}; or use \"embedded\", \"null\" or \"service:NAME\""),
-                )
-            })?),
-        },
-    };
-    if !matches!(target, TargetSpec::Embedded(_)) {
-        for k in ["server-latency", "server-jitter", "server-error-rate"] {
-            if raw.get(k).is_some() {
-                return Err(invalid(
-                    key(k),
-                    format!("applies only to target = \"embedded\", not {target:?}"),
-                ));
-            }
-        }
-    }
-    let mut traffic = Traffic::default();
-    if let Some(v) = raw.get("requests") {
-        traffic.requests = super::traffic::parse_requests(&key("requests"), v)?;
-    }
-    if let Some(v) = raw.get("check") {
-        traffic.check = super::traffic::parse_check(&key("check"), v)?;
-    }
-    if target == TargetSpec::Null {
-        if let Some(k) = ["requests", "check"]
-            .into_iter()
-            .find(|k| raw.get(k).is_some())
-        {
-            return Err(invalid(
-                key(k),
-                "does not apply to target = \"null\", which sends no HTTP",
-            ));
-        }
-    }
-    let load = LoadSpec {
-        rps,
-        duration,
-        concurrency,
-        ramp_up: dur0("ramp-up")?,
-        ramp_down: dur0("ramp-down")?,
-        timeout: DEFAULT_TIMEOUT,
-        drain: DEFAULT_DRAIN,
-        on_full: FullPolicy::Drop,
-        target,
-        traffic,
-    };
-    load.validate().map_err(|e| {
-        invalid(
-            key(config_key(e.field)),
-            format!("{}, got {}", e.problem, shown(&load, e.field)),
-        )
-    })?;
-    let thresholds = match raw.get("thresholds") {
+    let s = Scenario { raw, name };
+    let load = s.load(services)?;
+    let thresholds = match s.raw.get("thresholds") {
         None => None,
-        Some(v) => Some(parse_thresholds(&key("thresholds"), v)?),
+        Some(v) => Some(parse_thresholds(&s.key("thresholds"), v)?),
     };
-    let quick = match raw.get("quick") {
+    let quick = match s.raw.get("quick") {
         None => false,
-        Some(v) => get_bool(&key("quick"), v)?,
+        Some(v) => get_bool(&s.key("quick"), v)?,
     };
     Ok(ScenarioSpec {
-        name,
+        name: s.name,
         load,
         thresholds,
         quick,
     })
+}
+
+/// One scenario table being read, its keys checked and its name known;
+/// every error names `scenario "NAME".KEY`.
+struct Scenario<'a> {
+    raw: Keys<'a>,
+    name: String,
+}
+
+impl Scenario<'_> {
+    fn key(&self, k: &str) -> String {
+        format!("scenario {:?}.{k}", self.name)
+    }
+
+    /// A duration that defaults to zero.
+    fn dur0(&self, k: &str) -> Result<Duration, ConfigError> {
+        match self.raw.get(k) {
+            None => Ok(Duration::ZERO),
+            Some(v) => get_duration(&self.key(k), v),
+        }
+    }
+
+    /// The load run, checked by [`LoadSpec::validate`] (as the command
+    /// line's values are).
+    fn load(&self, services: &[ServiceSpec]) -> Result<LoadSpec, ConfigError> {
+        let rps = match self.raw.get("rps") {
+            None => {
+                return Err(invalid(
+                    self.key("rps"),
+                    "is required (requests per second)",
+                ))
+            }
+            Some(v) => get_f64(&self.key("rps"), v)?,
+        };
+        let duration = match self.raw.get("duration") {
+            None => DEFAULT_DURATION,
+            Some(v) => get_duration(&self.key("duration"), v)?,
+        };
+        let concurrency = match self.raw.get("concurrency") {
+            None => DEFAULT_CONCURRENCY,
+            Some(v) => v.as_u64().map(|n| n as usize).ok_or_else(|| {
+                invalid(
+                    self.key("concurrency"),
+                    format!(
+                        "must be a whole number from 1 to {MAX_CONCURRENCY}, got {}",
+                        describe(v)
+                    ),
+                )
+            })?,
+        };
+        let target = self.target(services)?;
+        let traffic = self.traffic(&target)?;
+        let load = LoadSpec {
+            rps,
+            duration,
+            concurrency,
+            ramp_up: self.dur0("ramp-up")?,
+            ramp_down: self.dur0("ramp-down")?,
+            timeout: DEFAULT_TIMEOUT,
+            drain: DEFAULT_DRAIN,
+            on_full: FullPolicy::Drop,
+            target,
+            traffic,
+        };
+        load.validate().map_err(|e| {
+            invalid(
+                self.key(config_key(e.field)),
+                format!("{}, got {}", e.problem, shown(&load, e.field)),
+            )
+        })?;
+        Ok(load)
+    }
+
+    /// `target` (the embedded server by default, with its `server-*`
+    /// settings, which no other target takes).
+    fn target(&self, services: &[ServiceSpec]) -> Result<TargetSpec, ConfigError> {
+        let server = ServerSpec {
+            latency: self.dur0("server-latency")?,
+            jitter: self.dur0("server-jitter")?,
+            error_rate: match self.raw.get("server-error-rate") {
+                None => 0.0,
+                Some(v) => get_f64(&self.key("server-error-rate"), v)?,
+            },
+        };
+        let key = self.key("target");
+        let target = match self.raw.get("target") {
+            None => TargetSpec::Embedded(server),
+            Some(v) => match get_str(&key, v)? {
+                "embedded" => TargetSpec::Embedded(server),
+                "null" => TargetSpec::Null,
+                s if s.starts_with(super::service::SERVICE_TARGET) => {
+                    super::service::parse_service_target(&key, s, services)
+                        .unwrap_or_else(|| Err(invalid(&key, "names no service")))?
+                }
+                url => TargetSpec::Url(validate_loopback_url(url).map_err(|e| {
+                    invalid(
+                        &key,
+                        format!("{e}; or use \"embedded\", \"null\" or \"service:NAME\""),
+                    )
+                })?),
+            },
+        };
+        if !matches!(target, TargetSpec::Embedded(_)) {
+            for k in ["server-latency", "server-jitter", "server-error-rate"] {
+                if self.raw.get(k).is_some() {
+                    return Err(invalid(
+                        self.key(k),
+                        format!("applies only to target = \"embedded\", not {target:?}"),
+                    ));
+                }
+            }
+        }
+        Ok(target)
+    }
+
+    /// `requests` and `check`, which the null target (no HTTP) does not take.
+    fn traffic(&self, target: &TargetSpec) -> Result<Traffic, ConfigError> {
+        let mut traffic = Traffic::default();
+        if let Some(v) = self.raw.get("requests") {
+            traffic.requests = super::traffic::parse_requests(&self.key("requests"), v)?;
+        }
+        if let Some(v) = self.raw.get("check") {
+            traffic.check = super::traffic::parse_check(&self.key("check"), v)?;
+        }
+        if *target == TargetSpec::Null {
+            if let Some(k) = ["requests", "check"]
+                .into_iter()
+                .find(|k| self.raw.get(k).is_some())
+            {
+                return Err(invalid(
+                    self.key(k),
+                    "does not apply to target = \"null\", which sends no HTTP",
+                ));
+            }
+        }
+        Ok(traffic)
+    }
 }

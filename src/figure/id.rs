@@ -29,8 +29,6 @@ pub const LIMITER_CPU_PERCENT: &str = "limiter_cpu_percent";
 pub const PEAK_RSS_BYTES: &str = "peak_rss_bytes";
 /// Peak RSS of the long run ÷ the short run's (shown).
 pub const PEAK_RSS_GROWTH: &str = "peak_rss_growth";
-/// Heap allocations per request.
-pub const ALLOCS_PER_REQUEST: &str = "allocs_per_request";
 /// A started service's CPU per request of the steady phase, µs.
 pub const SERVICE_CPU_US_PER_REQUEST: &str = "service_cpu_us_per_request";
 /// A started service's highest sampled RSS, bytes.
@@ -44,6 +42,8 @@ pub const SERVICE_ALIVE: &str = "service_alive";
 const EFFICIENCY_OF_PHASE: &str = "efficiency_";
 /// Prefix of the instruction figures (`instructions_per_request_http`).
 const INSTRUCTIONS_PER_REQUEST: &str = "instructions_per_request_";
+/// Prefix of the counted allocations (`allocs_per_request_http`).
+const ALLOCS_PER_REQUEST_OF: &str = "allocs_per_request_";
 /// Prefix of the engine's CPU at a fixed rate (`cpu_percent_null_at_10k`).
 const CPU_PERCENT_NULL_AT: &str = "cpu_percent_null_at_";
 /// Prefix of the engine's CPU per second of schedule at a fixed rate, null
@@ -55,9 +55,16 @@ pub fn efficiency_of_phase(phase: &str) -> String {
     format!("{EFFICIENCY_OF_PHASE}{}", phase.replace('-', "_"))
 }
 
-/// Instructions per request of the cost probe against `target` (`null`, `http`).
+/// Instructions per request of the cost workload against `target` (`null`, `http`).
 pub fn instructions_per_request(target: &str) -> String {
     format!("{INSTRUCTIONS_PER_REQUEST}{target}")
+}
+
+/// Heap allocations per request of the cost workload against `target`
+/// (`null`, `http`), counted in the same deterministic run as the
+/// instructions.
+pub fn allocs_per_request(target: &str) -> String {
+    format!("{ALLOCS_PER_REQUEST_OF}{target}")
 }
 
 /// The engine's CPU at the rate labelled `rate` (`10k`), null target.
@@ -72,7 +79,7 @@ pub fn cpu_ms_per_schedule_s_null_at(rate: &str) -> String {
 }
 
 /// Every fixed figure name, for checks that no other module spells one.
-pub const ALL: [&str; 18] = [
+pub const ALL: [&str; 17] = [
     EFFICIENCY,
     ERROR_RATE,
     GENERATION_EFFICIENCY,
@@ -86,7 +93,6 @@ pub const ALL: [&str; 18] = [
     LIMITER_CPU_PERCENT,
     PEAK_RSS_BYTES,
     PEAK_RSS_GROWTH,
-    ALLOCS_PER_REQUEST,
     SERVICE_CPU_US_PER_REQUEST,
     SERVICE_PEAK_RSS_BYTES,
     SERVICE_CPU_PERCENT,
@@ -94,9 +100,10 @@ pub const ALL: [&str; 18] = [
 ];
 
 /// The prefixes of the figure names made from a phase, target or rate.
-pub const PREFIXES: [&str; 4] = [
+pub const PREFIXES: [&str; 5] = [
     EFFICIENCY_OF_PHASE,
     INSTRUCTIONS_PER_REQUEST,
+    ALLOCS_PER_REQUEST_OF,
     CPU_PERCENT_NULL_AT,
     CPU_MS_PER_SCHEDULE_S_NULL_AT,
 ];

@@ -15,7 +15,7 @@ pub mod id;
 pub mod profile;
 mod provenance;
 
-pub use provenance::{BuildInfo, MachineInfo};
+pub use provenance::{BuildDifference, BuildInfo, BuildPart, MachineInfo};
 
 /// The figures of one suite run.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -129,6 +129,58 @@ pub enum FigureKind {
     Alive,
     /// Shown, never judged.
     Info,
+}
+
+/// A kind of figure a run can be required to judge (`require-judged`,
+/// `--require-judged`): by a baseline or by a pair, in this run.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum JudgedKind {
+    /// Instructions per request (deterministic counts).
+    Instructions,
+    /// Allocations per request (deterministic counts).
+    Allocations,
+    /// CPU per request.
+    Cpu,
+    /// Peak memory.
+    Memory,
+    /// Median response time.
+    Latency,
+}
+
+impl JudgedKind {
+    /// Every kind, in order.
+    pub const ALL: [JudgedKind; 5] = [
+        JudgedKind::Instructions,
+        JudgedKind::Allocations,
+        JudgedKind::Cpu,
+        JudgedKind::Memory,
+        JudgedKind::Latency,
+    ];
+
+    /// The figure kind it names.
+    pub fn figure_kind(self) -> FigureKind {
+        match self {
+            JudgedKind::Instructions => FigureKind::Instructions,
+            JudgedKind::Allocations => FigureKind::Allocations,
+            JudgedKind::Cpu => FigureKind::Cpu,
+            JudgedKind::Memory => FigureKind::Memory,
+            JudgedKind::Latency => FigureKind::Latency,
+        }
+    }
+
+    /// Its word in configuration and on the command line.
+    pub fn word(self) -> &'static str {
+        match self {
+            JudgedKind::Instructions => "instructions",
+            JudgedKind::Allocations => "allocations",
+            JudgedKind::Cpu => "cpu",
+            JudgedKind::Memory => "memory",
+            JudgedKind::Latency => "latency",
+        }
+    }
 }
 
 /// One measured figure: the median of its trials and their spread.

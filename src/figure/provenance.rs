@@ -66,9 +66,10 @@ impl BuildInfo {
         }
     }
 
-    /// Why counts of kind `kind` measured under `other` cannot be compared
-    /// with ones measured under `self`, or `None` when they can.
-    pub fn differs(&self, other: &BuildInfo, kind: FigureKind) -> Option<String> {
+    /// Why counts of kind `kind` measured under `other` (the baseline's
+    /// build) cannot be compared with ones measured under `self`, or `None`
+    /// when they can: every part of the build that differs, in order.
+    pub fn differs(&self, other: &BuildInfo, kind: FigureKind) -> Option<BuildDifference> {
         let mut fields = vec![
             ("rustc", &self.rustc, &other.rustc),
             ("target", &self.target, &other.target),
@@ -99,11 +100,36 @@ impl BuildInfo {
                 fields.push((name, a, b));
             }
         }
-        fields
+        let parts: Vec<BuildPart> = fields
             .into_iter()
-            .find(|(_, a, b)| a != b)
-            .map(|(name, a, b)| format!("built with another {name} ({a} vs {b})"))
+            .filter(|(_, a, b)| a != b)
+            .map(|(part, a, b)| BuildPart {
+                part,
+                current: a.clone(),
+                baseline: b.clone(),
+            })
+            .collect();
+        (!parts.is_empty()).then_some(BuildDifference { parts })
     }
+}
+
+/// The parts of two builds that make their counts incomparable (at least
+/// one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildDifference {
+    pub parts: Vec<BuildPart>,
+}
+
+/// One part of a build that differs between two measurements.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildPart {
+    /// `rustc`, `target`, `profile`, `libc`, `valgrind`, `tool version`,
+    /// `profile settings`, `RUSTFLAGS` or `features`.
+    pub part: &'static str,
+    /// This run's.
+    pub current: String,
+    /// The baseline's.
+    pub baseline: String,
 }
 
 /// `glibc 2.36` on glibc, else `unknown`.
@@ -212,18 +238,28 @@ mod tests {
             ..this.clone()
         };
         let why = this.differs(&flags, FigureKind::Allocations).unwrap();
-        assert!(
-            why.contains("RUSTFLAGS") && why.contains("target-cpu"),
-            "{why}"
-        );
+        assert_eq!(why.parts.len(), 1);
+        assert_eq!(why.parts[0].part, "RUSTFLAGS");
+        assert_eq!(why.parts[0].baseline, "-C target-cpu=native");
         let settings = BuildInfo {
             profile_settings: Some("codegen-units=16 opt-level=3".into()),
             ..this.clone()
         };
-        assert!(this
-            .differs(&settings, FigureKind::Instructions)
+        let why = this.differs(&settings, FigureKind::Instructions).unwrap();
+        assert_eq!(why.parts[0].part, "profile settings");
+        let image = BuildInfo {
+            libc: "glibc 2.39".into(),
+            valgrind: Some("valgrind-3.22.0".into()),
+            ..this.clone()
+        };
+        let parts: Vec<&str> = this
+            .differs(&image, FigureKind::Instructions)
             .unwrap()
-            .contains("profile settings"));
+            .parts
+            .iter()
+            .map(|p| p.part)
+            .collect();
+        assert_eq!(parts, ["libc", "valgrind"], "every part that differs");
         // A file written before the fingerprint grew records none of it:
         // those parts are not compared.
         let old = BuildInfo {

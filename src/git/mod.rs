@@ -8,15 +8,14 @@
 //! in `range.rs`).
 //!
 //! Outside a git repository the look-ups answer "unknown" (`None`, or
-//! `(None, false)`) instead of failing, so `cargo ratecheck` still runs
+//! [`Relation::UNKNOWN`]) instead of failing, so `cargo ratecheck` still runs
 //! there; reading a file at a revision does need a repository and says so.
 
 use std::path::{Component, Path, PathBuf};
 
 use git2::{ErrorCode, ObjectType, Oid, Repository, StatusOptions};
 
-use crate::baseline::model::GitInfo;
-use crate::baseline::store::MAX_BASELINE_BYTES;
+use serde::{Deserialize, Serialize};
 
 mod export;
 mod range;
@@ -24,6 +23,38 @@ mod versions;
 pub use export::export_tree;
 pub use range::{first_parent_range, MAX_RANGE};
 pub use versions::{file_versions, FileHistory, FileVersion};
+
+/// Most bytes of one file [`read_files_at_rev`] reads (a baseline or a
+/// manifest at `--baseline-rev`).
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Where in git a measurement was taken. All `None` outside a repository.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GitInfo {
+    /// Full hex SHA of HEAD.
+    #[serde(default)]
+    pub commit: Option<String>,
+    /// Short branch name, `None` on a detached HEAD.
+    #[serde(default)]
+    pub branch: Option<String>,
+    /// Tracked files had uncommitted changes.
+    #[serde(default)]
+    pub dirty: bool,
+    /// Commit time, RFC 3339 UTC (`2024-05-01T12:34:56Z`).
+    #[serde(default)]
+    pub commit_time: Option<String>,
+}
+
+/// A commit as reports name it (`history`'s versions, `bisect`'s range).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommitInfo {
+    /// Full SHA.
+    pub commit: String,
+    /// First line of the message.
+    pub subject: String,
+    /// Author date, RFC 3339 UTC.
+    pub date: String,
+}
 
 /// A git failure, as one line naming the revision, path or repository.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -262,9 +293,9 @@ pub fn read_files_at_rev(
                 e.message()
             ))
         })?;
-        if blob.size() as u64 > MAX_BASELINE_BYTES {
+        if blob.size() as u64 > MAX_FILE_BYTES {
             return Err(GitError(format!(
-                "{} at `{rev}` is {} bytes, more than the {MAX_BASELINE_BYTES} bytes cargo-ratecheck reads from git",
+                "{} at `{rev}` is {} bytes, more than the {MAX_FILE_BYTES} bytes cargo-ratecheck reads from git",
                 rel.display(),
                 blob.size()
             )));
@@ -289,36 +320,55 @@ pub fn resolve_rev(repo_dir: &Path, rev: &str) -> Result<Option<String>, GitErro
     Ok(Some(commit.id().to_string()))
 }
 
-/// How the baseline's commit relates to HEAD: `(commits_between,
-/// is_ancestor)`. `commits_between` counts commits reachable from HEAD and
-/// not from the baseline's commit (0 when HEAD is that commit); `is_ancestor`
-/// is true when the baseline's commit is HEAD or an ancestor of it. Unknown
-/// (no repository, no HEAD, a commit not in this clone, e.g. a shallow one,
-/// or not a SHA) gives `(None, false)`.
-pub fn relation(repo_dir: &Path, baseline_commit: &str) -> (Option<u64>, bool) {
+/// How a baseline's commit relates to HEAD ([`relation`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Relation {
+    /// Commits reachable from HEAD and not from the baseline's commit (0
+    /// when HEAD is that commit); `None` when unknown.
+    pub commits_between: Option<u64>,
+    /// The baseline's commit is HEAD or an ancestor of it.
+    pub is_ancestor: bool,
+}
+
+impl Relation {
+    /// Nothing known: no repository, no HEAD, a commit not in this clone
+    /// (e.g. a shallow one), or not a SHA.
+    pub const UNKNOWN: Relation = Relation {
+        commits_between: None,
+        is_ancestor: false,
+    };
+}
+
+/// How the baseline's commit relates to HEAD; [`Relation::UNKNOWN`] when
+/// it cannot be told.
+pub fn relation(repo_dir: &Path, baseline_commit: &str) -> Relation {
     let Ok(Some(repo)) = discover(repo_dir) else {
-        return (None, false);
+        return Relation::UNKNOWN;
     };
     let Ok(base) = Oid::from_str(baseline_commit) else {
-        return (None, false);
+        return Relation::UNKNOWN;
     };
     let Ok(head) = repo.head().and_then(|h| h.peel_to_commit()) else {
-        return (None, false);
+        return Relation::UNKNOWN;
     };
     // The baseline's commit must exist here (a shallow clone may lack it).
     if repo.find_commit(base).is_err() {
-        return (None, false);
+        return Relation::UNKNOWN;
     }
     let head = head.id();
     if head == base {
-        return (Some(0), true);
+        return Relation {
+            commits_between: Some(0),
+            is_ancestor: true,
+        };
     }
-    let between = repo
-        .graph_ahead_behind(head, base)
-        .ok()
-        .map(|(ahead, _behind)| ahead as u64);
-    let is_ancestor = repo.graph_descendant_of(head, base).unwrap_or(false);
-    (between, is_ancestor)
+    Relation {
+        commits_between: repo
+            .graph_ahead_behind(head, base)
+            .ok()
+            .map(|(ahead, _behind)| ahead as u64),
+        is_ancestor: repo.graph_descendant_of(head, base).unwrap_or(false),
+    }
 }
 
 /// The first 12 hex digits of a SHA, for messages.
@@ -329,11 +379,7 @@ pub fn short_sha(sha: &str) -> &str {
 /// The warnings `check` prints about the git ties: no repository, a
 /// baseline saved from a dirty tree or without a commit, a baseline commit
 /// that is not an ancestor of HEAD or not in this clone.
-pub fn tie_warnings(
-    baseline: &GitInfo,
-    head: Option<&GitInfo>,
-    relation: (Option<u64>, bool),
-) -> Vec<String> {
+pub fn tie_warnings(baseline: &GitInfo, head: Option<&GitInfo>, relation: Relation) -> Vec<String> {
     let mut out = Vec::new();
     match head {
         None => out.push("not in a git repository: the current commit is unknown".to_string()),
@@ -347,7 +393,7 @@ pub fn tie_warnings(
     }
     match (&baseline.commit, head.and_then(|h| h.commit.as_ref())) {
         (None, _) => out.push("the baseline names no git commit".to_string()),
-        (Some(b), Some(_)) => match relation {
+        (Some(b), Some(_)) => match (relation.commits_between, relation.is_ancestor) {
             (None, false) => out.push(format!(
                 "the baseline's commit {} is not in this clone (shallow clone, or from another repository?)",
                 short_sha(b)

@@ -8,8 +8,7 @@ use std::path::Path;
 
 use git2::{ErrorCode, Oid, Repository};
 
-use super::{discover, rfc3339_utc, short_sha, GitError};
-use crate::baseline::history::CommitInfo;
+use super::{discover, rfc3339_utc, short_sha, CommitInfo, GitError};
 
 /// The most commits [`first_parent_range`] walks: a range longer than
 /// this is refused (bisect it in parts).

@@ -50,7 +50,7 @@ fn outside_a_repository_is_unknown_not_an_error() {
     }
     assert_eq!(head_info(dir.path()).unwrap(), None);
     assert_eq!(repo_root(dir.path()).unwrap(), None);
-    assert_eq!(relation(dir.path(), &"a".repeat(40)), (None, false));
+    assert_eq!(relation(dir.path(), &"a".repeat(40)), Relation::UNKNOWN);
     let e = read_file_at_rev(dir.path(), "HEAD", Path::new("x")).unwrap_err();
     assert!(e.0.contains("not inside a git repository"), "{e}");
 }
@@ -172,8 +172,20 @@ fn relation_ancestor_and_diverged() {
     fs::write(dir.path().join("a.txt"), "3").unwrap();
     let c3 = commit_all(&repo, "3", 3_000);
 
-    assert_eq!(relation(dir.path(), &c3.to_string()), (Some(0), true));
-    assert_eq!(relation(dir.path(), &c1.to_string()), (Some(2), true));
+    assert_eq!(
+        relation(dir.path(), &c3.to_string()),
+        Relation {
+            commits_between: Some(0),
+            is_ancestor: true
+        }
+    );
+    assert_eq!(
+        relation(dir.path(), &c1.to_string()),
+        Relation {
+            commits_between: Some(2),
+            is_ancestor: true
+        }
+    );
 
     // a side branch from c1: its tip is not an ancestor of HEAD (c3)
     let sig = Signature::new("t", "t@example.com", &Time::new(4_000, 0)).unwrap();
@@ -188,12 +200,18 @@ fn relation_ancestor_and_diverged() {
             &[&repo.find_commit(c1).unwrap()],
         )
         .unwrap();
-    assert_eq!(relation(dir.path(), &side.to_string()), (Some(2), false));
+    assert_eq!(
+        relation(dir.path(), &side.to_string()),
+        Relation {
+            commits_between: Some(2),
+            is_ancestor: false
+        }
+    );
     let _ = c2;
 
     // unknown or malformed commits
-    assert_eq!(relation(dir.path(), &"0".repeat(40)), (None, false));
-    assert_eq!(relation(dir.path(), "not-a-sha"), (None, false));
+    assert_eq!(relation(dir.path(), &"0".repeat(40)), Relation::UNKNOWN);
+    assert_eq!(relation(dir.path(), "not-a-sha"), Relation::UNKNOWN);
 }
 
 #[test]
@@ -207,7 +225,14 @@ fn warnings_about_ties() {
         dirty: true,
         ..Default::default()
     };
-    let w = tie_warnings(&base, Some(&head), (Some(3), false));
+    let w = tie_warnings(
+        &base,
+        Some(&head),
+        Relation {
+            commits_between: Some(3),
+            is_ancestor: false,
+        },
+    );
     assert_eq!(w.len(), 2, "{w:?}");
     assert!(w[0].contains("uncommitted"));
     assert!(w[1].contains("aaaaaaaaaaaa is not an ancestor"));
@@ -215,13 +240,21 @@ fn warnings_about_ties() {
         dirty: false,
         ..base.clone()
     };
-    assert!(tie_warnings(&clean, Some(&head), (Some(3), true)).is_empty());
-    let w = tie_warnings(&clean, None, (None, false));
+    assert!(tie_warnings(
+        &clean,
+        Some(&head),
+        Relation {
+            commits_between: Some(3),
+            is_ancestor: true
+        }
+    )
+    .is_empty());
+    let w = tie_warnings(&clean, None, Relation::UNKNOWN);
     assert_eq!(
         w,
         vec!["not in a git repository: the current commit is unknown"]
     );
-    let w = tie_warnings(&clean, Some(&head), (None, false));
+    let w = tie_warnings(&clean, Some(&head), Relation::UNKNOWN);
     assert!(w[0].contains("not in this clone"), "{w:?}");
 }
 

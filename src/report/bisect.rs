@@ -6,12 +6,12 @@
 
 use serde::Serialize;
 
-use crate::baseline::history::CommitInfo;
 use crate::git::short_sha;
+use crate::git::CommitInfo;
 use crate::report::format::{mb, sig3};
 use crate::report::history::shorten;
 use crate::report::model::Table;
-use crate::revision::bisect::Outcome;
+use crate::revision::bisect::Mark;
 
 /// One probe's ratio to the good revision (paired figures).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -35,7 +35,7 @@ pub struct ProbeRow {
     pub value: Option<f64>,
     /// Paired figures: the ratio to the good revision.
     pub ratio: Option<RatioJson>,
-    pub verdict: Outcome,
+    pub verdict: Mark,
     /// Why it was skipped, the command's exit status, `binary reused`.
     pub note: String,
 }
@@ -93,7 +93,7 @@ impl BisectReport {
 
 /// A figure's value: instruction counts to a tenth, bytes as MB, the rest
 /// to three significant digits with the unit.
-pub fn value_text(unit: &str, v: f64) -> String {
+pub fn probe_value_text(unit: &str, v: f64) -> String {
     match unit {
         "instr" => format!("{v:.1} instr"),
         "B" if v.is_finite() && v >= 0.0 => mb(v.round() as u64),
@@ -104,7 +104,7 @@ pub fn value_text(unit: &str, v: f64) -> String {
 
 /// A probe's figure cell: the value, and the ratio with its interval.
 fn figure_cell(r: &BisectReport, p: &ProbeRow) -> String {
-    let v = p.value.map(|v| value_text(&r.unit, v));
+    let v = p.value.map(|v| probe_value_text(&r.unit, v));
     let ratio = p
         .ratio
         .as_ref()
@@ -281,7 +281,7 @@ mod tests {
         }
     }
 
-    fn probe(position: usize, value: f64, verdict: Outcome) -> ProbeRow {
+    fn probe(position: usize, value: f64, verdict: Mark) -> ProbeRow {
         ProbeRow {
             position,
             commit: commit(position),
@@ -303,16 +303,16 @@ mod tests {
             unit: "instr".into(),
             command: None,
             probes: vec![
-                probe(0, 22_441.8, Outcome::Good),
-                probe(8, 23_900.2, Outcome::Bad),
-                probe(4, 22_441.9, Outcome::Good),
+                probe(0, 22_441.8, Mark::Good),
+                probe(8, 23_900.2, Mark::Bad),
+                probe(4, 22_441.9, Mark::Good),
                 ProbeRow {
                     value: None,
                     note: "does not build".into(),
-                    ..probe(6, 0.0, Outcome::Skip)
+                    ..probe(6, 0.0, Mark::Skip)
                 },
-                probe(7, 23_900.0, Outcome::Bad),
-                probe(5, 23_899.7, Outcome::Bad),
+                probe(7, 23_900.0, Mark::Bad),
+                probe(5, 23_899.7, Mark::Bad),
             ],
             bound: 5,
             built: Some(4),
@@ -411,9 +411,9 @@ mod tests {
 
     #[test]
     fn values() {
-        assert_eq!(value_text("instr", 22_441.84), "22441.8 instr");
-        assert_eq!(value_text("B", 10_200_000.0), "10.2 MB");
-        assert_eq!(value_text("", 1234.0), "1234");
-        assert_eq!(value_text("us", 12.345), "12.3 us");
+        assert_eq!(probe_value_text("instr", 22_441.84), "22441.8 instr");
+        assert_eq!(probe_value_text("B", 10_200_000.0), "10.2 MB");
+        assert_eq!(probe_value_text("", 1234.0), "1234");
+        assert_eq!(probe_value_text("us", 12.345), "12.3 us");
     }
 }

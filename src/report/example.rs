@@ -3,24 +3,54 @@
 
 use std::collections::BTreeMap;
 
-use crate::baseline::compare::{Limit, Row, RowKind, Verdict, SELFTEST_FIGURE, SELFTEST_SCENARIO};
-use crate::baseline::model::{GitInfo, BASELINE_SCHEMA_VERSION};
+use crate::baseline::compare::{Limit, Note, Row, RowKind, Verdict};
 use crate::figure::id;
 use crate::figure::{Figure, FigureKind, ScenarioKind, ScenarioResult, SuiteResult};
+use crate::gate::{unjudged, BaselineRef, GateOutcome, GateVerdict};
+use crate::git::GitInfo;
 use crate::report::check::CheckOutput;
 use ratecheck_engine::metrics::snapshot::RunReport;
 
+/// The scenario whose name needs escaping everywhere.
+const NASTY: &str = "<script>alert(1)</script> | a,b:c%";
+
 /// A hand-built check result for the renderers' tests: one row of every
-/// verdict (an info row among the judged ones), a load scenario with a full report, a scenario whose name needs
-/// escaping everywhere, and warnings.
+/// verdict (an info row among the judged ones), a load scenario with a
+/// full report, a scenario whose name needs escaping everywhere, and
+/// warnings (one per figure not judged).
 pub(crate) fn example_check() -> CheckOutput {
-    let row = |scenario: &str,
-               figure: &str,
-               kind: FigureKind,
-               unit: &str,
-               b: f64,
-               c: f64,
-               change: f64| Row {
+    let rows = example_rows();
+    CheckOutput::new(GateOutcome {
+        baseline: Some(BaselineRef {
+            origin: "baselines/main.json".into(),
+            git: Some(GitInfo {
+                commit: Some("1a2b3c4d5e6f7a8b9c0d1a2b3c4d5e6f7a8b9c0d".into()),
+                branch: Some("main".into()),
+                dirty: false,
+                commit_time: Some("2024-05-01T12:34:56Z".into()),
+            }),
+        }),
+        against: None,
+        head: Some(GitInfo {
+            commit: Some("9f8e7d6c5b4a9f8e7d6c5b4a9f8e7d6c5b4a9f8e".into()),
+            branch: Some("feature".into()),
+            dirty: true,
+            commit_time: None,
+        }),
+        commits_between: Some(3),
+        current: example_suite(),
+        verdict: GateVerdict::of(&rows),
+        warnings: unjudged(&rows),
+        configuration: None,
+        required_unjudged: Vec::new(),
+        rows,
+    })
+}
+
+/// A row of `scenario` / `figure` held to +15%, `ok`.
+fn row(scenario: &str, figure: &str, kind: FigureKind, unit: &str, values: [f64; 3]) -> Row {
+    let [b, c, change] = values;
+    Row {
         scenario: scenario.into(),
         figure: figure.into(),
         unit: unit.into(),
@@ -30,14 +60,25 @@ pub(crate) fn example_check() -> CheckOutput {
         change: Some(change),
         limit: Limit::relative(0.15, 3.0),
         verdict: Verdict::Ok,
-        note: String::new(),
+        note: None,
         functions: Vec::new(),
-    };
-    let nasty = "<script>alert(1)</script> | a,b:c%";
-    let rows = vec![
+    }
+}
+
+/// One row of every verdict.
+fn example_rows() -> Vec<Row> {
+    let mut rows = judged_rows();
+    rows.extend(unjudged_rows());
+    rows
+}
+
+/// The self-test, steady-1k's rows and the nasty scenario's below-floor
+/// efficiency.
+fn judged_rows() -> Vec<Row> {
+    vec![
         Row {
-            scenario: SELFTEST_SCENARIO.into(),
-            figure: SELFTEST_FIGURE.into(),
+            scenario: id::scenario::SELF_TEST.into(),
+            figure: id::PASSED.into(),
             unit: String::new(),
             kind: RowKind::SelfTest,
             baseline: Some(1.0),
@@ -45,7 +86,7 @@ pub(crate) fn example_check() -> CheckOutput {
             change: None,
             limit: Limit::MustPass,
             verdict: Verdict::Ok,
-            note: String::new(),
+            note: None,
             functions: Vec::new(),
         },
         Row {
@@ -58,9 +99,7 @@ pub(crate) fn example_check() -> CheckOutput {
                 id::EFFICIENCY,
                 FigureKind::Efficiency,
                 "",
-                0.999,
-                0.9995,
-                0.0005,
+                [0.999, 0.9995, 0.0005],
             )
         },
         Row {
@@ -70,22 +109,22 @@ pub(crate) fn example_check() -> CheckOutput {
                 "cpu_us_per_request",
                 FigureKind::Cpu,
                 "us",
-                12.0,
-                9.0,
-                -0.25,
+                [12.0, 9.0, -0.25],
             )
         },
         Row {
             verdict: Verdict::Regressed,
-            note: "above baseline + 3.00 MB".into(),
+            note: Some(Note::AboveBaseline {
+                allowed: 3_000_000.0,
+                unit: "B".into(),
+                trials: 1,
+            }),
             ..row(
                 "steady-1k",
                 "peak_rss",
                 FigureKind::Memory,
                 "B",
-                20_000_000.0,
-                26_000_000.0,
-                0.3,
+                [20_000_000.0, 26_000_000.0, 0.3],
             )
         },
         Row {
@@ -96,36 +135,39 @@ pub(crate) fn example_check() -> CheckOutput {
                 id::RESPONSE_P99_MS,
                 FigureKind::Info,
                 "ms",
-                1.0,
-                5.1,
-                4.1,
+                [1.0, 5.1, 4.1],
             )
         },
         Row {
             verdict: Verdict::BelowFloor,
             limit: Limit::Floor { min: 0.95 },
-            note: "below the floor of 95%\nsecond line".into(),
+            note: Some(Note::BelowFloor {
+                floor: 0.95,
+                cause: Some("the generator fell behind\nsecond line".into()),
+            }),
             ..row(
-                nasty,
+                NASTY,
                 id::EFFICIENCY,
                 FigureKind::Efficiency,
                 "",
-                0.99,
-                0.90,
-                -0.09,
+                [0.99, 0.90, -0.09],
             )
         },
+    ]
+}
+
+/// A figure not comparable and one missing.
+fn unjudged_rows() -> Vec<Row> {
+    vec![
         Row {
             verdict: Verdict::NotComparable,
-            note: "baseline from another machine".into(),
+            note: Some(Note::MachineDiffers),
             ..row(
                 "steady-10k",
                 "p99_ms",
                 FigureKind::Latency,
                 "ms",
-                1.5,
-                1.6,
-                0.0667,
+                [1.5, 1.6, 0.0667],
             )
         },
         Row {
@@ -133,18 +175,21 @@ pub(crate) fn example_check() -> CheckOutput {
             change: None,
             verdict: Verdict::Missing,
             limit: Limit::None,
-            note: "in the baseline, not measured in this run".into(),
+            note: Some(Note::NotMeasured { judged: false }),
             ..row(
                 "ramp",
                 id::EFFICIENCY,
                 FigureKind::Efficiency,
                 "",
-                0.998,
-                0.0,
-                0.0,
+                [0.998, 0.0, 0.0],
             )
         },
-    ];
+    ]
+}
+
+/// The suite measured: steady-1k with a full report and the nasty
+/// scenario.
+fn example_suite() -> SuiteResult {
     let mut report = RunReport::example();
     report.warnings = vec!["generator was the bottleneck <b>".into()];
     let figures = BTreeMap::from([
@@ -161,58 +206,34 @@ pub(crate) fn example_check() -> CheckOutput {
             Figure::single(FigureKind::Memory, "B", 26_000_000.0),
         ),
     ]);
-    CheckOutput {
-        schema_version: BASELINE_SCHEMA_VERSION,
-        passed: false,
-        judged: true,
-        baseline_path: Some("baselines/main.json".into()),
-        baseline_git: Some(GitInfo {
-            commit: Some("1a2b3c4d5e6f7a8b9c0d1a2b3c4d5e6f7a8b9c0d".into()),
-            branch: Some("main".into()),
-            dirty: false,
-            commit_time: Some("2024-05-01T12:34:56Z".into()),
-        }),
-        head_git: Some(GitInfo {
-            commit: Some("9f8e7d6c5b4a9f8e7d6c5b4a9f8e7d6c5b4a9f8e".into()),
-            branch: Some("feature".into()),
-            dirty: true,
-            commit_time: None,
-        }),
-        commits_between: Some(3),
-        current: SuiteResult {
-            quick: false,
-            selftest_passed: true,
-            scenarios: vec![
-                ScenarioResult {
-                    name: "steady-1k".into(),
-                    kind: ScenarioKind::Load,
-                    figures,
-                    report: Some(report),
-                    warnings: vec![],
-                    service_crash: None,
-                },
-                ScenarioResult {
-                    name: nasty.into(),
-                    kind: ScenarioKind::Load,
-                    figures: BTreeMap::from([(
-                        id::EFFICIENCY.to_string(),
-                        Figure::single(FigureKind::Efficiency, "", 0.90),
-                    )]),
-                    report: Some(RunReport {
-                        efficiency: 0.90,
-                        ..RunReport::example()
-                    }),
-                    warnings: vec!["slow & <odd>".into()],
-                    service_crash: None,
-                },
-            ],
-            ..Default::default()
-        },
-        rows,
-        warnings: vec![
-            "ramp / efficiency: missing (in the baseline, not measured in this run)".into(),
+    SuiteResult {
+        quick: false,
+        selftest_passed: true,
+        scenarios: vec![
+            ScenarioResult {
+                name: "steady-1k".into(),
+                kind: ScenarioKind::Load,
+                figures,
+                report: Some(report),
+                warnings: vec![],
+                service_crash: None,
+            },
+            ScenarioResult {
+                name: NASTY.into(),
+                kind: ScenarioKind::Load,
+                figures: BTreeMap::from([(
+                    id::EFFICIENCY.to_string(),
+                    Figure::single(FigureKind::Efficiency, "", 0.90),
+                )]),
+                report: Some(RunReport {
+                    efficiency: 0.90,
+                    ..RunReport::example()
+                }),
+                warnings: vec!["slow & <odd>".into()],
+                service_crash: None,
+            },
         ],
-        summary: "gate FAILED: 1 regressed, 1 below-floor".into(),
+        ..Default::default()
     }
 }
 

@@ -1,12 +1,13 @@
 //! Number and verdict formatting shared by every renderer, so the same
 //! figure reads the same in the terminal, in Markdown and in HTML.
 
-/// The default efficiency floor (defined once, in the engine): what a run
-/// report marks, and a check where a scenario states none.
-pub use ratecheck_engine::analyze::EFFICIENCY_FLOOR;
+/// The gate's default efficiency floor (defined once, with the
+/// thresholds): what a run report marks, and a check where a scenario
+/// states none.
+pub use crate::baseline::compare::DEFAULT_EFFICIENCY_FLOOR;
 
 /// How an efficiency reads in every report: `Good` at ≥ 99%, `Short` down to
-/// the floor in force (`floor`: the scenario's, or [`EFFICIENCY_FLOOR`]),
+/// the floor in force (`floor`: the scenario's, or [`DEFAULT_EFFICIENCY_FLOOR`]),
 /// `Bad` below it (or not a number).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Grade {
@@ -80,13 +81,31 @@ pub fn secs(x: f64) -> String {
     format!("{} s", rps(x))
 }
 
-use crate::baseline::compare::{Limit, Row, RowKind, Verdict};
-use crate::baseline::model::GitInfo;
-use crate::figure::FigureKind;
-use crate::report::check::CheckOutput;
+use crate::baseline::compare::{
+    Limit, NoBaseline, Noisy, Note, OnlyLimit, Row, RowKind, Side, Verdict,
+};
+use crate::figure::profile::FunctionDelta;
+use crate::figure::{id, BuildDifference, FigureKind};
+use crate::gate::{BaselineProblem, GateWarning, RequiredUnjudged};
+use crate::git::GitInfo;
+
+mod notes;
+pub use notes::{
+    baseline_problem_text, not_judged_line, note_text, required_text, short_commit, warning_text,
+};
 
 /// The kebab-case word of a verdict, as in the JSON (`below-floor`).
-pub use crate::baseline::compare::verdict_text as verdict_word;
+pub fn verdict_word(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Ok => "ok",
+        Verdict::Improved => "improved",
+        Verdict::Regressed => "regressed",
+        Verdict::BelowFloor => "below-floor",
+        Verdict::NotComparable => "not-comparable",
+        Verdict::Missing => "missing",
+        Verdict::Info => "info",
+    }
+}
 
 /// Whether a verdict fails the gate.
 pub fn is_failure(v: Verdict) -> bool {
@@ -162,6 +181,62 @@ pub fn limit_text(limit: &Limit) -> String {
     }
 }
 
+/// A limit's percentage, whole when it is: `0.02` → `2`, `0.005` → `0.5`,
+/// `0.25` → `25`.
+fn pct_whole(ratio: f64) -> String {
+    let pct = ratio * 100.0;
+    if (pct - pct.round()).abs() < 1e-9 {
+        format!("{pct:.0}")
+    } else {
+        format!("{pct:.1}")
+    }
+}
+
+/// An allowance in a figure's unit: `0.95` → `0.950`; small numbers keep
+/// significant digits (`2.50e-3`), large ones none.
+fn allowance(v: f64) -> String {
+    if v == 0.0 {
+        "0".to_string()
+    } else if v.abs() >= 100.0 {
+        format!("{v:.0}")
+    } else if v.abs() >= 0.01 {
+        format!("{v:.3}")
+    } else {
+        format!("{v:.2e}")
+    }
+}
+
+/// One line: `gate passed: 30 ok, 2 improved, 1 missing` or
+/// `gate FAILED: 1 regressed, 1 below-floor, 28 ok`.
+pub fn summary_text(rows: &[Row]) -> String {
+    let order = [
+        Verdict::Regressed,
+        Verdict::BelowFloor,
+        Verdict::Ok,
+        Verdict::Improved,
+        Verdict::NotComparable,
+        Verdict::Missing,
+        Verdict::Info,
+    ];
+    let counts: Vec<String> = order
+        .iter()
+        .filter_map(|v| {
+            let n = rows.iter().filter(|r| r.verdict == *v).count();
+            (n > 0).then(|| format!("{n} {}", verdict_word(*v)))
+        })
+        .collect();
+    let head = if rows.iter().any(|r| r.verdict.fails()) {
+        "gate FAILED"
+    } else {
+        "gate passed"
+    };
+    if counts.is_empty() {
+        format!("{head}: no figures")
+    } else {
+        format!("{head}: {}", counts.join(", "))
+    }
+}
+
 /// A row's value (`baseline` or `current`) as text; `—` when absent.
 pub fn value(shape: Shape, unit: &str, v: Option<f64>) -> String {
     let Some(v) = v else {
@@ -191,61 +266,56 @@ pub fn change(shape: Shape, c: Option<f64>) -> String {
     }
 }
 
-/// The one-line verdict of a check:
+/// The one-line verdict of a judged run:
 /// `ratecheck: PASS — 23 figures ok, 1 improved, 12 info`,
-/// `ratecheck: FAIL — 2 regressed, 1 below floor`, or
-/// `ratecheck: NOT JUDGED — <summary>`.
-pub fn verdict_line(check: &CheckOutput) -> String {
-    let count = |v: Verdict| check.rows.iter().filter(|r| r.verdict == v).count();
+/// `ratecheck: FAIL — 2 regressed, 1 below floor`, each followed by the
+/// [`not_comparable_clause`] when figures could not be compared. (A run
+/// that could not be judged has no verdict line: it ends with an error,
+/// exit 2.)
+pub fn verdict_line(rows: &[Row], passed: bool) -> String {
+    let count = |v: Verdict| rows.iter().filter(|r| r.verdict == v).count();
     let part = |n: usize, what: &str| (n > 0).then(|| format!("{n} {what}"));
-    if !check.judged {
-        let why = if check.summary.is_empty() {
-            "the run could not be judged"
-        } else {
-            check.summary.as_str()
-        };
-        return format!("ratecheck: NOT JUDGED — {why}");
-    }
-    let ok = count(Verdict::Ok);
-    let others = [
-        part(count(Verdict::Improved), "improved"),
-        part(count(Verdict::NotComparable), "not comparable"),
-        part(count(Verdict::Missing), "missing"),
-        part(count(Verdict::Info), "info"),
-    ];
-    let unjudged = not_judged_clause(&check.rows);
-    if check.passed {
+    let unjudged = not_comparable_clause(rows);
+    if passed {
+        let ok = count(Verdict::Ok);
+        let others = [
+            part(count(Verdict::Improved), "improved"),
+            part(count(Verdict::NotComparable), "not comparable"),
+            part(count(Verdict::Missing), "missing"),
+            part(count(Verdict::Info), "info"),
+        ];
         let mut parts = vec![format!("{ok} figure{} ok", if ok == 1 { "" } else { "s" })];
         parts.extend(others.into_iter().flatten());
-        format!("ratecheck: PASS — {}{unjudged}", parts.join(", "))
-    } else {
-        let failures: Vec<String> = [
-            part(count(Verdict::Regressed), "regressed"),
-            part(count(Verdict::BelowFloor), "below floor"),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        let what = if !failures.is_empty() {
-            failures.join(", ")
-        } else if !check.summary.is_empty() {
-            check.summary.clone()
-        } else {
-            "the gate failed".to_string()
-        };
-        format!("ratecheck: FAIL — {what}{unjudged}")
+        return format!("ratecheck: PASS — {}{unjudged}", parts.join(", "));
     }
+    let failures: Vec<String> = [
+        part(count(Verdict::Regressed), "regressed"),
+        part(count(Verdict::BelowFloor), "below floor"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let what = if failures.is_empty() {
+        "the gate failed".to_string()
+    } else {
+        failures.join(", ")
+    };
+    format!("ratecheck: FAIL — {what}{unjudged}")
 }
 
-/// `; NOT JUDGED: a, b (baseline from another machine)` for the rows that
-/// could not be compared, grouped by reason, so a green check cannot hide
-/// that half its figures went unjudged. Empty when every row was judged.
-pub fn not_judged_clause(rows: &[Row]) -> String {
-    let mut by_reason: Vec<(&str, Vec<&str>)> = Vec::new();
+/// `; not comparable: steady-1k/cpu, steady-10k/cpu (baseline from another
+/// machine)` for the rows that could not be compared, each named with its
+/// scenario and grouped by reason, so a green check cannot hide that half
+/// its figures went unjudged. Empty when every row was compared.
+pub fn not_comparable_clause(rows: &[Row]) -> String {
+    let mut by_reason: Vec<(String, Vec<String>)> = Vec::new();
     for r in rows.iter().filter(|r| r.verdict == Verdict::NotComparable) {
-        match by_reason.iter_mut().find(|(why, _)| *why == r.note) {
-            Some((_, names)) => names.push(&r.figure),
-            None => by_reason.push((&r.note, vec![&r.figure])),
+        let name = format!("{}/{}", r.scenario, r.figure);
+        let note = note_text(r);
+        match by_reason.iter_mut().find(|(why, _)| *why == note) {
+            Some((_, names)) if names.contains(&name) => {}
+            Some((_, names)) => names.push(name),
+            None => by_reason.push((note, vec![name])),
         }
     }
     if by_reason.is_empty() {
@@ -253,15 +323,14 @@ pub fn not_judged_clause(rows: &[Row]) -> String {
     }
     let groups: Vec<String> = by_reason
         .into_iter()
-        .map(|(why, mut names)| {
-            names.dedup();
-            format!("{} ({why})", names.join(", "))
-        })
+        .map(|(why, names)| format!("{} ({why})", names.join(", ")))
         .collect();
-    format!("; NOT JUDGED: {}", groups.join("; "))
+    format!("; not comparable: {}", groups.join("; "))
 }
 
-fn describe_git(g: &GitInfo) -> String {
+/// A commit as the reports name it: `1a2b3c4d5e6f (main,
+/// 2024-05-01T12:34:56Z, dirty)`.
+pub fn describe_git(g: &GitInfo) -> String {
     let mut s = match &g.commit {
         Some(c) => c.chars().take(12).collect::<String>(),
         None => "unknown commit".to_string(),
@@ -282,183 +351,5 @@ fn describe_git(g: &GitInfo) -> String {
     s
 }
 
-/// `baseline 1a2b3c4d5e6f (main, 2024-05-01T12:34:56Z) vs HEAD 9f8e7d6c5b4a
-/// (feature), 3 commits apart`, or `no baseline` when there is none.
-pub fn baseline_line(check: &CheckOutput) -> String {
-    let mut s = match (&check.baseline_git, &check.baseline_path) {
-        (Some(g), _) => format!("baseline {}", describe_git(g)),
-        (None, Some(_)) => "baseline (commit unknown)".to_string(),
-        (None, None) => "no baseline".to_string(),
-    };
-    if let Some(p) = &check.baseline_path {
-        s.push_str(&format!(" from {p}"));
-    }
-    if let Some(h) = &check.head_git {
-        s.push_str(&format!(" vs HEAD {}", describe_git(h)));
-    }
-    if let Some(n) = check.commits_between {
-        s.push_str(&format!(
-            ", {n} commit{} apart",
-            if n == 1 { "" } else { "s" }
-        ));
-    }
-    s
-}
-
-/// Every warning of a check: the check's own, then each scenario's
-/// (prefixed with the scenario name), then each scenario report's.
-pub fn check_warnings(check: &CheckOutput) -> Vec<String> {
-    let mut out = check.warnings.clone();
-    for s in &check.current.scenarios {
-        for w in &s.warnings {
-            out.push(format!("{}: {w}", s.name));
-        }
-        if let Some(r) = &s.report {
-            for w in &r.warnings {
-                let line = format!("{}: {w}", s.name);
-                if !out.contains(&line) {
-                    out.push(line);
-                }
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::report::example::example_check;
-    use crate::report::model::check_line;
-
-    #[test]
-    fn efficiency_grades() {
-        let g = |e| efficiency_grade(e, EFFICIENCY_FLOOR);
-        assert_eq!(g(1.0), Grade::Good);
-        assert_eq!(g(0.99), Grade::Good);
-        assert_eq!(g(0.989), Grade::Short);
-        assert_eq!(g(EFFICIENCY_FLOOR), Grade::Short);
-        assert_eq!(g(0.949), Grade::Bad);
-        assert_eq!(g(f64::NAN), Grade::Bad);
-        // a stricter floor of the scenario's own
-        assert_eq!(efficiency_grade(0.985, 0.99), Grade::Bad);
-        assert_eq!(efficiency_grade(0.995, 0.995), Grade::Good);
-    }
-
-    #[test]
-    fn percentages_have_two_decimals() {
-        assert_eq!(pct(0.9995), "99.95%");
-        assert_eq!(pct(1.0), "100.00%");
-        assert_eq!(pct(f64::NAN), "n/a");
-    }
-
-    #[test]
-    fn three_significant_digits() {
-        assert_eq!(sig3(0.2), "0.200");
-        assert_eq!(sig3(12.345), "12.3");
-        assert_eq!(sig3(123.45), "123");
-        assert_eq!(sig3(1234.5), "1235");
-        assert_eq!(sig3(9.996), "10.0");
-        assert_eq!(sig3(0.012345), "0.0123");
-        assert_eq!(sig3(-1.5), "-1.50");
-        assert_eq!(sig3(0.0), "0");
-    }
-
-    #[test]
-    fn units() {
-        assert_eq!(ms(0.15), "0.150 ms");
-        assert_eq!(mb(20_000_000), "20.0 MB");
-        assert_eq!(rps(1000.0), "1000");
-        assert_eq!(rps(0.5), "0.500");
-        assert_eq!(secs(10.0), "10 s");
-    }
-
-    #[test]
-    fn row_values_follow_the_figure_kind() {
-        let check = example_check();
-        let lines: Vec<_> = check.rows.iter().map(check_line).collect();
-        let cells = |i: usize| lines[i].cells().map(str::to_string);
-        assert_eq!(cells(0)[1], "passed");
-        assert_eq!(
-            cells(1)[..4],
-            ["99.90%", "99.95%", "+0.05 pts", "≥ 95.00%, drop ≤ 2.00 pts"]
-        );
-        assert_eq!(cells(2)[..4], ["12.0 us", "9.00 us", "-25.0%", "+15%"]);
-        assert_eq!(cells(3)[..3], ["20.0 MB", "26.0 MB", "+30.0%"]);
-        assert_eq!(cells(3)[4], "regressed");
-        assert_eq!(cells(4)[..5], ["1.00 ms", "5.10 ms", "+410%", "", "info"]);
-        assert_eq!(cells(5)[3], "≥ 95.00%");
-        // a baseline-only row: the kind recorded from the baseline's figure
-        assert_eq!(cells(7)[..3], ["99.80%", "—", ""]);
-        assert_eq!(cells(7)[4], "missing");
-    }
-
-    #[test]
-    fn limits_read_in_the_units_of_their_values() {
-        assert_eq!(limit_text(&Limit::Floor { min: 0.95 }), "≥ 95.00%");
-        assert_eq!(limit_text(&Limit::MaxErrorRate { max: 0.0 }), "≤ 0.00%");
-        assert_eq!(limit_text(&Limit::relative(0.005, 3.0)), "+0.5%");
-        let widened = Limit::Relative {
-            allowed: 0.30000000000000004,
-            tolerance: 0.15,
-            spread_factor: 3.0,
-        };
-        assert_eq!(limit_text(&widened), "+30% (3× spread)");
-        let latency = Limit::Latency {
-            tolerance: 0.5,
-            slack_ms: 0.2,
-        };
-        assert_eq!(limit_text(&latency), "max(+50%, +0.200 ms)");
-        assert_eq!(limit_text(&Limit::MustPass), "passed");
-        assert_eq!(limit_text(&Limit::MustStayUp), "alive");
-        assert_eq!(limit_text(&Limit::None), "");
-    }
-
-    #[test]
-    fn verdict_line_counts_failures_or_passes() {
-        let mut check = example_check();
-        assert_eq!(
-            verdict_line(&check),
-            "ratecheck: FAIL — 1 regressed, 1 below floor; NOT JUDGED: p99_ms (baseline from another machine)"
-        );
-        check.rows.retain(|r| !is_failure(r.verdict));
-        check.passed = true;
-        assert_eq!(
-            verdict_line(&check),
-            "ratecheck: PASS — 2 figures ok, 1 improved, 1 not comparable, 1 missing, 1 info; NOT JUDGED: p99_ms (baseline from another machine)"
-        );
-        check.judged = false;
-        check.summary = "baseline unreadable".into();
-        assert_eq!(
-            verdict_line(&check),
-            "ratecheck: NOT JUDGED — baseline unreadable"
-        );
-    }
-
-    #[test]
-    fn baseline_line_names_both_commits() {
-        let check = example_check();
-        assert_eq!(
-            baseline_line(&check),
-            "baseline 1a2b3c4d5e6f (main, 2024-05-01T12:34:56Z) from baselines/main.json \
-             vs HEAD 9f8e7d6c5b4a (feature, dirty), 3 commits apart"
-        );
-        let none = CheckOutput {
-            baseline_git: None,
-            baseline_path: None,
-            head_git: None,
-            commits_between: None,
-            ..check
-        };
-        assert_eq!(baseline_line(&none), "no baseline");
-    }
-
-    #[test]
-    fn check_warnings_include_scenario_warnings() {
-        let w = check_warnings(&example_check());
-        assert_eq!(w.len(), 3, "{w:?}");
-        assert!(w
-            .iter()
-            .any(|l| l == "steady-1k: generator was the bottleneck <b>"));
-    }
-}
+mod tests;

@@ -91,7 +91,7 @@ pub fn versions_table(h: &History) -> Table {
 }
 
 /// A figure's value as the reports write it (`99.50%`, `12.3 us`, `20.0 MB`).
-pub fn value_text(s: &Series, v: f64) -> String {
+pub fn series_value_text(s: &Series, v: f64) -> String {
     value(figure_shape(s.kind, &s.unit), &s.unit, Some(v))
 }
 
@@ -106,7 +106,7 @@ pub fn figures_table(h: &History) -> Table {
     for s in &h.series {
         let shape = figure_shape(s.kind, &s.unit);
         let end = |p: Option<&crate::baseline::history::Point>| {
-            p.map(|p| value_text(s, p.value))
+            p.map(|p| series_value_text(s, p.value))
                 .unwrap_or_else(|| "—".to_string())
         };
         t.rows.push(vec![

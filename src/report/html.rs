@@ -19,10 +19,9 @@ use std::fmt::Write as _;
 use crate::figure::ScenarioKind;
 use crate::report::check::CheckOutput;
 use crate::report::format::{
-    baseline_line, check_warnings, efficiency_grade, is_failure, mb, pct, rps, secs, sig3,
-    verdict_line, verdict_word, Grade, EFFICIENCY_FLOOR,
+    efficiency_grade, is_failure, pct, rps, secs, verdict_word, Grade, DEFAULT_EFFICIENCY_FLOOR,
 };
-use crate::report::model::{self, ScenarioBlock, CHECK_COLUMNS};
+use crate::report::model::{self, baseline_line, check_warnings, ScenarioBlock, CHECK_COLUMNS};
 use ratecheck_engine::metrics::snapshot::{RunReport, TimeSeries};
 
 mod charts;
@@ -75,7 +74,7 @@ dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margi
 dt { color: var(--muted); }
 dd { margin: 0; font-variant-numeric: tabular-nums; overflow-wrap: anywhere; }
 .banner { border-radius: 8px; padding: 12px 20px; margin: 0 0 16px; font-size: 18px; font-weight: 600; color: #fff; }
-.banner.pass { background: var(--ok); } .banner.fail { background: var(--bad); } .banner.unjudged { background: var(--warn); }
+.banner.pass { background: var(--ok); } .banner.fail { background: var(--bad); }
 .v { font-weight: 600; white-space: nowrap; }
 .v.ok, .v.improved { color: var(--ok); }
 .v.regressed, .v.below-floor { color: var(--bad); }
@@ -170,38 +169,24 @@ fn warnings_block(warnings: &[String]) -> String {
     s
 }
 
-/// The summary figures of a run as a definition list; the efficiency is
+/// The summary figures of a run as a definition list; efficiencies are
 /// coloured against `floor`.
 fn summary_list(r: &RunReport, floor: f64) -> String {
-    let cpu_note = if r.cpu.includes_server {
-        " <span class=\"muted\">(includes the in-process embedded server)</span>"
-    } else {
-        ""
-    };
-    format!(
-        "<dl>\
-         <dt>target</dt><dd>{target}</dd>\
-         <dt>rate</dt><dd>{rate} rps for {dur}, concurrency {conc}</dd>\
-         <dt>efficiency</dt><dd><span class=\"v {ec}\">{eff}</span> (achieved {ach} rps)</dd>\
-         <dt>generation efficiency</dt><dd>{geff}</dd>\
-         <dt>min window efficiency</dt><dd>{mwe}</dd>\
-         <dt>CPU</dt><dd>{cpu}% of a core (user {user}, system {sys}){cpu_note}</dd>\
-         <dt>peak RSS</dt><dd>{rss}</dd>\
-         </dl>\n",
-        target = escape_html(&r.target),
-        rate = rps(r.target_rps),
-        dur = secs(r.duration_s),
-        conc = r.concurrency,
-        ec = efficiency_class(r.efficiency, floor),
-        eff = pct(r.efficiency),
-        ach = sig3(r.achieved_rps()),
-        geff = pct(r.generation_efficiency),
-        mwe = pct(r.min_window_efficiency),
-        cpu = sig3(r.cpu.percent_of_core),
-        user = secs(r.cpu.user_s),
-        sys = secs(r.cpu.system_s),
-        rss = mb(r.memory.peak_rss_bytes),
-    )
+    let mut s = String::from("<dl>");
+    for line in model::run_summary(r) {
+        let _ = write!(s, "<dt>{}</dt><dd>", escape_html(line.label));
+        if let Some(e) = line.efficiency {
+            let _ = write!(
+                s,
+                "<span class=\"v {}\">{}</span>",
+                efficiency_class(e, floor),
+                pct(e)
+            );
+        }
+        let _ = write!(s, "{}</dd>", escape_html(&line.text));
+    }
+    s.push_str("</dl>\n");
+    s
 }
 
 /// Request counts, phases, status codes and transport errors as tables.
@@ -226,8 +211,8 @@ fn run_sections(r: &RunReport) -> String {
         s,
         "<div class=\"row\">\n<section class=\"card gauge\">{}</section>\n\
          <section class=\"card\"><h2>Summary</h2>{}</section>\n</div>\n",
-        gauge_svg("efficiency", r.efficiency, EFFICIENCY_FLOOR),
-        summary_list(r, EFFICIENCY_FLOOR)
+        gauge_svg("efficiency", r.efficiency, DEFAULT_EFFICIENCY_FLOOR),
+        summary_list(r, DEFAULT_EFFICIENCY_FLOOR)
     );
     let _ = write!(
         s,
@@ -337,15 +322,12 @@ fn check_rows(blocks: &[ScenarioBlock]) -> String {
 /// scenario's floor) and a chart per load scenario that has a report.
 pub fn render_check_html(check: &CheckOutput) -> String {
     let mut body = String::from("<h1>ratecheck</h1>\n");
-    let banner = match (check.judged, check.passed) {
-        (false, _) => "unjudged",
-        (true, true) => "pass",
-        (true, false) => "fail",
-    };
+    let banner = if check.passed { "pass" } else { "fail" };
+    let verdict = model::check_verdict_line(check);
     let _ = write!(
         body,
         "<div class=\"banner {banner}\">{}</div>\n<p class=\"sub\">{}</p>\n",
-        escape_html(&verdict_line(check)),
+        escape_html(&verdict),
         escape_html(&baseline_line(check))
     );
 
@@ -378,9 +360,9 @@ pub fn render_check_html(check: &CheckOutput) -> String {
         if let Some(report) = &scenario.report {
             let floor = check
                 .efficiency_floor(&scenario.name)
-                .unwrap_or(EFFICIENCY_FLOOR);
+                .unwrap_or(DEFAULT_EFFICIENCY_FLOOR);
             body.push_str(&scenario_section(&scenario.name, report, floor));
         }
     }
-    page(&verdict_line(check), &body)
+    page(&verdict, &body)
 }

@@ -38,8 +38,8 @@ mod tests {
     use crate::report::example::example_check;
     use serde_json::Value;
 
-    /// Structural equality with a relative tolerance on numbers: serde_json
-    /// (without its `float_roundtrip` feature) may parse a float 1 ulp off.
+    /// Structural equality, numbers compared with a relative tolerance so
+    /// that the check holds whatever float formatting the writer chooses.
     fn assert_same(a: &Value, b: &Value, path: &str) {
         match (a, b) {
             (Value::Number(x), Value::Number(y)) => {
@@ -138,5 +138,57 @@ mod tests {
         assert_eq!(eff["bound"]["min"], 0.95);
         assert_eq!(v["rows"][0]["kind"], "self_test");
         assert_eq!(v["rows"][0]["limit"], "passed");
+        // the note as text, the key every reader knows
+        assert_eq!(v["rows"][3]["note"], "above baseline + 3000000 B");
+        assert_eq!(v["rows"][0]["note"], "");
+    }
+
+    /// The keys of the check JSON; `judged` is always true, and
+    /// the revision of a paired run has its own key (absent without one).
+    #[test]
+    fn check_json_keys_and_the_paired_revision() {
+        let mut c = example_check();
+        let v: Value = serde_json::from_str(&check_json(&c)).unwrap();
+        let keys = |v: &Value| {
+            let mut keys: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+            keys.sort();
+            keys
+        };
+        let mut expected = [
+            "schema_version",
+            "passed",
+            "judged",
+            "baseline_path",
+            "baseline_git",
+            "head_git",
+            "commits_between",
+            "current",
+            "rows",
+            "warnings",
+            "summary",
+        ];
+        expected.sort();
+        assert_eq!(keys(&v), expected);
+        assert_eq!(v["judged"], true);
+        let mut expected = [
+            "scenario", "figure", "unit", "kind", "baseline", "current", "change", "bound",
+            "verdict", "note", "limit",
+        ];
+        expected.sort();
+        assert_eq!(keys(&v["rows"][0]), expected);
+        c.baseline_path = None;
+        c.baseline_git = None;
+        c.against = Some(crate::gate::Against {
+            rev: "main".into(),
+            commit: "0a1b2c".into(),
+        });
+        let v: Value = serde_json::from_str(&check_json(&c)).unwrap();
+        assert_eq!(v["against"]["rev"], "main");
+        assert_eq!(v["against"]["commit"], "0a1b2c");
+        assert!(
+            v["baseline_path"].is_null(),
+            "no baseline file: {}",
+            v["baseline_path"]
+        );
     }
 }

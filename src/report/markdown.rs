@@ -9,12 +9,9 @@
 //! properties such as `title`).
 
 use crate::baseline::compare::Verdict;
-use crate::figure::id;
 use crate::report::check::CheckOutput;
-use crate::report::format::{
-    baseline_line, check_warnings, is_failure, mb, pct, rps, secs, sig3, verdict_line,
-};
-use crate::report::model::{self, ScenarioBlock, CHECK_COLUMNS};
+use crate::report::format::{is_failure, pct, rps, secs};
+use crate::report::model::{self, baseline_line, check_warnings, ScenarioBlock, CHECK_COLUMNS};
 use ratecheck_engine::metrics::snapshot::RunReport;
 
 /// Escapes text for a GFM table cell or a list item.
@@ -83,22 +80,10 @@ pub fn render_run_md(r: &RunReport) -> String {
         secs(r.duration_s),
         r.concurrency,
     );
-    let cpu_note = if r.cpu.includes_server {
-        " (includes the in-process embedded server)"
-    } else {
-        ""
-    };
-    let summary = vec![
-        vec!["target".into(), r.target.clone()],
-        vec![id::EFFICIENCY.into(), pct(r.efficiency)],
-        vec!["generation efficiency".into(), pct(r.generation_efficiency)],
-        vec!["min window efficiency".into(), pct(r.min_window_efficiency)],
-        vec![
-            "CPU".into(),
-            format!("{}% of a core{cpu_note}", sig3(r.cpu.percent_of_core)),
-        ],
-        vec!["peak RSS".into(), mb(r.memory.peak_rss_bytes)],
-    ];
+    let summary: Vec<Vec<String>> = model::run_summary(r)
+        .iter()
+        .map(|line| vec![line.label.to_string(), line.value()])
+        .collect();
     out.push_str(&table(&["figure", "value"], &[false, false], &summary));
 
     let mut tables = vec![model::requests(r)];
@@ -149,15 +134,9 @@ fn check_table_md(blocks: &[ScenarioBlock]) -> String {
 /// other judged rows; the info rows folded into a `<details>`) and the
 /// warnings.
 pub fn render_check_md(check: &CheckOutput) -> String {
-    let failed = check.judged && !check.passed;
-    let icon = if !check.judged {
-        "⚠️"
-    } else if failed {
-        "❌"
-    } else {
-        "✅"
-    };
-    let mut out = format!("### {icon} {}\n\n", escape_cell(&verdict_line(check)));
+    let icon = if check.passed { "✅" } else { "❌" };
+    let verdict = model::check_verdict_line(check);
+    let mut out = format!("### {icon} {}\n\n", escape_cell(&verdict));
     out.push_str(&format!("{}\n\n", escape_cell(&baseline_line(check))));
     if check.rows.is_empty() {
         out.push_str("No figures were compared.\n");
@@ -227,7 +206,7 @@ pub fn github_annotations(check: &CheckOutput) -> Vec<String> {
                 "warning"
             };
             let line = model::check_line(row);
-            let [base, cur, change, limit, verdict, _] = line.cells();
+            let [base, cur, change, limit, verdict, note] = line.cells();
             let mut msg = format!(
                 "{} / {}: {verdict}: {cur} (baseline {base}",
                 row.scenario, row.figure
@@ -239,8 +218,8 @@ pub fn github_annotations(check: &CheckOutput) -> Vec<String> {
                 msg.push_str(&format!(", limit {limit}"));
             }
             msg.push(')');
-            if !row.note.is_empty() {
-                msg.push_str(&format!(" — {}", row.note));
+            if !note.is_empty() {
+                msg.push_str(&format!(" — {note}"));
             }
             format!(
                 "::{level} title={}::{}",
@@ -335,7 +314,9 @@ mod tests {
         assert!(md.contains("&lt;script&gt;alert(1)&lt;/script&gt; \\| a,b:c%"));
         assert!(!md.contains("<script>"));
         assert!(md.contains("**regressed**"));
-        assert!(md.contains("\n**Warnings**\n\n- ramp / efficiency: missing"));
+        assert!(md.contains(
+            "\n**Warnings**\n\n- steady-10k / p99_ms: not-comparable (baseline from another machine)\n- ramp / efficiency: missing"
+        ));
     }
 
     #[test]
@@ -378,7 +359,10 @@ mod tests {
         );
         let (_, msg) = nasty.split_once("::").unwrap().1.split_once("::").unwrap();
         assert!(msg.contains("a,b:c%25"), "{msg}");
-        assert!(msg.contains("95%25%0Asecond line"), "{msg}");
+        assert!(
+            msg.contains("95%25: the generator fell behind%0Asecond line"),
+            "{msg}"
+        );
         assert!(!nasty.contains('\n'));
         assert!(msg.contains(verdict_word(Verdict::BelowFloor)));
     }

@@ -26,7 +26,8 @@ pub mod text;
 /// The only IO in this module: atomic file writes for `--json` / `--html`.
 pub mod write;
 
-/// Shared number and verdict formatting (private to the renderers).
+/// Shared number, note and verdict formatting: the only place they become
+/// text.
 pub(crate) mod format;
 
 /// The hand-built check result the renderers are tested against.

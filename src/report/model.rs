@@ -1,12 +1,169 @@
-//! The report model: every table of a run report and the check's diff
-//! table, built once as rows of display strings with their headings. The
-//! renderers (text, Markdown, HTML) differ only in markup.
+//! The report model: every table of a run report (its summary too) and the
+//! check's diff table, baseline line and warnings, built once as display
+//! strings with their headings. The renderers (text, Markdown, HTML) differ
+//! only in markup.
 
 use crate::baseline::compare::Verdict;
 use crate::figure::id;
 use crate::report::check::CheckOutput;
-use crate::report::format::{change, limit_text, ms, pct, secs, shape, sig3, value, verdict_word};
+use crate::report::format::{
+    change, describe_git, limit_text, mb, ms, not_judged_line, note_text, pct, rps, secs, shape,
+    short_commit, sig3, value, verdict_line, verdict_word,
+};
 use ratecheck_engine::metrics::snapshot::{Percentiles, RunReport};
+
+/// One line of a run's summary: a label and its value. When the value is
+/// an efficiency, `efficiency` holds it (shown first, as a percentage,
+/// coloured by its grade where the markup can) and `text` what follows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SummaryLine {
+    pub label: &'static str,
+    pub efficiency: Option<f64>,
+    pub text: String,
+}
+
+impl SummaryLine {
+    fn plain(label: &'static str, text: String) -> SummaryLine {
+        SummaryLine {
+            label,
+            efficiency: None,
+            text,
+        }
+    }
+
+    fn efficiency(label: &'static str, e: f64, text: String) -> SummaryLine {
+        SummaryLine {
+            label,
+            efficiency: Some(e),
+            text,
+        }
+    }
+
+    /// The whole value as plain text.
+    pub fn value(&self) -> String {
+        match self.efficiency {
+            Some(e) => format!("{}{}", pct(e), self.text),
+            None => self.text.clone(),
+        }
+    }
+}
+
+/// A run's summary: target, rate, the three efficiencies, CPU and peak RSS.
+pub fn run_summary(r: &RunReport) -> Vec<SummaryLine> {
+    let target = if r.target.is_empty() {
+        "(unknown)".to_string()
+    } else {
+        r.target.clone()
+    };
+    let server = if r.cpu.includes_server {
+        " (includes the in-process embedded server)"
+    } else {
+        ""
+    };
+    vec![
+        SummaryLine::plain("target", target),
+        SummaryLine::plain(
+            "rate",
+            format!(
+                "{} rps for {}, concurrency {}",
+                rps(r.target_rps),
+                secs(r.duration_s),
+                r.concurrency
+            ),
+        ),
+        SummaryLine::efficiency(
+            id::EFFICIENCY,
+            r.efficiency,
+            format!(" (achieved {} rps)", sig3(r.achieved_rps())),
+        ),
+        SummaryLine::efficiency(
+            "generation efficiency",
+            r.generation_efficiency,
+            String::new(),
+        ),
+        SummaryLine::efficiency(
+            "min window efficiency",
+            r.min_window_efficiency,
+            String::new(),
+        ),
+        SummaryLine::plain(
+            "CPU",
+            format!(
+                "{}% of a core (user {}, system {}){server}",
+                sig3(r.cpu.percent_of_core),
+                secs(r.cpu.user_s),
+                secs(r.cpu.system_s)
+            ),
+        ),
+        SummaryLine::plain("peak RSS", mb(r.memory.peak_rss_bytes)),
+    ]
+}
+
+/// `baseline 1a2b3c4d5e6f (main, 2024-05-01T12:34:56Z) from
+/// baselines/main.json, paired with main (commit 0a1b2c3d4e5f) vs HEAD
+/// 9f8e7d6c5b4a (feature), 3 commits apart`, or `no baseline` when there is
+/// The verdict line of a check: NOT JUDGED (exit 2) when a required kind
+/// was left unjudged, else PASS or FAIL with the counts.
+pub fn check_verdict_line(check: &CheckOutput) -> String {
+    if check.not_judged.is_empty() {
+        verdict_line(&check.rows, check.passed)
+    } else {
+        not_judged_line(&check.not_judged)
+    }
+}
+
+/// neither a baseline nor a paired run.
+pub fn baseline_line(check: &CheckOutput) -> String {
+    let mut s = match (&check.baseline_git, &check.baseline_path) {
+        (Some(g), _) => format!("baseline {}", describe_git(g)),
+        (None, Some(_)) => "baseline (commit unknown)".to_string(),
+        (None, None) => String::new(),
+    };
+    if let Some(p) = &check.baseline_path {
+        s.push_str(&format!(" from {p}"));
+    }
+    if let Some(a) = &check.against {
+        let sep = if s.is_empty() { "" } else { ", " };
+        let commit = short_commit(&a.commit);
+        s.push_str(&format!("{sep}paired with {} (commit {commit})", a.rev));
+    }
+    if s.is_empty() {
+        s.push_str("no baseline");
+    }
+    if let Some(h) = &check.head_git {
+        s.push_str(&format!(" vs HEAD {}", describe_git(h)));
+    }
+    if let Some(n) = check.commits_between {
+        s.push_str(&format!(
+            ", {n} commit{} apart",
+            if n == 1 { "" } else { "s" }
+        ));
+    }
+    if let Some(c) = &check.configuration {
+        s.push_str(&format!("; configuration from {c}"));
+    }
+    s
+}
+
+/// Every warning of a check: the check's own, then each scenario's
+/// (prefixed with the scenario name), then each scenario report's.
+pub fn check_warnings(check: &CheckOutput) -> Vec<String> {
+    let mut out = check.warnings.clone();
+    for s in &check.current.scenarios {
+        for w in &s.warnings {
+            out.push(format!("{}: {w}", s.name));
+        }
+        if let Some(r) = &s.report {
+            for w in &r.warnings {
+                let line = format!("{}: {w}", s.name);
+                if !out.contains(&line) {
+                    out.push(line);
+                }
+            }
+        }
+    }
+    out
+}
 
 /// A table: a heading per column (`right`: numbers, aligned right) and rows
 /// of cells, all display text.
@@ -282,7 +439,7 @@ pub fn check_line(row: &crate::baseline::compare::Row) -> CheckLine {
         change: change(s, row.change),
         limit: limit_text(&row.limit),
         verdict: row.verdict,
-        note: row.note.clone(),
+        note: note_text(row),
     }
 }
 
@@ -343,94 +500,4 @@ pub fn info_summary(blocks: &[ScenarioBlock]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::report::example::example_check;
-
-    #[test]
-    fn run_tables_hold_every_figure_once() {
-        let r = RunReport::example();
-        assert_eq!(requests(&r).rows[0][2], "9990");
-        let l = latency(&r);
-        assert_eq!(l.header.len(), l.rows[0].len());
-        assert_eq!(
-            l.rows[0],
-            ["response", "0.200", "0.300", "0.600", "1.00", "1.60", "0.220"]
-        );
-        assert!(outcomes(&r)
-            .unwrap()
-            .rows
-            .contains(&vec!["HTTP 200".to_string(), "9990".into()]));
-        let mut none = r.clone();
-        none.status_codes.clear();
-        none.errors.clear();
-        none.phases.clear();
-        assert!(outcomes(&none).is_none());
-        assert!(phases(&none).is_none());
-        let d = diagnostics(&r);
-        assert!(d.rows.iter().all(|row| row.len() == 2));
-        assert!(d.rows.iter().any(|row| row[0] == "channel full events"));
-    }
-
-    #[test]
-    fn check_table_puts_failures_first_and_info_last_under_scenario_headings() {
-        let check = example_check();
-        let parts = check_table(&check);
-        let order: Vec<Part> = parts.iter().map(|p| p.0).collect();
-        assert_eq!(order, [Part::Attention, Part::Judged, Part::Info]);
-        let names = |i: usize| -> Vec<(&str, Vec<&str>)> {
-            parts[i]
-                .1
-                .iter()
-                .map(|b| {
-                    (
-                        b.scenario.as_str(),
-                        b.lines.iter().map(|l| l.figure.as_str()).collect(),
-                    )
-                })
-                .collect()
-        };
-        let nasty = "<script>alert(1)</script> | a,b:c%";
-        assert_eq!(
-            names(0),
-            [
-                ("steady-1k", vec!["peak_rss"]),
-                (nasty, vec!["efficiency"]),
-                ("steady-10k", vec!["p99_ms"]),
-            ]
-        );
-        assert_eq!(
-            names(1),
-            [
-                ("self-test", vec!["passed"]),
-                ("steady-1k", vec!["efficiency", "cpu_us_per_request"]),
-                ("ramp", vec!["efficiency"]),
-            ]
-        );
-        assert_eq!(names(2), [("steady-1k", vec!["response_p99_ms"])]);
-        assert_eq!(info_summary(&parts[2].1), "1 figure shown, not judged");
-        // every row is in exactly one place
-        let shown: usize = parts.iter().flat_map(|p| &p.1).map(|b| b.lines.len()).sum();
-        assert_eq!(shown, check.rows.len());
-    }
-
-    #[test]
-    fn crash_logs_name_the_service_the_scenario_and_the_stream() {
-        let mut check = crate::report::example::example_crash();
-        let name = check.current.scenarios[0].name.clone();
-        let logs = crash_logs(&check);
-        assert_eq!(logs.len(), 1);
-        assert_eq!(
-            logs[0].heading,
-            format!("service api exited during scenario {name} (exit status: 101)")
-        );
-        assert_eq!(logs[0].caption(), "its last 2 lines of standard error");
-        // No error line: its standard output instead.
-        let crash = check.current.scenarios[0].service_crash.as_mut().unwrap();
-        crash.stderr.clear();
-        let logs = crash_logs(&check);
-        assert_eq!(logs[0].caption(), "its last line of standard output");
-        assert_eq!(logs[0].lines, ["served 10"]);
-        assert!(crash_logs(&crate::report::example::example_check()).is_empty());
-    }
-}
+mod tests;

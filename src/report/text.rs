@@ -7,10 +7,9 @@ use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Color, Tabl
 use crate::baseline::compare::Verdict;
 use crate::report::check::CheckOutput;
 use crate::report::format::{
-    baseline_line, check_warnings, efficiency_grade, mb, ms, pct, rps, secs, sig3, verdict_line,
-    Grade, EFFICIENCY_FLOOR,
+    efficiency_grade, ms, note_text, pct, Grade, DEFAULT_EFFICIENCY_FLOOR,
 };
-use crate::report::model::{self, CHECK_COLUMNS};
+use crate::report::model::{self, baseline_line, check_warnings, CHECK_COLUMNS};
 use ratecheck_engine::metrics::snapshot::RunReport;
 
 /// A new table with the house style; styling is emitted only when `color`.
@@ -63,7 +62,7 @@ fn paint(s: &str, c: Color, color: bool) -> String {
 
 /// An efficiency as a percentage, green / yellow / red by its [`Grade`].
 fn efficiency(e: f64, color: bool) -> String {
-    let c = match efficiency_grade(e, EFFICIENCY_FLOOR) {
+    let c = match efficiency_grade(e, DEFAULT_EFFICIENCY_FLOOR) {
         Grade::Good => Color::Green,
         Grade::Short => Color::Yellow,
         Grade::Bad => Color::Red,
@@ -81,34 +80,17 @@ pub fn render_run(report: &RunReport, color: bool) -> String {
     out
 }
 
-/// The summary lines of a run (also reused by the check renderer).
+/// The summary lines of a run, labels aligned: `efficiency:            99.90%
+/// (achieved 999 rps)`, efficiencies coloured by their grade.
 fn run_summary(r: &RunReport, color: bool) -> String {
     let mut out = String::new();
-    let target = if r.target.is_empty() {
-        "(unknown)"
-    } else {
-        &r.target
-    };
-    out.push_str(&format!("target:                {target}\n"));
-    out.push_str(&format!(
-        "rate:                  {} rps for {}, concurrency {}\n",
-        rps(r.target_rps),
-        secs(r.duration_s),
-        r.concurrency
-    ));
-    out.push_str(&format!(
-        "efficiency:            {} (achieved {} rps)\n",
-        efficiency(r.efficiency, color),
-        sig3(r.achieved_rps())
-    ));
-    out.push_str(&format!(
-        "generation efficiency: {}\n",
-        efficiency(r.generation_efficiency, color)
-    ));
-    out.push_str(&format!(
-        "min window efficiency: {}\n",
-        efficiency(r.min_window_efficiency, color)
-    ));
+    for line in model::run_summary(r) {
+        let value = match line.efficiency {
+            Some(e) => format!("{}{}", efficiency(e, color), line.text),
+            None => line.text,
+        };
+        out.push_str(&format!("{:<23}{value}\n", format!("{}:", line.label)));
+    }
     out
 }
 
@@ -171,22 +153,6 @@ fn run_details(r: &RunReport, color: bool) -> String {
     }
 
     out.push_str(&format!(
-        "\nCPU:    {}% of a core (user {}, system {}){}\n",
-        sig3(r.cpu.percent_of_core),
-        secs(r.cpu.user_s),
-        secs(r.cpu.system_s),
-        if r.cpu.includes_server {
-            " (includes the in-process embedded server)"
-        } else {
-            ""
-        }
-    ));
-    out.push_str(&format!(
-        "Memory: peak RSS {}\n",
-        mb(r.memory.peak_rss_bytes)
-    ));
-
-    out.push_str(&format!(
         "\nDiagnostics\n{}\n",
         model_table(&model::diagnostics(r), color)
     ));
@@ -216,7 +182,7 @@ fn verdict_color(v: Verdict) -> Option<Color> {
 /// vs HEAD, warnings, and a final one-line verdict.
 pub fn render_check(check: &CheckOutput, color: bool) -> String {
     let mut out = String::new();
-    let with_notes = check.rows.iter().any(|r| !r.note.is_empty());
+    let with_notes = check.rows.iter().any(|r| !note_text(r).is_empty());
     let columns = if with_notes { 6 } else { 5 };
     let mut t = table(color);
     let mut header = vec!["scenario / figure"];
@@ -273,11 +239,11 @@ pub fn render_check(check: &CheckOutput, color: bool) -> String {
         }
     }
 
-    let line = verdict_line(check);
-    let c = match (check.judged, check.passed) {
-        (true, true) => Color::Green,
-        (true, false) => Color::Red,
-        (false, _) => Color::Yellow,
+    let line = model::check_verdict_line(check);
+    let c = if check.passed {
+        Color::Green
+    } else {
+        Color::Red
     };
     out.push_str(&format!("\n{}\n", paint(&line, c, color)));
     out
@@ -308,7 +274,8 @@ mod tests {
             "9990",
             "11.0% of a core",
             "(includes the in-process embedded server)",
-            "peak RSS 20.0 MB",
+            "peak RSS:              20.0 MB",
+            "CPU:                   11.0% of a core (user",
             "channel full events",
         ] {
             assert!(s.contains(needle), "missing {needle:?} in\n{s}");
@@ -412,7 +379,10 @@ mod tests {
             "{eff}"
         );
         // a note's newline must not break the table
-        assert!(eff.contains("below the floor of 95% second line"), "{eff}");
+        assert!(
+            eff.contains("below the floor of 95%: the generator fell behind second line"),
+            "{eff}"
+        );
         assert!(line_of(&table, "p99_ms").1.contains("not-comparable"));
         let (_, passed) = line_of(&table, "passed");
         assert!(passed.contains("┆ ok "), "{passed}");
@@ -427,7 +397,7 @@ mod tests {
         assert!(s.contains("  - steady-1k: generator was the bottleneck <b>"));
         assert!(s
             .trim_end()
-            .ends_with("ratecheck: FAIL — 1 regressed, 1 below floor; NOT JUDGED: p99_ms (baseline from another machine)"));
+            .ends_with("ratecheck: FAIL — 1 regressed, 1 below floor; not comparable: steady-10k/p99_ms (baseline from another machine)"));
         assert!(!s.contains('\x1b'));
     }
 

@@ -1,7 +1,7 @@
 //! `bisect`, the pure part: the binary search over a first-parent range of
-//! commits, and how a probe's figure becomes a verdict. No IO: the command
-//! layer measures what [`Search::next`] asks for and hands the outcome to
-//! [`Search::record`].
+//! commits, and how a probe's figure marks its commit ([`Judge`]). No IO:
+//! the command layer measures what [`Search::next`] asks for, has the
+//! figure judged and hands the mark to [`Search::record`].
 //!
 //! The commits are indexed oldest first: index 0 is the good revision, the
 //! last index the bad one; the `n = len − 1` commits after the good one are
@@ -22,10 +22,13 @@
 
 use serde::Serialize;
 
-/// What one probe says about its commit.
+use super::paired::{Paired, PairedVerdict};
+
+/// How a probe marks its commit, as `git bisect good|bad|skip` does (the
+/// bisect JSON's `verdict`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Outcome {
+pub enum Mark {
     /// As the good revision.
     Good,
     /// As the bad revision.
@@ -34,13 +37,13 @@ pub enum Outcome {
     Skip,
 }
 
-impl Outcome {
+impl Mark {
     /// The word the reports use.
     pub fn word(self) -> &'static str {
         match self {
-            Outcome::Good => "good",
-            Outcome::Bad => "bad",
-            Outcome::Skip => "skipped",
+            Mark::Good => "good",
+            Mark::Bad => "bad",
+            Mark::Skip => "skipped",
         }
     }
 }
@@ -60,13 +63,13 @@ pub enum Conclusion {
     /// An endpoint did not confirm what it was called: the good revision
     /// (index 0) judged bad or skipped, or the bad one judged good or
     /// skipped.
-    Endpoint { index: usize, outcome: Outcome },
+    Endpoint { index: usize, mark: Mark },
 }
 
 /// What to do next.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Step {
-    /// Measure the commit at this index and [`Search::record`] the outcome.
+pub enum Next {
+    /// Measure the commit at this index and [`Search::record`] the mark.
     Probe(usize),
     /// The search is over.
     Done(Conclusion),
@@ -89,10 +92,10 @@ pub fn bound(len: usize) -> usize {
 
 /// The binary search. Every probe is recorded once; nothing is probed
 /// twice, so a search over `len` commits ends after at most `len` probes
-/// whatever the outcomes.
+/// whatever the marks.
 #[derive(Debug, Clone)]
 pub struct Search {
-    outcomes: Vec<Option<Outcome>>,
+    marks: Vec<Option<Mark>>,
     /// Newest index known good (valid once index 0 confirmed).
     lo: usize,
     /// Oldest index known bad (valid once the last index confirmed).
@@ -110,7 +113,7 @@ impl Search {
     /// up after `max_skips` skipped probes between the endpoints.
     pub fn new(len: usize, max_skips: usize) -> Option<Search> {
         (len >= 2).then(|| Search {
-            outcomes: vec![None; len],
+            marks: vec![None; len],
             lo: 0,
             hi: len - 1,
             order: Vec::new(),
@@ -122,53 +125,61 @@ impl Search {
 
     /// Commits in the search, good and bad included.
     pub fn len(&self) -> usize {
-        self.outcomes.len()
+        self.marks.len()
     }
 
     /// Always false: a search has at least its two endpoints.
     pub fn is_empty(&self) -> bool {
-        self.outcomes.is_empty()
+        self.marks.is_empty()
     }
 
-    /// The probes so far, in order, with their outcomes.
-    pub fn probes(&self) -> Vec<(usize, Outcome)> {
+    /// The probes so far, in order, with their marks.
+    pub fn probes(&self) -> Vec<(usize, Mark)> {
         self.order
             .iter()
-            .filter_map(|&i| self.outcomes[i].map(|o| (i, o)))
+            .filter_map(|&i| self.marks[i].map(|o| (i, o)))
             .collect()
+    }
+
+    /// How many commits strictly between `after` and `upto` were never
+    /// probed (what a search that gave up left untested).
+    pub fn untested(&self, after: usize, upto: usize) -> usize {
+        (after + 1..upto.min(self.len()))
+            .filter(|&i| self.marks[i].is_none())
+            .count()
     }
 
     /// The commits skipped so far, oldest first.
     pub fn skipped(&self) -> Vec<usize> {
         (0..self.len())
-            .filter(|&i| self.outcomes[i] == Some(Outcome::Skip))
+            .filter(|&i| self.marks[i] == Some(Mark::Skip))
             .collect()
     }
 
     /// The next probe, or how the search ended.
-    pub fn next(&self) -> Step {
+    pub fn next(&self) -> Next {
         if let Some(c) = &self.failed {
-            return Step::Done(c.clone());
+            return Next::Done(c.clone());
         }
         let last = self.len() - 1;
         for endpoint in [0, last] {
-            if self.outcomes[endpoint].is_none() {
-                return Step::Probe(endpoint);
+            if self.marks[endpoint].is_none() {
+                return Next::Probe(endpoint);
             }
         }
         let (lo, hi) = (self.lo, self.hi);
         if hi - lo == 1 {
-            return Step::Done(Conclusion::FirstBad(hi));
+            return Next::Done(Conclusion::FirstBad(hi));
         }
         match self.nearest_untested(lo + (hi - lo) / 2) {
-            None => Step::Done(Conclusion::Among(((lo + 1)..=hi).collect())),
+            None => Next::Done(Conclusion::Among(((lo + 1)..=hi).collect())),
             Some(_) if self.skips > 0 && self.skips >= self.max_skips => {
-                Step::Done(Conclusion::GaveUp {
+                Next::Done(Conclusion::GaveUp {
                     after: lo,
                     upto: hi,
                 })
             }
-            Some(i) => Step::Probe(i),
+            Some(i) => Next::Probe(i),
         }
     }
 
@@ -176,7 +187,7 @@ impl Search {
     /// the later one first on a tie.
     fn nearest_untested(&self, mid: usize) -> Option<usize> {
         let (lo, hi) = (self.lo, self.hi);
-        let untested = |i: usize| i > lo && i < hi && self.outcomes[i].is_none();
+        let untested = |i: usize| i > lo && i < hi && self.marks[i].is_none();
         (0..hi - lo).find_map(|d| {
             [mid.checked_add(d), mid.checked_sub(d)]
                 .into_iter()
@@ -185,31 +196,31 @@ impl Search {
         })
     }
 
-    /// Records the outcome of probing `index` (what [`Search::next`] asked
+    /// Records the mark of probing `index` (what [`Search::next`] asked
     /// for). Returns false, changing nothing, for an index out of range or
     /// already probed.
-    pub fn record(&mut self, index: usize, outcome: Outcome) -> bool {
-        if index >= self.len() || self.outcomes[index].is_some() {
+    pub fn record(&mut self, index: usize, mark: Mark) -> bool {
+        if index >= self.len() || self.marks[index].is_some() {
             return false;
         }
-        self.outcomes[index] = Some(outcome);
+        self.marks[index] = Some(mark);
         self.order.push(index);
         let last = self.len() - 1;
         let expected = match index {
-            0 => Some(Outcome::Good),
-            i if i == last => Some(Outcome::Bad),
+            0 => Some(Mark::Good),
+            i if i == last => Some(Mark::Bad),
             _ => None,
         };
         if let Some(want) = expected {
-            if outcome != want && self.failed.is_none() {
-                self.failed = Some(Conclusion::Endpoint { index, outcome });
+            if mark != want && self.failed.is_none() {
+                self.failed = Some(Conclusion::Endpoint { index, mark });
             }
             return true;
         }
-        match outcome {
-            Outcome::Good if index > self.lo && index < self.hi => self.lo = index,
-            Outcome::Bad if index > self.lo && index < self.hi => self.hi = index,
-            Outcome::Skip => self.skips += 1,
+        match mark {
+            Mark::Good if index > self.lo && index < self.hi => self.lo = index,
+            Mark::Bad if index > self.lo && index < self.hi => self.hi = index,
+            Mark::Skip => self.skips += 1,
             // Outside the open range (not what `next` asked): kept, no
             // effect on the range.
             _ => {}
@@ -223,14 +234,14 @@ impl Search {
 /// good endpoint's, good otherwise (a value exactly halfway is not shown to
 /// be bad). Works for a rise and for a fall alike. A value that is not a
 /// number cannot be judged: skipped.
-pub fn classify(value: f64, good: f64, bad: f64) -> Outcome {
+pub fn classify(value: f64, good: f64, bad: f64) -> Mark {
     if !value.is_finite() {
-        return Outcome::Skip;
+        return Mark::Skip;
     }
     if (value - bad).abs() < (value - good).abs() {
-        Outcome::Bad
+        Mark::Bad
     } else {
-        Outcome::Good
+        Mark::Good
     }
 }
 
@@ -244,6 +255,98 @@ pub fn relative_change(good: f64, bad: f64) -> Option<f64> {
 /// than `min_change` relatively: otherwise there is nothing to bisect.
 pub fn endpoints_differ(good: f64, bad: f64, min_change: f64) -> bool {
     relative_change(good, bad).is_some_and(|c| c.abs() > min_change)
+}
+
+/// Where a commit stands in the range: the good endpoint (index 0), the
+/// bad one (the last), or a candidate between them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    Good,
+    Bad,
+    Between,
+}
+
+impl Place {
+    /// The place of index `i` in a search over `len` commits.
+    pub fn of(i: usize, len: usize) -> Place {
+        match i {
+            0 => Place::Good,
+            i if i + 1 == len => Place::Bad,
+            _ => Place::Between,
+        }
+    }
+}
+
+/// The endpoints' figures do not differ enough to bisect: the good one's
+/// and the bad one's (a count, or a log ratio to the good revision).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NoChange {
+    pub good: f64,
+    pub bad: f64,
+}
+
+/// How a measured figure marks its commit: each endpoint's figure is taken
+/// as its own (after the bad one is checked to differ from the good one),
+/// and a commit between them is marked by the midpoint rule ([`classify`])
+/// between the two; skipped until both are known.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Judge {
+    good: Option<f64>,
+    bad: Option<f64>,
+}
+
+impl Judge {
+    /// A deterministic count (instructions per request) at `place`. The
+    /// bad endpoint's must differ from the good one's by more than
+    /// `min_change` relatively ([`endpoints_differ`]).
+    pub fn count(&mut self, place: Place, value: f64, min_change: f64) -> Result<Mark, NoChange> {
+        if place == Place::Bad {
+            let good = self.good.unwrap_or(f64::NAN);
+            if !endpoints_differ(good, value, min_change) {
+                return Err(NoChange { good, bad: value });
+            }
+        }
+        Ok(self.mark(place, value))
+    }
+
+    /// The good endpoint of paired figures: the reference every other
+    /// commit's binary is paired with (its log ratio to itself, 0).
+    pub fn paired_reference(&mut self) -> Mark {
+        self.mark(Place::Good, 0.0)
+    }
+
+    /// A paired figure at `place`: its ratio to the good revision, judged
+    /// as a log ratio. The bad endpoint's pairs must show a change by the
+    /// `--against` rule (a verdict other than [`PairedVerdict::Ok`]).
+    pub fn paired(&mut self, place: Place, paired: &Paired) -> Result<Mark, NoChange> {
+        let log = paired.ratio.ln();
+        match place {
+            Place::Good => Ok(self.paired_reference()),
+            Place::Bad if paired.verdict == PairedVerdict::Ok => Err(NoChange {
+                good: 0.0,
+                bad: log,
+            }),
+            _ => Ok(self.mark(place, log)),
+        }
+    }
+
+    /// Records an endpoint's figure, or marks a commit between them.
+    fn mark(&mut self, place: Place, value: f64) -> Mark {
+        match place {
+            Place::Good => {
+                self.good = Some(value);
+                Mark::Good
+            }
+            Place::Bad => {
+                self.bad = Some(value);
+                Mark::Bad
+            }
+            Place::Between => match (self.good, self.bad) {
+                (Some(g), Some(b)) => classify(value, g, b),
+                _ => Mark::Skip,
+            },
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! Building another revision's `cargo-ratecheck` binary: its tree checked
-//! out to `<target-dir>/ratecheck/worktrees/<short-sha>` (git2, through
+//! out outside the workspace ([`worktree_dir`]; git2, through
 //! [`crate::git::export_tree`]), built there with `cargo build
 //! --release --bin cargo-ratecheck` into the persistent
 //! `<target-dir>/ratecheck/target` (so dependencies are built once, not per
@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::{Error, Result};
 use crate::git;
+use crate::process;
 
 /// A revision's binary, built.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,12 +38,30 @@ impl Drop for RemoveOnDrop {
     }
 }
 
-/// Where a revision's tree is checked out.
+/// Where a revision's tree is checked out: under the system's temporary
+/// directory, outside the workspace. Cargo reads `.cargo/config.toml` from
+/// every directory above where it runs, so a tree checked out inside the
+/// workspace would be built with the current tree's configuration (a pull
+/// request's build flags) rather than its own. The name keeps trees of
+/// different workspaces (`target_dir`) apart.
 pub fn worktree_dir(target_dir: &Path, commit: &str) -> PathBuf {
-    target_dir
-        .join("ratecheck")
-        .join("worktrees")
-        .join(git::short_sha(commit))
+    std::env::temp_dir()
+        .join("cargo-ratecheck-worktrees")
+        .join(format!(
+            "{:016x}-{}",
+            path_hash(target_dir),
+            git::short_sha(commit)
+        ))
+}
+
+/// FNV-1a of a path's bytes: a short, stable name for a workspace.
+fn path_hash(path: &Path) -> u64 {
+    path.as_os_str()
+        .as_encoded_bytes()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        })
 }
 
 /// Where a commit's built binary is kept (and found again).
@@ -120,7 +139,8 @@ pub async fn build_at(
     Ok(built)
 }
 
-/// How long cargo may take to stop after SIGTERM before it is killed; the
+/// How long cargo may take to stop after SIGTERM before it is killed (its
+/// whole process group: every rustc and build script it started); the
 /// checked-out tree is removed only once it has stopped, so nothing writes
 /// into it again.
 const STOP_WITHIN: std::time::Duration = std::time::Duration::from_secs(10);
@@ -165,12 +185,8 @@ pub async fn build_commit(
         .stderr(Stdio::piped());
     // Its own process group, so Ctrl-C can stop cargo with every rustc and
     // build script it started, and nothing outlives the build.
-    #[cfg(unix)]
-    std::os::unix::process::CommandExt::process_group(&mut command, 0);
-    let mut child = command
-        .spawn()
+    let process::GroupLeader { mut child, group } = process::spawn_in_group(&mut command)
         .map_err(|e| Error::new(format!("{what}: cannot start cargo: {e}")))?;
-    let pid = child.id();
     let mut stderr = child.stderr.take();
     let mut waited = tokio::task::spawn_blocking(move || {
         let mut text = String::new();
@@ -184,7 +200,7 @@ pub async fn build_commit(
             .map_err(|e| Error::new(format!("{what}: {e}")))?
             .map_err(|e| Error::new(format!("{what}: cargo: {e}")))?,
         _ = cancel.cancelled() => {
-            stop(pid, &mut waited).await;
+            group.stop_async(STOP_WITHIN, &mut waited).await;
             drop(guard);
             return Err(Error::Interrupted);
         }
@@ -238,71 +254,6 @@ pub fn stage(target_dir: &Path, exe: &Path, side: &str) -> Result<StagedBinary> 
     Ok(StagedBinary { path, _dir: guard })
 }
 
-/// Stops cargo with every rustc and build script it started (SIGTERM to
-/// its process group, then SIGKILL after [`STOP_WITHIN`]) and waits until
-/// it has exited, at most twice that long.
-async fn stop<T>(pid: u32, waited: &mut tokio::task::JoinHandle<T>) {
-    signal_group(pid, Signal::Term);
-    if tokio::time::timeout(STOP_WITHIN, &mut *waited)
-        .await
-        .is_err()
-    {
-        signal_group(pid, Signal::Kill);
-        let _ = tokio::time::timeout(STOP_WITHIN, waited).await;
-    }
-}
-
-/// The signals [`signal`] sends.
-#[derive(Debug, Clone, Copy)]
-pub enum Signal {
-    Term,
-    Kill,
-}
-
-/// Sends `sig` to the process `pid` (one process; [`signal_group`] signals
-/// a process group).
-pub fn signal(pid: u32, sig: Signal) {
-    #[cfg(unix)]
-    {
-        let Ok(pid) = libc::pid_t::try_from(pid) else {
-            return;
-        };
-        // SAFETY: kill(2) takes plain integers; the pid is that of a child
-        // this process spawned and has not yet reaped.
-        unsafe {
-            libc::kill(pid, unix_signal(sig));
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = (pid, sig);
-}
-
-/// Sends `sig` to every process of the process group `pgid` (a child
-/// spawned as the leader of its own group).
-pub fn signal_group(pgid: u32, sig: Signal) {
-    #[cfg(unix)]
-    {
-        let Ok(pgid) = libc::pid_t::try_from(pgid) else {
-            return;
-        };
-        // SAFETY: kill(2) takes plain integers; a negative pid names the
-        // group this process created for its child (still unreaped).
-        unsafe {
-            libc::kill(-pgid, unix_signal(sig));
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = (pgid, sig);
-}
-
-#[cfg(unix)]
-fn unix_signal(sig: Signal) -> libc::c_int {
-    match sig {
-        Signal::Term => libc::SIGTERM,
-        Signal::Kill => libc::SIGKILL,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -352,10 +303,15 @@ mod tests {
             ]
         );
         assert!(!cargo_args(Path::new("/t/w"), false).contains(&"--locked".to_string()));
-        assert_eq!(
-            worktree_dir(Path::new("/t"), "0123456789abcdef0123"),
-            Path::new("/t/ratecheck/worktrees/0123456789ab")
+        let tree = worktree_dir(Path::new("/t"), "0123456789abcdef0123");
+        assert!(tree.starts_with(std::env::temp_dir()), "{}", tree.display());
+        assert!(
+            !tree.starts_with("/t"),
+            "outside the workspace: {}",
+            tree.display()
         );
+        assert!(tree.to_string_lossy().ends_with("-0123456789ab"));
+        assert_ne!(tree, worktree_dir(Path::new("/u"), "0123456789abcdef0123"));
     }
 
     #[tokio::test]
@@ -368,6 +324,13 @@ mod tests {
             .unwrap_err();
         assert!(e.to_string().contains("`nope`"), "{e}");
         assert_eq!(e.exit(), crate::error::Exit::NotJudged);
-        assert!(!target.join("ratecheck").join("worktrees").exists());
+        let prefix = format!("{:016x}-", path_hash(&target));
+        let left = std::fs::read_dir(std::env::temp_dir().join("cargo-ratecheck-worktrees"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+            .count();
+        assert_eq!(left, 0, "no tree of this workspace is left");
     }
 }

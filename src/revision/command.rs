@@ -2,7 +2,7 @@
 //! commit's tree is checked out to `<target-dir>/ratecheck/worktrees/<sha>`
 //! (as a build is), `sh -c CMD` runs there in a process group of its own,
 //! and its exit status says what the commit is, as for `git bisect run`
-//! ([`outcome_of`]); the last line of its standard output may carry a
+//! ([`mark_of`]); the last line of its standard output may carry a
 //! number to show ([`last_number`]). The tree is removed afterwards, also
 //! on Ctrl-C and on the time limit, once every process of the group has
 //! stopped.
@@ -21,10 +21,11 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
-use super::bisect::Outcome;
-use super::build::{signal_group, worktree_dir, RemoveOnDrop, Signal};
+use super::bisect::Mark;
+use super::build::{worktree_dir, RemoveOnDrop};
 use crate::error::{Error, Result};
 use crate::git;
+use crate::process;
 
 /// The exit status `git bisect run` reserves for "cannot test this one".
 pub const SKIP_CODE: i32 = 125;
@@ -32,11 +33,11 @@ pub const SKIP_CODE: i32 = 125;
 /// What the command's exit code says (`git bisect run`'s rule): 0 good,
 /// 125 skip, 1..=127 otherwise bad. Anything else (above 127, or killed by
 /// a signal: `None`) stops the search, as it does git's: `Err` says why.
-pub fn outcome_of(code: Option<i32>) -> std::result::Result<Outcome, String> {
+pub fn mark_of(code: Option<i32>) -> std::result::Result<Mark, String> {
     match code {
-        Some(0) => Ok(Outcome::Good),
-        Some(SKIP_CODE) => Ok(Outcome::Skip),
-        Some(1..=127) => Ok(Outcome::Bad),
+        Some(0) => Ok(Mark::Good),
+        Some(SKIP_CODE) => Ok(Mark::Skip),
+        Some(1..=127) => Ok(Mark::Bad),
         Some(c) => Err(format!(
             "exit {c}: above 127 stops the search (0 good, 125 skip, 1-127 bad)"
         )),
@@ -56,6 +57,21 @@ pub fn last_number(stdout: &str) -> Option<f64> {
         .ok()
         .or_else(|| line.split_whitespace().next()?.parse().ok())
         .filter(|v: &f64| v.is_finite())
+}
+
+/// The longest time limit `bisect --timeout` takes: a day.
+pub const MAX_TIME_LIMIT: Duration = Duration::from_secs(86_400);
+
+/// `bisect --timeout`, the command's time limit: more than zero, at most
+/// [`MAX_TIME_LIMIT`].
+pub fn parse_time_limit(s: &str) -> std::result::Result<Duration, String> {
+    let d = crate::duration::parse_duration(s)?;
+    if d.is_zero() || d > MAX_TIME_LIMIT {
+        return Err(format!(
+            "{s:?}: give a duration above 0 and at most 24h, e.g. 10m"
+        ));
+    }
+    Ok(d)
 }
 
 /// Bytes of each output stream kept (the end of it).
@@ -135,13 +151,9 @@ pub async fn run_at(
     }
     // Its own process group: stopped as a whole, and a terminal's Ctrl-C
     // reaches it through this process only.
-    #[cfg(unix)]
-    std::os::unix::process::CommandExt::process_group(&mut command, 0);
     let started = Instant::now();
-    let mut child = command
-        .spawn()
+    let process::GroupLeader { mut child, group } = process::spawn_in_group(&mut command)
         .map_err(|e| Error::new(format!("{what}: cannot start sh: {e}")))?;
-    let pgid = child.id();
     let out = tail_reader(child.stdout.take());
     let err = tail_reader(child.stderr.take());
     let mut waited = tokio::task::spawn_blocking(move || child.wait());
@@ -150,22 +162,22 @@ pub async fn run_at(
             .map_err(|e| Error::new(format!("{what}: {e}")))?
             .map_err(|e| Error::new(format!("{what}: waiting for the command: {e}")))?,
         _ = cancel.cancelled() => {
-            stop(pgid, &mut waited).await;
+            group.stop_async(STOP_WITHIN, &mut waited).await;
             drop(guard);
             return Err(Error::Interrupted);
         }
         _ = tokio::time::sleep(limit) => {
-            stop(pgid, &mut waited).await;
+            group.stop_async(STOP_WITHIN, &mut waited).await;
             drop(guard);
             return Err(Error::new(format!(
                 "{what}: the command ran longer than {} and was stopped; raise --timeout or make it faster",
-                crate::config::format_duration(limit)
+                crate::duration::format_duration(limit)
             )));
         }
     };
     // A process of the group that outlives the shell still holds the
     // pipes: it is stopped, and its output is not waited for long.
-    signal_group(pgid, Signal::Kill);
+    group.kill();
     let collect = |rx: mpsc::Receiver<String>| rx.recv_timeout(STOP_WITHIN).unwrap_or_default();
     let run = CommandRun {
         code: status.code(),
@@ -177,36 +189,21 @@ pub async fn run_at(
     Ok(run)
 }
 
-/// Stops the process group `pgid` (SIGTERM, SIGKILL after [`STOP_WITHIN`])
-/// and waits for its leader, at most twice that long.
-async fn stop<T>(pgid: u32, waited: &mut tokio::task::JoinHandle<T>) {
-    signal_group(pgid, Signal::Term);
-    if tokio::time::timeout(STOP_WITHIN, &mut *waited)
-        .await
-        .is_err()
-    {
-        signal_group(pgid, Signal::Kill);
-        let _ = tokio::time::timeout(STOP_WITHIN, waited).await;
-    }
-    // Whatever of the group is left.
-    signal_group(pgid, Signal::Kill);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn exit_codes_follow_git_bisect_run() {
-        assert_eq!(outcome_of(Some(0)), Ok(Outcome::Good));
-        assert_eq!(outcome_of(Some(125)), Ok(Outcome::Skip));
+        assert_eq!(mark_of(Some(0)), Ok(Mark::Good));
+        assert_eq!(mark_of(Some(125)), Ok(Mark::Skip));
         for c in [1, 2, 124, 126, 127] {
-            assert_eq!(outcome_of(Some(c)), Ok(Outcome::Bad), "{c}");
+            assert_eq!(mark_of(Some(c)), Ok(Mark::Bad), "{c}");
         }
-        assert!(outcome_of(Some(128)).unwrap_err().contains("exit 128"));
-        assert!(outcome_of(Some(255)).is_err());
-        assert!(outcome_of(Some(-1)).is_err());
-        assert!(outcome_of(None).unwrap_err().contains("signal"));
+        assert!(mark_of(Some(128)).unwrap_err().contains("exit 128"));
+        assert!(mark_of(Some(255)).is_err());
+        assert!(mark_of(Some(-1)).is_err());
+        assert!(mark_of(None).unwrap_err().contains("signal"));
     }
 
     #[test]

@@ -11,11 +11,9 @@
 //! averages at the critical value of Wilcoxon's signed-rank statistic
 //! (Hollander, Wolfe & Chicken, *Nonparametric Statistical Methods*,
 //! §3.2–3.3). A mean and Student's t interval would do as well on quiet
-//! pairs but not on a shared machine: pairs a neighbour disturbed widened
-//! the 20-pair t interval around a 4% regression past 1 in two runs of ten
-//! (per-pair spread about 9%, against 1.5–6% in the other eight: the
-//! measurements the README reports), while ranks give a disturbed pair
-//! no more weight than any other.
+//! pairs but not on a shared machine: a few pairs a neighbour disturbed
+//! widen a t interval past 1 around a real regression, while ranks give a
+//! disturbed pair no more weight than any other (docs/paired-runs.md).
 
 use crate::figure::FigureKind;
 use crate::figure::{median_of_sorted, Figure};

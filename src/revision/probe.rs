@@ -16,12 +16,13 @@ use super::paired::{self, Paired};
 use super::run::{paired_specs, run_paired, PairedSpec, MIN_PAIRS};
 use crate::error::{Error, Result};
 use crate::figure::id;
+use crate::suite::instructions::{CostRun, CostTarget};
 use crate::suite::{self, instructions};
 
 /// The figure `bisect` measures when none is named: deterministic, and
 /// the one the HTTP client's request path moves.
 pub fn default_figure() -> String {
-    id::instructions_per_request("http")
+    id::instructions_per_request(CostTarget::Http.name())
 }
 
 /// The smallest relative difference between the good and the bad
@@ -33,7 +34,7 @@ pub const MIN_INSTRUCTION_CHANGE: f64 = 0.005;
 #[derive(Debug, Clone)]
 pub enum Measure {
     /// Instructions per request under callgrind, one binary at a time.
-    Instructions(instructions::Probe),
+    Instructions(CostRun),
     /// Paired child runs of the probe's binary and the good revision's,
     /// [`MIN_PAIRS`] pairs.
     Paired(Box<PairedSpec>),
@@ -41,14 +42,14 @@ pub enum Measure {
 
 /// A figure `bisect` can measure.
 #[derive(Debug, Clone)]
-pub struct Figure {
+pub struct BisectFigure {
     /// `scenario/figure`, as the diff table names it.
     pub name: String,
     pub unit: String,
     pub measure: Measure,
 }
 
-impl Figure {
+impl BisectFigure {
     /// Whether the figure is a ratio to the good revision (paired).
     pub fn paired(&self) -> bool {
         matches!(self.measure, Measure::Paired(_))
@@ -56,28 +57,28 @@ impl Figure {
 }
 
 /// Every figure `bisect` can measure, instruction counts first.
-pub fn figures() -> Vec<Figure> {
-    let mut out: Vec<Figure> = ["http", "null"]
+pub fn figures() -> Vec<BisectFigure> {
+    let mut out: Vec<BisectFigure> = [CostTarget::Http, CostTarget::Null]
         .into_iter()
         .filter_map(|target| {
-            let probe = instructions::PROBES
+            let run = instructions::COST_RUNS
                 .into_iter()
                 .find(|p| p.target == target)?;
-            Some(Figure {
+            Some(BisectFigure {
                 name: format!(
                     "{}/{}",
                     id::scenario::INSTRUCTIONS,
-                    id::instructions_per_request(target)
+                    id::instructions_per_request(target.name())
                 ),
                 unit: "instr".into(),
-                measure: Measure::Instructions(probe),
+                measure: Measure::Instructions(run),
             })
         })
         .collect();
     // The quick suite's run lengths: the pairs, not the length of each
     // run, carry the precision.
     for spec in paired_specs(&suite::plan(None, true, &[])) {
-        out.push(Figure {
+        out.push(BisectFigure {
             name: format!("{}/{}", spec.scenario, spec.figure),
             unit: spec.unit.into(),
             measure: Measure::Paired(Box::new(spec)),
@@ -89,14 +90,14 @@ pub fn figures() -> Vec<Figure> {
 /// The figure named `name` (`figure` or `scenario/figure`), or an error
 /// listing the names there are (a figure several scenarios have, such as
 /// `response_p50_ms`, by its full name).
-pub fn choose(name: &str) -> std::result::Result<Figure, String> {
+pub fn choose(name: &str) -> std::result::Result<BisectFigure, String> {
     let all = figures();
-    let short = |f: &Figure| {
+    let short = |f: &BisectFigure| {
         f.name
             .split_once('/')
             .map_or(f.name.clone(), |x| x.1.to_string())
     };
-    let found: Vec<&Figure> = all
+    let found: Vec<&BisectFigure> = all
         .iter()
         .filter(|f| f.name == name || short(f) == name)
         .collect();
@@ -136,12 +137,12 @@ pub fn choose(name: &str) -> std::result::Result<Figure, String> {
 pub async fn instructions(
     exe: PathBuf,
     scratch: PathBuf,
-    probe: instructions::Probe,
+    run: CostRun,
     cancel: &CancellationToken,
 ) -> Result<std::result::Result<f64, String>> {
-    let name = id::instructions_per_request(probe.target);
+    let name = id::instructions_per_request(run.target.name());
     let measured = tokio::task::spawn_blocking(move || {
-        let r = instructions::measure_probes(&exe, &scratch, &[probe]);
+        let r = instructions::measure_runs(&exe, &scratch, &[run]);
         let _ = std::fs::remove_dir_all(&scratch);
         r
     });
@@ -217,9 +218,9 @@ mod tests {
         let f = choose(&default_figure()).unwrap();
         assert_eq!(f.name, "instructions/instructions_per_request_http");
         assert!(!f.paired());
-        assert!(matches!(f.measure, Measure::Instructions(p) if p.target == "http"));
+        assert!(matches!(f.measure, Measure::Instructions(p) if p.target == CostTarget::Http));
         let f = choose("instructions/instructions_per_request_null").unwrap();
-        assert!(matches!(f.measure, Measure::Instructions(p) if p.target == "null"));
+        assert!(matches!(f.measure, Measure::Instructions(p) if p.target == CostTarget::Null));
         let f = choose("cpu_us_per_request_http").unwrap();
         assert_eq!(f.name, "cpu/cpu_us_per_request_http");
         assert_eq!(f.unit, "us");

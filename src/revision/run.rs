@@ -20,10 +20,10 @@ use crate::suite::{self, Step};
 use ratecheck_engine::load::LoadSpec;
 use ratecheck_engine::metrics::snapshot::RunReport;
 
-/// Fewest pairs of a paired run. With 10, a 420-step loop added to each
-/// HTTP request (+3–7% CPU) was caught in 3 of 4 `--quick` runs (the miss:
-/// ratio 1.033, interval from 1.000); 20 narrow the interval by a third
-/// (t·sd/√n: 2.09/√20 against 2.26/√10).
+/// Fewest pairs of a paired run. The signed-rank interval of the ratio
+/// narrows about as 1/√n: 20 pairs make it tight enough to catch a change
+/// of a few percent on a shared machine (docs/paired-runs.md), where 10
+/// missed some, while keeping the `--quick` paired step near a minute.
 pub const MIN_PAIRS: usize = 20;
 
 /// Longest child run of a steady scenario paired for its median response
@@ -69,10 +69,10 @@ pub fn paired_specs(steps: &[Step]) -> Vec<PairedSpec> {
     for step in steps {
         match step {
             Step::Cpu { duration, .. } => {
-                let (null, http) = suite::cpu_flat_out_specs(*duration);
+                let suite::FlatOut { null, http } = suite::cpu_flat_out_specs(*duration);
                 let cpu = suite::cpu_us_per_request as fn(&RunReport) -> f64;
                 push(
-                    "cpu",
+                    id::scenario::CPU,
                     id::CPU_US_PER_REQUEST_NULL,
                     FigureKind::Cpu,
                     "us",
@@ -80,7 +80,7 @@ pub fn paired_specs(steps: &[Step]) -> Vec<PairedSpec> {
                     cpu,
                 );
                 push(
-                    "cpu",
+                    id::scenario::CPU,
                     id::CPU_US_PER_REQUEST_HTTP,
                     FigureKind::Cpu,
                     "us",
@@ -89,7 +89,7 @@ pub fn paired_specs(steps: &[Step]) -> Vec<PairedSpec> {
                 );
             }
             Step::Memory { rps, short, .. } => push(
-                "memory",
+                id::scenario::MEMORY,
                 id::PEAK_RSS_BYTES,
                 FigureKind::Memory,
                 "B",

@@ -15,7 +15,6 @@
 //! [`KILL_WAIT`].
 
 use std::collections::BTreeMap;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Arc;
@@ -24,24 +23,23 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 use super::output::Captured;
-use super::probe;
+use super::ready::get_status;
 use super::{build_command, ServiceSpec, TAIL_LINES};
-use crate::config::format_duration;
+use crate::duration::format_duration;
+use crate::process::{self, GroupLeader, ProcessGroup};
 
 /// Longest a service's `cargo build` may take.
 pub const BUILD_LIMIT: Duration = Duration::from_secs(3600);
 /// How long, after SIGKILL, the process may take to be reaped.
 pub const KILL_WAIT: Duration = Duration::from_secs(5);
-/// First pause between readiness probes; it grows to [`MAX_POLL`].
+/// First pause between ready checks; it grows to [`MAX_POLL`].
 const FIRST_POLL: Duration = Duration::from_millis(20);
-/// Longest pause between readiness probes.
+/// Longest pause between ready checks.
 const MAX_POLL: Duration = Duration::from_millis(200);
-/// Longest one readiness probe may take.
-const PROBE_LIMIT: Duration = Duration::from_secs(2);
+/// Longest one ready check may take.
+const READY_CHECK_LIMIT: Duration = Duration::from_secs(2);
 /// How long to wait, once a process exited, for the end of its output.
 const OUTPUT_WAIT: Duration = Duration::from_secs(1);
-/// Pause between checks while a process group stops.
-const STOP_POLL: Duration = Duration::from_millis(10);
 
 /// Why a service could not be started or made ready: one line naming it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -84,8 +82,8 @@ pub struct RunningService {
     name: String,
     stop: super::Stop,
     child: Child,
-    /// The child's pid, which is also its process group's id.
-    pid: u32,
+    /// The child's process group (its id is the child's pid).
+    group: ProcessGroup,
     port: u16,
     stdout: Arc<Captured>,
     stderr: Arc<Captured>,
@@ -145,18 +143,22 @@ pub fn start(
     Ok(service)
 }
 
-/// `program args…` in `cwd` with `env` added, in a process group of its
-/// own, stdin null, stdout and stderr piped.
-fn command_in_group(args: &[String], cwd: &Path, env: &BTreeMap<String, String>) -> Command {
-    let mut cmd = Command::new(&args[0]);
-    cmd.args(&args[1..])
-        .current_dir(cwd)
-        .envs(env)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
-    cmd
+/// Spawns `program args…` in `cwd` with `env` added, in a process group
+/// of its own, stdin null, stdout and stderr piped.
+fn spawn_in_group(
+    args: &[String],
+    cwd: &Path,
+    env: &BTreeMap<String, String>,
+) -> std::io::Result<GroupLeader> {
+    process::spawn_in_group(
+        Command::new(&args[0])
+            .args(&args[1..])
+            .current_dir(cwd)
+            .envs(env)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    )
 }
 
 fn spawn(
@@ -166,14 +168,12 @@ fn spawn(
     env: &BTreeMap<String, String>,
     port: u16,
 ) -> Result<RunningService, ServiceError> {
-    let mut child =
-        command_in_group(command, cwd, env)
-            .spawn()
-            .map_err(|e| ServiceError::CannotStart {
-                service: spec.name.clone(),
-                program: command[0].clone(),
-                error: e.to_string(),
-            })?;
+    let GroupLeader { mut child, group } =
+        spawn_in_group(command, cwd, env).map_err(|e| ServiceError::CannotStart {
+            service: spec.name.clone(),
+            program: command[0].clone(),
+            error: e.to_string(),
+        })?;
     let capture = |pipe: Option<Box<dyn std::io::Read + Send>>| match pipe {
         Some(p) => Captured::spawn(p, TAIL_LINES),
         None => Captured::spawn(std::io::empty(), TAIL_LINES),
@@ -183,7 +183,7 @@ fn spawn(
     Ok(RunningService {
         name: spec.name.clone(),
         stop: spec.stop,
-        pid: child.id(),
+        group,
         child,
         port,
         stdout,
@@ -204,14 +204,12 @@ fn build_first(
     cancel: &CancellationToken,
 ) -> Result<(), ServiceError> {
     let shown = build.join(" ");
-    let mut child =
-        command_in_group(build, cwd, env)
-            .spawn()
-            .map_err(|e| ServiceError::CannotStart {
-                service: service.to_string(),
-                program: build[0].clone(),
-                error: e.to_string(),
-            })?;
+    let GroupLeader { mut child, group } =
+        spawn_in_group(build, cwd, env).map_err(|e| ServiceError::CannotStart {
+            service: service.to_string(),
+            program: build[0].clone(),
+            error: e.to_string(),
+        })?;
     let stderr = Captured::spawn(
         child.stderr.take().map_or_else(
             || Box::new(std::io::empty()) as Box<dyn std::io::Read + Send>,
@@ -232,7 +230,7 @@ fn build_first(
             Ok(Some(st)) => break st,
             Ok(None) => {}
             Err(e) => {
-                kill_group(child.id());
+                group.kill();
                 let _ = child.wait();
                 return Err(ServiceError::Setup {
                     service: service.to_string(),
@@ -242,7 +240,7 @@ fn build_first(
         }
         let interrupted = cancel.is_cancelled();
         if interrupted || Instant::now() >= deadline {
-            kill_group(child.id());
+            group.kill();
             let _ = child.wait();
             return Err(if interrupted {
                 ServiceError::Interrupted {
@@ -261,7 +259,7 @@ fn build_first(
         std::thread::sleep(Duration::from_millis(50));
     };
     // The group may hold build scripts or rustc still: none may outlive it.
-    kill_group(child.id());
+    group.kill();
     if status.success() {
         return Ok(());
     }
@@ -282,25 +280,6 @@ fn build_first(
     })
 }
 
-/// SIGKILL to the process group `pgid` (nothing if it is gone).
-fn kill_group(pgid: u32) {
-    signal_group(pgid, libc::SIGKILL);
-}
-
-/// Sends `signal` to every process of the group `pgid`; false when the
-/// group has no process left.
-fn signal_group(pgid: u32, signal: libc::c_int) -> bool {
-    let Ok(pgid) = libc::pid_t::try_from(pgid) else {
-        return false;
-    };
-    if pgid <= 1 {
-        return false;
-    }
-    // SAFETY: kill(2) with a negative pid signals the process group; it has
-    // no memory effects in this process.
-    unsafe { libc::kill(-pgid, signal) == 0 }
-}
-
 impl RunningService {
     pub fn name(&self) -> &str {
         &self.name
@@ -313,7 +292,7 @@ impl RunningService {
 
     /// The pid of the started process, which is also its process group's.
     pub fn pid(&self) -> u32 {
-        self.pid
+        self.group.id()
     }
 
     /// `http://127.0.0.1:PORT` + `path`.
@@ -393,7 +372,7 @@ impl RunningService {
                     last: format!("GET {url}: {last}"),
                 });
             }
-            match probe::get_status(self.port, &ready.path, left.min(PROBE_LIMIT)) {
+            match get_status(self.port, &ready.path, left.min(READY_CHECK_LIMIT)) {
                 Ok(status) if status == ready.status => return Ok(()),
                 Ok(status) => last = format!("answered {status} (ready is {})", ready.status),
                 Err(e) => last = e,
@@ -412,20 +391,14 @@ impl RunningService {
         if self.stopped {
             return self.exited;
         }
-        let gone = |s: &mut Self| s.exit_status().is_some() && !signal_group(s.pid, 0);
-        if signal_group(self.pid, self.stop.signal.number()) || self.exit_status().is_none() {
-            let deadline = Instant::now() + self.stop.grace;
-            while !gone(self) && Instant::now() < deadline {
-                std::thread::sleep(STOP_POLL);
-            }
-        }
-        if !gone(self) {
-            self.killed = signal_group(self.pid, libc::SIGKILL) || self.killed;
-            let deadline = Instant::now() + KILL_WAIT;
-            while !gone(self) && Instant::now() < deadline {
-                std::thread::sleep(STOP_POLL);
-            }
-        }
+        let group = self.group;
+        let killed = group.stop_blocking(
+            self.stop.signal.number(),
+            self.stop.grace,
+            KILL_WAIT,
+            &mut || self.exit_status().is_some() && !group.is_alive(),
+        );
+        self.killed = killed || self.killed;
         self.stopped = true;
         self.exited
     }
@@ -451,219 +424,4 @@ pub fn working_dir(spec: &ServiceSpec, root: &Path) -> PathBuf {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::service::Ready;
-
-    fn sh(name: &str, script: &str) -> ServiceSpec {
-        let mut s = ServiceSpec::new(name, &["sh", "-c", script, "sh", "{port}"]);
-        s.ready.timeout = Duration::from_secs(10);
-        s.stop.grace = Duration::from_secs(2);
-        s
-    }
-
-    fn start_here(spec: &ServiceSpec) -> Result<RunningService, ServiceError> {
-        start(spec, Path::new("."), &CancellationToken::new(), &|_| {})
-    }
-
-    /// Whether a process with this pid exists and is not a zombie.
-    fn alive(pid: u32) -> bool {
-        std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .ok()
-            .and_then(|s| s.rsplit_once(')').map(|(_, r)| r.trim_start().to_string()))
-            .is_some_and(|r| !r.starts_with('Z'))
-    }
-
-    #[test]
-    fn a_missing_program_is_named() {
-        let e =
-            start_here(&ServiceSpec::new("api", &["no-such-program-x1", "{port}"])).unwrap_err();
-        let msg = e.to_string();
-        assert!(
-            msg.starts_with("service api: cannot start `no-such-program-x1`: No such file"),
-            "{msg}"
-        );
-    }
-
-    #[test]
-    fn an_early_exit_names_its_status_and_last_line() {
-        let e = start_here(&sh(
-            "api",
-            "echo starting; echo 'bind: address in use' >&2; exit 3",
-        ))
-        .unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "service api exited before it was ready (exit status: 3): bind: address in use"
-        );
-    }
-
-    #[test]
-    fn never_ready_times_out_naming_the_last_answer() {
-        let mut s = sh("api", "exec sleep 30");
-        s.ready = Ready {
-            timeout: Duration::from_millis(300),
-            ..Ready::default()
-        };
-        let t0 = Instant::now();
-        let e = start_here(&s).unwrap_err().to_string();
-        assert!(
-            e.starts_with("service api: not ready after 300ms: GET http://127.0.0.1:"),
-            "{e}"
-        );
-        assert!(e.ends_with("/: connection refused"), "{e}");
-        assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
-    }
-
-    #[test]
-    fn cancel_stops_the_wait() {
-        let cancel = CancellationToken::new();
-        cancel.cancel();
-        let e = start(
-            &sh("api", "exec sleep 30"),
-            Path::new("."),
-            &cancel,
-            &|_| {},
-        )
-        .unwrap_err();
-        assert_eq!(
-            e,
-            ServiceError::Interrupted {
-                service: "api".into()
-            }
-        );
-    }
-
-    #[test]
-    fn a_bad_cwd_is_named() {
-        let mut s = sh("api", "exit 0");
-        s.cwd = Some("no/such/dir".into());
-        let e = start_here(&s).unwrap_err().to_string();
-        assert!(
-            e.starts_with("service api: cwd ./no/such/dir is not a directory"),
-            "{e}"
-        );
-    }
-
-    /// A server on a thread of this test answering `status` to every
-    /// request, on a port of its own.
-    fn answering(status: u16) -> u16 {
-        use std::io::{Read, Write};
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = l.local_addr().unwrap().port();
-        std::thread::spawn(move || {
-            for c in l.incoming().take(1000) {
-                let Ok(mut c) = c else { continue };
-                let mut buf = [0u8; 1024];
-                let _ = c.read(&mut buf);
-                let _ = write!(c, "HTTP/1.1 {status} X\r\nContent-Length: 0\r\n\r\n");
-            }
-        });
-        port
-    }
-
-    fn spawn_on(spec: &ServiceSpec, port: u16) -> RunningService {
-        spawn(
-            spec,
-            &spec.command_for(port),
-            Path::new("."),
-            &BTreeMap::new(),
-            port,
-        )
-        .unwrap()
-    }
-
-    #[test]
-    fn ready_when_the_path_answers_the_status() {
-        let spec = sh("api", "exec sleep 30");
-        let mut svc = spawn_on(&spec, answering(200));
-        assert_eq!(svc.wait_ready(&spec, &CancellationToken::new()), Ok(()));
-        assert!(svc.url("/x").ends_with(&format!(":{}/x", svc.port())));
-    }
-
-    #[test]
-    fn a_ready_path_answering_500_names_the_status() {
-        let mut spec = sh("api", "exec sleep 30");
-        spec.ready.timeout = Duration::from_millis(300);
-        let mut svc = spawn_on(&spec, answering(500));
-        let e = svc
-            .wait_ready(&spec, &CancellationToken::new())
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.starts_with("service api: not ready after 300ms: GET http://127.0.0.1:"),
-            "{e}"
-        );
-        assert!(e.ends_with("/: answered 500 (ready is 200)"), "{e}");
-    }
-
-    #[test]
-    fn stop_kills_the_whole_group_after_the_grace() {
-        // The group: a shell that ignores TERM, and a child of it.
-        let mut spec = sh("api", "trap '' TERM; sleep 30 & echo $! >&2; wait");
-        spec.stop.grace = Duration::from_millis(300);
-        let mut svc = spawn_on(&spec, 1);
-        // The background sleep's pid is the first line of stderr.
-        let deadline = Instant::now() + Duration::from_secs(5);
-        let child_pid = loop {
-            if let Some(l) = svc.stderr.last_line() {
-                break l.parse::<u32>().unwrap();
-            }
-            assert!(Instant::now() < deadline, "no pid printed");
-            std::thread::sleep(Duration::from_millis(10));
-        };
-        let leader = svc.pid();
-        assert!(alive(leader) && alive(child_pid));
-        let t0 = Instant::now();
-        let st = svc.stop();
-        assert!(
-            t0.elapsed() >= Duration::from_millis(300),
-            "waited the grace"
-        );
-        assert!(svc.was_killed(), "TERM was ignored: killed");
-        assert_eq!(
-            st.and_then(|s| std::os::unix::process::ExitStatusExt::signal(&s)),
-            Some(libc::SIGKILL)
-        );
-        assert!(
-            !alive(leader) && !alive(child_pid),
-            "nothing of the group is left"
-        );
-        assert_eq!(svc.stop(), st, "idempotent");
-    }
-
-    #[test]
-    fn a_term_ends_a_cooperative_group_within_the_grace() {
-        let spec = sh("api", "sleep 30 & wait");
-        let mut svc = spawn_on(&spec, 1);
-        let leader = svc.pid();
-        assert!(alive(leader));
-        let st = svc.stop();
-        assert!(!svc.was_killed(), "TERM was enough");
-        assert_eq!(
-            st.and_then(|s| std::os::unix::process::ExitStatusExt::signal(&s)),
-            Some(libc::SIGTERM)
-        );
-        assert!(!alive(leader));
-    }
-
-    #[test]
-    fn dropping_the_guard_stops_the_group() {
-        let spec = sh("api", "sleep 30 & echo $! >&2; wait");
-        let (leader, child_pid);
-        {
-            let svc = spawn_on(&spec, 1);
-            leader = svc.pid();
-            let deadline = Instant::now() + Duration::from_secs(5);
-            child_pid = loop {
-                if let Some(l) = svc.stderr.last_line() {
-                    break l.parse::<u32>().unwrap();
-                }
-                assert!(Instant::now() < deadline, "no pid printed");
-                std::thread::sleep(Duration::from_millis(10));
-            };
-            assert!(alive(leader) && alive(child_pid));
-        }
-        assert!(!alive(leader) && !alive(child_pid));
-    }
-}
+mod tests;

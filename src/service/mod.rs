@@ -8,19 +8,20 @@
 //! `cargo run …`, the process started in its own process group, readiness
 //! polled over HTTP, and the whole group stopped (signal, grace, SIGKILL)
 //! by a guard, on every path. [`output`] keeps the last lines of its
-//! standard output and error; [`probe`] is the readiness request; [`proc`]
-//! samples the process tree's CPU time and RSS from `/proc`; [`cost`] turns
-//! those samples and a run's phases into the service's figures (pure).
+//! standard output and error; [`ready`] is the ready check (one request);
+//! [`proc`] samples the process tree's CPU time and RSS from `/proc`;
+//! [`figures`] turns those samples and a run's phases into the service's
+//! figures (pure).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub mod cost;
+pub mod figures;
 pub mod lifecycle;
 pub mod output;
-pub mod probe;
 pub mod proc;
+pub mod ready;
 
 pub use lifecycle::{RunningService, ServiceError};
 

@@ -1,4 +1,4 @@
-//! The service's own cost as Linux reports it: CPU time and resident memory
+//! The service's own usage as Linux reports it: CPU time and resident memory
 //! of its process tree, from `/proc/<pid>/stat`, sampled on a thread of its
 //! own while a scenario runs.
 //!
@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
-use super::cost::Sample;
+use super::figures::Sample;
 
 /// A full scan of `/proc` every this many samples.
 pub const RESCAN_EVERY: u64 = 10;
@@ -100,7 +100,7 @@ impl Tally {
     /// Takes one reading of the members; returns the tree's cumulative CPU
     /// (ticks, every process ever seen) and its resident pages now (the
     /// live members').
-    pub fn update(&mut self, readings: &[ProcStat]) -> (u64, u64) {
+    pub fn update(&mut self, readings: &[ProcStat]) -> TreeUsage {
         let mut rss = 0;
         for p in readings {
             let ticks = p.utime + p.stime;
@@ -110,8 +110,20 @@ impl Tally {
                 rss += p.rss_pages;
             }
         }
-        (self.last.values().sum(), rss)
+        TreeUsage {
+            cpu_ticks: self.last.values().sum(),
+            rss_pages: rss,
+        }
     }
+}
+
+/// A process tree's usage at one reading ([`Tally::update`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TreeUsage {
+    /// Cumulative CPU (user + system) of every process ever seen, ticks.
+    pub cpu_ticks: u64,
+    /// Resident pages of the live members now.
+    pub rss_pages: u64,
 }
 
 /// Reads `/proc/<pid>/stat`; `None` when the process is gone.
@@ -184,7 +196,7 @@ impl TreeReader {
                 .filter_map(|k| read_stat(k.pid).filter(|p| p.starttime == k.starttime))
                 .collect()
         };
-        let (ticks, pages) = self.tally.update(&readings);
+        let usage = self.tally.update(&readings);
         let alive = readings
             .iter()
             .any(|p| p.pid == self.leader && p.state != 'Z' && p.state != 'X');
@@ -192,8 +204,8 @@ impl TreeReader {
         self.taken += 1;
         Sample {
             t_s,
-            cpu_us: ticks as f64 * self.us_per_tick,
-            rss_bytes: pages * self.page,
+            cpu_us: usage.cpu_ticks as f64 * self.us_per_tick,
+            rss_bytes: usage.rss_pages * self.page,
             alive,
         }
     }
@@ -348,21 +360,25 @@ mod tests {
 
     #[test]
     fn cpu_is_cumulative_across_exits_and_reused_pids() {
+        let usage = |cpu_ticks, rss_pages| TreeUsage {
+            cpu_ticks,
+            rss_pages,
+        };
         let mut t = Tally::default();
         assert_eq!(
             t.update(&[stat(1, 0, 1, 10, 5), stat(2, 1, 1, 3, 7)]),
-            (13, 12)
+            usage(13, 12)
         );
         // Process 2 exited: what it used stays counted, its memory does not.
-        assert_eq!(t.update(&[stat(1, 0, 1, 12, 5)]), (15, 5));
+        assert_eq!(t.update(&[stat(1, 0, 1, 12, 5)]), usage(15, 5));
         // A new process reuses pid 2 (another start time): counted apart.
         let mut again = stat(2, 1, 1, 1, 4);
         again.starttime += 1;
-        assert_eq!(t.update(&[stat(1, 0, 1, 12, 5), again]), (16, 9));
+        assert_eq!(t.update(&[stat(1, 0, 1, 12, 5), again]), usage(16, 9));
         // A zombie's memory is freed; its time still counts.
         let mut z = stat(1, 0, 1, 20, 5);
         z.state = 'Z';
-        assert_eq!(t.update(&[z]), (24, 0));
+        assert_eq!(t.update(&[z]), usage(24, 0));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The benches: CPU per request flat out and at a rate, memory (peak RSS,
-//! allocations per request, growth with run length) over short and long
-//! runs, each run in a child process ([`super::child`]); and instructions
-//! per request under callgrind ([`super::instructions`]).
+//! growth with run length) over short and long runs, each run in a child
+//! process ([`super::child`]); and instructions and allocations per request
+//! of the cost workload under callgrind ([`super::instructions`]).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -10,9 +10,7 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 use super::child::{bench_run, fresh_process_exe};
-use super::figures::{
-    cpu_ms_per_schedule_s, cpu_us_per_request, marginal_allocs_per_request, rate_label,
-};
+use super::figures::{cpu_ms_per_schedule_s, cpu_us_per_request, rate_label};
 use super::{bench_trials, instructions, SuiteRun};
 use crate::error::Error;
 use crate::figure::id;
@@ -49,7 +47,7 @@ pub(super) async fn run_cpu(
     let mut at_rate_percent = None;
     let mut median_report = None;
     let trials = bench_trials(s.trials);
-    let (null, http) = cpu_flat_out_specs(duration);
+    let FlatOut { null, http } = cpu_flat_out_specs(duration);
     let mut at_rate = LoadSpec::steady(rps, duration, 100);
     at_rate.target = TargetSpec::Null;
     for i in 0..trials {
@@ -69,7 +67,7 @@ pub(super) async fn run_cpu(
         at_rate_percent.get_or_insert(r.cpu.percent_of_core);
     }
     Ok(ScenarioResult {
-        name: "cpu".into(),
+        name: id::scenario::CPU.into(),
         kind: ScenarioKind::Cpu,
         figures: BTreeMap::from([
             (
@@ -109,14 +107,23 @@ pub(super) async fn run_cpu(
 /// The CPU bench's flat-out runs of `duration` (null target, HTTP),
 /// whose CPU per request is judged: no drain, so a run lasts its duration
 /// rather than working off a full queue. `check --against` runs them too.
-pub fn cpu_flat_out_specs(duration: Duration) -> (LoadSpec, LoadSpec) {
+pub fn cpu_flat_out_specs(duration: Duration) -> FlatOut {
     let mut null = LoadSpec::steady(MAX_RPS, duration, 100);
     null.target = TargetSpec::Null;
     null.drain = Duration::ZERO;
     let mut http = LoadSpec::steady(HTTP_FLAT_OUT_RPS, duration, 100);
     http.target = TargetSpec::EMBEDDED;
     http.drain = Duration::ZERO;
-    (null, http)
+    FlatOut { null, http }
+}
+
+/// The CPU bench's two flat-out runs ([`cpu_flat_out_specs`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlatOut {
+    /// Against the null target: the engine alone.
+    pub null: LoadSpec,
+    /// HTTP to the in-process embedded server.
+    pub http: LoadSpec,
 }
 
 /// The memory bench's short run at `rps` (its peak RSS is judged).
@@ -155,7 +162,6 @@ pub(super) async fn run_memory(
 ) -> Result<ScenarioResult, Error> {
     let spec = memory_spec(rps, short);
     let mut rss_short = Vec::new();
-    let mut allocs = Vec::new();
     let mut warnings = Vec::new();
     let fresh = fresh_process_exe().is_some();
     if !fresh {
@@ -164,20 +170,17 @@ pub(super) async fn run_memory(
                 .to_string(),
         );
     }
-    // Each trial is its own short and long pair: a one-off burst of
-    // allocations in one run (seen once in twenty quick suites: +4600 in a
-    // long run) then moves one trial, not the median, as it did when all
-    // trials shared one long run.
+    // Each trial is its own short and long pair: a one-off disturbance in
+    // one run then moves one trial, not the median.
     let mut long_spec = spec.clone();
     long_spec.duration = long;
     let mut rss_long = Vec::new();
     let mut longs = Vec::new();
     for _ in 0..bench_trials(s.trials) {
-        let r_short = bench_run("memory", &spec, clock, s).await?;
-        let r_long = bench_run("memory", &long_spec, clock, s).await?;
+        let r_short = bench_run(id::scenario::MEMORY, &spec, clock, s).await?;
+        let r_long = bench_run(id::scenario::MEMORY, &long_spec, clock, s).await?;
         rss_short.push(r_short.memory.peak_rss_bytes as f64);
         rss_long.push(r_long.memory.peak_rss_bytes as f64);
-        allocs.extend(marginal_allocs_per_request(&r_short, &r_long));
         longs.push(r_long);
     }
     let short_fig = Figure::from_trials(FigureKind::Memory, "B", rss_short);
@@ -193,14 +196,10 @@ pub(super) async fn run_memory(
         ));
     }
     Ok(ScenarioResult {
-        name: "memory".into(),
+        name: id::scenario::MEMORY.into(),
         kind: ScenarioKind::Memory,
         figures: BTreeMap::from([
             (id::PEAK_RSS_BYTES.into(), short_fig),
-            (
-                id::ALLOCS_PER_REQUEST.into(),
-                Figure::from_trials(FigureKind::Allocations, "", allocs),
-            ),
             (
                 id::PEAK_RSS_GROWTH.into(),
                 Figure::single(FigureKind::Info, "x", growth),
@@ -220,16 +219,7 @@ pub(super) async fn run_instructions(
     build: &mut BuildInfo,
     cancel: &CancellationToken,
 ) -> Result<ScenarioResult, Error> {
-    let names = instructions::PROBES.map(|p| id::instructions_per_request(p.target));
-    let unavailable = |why: &str| {
-        names
-            .iter()
-            .map(|n| {
-                let f = Figure::unavailable(FigureKind::Instructions, "instr", why);
-                (n.clone(), f)
-            })
-            .collect()
-    };
+    let unavailable = instructions::unavailable_figures;
     // Each unavailable figure becomes a not-comparable row with its own
     // warning; the scenario adds none.
     let figures = match (fresh_process_exe(), instructions::valgrind_version()) {
@@ -255,13 +245,13 @@ pub(super) async fn run_instructions(
                 return Err(Error::Interrupted);
             }
             result.map_err(|msg| Error::Scenario {
-                scenario: "instructions".into(),
+                scenario: id::scenario::INSTRUCTIONS.into(),
                 msg,
             })?
         }
     };
     Ok(ScenarioResult {
-        name: "instructions".into(),
+        name: id::scenario::INSTRUCTIONS.into(),
         kind: ScenarioKind::Instructions,
         figures,
         report: None,

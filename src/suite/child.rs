@@ -11,18 +11,19 @@ use std::path::PathBuf;
 use tokio_util::sync::CancellationToken;
 
 use super::{engine_run, SuiteRun};
-use crate::config::format_duration;
+use crate::duration::format_duration;
+use crate::engine_names::OnFull;
 use crate::error::Error;
 use ratecheck_engine::clock::SharedClock;
 use ratecheck_engine::load::{LoadSpec, ServerSpec, TargetSpec};
 use ratecheck_engine::metrics::snapshot::RunReport;
-use ratecheck_engine::run::{FullPolicy, ProgressFn};
+use ratecheck_engine::run::ProgressFn;
 
 /// One bench run in a child process: the load spec, on one thread (the
 /// engine and the embedded server without cross-thread wake-ups, whose cost
-/// depends on how the host schedules the VM's cores: measured 13.5 or 20 µs
-/// per HTTP request flat out with two threads, flipping every few seconds;
-/// 12.6–13.7 with one), without the self-test, its report as JSON.
+/// depends on how the host schedules a VM's cores and flips between two
+/// levels every few seconds with two threads), without the self-test, its
+/// report as JSON.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChildRun {
     load: LoadSpec,
@@ -67,11 +68,7 @@ impl ChildRun {
             "--drain".into(),
             d(l.drain),
             "--on-full".into(),
-            match l.on_full {
-                FullPolicy::Drop => "drop",
-                FullPolicy::Wait => "wait",
-            }
-            .into(),
+            word(OnFull::from(l.on_full)),
         ];
         match &l.target {
             TargetSpec::Null => args.push("--null".into()),
@@ -105,6 +102,12 @@ impl ChildRun {
         );
         args
     }
+}
+
+/// The command-line word of a value (`drop` for `--on-full drop`).
+fn word(v: impl clap::ValueEnum) -> String {
+    v.to_possible_value()
+        .map_or_else(String::new, |p| p.get_name().to_string())
 }
 
 /// This executable, when it is the cargo-ratecheck binary (not a test
@@ -189,6 +192,7 @@ mod tests {
     use super::*;
     use crate::cli::{Cargo, Command, Format};
     use ratecheck_engine::load::Traffic;
+    use ratecheck_engine::run::FullPolicy;
 
     #[test]
     fn the_arguments_parse_back_to_the_spec() {

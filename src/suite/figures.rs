@@ -1,5 +1,5 @@
 //! Figures from run reports (pure): a load scenario's, CPU per request,
-//! allocations per request beyond the fixed set-up, rate labels.
+//! rate labels.
 
 use std::collections::BTreeMap;
 
@@ -67,20 +67,6 @@ pub fn cpu_ms_per_schedule_s(r: &RunReport) -> f64 {
     (r.cpu.user_s + r.cpu.system_s) * 1e3 / r.duration_s
 }
 
-/// Allocations per request beyond a run's fixed set-up (workers, buffers,
-/// connections): the difference between a short and a long run, so a
-/// `--quick` suite's shorter runs do not inflate it. `None` when the long
-/// run completed no more requests.
-pub fn marginal_allocs_per_request(short: &RunReport, long: &RunReport) -> Option<f64> {
-    let requests = long
-        .requests
-        .completed
-        .checked_sub(short.requests.completed)?;
-    (requests > 0).then(|| {
-        (long.memory.allocations as f64 - short.memory.allocations as f64) / requests as f64
-    })
-}
-
 /// `10000` → `10k`, `1500` → `1500`.
 pub fn rate_label(rps: f64) -> String {
     if rps >= 1000.0 && rps % 1000.0 == 0.0 {
@@ -136,23 +122,6 @@ mod tests {
         assert!(cpu_us_per_request(&r).is_nan());
         // 0.5 s of CPU over a 10 s schedule: 50 ms a second.
         assert!((cpu_ms_per_schedule_s(&r) - 50.0).abs() < 1e-9);
-    }
-
-    #[test]
-    fn allocations_beyond_the_fixed_set_up() {
-        let run = |completed, allocations| {
-            let mut r = RunReport::example();
-            r.requests.completed = completed;
-            r.memory.allocations = allocations;
-            r
-        };
-        // 500 fixed + 1 per request.
-        let m = marginal_allocs_per_request(&run(7_000, 7_500), &run(21_000, 21_500));
-        assert_eq!(m, Some(1.0));
-        assert_eq!(
-            marginal_allocs_per_request(&run(7_000, 7_500), &run(7_000, 7_600)),
-            None
-        );
     }
 
     #[test]

@@ -18,6 +18,7 @@ use std::process::{Command, Stdio};
 
 use crate::figure::id;
 use crate::figure::{Figure, FigureKind, FunctionCost};
+use ratecheck_engine::load::TargetSpec;
 
 /// Functions kept in a figure's profile, the costliest first.
 pub const PROFILE_LEN: usize = 50;
@@ -102,6 +103,15 @@ pub fn parse_callgrind(text: &str) -> Result<Callgrind, String> {
     Ok(out)
 }
 
+/// Instructions per request, and per function ([`per_request`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PerRequest {
+    /// The whole program's instructions per request.
+    pub value: f64,
+    /// Each function's, the costliest first, at most [`PROFILE_LEN`].
+    pub profile: Vec<FunctionCost>,
+}
+
 /// Instructions per request and the per-function profile from runs of
 /// `small` and `large` requests: the differences divided by the difference
 /// in requests. `None` unless `large` has more requests.
@@ -110,7 +120,7 @@ pub fn per_request(
     small_requests: u64,
     large: &Callgrind,
     large_requests: u64,
-) -> Option<(f64, Vec<FunctionCost>)> {
+) -> Option<PerRequest> {
     let n = large_requests
         .checked_sub(small_requests)
         .filter(|&n| n > 0)? as f64;
@@ -129,7 +139,7 @@ pub fn per_request(
         .collect();
     profile.sort_by(|a, b| b.per_request.total_cmp(&a.per_request));
     profile.truncate(PROFILE_LEN);
-    Some((value, profile))
+    Some(PerRequest { value, profile })
 }
 
 /// `valgrind --version` (e.g. `valgrind-3.19.0`), or `None` where valgrind
@@ -144,11 +154,39 @@ pub fn valgrind_version() -> Option<String> {
     (out.status.success() && !v.is_empty()).then_some(v)
 }
 
-/// One probe: the request counts of its two runs.
+/// What the workload (`cost-probe --target`) drives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CostTarget {
+    /// The null target: the engine alone.
+    Null,
+    /// HTTP to the embedded server in the same process.
+    Http,
+}
+
+impl CostTarget {
+    /// Its name: the `--target` word, and the end of its figure's name
+    /// (`instructions_per_request_http`).
+    pub fn name(self) -> &'static str {
+        match self {
+            CostTarget::Null => "null",
+            CostTarget::Http => "http",
+        }
+    }
+
+    /// The load target it is.
+    pub fn spec(self) -> TargetSpec {
+        match self {
+            CostTarget::Null => TargetSpec::Null,
+            CostTarget::Http => TargetSpec::EMBEDDED,
+        }
+    }
+}
+
+/// One instruction figure's workload: its target and the request counts
+/// of its two runs (of `cost-probe`), whose difference is measured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Probe {
-    /// `cost-probe --target` value.
-    pub target: &'static str,
+pub struct CostRun {
+    pub target: CostTarget,
     pub small: u64,
     pub large: u64,
 }
@@ -156,42 +194,45 @@ pub struct Probe {
 /// The two figures: the null target (engine alone; ~800 instructions per
 /// request, so many requests) and HTTP to the in-process embedded server
 /// (~23000, client and server).
-pub const PROBES: [Probe; 2] = [
-    Probe {
-        target: "null",
+pub const COST_RUNS: [CostRun; 2] = [
+    CostRun {
+        target: CostTarget::Null,
         small: 20_000,
         large: 100_000,
     },
-    Probe {
-        target: "http",
+    CostRun {
+        target: CostTarget::Http,
         small: 2_000,
         large: 6_000,
     },
 ];
 
-/// Runs every probe's two counts under callgrind, all at once (counts do not
-/// depend on what else the machine runs), and returns one figure per probe,
-/// named `instructions_per_request_<target>`. Files go to `scratch`.
+/// Runs every cost run's two counts under callgrind, all at once (counts
+/// do not depend on what else the machine runs), and returns two figures
+/// per cost run: `instructions_per_request_<target>` and
+/// `allocs_per_request_<target>` (heap allocations the workload made, net
+/// of its set-up in the same way; unavailable from a binary whose workload
+/// does not report them). Files go to `scratch`.
 pub fn measure(exe: &Path, scratch: &Path) -> Result<BTreeMap<String, Figure>, String> {
-    measure_probes(exe, scratch, &PROBES)
+    measure_runs(exe, scratch, &COST_RUNS)
 }
 
-/// [`measure`] for some of the probes (`bisect` measures one figure).
-pub fn measure_probes(
+/// [`measure`] for some of the cost runs (`bisect` measures one figure).
+pub fn measure_runs(
     exe: &Path,
     scratch: &Path,
-    probes: &[Probe],
+    runs: &[CostRun],
 ) -> Result<BTreeMap<String, Figure>, String> {
     std::fs::create_dir_all(scratch)
         .map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
-    let runs: Vec<(Probe, u64)> = probes
+    let counts: Vec<(CostRun, u64)> = runs
         .iter()
         .flat_map(|p| [(*p, p.small), (*p, p.large)])
         .collect();
-    let results: Vec<Result<Callgrind, String>> = std::thread::scope(|s| {
-        let handles: Vec<_> = runs
+    let results: Vec<Result<Counted, String>> = std::thread::scope(|s| {
+        let handles: Vec<_> = counts
             .iter()
-            .map(|(p, n)| s.spawn(move || run_one(exe, scratch, p.target, *n)))
+            .map(|(p, n)| s.spawn(move || run_one(exe, scratch, p.target.name(), *n)))
             .collect();
         handles
             .into_iter()
@@ -203,22 +244,81 @@ pub fn measure_probes(
     });
     let mut results = results.into_iter();
     let mut figures = BTreeMap::new();
-    for p in probes {
+    for p in runs {
         let (small, large) = (
             results.next().ok_or("missing run")??,
             results.next().ok_or("missing run")??,
         );
-        let (value, profile) = per_request(&small, p.small, &large, p.large)
-            .ok_or("the large run must have more requests than the small one")?;
+        let PerRequest { value, profile } =
+            per_request(&small.callgrind, p.small, &large.callgrind, p.large)
+                .ok_or("the large run must have more requests than the small one")?;
         let mut f = Figure::single(FigureKind::Instructions, "instr", value);
         f.profile = profile;
-        figures.insert(id::instructions_per_request(p.target), f);
+        figures.insert(id::instructions_per_request(p.target.name()), f);
+        let allocs = match allocations_per_request(&small, p.small, &large, p.large) {
+            Some(v) => Figure::single(FigureKind::Allocations, "", v),
+            None => Figure::unavailable(
+                FigureKind::Allocations,
+                "",
+                "this build's cost workload does not report its allocations",
+            ),
+        };
+        figures.insert(id::allocs_per_request(p.target.name()), allocs);
     }
     Ok(figures)
 }
 
+/// Every figure [`measure`] gives, each unavailable for `why` (no valgrind,
+/// not the cargo-ratecheck binary, a failed run): not comparable, never
+/// passed silently.
+pub fn unavailable_figures(why: &str) -> BTreeMap<String, Figure> {
+    COST_RUNS
+        .iter()
+        .flat_map(|r| {
+            let target = r.target.name();
+            [
+                (
+                    id::instructions_per_request(target),
+                    Figure::unavailable(FigureKind::Instructions, "instr", why),
+                ),
+                (
+                    id::allocs_per_request(target),
+                    Figure::unavailable(FigureKind::Allocations, "", why),
+                ),
+            ]
+        })
+        .collect()
+}
+
+/// One cost workload's run: its callgrind output and the allocations it
+/// reported (`None` from a binary that does not report them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Counted {
+    pub callgrind: Callgrind,
+    pub allocations: Option<u64>,
+}
+
+/// Allocations per request from the two runs, net of the fixed set-up as
+/// instructions are: `None` unless both runs reported theirs and `large`
+/// has more requests.
+pub fn allocations_per_request(
+    small: &Counted,
+    n_small: u64,
+    large: &Counted,
+    n_large: u64,
+) -> Option<f64> {
+    let (a, b) = (small.allocations?, large.allocations?);
+    (n_large > n_small).then(|| (b as f64 - a as f64) / (n_large - n_small) as f64)
+}
+
+/// The `allocations` the cost workload printed on its one line of JSON.
+fn reported_allocations(stdout: &str) -> Option<u64> {
+    let v: serde_json::Value = serde_json::from_str(stdout.lines().last()?).ok()?;
+    v.get("allocations")?.as_u64()
+}
+
 /// One `valgrind --tool=callgrind … cost-probe` run.
-fn run_one(exe: &Path, scratch: &Path, target: &str, requests: u64) -> Result<Callgrind, String> {
+fn run_one(exe: &Path, scratch: &Path, target: &str, requests: u64) -> Result<Counted, String> {
     let file: PathBuf = scratch.join(format!("callgrind.{target}.{requests}.out"));
     let out = Command::new("valgrind")
         .arg("--tool=callgrind")
@@ -240,7 +340,10 @@ fn run_one(exe: &Path, scratch: &Path, target: &str, requests: u64) -> Result<Ca
     let text = std::fs::read_to_string(&file)
         .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let _ = std::fs::remove_file(&file);
-    parse_callgrind(&text).map_err(|e| format!("{}: {e}", file.display()))
+    Ok(Counted {
+        callgrind: parse_callgrind(&text).map_err(|e| format!("{}: {e}", file.display()))?,
+        allocations: reported_allocations(&String::from_utf8_lossy(&out.stdout)),
+    })
 }
 
 #[cfg(test)]
@@ -302,11 +405,20 @@ fn=(3) alloc
     }
 
     #[test]
+    fn a_targets_name_is_its_command_line_word() {
+        use clap::ValueEnum;
+        for t in CostTarget::value_variants() {
+            let word = t.to_possible_value().unwrap();
+            assert_eq!(word.get_name(), t.name());
+        }
+    }
+
+    #[test]
     fn per_request_is_net_of_fixed_set_up() {
         // 5000 set-up + 30 per request, of which f 20 and g 10; h only set-up.
         let small = cg(5000 + 30 * 100, &[("f", 2000), ("g", 1000), ("h", 5000)]);
         let large = cg(5000 + 30 * 500, &[("f", 10_000), ("g", 5000), ("h", 5000)]);
-        let (v, profile) = per_request(&small, 100, &large, 500).unwrap();
+        let PerRequest { value: v, profile } = per_request(&small, 100, &large, 500).unwrap();
         assert_eq!(v, 30.0);
         let names: Vec<_> = profile.iter().map(|f| f.function.as_str()).collect();
         assert_eq!(names, ["f", "g"], "largest first; set-up only is left out");

@@ -17,10 +17,9 @@ pub mod figures;
 pub mod instructions;
 pub mod services;
 
-pub use benches::{cpu_flat_out_specs, limiter_cpu_percent, memory_spec};
-pub use figures::{cpu_us_per_request, load_figures, marginal_allocs_per_request};
+pub use benches::{cpu_flat_out_specs, limiter_cpu_percent, memory_spec, FlatOut};
+pub use figures::{cpu_us_per_request, load_figures};
 
-use crate::baseline::compare::{SELFTEST_FIGURE, SELFTEST_SCENARIO};
 use crate::config::ScenarioSpec;
 use crate::error::Error;
 use crate::figure::id;
@@ -60,9 +59,9 @@ impl Step {
     pub fn name(&self) -> &str {
         match self {
             Step::Load(s) => &s.name,
-            Step::Cpu { .. } => "cpu",
-            Step::Memory { .. } => "memory",
-            Step::Instructions => "instructions",
+            Step::Cpu { .. } => id::scenario::CPU,
+            Step::Memory { .. } => id::scenario::MEMORY,
+            Step::Instructions => id::scenario::INSTRUCTIONS,
         }
     }
 
@@ -198,7 +197,7 @@ pub async fn run_suite(s: SuiteRun<'_>) -> Result<SuiteResult, Error> {
     let clock: SharedClock = Arc::new(SystemClock::new());
     let total = s.steps.len() + 1;
     (s.on_event)(&Event::Started {
-        name: SELFTEST_SCENARIO.into(),
+        name: id::scenario::SELF_TEST.into(),
         index: 0,
         total,
     });
@@ -207,15 +206,15 @@ pub async fn run_suite(s: SuiteRun<'_>) -> Result<SuiteResult, Error> {
     let mut build = crate::figure::BuildInfo::of_this_binary();
     let planned = s.steps.iter().map(|s| s.name().to_string()).collect();
     (s.on_event)(&Event::Finished {
-        name: SELFTEST_SCENARIO.into(),
+        name: id::scenario::SELF_TEST.into(),
         seconds: t0.elapsed().as_secs_f64(),
     });
     let mut scenarios = vec![ScenarioResult {
-        name: SELFTEST_SCENARIO.into(),
+        name: id::scenario::SELF_TEST.into(),
         kind: ScenarioKind::SelfTest,
         figures: BTreeMap::from([
             (
-                SELFTEST_FIGURE.to_string(),
+                id::PASSED.to_string(),
                 Figure::single(FigureKind::Info, "", if st.passed { 1.0 } else { 0.0 }),
             ),
             (
@@ -264,7 +263,7 @@ async fn run_steps(
         let t0 = Instant::now();
         let result = match step {
             Step::Load(spec) => match services::service_of(step) {
-                Some((name, path)) => running.run_scenario(spec, name, path, clock, s).await?,
+                Some(u) => running.run_scenario(spec, u.name, u.path, clock, s).await?,
                 None => run_load(spec, clock, s).await?,
             },
             Step::Cpu { rps, duration } => benches::run_cpu(*rps, *duration, clock, s).await?,
@@ -273,9 +272,9 @@ async fn run_steps(
             }
             Step::Instructions => benches::run_instructions(build, &s.cancel).await?,
         };
-        if let Some((name, _)) = services::service_of(step) {
-            if last_uses.get(name) == Some(&i) {
-                running.stop(name, s.on_event).await;
+        if let Some(u) = services::service_of(step) {
+            if last_uses.get(u.name) == Some(&i) {
+                running.stop(u.name, s.on_event).await;
             }
         }
         if s.cancel.is_cancelled() {

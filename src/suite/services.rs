@@ -13,10 +13,11 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::{engine_run, load_figures, scenario_floor, Event, Step, SuiteRun};
-use crate::config::{format_duration, ScenarioSpec};
+use crate::config::ScenarioSpec;
+use crate::duration::format_duration;
 use crate::error::Error;
 use crate::figure::{ScenarioKind, ScenarioResult, ServiceCrash};
-use crate::service::cost::service_figures;
+use crate::service::figures::service_figures;
 use crate::service::proc::Sampler;
 use crate::service::{lifecycle, RunningService, ServiceError, ServiceSpec};
 use ratecheck_engine::clock::SharedClock;
@@ -30,11 +31,20 @@ const MAX_SAMPLE_INTERVAL: Duration = Duration::from_secs(1);
 /// [`crate::service::proc::MAX_SAMPLES`]).
 const TARGET_SAMPLES: u32 = 10_000;
 
+/// A service a step loads ([`service_of`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServiceUse<'a> {
+    /// The service's name.
+    pub name: &'a str,
+    /// The path the step requests.
+    pub path: &'a str,
+}
+
 /// The service a step loads, and the path it requests.
-pub fn service_of(step: &Step) -> Option<(&str, &str)> {
+pub fn service_of(step: &Step) -> Option<ServiceUse<'_>> {
     match step {
         Step::Load(s) => match &s.load.target {
-            TargetSpec::Service { name, path } => Some((name, path)),
+            TargetSpec::Service { name, path } => Some(ServiceUse { name, path }),
             _ => None,
         },
         _ => None,
@@ -47,7 +57,7 @@ pub fn last_uses(steps: &[Step]) -> BTreeMap<String, usize> {
     steps
         .iter()
         .enumerate()
-        .filter_map(|(i, s)| service_of(s).map(|(name, _)| (name.to_string(), i)))
+        .filter_map(|(i, s)| service_of(s).map(|u| (u.name.to_string(), i)))
         .collect()
 }
 
@@ -247,7 +257,13 @@ mod tests {
         steps.extend(default_steps(true));
         let last = last_uses(&steps);
         assert_eq!(last, BTreeMap::from([("api".into(), 2), ("web".into(), 1)]));
-        assert_eq!(service_of(&steps[1]), Some(("web", "/x")));
+        assert_eq!(
+            service_of(&steps[1]),
+            Some(ServiceUse {
+                name: "web",
+                path: "/x"
+            })
+        );
         assert_eq!(service_of(&steps[3]), None);
         assert!(last_uses(&default_steps(false)).is_empty());
     }

@@ -13,10 +13,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use cargo_ratecheck::baseline::model::{Baseline, GitInfo, BASELINE_SCHEMA_VERSION};
+use cargo_ratecheck::baseline::model::{Baseline, BASELINE_SCHEMA_VERSION};
 use cargo_ratecheck::figure::{
     Figure, FigureKind, MachineInfo, ScenarioKind, ScenarioResult, SuiteResult,
 };
+use cargo_ratecheck::git::GitInfo;
 use ratecheck_engine::metrics::snapshot::RunReport;
 
 /// The binary under test (the debug build in `cargo test`).

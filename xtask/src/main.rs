@@ -11,6 +11,9 @@
 //!
 //! This file only dispatches and turns a `Result` into an exit code.
 
+// No function over `too-many-lines-threshold` (clippy.toml) lines.
+#![warn(clippy::too_many_lines)]
+
 mod ci;
 mod peers;
 mod proc;

@@ -46,6 +46,8 @@
 //! name the likely cause.
 
 #![warn(missing_docs)]
+// No function over `too-many-lines-threshold` (clippy.toml) lines.
+#![warn(clippy::too_many_lines)]
 
 pub mod analyze;
 pub mod batch;

@@ -1,10 +1,12 @@
 //! What the comparison produces: one typed [`Row`] per figure — its kind, the
-//! two values, the change, the [`Limit`] applied (as data, not text) and the
-//! [`Verdict`]. Turning a row into text is the report layer's job
-//! (`report/format.rs`), which reads the kind instead of guessing it.
+//! two values, the change, the [`Limit`] applied and the [`Note`] on its
+//! [`Verdict`] (as data, not text). Turning a row into text is the report
+//! layer's job (`report/format.rs`, which reads the kind instead of
+//! guessing it; `report/check.rs` writes a row's JSON).
 
 use serde::{Deserialize, Serialize};
 
+use super::note::{self, Note};
 use crate::figure::profile::FunctionDelta;
 use crate::figure::FigureKind;
 
@@ -27,25 +29,6 @@ impl Verdict {
     /// `regressed` and `below-floor` fail the gate; the rest do not.
     pub fn fails(self) -> bool {
         matches!(self, Verdict::Regressed | Verdict::BelowFloor)
-    }
-}
-
-/// The kebab-case word of a verdict (`below-floor`), as in the JSON.
-pub fn verdict_text(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Ok => "ok",
-        Verdict::Improved => "improved",
-        Verdict::Regressed => "regressed",
-        Verdict::BelowFloor => "below-floor",
-        Verdict::NotComparable => "not-comparable",
-        Verdict::Missing => "missing",
-        Verdict::Info => "info",
-    }
-}
-
-impl std::fmt::Display for Verdict {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(verdict_text(*self))
     }
 }
 
@@ -119,8 +102,10 @@ impl Limit {
     }
 }
 
-/// One line of the diff table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One line of the diff table. Its JSON is written by the report layer
+/// (`report/check.rs`: these fields, the note and the limit as text); it
+/// reads back with the note as text ([`Note::Read`]).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Row {
     pub scenario: String,
     pub figure: String,
@@ -139,8 +124,9 @@ pub struct Row {
     #[serde(rename = "bound", default)]
     pub limit: Limit,
     pub verdict: Verdict,
-    #[serde(default)]
-    pub note: String,
+    /// Why the row has its verdict, when there is something to say.
+    #[serde(default, deserialize_with = "note::read")]
+    pub note: Option<Note>,
     /// For an instruction figure that moved past its limit: the functions
     /// that account for most of the change, per request.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -148,11 +134,10 @@ pub struct Row {
 }
 
 impl Row {
-    /// The row with `verdict` and `note` set: how the comparison ends a
-    /// row early.
-    pub(super) fn judged(mut self, verdict: Verdict, note: impl Into<String>) -> Row {
+    /// The row with `verdict` and `note` set.
+    pub(super) fn judged(mut self, verdict: Verdict, note: Note) -> Row {
         self.verdict = verdict;
-        self.note = note.into();
+        self.note = Some(note);
         self
     }
 
@@ -195,6 +180,10 @@ mod tests {
         assert_eq!(row.verdict, Verdict::Ok);
         assert_eq!(row.limit, Limit::None);
         assert_eq!(row.kind, RowKind::Figure(FigureKind::Info));
+        assert_eq!(row.note, None);
+        let noted = old.replace(r#""note":"""#, r#""note":"slow""#);
+        let row: Row = serde_json::from_str(&noted).unwrap();
+        assert_eq!(row.note, Some(Note::Read("slow".into())));
     }
 
     fn j<T: Serialize>(v: &T) -> String {

@@ -1,17 +1,25 @@
-//! The gate's floors and tolerances ([`Thresholds`]) and the per-scenario
-//! override ([`PartialThresholds`]), with their validation. Keys are
-//! kebab-case in the configuration and in JSON.
+//! The gate's floors and tolerances ([`Thresholds`]), the per-scenario
+//! override ([`PartialThresholds`]) with their validation, and the one
+//! lookup of a scenario's thresholds ([`ThresholdLookup`]) that judges
+//! baseline rows and paired rows alike. Keys are kebab-case in the
+//! configuration and in JSON.
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::figure::FigureKind;
+
+/// The gate's default efficiency floor (0.95): efficiency below it fails.
+/// Defined once, here; the reports mark it where a scenario states none.
+pub const DEFAULT_EFFICIENCY_FLOOR: f64 = 0.95;
 
 /// Floors and tolerances. Keys are kebab-case in config and JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
 pub struct Thresholds {
     /// Efficiency below this fails, always (default
-    /// [`EFFICIENCY_FLOOR`](ratecheck_engine::analyze::EFFICIENCY_FLOOR), 0.95).
+    /// [`DEFAULT_EFFICIENCY_FLOOR`], 0.95).
     pub efficiency_floor: f64,
     /// Error rate above this fails, always (0.0).
     pub max_error_rate: f64,
@@ -30,15 +38,35 @@ pub struct Thresholds {
     pub latency_slack_ms: f64,
     /// Relative tolerance of instruction counts (0.02 = +2%).
     pub instructions_tolerance: f64,
+    /// Relative tolerance of counted allocations per request (0.02): the
+    /// counts are exact, so one more allocation on a request path that
+    /// makes ten is a regression (below one per hundred requests the
+    /// absolute slack `ALLOCATION_SLACK` applies).
+    pub allocations_tolerance: f64,
     /// Allowed change as a multiple of the baseline's spread (3.0), capped
     /// at twice the figure's tolerance.
     pub spread_factor: f64,
+    /// A CPU figure judged from a paired run (`check --against`) regresses
+    /// when its ratio exceeds 1 + this (0.02) and its interval lies wholly
+    /// above 1: pairs remove the drift between hours, so this is far below
+    /// a committed baseline's `cpu-tolerance`.
+    pub paired_cpu_tolerance: f64,
+    /// The same for paired peak RSS (0.05): two builds of one commit can
+    /// differ by a few percent in peak RSS, consistently, from how their
+    /// code and data are laid out; a change must exceed that.
+    pub paired_memory_tolerance: f64,
+    /// The same for a paired median response time (0.10): one short child
+    /// run's median moves by several percent from the next at low rates,
+    /// so 20 pairs leave an interval of a few percent; a slower median
+    /// past 10% beyond that interval is a change worth failing for.
+    /// It must also be slower by more than `latency-slack-ms`.
+    pub paired_latency_tolerance: f64,
 }
 
 impl Default for Thresholds {
     fn default() -> Self {
         Thresholds {
-            efficiency_floor: ratecheck_engine::analyze::EFFICIENCY_FLOOR,
+            efficiency_floor: DEFAULT_EFFICIENCY_FLOOR,
             max_error_rate: 0.0,
             efficiency_drop: 0.02,
             cpu_tolerance: 0.15,
@@ -46,7 +74,11 @@ impl Default for Thresholds {
             latency_tolerance: 0.50,
             latency_slack_ms: 0.2,
             instructions_tolerance: 0.02,
+            allocations_tolerance: 0.02,
             spread_factor: 3.0,
+            paired_cpu_tolerance: 0.02,
+            paired_memory_tolerance: 0.05,
+            paired_latency_tolerance: 0.10,
         }
     }
 }
@@ -73,7 +105,15 @@ pub struct PartialThresholds {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instructions_tolerance: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allocations_tolerance: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spread_factor: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paired_cpu_tolerance: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paired_memory_tolerance: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paired_latency_tolerance: Option<f64>,
 }
 
 impl PartialThresholds {
@@ -88,7 +128,15 @@ impl PartialThresholds {
             latency_tolerance: self.latency_tolerance.or(base.latency_tolerance),
             latency_slack_ms: self.latency_slack_ms.or(base.latency_slack_ms),
             instructions_tolerance: self.instructions_tolerance.or(base.instructions_tolerance),
+            allocations_tolerance: self.allocations_tolerance.or(base.allocations_tolerance),
             spread_factor: self.spread_factor.or(base.spread_factor),
+            paired_cpu_tolerance: self.paired_cpu_tolerance.or(base.paired_cpu_tolerance),
+            paired_memory_tolerance: self
+                .paired_memory_tolerance
+                .or(base.paired_memory_tolerance),
+            paired_latency_tolerance: self
+                .paired_latency_tolerance
+                .or(base.paired_latency_tolerance),
         }
     }
 
@@ -105,7 +153,19 @@ impl PartialThresholds {
             instructions_tolerance: self
                 .instructions_tolerance
                 .unwrap_or(base.instructions_tolerance),
+            allocations_tolerance: self
+                .allocations_tolerance
+                .unwrap_or(base.allocations_tolerance),
             spread_factor: self.spread_factor.unwrap_or(base.spread_factor),
+            paired_cpu_tolerance: self
+                .paired_cpu_tolerance
+                .unwrap_or(base.paired_cpu_tolerance),
+            paired_memory_tolerance: self
+                .paired_memory_tolerance
+                .unwrap_or(base.paired_memory_tolerance),
+            paired_latency_tolerance: self
+                .paired_latency_tolerance
+                .unwrap_or(base.paired_latency_tolerance),
         }
     }
 }
@@ -116,13 +176,25 @@ impl Thresholds {
     pub fn tolerance(&self, kind: FigureKind) -> Option<f64> {
         match kind {
             FigureKind::Cpu => Some(self.cpu_tolerance),
-            FigureKind::Memory | FigureKind::Allocations => Some(self.memory_tolerance),
+            FigureKind::Memory => Some(self.memory_tolerance),
+            FigureKind::Allocations => Some(self.allocations_tolerance),
             FigureKind::Latency => Some(self.latency_tolerance),
             FigureKind::Instructions => Some(self.instructions_tolerance),
             FigureKind::Efficiency
             | FigureKind::ErrorRate
             | FigureKind::Alive
             | FigureKind::Info => None,
+        }
+    }
+
+    /// The relative tolerance of a figure of `kind` judged from a paired
+    /// run. The paired runs measure CPU, peak RSS and median response
+    /// times; any other kind is held to the CPU tolerance.
+    pub fn paired_tolerance(&self, kind: FigureKind) -> f64 {
+        match kind {
+            FigureKind::Memory => self.paired_memory_tolerance,
+            FigureKind::Latency => self.paired_latency_tolerance,
+            _ => self.paired_cpu_tolerance,
         }
     }
 
@@ -141,6 +213,9 @@ impl Thresholds {
             ("latency-slack-ms", self.latency_slack_ms),
             ("instructions-tolerance", self.instructions_tolerance),
             ("spread-factor", self.spread_factor),
+            ("paired-cpu-tolerance", self.paired_cpu_tolerance),
+            ("paired-memory-tolerance", self.paired_memory_tolerance),
+            ("paired-latency-tolerance", self.paired_latency_tolerance),
         ];
         let bad_ratio = |v: f64| !v.is_finite() || !(0.0..=1.0).contains(&v);
         let bad_tolerance = |v: f64| !v.is_finite() || v < 0.0;
@@ -154,6 +229,32 @@ impl Thresholds {
             Some((key, value, rule)) => Err(ThresholdError { key, value, rule }),
             None => Ok(()),
         }
+    }
+}
+
+/// The thresholds of every scenario: the workspace's, and for a scenario
+/// that overrides some, its own (the workspace's with its overrides
+/// applied). The one lookup every row is judged with, from a baseline or
+/// from a paired run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ThresholdLookup {
+    workspace: Thresholds,
+    overrides: BTreeMap<String, Thresholds>,
+}
+
+impl ThresholdLookup {
+    /// `overrides`: the complete thresholds of each scenario that overrides
+    /// some (`Config::overrides`).
+    pub fn new(workspace: Thresholds, overrides: BTreeMap<String, Thresholds>) -> ThresholdLookup {
+        ThresholdLookup {
+            workspace,
+            overrides,
+        }
+    }
+
+    /// The thresholds `scenario` is judged with.
+    pub fn of(&self, scenario: &str) -> &Thresholds {
+        self.overrides.get(scenario).unwrap_or(&self.workspace)
     }
 }
 

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::baseline::model::GitInfo;
 use crate::figure::{Figure, MachineInfo, ScenarioKind, ScenarioResult, SuiteResult};
+use crate::git::GitInfo;
 
 fn commit(n: usize) -> CommitInfo {
     CommitInfo {

@@ -1,8 +1,9 @@
 //! Tests of the history renderers, on a hand-built history.
 
 use super::*;
-use crate::baseline::history::{CommitInfo, Point, Skipped, Version};
+use crate::baseline::history::{Point, Skipped, Version};
 use crate::figure::FigureKind;
+use crate::git::CommitInfo;
 
 fn version(n: usize, dirty: bool, other: bool) -> Version {
     Version {

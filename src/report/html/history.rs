@@ -14,7 +14,7 @@ use super::{escape_html, model_table, page};
 use crate::baseline::history::{History, Series};
 use crate::git::short_sha;
 use crate::report::format::{change, figure_shape};
-use crate::report::history::{figures_table, heading, marks, value_text, versions_table};
+use crate::report::history::{figures_table, heading, marks, series_value_text, versions_table};
 
 /// Chart size in SVG pixels.
 const SIZE: (u32, u32) = (560, 220);
@@ -65,7 +65,7 @@ fn point_title(h: &History, s: &Series, version: usize, v: f64) -> String {
         ver.commit.subject,
         ver.commit.date,
         s.name(),
-        value_text(s, v)
+        series_value_text(s, v)
     );
     let m = marks(h, version);
     if !m.is_empty() {
@@ -228,8 +228,8 @@ pub fn render_history_html(h: &History) -> String {
         let summary = match (s.points.first(), s.points.last()) {
             (Some(a), Some(b)) => format!(
                 "{} → {} ({})",
-                value_text(s, a.value),
-                value_text(s, b.value),
+                series_value_text(s, a.value),
+                series_value_text(s, b.value),
                 match change(shape, s.change()) {
                     c if c.is_empty() => "no change".to_string(),
                     c => c,

@@ -141,7 +141,7 @@ fn distribution_axis_counts_nines() {
 #[test]
 fn gauge_arc_tracks_efficiency() {
     // 95% is half-way along the 90..100% scale: the top of the arc
-    let f = EFFICIENCY_FLOOR;
+    let f = DEFAULT_EFFICIENCY_FLOOR;
     let g = gauge_svg("x", 0.95, f);
     assert!(g.contains("A 80 80 0 0 1 100.00 20.00"), "{g}");
     // at or below 90% there is no value arc
@@ -168,7 +168,7 @@ fn floor_tick(floor: f64) -> String {
 #[test]
 fn gauge_marks_the_floor_in_force() {
     // The default floor, 95%: the tick stands straight up.
-    let g = gauge_svg("x", 0.97, EFFICIENCY_FLOOR);
+    let g = gauge_svg("x", 0.97, DEFAULT_EFFICIENCY_FLOOR);
     assert!(
         g.contains("<line x1=\"100.00\" y1=\"32.00\" x2=\"100.00\" y2=\"8.00\""),
         "{g}"
@@ -209,7 +209,7 @@ fn check_html_has_the_diff_table_and_a_section_per_load_scenario() {
     let check = example_check();
     let html = render_check_html(&check);
     assert!(html.contains(
-        "<div class=\"banner fail\">ratecheck: FAIL — 1 regressed, 1 below floor; NOT JUDGED: p99_ms (baseline from another machine)</div>"
+        "<div class=\"banner fail\">ratecheck: FAIL — 1 regressed, 1 below floor; not comparable: steady-10k/p99_ms (baseline from another machine)</div>"
     ));
     for v in [
         "ok",

@@ -16,18 +16,18 @@ fn run(
     // Bounded: nothing is probed twice.
     for _ in 0..=len {
         match s.next() {
-            Step::Probe(i) => {
+            Next::Probe(i) => {
                 probes.push(i);
                 let o = if skip.contains(&i) {
-                    Outcome::Skip
+                    Mark::Skip
                 } else if i < first_bad {
-                    Outcome::Good
+                    Mark::Good
                 } else {
-                    Outcome::Bad
+                    Mark::Bad
                 };
                 assert!(s.record(i, o), "probe {i} recorded once");
             }
-            Step::Done(c) => return (probes, c),
+            Next::Done(c) => return (probes, c),
         }
     }
     panic!("no conclusion after {len} probes: {probes:?}");
@@ -143,56 +143,56 @@ fn the_answer_is_never_wrong_whatever_is_skipped() {
 #[test]
 fn endpoints_must_confirm() {
     let mut s = Search::new(5, 5).unwrap();
-    assert_eq!(s.next(), Step::Probe(0));
-    s.record(0, Outcome::Bad);
+    assert_eq!(s.next(), Next::Probe(0));
+    s.record(0, Mark::Bad);
     assert_eq!(
         s.next(),
-        Step::Done(Conclusion::Endpoint {
+        Next::Done(Conclusion::Endpoint {
             index: 0,
-            outcome: Outcome::Bad
+            mark: Mark::Bad
         })
     );
     let mut s = Search::new(5, 5).unwrap();
-    s.record(0, Outcome::Good);
-    assert_eq!(s.next(), Step::Probe(4));
-    s.record(4, Outcome::Skip);
+    s.record(0, Mark::Good);
+    assert_eq!(s.next(), Next::Probe(4));
+    s.record(4, Mark::Skip);
     assert_eq!(
         s.next(),
-        Step::Done(Conclusion::Endpoint {
+        Next::Done(Conclusion::Endpoint {
             index: 4,
-            outcome: Outcome::Skip
+            mark: Mark::Skip
         })
     );
     assert_eq!(s.skipped(), [4]);
-    assert_eq!(s.probes(), [(0, Outcome::Good), (4, Outcome::Skip)]);
+    assert_eq!(s.probes(), [(0, Mark::Good), (4, Mark::Skip)]);
 }
 
 #[test]
 fn records_out_of_range_or_twice_are_refused() {
     assert!(Search::new(1, 0).is_none());
     let mut s = Search::new(3, 0).unwrap();
-    assert!(!s.record(3, Outcome::Good));
-    assert!(s.record(0, Outcome::Good));
-    assert!(!s.record(0, Outcome::Bad), "already probed");
-    assert_eq!(s.probes(), [(0, Outcome::Good)]);
-    assert!(s.record(2, Outcome::Bad));
-    assert_eq!(s.next(), Step::Probe(1));
-    assert!(s.record(1, Outcome::Good));
-    assert_eq!(s.next(), Step::Done(Conclusion::FirstBad(2)));
+    assert!(!s.record(3, Mark::Good));
+    assert!(s.record(0, Mark::Good));
+    assert!(!s.record(0, Mark::Bad), "already probed");
+    assert_eq!(s.probes(), [(0, Mark::Good)]);
+    assert!(s.record(2, Mark::Bad));
+    assert_eq!(s.next(), Next::Probe(1));
+    assert!(s.record(1, Mark::Good));
+    assert_eq!(s.next(), Next::Done(Conclusion::FirstBad(2)));
 }
 
 #[test]
 fn the_midpoint_rule() {
     // A rise from 1000 to 1060 instructions.
-    assert_eq!(classify(1000.0, 1000.0, 1060.0), Outcome::Good);
-    assert_eq!(classify(1029.0, 1000.0, 1060.0), Outcome::Good);
-    assert_eq!(classify(1030.0, 1000.0, 1060.0), Outcome::Good, "halfway");
-    assert_eq!(classify(1031.0, 1000.0, 1060.0), Outcome::Bad);
-    assert_eq!(classify(1100.0, 1000.0, 1060.0), Outcome::Bad);
+    assert_eq!(classify(1000.0, 1000.0, 1060.0), Mark::Good);
+    assert_eq!(classify(1029.0, 1000.0, 1060.0), Mark::Good);
+    assert_eq!(classify(1030.0, 1000.0, 1060.0), Mark::Good, "halfway");
+    assert_eq!(classify(1031.0, 1000.0, 1060.0), Mark::Bad);
+    assert_eq!(classify(1100.0, 1000.0, 1060.0), Mark::Bad);
     // A fall works the same way.
-    assert_eq!(classify(940.0, 1000.0, 900.0), Outcome::Bad);
-    assert_eq!(classify(990.0, 1000.0, 900.0), Outcome::Good);
-    assert_eq!(classify(f64::NAN, 1000.0, 900.0), Outcome::Skip);
+    assert_eq!(classify(940.0, 1000.0, 900.0), Mark::Bad);
+    assert_eq!(classify(990.0, 1000.0, 900.0), Mark::Good);
+    assert_eq!(classify(f64::NAN, 1000.0, 900.0), Mark::Skip);
 }
 
 #[test]
@@ -207,4 +207,96 @@ fn endpoints_that_do_not_differ_leave_nothing_to_bisect() {
     assert!(!endpoints_differ(f64::NAN, 1.0, 0.005));
     let c = relative_change(1000.0, 1065.0).unwrap();
     assert!((c - 0.065).abs() < 1e-12);
+}
+
+#[test]
+fn places_in_the_range() {
+    assert_eq!(Place::of(0, 9), Place::Good);
+    assert_eq!(Place::of(8, 9), Place::Bad);
+    assert_eq!(Place::of(4, 9), Place::Between);
+    assert_eq!(Place::of(1, 2), Place::Bad);
+}
+
+#[test]
+fn counts_mark_by_the_endpoints_and_the_midpoint() {
+    let mut j = Judge::default();
+    // Nothing known yet: a commit between cannot be judged.
+    assert_eq!(j.count(Place::Between, 1000.0, 0.005), Ok(Mark::Skip));
+    assert_eq!(j.count(Place::Good, 1000.0, 0.005), Ok(Mark::Good));
+    assert_eq!(j.count(Place::Between, 1000.0, 0.005), Ok(Mark::Skip));
+    assert_eq!(j.count(Place::Bad, 1060.0, 0.005), Ok(Mark::Bad));
+    assert_eq!(j.count(Place::Between, 1029.0, 0.005), Ok(Mark::Good));
+    assert_eq!(j.count(Place::Between, 1031.0, 0.005), Ok(Mark::Bad));
+    assert_eq!(j.count(Place::Between, f64::NAN, 0.005), Ok(Mark::Skip));
+}
+
+#[test]
+fn a_count_that_does_not_move_leaves_nothing_to_bisect() {
+    let mut j = Judge::default();
+    assert_eq!(j.count(Place::Good, 1000.0, 0.005), Ok(Mark::Good));
+    assert_eq!(
+        j.count(Place::Bad, 1004.0, 0.005),
+        Err(NoChange {
+            good: 1000.0,
+            bad: 1004.0
+        })
+    );
+    // Without the good endpoint's count there is no change to see either.
+    let e = Judge::default()
+        .count(Place::Bad, 1004.0, 0.005)
+        .unwrap_err();
+    assert!(e.good.is_nan() && e.bad == 1004.0);
+}
+
+fn paired(ratio: f64, verdict: PairedVerdict) -> Paired {
+    Paired {
+        pairs: 20,
+        ratio,
+        low: ratio * 0.99,
+        high: ratio * 1.01,
+        verdict,
+    }
+}
+
+#[test]
+fn paired_figures_mark_by_their_log_ratio_to_the_good_revision() {
+    let mut j = Judge::default();
+    assert_eq!(j.paired_reference(), Mark::Good);
+    // The bad revision 8% above the good one.
+    let bad = paired(1.08, PairedVerdict::Regressed);
+    assert_eq!(j.paired(Place::Bad, &bad), Ok(Mark::Bad));
+    // Nearer the bad endpoint's log ratio than 0: bad; else good.
+    let near_bad = paired(1.05, PairedVerdict::Regressed);
+    assert_eq!(j.paired(Place::Between, &near_bad), Ok(Mark::Bad));
+    let near_good = paired(1.02, PairedVerdict::Ok);
+    assert_eq!(j.paired(Place::Between, &near_good), Ok(Mark::Good));
+    assert_eq!(
+        j.paired(Place::Between, &paired(f64::NAN, PairedVerdict::Ok)),
+        Ok(Mark::Skip)
+    );
+}
+
+#[test]
+fn a_bad_revision_whose_pairs_show_no_change_leaves_nothing_to_bisect() {
+    let mut j = Judge::default();
+    j.paired_reference();
+    let e = j
+        .paired(Place::Bad, &paired(1.01, PairedVerdict::Ok))
+        .unwrap_err();
+    assert_eq!(e.good, 0.0);
+    assert!((e.bad - 1.01f64.ln()).abs() < 1e-12);
+}
+
+#[test]
+fn untested_commits_of_a_search_that_gave_up() {
+    let mut s = Search::new(9, 1).unwrap();
+    assert!(s.record(0, Mark::Good));
+    assert!(s.record(8, Mark::Bad));
+    assert!(s.record(4, Mark::Skip));
+    assert!(matches!(
+        s.next(),
+        Next::Done(Conclusion::GaveUp { after: 0, upto: 8 })
+    ));
+    assert_eq!(s.untested(0, 8), 6, "1, 2, 3, 5, 6, 7");
+    assert_eq!(s.untested(3, 5), 0, "4 was probed");
 }

@@ -28,7 +28,7 @@ mod parse;
 mod stats;
 mod table;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -187,17 +187,8 @@ fn build_release() -> Result<PathBuf> {
 }
 
 pub fn run(opts: &PeersOptions) -> Result<()> {
-    let ours = match &opts.bin {
-        Some(bin) => {
-            if !proc::is_executable(bin) {
-                bail!("--bin {}: not an executable file", bin.display());
-            }
-            bin.clone()
-        }
-        None => build_release()?,
-    };
+    let ours = our_binary(opts)?;
     let tools = available_tools();
-
     let mut serve = Command::new(&ours);
     serve.args(["ratecheck", "serve", "--addr", "127.0.0.1:0"]);
     println!("$ {}", display(&serve));
@@ -209,7 +200,7 @@ pub fn run(opts: &PeersOptions) -> Result<()> {
     let limit = opts.duration + Duration::from_secs(30);
     let mut records = Vec::new();
     for repeat in 1..=opts.repeat {
-        for (tool, rate) in plan(&tools, &opts.rates) {
+        for (tool, rate) in plan(opts, &tools) {
             if !server.is_running() {
                 bail!("the embedded server ({url}) exited during the run");
             }
@@ -227,7 +218,7 @@ pub fn run(opts: &PeersOptions) -> Result<()> {
                 &measured,
                 figures,
             );
-            println!("    {}", rec.summary_line());
+            print_record(&rec);
             records.push(rec);
         }
     }
@@ -246,7 +237,22 @@ pub fn run(opts: &PeersOptions) -> Result<()> {
     Ok(())
 }
 
-/// Our runs and the peers found on the PATH (a hint for each missing one).
+/// `--bin`, or the release binary built now.
+fn our_binary(opts: &PeersOptions) -> Result<PathBuf> {
+    match &opts.bin {
+        Some(bin) => {
+            if !proc::is_executable(bin) {
+                bail!("--bin {}: not an executable file", bin.display());
+            }
+            Ok(bin.clone())
+        }
+        None => build_release(),
+    }
+}
+
+/// The timer floor, cargo-ratecheck (null target and HTTP), and the peers
+/// found on PATH (oha twice: with and without latency correction); the
+/// missing ones named.
 fn available_tools() -> Vec<Tool> {
     let mut tools = vec![
         Tool::TimerFloor,
@@ -266,10 +272,11 @@ fn available_tools() -> Vec<Tool> {
     tools
 }
 
-/// One repeat's runs: every tool but wrk at every rate, then wrk once.
-fn plan(tools: &[Tool], rates: &[f64]) -> Vec<(Tool, Option<f64>)> {
+/// One repeat's runs: every tool at every rate, then wrk (which takes no
+/// rate) once.
+fn plan(opts: &PeersOptions, tools: &[Tool]) -> Vec<(Tool, Option<f64>)> {
     let mut plan: Vec<(Tool, Option<f64>)> = Vec::new();
-    for &rate in rates {
+    for &rate in &opts.rates {
         for &tool in tools.iter().filter(|t| **t != Tool::Wrk) {
             plan.push((tool, Some(rate)));
         }
@@ -280,13 +287,13 @@ fn plan(tools: &[Tool], rates: &[f64]) -> Vec<(Tool, Option<f64>)> {
     plan
 }
 
-/// Every run's raw figures, as `--json PATH` keeps them.
-fn write_json(
-    path: &std::path::Path,
-    opts: &PeersOptions,
-    url: &str,
-    records: &[RunRecord],
-) -> Result<()> {
+/// One run's line: its error, or what it achieved.
+fn print_record(rec: &RunRecord) {
+    println!("    {}", rec.summary_line());
+}
+
+/// `--json`: the settings and every run's raw figures.
+fn write_json(path: &Path, opts: &PeersOptions, url: &str, records: &[RunRecord]) -> Result<()> {
     let json = serde_json::to_string_pretty(&serde_json::json!({
         "duration_s": opts.duration.as_secs_f64(),
         "concurrency": opts.concurrency,

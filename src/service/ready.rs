@@ -1,6 +1,6 @@
-//! The readiness probe: one `GET` to the service's loopback port, answered
-//! with the response's status code. Plain blocking sockets with timeouts:
-//! it runs between polls, never on the measured path.
+//! The ready check: one `GET` of the service's ready path on its loopback
+//! port, answered with the response's status code. Plain blocking sockets
+//! with timeouts: it runs between polls, never on the measured path.
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};

@@ -1,5 +1,7 @@
-//! Durations as the configuration and the command line write them: `500ms`,
-//! `5s`, `2m`.
+//! Durations as the configuration, the command line and every message
+//! write them: `500ms`, `5s`, `2m`. The bottom layer: it uses nothing of
+//! the crate, and the command line, the configuration, services, the suite
+//! and revisions use it.
 
 use std::time::Duration;
 
@@ -80,5 +82,72 @@ pub fn format_duration(d: Duration) -> String {
         trim(ns / 1_000_000, ns % 1_000_000, 6, "ms")
     } else {
         trim(ns / 1_000, ns % 1_000, 3, "us")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse() {
+        let ok = |s: &str| parse_duration(s).unwrap();
+        assert_eq!(ok("500ms"), Duration::from_millis(500));
+        assert_eq!(ok("5s"), Duration::from_secs(5));
+        assert_eq!(ok("2m"), Duration::from_secs(120));
+        assert_eq!(ok("1.5s"), Duration::from_millis(1500));
+        assert_eq!(ok("250us"), Duration::from_micros(250));
+        assert_eq!(ok("0.1s"), Duration::from_millis(100));
+        assert_eq!(ok(".5s"), Duration::from_millis(500));
+        assert_eq!(ok("1h"), Duration::from_secs(3600));
+        assert_eq!(ok(" 3 s "), Duration::from_secs(3));
+        assert_eq!(ok("0s"), Duration::ZERO);
+        assert_eq!(ok("0.0000001s"), Duration::from_nanos(100));
+    }
+
+    #[test]
+    fn durations_reject_garbage() {
+        for bad in [
+            "",
+            " ",
+            "5",
+            "-5s",
+            "s",
+            "5x",
+            "1.2.3s",
+            "abc",
+            "5 s s",
+            "1e3ms",
+            "NaNs",
+            "infs",
+            ".s",
+            "+5s",
+            "99999999999999999999h",
+        ] {
+            let e = parse_duration(bad).unwrap_err();
+            assert!(!e.is_empty() && !e.contains('\n'), "{bad:?}: {e}");
+        }
+        assert!(parse_duration("-5s").unwrap_err().contains("negative"));
+        assert!(parse_duration("5").unwrap_err().contains("no unit"));
+    }
+
+    #[test]
+    fn durations_format_round_trip() {
+        for d in [
+            Duration::ZERO,
+            Duration::from_secs(5),
+            Duration::from_millis(1500),
+            Duration::from_millis(500),
+            Duration::from_micros(250),
+            Duration::from_secs(120),
+            Duration::from_secs(90),
+            Duration::from_nanos(1_234_567),
+        ] {
+            let s = format_duration(d);
+            assert_eq!(parse_duration(&s).unwrap(), d, "{s}");
+        }
+        assert_eq!(format_duration(Duration::from_millis(1500)), "1.5s");
+        assert_eq!(format_duration(Duration::from_secs(120)), "2m");
+        assert_eq!(format_duration(Duration::from_millis(500)), "500ms");
     }
 }

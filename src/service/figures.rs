@@ -68,11 +68,29 @@ pub fn peak_rss_between(samples: &[Sample], t0: f64, t1: f64) -> Option<u64> {
 /// The window the service is judged over, in the samples' time (the
 /// run's shifted by `offset`): the steady phase, else (a run of ramps
 /// only) the whole schedule; and the requests it completed.
-pub fn judged_window(r: &RunReport, offset: f64) -> (f64, f64, u64) {
+pub fn judged_window(r: &RunReport, offset: f64) -> Window {
     match r.phases.iter().find(|p| p.name == STEADY) {
-        Some(p) => (offset + p.start_s, offset + p.end_s, p.completed),
-        None => (offset, offset + r.duration_s, r.requests.completed),
+        Some(p) => Window {
+            start_s: offset + p.start_s,
+            end_s: offset + p.end_s,
+            completed: p.completed,
+        },
+        None => Window {
+            start_s: offset,
+            end_s: offset + r.duration_s,
+            completed: r.requests.completed,
+        },
     }
+}
+
+/// The window a service is judged over ([`judged_window`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Window {
+    /// Its start and end, seconds in the samples' time.
+    pub start_s: f64,
+    pub end_s: f64,
+    /// The requests the run completed in it.
+    pub completed: u64,
 }
 
 /// The service's figures for one run: CPU µs per request and % of a core
@@ -85,7 +103,11 @@ pub fn service_figures(
     offset: f64,
     alive: bool,
 ) -> BTreeMap<String, Figure> {
-    let (t0, t1, requests) = judged_window(r, offset);
+    let Window {
+        start_s: t0,
+        end_s: t1,
+        completed: requests,
+    } = judged_window(r, offset);
     let cpu = cpu_between(samples, t0, t1);
     let per_request = match cpu {
         Some(us) if requests > 0 => us / requests as f64,

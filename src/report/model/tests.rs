@@ -1,0 +1,200 @@
+//! The tables and the run summary every renderer shows, by example.
+
+use super::*;
+use crate::gate::Against;
+use crate::report::example::example_check;
+
+#[test]
+fn row_values_follow_the_figure_kind() {
+    let check = example_check();
+    let lines: Vec<_> = check.rows.iter().map(check_line).collect();
+    let cells = |i: usize| lines[i].cells().map(str::to_string);
+    assert_eq!(cells(0)[1], "passed");
+    assert_eq!(
+        cells(1)[..4],
+        ["99.90%", "99.95%", "+0.05 pts", "≥ 95.00%, drop ≤ 2.00 pts"]
+    );
+    assert_eq!(cells(2)[..4], ["12.0 us", "9.00 us", "-25.0%", "+15%"]);
+    assert_eq!(cells(3)[..3], ["20.0 MB", "26.0 MB", "+30.0%"]);
+    assert_eq!(cells(3)[4], "regressed");
+    assert_eq!(cells(4)[..5], ["1.00 ms", "5.10 ms", "+410%", "", "info"]);
+    assert_eq!(cells(5)[3], "≥ 95.00%");
+    // a baseline-only row: the kind recorded from the baseline's figure
+    assert_eq!(cells(7)[..3], ["99.80%", "—", ""]);
+    assert_eq!(cells(7)[4], "missing");
+}
+
+#[test]
+fn baseline_line_names_both_commits_and_the_paired_revision() {
+    let check = example_check();
+    assert_eq!(
+        baseline_line(&check),
+        "baseline 1a2b3c4d5e6f (main, 2024-05-01T12:34:56Z) from baselines/main.json \
+         vs HEAD 9f8e7d6c5b4a (feature, dirty), 3 commits apart"
+    );
+    let against = Some(Against {
+        rev: "main".into(),
+        commit: "0a1b2c3d4e5f6a7b8c9d0a1b2c3d4e5f6a7b8c9d".into(),
+    });
+    let mut both = check.clone();
+    both.against = against;
+    assert_eq!(
+        baseline_line(&both),
+        "baseline 1a2b3c4d5e6f (main, 2024-05-01T12:34:56Z) from baselines/main.json, \
+         paired with main (commit 0a1b2c3d4e5f) vs HEAD 9f8e7d6c5b4a (feature, dirty), 3 commits apart"
+    );
+    let mut paired_only = both;
+    paired_only.baseline_git = None;
+    paired_only.baseline_path = None;
+    paired_only.commits_between = None;
+    assert_eq!(
+        baseline_line(&paired_only),
+        "paired with main (commit 0a1b2c3d4e5f) vs HEAD 9f8e7d6c5b4a (feature, dirty)"
+    );
+    let mut none = paired_only;
+    none.against = None;
+    none.head_git = None;
+    assert_eq!(baseline_line(&none), "no baseline");
+}
+
+#[test]
+fn check_warnings_include_scenario_warnings() {
+    let w = check_warnings(&example_check());
+    assert_eq!(w.len(), 4, "{w:?}");
+    assert_eq!(
+        w[..2],
+        [
+            "steady-10k / p99_ms: not-comparable (baseline from another machine)",
+            "ramp / efficiency: missing (in the baseline, not measured in this run)"
+        ]
+    );
+    assert!(w
+        .iter()
+        .any(|l| l == "steady-1k: generator was the bottleneck <b>"));
+}
+
+#[test]
+fn the_run_summary_holds_every_figure_once() {
+    let r = RunReport::example();
+    let lines = run_summary(&r);
+    let labels: Vec<&str> = lines.iter().map(|l| l.label).collect();
+    assert_eq!(
+        labels,
+        [
+            "target",
+            "rate",
+            id::EFFICIENCY,
+            "generation efficiency",
+            "min window efficiency",
+            "CPU",
+            "peak RSS"
+        ]
+    );
+    assert_eq!(lines[1].value(), "1000 rps for 10 s, concurrency 50");
+    assert_eq!(lines[2].efficiency, Some(r.efficiency));
+    assert!(
+        lines[2].value().starts_with("99.90% (achieved "),
+        "{:?}",
+        lines[2]
+    );
+    assert!(
+        lines[5]
+            .value()
+            .ends_with("(includes the in-process embedded server)"),
+        "{:?}",
+        lines[5]
+    );
+    assert_eq!(lines[6].value(), "20.0 MB");
+    let unknown = RunReport {
+        target: String::new(),
+        ..r
+    };
+    assert_eq!(run_summary(&unknown)[0].value(), "(unknown)");
+}
+
+#[test]
+fn run_tables_hold_every_figure_once() {
+    let r = RunReport::example();
+    assert_eq!(requests(&r).rows[0][2], "9990");
+    let l = latency(&r);
+    assert_eq!(l.header.len(), l.rows[0].len());
+    assert_eq!(
+        l.rows[0],
+        ["response", "0.200", "0.300", "0.600", "1.00", "1.60", "0.220"]
+    );
+    assert!(outcomes(&r)
+        .unwrap()
+        .rows
+        .contains(&vec!["HTTP 200".to_string(), "9990".into()]));
+    let mut none = r.clone();
+    none.status_codes.clear();
+    none.errors.clear();
+    none.phases.clear();
+    assert!(outcomes(&none).is_none());
+    assert!(phases(&none).is_none());
+    let d = diagnostics(&r);
+    assert!(d.rows.iter().all(|row| row.len() == 2));
+    assert!(d.rows.iter().any(|row| row[0] == "channel full events"));
+}
+
+#[test]
+fn check_table_puts_failures_first_and_info_last_under_scenario_headings() {
+    let check = example_check();
+    let parts = check_table(&check);
+    let order: Vec<Part> = parts.iter().map(|p| p.0).collect();
+    assert_eq!(order, [Part::Attention, Part::Judged, Part::Info]);
+    let names = |i: usize| -> Vec<(&str, Vec<&str>)> {
+        parts[i]
+            .1
+            .iter()
+            .map(|b| {
+                (
+                    b.scenario.as_str(),
+                    b.lines.iter().map(|l| l.figure.as_str()).collect(),
+                )
+            })
+            .collect()
+    };
+    let nasty = "<script>alert(1)</script> | a,b:c%";
+    assert_eq!(
+        names(0),
+        [
+            ("steady-1k", vec!["peak_rss"]),
+            (nasty, vec!["efficiency"]),
+            ("steady-10k", vec!["p99_ms"]),
+        ]
+    );
+    assert_eq!(
+        names(1),
+        [
+            ("self-test", vec!["passed"]),
+            ("steady-1k", vec!["efficiency", "cpu_us_per_request"]),
+            ("ramp", vec!["efficiency"]),
+        ]
+    );
+    assert_eq!(names(2), [("steady-1k", vec!["response_p99_ms"])]);
+    assert_eq!(info_summary(&parts[2].1), "1 figure shown, not judged");
+    // every row is in exactly one place
+    let shown: usize = parts.iter().flat_map(|p| &p.1).map(|b| b.lines.len()).sum();
+    assert_eq!(shown, check.rows.len());
+}
+
+#[test]
+fn crash_logs_name_the_service_the_scenario_and_the_stream() {
+    let mut check = crate::report::example::example_crash();
+    let name = check.current.scenarios[0].name.clone();
+    let logs = crash_logs(&check);
+    assert_eq!(logs.len(), 1);
+    assert_eq!(
+        logs[0].heading,
+        format!("service api exited during scenario {name} (exit status: 101)")
+    );
+    assert_eq!(logs[0].caption(), "its last 2 lines of standard error");
+    // No error line: its standard output instead.
+    let crash = check.current.scenarios[0].service_crash.as_mut().unwrap();
+    crash.stderr.clear();
+    let logs = crash_logs(&check);
+    assert_eq!(logs[0].caption(), "its last line of standard output");
+    assert_eq!(logs[0].lines, ["served 10"]);
+    assert!(crash_logs(&crate::report::example::example_check()).is_empty());
+}
