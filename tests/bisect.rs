@@ -78,15 +78,9 @@ fn bisect(dir: &Path, args: &[&str]) -> common::Ran {
     r
 }
 
-/// Whatever is left under `target/ratecheck/worktrees`.
+/// The revision trees of the workspace at `dir` checked out now.
 fn leftover_trees(dir: &Path) -> Vec<String> {
-    match std::fs::read_dir(dir.join("target/ratecheck/worktrees")) {
-        Ok(rd) => rd
-            .filter_map(|e| e.ok())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect(),
-        Err(_) => Vec::new(),
-    }
+    common::revision_trees(dir)
 }
 
 #[test]
@@ -312,10 +306,11 @@ fn sigint_during_a_slow_probe_exits_130_and_leaves_no_tree() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    let tree = std::fs::read_dir(ws.path().join("target/ratecheck/worktrees"))
-        .expect("the probe's tree is checked out")
-        .count();
-    assert_eq!(tree, 1);
+    assert_eq!(
+        leftover_trees(ws.path()).len(),
+        1,
+        "the probe's tree is checked out"
+    );
     let pid = libc::pid_t::try_from(child.id()).unwrap();
     // SAFETY: kill(2) has no memory-safety preconditions; `pid` is our own
     // child, not yet reaped.
