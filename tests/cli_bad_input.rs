@@ -869,7 +869,7 @@ fn against_a_revision_that_does_not_exist() {
         &["--no-baseline", "--against", "no-such-branch"],
         &["--against no-such-branch", "`no-such-branch`", "fetch it"],
     );
-    assert!(!ws.path().join("target/ratecheck/worktrees").exists());
+    assert!(common::revision_trees(ws.path()).is_empty());
 }
 
 /// A revision that does not build (here: cargo-ratecheck's own workspace,
@@ -894,9 +894,6 @@ fn against_a_revision_that_does_not_build() {
         &["--quiet", "--no-baseline", "--against", "HEAD"],
         &["--against HEAD", "does not build", "no bin target named"],
     );
-    let trees = ws.path().join("target/ratecheck/worktrees");
-    let left: Vec<_> = std::fs::read_dir(&trees)
-        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
-        .unwrap_or_default();
+    let left = common::revision_trees(ws.path());
     assert!(left.is_empty(), "trees left behind: {left:?}\n{}", r.stderr);
 }

@@ -291,10 +291,7 @@ fn sigint_during_the_base_build_leaves_no_tree_or_build_behind() {
     check.env("RATECHECK_TEST_BUILD_MARKER", &marker);
     let r = interrupt_command(check, Ready::File(&marker));
     assert!(r.stderr.contains("building HEAD"), "{}", r.stderr);
-    let trees = ws.path().join("target/ratecheck/worktrees");
-    let left: Vec<_> = std::fs::read_dir(&trees)
-        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
-        .unwrap_or_default();
+    let left = common::revision_trees(ws.path());
     assert!(left.is_empty(), "trees left behind: {left:?}");
     // The build script was stopped with cargo, not left to sleep on.
     let pid = std::fs::read_to_string(&marker).expect("the build script wrote its pid");

@@ -676,30 +676,11 @@ fn against_a_revision_pairs_its_build_of_the_service_with_this_one() {
         "and this one"
     );
     assert_eq!(
-        trees_of_head(ws.path()),
+        common::revision_trees(ws.path()),
         Vec::<String>::new(),
         "REV's tree is removed"
     );
     assert_nothing_left(&m);
-}
-
-/// The checked-out trees of the workspace's HEAD left under the temporary
-/// directory (`revision::build::worktree_dir`: `…-<12-digit sha>`).
-fn trees_of_head(ws: &Path) -> Vec<String> {
-    let out = std::process::Command::new("git")
-        .args(["rev-parse", "HEAD"])
-        .current_dir(ws)
-        .output()
-        .unwrap();
-    let sha = String::from_utf8(out.stdout).unwrap();
-    let suffix = format!("-{}", &sha.trim()[..12]);
-    std::fs::read_dir(std::env::temp_dir().join("cargo-ratecheck-worktrees"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(&suffix))
-        .collect()
 }
 
 /// `--against REV` where no scenario loads a service: nothing at REV is
@@ -793,7 +774,7 @@ fn ctrl_c_during_the_paired_runs_stops_both_builds_and_removes_revs_tree() {
     assert!(err.contains("interrupted: no verdict"), "{err}");
     assert_nothing_left(&m);
     assert_eq!(
-        trees_of_head(ws.path()),
+        common::revision_trees(ws.path()),
         Vec::<String>::new(),
         "REV's tree is removed: {err}"
     );

@@ -13,6 +13,8 @@ pub const GENERATION_EFFICIENCY: &str = "generation_efficiency";
 pub const MIN_WINDOW_EFFICIENCY: &str = "min_window_efficiency";
 /// Median response time (coordinated-omission corrected), ms.
 pub const RESPONSE_P50_MS: &str = "response_p50_ms";
+/// Median schedule lag (actual − intended send time, an early send as 0), µs.
+pub const SCHEDULE_LAG_P50_US: &str = "schedule_lag_p50_us";
 /// 99th-percentile response time, ms (shown).
 pub const RESPONSE_P99_MS: &str = "response_p99_ms";
 /// Requests the generator could not hand to a worker (shown).
@@ -44,6 +46,9 @@ const INSTRUCTIONS_PER_REQUEST: &str = "instructions_per_request_";
 const ALLOCS_PER_REQUEST_OF: &str = "allocs_per_request_";
 /// Prefix of the engine's CPU at a fixed rate (`cpu_percent_null_at_10k`).
 const CPU_PERCENT_NULL_AT: &str = "cpu_percent_null_at_";
+/// Prefix of the engine's CPU per second of schedule at a fixed rate, null
+/// target (`cpu_ms_per_schedule_s_null_at_10k`).
+const CPU_MS_PER_SCHEDULE_S_NULL_AT: &str = "cpu_ms_per_schedule_s_null_at_";
 
 /// The efficiency of the phase named `phase` (`ramp-up` → `efficiency_ramp_up`).
 pub fn efficiency_of_phase(phase: &str) -> String {
@@ -67,13 +72,20 @@ pub fn cpu_percent_null_at(rate: &str) -> String {
     format!("{CPU_PERCENT_NULL_AT}{rate}")
 }
 
+/// The engine's CPU per second of schedule at the rate labelled `rate`
+/// (`10k`), null target: what pacing and the request path cost at a rate.
+pub fn cpu_ms_per_schedule_s_null_at(rate: &str) -> String {
+    format!("{CPU_MS_PER_SCHEDULE_S_NULL_AT}{rate}")
+}
+
 /// Every fixed figure name, for checks that no other module spells one.
-pub const ALL: [&str; 16] = [
+pub const ALL: [&str; 17] = [
     EFFICIENCY,
     ERROR_RATE,
     GENERATION_EFFICIENCY,
     MIN_WINDOW_EFFICIENCY,
     RESPONSE_P50_MS,
+    SCHEDULE_LAG_P50_US,
     RESPONSE_P99_MS,
     DROPPED,
     CPU_US_PER_REQUEST_NULL,
@@ -88,11 +100,12 @@ pub const ALL: [&str; 16] = [
 ];
 
 /// The prefixes of the figure names made from a phase, target or rate.
-pub const PREFIXES: [&str; 4] = [
+pub const PREFIXES: [&str; 5] = [
     EFFICIENCY_OF_PHASE,
     INSTRUCTIONS_PER_REQUEST,
     ALLOCS_PER_REQUEST_OF,
     CPU_PERCENT_NULL_AT,
+    CPU_MS_PER_SCHEDULE_S_NULL_AT,
 ];
 
 /// The self-test's one judged figure: 1 when it passed.

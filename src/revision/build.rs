@@ -45,13 +45,22 @@ impl Drop for RemoveOnDrop {
 /// request's build flags) rather than its own. The name keeps trees of
 /// different workspaces (`target_dir`) apart.
 pub fn worktree_dir(target_dir: &Path, commit: &str) -> PathBuf {
-    std::env::temp_dir()
-        .join("cargo-ratecheck-worktrees")
-        .join(format!(
-            "{:016x}-{}",
-            path_hash(target_dir),
-            git::short_sha(commit)
-        ))
+    worktree_root().join(format!(
+        "{}{}",
+        worktree_prefix(target_dir),
+        git::short_sha(commit)
+    ))
+}
+
+/// The directory every workspace's revision trees are checked out under.
+pub fn worktree_root() -> PathBuf {
+    std::env::temp_dir().join("cargo-ratecheck-worktrees")
+}
+
+/// How the names of the trees of the workspace whose target directory is
+/// `target_dir` begin, under [`worktree_root`].
+pub fn worktree_prefix(target_dir: &Path) -> String {
+    format!("{:016x}-", path_hash(target_dir))
 }
 
 /// FNV-1a of a path's bytes: a short, stable name for a workspace.
@@ -324,8 +333,8 @@ mod tests {
             .unwrap_err();
         assert!(e.to_string().contains("`nope`"), "{e}");
         assert_eq!(e.exit(), crate::error::Exit::NotJudged);
-        let prefix = format!("{:016x}-", path_hash(&target));
-        let left = std::fs::read_dir(std::env::temp_dir().join("cargo-ratecheck-worktrees"))
+        let prefix = worktree_prefix(&target);
+        let left = std::fs::read_dir(worktree_root())
             .into_iter()
             .flatten()
             .flatten()

@@ -1,5 +1,5 @@
 //! `bisect --command CMD`: a team's own measurement of one commit. The
-//! commit's tree is checked out to `<target-dir>/ratecheck/worktrees/<sha>`
+//! commit's tree is checked out outside the workspace (`build::worktree_dir`)
 //! (as a build is), `sh -c CMD` runs there in a process group of its own,
 //! and its exit status says what the commit is, as for `git bisect run`
 //! ([`mark_of`]); the last line of its standard output may carry a

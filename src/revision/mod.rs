@@ -106,7 +106,9 @@ fn paired_row(p: &PairedTrials, rev: &str, t: &Thresholds) -> Row {
     row.verdict = match j.verdict {
         PairedVerdict::Ok => Verdict::Ok,
         PairedVerdict::Improved => Verdict::Improved,
-        PairedVerdict::Regressed if slack_ms.is_some_and(|s| current.value - base.value <= s) => {
+        PairedVerdict::Regressed
+            if slack_ms.is_some() && current.value - base.value <= t.latency_slack(&p.unit) =>
+        {
             Verdict::Ok
         }
         PairedVerdict::Regressed => Verdict::Regressed,

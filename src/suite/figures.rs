@@ -38,6 +38,11 @@ pub fn load_figures(r: &RunReport) -> BTreeMap<String, Figure> {
         id::RESPONSE_P50_MS.into(),
         one(p50_kind, "ms", r.latency_ms.response.p50),
     );
+    // The pacing's own lag, judged like the response time (same machine).
+    f.insert(
+        id::SCHEDULE_LAG_P50_US.into(),
+        one(p50_kind, "us", r.latency_ms.schedule_lag.p50 * 1e3),
+    );
     f.insert(
         id::RESPONSE_P99_MS.into(),
         one(Info, "ms", r.latency_ms.response.p99),
@@ -52,6 +57,14 @@ pub fn cpu_us_per_request(r: &RunReport) -> f64 {
         return f64::NAN;
     }
     (r.cpu.user_s + r.cpu.system_s) * 1e6 / r.requests.completed as f64
+}
+
+/// CPU ms per second of a run's schedule (its ramps included).
+pub fn cpu_ms_per_schedule_s(r: &RunReport) -> f64 {
+    if r.duration_s <= 0.0 {
+        return f64::NAN;
+    }
+    (r.cpu.user_s + r.cpu.system_s) * 1e3 / r.duration_s
 }
 
 /// `10000` → `10k`, `1500` → `1500`.
@@ -84,6 +97,9 @@ mod tests {
         );
         assert_eq!(f["response_p50_ms"].kind, FigureKind::Latency);
         assert_eq!(f["response_p99_ms"].kind, FigureKind::Info);
+        assert_eq!(f["schedule_lag_p50_us"].kind, FigureKind::Latency);
+        assert_eq!(f["schedule_lag_p50_us"].unit, "us");
+        assert!((f["schedule_lag_p50_us"].value - 50.0).abs() < 1e-9);
         r.phases.push(r.phases[0].clone());
         r.phases[1].name = "ramp-down".into();
         let f = load_figures(&r);
@@ -104,6 +120,8 @@ mod tests {
         assert!((cpu_us_per_request(&r) - 10.0).abs() < 1e-9);
         r.requests.completed = 0;
         assert!(cpu_us_per_request(&r).is_nan());
+        // 0.5 s of CPU over a 10 s schedule: 50 ms a second.
+        assert!((cpu_ms_per_schedule_s(&r) - 50.0).abs() < 1e-9);
     }
 
     #[test]

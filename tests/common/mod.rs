@@ -267,3 +267,19 @@ pub fn assert_warns(r: &RunReport, needles: &[&str]) {
         r.warnings
     );
 }
+
+/// The revision trees of the workspace at `ws` (target directory
+/// `ws/target`) checked out now: `--against` and `bisect` check them out
+/// outside the workspace, under the system's temporary directory.
+pub fn revision_trees(ws: &Path) -> Vec<String> {
+    use cargo_ratecheck::revision::build::{worktree_prefix, worktree_root};
+    let prefix = worktree_prefix(&ws.join("target"));
+    match std::fs::read_dir(worktree_root()) {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|name| name.starts_with(&prefix))
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}

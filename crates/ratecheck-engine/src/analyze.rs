@@ -5,12 +5,13 @@
 
 use std::collections::BTreeMap;
 
+use super::pacing::PacingBudget;
 use super::rate::LimiterStats;
 use super::schedule::{Schedule, STEADY};
 use crate::metrics::collector::{CollectorSnapshot, BUCKET_NS};
 use crate::metrics::snapshot::{
-    CpuReport, Diagnostics, LatencyReport, MemoryReport, PhaseReport, RequestCounts, RunReport,
-    TimeSeries, WindowReport, SCHEMA_VERSION,
+    CpuReport, Diagnostics, LatencyReport, MemoryReport, PacingReport, PhaseReport, RequestCounts,
+    RunReport, TimeSeries, WindowReport, BEHIND_SCHEDULE_LAG_P99_MS, SCHEMA_VERSION,
 };
 
 /// The default efficiency floor: the one definition. A run is judged by
@@ -42,6 +43,12 @@ pub(crate) struct RunFacts {
     pub limiter: LimiterStats,
     pub limiter_efficiency: f64,
     pub generator_wakes: u64,
+    /// Generator passes its timer started.
+    pub timer_wakes: u64,
+    /// Generator passes a worker's wake started.
+    pub nudged_wakes: u64,
+    /// The pacing the run used.
+    pub pacing: PacingBudget,
     pub batch_size_max: u64,
     pub channel_capacity: u64,
     pub channel_max_occupancy: u64,
@@ -106,6 +113,7 @@ pub(crate) fn report(
         generation_efficiency,
         min_window_efficiency,
         min_window_generation_efficiency,
+        behind_schedule: snap.schedule_lag.p99 > BEHIND_SCHEDULE_LAG_P99_MS,
         requests,
         phases: phase_reports(schedule, snap, judged),
         windows,
@@ -131,6 +139,7 @@ pub(crate) fn report(
             allocations: f.allocations,
         },
         diagnostics: diagnostics(snap, f),
+        pacing: pacing_report(snap, f),
         series: time_series(schedule, snap, judged),
         warnings: Vec::new(),
     };
@@ -261,11 +270,29 @@ fn latency_report(snap: &CollectorSnapshot) -> LatencyReport {
         response: snap.response,
         service: snap.service,
         schedule_lag: snap.schedule_lag,
+        early: snap.early,
         response_distribution: snap
             .response_distribution
             .iter()
             .map(|&(p, ms)| [p, ms])
             .collect(),
+    }
+}
+
+/// The pacing budget and what the generator did with it.
+fn pacing_report(snap: &CollectorSnapshot, f: &RunFacts) -> PacingReport {
+    let us = |ns: u64| ns as f64 / 1e3;
+    PacingReport {
+        wake_cost_us: us(f.pacing.wake_cost_ns),
+        min_wake_gap_us: us(f.pacing.min_gap_ns),
+        early_budget_us: us(f.pacing.early_ns),
+        early_share: if snap.schedule_lag.count == 0 {
+            0.0
+        } else {
+            snap.early.count as f64 / snap.schedule_lag.count as f64
+        },
+        timer_wakes: f.timer_wakes,
+        nudged_wakes: f.nudged_wakes,
     }
 }
 
@@ -337,6 +364,11 @@ pub(crate) fn warnings(r: &RunReport, f: &RunFacts, floor: f64) -> Vec<String> {
             r.latency_ms.schedule_lag.p99
         ));
     }
+    // 5. On time: whatever the efficiency, a run whose requests went out
+    // late by tens of milliseconds did not hold its schedule.
+    if r.behind_schedule {
+        out.push(behind_warning(r));
+    }
     if low && out.is_empty() {
         out.push(format!(
             "efficiency {:.1}% is below {}: requests were still in flight at the end (response p99 {:.1} ms)",
@@ -347,6 +379,23 @@ pub(crate) fn warnings(r: &RunReport, f: &RunFacts, floor: f64) -> Vec<String> {
     }
     out.extend(accounting_warnings(r, f));
     out
+}
+
+/// How far behind its schedule the run fell, and what that does to the
+/// efficiency.
+fn behind_warning(r: &RunReport) -> String {
+    let lag = &r.latency_ms.schedule_lag;
+    format!(
+        "the run fell behind its schedule: requests went out late by {:.1} ms at the median and {:.1} ms at the 99th percentile (max {:.1} ms){}; the efficiency counts late completions, so the target rate was not held on time",
+        lag.p50,
+        lag.p99,
+        lag.max,
+        if r.efficiency >= 0.999 {
+            format!(" although the efficiency reads {:.1}%", r.efficiency * 100.0)
+        } else {
+            String::new()
+        }
+    )
 }
 
 /// Why requests were dropped (or the queue filled): too few workers for

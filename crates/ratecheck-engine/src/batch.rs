@@ -1,6 +1,7 @@
 //! The batch generator: turns "release k requests now" into batches of request
-//! metadata (id, intended send time). Up to 10k requests/s the generator
-//! wakes once per request; above that, or after a stall, or on tokio's 1 ms
+//! metadata (id, intended send time). While its wakes are further apart than
+//! the requests (the pacing budget, `crate::pacing`) the generator releases
+//! one request a wake; above that, or after a stall, or on tokio's 1 ms
 //! timer in tests, one wake releases several, and the batch size follows the
 //! rate (≈ rate × 1 ms, clamped to 1..=100) so the limiter and the queue see
 //! few, right-sized operations.

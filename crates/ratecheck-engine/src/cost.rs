@@ -20,6 +20,7 @@ use std::sync::Arc;
 
 use super::batch::{BatchGenerator, IdSource};
 use super::clock::{Clock, ManualClock, SharedClock};
+use super::pacing::Nudge;
 use super::queue::RequestQueue;
 use super::rate::{Burst, RateLimiter};
 use super::target::Target;
@@ -66,8 +67,13 @@ pub async fn drive(target: Target, requests: u64) -> CostOutcome {
     let queue = Arc::new(RequestQueue::bounded(ROUND as usize, false));
     let target = Arc::new(target);
     let mut workers = tokio::task::JoinSet::new();
+    // The generator is driven by hand here and never offers a worker's
+    // wake: a worker that finds the queue empty pays the one look a real
+    // run's workers pay.
+    let nudge = Arc::new(Nudge::new());
     for rec in recorders {
-        workers.spawn(worker(queue.clone(), rec, target.clone(), clock.clone()));
+        let (q, t, c) = (queue.clone(), target.clone(), clock.clone());
+        workers.spawn(worker(q, rec, t, c, nudge.clone()));
     }
     let ids = IdSource::new();
     let intended = |id: u64| (id + 1) * 1_000_000_000 / COST_RPS as u64;

@@ -1,7 +1,8 @@
-//! The generator task (releases each request at its intended time, on the
-//! absolute schedule, through the limiter into the bounded request queue;
-//! it sleeps on the machine's precise timer, `engine::timer`) and the ramp
-//! task (moves the limiter's rate every [`RAMP_STEP`]).
+//! The generator task (releases requests on the absolute schedule, through
+//! the limiter into the bounded request queue, at wakes chosen by the
+//! pacing rule of `engine::pacing`: its own timer wakes inside a measured
+//! CPU budget, and the wakes of workers that finished a response) and the
+//! ramp task (moves the limiter's rate every [`RAMP_STEP`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,26 +12,29 @@ use tokio_util::sync::CancellationToken;
 use super::batch::{BatchGenerator, IdSource, RequestMeta};
 use super::clock::SharedClock;
 use super::limits::MAX_RPS;
+use super::pacing::{Nudge, PacingBudget};
 use super::queue::{FullPolicy, Refused, RequestQueue};
-use super::rate::RateLimiter;
+use super::rate::{RateLimiter, Taker};
 use super::schedule::Schedule;
 use super::timer::PreciseTimer;
 use crate::metrics::collector::Collector;
 
-/// Shortest time between two generator wakes on the precise timer: every
-/// wake costs a timer interrupt and a context switch (tens of microseconds of
-/// CPU on a virtual machine), so up to 10000 requests per second each request
-/// gets its own wake and above that wakes release small batches.
-const MIN_WAKE_GAP_NS: u64 = 100_000;
-
 /// How often the ramp task moves the limiter's rate.
 pub(super) const RAMP_STEP: Duration = Duration::from_millis(100);
+/// When the limiter held requests back (a ramp step), the next look, ns.
+const HELD_BACK_RETRY_NS: u64 = 1_000_000;
 
-/// What the generator tallies, returned when it ends: its wakes, the
-/// largest batch, and the channel occupancy sampled once per wake.
+/// What the generator tallies, returned when it ends: its wakes (by what
+/// woke it), the largest batch, and the channel occupancy sampled once per
+/// wake.
 #[derive(Default)]
 pub(super) struct GeneratorTally {
+    /// Release passes, whatever started them.
     pub wakes: u64,
+    /// Passes its own timer woke it for.
+    pub timer_wakes: u64,
+    /// Passes a worker's wake started (see `Nudge`).
+    pub nudged_wakes: u64,
     pub max_batch: u64,
     pub occupancy_max: u64,
     pub occupancy_sum: u64,
@@ -55,6 +59,12 @@ pub(super) struct Generator {
     pub start_ns: u64,
     pub policy: FullPolicy,
     pub drain: Duration,
+    /// When to wake and how early a request may go.
+    pub budget: PacingBudget,
+    /// Workers' wakes offered to the generator.
+    pub nudge: Arc<Nudge>,
+    /// The machine's precise timer (tokio's timer when `None`: test clocks).
+    pub timer: Option<PreciseTimer>,
 }
 
 impl Generator {
@@ -65,154 +75,213 @@ impl Generator {
         let t = self.schedule.time_of((id + 1) as f64).unwrap_or(end);
         self.start_ns + (t * 1e9) as u64
     }
+
+    /// Seconds into the run at clock `ns`.
+    #[inline]
+    fn secs_at(&self, ns: u64) -> f64 {
+        ns.saturating_sub(self.start_ns) as f64 / 1e9
+    }
 }
 
-/// The generator loop: at each wake, release `floor(expected(0, now)) −
-/// released` requests (as far as the limiter grants them), in batches, then
-/// sleep until the next request is due. Absolute schedule: a late wake
-/// releases more, it never shifts the schedule.
+/// The generator loop: at each wake, release the requests whose intended
+/// time is at most `now + early` and not yet released (as far as the limiter
+/// grants them), in batches, then sleep until the next wake. Absolute
+/// schedule: a late wake releases more, it never shifts the schedule.
 pub(super) async fn generate(
-    g: Generator,
+    mut g: Generator,
     queue: Arc<RequestQueue>,
     cancel: CancellationToken,
 ) -> GeneratorTally {
-    let tally = release_all(&g, &queue, &cancel).await;
+    let tally = release_all(&mut g, &queue, &cancel).await;
     // Workers drain what is queued, then end.
     queue.close();
     tally
 }
 
+/// What ended a wait of the generator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Woke {
+    /// Its own timer, or a yield when the wake was due already.
+    Timer,
+    /// A worker's wake.
+    Nudged,
+    Cancelled,
+}
+
+/// The generator's running state.
+struct Pass {
+    ids: IdSource,
+    batcher: BatchGenerator,
+    released: u64,
+    total: u64,
+    end: f64,
+    /// A waiting hand-over may use the drain period, no more.
+    wait_deadline: tokio::time::Instant,
+}
+
 async fn release_all(
-    g: &Generator,
+    g: &mut Generator,
     queue: &RequestQueue,
     cancel: &CancellationToken,
 ) -> GeneratorTally {
     let end = g.schedule.duration();
-    let total = g.schedule.total().floor() as u64;
-    // A time `d` into the run, as an instant to sleep until.
-    let at = |d: Duration| g.clock.instant_at(g.start_ns + d.as_nanos() as u64);
-    // A waiting hand-over may use the drain period, no more.
-    let wait_deadline = at(Duration::from_secs_f64(end) + g.drain);
-    let ids = IdSource::new();
-    let mut batcher = BatchGenerator::new(g.schedule.rate(0.0).max(1.0));
-    let mut released = 0u64;
+    let limiter = g.limiter.clone();
+    let mut taker = limiter.taker();
+    let mut p = Pass {
+        ids: IdSource::new(),
+        batcher: BatchGenerator::new(g.schedule.rate(0.0).max(1.0)),
+        released: 0,
+        total: g.schedule.total().floor() as u64,
+        end,
+        wait_deadline: g
+            .clock
+            .instant_at(g.start_ns + (Duration::from_secs_f64(end) + g.drain).as_nanos() as u64),
+    };
     let mut tally = GeneratorTally::default();
-    let mut taker = g.limiter.taker();
-    let mut timer = precise_timer(&g.clock);
-    let mut last_deadline = 0u64;
-    let intended = |id: u64| g.intended_ns(id, end);
+    // The planned time of the last pass: passes keep `min_gap` apart.
+    let mut last_pass = g.start_ns;
     loop {
         if cancel.is_cancelled() {
             break;
         }
         tally.wakes += 1;
         let now = g.clock.now_ns();
-        let (t, due) = due_at(g, now, total);
-        let want = due.saturating_sub(released);
-        let mut granted = 0;
-        if want > 0 {
-            batcher.set_rate(g.schedule.rate(t).max(1.0));
-            granted = taker.take_up_to_at(want, now);
-            g.collector.record_generated(granted, now);
-            let mut left = granted;
-            let mut full = false;
-            while left > 0 {
-                let batch = batcher.next_batch(left, &ids, intended);
-                left -= batch.len() as u64;
-                for req in batch {
-                    match queue.try_push(*req) {
-                        Ok(()) => {}
-                        Err(Refused::Full(req)) => {
-                            full = true;
-                            match g.policy {
-                                FullPolicy::Drop => g.collector.record_dropped(1),
-                                FullPolicy::Wait => {
-                                    if !wait_for_room(queue, req, cancel, wait_deadline).await {
-                                        g.collector.record_dropped(1);
-                                    }
-                                }
-                            }
-                        }
-                        Err(Refused::Closed(_)) => g.collector.record_dropped(1),
-                    }
-                }
-            }
-            if full {
-                g.collector.record_channel_full();
-            }
-            released += granted;
-        }
+        let (want, granted) = release_due(g, &mut p, &mut taker, queue, cancel, now).await;
         tally.sample_occupancy(queue.len() as u64);
-        if released >= total || (t >= end && granted == want) {
+        if p.released >= p.total || (g.secs_at(now) >= end && granted == want) {
             break;
         }
-        let next_t = next_wake(&g.schedule, t, released, granted < want, end);
-        let woke = match &mut timer {
-            Some(timer) => {
-                let (deadline, gap) = timer_wake(g, t, next_t, &mut last_deadline);
-                tokio::select! {
-                    r = timer.sleep_until(&*g.clock, deadline, gap) => r.is_ok(),
-                    _ = cancel.cancelled() => break,
-                }
-            }
-            None => false,
+        let held_back = granted < want;
+        let next_ns = if held_back {
+            now + HELD_BACK_RETRY_NS
+        } else {
+            g.intended_ns(p.released, end)
         };
-        if !woke {
-            tokio::select! {
-                _ = tokio::time::sleep_until(at(Duration::from_secs_f64(next_t))) => {}
-                _ = cancel.cancelled() => break,
+        let wake_ns = g.budget.next_wake(next_ns, last_pass);
+        match wait(g, wake_ns, !held_back, cancel).await {
+            Woke::Timer => tally.timer_wakes += 1,
+            Woke::Nudged => tally.nudged_wakes += 1,
+            Woke::Cancelled => break,
+        }
+        last_pass = wake_ns;
+    }
+    tally.max_batch = p.batcher.max_batch() as u64;
+    tally
+}
+
+/// One release pass at `now`: the requests due by the release horizon that
+/// the limiter grants go to the queue. Returns how many were due and how
+/// many granted.
+async fn release_due(
+    g: &Generator,
+    p: &mut Pass,
+    taker: &mut Taker<'_>,
+    queue: &RequestQueue,
+    cancel: &CancellationToken,
+    now: u64,
+) -> (u64, u64) {
+    let horizon = g.budget.release_horizon(now);
+    let due = due_by(g, horizon, p.total);
+    let want = due.saturating_sub(p.released);
+    if want == 0 {
+        return (0, 0);
+    }
+    let end = p.end;
+    let intended = |id: u64| g.intended_ns(id, end);
+    p.batcher.set_rate(g.schedule.rate(g.secs_at(now)).max(1.0));
+    // The limiter is asked at the horizon too: it grants what the schedule
+    // asks for by then, never more.
+    let granted = taker.take_up_to_at(want, horizon);
+    g.collector.record_generated(granted, now);
+    let mut left = granted;
+    let mut full = false;
+    while left > 0 {
+        let batch = p.batcher.next_batch(left, &p.ids, intended);
+        left -= batch.len() as u64;
+        for req in batch {
+            match queue.try_push(*req) {
+                Ok(()) => {}
+                Err(Refused::Full(req)) => {
+                    full = true;
+                    match g.policy {
+                        FullPolicy::Drop => g.collector.record_dropped(1),
+                        FullPolicy::Wait => {
+                            if !wait_for_room(queue, req, cancel, p.wait_deadline).await {
+                                g.collector.record_dropped(1);
+                            }
+                        }
+                    }
+                }
+                Err(Refused::Closed(_)) => g.collector.record_dropped(1),
             }
         }
     }
-    tally.max_batch = batcher.max_batch() as u64;
-    tally
+    if full {
+        g.collector.record_channel_full();
+    }
+    p.released += granted;
+    (want, granted)
+}
+
+/// Waits for the pass planned at `wake_ns` (clock ns): from the time the
+/// timer is armed for it (early by its lateness, within the early budget),
+/// the timer or, when `nudge`, a worker's wake starts it, whichever comes
+/// first; or the cancel. A wake already due only yields to the other tasks,
+/// so a flat-out run's generator never starves the workers.
+async fn wait(g: &mut Generator, wake_ns: u64, nudge: bool, cancel: &CancellationToken) -> Woke {
+    if wake_ns <= g.clock.now_ns() {
+        tokio::task::yield_now().await;
+        return Woke::Timer;
+    }
+    // Without the precise timer (test clocks), tokio's timer wakes at
+    // `wake_ns` itself: a timer that is late by the budget's lateness.
+    let lateness = g
+        .timer
+        .as_ref()
+        .map_or(g.budget.timer_lateness_ns, PreciseTimer::lateness_ns);
+    let armed = g.budget.arm_at(wake_ns, lateness);
+    if nudge {
+        g.nudge.offer(armed);
+    }
+    let n = g.nudge.clone();
+    let woke = tokio::select! {
+        biased;
+        _ = cancel.cancelled() => Woke::Cancelled,
+        _ = n.nudged(), if nudge => Woke::Nudged,
+        _ = sleep_until(g, armed, wake_ns) => Woke::Timer,
+    };
+    n.withdraw();
+    woke
+}
+
+/// Sleeps on the precise timer armed at `armed` (clock ns); on tokio's
+/// timer until `wake_ns` where there is no precise one (or it failed).
+async fn sleep_until(g: &mut Generator, armed: u64, wake_ns: u64) {
+    if let Some(timer) = &mut g.timer {
+        if timer.sleep_until(&*g.clock, armed).await.is_ok() {
+            return;
+        }
+    }
+    tokio::time::sleep_until(g.clock.instant_at(wake_ns)).await;
 }
 
 /// The machine's high-resolution timer when the clock is the machine's
 /// (tokio's 1 ms timer wheel otherwise: paused-time tests, or no timerfd).
-fn precise_timer(clock: &SharedClock) -> Option<PreciseTimer> {
+pub(super) fn precise_timer(clock: &SharedClock) -> Option<PreciseTimer> {
     clock
         .is_machine_time()
         .then(PreciseTimer::new)
         .and_then(Result::ok)
 }
 
-/// The time `now_ns` is into the run (s), and the requests due by then: the
+/// The requests whose intended time is at most `horizon_ns`: the
 /// schedule's count, at most `total`.
 #[inline]
-fn due_at(g: &Generator, now_ns: u64, total: u64) -> (f64, u64) {
-    let t = (now_ns.saturating_sub(g.start_ns)) as f64 / 1e9;
+fn due_by(g: &Generator, horizon_ns: u64, total: u64) -> u64 {
+    let t = g.secs_at(horizon_ns);
     // The epsilon keeps float rounding from holding back the request
-    // whose intended time is exactly now.
-    let due = ((g.schedule.cumulative(t) + 1e-6).floor() as u64).min(total);
-    (t, due)
-}
-
-/// When to wake next (s into the run), the wake at `t` having `released`
-/// requests in all: when the next request is due (at the latest the
-/// schedule's `end`); if the limiter `held_back` some (a ramp step), in a
-/// millisecond. Always strictly later than `t`, so the loop cannot spin.
-#[inline]
-fn next_wake(schedule: &Schedule, t: f64, released: u64, held_back: bool, end: f64) -> f64 {
-    let next_t = if held_back {
-        t + 0.001
-    } else {
-        schedule.time_of((released + 1) as f64).unwrap_or(end)
-    };
-    next_t.max(t + 1e-6)
-}
-
-/// The precise timer's deadline (clock ns) for a wake due at `next_t` (s
-/// into the run), and the time between two wakes (ns) at the rate of `t`,
-/// which the spin is a share of. At most one wake per `MIN_WAKE_GAP_NS`
-/// after `last_deadline` (updated): above 1/gap requests per second each
-/// wake releases several, on a fixed grid.
-#[inline]
-fn timer_wake(g: &Generator, t: f64, next_t: f64, last_deadline: &mut u64) -> (u64, f64) {
-    let deadline = (g.start_ns + (next_t * 1e9) as u64).max(*last_deadline + MIN_WAKE_GAP_NS);
-    *last_deadline = deadline;
-    let gap = (1e9 / g.schedule.rate(t).max(1e-9)).max(MIN_WAKE_GAP_NS as f64);
-    (deadline, gap)
+    // whose intended time is exactly the horizon.
+    ((g.schedule.cumulative(t) + 1e-6).floor() as u64).min(total)
 }
 
 /// Hands `req` over when the queue has room (the wait policy), but never

@@ -58,6 +58,7 @@ mod generator;
 pub mod limits;
 pub mod load;
 pub mod metrics;
+pub mod pacing;
 pub mod queue;
 pub mod rate;
 pub mod run;

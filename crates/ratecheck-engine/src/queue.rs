@@ -106,6 +106,13 @@ impl RequestQueue {
         }
     }
 
+    /// The next request if one is queued: `Some(Some(req))` a request,
+    /// `Some(None)` empty for now, `None` closed and empty.
+    #[inline]
+    pub(crate) fn try_pop_now(&self) -> Option<Option<RequestMeta>> {
+        self.try_pop()
+    }
+
     /// `Some(Some(req))` a request, `Some(None)` empty for now, `None`
     /// closed and empty.
     fn try_pop(&self) -> Option<Option<RequestMeta>> {

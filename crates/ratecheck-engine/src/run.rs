@@ -15,8 +15,9 @@ use tokio_util::sync::CancellationToken;
 use super::analyze::{self, RunFacts, EFFICIENCY_FLOOR};
 use super::batch::RequestMeta;
 use super::clock::SharedClock;
-use super::generator::{generate, ramp_rates, Generator, GeneratorTally, RAMP_STEP};
+use super::generator::{generate, precise_timer, ramp_rates, Generator, GeneratorTally, RAMP_STEP};
 use super::limits::{check_concurrency, Problem};
+use super::pacing::{Nudge, Pacing, PacingBudget};
 use super::queue::RequestQueue;
 use super::rate::{Burst, RateLimiter};
 use super::schedule::{Schedule, ScheduleError};
@@ -83,6 +84,9 @@ pub struct RunConfig {
     /// the report's warnings explain an efficiency below it, and name it.
     /// Default [`EFFICIENCY_FLOOR`]; a scenario with a floor of its own sets it.
     pub efficiency_floor: f64,
+    /// How the generator paces (default: measured on this machine at the
+    /// start of the run, see [`crate::pacing`]).
+    pub pacing: Pacing,
 }
 
 impl RunConfig {
@@ -101,6 +105,7 @@ impl RunConfig {
             drain: Duration::from_secs(2),
             includes_server: false,
             efficiency_floor: EFFICIENCY_FLOOR,
+            pacing: Pacing::Auto,
         }
     }
 
@@ -146,6 +151,13 @@ pub async fn run(
 ) -> Result<RunReport, EngineError> {
     check_concurrency(cfg.concurrency).map_err(|_| EngineError::Concurrency(cfg.concurrency))?;
     let schedule = Arc::new(cfg.schedule()?);
+    // The pacing budget is measured before the run's clock, limiter and CPU
+    // readings start.
+    let mut timer = precise_timer(&clock);
+    let budget = cfg.pacing.resolve(&*clock, timer.as_mut()).await;
+    if let Some(t) = &mut timer {
+        t.seed_lateness(budget.timer_lateness_ns);
+    }
     let first_rate = schedule.expected(0.0, RAMP_STEP.as_secs_f64()) / RAMP_STEP.as_secs_f64();
     let limiter = Arc::new(RateLimiter::new(first_rate, cfg.burst, clock.clone())?);
 
@@ -175,6 +187,9 @@ pub async fn run(
         start_ns,
         policy: cfg.on_full,
         drain: cfg.drain,
+        budget,
+        nudge: Arc::new(Nudge::new()),
+        timer,
     };
     let tasks = Tasks::start(g, &queue, recorders, &cfg.target, &cancel, progress.clone());
     let ended = tasks.finish(&clock, start_ns, &schedule, cfg.drain).await;
@@ -197,6 +212,7 @@ pub async fn run(
         end_ns,
         cpu,
         allocs0,
+        budget,
     };
     let facts = run_facts(cfg, &schedule, &limiter, &cancel, readings);
     Ok(analyze::report(
@@ -245,7 +261,8 @@ impl Tasks {
         let target = Arc::new(target.clone());
         let mut workers = JoinSet::new();
         for rec in recorders {
-            workers.spawn(worker(queue.clone(), rec, target.clone(), g.clock.clone()));
+            let (q, t, c) = (queue.clone(), target.clone(), g.clock.clone());
+            workers.spawn(worker(q, rec, t, c, g.nudge.clone()));
         }
         let stop_side_tasks = CancellationToken::new();
         let (schedule, limiter, collector, clock, start_ns) = (
@@ -330,6 +347,8 @@ struct Readings {
     cpu: CpuTimes,
     /// Allocations counted before the run.
     allocs0: u64,
+    /// The pacing the run used.
+    budget: PacingBudget,
 }
 
 /// What the analysis needs besides the collector's snapshot.
@@ -346,6 +365,7 @@ fn run_facts(
         end_ns,
         cpu,
         allocs0,
+        budget,
     } = r;
     let wall = Duration::from_nanos(end_ns.saturating_sub(start_ns));
     let tally = ended.tally;
@@ -374,6 +394,9 @@ fn run_facts(
         limiter: ls,
         limiter_efficiency: limiter.efficiency(),
         generator_wakes: tally.wakes,
+        timer_wakes: tally.timer_wakes,
+        nudged_wakes: tally.nudged_wakes,
+        pacing: budget,
         batch_size_max: tally.max_batch,
         channel_capacity: cfg.capacity() as u64,
         channel_max_occupancy: tally.occupancy_max,

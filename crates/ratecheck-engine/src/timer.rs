@@ -11,11 +11,8 @@
 //! ARCHITECTURE.md ("Pacing") gives the measurements behind the choice.
 //!
 //! The timer itself wakes tens of microseconds late on a virtual machine.
-//! So that requests still go out on time, the timer is armed early by its
-//! own recent lateness (a running mean of how late it woke) and the rest is
-//! spun, at most [`SPIN_SHARE`] of the interval between two requests and at
-//! most [`MAX_SPIN_NS`]: at 1000 requests per second that is up to 40 µs a
-//! request (4% of a core), at 10 000 up to 4 µs, never a busy core.
+//! It keeps a running mean of how late it woke, which the generator arms it
+//! early by (within its early budget, `engine::pacing`); nothing is spun.
 //!
 //! Deadlines are in the engine's [`Clock`] nanoseconds. The clock (quanta's
 //! TSC) and `CLOCK_MONOTONIC` tick at the same rate but from other origins,
@@ -114,22 +111,9 @@ mod imp {
     }
 }
 
-/// Most of each interval between two requests the generator may spin.
-pub(crate) const SPIN_SHARE: f64 = 0.04;
-/// Longest spin, whatever the interval.
-pub(crate) const MAX_SPIN_NS: u64 = 100_000;
 /// A wake later than this (a stall) counts as this much in the running mean
-/// of the timer's lateness, so one stall does not make the timer spin long.
+/// of the timer's lateness, so one stall does not move the arming far.
 const MAX_LATENESS_SAMPLE_NS: u64 = 1_000_000;
-
-/// How early to arm the timer for a deadline (ns): the timer's typical
-/// lateness, at most [`SPIN_SHARE`] of the interval and [`MAX_SPIN_NS`].
-pub(crate) fn spin_window(lateness_ns: f64, interval_ns: f64) -> u64 {
-    lateness_ns
-        .min(SPIN_SHARE * interval_ns)
-        .min(MAX_SPIN_NS as f64)
-        .max(0.0) as u64
-}
 
 /// A precise sleeper for one task (the generator). Must be created inside a
 /// tokio runtime with IO enabled.
@@ -157,37 +141,40 @@ impl PreciseTimer {
         }
     }
 
-    /// Waits until `clock` reads `deadline_ns`, requests being
-    /// `interval_ns` apart (see the module docs: armed early, the rest
-    /// spun). A deadline already past only yields to the other tasks, so a
-    /// generator whose next request is always due (a flat-out run) still
-    /// lets the workers run.
+    /// How late the timer has been waking, running mean, ns.
+    pub(crate) fn lateness_ns(&self) -> u64 {
+        self.lateness_ns as u64
+    }
+
+    /// Starts the running mean of the lateness at `ns` (a calibration's).
+    pub(crate) fn seed_lateness(&mut self, ns: u64) {
+        self.lateness_ns = ns as f64;
+    }
+
+    /// Waits until `clock` reads `deadline_ns` (or a little after: the
+    /// timer's lateness). A deadline already past only yields to the other
+    /// tasks, so a generator whose next request is always due (a flat-out
+    /// run) still lets the workers run. Cancel-safe: dropping the wait
+    /// leaves the timer armed, and the next wait re-arms it.
     pub(crate) async fn sleep_until(
         &mut self,
         clock: &dyn Clock,
         deadline_ns: u64,
-        interval_ns: f64,
     ) -> io::Result<()> {
         let now = clock.now_ns();
         if now >= deadline_ns {
             tokio::task::yield_now().await;
             return Ok(());
         }
-        let armed = deadline_ns.saturating_sub(spin_window(self.lateness_ns, interval_ns));
-        if now < armed {
-            #[cfg(target_os = "linux")]
-            self.fd
-                .sleep_until(to_monotonic(armed, now, monotonic_ns()))
-                .await?;
-            let late = clock
-                .now_ns()
-                .saturating_sub(armed)
-                .min(MAX_LATENESS_SAMPLE_NS);
-            self.lateness_ns += (late as f64 - self.lateness_ns) / 16.0;
-        }
-        while clock.now_ns() < deadline_ns {
-            std::hint::spin_loop();
-        }
+        #[cfg(target_os = "linux")]
+        self.fd
+            .sleep_until(to_monotonic(deadline_ns, now, monotonic_ns()))
+            .await?;
+        let late = clock
+            .now_ns()
+            .saturating_sub(deadline_ns)
+            .min(MAX_LATENESS_SAMPLE_NS);
+        self.lateness_ns += (late as f64 - self.lateness_ns) / 16.0;
         Ok(())
     }
 }
@@ -206,18 +193,6 @@ mod tests {
         assert_eq!(to_monotonic(0, 1_000, 500), 0);
     }
 
-    #[test]
-    fn the_spin_is_the_timer_lateness_within_its_caps() {
-        // 1000 rps (1 ms apart): 4% is 40 µs; a 30 µs lateness is all spun.
-        assert_eq!(spin_window(30_000.0, 1e6), 30_000);
-        assert_eq!(spin_window(60_000.0, 1e6), 40_000);
-        // 10 000 rps: at most 4 µs.
-        assert_eq!(spin_window(60_000.0, 1e5), 4_000);
-        // 1 rps: the absolute cap.
-        assert_eq!(spin_window(5e6, 1e9), MAX_SPIN_NS);
-        assert_eq!(spin_window(0.0, 1e6), 0);
-    }
-
     /// The one real-time property: the timer never wakes before its
     /// deadline (the margin above it is the machine's business).
     #[tokio::test(flavor = "current_thread")]
@@ -226,7 +201,7 @@ mod tests {
         let mut timer = PreciseTimer::new().expect("timerfd");
         for ahead_us in [0u64, 50, 300, 2_000, 50, 50] {
             let deadline = clock.now_ns() + ahead_us * 1_000;
-            timer.sleep_until(&clock, deadline, 1e6).await.unwrap();
+            timer.sleep_until(&clock, deadline).await.unwrap();
             let now = clock.now_ns();
             assert!(now >= deadline, "woke {} ns early", deadline - now);
         }

@@ -1,6 +1,6 @@
 //! The workers (take requests off the queue, send them, record the
-//! outcome) and the flusher (moves latency samples to histograms, reports
-//! progress).
+//! outcome, offer their wake to the generator) and the flusher (moves
+//! latency samples to histograms, reports progress).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,6 +8,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::clock::SharedClock;
+use super::pacing::Nudge;
 use super::queue::RequestQueue;
 use super::schedule::Schedule;
 use super::target::{Connection, Target};
@@ -33,17 +34,37 @@ pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
 
 /// One worker: takes requests off the queue until it closes and drains,
 /// sends each, records the outcome. Aborted at the drain deadline.
+///
+/// A worker that finds the queue empty is about to sleep on a thread that
+/// is awake (a response woke it): it offers that wake to the generator
+/// (`nudge`), which releases the next request on it when it may go. The
+/// look costs nothing while requests are queued.
 pub(super) async fn worker(
     queue: Arc<RequestQueue>,
     mut rec: Recorder,
     target: Arc<Target>,
     clock: SharedClock,
+    nudge: Arc<Nudge>,
 ) {
     let mut conn = Connection::default();
-    while let Some(req) = queue.pop().await {
+    // When the last request completed (clock ns): the worker is awake then.
+    let mut awake_ns = 0;
+    loop {
+        let req = match queue.try_pop_now() {
+            Some(Some(req)) => req,
+            Some(None) => {
+                nudge.on_wake(awake_ns);
+                match queue.pop().await {
+                    Some(req) => req,
+                    None => return,
+                }
+            }
+            None => return,
+        };
         let sent = clock.now_ns();
         let outcome = conn.send(&target, req.id).await;
-        rec.record(req.intended_ns, sent, clock.now_ns(), outcome);
+        awake_ns = clock.now_ns();
+        rec.record(req.intended_ns, sent, awake_ns, outcome);
     }
 }
 

@@ -196,7 +196,7 @@ impl Judge<'_> {
         match kind {
             FigureKind::Allocations => allowed = allowed.max(ALLOCATION_SLACK),
             FigureKind::Latency => {
-                allowed = allowed.max(t.latency_slack_ms);
+                allowed = allowed.max(t.latency_slack(&base.unit));
                 row.limit = Limit::Latency {
                     tolerance,
                     slack_ms: t.latency_slack_ms,

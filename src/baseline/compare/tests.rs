@@ -793,3 +793,19 @@ fn decided_rows_take_their_figures_places() {
     let rows = compare(Some(&b), &c, &defaults(), true);
     assert_eq!(rows[1].verdict, Verdict::Regressed);
 }
+
+/// `latency-slack-ms` is milliseconds whatever the figure's unit: a
+/// schedule lag in microseconds rising by 150 µs is within 0.2 ms.
+#[test]
+fn the_latency_slack_is_converted_to_the_figures_unit() {
+    let judge = |unit: &str, base: f64, cur: f64| {
+        let f = |v| Figure::single(FigureKind::Latency, unit, v);
+        let c = suite(&[("s", &[("f", f(cur))])]);
+        let b = suite(&[("s", &[("f", f(base))])]);
+        compare(Some(&b), &c, &defaults(), true)[1].verdict
+    };
+    assert_eq!(judge("us", 10.0, 160.0), Verdict::Ok);
+    assert_eq!(judge("us", 10.0, 260.0), Verdict::Regressed);
+    assert_eq!(judge("ms", 0.010, 0.160), Verdict::Ok);
+    assert_eq!(judge("ms", 0.010, 0.260), Verdict::Regressed);
+}

@@ -187,6 +187,16 @@ impl Thresholds {
         }
     }
 
+    /// `latency-slack-ms` in a latency figure's own `unit` (`ms`, `us`):
+    /// a schedule lag in microseconds gets 200 µs of slack, not 0.2 µs.
+    pub fn latency_slack(&self, unit: &str) -> f64 {
+        match unit {
+            "us" => self.latency_slack_ms * 1000.0,
+            "s" => self.latency_slack_ms / 1000.0,
+            _ => self.latency_slack_ms,
+        }
+    }
+
     /// The relative tolerance of a figure of `kind` judged from a paired
     /// run. The paired runs measure CPU, peak RSS and median response
     /// times; any other kind is held to the CPU tolerance.

@@ -4,7 +4,9 @@
 //! For every repeat and every target rate it runs, interleaved, the timer
 //! floor (`timer-floor`: how late this machine's timer wakes a bare
 //! absolute-deadline sleeper at that rate, the floor of any schedule lag),
-//! our engine, `oha -q R` (the closest peer) plain and with
+//! our engine against the null target (no HTTP: what pacing and the request
+//! path cost alone, the process's CPU over the run), our engine against
+//! the server, `oha -q R` (the closest peer) plain and with
 //! `--latency-correction` (response time from the intended send time, as
 //! ours), `hey -q R/C` (hey's rate is per worker),
 //! and once per repeat `wrk`, which has no rate control and so shows the
@@ -48,6 +50,8 @@ pub enum Tool {
     /// The machine's timer lateness at the rate (`cargo xtask timer-floor`):
     /// the floor of any tool's schedule lag.
     TimerFloor,
+    /// Our engine against the null target: its CPU without HTTP.
+    CargoRatecheckNull,
     CargoRatecheck,
     Oha,
     /// oha with `--latency-correction`: response time from the intended
@@ -61,6 +65,7 @@ impl Tool {
     pub fn name(self) -> &'static str {
         match self {
             Tool::TimerFloor => "timer floor",
+            Tool::CargoRatecheckNull => "ours, null target",
             Tool::CargoRatecheck => "cargo-ratecheck",
             Tool::Oha => "oha",
             Tool::OhaLc => "oha LC",
@@ -71,7 +76,9 @@ impl Tool {
 
     fn install_hint(self) -> &'static str {
         match self {
-            Tool::TimerFloor | Tool::CargoRatecheck => "cargo build --release",
+            Tool::TimerFloor | Tool::CargoRatecheck | Tool::CargoRatecheckNull => {
+                "cargo build --release"
+            }
             Tool::Oha | Tool::OhaLc => "cargo install oha --locked",
             Tool::Hey | Tool::Wrk => "apt-get install -y wrk hey",
         }
@@ -80,7 +87,7 @@ impl Tool {
     fn parse(self, stdout: &str) -> Result<Figures> {
         match self {
             Tool::TimerFloor => parse::parse_floor(stdout),
-            Tool::CargoRatecheck => parse::parse_ours(stdout),
+            Tool::CargoRatecheck | Tool::CargoRatecheckNull => parse::parse_ours(stdout),
             Tool::Oha | Tool::OhaLc => parse::parse_oha(stdout),
             Tool::Hey => parse::parse_hey(stdout),
             Tool::Wrk => parse::parse_wrk(stdout),
@@ -125,12 +132,17 @@ fn tool_command(
                 .args(["--duration", &d, "--format", "json"]);
             cmd
         }
-        Tool::CargoRatecheck => {
+        Tool::CargoRatecheck | Tool::CargoRatecheckNull => {
             let mut cmd = Command::new(ours);
             cmd.args(["ratecheck", "run", "--rps"])
                 .arg(format_rate(rate.unwrap_or_default()))
-                .args(["--duration", &d, "--concurrency", &c, "--url", url])
-                .args(["--no-self-test", "--format", "json"]);
+                .args(["--duration", &d, "--concurrency", &c]);
+            if tool == Tool::CargoRatecheckNull {
+                cmd.arg("--null");
+            } else {
+                cmd.args(["--url", url]);
+            }
+            cmd.args(["--no-self-test", "--format", "json"]);
             cmd
         }
         Tool::Oha | Tool::OhaLc => {
@@ -238,10 +250,15 @@ fn our_binary(opts: &PeersOptions) -> Result<PathBuf> {
     }
 }
 
-/// The timer floor, cargo-ratecheck, and the peers found on PATH (oha
-/// twice: with and without latency correction); the missing ones named.
+/// The timer floor, cargo-ratecheck (null target and HTTP), and the peers
+/// found on PATH (oha twice: with and without latency correction); the
+/// missing ones named.
 fn available_tools() -> Vec<Tool> {
-    let mut tools = vec![Tool::TimerFloor, Tool::CargoRatecheck];
+    let mut tools = vec![
+        Tool::TimerFloor,
+        Tool::CargoRatecheckNull,
+        Tool::CargoRatecheck,
+    ];
     for tool in [Tool::Oha, Tool::Hey, Tool::Wrk] {
         if find_on_path(tool.name()).is_some() {
             tools.push(tool);
@@ -272,20 +289,7 @@ fn plan(opts: &PeersOptions, tools: &[Tool]) -> Vec<(Tool, Option<f64>)> {
 
 /// One run's line: its error, or what it achieved.
 fn print_record(rec: &RunRecord) {
-    match &rec.error {
-        Some(e) => println!("    failed: {e}"),
-        None => println!(
-            "    achieved {:.0} rps, efficiency {}, p50 {} ms, p99 {} ms, lag p50 {} µs, CPU {:.1}% of a core, peak RSS {:.1} MB",
-            rec.achieved_rps.unwrap_or_default(),
-            rec.efficiency
-                .map_or("—".to_string(), |e| format!("{:.2}%", e * 100.0)),
-            rec.p50_ms.map_or("—".to_string(), |p| format!("{p:.3}")),
-            rec.p99_ms.map_or("—".to_string(), |p| format!("{p:.3}")),
-            rec.lag_ms.map_or("—".to_string(), |l| format!("{:.0}", l[0] * 1e3)),
-            rec.cpu_percent_of_core,
-            rec.peak_rss_bytes as f64 / 1e6,
-        ),
-    }
+    println!("    {}", rec.summary_line());
 }
 
 /// `--json`: the settings and every run's raw figures.
@@ -375,6 +379,11 @@ mod tests {
             cmd(Tool::OhaLc),
             "oha http://127.0.0.1:1/ -z 10s -q 10000 -c 100 --no-tui --output-format json \
              --latency-correction"
+        );
+        assert_eq!(
+            cmd(Tool::CargoRatecheckNull),
+            "target/release/cargo-ratecheck ratecheck run --rps 10000 --duration 10s \
+             --concurrency 100 --null --no-self-test --format json"
         );
         assert!(
             cmd(Tool::TimerFloor)

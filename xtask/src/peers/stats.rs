@@ -27,6 +27,8 @@ pub struct RunRecord {
     pub p99_ms: Option<f64>,
     /// Schedule lag p50 / p90 / p99, ms (ours and the timer floor).
     pub lag_ms: Option<[f64; 3]>,
+    /// Share of requests sent early, and how early at the median, ms (ours).
+    pub early: Option<(f64, f64)>,
     pub wall_s: f64,
     pub cpu_percent_of_core: f64,
     pub peak_rss_bytes: u64,
@@ -55,6 +57,7 @@ impl RunRecord {
             p50_ms: None,
             p99_ms: None,
             lag_ms: None,
+            early: None,
             wall_s: measured.wall.as_secs_f64(),
             cpu_percent_of_core: measured.cpu_percent_of_core(),
             peak_rss_bytes: measured.peak_rss_bytes,
@@ -82,9 +85,32 @@ impl RunRecord {
                 rec.p50_ms = f.p50_ms;
                 rec.p99_ms = f.p99_ms;
                 rec.lag_ms = f.lag_ms;
+                rec.early = f.early;
             }
         }
         rec
+    }
+}
+
+impl RunRecord {
+    /// One line for the progress output: what the run achieved, or why it
+    /// failed.
+    pub fn summary_line(&self) -> String {
+        if let Some(e) = &self.error {
+            return format!("failed: {e}");
+        }
+        let opt = |v: Option<f64>, f: &dyn Fn(f64) -> String| v.map_or("—".to_string(), f);
+        format!(
+            "achieved {:.0} rps, efficiency {}, p50 {} ms, p99 {} ms, lag p50 {} µs, early {}, CPU {:.1}% of a core, peak RSS {:.1} MB",
+            self.achieved_rps.unwrap_or_default(),
+            opt(self.efficiency, &|e| format!("{:.2}%", e * 100.0)),
+            opt(self.p50_ms, &|p| format!("{p:.3}")),
+            opt(self.p99_ms, &|p| format!("{p:.3}")),
+            opt(self.lag_ms.map(|l| l[0]), &|l| format!("{:.0}", l * 1e3)),
+            opt(self.early.map(|e| e.0), &|e| format!("{:.0}%", e * 100.0)),
+            self.cpu_percent_of_core,
+            self.peak_rss_bytes as f64 / 1e6,
+        )
     }
 }
 

@@ -37,6 +37,8 @@ pub fn summary_table(records: &[RunRecord]) -> String {
         "lag p50 µs",
         "lag p90 µs",
         "lag p99 µs",
+        "early %",
+        "early p50 µs",
         "CPU % core",
         "peak RSS MB",
         "runs ok",
@@ -65,6 +67,8 @@ pub fn summary_table(records: &[RunRecord]) -> String {
             cell(med(&|r| r.lag_ms.map(|l| l[0] * 1e3)), 0),
             cell(med(&|r| r.lag_ms.map(|l| l[1] * 1e3)), 0),
             cell(med(&|r| r.lag_ms.map(|l| l[2] * 1e3)), 0),
+            cell(med(&|r| r.early.map(|e| e.0 * 100.0)), 1),
+            cell(med(&|r| r.early.map(|e| e.1 * 1e3)), 0),
             cell(
                 med(&|r| Some(r.cpu_percent_of_core)).filter(|_| !ok.is_empty()),
                 1,
@@ -171,6 +175,6 @@ mod tests {
         let row = table.lines().nth(2).expect("one row");
         assert!(row.starts_with("oha"), "{table}");
         assert!(row.ends_with("0/1"), "{table}");
-        assert_eq!(row.matches('—').count(), 9, "every figure is —: {table}");
+        assert_eq!(row.matches('—').count(), 11, "every figure is —: {table}");
     }
 }

@@ -103,7 +103,9 @@ impl Outcome {
 pub(crate) struct Sample {
     pub response_ns: u64,
     pub service_ns: u64,
-    pub lag_ns: u64,
+    /// Actual − intended send time: below 0 when sent early (within the
+    /// pacing's early budget).
+    pub lag_ns: i64,
     /// The time-series bucket the request completed in.
     pub done_bucket: u32,
 }
@@ -281,8 +283,12 @@ pub struct CollectorSnapshot {
     pub response: Percentiles,
     /// Service time (completion − actual send time), ms.
     pub service: Percentiles,
-    /// Schedule lag (actual − intended send time), ms.
+    /// Schedule lag (actual − intended send time), ms; a request sent
+    /// early counts as 0.
     pub schedule_lag: Percentiles,
+    /// How early the requests sent before their intended time went
+    /// (intended − actual send time), ms; `count` is how many did.
+    pub early: Percentiles,
     /// `(percentile, ms)` points of the response-time distribution.
     pub response_distribution: Vec<(f64, f64)>,
     /// Response-time p50 and p99 (ms) of the requests completed in each
@@ -326,6 +332,7 @@ impl Collector {
                 response: new_histogram(),
                 service: new_histogram(),
                 lag: new_histogram(),
+                early: new_histogram(),
                 windows: LatencyWindows::new(buckets.clamp(1, MAX_BUCKETS)),
             }),
         });
@@ -390,10 +397,17 @@ impl Collector {
         let mut newest = 0;
         for c in consumers.iter_mut() {
             while let Ok(s) = c.pop() {
-                h.response.saturating_record(s.response_ns.max(1));
+                // A request sent early is timed from when it was sent.
+                let response = if s.lag_ns < 0 {
+                    h.early.saturating_record(s.lag_ns.unsigned_abs());
+                    s.service_ns
+                } else {
+                    s.response_ns
+                };
+                h.response.saturating_record(response.max(1));
                 h.service.saturating_record(s.service_ns.max(1));
-                h.lag.saturating_record(s.lag_ns.max(1));
-                h.windows.record(s.done_bucket as usize, s.response_ns);
+                h.lag.saturating_record(s.lag_ns.max(1) as u64);
+                h.windows.record(s.done_bucket as usize, response);
                 newest = newest.max(s.done_bucket as usize);
             }
         }
@@ -436,6 +450,7 @@ impl Collector {
         s.response = percentiles(&h.response);
         s.service = percentiles(&h.service);
         s.schedule_lag = percentiles(&h.lag);
+        s.early = percentiles(&h.early);
         s.response_distribution = distribution(&h.response);
         (s.response_p50_series, s.response_p99_series) = h.windows.series();
         s
@@ -445,7 +460,8 @@ impl Collector {
 impl Recorder {
     /// Records one finished request. `intended`, `sent` and `done` are clock
     /// readings (ns): response time = done − intended (coordinated-omission
-    /// corrected), service time = done − sent, schedule lag = sent − intended.
+    /// corrected; from `sent` when the request went early), service time =
+    /// done − sent, schedule lag = sent − intended (below 0 when early).
     #[inline]
     pub fn record(&mut self, intended_ns: u64, sent_ns: u64, done_ns: u64, outcome: Outcome) {
         let slot = &self.collector.workers[self.index];
@@ -464,7 +480,7 @@ impl Recorder {
         let sample = Sample {
             response_ns: done_ns.saturating_sub(intended_ns),
             service_ns: done_ns.saturating_sub(sent_ns),
-            lag_ns: sent_ns.saturating_sub(intended_ns),
+            lag_ns: sent_ns.wrapping_sub(intended_ns) as i64,
             done_bucket: self.collector.bucket_of(done_ns).min(u32::MAX as usize) as u32,
         };
         if self.ring.push(sample).is_err() {

@@ -38,6 +38,12 @@ pub struct RunReport {
     /// Worst generation efficiency over the same windows.
     #[serde(default)]
     pub min_window_generation_efficiency: f64,
+    /// The schedule slipped: requests went out late by more than
+    /// [`BEHIND_SCHEDULE_LAG_P99_MS`] at the 99th percentile. An efficiency
+    /// of 100% then only says late completions were counted; the warnings
+    /// say by how much the run fell behind.
+    #[serde(default)]
+    pub behind_schedule: bool,
     /// Requests asked for, released, completed, failed and dropped.
     pub requests: RequestCounts,
     /// Efficiency of each phase of the schedule, in order.
@@ -60,6 +66,9 @@ pub struct RunReport {
     /// Engine internals that explain a low efficiency.
     #[serde(default)]
     pub diagnostics: Diagnostics,
+    /// How the generator paced: its budget and what it did with it.
+    #[serde(default)]
+    pub pacing: PacingReport,
     /// Generation and completion over time.
     #[serde(default)]
     pub series: TimeSeries,
@@ -155,8 +164,13 @@ pub struct LatencyReport {
     pub response: Percentiles,
     /// completion − actual send time.
     pub service: Percentiles,
-    /// actual send time − intended send time.
+    /// actual send time − intended send time; a request sent early (within
+    /// the pacing's early budget) counts as 0.
     pub schedule_lag: Percentiles,
+    /// intended send time − actual send time of the requests sent early;
+    /// `count` is how many were (all zeros when none was).
+    #[serde(default)]
+    pub early: Percentiles,
     /// The response-time distribution as `[percentile, ms]` points, from
     /// the 0th to the maximum, as far as the run's samples resolve.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -231,6 +245,31 @@ pub struct Diagnostics {
     pub wall_s: f64,
 }
 
+/// How the generator paced a run (ARCHITECTURE.md, "Pacing").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PacingReport {
+    /// CPU time one timer wake took on this machine, measured at the start
+    /// of the run, µs (0: not measured, a test clock or a given budget).
+    pub wake_cost_us: f64,
+    /// Shortest time between two of the generator's timer wakes, µs: the
+    /// wake cost over the share of a core the wakes may take.
+    pub min_wake_gap_us: f64,
+    /// How early a request may go out, µs before its intended time: no
+    /// request is sent earlier.
+    pub early_budget_us: f64,
+    /// Requests sent before their intended time ÷ requests with a latency
+    /// sample.
+    pub early_share: f64,
+    /// Release passes its own timer woke the generator for.
+    pub timer_wakes: u64,
+    /// Release passes that rode on a worker's wake (a response arrived).
+    pub nudged_wakes: u64,
+}
+
+/// Schedule lag p99 above which a run is [`RunReport::behind_schedule`], ms.
+pub const BEHIND_SCHEDULE_LAG_P99_MS: f64 = 10.0;
+
 /// Generation vs completion over time at a fixed resolution.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -250,6 +289,20 @@ pub struct TimeSeries {
     /// The same, p99 (ms).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub response_p99_ms: Vec<Option<f64>>,
+}
+
+impl PacingReport {
+    /// A plausible pacing report of a 10 000 requests/s run on a VM.
+    fn example() -> PacingReport {
+        PacingReport {
+            wake_cost_us: 15.0,
+            min_wake_gap_us: 250.0,
+            early_budget_us: 125.0,
+            early_share: 0.1,
+            timer_wakes: 9000,
+            nudged_wakes: 1000,
+        }
+    }
 }
 
 impl RequestCounts {
@@ -299,6 +352,7 @@ impl RunReport {
             generation_efficiency: 1.0,
             min_window_efficiency: 0.998,
             min_window_generation_efficiency: 1.0,
+            behind_schedule: false,
             requests: RequestCounts {
                 expected: 10000,
                 generated: 10000,
@@ -322,6 +376,10 @@ impl RunReport {
                 response: p(0.2),
                 service: p(0.15),
                 schedule_lag: p(0.05),
+                early: Percentiles {
+                    count: 1000,
+                    ..p(0.01)
+                },
                 response_distribution: vec![
                     [0.0, 0.05],
                     [50.0, 0.2],
@@ -344,6 +402,7 @@ impl RunReport {
                 allocations: 12_000,
             },
             diagnostics: Diagnostics::default(),
+            pacing: PacingReport::example(),
             series: TimeSeries {
                 interval_ms: 100,
                 target_rps: vec![1000.0; 100],

@@ -226,7 +226,14 @@ async fn a_stall_of_500ms_drops_nothing_and_shows_as_schedule_lag() {
     // ...and the lag says how late: the stall, not a shifted schedule.
     let lag = r.latency_ms.schedule_lag.max;
     assert!((499.0..=502.0).contains(&lag), "schedule lag max {lag} ms");
-    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    // Efficiency 100%, yet the run fell behind, and says so.
+    assert!(r.behind_schedule);
+    assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
+    assert!(
+        r.warnings[0].contains("fell behind its schedule"),
+        "{:?}",
+        r.warnings
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -255,7 +262,8 @@ async fn a_stall_during_a_ramp_is_caught_up_within_a_step() {
     assert!((499.0..=601.0).contains(&lag), "schedule lag max {lag} ms");
     // Nothing left to grant at the ramp-down's last, slowest rate.
     assert!(took <= Duration::from_millis(6010), "{took:?}");
-    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    assert!(r.behind_schedule);
+    assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
 }
 
 #[tokio::test(start_paused = true)]
@@ -280,4 +288,79 @@ async fn bad_settings_are_errors() {
     )
     .await
     .is_err());
+}
+
+/// A run paced by `budget` on paused time.
+async fn run_budget(rps: f64, secs: u64, delay_ms: u64, budget: PacingBudget) -> RunReport {
+    let mut cfg = RunConfig::steady(rps, Duration::from_secs(secs), 10, null(delay_ms));
+    cfg.pacing = Pacing::Budget(budget);
+    run_paused(cfg).await
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_wake_budget_batches_to_the_nearest_pass_never_earlier_than_the_budget() {
+    // Passes at least 4 ms apart at 1000 rps: 4 requests a pass, each sent
+    // at most 2 ms before its intended time and at most 2 ms after.
+    let budget = PacingBudget {
+        wake_cost_ns: 0,
+        min_gap_ns: 4_000_000,
+        early_ns: 2_000_000,
+        timer_lateness_ns: 0,
+    };
+    let r = run_budget(1000.0, 3, 0, budget).await;
+    let q = &r.requests;
+    assert_eq!((q.generated, q.completed, q.dropped), (3000, 3000, 0));
+    // Per 1 s window exact, but for the requests within the budget of a
+    // window's edge (2 ms at 1000 rps: 2 requests).
+    assert!(
+        r.windows.iter().all(|w| w.generated.abs_diff(1000) <= 2),
+        "{:?}",
+        r.windows
+    );
+    let p = &r.pacing;
+    // 3 s / 4 ms passes, give or take the first and the last.
+    assert!((749..=752).contains(&p.timer_wakes), "{p:?}");
+    assert_eq!(p.early_budget_us, 2000.0);
+    // Never early by more than the budget, never late by more than it
+    // (histograms keep three significant digits).
+    assert!(r.latency_ms.early.max <= 2.01, "{:?}", r.latency_ms.early);
+    assert!(r.latency_ms.schedule_lag.max <= 2.01, "{:?}", r.latency_ms);
+    // Nearest pass: about as many early as late (1 and 2 ms early of 4).
+    assert!((0.45..=0.55).contains(&p.early_share), "{p:?}");
+    assert!(!r.behind_schedule);
+}
+
+#[tokio::test(start_paused = true)]
+async fn exact_pacing_sends_nothing_early() {
+    let r = run_budget(1000.0, 2, 0, PacingBudget::EXACT).await;
+    assert_eq!(r.requests.completed, 2000);
+    assert_eq!(r.latency_ms.early.count, 0);
+    assert_eq!(r.pacing.early_share, 0.0);
+    assert_eq!(r.pacing.timer_wakes, 2000);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_worker_that_wakes_in_time_takes_the_timers_place() {
+    // 200 rps (5 ms apart), each request answered in 4 ms; the timer wakes
+    // 2 ms after it is armed. A worker done 4 ms after a send is awake 1 ms
+    // before the next request's timer would be: the generator releases it
+    // then (1 ms early, within the 2 ms budget) instead of waking for it.
+    let budget = PacingBudget {
+        wake_cost_ns: 0,
+        min_gap_ns: 0,
+        early_ns: 2_000_000,
+        timer_lateness_ns: 2_000_000,
+    };
+    let r = run_budget(200.0, 2, 4, budget).await;
+    let q = &r.requests;
+    assert_eq!((q.generated, q.completed, q.dropped), (400, 400, 0));
+    let p = &r.pacing;
+    assert!(p.nudged_wakes >= 100, "{p:?}");
+    assert!(p.timer_wakes + p.nudged_wakes <= 401, "{p:?}");
+    assert!(r.latency_ms.early.max <= 2.01, "{:?}", r.latency_ms.early);
+    assert!(p.early_share > 0.3, "{p:?}");
+    // An early request is timed from when it went out: its response time
+    // is the 4 ms service time, not less.
+    let fastest = r.latency_ms.response_distribution[0][1];
+    assert!(fastest >= 3.99, "{:?}", r.latency_ms.response_distribution);
 }

@@ -27,6 +27,9 @@ pub struct Figures {
     /// Schedule lag (actual send − intended send) p50 / p90 / p99, ms:
     /// ours, and the timer floor's wake lateness; the peers do not report it.
     pub lag_ms: Option<[f64; 3]>,
+    /// Share of requests sent before their intended time and how early
+    /// they went at the median, ms (ours).
+    pub early: Option<(f64, f64)>,
 }
 
 /// The first whitespace-separated word of `s`, as a number.

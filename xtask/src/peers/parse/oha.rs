@@ -36,6 +36,7 @@ pub fn parse_oha(stdout: &str) -> Result<Figures> {
         p50_ms: pct("p50"),
         p99_ms: pct("p99"),
         lag_ms: None,
+        early: None,
     })
 }
 

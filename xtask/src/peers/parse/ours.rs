@@ -12,6 +12,13 @@ struct OurReport {
     efficiency: f64,
     requests: OurRequests,
     latency_ms: OurLatency,
+    /// Written since the pacing budget (2026-12-06).
+    #[serde(default)]
+    pacing: Option<OurPacing>,
+}
+#[derive(Deserialize)]
+struct OurPacing {
+    early_share: f64,
 }
 #[derive(Deserialize)]
 struct OurRequests {
@@ -21,8 +28,10 @@ struct OurRequests {
 struct OurLatency {
     response: OurPercentiles,
     schedule_lag: OurPercentiles,
+    #[serde(default)]
+    early: Option<OurPercentiles>,
 }
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 struct OurPercentiles {
     p50: f64,
     #[serde(default)]
@@ -45,6 +54,10 @@ pub fn parse_ours(stdout: &str) -> Result<Figures> {
             r.latency_ms.schedule_lag.p90,
             r.latency_ms.schedule_lag.p99,
         ]),
+        early: r.pacing.map(|p| {
+            let p50 = r.latency_ms.early.map_or(0.0, |e| e.p50);
+            (p.early_share, p50)
+        }),
     })
 }
 
@@ -70,6 +83,16 @@ mod tests {
         assert_read(&f, 9991, 10.0, Some((0.4, 1.5)));
         assert_eq!(f.efficiency, Some(0.9991));
         assert_eq!(f.lag_ms, Some([0.05, 0.07, 0.2]));
+        assert_eq!(f.early, None, "written before the pacing budget");
+        let paced = json.replace(
+            r#""warnings": []"#,
+            r#""warnings": [], "pacing": {"early_share": 0.4}"#,
+        );
+        let paced = paced.replace(
+            r#""service": {},"#,
+            r#""service": {}, "early": {"p50": 0.06, "p99": 0.1},"#,
+        );
+        assert_eq!(parse_ours(&paced).unwrap().early, Some((0.4, 0.06)));
         assert!(parse_ours("error: unknown flag --no-self-test").is_err());
     }
 

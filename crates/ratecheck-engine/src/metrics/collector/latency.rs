@@ -14,6 +14,8 @@ pub(super) struct Histograms {
     pub(super) response: Histogram<u64>,
     pub(super) service: Histogram<u64>,
     pub(super) lag: Histogram<u64>,
+    /// How early the requests sent before their intended time went, ns.
+    pub(super) early: Histogram<u64>,
     pub(super) windows: LatencyWindows,
 }
 
