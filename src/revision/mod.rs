@@ -199,6 +199,7 @@ mod tests {
         t.scenario = "steady-1k".into();
         t.figure = id::RESPONSE_P50_MS.into();
         t.kind = FigureKind::Latency;
+        t.unit = "ms".into();
         // +6.7%, beyond doubt but within 10%.
         let r = row_of(t.clone(), "main", &no_slack());
         assert_eq!(r.verdict, Verdict::Ok, "{:?}", r.note);
