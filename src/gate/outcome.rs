@@ -75,8 +75,10 @@ pub struct UnjudgedFigure {
 }
 
 /// The kinds of `required` that `rows` leave unjudged: a kind none of whose
-/// figures was measured, or one with a figure `missing` or `not
-/// comparable` (judged by neither the baseline nor a pair).
+/// figures was judged — by the baseline or by a pair — because none was
+/// measured, or every one is `missing` or `not comparable`. A kind with
+/// some figures judged is judged; the others are still named as not
+/// comparable or missing in the verdict line.
 pub fn required_unjudged(rows: &[Row], required: &[JudgedKind]) -> Vec<RequiredUnjudged> {
     required
         .iter()
@@ -94,8 +96,8 @@ pub fn required_unjudged(rows: &[Row], required: &[JudgedKind]) -> Vec<RequiredU
                     note: r.note.clone(),
                 })
                 .collect();
-            (of_kind.is_empty() || !figures.is_empty())
-                .then_some(RequiredUnjudged { kind, figures })
+            let judged = of_kind.len() > figures.len();
+            (!judged).then_some(RequiredUnjudged { kind, figures })
         })
         .collect()
 }

@@ -528,3 +528,25 @@ fn a_required_kind_with_no_figure_is_not_judged_and_a_failure_stays_a_failure() 
         (GateVerdict::Fail, Exit::Fail)
     );
 }
+
+/// A required kind is judged when some of its figures are: a CPU figure
+/// judged in pairs beside another with no baseline passes, the unjudged
+/// one still named.
+#[test]
+fn a_required_kind_with_some_figures_judged_is_judged() {
+    use crate::figure::JudgedKind;
+    let current = suite(&[(CPU, &[("http", cpu(10.0)), ("at_rate", cpu(60.0))])]);
+    let base = suite(&[(CPU, &[("http", cpu(10.0))])]);
+    let required = [JudgedKind::Cpu];
+    let j = judge(&Evidence {
+        baseline: Some(&base),
+        current: &current,
+        paired: None,
+        thresholds: &defaults(),
+        comparable_machine: true,
+        required: &required,
+    });
+    assert_eq!(row(&j, CPU, "at_rate").verdict, Verdict::Missing);
+    assert!(j.required_unjudged.is_empty(), "{:?}", j.required_unjudged);
+    assert_eq!(j.verdict, GateVerdict::Pass);
+}
