@@ -635,7 +635,15 @@ fn against_a_revision_pairs_its_build_of_the_service_with_this_one() {
     std::fs::write(ws.path().join(".gitignore"), "/target\n").unwrap();
     common::git(ws.path(), &["init", "-q"]);
     common::commit_all(ws.path(), "a service");
-    let args = ["--no-baseline", "--against", "HEAD", "--format", "json"];
+    let args = [
+        "--no-baseline",
+        "--against",
+        "HEAD",
+        "--require-judged",
+        "cpu,memory,latency",
+        "--format",
+        "json",
+    ];
     let r = common::run_bin(&args, ws.path(), LIMIT);
     let shown = format!("stderr: {}\nstdout: {}", r.stderr, r.stdout);
     assert_eq!(r.code, Some(0), "{shown}");
@@ -658,6 +666,7 @@ fn against_a_revision_pairs_its_build_of_the_service_with_this_one() {
         "service_cpu_us_per_request",
         "service_peak_rss_bytes",
         "response_p50_ms",
+        "schedule_lag_p50_us",
     ] {
         let row = rows
             .iter()

@@ -13,7 +13,8 @@
 //! run a short steady one at the scenario's rate under this process's
 //! engine, each service's process tree sampled over its own runs only.
 //! Each pair gives the service's CPU per request, its peak RSS and the
-//! scenario's median response time, judged by the paired rule
+//! scenario's median response time and schedule lag, judged by the paired
+//! rule
 //! ([`super::paired_rows`]). [`service_pairs`], [`base_spec`] and
 //! [`base_root`] are pure.
 
@@ -32,7 +33,7 @@ use crate::figure::{id, FigureKind};
 use crate::git;
 use crate::service::ServiceSpec;
 use crate::suite::services::{self, service_of, Measured, SampledRun, Services};
-use crate::suite::{scenario_floor, Event, Step};
+use crate::suite::{load_figures, scenario_floor, Event, Step};
 use ratecheck_engine::clock::{SharedClock, SystemClock};
 use ratecheck_engine::load::LoadSpec;
 
@@ -74,8 +75,9 @@ pub struct ServicePair {
     pub load: LoadSpec,
     /// The scenario's own efficiency floor, if it has one.
     pub floor: Option<f64>,
-    /// Whether its median response time is paired: the figure the suite
-    /// judges, of a scenario without ramps.
+    /// Whether its latency figures are paired (the median response time
+    /// and the median schedule lag): the figures the suite judges, of a
+    /// scenario without ramps.
     pub latency: bool,
 }
 
@@ -88,6 +90,7 @@ impl ServicePair {
         ];
         if self.latency {
             out.push((id::RESPONSE_P50_MS, FigureKind::Latency, "ms"));
+            out.push((id::SCHEDULE_LAG_P50_US, FigureKind::Latency, "us"));
         }
         out
     }
@@ -325,12 +328,15 @@ pub fn empty_trials(specs: &[ServicePair], pairs: usize) -> Vec<Vec<PairedTrials
         .collect()
 }
 
-/// The value of `figure` in one side's run.
+/// The value of `figure` in one side's run: a service figure, or a load
+/// figure as the suite reads it off the run's report.
 pub fn read(figure: &str, m: &Measured) -> f64 {
-    if figure == id::RESPONSE_P50_MS {
-        return m.report.latency_ms.response.p50;
+    match m.service.get(figure) {
+        Some(f) => f.value,
+        None => load_figures(&m.report)
+            .get(figure)
+            .map_or(f64::NAN, |f| f.value),
     }
-    m.service.get(figure).map_or(f64::NAN, |f| f.value)
 }
 
 /// Which side runs first and second in pair `i` (`true`: the base): A B,

@@ -69,7 +69,8 @@ fn only_the_scenarios_that_load_a_service_are_paired_each_a_short_steady_run() {
         [
             id::SERVICE_CPU_US_PER_REQUEST,
             id::SERVICE_PEAK_RSS_BYTES,
-            id::RESPONSE_P50_MS
+            id::RESPONSE_P50_MS,
+            id::SCHEDULE_LAG_P50_US
         ]
     );
     assert_eq!(figures(r).len(), 2);
@@ -129,6 +130,7 @@ fn the_sides_alternate_so_neither_always_goes_first() {
 fn measured(p50: f64, cpu: f64, rss: f64) -> Measured {
     let mut report = RunReport::example();
     report.latency_ms.response.p50 = p50;
+    report.latency_ms.schedule_lag.p50 = 0.000511;
     Measured {
         report,
         service: BTreeMap::from([
@@ -161,7 +163,7 @@ fn pairs_become_rows_of_the_service_figures_under_the_paired_tolerances() {
         }
     }
     let trials: Vec<PairedTrials> = trials.into_iter().flatten().collect();
-    assert_eq!(trials.len(), 3);
+    assert_eq!(trials.len(), 4);
     assert_eq!(trials[0].base.len(), 20);
     let rows = paired_rows(&trials, "HEAD~1", &ThresholdLookup::default());
     let row = |figure: &str| rows.iter().find(|r| r.figure == figure).unwrap();
@@ -174,6 +176,8 @@ fn pairs_become_rows_of_the_service_figures_under_the_paired_tolerances() {
     ));
     assert_eq!(row(id::SERVICE_PEAK_RSS_BYTES).verdict, Verdict::Ok);
     assert_eq!(row(id::RESPONSE_P50_MS).verdict, Verdict::Ok);
+    let lag = row(id::SCHEDULE_LAG_P50_US);
+    assert_eq!((lag.verdict, lag.unit.as_str()), (Verdict::Ok, "us"));
     // The scenario's paired-cpu-tolerance decides: 15% lets 10% pass.
     let loose = Thresholds {
         paired_cpu_tolerance: 0.15,
@@ -191,4 +195,5 @@ fn pairs_become_rows_of_the_service_figures_under_the_paired_tolerances() {
     empty.service.clear();
     assert!(read(id::SERVICE_CPU_US_PER_REQUEST, &empty).is_nan());
     assert_eq!(read(id::RESPONSE_P50_MS, &empty), 0.5);
+    assert!((read(id::SCHEDULE_LAG_P50_US, &empty) - 0.511).abs() < 1e-9);
 }
