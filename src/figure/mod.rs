@@ -66,6 +66,24 @@ pub struct ScenarioResult {
     pub service_crash: Option<ServiceCrash>,
 }
 
+impl ScenarioResult {
+    /// A scenario's `figures`, with no report, warning or crash.
+    pub fn new(
+        name: &str,
+        kind: ScenarioKind,
+        figures: BTreeMap<String, Figure>,
+    ) -> ScenarioResult {
+        ScenarioResult {
+            name: name.to_string(),
+            kind,
+            figures,
+            report: None,
+            warnings: Vec::new(),
+            service_crash: None,
+        }
+    }
+}
+
 /// A service that exited while a scenario measured it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceCrash {

@@ -222,14 +222,8 @@ pub(super) async fn measure_counts(
         .ok_or_else(|| Error::new("--against: not the cargo-ratecheck binary"))?;
     let mut build = BuildInfo::of_this_binary();
     let Some(valgrind) = suite::instructions::valgrind_version() else {
-        let why =
-            "no CPU simulator on this machine: install valgrind (e.g. apt-get install valgrind)";
-        let f = suite::instructions::unavailable_figures(why);
-        return Ok(Some(PairedCounts {
-            rev: base.rev.clone(),
-            base: counts::suite_of(f.clone(), &build),
-            current: counts::suite_of(f, &build),
-        }));
+        let why = suite::instructions::NO_VALGRIND;
+        return Ok(Some(PairedCounts::unavailable(&base.rev, why, &build)));
     };
     build.valgrind = Some(valgrind);
     // Equal-length names, so both binaries' paths are alike.

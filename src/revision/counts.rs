@@ -44,22 +44,28 @@ pub fn measure_both(
     });
     // A pair is counted whole or not at all: when one side fails, both
     // sides' figures say why, so every row is not comparable.
-    let (b, c) = match (b, c) {
-        (Ok(b), Ok(c)) => (b, c),
-        (Err(e), _) => both_unavailable(&format!("the base build: {e}")),
-        (_, Err(e)) => both_unavailable(&format!("this build: {e}")),
-    };
-    PairedCounts {
-        rev: rev.to_string(),
-        base: suite_of(b, build),
-        current: suite_of(c, build),
+    match (b, c) {
+        (Ok(b), Ok(c)) => PairedCounts {
+            rev: rev.to_string(),
+            base: suite_of(b, build),
+            current: suite_of(c, build),
+        },
+        (Err(e), _) => PairedCounts::unavailable(rev, &format!("the base build: {e}"), build),
+        (_, Err(e)) => PairedCounts::unavailable(rev, &format!("this build: {e}"), build),
     }
 }
 
-/// Both sides' figures, unavailable for `why`.
-fn both_unavailable(why: &str) -> (Figures, Figures) {
-    let f = instructions::unavailable_figures(why);
-    (f.clone(), f)
+impl PairedCounts {
+    /// A pair that could not be counted: both sides' figures unavailable
+    /// for `why`, so every row is not comparable and says why.
+    pub fn unavailable(rev: &str, why: &str, build: &BuildInfo) -> PairedCounts {
+        let f = instructions::unavailable_figures(why);
+        PairedCounts {
+            rev: rev.to_string(),
+            base: suite_of(f.clone(), build),
+            current: suite_of(f, build),
+        }
+    }
 }
 
 /// Figures by name.
@@ -70,14 +76,11 @@ pub fn suite_of(figures: Figures, build: &BuildInfo) -> SuiteResult {
     SuiteResult {
         quick: false,
         selftest_passed: true,
-        scenarios: vec![ScenarioResult {
-            name: id::scenario::INSTRUCTIONS.into(),
-            kind: ScenarioKind::Instructions,
+        scenarios: vec![ScenarioResult::new(
+            id::scenario::INSTRUCTIONS,
+            ScenarioKind::Instructions,
             figures,
-            report: None,
-            warnings: Vec::new(),
-            service_crash: None,
-        }],
+        )],
         planned: vec![id::scenario::INSTRUCTIONS.into()],
         build: Some(build.clone()),
     }
@@ -184,13 +187,7 @@ mod tests {
 
     #[test]
     fn a_side_that_could_not_be_counted_is_not_comparable() {
-        let (b, c) = both_unavailable("no valgrind");
-        let build = BuildInfo::of_this_binary();
-        let c = PairedCounts {
-            rev: "main".into(),
-            base: suite_of(b, &build),
-            current: suite_of(c, &build),
-        };
+        let c = PairedCounts::unavailable("main", "no valgrind", &BuildInfo::of_this_binary());
         let v = verdicts(&c);
         assert!(!v.is_empty());
         assert!(

@@ -224,9 +224,7 @@ pub(super) async fn run_instructions(
     // warning; the scenario adds none.
     let figures = match (fresh_process_exe(), instructions::valgrind_version()) {
         (None, _) => unavailable("not run from the cargo-ratecheck binary"),
-        (Some(_), None) => unavailable(
-            "no CPU simulator on this machine: install valgrind (e.g. apt-get install valgrind)",
-        ),
+        (Some(_), None) => unavailable(instructions::NO_VALGRIND),
         (Some(exe), Some(version)) => {
             build.valgrind = Some(version);
             let scratch =
@@ -250,12 +248,9 @@ pub(super) async fn run_instructions(
             })?
         }
     };
-    Ok(ScenarioResult {
-        name: id::scenario::INSTRUCTIONS.into(),
-        kind: ScenarioKind::Instructions,
+    Ok(ScenarioResult::new(
+        id::scenario::INSTRUCTIONS,
+        ScenarioKind::Instructions,
         figures,
-        report: None,
-        warnings: Vec::new(),
-        service_crash: None,
-    })
+    ))
 }

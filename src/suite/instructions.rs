@@ -142,6 +142,10 @@ pub fn per_request(
     Some(PerRequest { value, profile })
 }
 
+/// Why the counts are unavailable where valgrind is not installed.
+pub const NO_VALGRIND: &str =
+    "no CPU simulator on this machine: install valgrind (e.g. apt-get install valgrind)";
+
 /// `valgrind --version` (e.g. `valgrind-3.19.0`), or `None` where valgrind
 /// cannot run.
 pub fn valgrind_version() -> Option<String> {
