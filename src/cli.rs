@@ -156,6 +156,10 @@ pub struct OutputArgs {
     /// Also write a self-contained HTML report to this file.
     #[arg(long, value_name = "PATH")]
     pub html: Option<PathBuf>,
+    /// Also write the Markdown report to this file (for a pull-request
+    /// comment).
+    #[arg(long, value_name = "PATH")]
+    pub markdown: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args, Default)]

@@ -82,6 +82,7 @@ pub fn bisect(ctx: &Ctx, args: BisectArgs) -> Result<Exit> {
         format: args.format,
         json: args.json.clone(),
         html: None,
+        markdown: None,
     })?;
     let mode = Mode::of(&args)?;
     let config = Config::load(ctx.manifest_path.as_deref())?;

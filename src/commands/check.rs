@@ -190,8 +190,11 @@ fn emit_check(ctx: &Ctx, out: &CheckOutput, o: &OutputArgs) -> Result<()> {
     if let Some(p) = &o.html {
         write_output("--html", p, report::html::render_check_html(out).as_bytes())?;
     }
+    let md = report::markdown::render_check_md(out);
+    if let Some(p) = &o.markdown {
+        write_output("--markdown", p, md.as_bytes())?;
+    }
     if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY") {
-        let md = report::markdown::render_check_md(out);
         let appended = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -288,6 +291,7 @@ pub fn baseline_show(ctx: &Ctx, args: ShowArgs) -> Result<Exit> {
     let config = Config::load(ctx.manifest_path.as_deref())?;
     let path = baseline_file(&config, args.name.as_deref())?;
     let b = store::load(&path)?;
+    let shown = gate::shown_path(&config.workspace_root, &path);
     print_out(&match args.format {
         Format::Json => format!("{}\n", serde_json::to_string_pretty(&b).unwrap_or_default()),
         Format::Human | Format::Markdown => {
@@ -295,7 +299,7 @@ pub fn baseline_show(ctx: &Ctx, args: ShowArgs) -> Result<Exit> {
             let rows = compare::compare(None, &b.suite, &thresholds, true);
             let out = CheckOutput::new(GateOutcome {
                 baseline: Some(BaselineRef {
-                    origin: path.display().to_string(),
+                    origin: shown.clone(),
                     git: Some(b.git.clone()),
                 }),
                 against: None,
@@ -309,13 +313,8 @@ pub fn baseline_show(ctx: &Ctx, args: ShowArgs) -> Result<Exit> {
                 required_unjudged: Vec::new(),
             });
             let machine = format!(
-                "baseline {}: tool {}, measured on {} ({} cores, {}, {})\n",
-                path.display(),
-                b.tool_version,
-                b.machine.cpu_model,
-                b.machine.cores,
-                b.machine.os,
-                b.machine.rustc
+                "baseline {shown}: tool {}, measured on {} ({} cores, {}, {})\n",
+                b.tool_version, b.machine.cpu_model, b.machine.cores, b.machine.os, b.machine.rustc
             );
             let body = if args.format == Format::Markdown {
                 report::markdown::render_check_md(&out)

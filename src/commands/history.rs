@@ -49,6 +49,9 @@ pub fn history(ctx: &Ctx, args: HistoryArgs) -> Result<Exit> {
     if let Some(p) = &o.html {
         write_output("--html", p, render_history_html(&h).as_bytes())?;
     }
+    if let Some(p) = &o.markdown {
+        write_output("--markdown", p, render_history_md(&h).as_bytes())?;
+    }
     print_out(&match o.format {
         Format::Human => render_history_text(&h, ctx.color),
         Format::Json => render_history_json(&h),

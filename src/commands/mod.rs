@@ -109,10 +109,14 @@ fn runtime_with(threads: Option<usize>) -> Result<tokio::runtime::Runtime> {
         .map_err(|e| Error::new(format!("cannot start the async runtime: {e}")))
 }
 
-/// Checks, before anything runs, that `--json`/`--html` files can be
-/// created: their directory must exist. The error names the option.
+/// Checks, before anything runs, that `--json`/`--html`/`--markdown` files
+/// can be created: their directory must exist. The error names the option.
 fn check_outputs(o: &crate::cli::OutputArgs) -> Result<()> {
-    for (option, path) in [("--json", &o.json), ("--html", &o.html)] {
+    for (option, path) in [
+        ("--json", &o.json),
+        ("--html", &o.html),
+        ("--markdown", &o.markdown),
+    ] {
         let Some(path) = path else { continue };
         let dir = crate::atomic_write::parent_dir(path);
         if !dir.is_dir() {

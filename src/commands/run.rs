@@ -12,7 +12,7 @@ use super::{
     cancel_on_interrupt, check_outputs, interrupted, print_out, progress, runtime, runtime_with,
     write_output, Ctx,
 };
-use crate::cli::{CostWorkloadArgs, Format, FormatArgs, RunArgs, ServeArgs};
+use crate::cli::{CostWorkloadArgs, Format, FormatArgs, OutputArgs, RunArgs, ServeArgs};
 use crate::error::{Error, Exit, Result};
 use crate::report;
 use ratecheck_engine::clock::SystemClock;
@@ -73,13 +73,7 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<Exit> {
         watcher.abort();
         started.shutdown().await;
         let report = report?;
-        emit_run(
-            ctx,
-            &report,
-            args.output.format,
-            &args.output.json,
-            &args.output.html,
-        )?;
+        emit_run(ctx, &report, &args.output)?;
         Ok(if was_interrupted.load(Ordering::SeqCst) {
             ctx.note("interrupted: the report covers the part of the run before Ctrl-C");
             Exit::Interrupted
@@ -121,24 +115,25 @@ async fn preflight(t: &HttpTarget) -> Result<()> {
 }
 
 /// Prints a run report in the chosen format and writes the files asked for.
-pub(super) fn emit_run(
-    ctx: &Ctx,
-    r: &RunReport,
-    format: Format,
-    json: &Option<std::path::PathBuf>,
-    html: &Option<std::path::PathBuf>,
-) -> Result<()> {
+pub(super) fn emit_run(ctx: &Ctx, r: &RunReport, o: &OutputArgs) -> Result<()> {
     // Standard output first: a failed file write must not lose the report.
-    print_out(&match format {
+    print_out(&match o.format {
         Format::Human => report::text::render_run(r, ctx.color),
         Format::Json => report::json::run_json(r),
         Format::Markdown => report::markdown::render_run_md(r),
     });
-    if let Some(p) = json {
+    if let Some(p) = &o.json {
         write_output("--json", p, report::json::run_json(r).as_bytes())?;
     }
-    if let Some(p) = html {
+    if let Some(p) = &o.html {
         write_output("--html", p, report::html::render_run_html(r).as_bytes())?;
+    }
+    if let Some(p) = &o.markdown {
+        write_output(
+            "--markdown",
+            p,
+            report::markdown::render_run_md(r).as_bytes(),
+        )?;
     }
     Ok(())
 }

@@ -28,7 +28,7 @@ pub use outcome::{
     required_unjudged, unjudged, Against, BaselineRef, GateOutcome, GateVerdict, GateWarning,
     RequiredUnjudged, UnjudgedFigure,
 };
-pub use setup::{baseline_file, ignored_for_dirty, GateRequest};
+pub use setup::{baseline_file, ignored_for_dirty, shown_path, GateRequest};
 
 use crate::baseline::compare::{compare, too_noisy, Noisy, Row, ThresholdLookup};
 use crate::error::{Error, Result};

@@ -141,7 +141,7 @@ fn load_baseline(config: &Config, req: &GateRequest) -> Result<Option<LoadedBase
     let path = baseline_file(config, req.baseline.as_deref())?;
     let Some(rev) = &req.baseline_rev else {
         return Ok(Some(LoadedBaseline {
-            origin: path.display().to_string(),
+            origin: shown_path(&config.workspace_root, &path),
             baseline: store::load(&path)?,
         }));
     };
@@ -158,6 +158,23 @@ fn load_baseline(config: &Config, req: &GateRequest) -> Result<Option<LoadedBase
         baseline: store::parse(&bytes, &origin)?,
         origin,
     }))
+}
+
+/// `path` as a report shows it: relative to the workspace's `root` when
+/// inside it (so a report says `baselines/default.json`, not where a CI
+/// runner's checkout happens to be), as given when outside.
+pub fn shown_path(root: &Path, path: &Path) -> String {
+    let abs = if path.is_absolute() {
+        Some(path.to_path_buf())
+    } else {
+        std::env::current_dir().ok().map(|d| d.join(path))
+    };
+    abs.as_deref()
+        .and_then(|a| a.strip_prefix(root).ok())
+        .filter(|rel| !rel.as_os_str().is_empty())
+        .unwrap_or(path)
+        .display()
+        .to_string()
 }
 
 /// `path` relative to the repository's `root` (as it is when outside).

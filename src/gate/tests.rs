@@ -550,3 +550,28 @@ fn a_required_kind_with_some_figures_judged_is_judged() {
     assert!(j.required_unjudged.is_empty(), "{:?}", j.required_unjudged);
     assert_eq!(j.verdict, GateVerdict::Pass);
 }
+
+#[test]
+fn reports_show_paths_inside_the_workspace_relative_to_it() {
+    let root = std::path::Path::new("/home/runner/work/shop/shop");
+    assert_eq!(
+        shown_path(root, &root.join("baselines/default.json")),
+        "baselines/default.json"
+    );
+    // Outside the workspace (and the root itself): as given.
+    assert_eq!(
+        shown_path(root, std::path::Path::new("/tmp/old.json")),
+        "/tmp/old.json"
+    );
+    assert_eq!(shown_path(root, root), root.display().to_string());
+    // Relative to the working directory: resolved before it is shortened.
+    let cwd = std::env::current_dir().unwrap();
+    assert_eq!(
+        shown_path(&cwd, std::path::Path::new("baselines/x.json")),
+        "baselines/x.json"
+    );
+    assert_eq!(
+        shown_path(cwd.parent().unwrap(), std::path::Path::new("x.json")),
+        format!("{}/x.json", cwd.file_name().unwrap().to_str().unwrap())
+    );
+}
