@@ -1,9 +1,11 @@
 //! `cargo xtask ci`: every check CI runs, in CI's order, so that a green run
 //! here means a green run there: rustfmt, clippy (warnings are errors), the
-//! test suite, actionlint on the workflows, then the performance gate
-//! (`cargo ratecheck --quick`) and the example service's gate
-//! (`examples/service`). Each step prints a header and its command;
-//! the first failure stops the run with an error naming the step.
+//! test suite, the workflows (actionlint, then how they split trust:
+//! [`crate::workflows`]), the pull-request comment's posting script against
+//! a stand-in for the GitHub API, then the performance gate (`cargo
+//! ratecheck --quick`) and the example service's gate (`examples/service`).
+//! Each step prints a header and its command; the first failure stops the
+//! run with an error naming the step.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -37,12 +39,15 @@ impl CiOptions {
 /// The baseline the gate compares with; the gate step runs only once it exists.
 const GATE_BASELINE: &str = "baselines/default.json";
 
+/// The posting script of the pull-request comment and its tests.
+const COMMENT_SCRIPTS: &str = ".github/scripts";
+
 /// The example service's workspace, whose gate `ci` runs too.
 const EXAMPLE_MANIFEST: &str = "examples/service/Cargo.toml";
 
 pub fn run(opts: &CiOptions) -> Result<()> {
     let root = proc::project_root();
-    let steps = 6;
+    let steps = 7;
     let mut n = 0;
     let mut header = |name: &str| {
         n += 1;
@@ -76,15 +81,16 @@ pub fn run(opts: &CiOptions) -> Result<()> {
         cargo().args(["test", "--workspace"]).current_dir(&root),
     )?;
 
-    header("actionlint");
-    let actionlint = find_or_install_actionlint().context("step `actionlint` failed")?;
-    let workflows = root.join(".github/workflows");
-    let mut lint = Command::new(&actionlint);
-    lint.current_dir(&root);
-    for file in workflow_files(&workflows)? {
-        lint.arg(file.strip_prefix(&root).unwrap_or(&file));
-    }
-    step("actionlint", &mut lint)?;
+    header("workflows");
+    lint_workflows(&root)?;
+
+    header("comment script");
+    step(
+        "comment script",
+        Command::new(python())
+            .args(["-m", "unittest", "discover", "-v", "-s", COMMENT_SCRIPTS])
+            .current_dir(&root),
+    )?;
 
     header("gate");
     if opts.skip_gate {
@@ -121,6 +127,19 @@ pub fn run(opts: &CiOptions) -> Result<()> {
 
     println!("\ncargo xtask ci: all steps passed");
     Ok(())
+}
+
+/// actionlint on every workflow, then the rules of [`crate::workflows`].
+fn lint_workflows(root: &Path) -> Result<()> {
+    let actionlint = find_or_install_actionlint().context("step `workflows` failed")?;
+    let files = workflow_files(&root.join(".github/workflows"))?;
+    let mut lint = Command::new(&actionlint);
+    lint.current_dir(root);
+    for file in &files {
+        lint.arg(file.strip_prefix(root).unwrap_or(file));
+    }
+    step("workflows", &mut lint)?;
+    crate::workflows::check(&files).context("step `workflows` failed")
 }
 
 /// Prints the command, runs it, and names the step when it fails.

@@ -19,13 +19,14 @@ mod peers;
 mod proc;
 mod screenshot;
 mod timer_floor;
+mod workflows;
 
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 
 const USAGE: &str = "usage:
-  cargo xtask ci [--skip-gate]      fmt, clippy, tests, actionlint, then the ratecheck gate
+  cargo xtask ci [--skip-gate]      fmt, clippy, tests, the workflows, the comment script, then the ratecheck gate
   cargo xtask peers [OPTIONS]       compare cargo-ratecheck with oha, hey and wrk
       --rates 1000,10000,50000,70000   target rates, requests per second
       --duration 10s                   length of each run
