@@ -4,9 +4,10 @@
 //! no `[workspace]` table, as the configuration loader reads it) — a
 //! service that starts a binary that looks like an HTTP server and a
 //! scenario that loads it, or the same as a commented example when none
-//! does —, the two GitHub workflows, which binaries look like HTTP servers,
-//! and removing an old section for `--force`. The files are written by
-//! `commands/init.rs`.
+//! does —, the GitHub workflows (the gate, its pull-request comment, the
+//! baseline refresh) and the comment's posting script, which binaries look
+//! like HTTP servers, and removing an old section for `--force`. The files
+//! are written by `commands/init.rs`.
 
 /// Crates whose presence among a package's dependencies makes its binaries
 /// look like HTTP servers.
@@ -219,20 +220,29 @@ pub fn strip_section(text: &str) -> String {
     s
 }
 
-/// The two workflows: (file name under `.github/workflows/`, contents).
-pub fn workflows() -> [(&'static str, &'static str); 2] {
+/// The workflows and the comment's posting script: (path from the
+/// workspace root, contents). The pull-request comment's workflow and
+/// script are this repository's own, byte for byte.
+pub fn workflows() -> [(&'static str, &'static str); 4] {
     [
-        ("ratecheck.yml", RATECHECK_YML),
-        ("refresh-baselines.yml", REFRESH_YML),
+        (".github/workflows/ratecheck.yml", RATECHECK_YML),
+        (".github/workflows/ratecheck-comment.yml", COMMENT_YML),
+        (".github/scripts/ratecheck_comment.py", COMMENT_SCRIPT),
+        (".github/workflows/refresh-baselines.yml", REFRESH_YML),
     ]
 }
+
+const COMMENT_YML: &str = include_str!("../.github/workflows/ratecheck-comment.yml");
+const COMMENT_SCRIPT: &str = include_str!("../.github/scripts/ratecheck_comment.py");
 
 const RATECHECK_YML: &str = r#"# The required status check: cargo-ratecheck's performance gate. A pull
 # request is judged against the baseline committed on its target branch (and
 # that branch's settings, read from git): the floors on any runner; and side
 # by side with the target branch's build of the services, started on the
 # same runner and loaded alternately: CPU per request, memory and latency,
-# which must be judged (--require-judged), or the step fails unjudged.
+# which must be judged (--require-judged), or the step fails unjudged. It runs
+# the pull request's code with a read-only token; ratecheck-comment.yml posts
+# the uploaded reports as one pull-request comment.
 name: ratecheck
 
 on:
@@ -262,6 +272,11 @@ jobs:
         run: |
           sudo apt-get update -q && sudo apt-get install -y -q valgrind
           cargo install --locked cargo-ratecheck
+      - name: Record the pull request's number for the comment
+        if: github.event_name == 'pull_request'
+        env:
+          PR_NUMBER: ${{ github.event.pull_request.number }}
+        run: mkdir -p ratecheck-comment && printf '%s\n' "$PR_NUMBER" > ratecheck-comment/pr-number
       - name: Gate against the target branch's baseline
         if: github.event_name == 'pull_request'
         env:
@@ -269,6 +284,7 @@ jobs:
         run: >-
           cargo ratecheck --baseline-rev "origin/${BASE_REF}"
           --format markdown --json ratecheck.json --html ratecheck.html
+          --markdown ratecheck-comment/baseline.md
       - name: Gate against the target branch built on this runner (paired)
         if: github.event_name == 'pull_request' && !cancelled()
         env:
@@ -277,6 +293,7 @@ jobs:
           cargo ratecheck --no-baseline --against "origin/${BASE_REF}"
           --require-judged cpu,memory,latency
           --format markdown --json ratecheck-against.json
+          --markdown ratecheck-comment/against.md
       - name: Gate against main's committed baseline
         if: github.event_name == 'push'
         run: >-
@@ -292,6 +309,13 @@ jobs:
             ratecheck.html
             ratecheck-against.json
           if-no-files-found: warn
+      - name: Upload the pull-request comment's reports
+        if: always() && github.event_name == 'pull_request'
+        uses: actions/upload-artifact@v6
+        with:
+          name: ratecheck-comment
+          path: ratecheck-comment/
+          retention-days: 7
 "#;
 
 const REFRESH_YML: &str = r#"# Manual: re-measure and commit the baseline of a release branch. Run it from
@@ -540,7 +564,8 @@ mod tests {
 
     #[test]
     fn the_workflows_install_the_tool_and_run_the_gate() {
-        for (name, text) in workflows() {
+        let [pr, comment, script, refresh] = workflows();
+        for (name, text) in [pr, refresh] {
             assert!(name.ends_with(".yml"));
             assert!(
                 text.contains("cargo install --locked cargo-ratecheck"),
@@ -548,7 +573,19 @@ mod tests {
             );
             assert!(text.contains("valgrind"), "{name}");
         }
-        let [pr, refresh] = workflows();
+        // The comment workflow posts what the gate's workflow uploads, with
+        // the script init writes beside it, and installs nothing.
+        for file in [
+            "--markdown ratecheck-comment/baseline.md",
+            "--markdown ratecheck-comment/against.md",
+            "ratecheck-comment/pr-number",
+            "name: ratecheck-comment\n",
+        ] {
+            assert!(pr.1.contains(file), "{file}");
+        }
+        assert!(comment.1.contains("baseline.md against.md\n"));
+        assert!(comment.1.contains(&format!("python3 {}", script.0)));
+        assert!(!comment.1.contains("cargo") && script.1.starts_with("#!/usr/bin/env python3"));
         assert!(pr.1.contains(
             "cargo ratecheck --no-baseline --against \"origin/${BASE_REF}\"\n          --require-judged cpu,memory,latency\n"
         ));

@@ -1,5 +1,6 @@
-//! `cargo ratecheck init` in a fresh package: the starter section and the
-//! workflows are written, the configuration loads, a binary depending on
+//! `cargo ratecheck init` in a fresh package: the starter section, the
+//! workflows and the comment's posting script are written (the comment's
+//! files as this repository has them), the configuration loads, a binary depending on
 //! an HTTP server crate is named in the service example, and an existing
 //! section or workflow is refused (exit 2, nothing written) unless `--force`.
 
@@ -27,7 +28,7 @@ fn read(p: &Path) -> String {
 }
 
 #[test]
-fn init_writes_a_section_that_loads_and_the_two_workflows() {
+fn init_writes_a_section_that_loads_the_workflows_and_the_comment_script() {
     let ws = package();
     let r = common::run_bin(&["init"], ws.path(), LIMIT);
     assert_eq!(r.code, Some(0), "{r:?}");
@@ -71,6 +72,23 @@ fn init_writes_a_section_that_loads_and_the_two_workflows() {
         assert!(
             wf.contains("cargo install --locked cargo-ratecheck"),
             "{name}"
+        );
+    }
+    // The pull-request comment: this repository's workflow and script.
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for file in [
+        ".github/workflows/ratecheck-comment.yml",
+        ".github/scripts/ratecheck_comment.py",
+    ] {
+        assert_eq!(
+            read(&ws.path().join(file)),
+            read(&repo.join(file)),
+            "{file}"
+        );
+        assert!(
+            r.stderr.contains(&format!("ratecheck: wrote {file}")),
+            "{}",
+            r.stderr
         );
     }
 }
@@ -151,4 +169,5 @@ fn an_existing_workflow_is_refused_before_anything_is_written() {
     assert_eq!(read(&ws.path().join("Cargo.toml")), before);
     assert_eq!(read(&dir.join("ratecheck.yml")), "name: ours\n");
     assert!(!dir.join("refresh-baselines.yml").exists());
+    assert!(!ws.path().join(".github/scripts").exists());
 }

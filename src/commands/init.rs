@@ -1,7 +1,8 @@
 //! `cargo ratecheck init`: finds the workspace (`cargo metadata`), appends
-//! the starter section to its root manifest and writes the two GitHub
-//! workflows, all atomically and only after every file was checked: an
-//! existing section or workflow is refused without `--force` (exit 2), so
+//! the starter section to its root manifest and writes the GitHub workflows
+//! and the pull-request comment's posting script, all atomically and only
+//! after every file was checked: an existing section or workflow (or the
+//! script) is refused without `--force` (exit 2), so
 //! nothing is half-done. What goes in the files is `crate::init`.
 
 use std::path::{Path, PathBuf};
@@ -23,10 +24,9 @@ pub fn init(ctx: &Ctx, args: InitArgs) -> Result<Exit> {
             manifest.display()
         ))
     })?;
-    let workflow_dir = root.join(".github").join("workflows");
     let workflows: Vec<(PathBuf, &str)> = init::workflows()
         .into_iter()
-        .map(|(name, body)| (workflow_dir.join(name), body))
+        .map(|(path, body)| (root.join(path), body))
         .collect();
     if !args.force {
         nothing_to_replace(&manifest, &parsed, &workflows)?;
@@ -43,12 +43,10 @@ pub fn init(ctx: &Ctx, args: InitArgs) -> Result<Exit> {
         Table::for_manifest(&parsed),
         &servers,
     ));
-    std::fs::create_dir_all(&workflow_dir).map_err(|e| {
-        Error::new(format!(
-            "init: cannot create {}: {e}",
-            workflow_dir.display()
-        ))
-    })?;
+    for dir in workflows.iter().filter_map(|(p, _)| p.parent()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::new(format!("init: cannot create {}: {e}", dir.display())))?;
+    }
     write(&manifest, new_text.as_bytes())?;
     for (path, body) in &workflows {
         write(path, body.as_bytes())?;
