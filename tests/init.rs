@@ -74,7 +74,27 @@ fn init_writes_a_section_that_loads_the_workflows_and_the_comment_script() {
             "{name}"
         );
     }
-    // The pull-request comment: this repository's workflow and script.
+    // The pull-request comment: this repository's workflow and script,
+    // posting what init's ratecheck.yml uploads.
+    let gate = read(&ws.path().join(".github/workflows/ratecheck.yml"));
+    for uploaded in [
+        "--markdown ratecheck-comment/baseline.md",
+        "--markdown ratecheck-comment/against.md",
+        "ratecheck-comment/pr-number",
+        "name: ratecheck-comment\n",
+    ] {
+        assert!(gate.contains(uploaded), "{uploaded}: {gate}");
+    }
+    let poster = read(&ws.path().join(".github/workflows/ratecheck-comment.yml"));
+    assert!(poster.contains(
+        "python3 .github/scripts/ratecheck_comment.py\n          --repo \"$GITHUB_REPOSITORY\" --dir \"$REPORTS\"\n          --head-sha \"$HEAD_SHA\" --run-url \"$RUN_URL\"\n          baseline.md against.md\n"
+    ), "{poster}");
+    // The commit init suggests takes every file it wrote.
+    assert!(
+        r.stdout.contains("git add Cargo.toml .github baselines"),
+        "{}",
+        r.stdout
+    );
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     for file in [
         ".github/workflows/ratecheck-comment.yml",

@@ -89,6 +89,8 @@ pub fn run(opts: &CiOptions) -> Result<()> {
         "comment script",
         Command::new(python())
             .args(["-m", "unittest", "discover", "-v", "-s", COMMENT_SCRIPTS])
+            // No __pycache__ left beside the script in the work tree.
+            .env("PYTHONDONTWRITEBYTECODE", "1")
             .current_dir(&root),
     )?;
 
