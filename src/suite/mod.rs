@@ -15,6 +15,7 @@ mod benches;
 pub mod child;
 pub mod figures;
 pub mod instructions;
+pub mod part;
 pub mod services;
 
 pub use benches::{cpu_flat_out_specs, limiter_cpu_percent, memory_spec, FlatOut};
