@@ -1,6 +1,7 @@
 //! `cargo xtask ci`: every check CI runs, in CI's order, so that a green run
 //! here means a green run there: rustfmt, clippy (warnings are errors), the
-//! test suite, actionlint on the workflows, then the performance gate
+//! test suite, actionlint on the workflows, the Kubernetes manifests
+//! validated against the Kubernetes schemas, then the performance gate
 //! (`cargo ratecheck --quick`) and the example service's gate
 //! (`examples/service`). Each step prints a header and its command;
 //! the first failure stops the run with an error naming the step.
@@ -37,12 +38,15 @@ impl CiOptions {
 /// The baseline the gate compares with; the gate step runs only once it exists.
 const GATE_BASELINE: &str = "baselines/default.json";
 
+/// Workflows shown in the docs, not run here: linted with the others.
+const EXAMPLE_WORKFLOWS: &[&str] = &["docs/examples/ratecheck-matrix.yml"];
+
 /// The example service's workspace, whose gate `ci` runs too.
 const EXAMPLE_MANIFEST: &str = "examples/service/Cargo.toml";
 
 pub fn run(opts: &CiOptions) -> Result<()> {
     let root = proc::project_root();
-    let steps = 6;
+    let steps = 7;
     let mut n = 0;
     let mut header = |name: &str| {
         n += 1;
@@ -84,7 +88,12 @@ pub fn run(opts: &CiOptions) -> Result<()> {
     for file in workflow_files(&workflows)? {
         lint.arg(file.strip_prefix(&root).unwrap_or(&file));
     }
+    // The example workflows the docs show are linted like the real ones.
+    lint.args(EXAMPLE_WORKFLOWS);
     step("actionlint", &mut lint)?;
+
+    header("kubernetes manifests");
+    crate::k8s::validate_step(&root).context("step `kubernetes manifests` failed")?;
 
     header("gate");
     if opts.skip_gate {
@@ -199,7 +208,7 @@ fn find_or_install_actionlint() -> Result<PathBuf> {
     )
 }
 
-fn python() -> &'static str {
+pub(crate) fn python() -> &'static str {
     if find_on_path("python3").is_some() {
         "python3"
     } else {
@@ -208,9 +217,16 @@ fn python() -> &'static str {
 }
 
 /// `actionlint` on `PATH`, else in the scripts folder of the Python that pip
-/// installs into (pyenv shims, for one, only see it after a rehash).
+/// installs into.
 fn locate_actionlint() -> Option<PathBuf> {
-    if let Some(found) = find_on_path("actionlint") {
+    locate_python_tool("actionlint")
+}
+
+/// The executable `name` on `PATH`, else in the scripts folder of the
+/// Python that pip installs into (pyenv shims, for one, only see it after a
+/// rehash).
+pub(crate) fn locate_python_tool(name: &str) -> Option<PathBuf> {
+    if let Some(found) = find_on_path(name) {
         return Some(found);
     }
     let out = Command::new(python())
@@ -223,7 +239,7 @@ fn locate_actionlint() -> Option<PathBuf> {
         .ok()?;
     String::from_utf8_lossy(&out.stdout)
         .lines()
-        .map(|dir| Path::new(dir.trim()).join("actionlint"))
+        .map(|dir| Path::new(dir.trim()).join(name))
         .find(|p| is_executable(p))
 }
 
