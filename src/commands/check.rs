@@ -59,14 +59,9 @@ fn merge(ctx: &Ctx, files: &[std::path::PathBuf], output: &OutputArgs) -> Result
     for f in files {
         parts.push((f.display().to_string(), load_part(f)?));
     }
-    let merged = report::merge::merge(parts).map_err(|e| Error::new(e.to_string()))?;
-    let exit = match (merged.passed, merged.not_judged.is_empty()) {
-        (true, _) => Exit::Pass,
-        (false, true) => Exit::Fail,
-        (false, false) => Exit::NotJudged,
-    };
+    let (merged, verdict) = report::merge::merge(parts).map_err(|e| Error::new(e.to_string()))?;
     emit_check(ctx, &merged, output)?;
-    Ok(exit)
+    Ok(verdict.exit())
 }
 
 /// A part's file, read and parsed; a missing, truncated or corrupt one is

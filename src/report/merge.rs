@@ -13,9 +13,9 @@ use crate::gate::{required_unjudged, GateVerdict};
 use crate::report::format::{required_text, summary_text};
 
 /// The one document of the parts `parts` (each with its file name, in any
-/// order); refused, naming the file, unless they are every part of one run,
-/// each once.
-pub fn merge(parts: Vec<(String, CheckOutput)>) -> Result<CheckOutput, PartRefusal> {
+/// order) and its verdict; refused, naming the file, unless they are every
+/// part of one run, each once.
+pub fn merge(parts: Vec<(String, CheckOutput)>) -> Result<(CheckOutput, GateVerdict), PartRefusal> {
     let named: Vec<(&str, Option<&_>)> = parts
         .iter()
         .map(|(f, c)| (f.as_str(), c.part.as_ref()))
@@ -93,7 +93,7 @@ pub fn merge(parts: Vec<(String, CheckOutput)>) -> Result<CheckOutput, PartRefus
             })
         })
         .collect();
-    Ok(out)
+    Ok((out, verdict))
 }
 
 #[cfg(test)]

@@ -118,7 +118,7 @@ fn keys(c: &CheckOutput) -> Vec<(String, String)> {
 fn the_parts_merge_into_the_rows_of_one_run_in_plan_order() {
     let a = part(0, &["steady-200", "memory"], Verdict::Ok, true);
     let b = part(1, &["cpu"], Verdict::Ok, true);
-    let m = merge(vec![file("b.json", b), file("a.json", a)]).unwrap();
+    let m = merge(vec![file("b.json", b), file("a.json", a)]).unwrap().0;
     assert!(m.passed);
     assert_eq!(
         keys(&m),
@@ -158,8 +158,9 @@ fn one_failing_part_fails_the_merged_run() {
     let a = part(0, &["steady-200", "memory"], Verdict::Ok, true);
     let b = part(1, &["cpu"], Verdict::Regressed, true);
     assert!(!b.passed);
-    let m = merge(vec![file("a.json", a), file("b.json", b)]).unwrap();
+    let (m, verdict) = merge(vec![file("a.json", a), file("b.json", b)]).unwrap();
     assert!(!m.passed);
+    assert_eq!(verdict, GateVerdict::Fail);
     assert!(m.rows.iter().any(|r| r.verdict == Verdict::Regressed));
 }
 
@@ -167,8 +168,9 @@ fn one_failing_part_fails_the_merged_run() {
 fn a_failed_self_test_in_any_part_is_the_one_shown_and_fails() {
     let a = part(0, &["steady-200", "memory"], Verdict::Ok, true);
     let b = part(1, &["cpu"], Verdict::Ok, false);
-    let m = merge(vec![file("a.json", a), file("b.json", b)]).unwrap();
+    let (m, verdict) = merge(vec![file("a.json", a), file("b.json", b)]).unwrap();
     assert!(!m.passed);
+    assert_eq!(verdict, GateVerdict::Fail);
     assert!(!m.current.selftest_passed);
     let st: Vec<&Row> = m
         .rows
@@ -186,9 +188,15 @@ fn a_required_kind_is_judged_over_all_parts() {
     let a = part(0, &["steady-200", "memory"], Verdict::Ok, true);
     let b = part(1, &["cpu"], Verdict::NotComparable, true);
     assert!(b.passed, "a part judges no required kind by itself");
-    let m = merge(vec![file("a.json", a), file("b.json", b)]).unwrap();
+    let (m, verdict) = merge(vec![file("a.json", a), file("b.json", b)]).unwrap();
     assert!(!m.passed);
+    assert_eq!(verdict, GateVerdict::NotJudged);
     assert_eq!(m.not_judged.len(), 1, "{:?}", m.not_judged);
+    // A failure elsewhere is still a failure (exit 1), as in one run.
+    let a = part(0, &["steady-200", "memory"], Verdict::Regressed, true);
+    let b = part(1, &["cpu"], Verdict::NotComparable, true);
+    let (_, verdict) = merge(vec![file("a.json", a), file("b.json", b)]).unwrap();
+    assert_eq!(verdict, GateVerdict::Fail);
 }
 
 #[test]
