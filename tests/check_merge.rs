@@ -1,7 +1,8 @@
 //! `check --merge`: the parts of a split run (`check --shard i/N --json`),
-//! hand-made here so that no valgrind and no load run is needed, joined by
-//! the binary into one verdict and report; and each refusal (exit 2, one
-//! line naming the file).
+//! hand-made so that no valgrind and no load run is needed, joined by the
+//! binary into one verdict and report; each refusal (exit 2, one line
+//! naming the file); and one real split of three short null-target
+//! scenarios, merged into the rows of one run.
 
 mod common;
 
@@ -262,4 +263,69 @@ fn merge_measures_nothing_so_measuring_options_are_refused() {
         "{}",
         r.stderr
     );
+}
+
+/// Three short scenarios against the null target, in a workspace that is
+/// not this tool's (no engine benches, no valgrind); floors low enough for
+/// a busy machine.
+const THREE: &str = r#"[[workspace.metadata.ratecheck.scenario]]
+name = "split-a"
+rps = 100
+duration = "300ms"
+concurrency = 2
+target = "null"
+thresholds = { efficiency-floor = 0.3 }
+
+[[workspace.metadata.ratecheck.scenario]]
+name = "split-b"
+rps = 100
+duration = "600ms"
+concurrency = 2
+target = "null"
+thresholds = { efficiency-floor = 0.3 }
+
+[[workspace.metadata.ratecheck.scenario]]
+name = "split-c"
+rps = 100
+duration = "300ms"
+concurrency = 2
+target = "null"
+thresholds = { efficiency-floor = 0.3 }"#;
+
+fn row_keys(v: &serde_json::Value) -> Vec<(String, String)> {
+    v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["scenario"].to_string(), r["figure"].to_string()))
+        .collect()
+}
+
+/// `check --shard 0/2` and `1/2` run whole scenarios (the longest alone),
+/// each with the self-test; merged, they are the rows of one run.
+#[test]
+fn a_split_run_merges_into_the_rows_of_one_run() {
+    let _serial = common::serial();
+    let ws = common::workspace(THREE);
+    let d = ws.path();
+    // Judged either way: on a busy machine the self-test may fail (exit 1).
+    let judged = |r: &Ran| assert!(matches!(r.code, Some(0 | 1)), "{r:?}");
+    let whole = run_bin(&["check", "--no-baseline", "--format", "json"], d, LIMIT);
+    judged(&whole);
+    let whole: serde_json::Value = serde_json::from_str(&whole.stdout).unwrap();
+    for i in 0..2 {
+        let (shard, file) = (format!("{i}/2"), format!("p{i}.json"));
+        let args = ["check", "--no-baseline", "--shard", &shard, "--json", &file];
+        judged(&run_bin(&args, d, LIMIT));
+    }
+    let merged = merge(d, &["p1.json", "p0.json"], &["--format", "json"]);
+    judged(&merged);
+    let m: serde_json::Value = serde_json::from_str(&merged.stdout).unwrap();
+    assert_eq!(row_keys(&m), row_keys(&whole));
+    let scenarios = |i: usize| m["parts"][i]["scenarios"].clone();
+    assert_eq!(scenarios(0), serde_json::json!(["split-b"]));
+    assert_eq!(scenarios(1), serde_json::json!(["split-a", "split-c"]));
+    let parts_passed = m["parts"][0]["passed"] == true && m["parts"][1]["passed"] == true;
+    assert_eq!(m["passed"], parts_passed);
+    assert_eq!(merged.code, Some(if parts_passed { 0 } else { 1 }));
 }
