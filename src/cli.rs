@@ -19,6 +19,7 @@ use crate::duration::{format_duration, parse_duration};
 use crate::figure::JudgedKind;
 use crate::revision::command::parse_time_limit;
 use crate::suite::instructions::CostTarget;
+use crate::suite::part::SuitePart;
 
 // The load values take the limits of `load` (as a configured scenario does).
 use ratecheck_engine::load::Traffic;
@@ -194,6 +195,20 @@ pub struct CheckArgs {
     /// is exit 2.
     #[arg(long, value_name = "KIND[,KIND…]", value_delimiter = ',')]
     pub require_judged: Vec<JudgedKind>,
+    /// Run part i of the suite split in N (a CI matrix): whole scenarios,
+    /// balanced by expected duration, the self-test in each part; write
+    /// each part with --json and join them with --merge.
+    #[arg(long, value_name = "i/N")]
+    pub shard: Option<SuitePart>,
+    /// Merge the parts of a split run (check --shard i/N --json PART.json)
+    /// into its one verdict and report; measures nothing.
+    #[arg(
+        long,
+        value_name = "PART.json",
+        num_args = 1..,
+        conflicts_with_all = ["quick", "baseline", "baseline_rev", "no_baseline", "scenario", "strict_machine", "against", "require_judged", "shard"]
+    )]
+    pub merge: Vec<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
 }

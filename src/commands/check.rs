@@ -30,6 +30,9 @@ pub(super) use crate::gate::baseline_file;
 /// `cargo ratecheck [check]`.
 pub fn check(ctx: &Ctx, args: CheckArgs) -> Result<Exit> {
     check_outputs(&args.output)?;
+    if !args.merge.is_empty() {
+        return merge(ctx, &args.merge, &args.output);
+    }
     let req = GateRequest {
         manifest_path: ctx.manifest_path.clone(),
         baseline: args.baseline.clone(),
@@ -40,12 +43,47 @@ pub fn check(ctx: &Ctx, args: CheckArgs) -> Result<Exit> {
         scenarios: args.scenario.clone(),
         strict_machine: args.strict_machine,
         require_judged: args.require_judged.clone(),
+        part: args.shard,
     };
     let terminal = Terminal::new(ctx);
     let outcome = interruptible(|cancel| async move { gate::run(&req, &terminal, &cancel).await })?;
     let exit = outcome.verdict.exit();
     emit_check(ctx, &CheckOutput::new(outcome), &args.output)?;
     Ok(exit)
+}
+
+/// `check --merge PART.json…`: the parts of a split run, read, checked to
+/// be one run and merged into its one verdict and report.
+fn merge(ctx: &Ctx, files: &[std::path::PathBuf], output: &OutputArgs) -> Result<Exit> {
+    let mut parts = Vec::with_capacity(files.len());
+    for f in files {
+        parts.push((f.display().to_string(), load_part(f)?));
+    }
+    let (merged, verdict) = report::merge::merge(parts).map_err(|e| Error::new(e.to_string()))?;
+    emit_check(ctx, &merged, output)?;
+    Ok(verdict.exit())
+}
+
+/// A part's file, read and parsed; a missing, truncated or corrupt one is
+/// an error naming it.
+fn load_part(path: &Path) -> Result<CheckOutput> {
+    let shown = path.display();
+    let bytes = std::fs::read(path).map_err(|e| {
+        Error::new(format!(
+            "{shown}: cannot read this part: {e}; give the --json files of check --shard i/N"
+        ))
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        use serde_json::error::Category;
+        let how = match e.classify() {
+            Category::Eof => "truncated JSON",
+            Category::Syntax | Category::Io => "not valid JSON",
+            Category::Data => "not a check result",
+        };
+        Error::new(format!(
+            "{shown}: {how} ({e}): corrupt part; re-run its part (check --shard i/N --json PATH)"
+        ))
+    })
 }
 
 /// Runs `work` on a runtime, with Ctrl-C or SIGTERM cancelling its token.
@@ -311,6 +349,7 @@ pub fn baseline_show(ctx: &Ctx, args: ShowArgs) -> Result<Exit> {
                 warnings: Vec::new(),
                 configuration: None,
                 required_unjudged: Vec::new(),
+                part: None,
             });
             let machine = format!(
                 "baseline {shown}: tool {}, measured on {} ({} cores, {}, {})\n",
@@ -359,6 +398,7 @@ pub fn compare(ctx: &Ctx, args: CompareArgs) -> Result<Exit> {
         warnings: judged.warnings,
         configuration: None,
         required_unjudged: judged.required_unjudged,
+        part: None,
         verdict: judged.verdict,
     });
     emit_check(ctx, &out, &args.output)?;

@@ -9,12 +9,14 @@
 //! Along its seams: `setup` (IO: configuration, baseline, git), `measure`
 //! (IO: the suite, the build, the paired runs), `judge` (pure: the
 //! measurements, the baseline and the paired trials in; one row per figure
-//! and the verdict out), `outcome` (the types it returns), `events`.
+//! and the verdict out), `outcome` (the types it returns), `events`,
+//! `part` (a part of a run split over a CI matrix: `check --shard i/N`).
 
 mod events;
 mod judge;
 mod measure;
 mod outcome;
+pub mod part;
 mod setup;
 #[cfg(test)]
 mod tests;
@@ -35,6 +37,8 @@ use crate::error::{Error, Result};
 use crate::figure::{JudgedKind, SuiteResult};
 use crate::revision::counts::PairedCounts;
 use crate::revision::{paired::PairedTrials, BaseBuild};
+use crate::suite::{self, Step};
+use part::{PartOfRun, RunIdentity};
 use setup::Setup;
 
 /// Runs the gate as `req` asks: set up, measure, judge. An error is a run
@@ -48,6 +52,7 @@ pub async fn run(
     let mut s = setup::setup(req)?;
     announce(&s, req, observer);
     let steps = plan(&s.config, req.quick, &req.scenarios)?;
+    let (steps, part) = split(&s, req, steps);
     let base = match &req.against {
         Some(rev) => Some(measure::build_base(&s.config, &steps, rev, observer, cancel).await?),
         None => None,
@@ -75,7 +80,58 @@ pub async fn run(
         }
         None => None,
     };
-    Ok(conclude(s, &req.require_judged, against, current))
+    let mut outcome = conclude(s, &req.require_judged, against, current);
+    if part.is_some() {
+        // A part's required kinds are judged over the merged parts: one
+        // part may hold every figure of a kind.
+        outcome.required_unjudged.clear();
+        outcome.verdict = GateVerdict::of(&outcome.rows);
+    }
+    outcome.part = part;
+    Ok(outcome)
+}
+
+/// With `--shard i/N`, the steps of part `i` and what the part records of
+/// its run; else the whole plan.
+fn split(s: &Setup, req: &GateRequest, steps: Vec<Step>) -> (Vec<Step>, Option<PartOfRun>) {
+    let Some(p) = req.part else {
+        return (steps, None);
+    };
+    let plan: Vec<String> = steps.iter().map(|st| st.name().to_string()).collect();
+    let steps = suite::part::select(steps, s.config.trials, p);
+    let baseline = s.baseline.as_ref().map(|_| {
+        let name = req.baseline.clone().unwrap_or(s.config.baseline.clone());
+        match &req.baseline_rev {
+            Some(rev) => format!("{rev}:{name}"),
+            None => name,
+        }
+    });
+    let part = PartOfRun {
+        index: p.index,
+        count: p.count,
+        scenarios: steps.iter().map(|st| st.name().to_string()).collect(),
+        machine: crate::figure::MachineInfo::detect(),
+        comparable_machine: s.comparable_machine,
+        run: RunIdentity {
+            commit: s.head.as_ref().and_then(|h| h.commit.clone()),
+            plan,
+            quick: req.quick,
+            baseline,
+            against: req.against.clone(),
+            required: required_kinds(&req.require_judged, &s.config.require_judged),
+            settings: s.config.settings_json(),
+        },
+    };
+    (steps, Some(part))
+}
+
+/// The kinds a run must judge: asked for and configured, sorted, once each.
+fn required_kinds(asked: &[JudgedKind], configured: &[JudgedKind]) -> Vec<JudgedKind> {
+    let mut required = asked.to_vec();
+    required.extend(configured);
+    required.sort();
+    required.dedup();
+    required
 }
 
 /// What `--against` measured: the base build, its paired trials and both
@@ -106,10 +162,7 @@ fn conclude(
     against: Option<AgainstRun>,
     current: SuiteResult,
 ) -> GateOutcome {
-    let mut required = required.to_vec();
-    required.extend(&s.config.require_judged);
-    required.sort();
-    required.dedup();
+    let required = required_kinds(required, &s.config.require_judged);
     let judgement = judge(&Evidence {
         baseline: s.baseline.as_ref().map(|l| &l.baseline.suite),
         current: &current,
@@ -141,6 +194,7 @@ fn conclude(
         configuration: s.config_origin,
         required_unjudged: judgement.required_unjudged,
         verdict: judgement.verdict,
+        part: None,
     }
 }
 

@@ -189,4 +189,6 @@ pub struct GateOutcome {
     /// [`GateVerdict::NotJudged`]).
     pub required_unjudged: Vec<RequiredUnjudged>,
     pub verdict: GateVerdict,
+    /// With `check --shard i/N`: which part this is, of which run.
+    pub part: Option<super::part::PartOfRun>,
 }

@@ -17,6 +17,7 @@ use crate::figure::MachineInfo;
 use crate::git;
 use crate::git::GitInfo;
 use crate::revision;
+use crate::suite::part::SuitePart;
 
 /// What the gate is asked to judge (`check`'s options).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -42,6 +43,8 @@ pub struct GateRequest {
     /// `--require-judged KIND,…`: kinds that must be judged, besides the
     /// configuration's `require-judged`.
     pub require_judged: Vec<JudgedKind>,
+    /// `--shard i/N`: run part `i` of the suite split in `N`.
+    pub part: Option<SuitePart>,
 }
 
 /// A baseline located and parsed.

@@ -18,6 +18,7 @@ use crate::baseline::compare::{Limit, Row, RowKind, Verdict};
 use crate::baseline::model::BASELINE_SCHEMA_VERSION;
 use crate::figure::profile::FunctionDelta;
 use crate::figure::SuiteResult;
+use crate::gate::part::PartOfRun;
 use crate::gate::{Against, GateOutcome};
 use crate::git::GitInfo;
 use crate::report::format::{limit_text, note_text, required_text, summary_text, warning_text};
@@ -60,6 +61,28 @@ pub struct CheckOutput {
     /// non-empty exactly when the run exits 2 for them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub not_judged: Vec<String>,
+    /// A part of a split run (`check --shard i/N`): which part, what it
+    /// ran, on which machine, of which run; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part: Option<PartOfRun>,
+    /// The parts a merged result was made of (`check --merge`), in part
+    /// order; absent otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<MergedPart>,
+}
+
+/// One part of a merged result, as the merged report shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MergedPart {
+    /// The part's file, as given to `check --merge`.
+    pub file: String,
+    #[serde(flatten)]
+    pub part: PartOfRun,
+    /// The part's own verdict on its runner.
+    pub passed: bool,
+    pub selftest_passed: bool,
+    /// The baseline file the part was judged against.
+    pub baseline_path: Option<String>,
 }
 
 /// The `judged` key: always `true`, since a check document is made only of
@@ -151,6 +174,8 @@ impl CheckOutput {
                 .map(required_text)
                 .collect(),
             rows: outcome.rows,
+            part: outcome.part,
+            parts: Vec::new(),
         }
     }
 

@@ -43,6 +43,7 @@ pub(crate) fn example_check() -> CheckOutput {
         warnings: unjudged(&rows),
         configuration: None,
         required_unjudged: Vec::new(),
+        part: None,
         rows,
     })
 }

@@ -19,6 +19,8 @@ pub mod json;
 /// Markdown for `$GITHUB_STEP_SUMMARY` / pull-request comments, and GitHub
 /// `::error` workflow-command annotations.
 pub mod markdown;
+/// `check --merge`: the parts of a split run made into one check document.
+pub mod merge;
 /// The tables of a run and of a check, built once for every renderer.
 pub mod model;
 /// Human-readable terminal output: comfy-table tables, colour only on request.

@@ -142,7 +142,43 @@ pub fn baseline_line(check: &CheckOutput) -> String {
     if let Some(c) = &check.configuration {
         s.push_str(&format!("; configuration from {c}"));
     }
+    s.push_str(&parts_clause(check));
     s
+}
+
+/// What a part of a split run ran (`; part 0/2: steady-200, cpu`), or what
+/// a merged one was made of: each part, its scenarios and its runner.
+fn parts_clause(check: &CheckOutput) -> String {
+    let ran = |scenarios: &[String]| match scenarios.is_empty() {
+        true => "the self-test only".to_string(),
+        false => format!("self-test, {}", scenarios.join(", ")),
+    };
+    if let Some(p) = &check.part {
+        return format!("; part {}: {}", p.part(), ran(&p.scenarios));
+    }
+    if check.parts.is_empty() {
+        return String::new();
+    }
+    let each: Vec<String> = check
+        .parts
+        .iter()
+        .map(|m| {
+            let p = &m.part;
+            format!(
+                "{} ({}) on {}, {} cores{}",
+                p.part(),
+                ran(&p.scenarios),
+                p.machine.cpu_model,
+                p.machine.cores,
+                if m.passed { "" } else { ", failed" }
+            )
+        })
+        .collect();
+    format!(
+        "; merged from {} parts: {}",
+        check.parts.len(),
+        each.join("; ")
+    )
 }
 
 /// Every warning of a check: the check's own, then each scenario's

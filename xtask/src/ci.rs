@@ -2,10 +2,11 @@
 //! here means a green run there: rustfmt, clippy (warnings are errors), the
 //! test suite, the workflows (actionlint, then how they split trust:
 //! [`crate::workflows`]), the pull-request comment's posting script against
-//! a stand-in for the GitHub API, then the performance gate (`cargo
-//! ratecheck --quick`) and the example service's gate (`examples/service`).
-//! Each step prints a header and its command; the first failure stops the
-//! run with an error naming the step.
+//! a stand-in for the GitHub API, the Kubernetes manifests validated against
+//! the Kubernetes schemas, then the performance gate (`cargo ratecheck
+//! --quick`) and the example service's gate (`examples/service`). Each step
+//! prints a header and its command; the first failure stops the run with an
+//! error naming the step.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -42,12 +43,15 @@ const GATE_BASELINE: &str = "baselines/default.json";
 /// The posting script of the pull-request comment and its tests.
 const COMMENT_SCRIPTS: &str = ".github/scripts";
 
+/// Workflows shown in the docs, not run here: linted with the others.
+const EXAMPLE_WORKFLOWS: &[&str] = &["docs/examples/ratecheck-matrix.yml"];
+
 /// The example service's workspace, whose gate `ci` runs too.
 const EXAMPLE_MANIFEST: &str = "examples/service/Cargo.toml";
 
 pub fn run(opts: &CiOptions) -> Result<()> {
     let root = proc::project_root();
-    let steps = 7;
+    let steps = 8;
     let mut n = 0;
     let mut header = |name: &str| {
         n += 1;
@@ -93,6 +97,9 @@ pub fn run(opts: &CiOptions) -> Result<()> {
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .current_dir(&root),
     )?;
+
+    header("kubernetes manifests");
+    crate::k8s::validate_step(&root).context("step `kubernetes manifests` failed")?;
 
     header("gate");
     if opts.skip_gate {
@@ -140,6 +147,8 @@ fn lint_workflows(root: &Path) -> Result<()> {
     for file in &files {
         lint.arg(file.strip_prefix(root).unwrap_or(file));
     }
+    // The example workflows the docs show are linted like the real ones.
+    lint.args(EXAMPLE_WORKFLOWS);
     step("workflows", &mut lint)?;
     crate::workflows::check(&files).context("step `workflows` failed")
 }
@@ -220,7 +229,7 @@ fn find_or_install_actionlint() -> Result<PathBuf> {
     )
 }
 
-fn python() -> &'static str {
+pub(crate) fn python() -> &'static str {
     if find_on_path("python3").is_some() {
         "python3"
     } else {
@@ -229,9 +238,16 @@ fn python() -> &'static str {
 }
 
 /// `actionlint` on `PATH`, else in the scripts folder of the Python that pip
-/// installs into (pyenv shims, for one, only see it after a rehash).
+/// installs into.
 fn locate_actionlint() -> Option<PathBuf> {
-    if let Some(found) = find_on_path("actionlint") {
+    locate_python_tool("actionlint")
+}
+
+/// The executable `name` on `PATH`, else in the scripts folder of the
+/// Python that pip installs into (pyenv shims, for one, only see it after a
+/// rehash).
+pub(crate) fn locate_python_tool(name: &str) -> Option<PathBuf> {
+    if let Some(found) = find_on_path(name) {
         return Some(found);
     }
     let out = Command::new(python())
@@ -244,7 +260,7 @@ fn locate_actionlint() -> Option<PathBuf> {
         .ok()?;
     String::from_utf8_lossy(&out.stdout)
         .lines()
-        .map(|dir| Path::new(dir.trim()).join("actionlint"))
+        .map(|dir| Path::new(dir.trim()).join(name))
         .find(|p| is_executable(p))
 }
 

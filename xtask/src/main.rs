@@ -6,6 +6,8 @@
 //!   and wrk against the embedded server ([`peers`]);
 //! - `cargo xtask timer-floor [...]`: the machine's timer lateness, the floor
 //!   of the engine's schedule lag ([`timer_floor`]);
+//! - `cargo xtask k8s render|run [...]`: one load run split over a
+//!   Kubernetes Indexed Job, its shards' results merged ([`k8s`]);
 //! - `cargo xtask screenshot`: the HTML report, rendered by headless Chromium
 //!   ([`screenshot`]).
 //!
@@ -15,6 +17,7 @@
 #![warn(clippy::too_many_lines)]
 
 mod ci;
+mod k8s;
 mod peers;
 mod proc;
 mod screenshot;
@@ -38,6 +41,7 @@ const USAGE: &str = "usage:
                                     how late this machine's timer wakes an absolute-deadline sleeper
   cargo xtask screenshot            render an HTML report, check it is self-contained, screenshot it
                                     into docs/report.png with headless Chromium";
+const K8S: &str = k8s::USAGE;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -52,18 +56,19 @@ fn main() -> ExitCode {
 
 fn dispatch(args: &[String]) -> Result<()> {
     let Some((task, rest)) = args.split_first() else {
-        println!("{USAGE}");
+        println!("{USAGE}\n{K8S}");
         return Ok(());
     };
     match task.as_str() {
         "ci" => ci::run(&ci::CiOptions::parse(rest)?),
         "peers" => peers::run(&peers::PeersOptions::parse(rest)?),
+        "k8s" => k8s::run(&k8s::K8sOptions::parse(rest)?),
         "screenshot" => screenshot::run(),
         "timer-floor" => timer_floor::run(&timer_floor::FloorOptions::parse(rest)?),
         "help" | "-h" | "--help" => {
-            println!("{USAGE}");
+            println!("{USAGE}\n{K8S}");
             Ok(())
         }
-        other => bail!("unknown task `{other}`\n{USAGE}"),
+        other => bail!("unknown task `{other}`\n{USAGE}\n{K8S}"),
     }
 }
