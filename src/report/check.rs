@@ -16,7 +16,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::baseline::compare::{Limit, Row, RowKind, Verdict};
 use crate::baseline::model::BASELINE_SCHEMA_VERSION;
-use crate::figure::profile::FunctionDelta;
+use crate::figure::profile::{FunctionDelta, LineDelta, ProfileGap};
 use crate::figure::SuiteResult;
 use crate::gate::{Against, GateOutcome};
 use crate::git::GitInfo;
@@ -98,6 +98,10 @@ struct RowJson<'a> {
     note: String,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     functions: &'a [FunctionDelta],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    lines: &'a [LineDelta],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    profile_gap: Option<ProfileGap>,
     limit: String,
 }
 
@@ -115,6 +119,8 @@ impl<'a> RowJson<'a> {
             verdict: row.verdict,
             note: note_text(row),
             functions: &row.functions,
+            lines: &row.lines,
+            profile_gap: row.profile_gap,
             limit: limit_text(&row.limit),
         }
     }

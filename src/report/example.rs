@@ -62,6 +62,8 @@ fn row(scenario: &str, figure: &str, kind: FigureKind, unit: &str, values: [f64;
         verdict: Verdict::Ok,
         note: None,
         functions: Vec::new(),
+        lines: Vec::new(),
+        profile_gap: None,
     }
 }
 
@@ -88,6 +90,8 @@ fn judged_rows() -> Vec<Row> {
             verdict: Verdict::Ok,
             note: None,
             functions: Vec::new(),
+            lines: Vec::new(),
+            profile_gap: None,
         },
         Row {
             limit: Limit::FloorAndDrop {

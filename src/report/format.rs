@@ -84,7 +84,7 @@ pub fn secs(x: f64) -> String {
 use crate::baseline::compare::{
     Limit, NoBaseline, Noisy, Note, OnlyLimit, Row, RowKind, Side, Verdict,
 };
-use crate::figure::profile::FunctionDelta;
+use crate::figure::profile::{crate_of, FunctionDelta, LineDelta, ProfileGap};
 use crate::figure::{id, BuildDifference, FigureKind};
 use crate::gate::{BaselineProblem, GateWarning, RequiredUnjudged};
 use crate::git::GitInfo;

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 mod benches;
+pub mod callgrind;
 pub mod child;
 pub mod figures;
 pub mod instructions;
