@@ -3,7 +3,9 @@
 //! how a figure is measured, judged or written as text.
 //!
 //! [`id`] names every figure (no figure name is a string literal anywhere
-//! else); [`profile`] compares per-function instruction profiles.
+//! else); [`profile`] compares instruction profiles (functions and source
+//! lines); [`environment`] lists what changed around the code (machine,
+//! build, Cargo.lock).
 
 use std::collections::BTreeMap;
 
@@ -11,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use ratecheck_engine::metrics::snapshot::RunReport;
 
+pub mod environment;
 pub mod id;
 pub mod profile;
 mod provenance;

@@ -79,19 +79,17 @@ fn example_rows() -> Vec<Row> {
 fn judged_rows() -> Vec<Row> {
     vec![
         Row {
-            scenario: id::scenario::SELF_TEST.into(),
-            figure: id::PASSED.into(),
             unit: String::new(),
             kind: RowKind::SelfTest,
-            baseline: Some(1.0),
-            current: Some(1.0),
             change: None,
             limit: Limit::MustPass,
-            verdict: Verdict::Ok,
-            note: None,
-            functions: Vec::new(),
-            lines: Vec::new(),
-            profile_gap: None,
+            ..row(
+                id::scenario::SELF_TEST,
+                id::PASSED,
+                FigureKind::Info,
+                "",
+                [1.0, 1.0, 0.0],
+            )
         },
         Row {
             limit: Limit::FloorAndDrop {
