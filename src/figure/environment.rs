@@ -114,7 +114,11 @@ impl BuildInfo {
             ("libc", Some(&baseline.libc), Some(&self.libc)),
         ];
         fields.extend([
-            ("valgrind", baseline.valgrind.as_ref(), self.valgrind.as_ref()),
+            (
+                "valgrind",
+                baseline.valgrind.as_ref(),
+                self.valgrind.as_ref(),
+            ),
             (
                 "tool version",
                 baseline.tool_version.as_ref(),
@@ -125,8 +129,16 @@ impl BuildInfo {
                 baseline.profile_settings.as_ref(),
                 self.profile_settings.as_ref(),
             ),
-            ("RUSTFLAGS", baseline.rustflags.as_ref(), self.rustflags.as_ref()),
-            ("features", baseline.features.as_ref(), self.features.as_ref()),
+            (
+                "RUSTFLAGS",
+                baseline.rustflags.as_ref(),
+                self.rustflags.as_ref(),
+            ),
+            (
+                "features",
+                baseline.features.as_ref(),
+                self.features.as_ref(),
+            ),
         ]);
         fields
             .into_iter()
@@ -272,7 +284,14 @@ version = "0.3.0"
             ..m.clone()
         };
         let c = machine_changes(&other, &m);
-        assert_eq!(c, [Change::new("cores", &(m.cores + 2).to_string(), &m.cores.to_string())]);
+        assert_eq!(
+            c,
+            [Change::new(
+                "cores",
+                &(m.cores + 2).to_string(),
+                &m.cores.to_string()
+            )]
+        );
         assert!(!Environment {
             machine: c,
             ..Environment::default()

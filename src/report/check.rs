@@ -16,6 +16,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::baseline::compare::{Limit, Row, RowKind, Verdict};
 use crate::baseline::model::BASELINE_SCHEMA_VERSION;
+use crate::figure::environment::Environment;
 use crate::figure::profile::{FunctionDelta, LineDelta, ProfileGap};
 use crate::figure::SuiteResult;
 use crate::gate::{Against, GateOutcome};
@@ -45,6 +46,10 @@ pub struct CheckOutput {
     /// Commits from the baseline's commit to HEAD, when known.
     #[serde(default)]
     pub commits_between: Option<u64>,
+    /// What changed around the code since the baseline (or the paired
+    /// revision): machine, build, Cargo.lock. Absent when nothing did.
+    #[serde(default, skip_serializing_if = "Environment::is_empty")]
+    pub environment: Environment,
     pub current: SuiteResult,
     #[serde(serialize_with = "rows_with_limit_text")]
     pub rows: Vec<Row>,
@@ -147,6 +152,7 @@ impl CheckOutput {
             against: outcome.against,
             head_git: outcome.head,
             commits_between: outcome.commits_between,
+            environment: outcome.environment,
             current: outcome.current,
             summary: summary_text(&outcome.rows),
             warnings: outcome.warnings.iter().map(warning_text).collect(),

@@ -1,6 +1,7 @@
 //! The hand-built check result every renderer is tested against (test
 //! only).
 
+use crate::figure::environment::{Change, Environment};
 use std::collections::BTreeMap;
 
 use crate::baseline::compare::{Limit, Note, Row, RowKind, Verdict};
@@ -38,6 +39,14 @@ pub(crate) fn example_check() -> CheckOutput {
             commit_time: None,
         }),
         commits_between: Some(3),
+        environment: Environment {
+            dependencies: vec![Change {
+                what: "hyper".into(),
+                baseline: "1.4.1".into(),
+                current: "1.5.0".into(),
+            }],
+            ..Environment::default()
+        },
         current: example_suite(),
         verdict: GateVerdict::of(&rows),
         warnings: unjudged(&rows),

@@ -6,6 +6,7 @@ use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Color, Tabl
 
 use crate::baseline::compare::Verdict;
 use crate::report::check::CheckOutput;
+use crate::report::format::environment_line;
 use crate::report::format::{
     efficiency_grade, ms, note_text, pct, Grade, DEFAULT_EFFICIENCY_FLOOR,
 };
@@ -216,6 +217,9 @@ pub fn render_check(check: &CheckOutput, color: bool) -> String {
         out.push_str(&format!("{t}\n"));
     }
     out.push_str(&format!("{}\n", baseline_line(check)));
+    if let Some(env) = environment_line(&check.environment) {
+        out.push_str(&format!("{env}\n"));
+    }
     if check.current.quick {
         out.push_str("quick run: only the --quick scenarios were measured\n");
     }

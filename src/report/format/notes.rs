@@ -152,7 +152,7 @@ pub fn note_words(note: &Note) -> String {
     }
 }
 
-/// Which part of the build differs, and how to make the two match.
+/// Which part of the build differs, and how to restore judgement.
 fn build_difference(d: &BuildDifference) -> String {
     let parts: Vec<String> = d
         .parts
@@ -164,17 +164,35 @@ fn build_difference(d: &BuildDifference) -> String {
             )
         })
         .collect();
-    let fix = match d.parts.first().map(|p| p.part) {
-        Some("rustc") => {
-            "pin the toolchain (rust-toolchain.toml) to the baseline's, or refresh the baseline"
-        }
-        Some("libc" | "valgrind" | "target") => {
-            "the runner image differs: refresh the baseline on this image, or judge the counts paired (--against)"
-        }
-        Some("tool version") => "refresh the baseline with this version",
-        _ => "build as the baseline was (same profile, RUSTFLAGS and features), or refresh the baseline",
-    };
+    let fix = d
+        .parts
+        .first()
+        .map(|p| build_fix(p.part, &p.baseline))
+        .unwrap_or_default();
     format!("built with another {}: {fix}", parts.join(", "))
+}
+
+/// How to restore judgement of counts when the build's `part` differs from
+/// the baseline's (`baseline`: its value there): build as the baseline was,
+/// or accept the change in the open.
+pub fn build_fix(part: &str, baseline: &str) -> String {
+    const ACCEPT: &str =
+        "or accept the change: a `Ratecheck-Accept:` trailer and a refreshed baseline";
+    let restore = match part {
+        "rustc" => match toolchain_channel(baseline) {
+            Some(channel) => format!(
+                "pin the baseline's toolchain in rust-toolchain.toml (channel = \"{channel}\")"
+            ),
+            None => "pin the baseline's toolchain in rust-toolchain.toml".to_string(),
+        },
+        "libc" | "valgrind" | "target" => {
+            "the runner image differs: measure on the baseline's image, or judge the counts paired (--against)"
+                .to_string()
+        }
+        "tool version" => "install the baseline's version of cargo-ratecheck".to_string(),
+        _ => "build as the baseline was (same profile, RUSTFLAGS and features)".to_string(),
+    };
+    format!("{restore}, {ACCEPT}")
 }
 
 /// What a figure of `kind` is called in a note.
