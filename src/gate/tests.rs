@@ -415,8 +415,10 @@ fn the_outcome_says_what_changed_around_the_code() {
     let this = BuildInfo::of_this_binary().rustc;
     let outcome = |baseline_rustc: &str| {
         let base = suite(&[(INSTR, &[("i", instr(1000.0, 100.0))])]);
-        let mut dependencies = Environment::default();
-        dependencies.dependencies = locked_change();
+        let dependencies = Environment {
+            dependencies: locked_change(),
+            ..Environment::default()
+        };
         let setup = Setup {
             config: Config::default(),
             config_origin: None,
