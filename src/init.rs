@@ -4,9 +4,10 @@
 //! no `[workspace]` table, as the configuration loader reads it) — a
 //! service that starts a binary that looks like an HTTP server and a
 //! scenario that loads it, or the same as a commented example when none
-//! does —, the two GitHub workflows, which binaries look like HTTP servers,
-//! and removing an old section for `--force`. The files are written by
-//! `commands/init.rs`.
+//! does —, the two GitHub workflows, the `rust-toolchain.toml` that pins
+//! the compiler (the workflows install what it pins), which binaries look
+//! like HTTP servers, and removing an old section for `--force`. The files
+//! are written by `commands/init.rs`.
 
 /// Crates whose presence among a package's dependencies makes its binaries
 /// look like HTTP servers.
@@ -219,6 +220,27 @@ pub fn strip_section(text: &str) -> String {
     s
 }
 
+/// The files rustup reads a workspace's pinned toolchain from; `init`
+/// writes the first when neither exists, and never replaces one.
+pub const TOOLCHAIN_FILES: [&str; 2] = ["rust-toolchain.toml", "rust-toolchain"];
+
+/// `rust-toolchain.toml` pinning `channel` (`1.88.0`): instruction and
+/// allocation counts compare only when the baseline and the run are built
+/// by the same compiler, so the workflows install this one, not the
+/// runner's latest stable.
+pub fn toolchain_file(channel: &str) -> String {
+    format!(
+        r#"# Written by `cargo ratecheck init`: the compiler every build uses, locally
+# and in the workflows, so that the instruction and allocation counts of the
+# committed baseline and of a pull request come from the same compiler.
+# Change it in a pull request of its own, with the baseline refreshed on the
+# new compiler.
+[toolchain]
+channel = "{channel}"
+"#
+    )
+}
+
 /// The two workflows: (file name under `.github/workflows/`, contents).
 pub fn workflows() -> [(&'static str, &'static str); 2] {
     [
@@ -255,7 +277,8 @@ jobs:
       - uses: actions/checkout@v5
         with:
           fetch-depth: 0
-      - uses: dtolnay/rust-toolchain@stable
+      - name: Install the pinned toolchain (rust-toolchain.toml)
+        run: rustup toolchain install
       - uses: Swatinem/rust-cache@v2
       - name: Install valgrind (instruction counts) and cargo-ratecheck
         # Or: cargo install --locked --git <its repository URL> cargo-ratecheck
@@ -321,7 +344,8 @@ jobs:
             *) echo "::error title=refresh-baselines::run this workflow on a release/** branch, not '$BRANCH'"; exit 1 ;;
           esac
       - uses: actions/checkout@v5
-      - uses: dtolnay/rust-toolchain@stable
+      - name: Install the pinned toolchain (rust-toolchain.toml)
+        run: rustup toolchain install
       - uses: Swatinem/rust-cache@v2
       - name: Install valgrind (instruction counts) and cargo-ratecheck
         # Or: cargo install --locked --git <its repository URL> cargo-ratecheck
@@ -346,8 +370,8 @@ jobs:
 "#;
 
 /// The commands `init` suggests next; `service`, the starter's service
-/// when it has one.
-pub fn next_commands(manifest: &str, service: Option<&str>) -> Vec<String> {
+/// when it has one; `pinned`: `init` wrote `rust-toolchain.toml`.
+pub fn next_commands(manifest: &str, service: Option<&str>, pinned: bool) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(name) = service {
         out.push(format!(
@@ -359,8 +383,9 @@ pub fn next_commands(manifest: &str, service: Option<&str>) -> Vec<String> {
         "cargo ratecheck baseline save --allow-dirty   # measure; writes baselines/default.json"
             .to_string(),
     );
+    let toolchain = if pinned { " rust-toolchain.toml" } else { "" };
     out.push(format!(
-        "git add {manifest} .github/workflows baselines && git commit -m \"ratecheck gate\""
+        "git add {manifest}{toolchain} .github/workflows baselines && git commit -m \"ratecheck gate\""
     ));
     out.push(
         "cargo ratecheck                               # the gate: exit 0 pass, 1 failed, 2 could not judge"
@@ -496,16 +521,31 @@ mod tests {
 
     #[test]
     fn what_to_run_next_tries_the_service_when_there_is_one() {
-        let with = next_commands("Cargo.toml", Some("srv"));
+        let with = next_commands("Cargo.toml", Some("srv"), false);
         assert!(
             with[0].starts_with("cargo ratecheck --no-baseline ") && with[0].contains("srv-get")
         );
         assert!(with
             .iter()
             .any(|c| c.starts_with("cargo ratecheck --no-baseline --against HEAD~1")));
-        let without = next_commands("Cargo.toml", None);
+        let without = next_commands("Cargo.toml", None, true);
         assert_eq!(without.len(), 3);
         assert!(without[0].starts_with("cargo ratecheck baseline save"));
+        assert!(without[1].starts_with("git add Cargo.toml rust-toolchain.toml .github"));
+        assert!(with
+            .iter()
+            .any(|c| c.starts_with("git add Cargo.toml .github")));
+    }
+
+    #[test]
+    fn the_toolchain_file_pins_the_channel_and_the_workflows_install_it() {
+        let text = toolchain_file("1.88.0");
+        let parsed = parse(&text);
+        assert_eq!(parsed["toolchain"]["channel"].as_str(), Some("1.88.0"));
+        for (name, wf) in workflows() {
+            assert!(wf.contains("run: rustup toolchain install\n"), "{name}");
+            assert!(!wf.contains("@stable"), "{name}: not the runner's latest");
+        }
     }
 
     #[test]
