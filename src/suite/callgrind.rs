@@ -23,6 +23,10 @@ pub struct Callgrind {
     /// Self cost by source line, wherever the line's code was inlined to.
     /// Empty when the output has no line positions.
     pub lines: BTreeMap<SourceLine, u64>,
+    /// Self cost by instruction address within its object (`ob=`), with
+    /// the source line the cost was counted at, when the output has
+    /// addresses (`--dump-instr=yes`).
+    pub addresses: BTreeMap<(String, u64), (SourceLine, u64)>,
 }
 
 impl Callgrind {
@@ -36,6 +40,33 @@ impl Callgrind {
                 .entry((source_path(&file, root), line))
                 .or_default() += cost;
         }
+    }
+
+    /// Moves the cost of each address of `object` from the line it was
+    /// counted at to the line `line_of` gives for the address (e.g. the
+    /// line of the workspace's code that an inlined library function was
+    /// called from); an address it gives no line for stays where it is.
+    pub fn charge_inlined(
+        &mut self,
+        object: &str,
+        mut line_of: impl FnMut(u64) -> Option<SourceLine>,
+    ) {
+        let of_object = (object.to_string(), 0)..=(object.to_string(), u64::MAX);
+        for ((_, address), (counted, cost)) in self.addresses.range(of_object) {
+            let Some(to) = line_of(*address).filter(|to| to != counted) else {
+                continue;
+            };
+            if let Some(c) = self.lines.get_mut(counted) {
+                *c = c.saturating_sub(*cost);
+            }
+            *self.lines.entry(to).or_default() += cost;
+        }
+        self.lines.retain(|_, c| *c > 0);
+    }
+
+    /// The objects (`ob=`) that have addresses.
+    pub fn objects(&self) -> std::collections::BTreeSet<&str> {
+        self.addresses.keys().map(|(o, _)| o.as_str()).collect()
     }
 }
 
@@ -98,6 +129,11 @@ impl Names {
 struct Reader {
     files: Names,
     fns: Names,
+    objects: Names,
+    /// The object (`ob=`) of the next cost lines.
+    object: String,
+    /// Which position column is the instruction address, if any.
+    instr_column: Option<usize>,
     /// Number of position columns (`positions:`; `line` alone by default).
     positions: usize,
     /// Which position column is the line number, if any.
@@ -146,6 +182,10 @@ impl Reader {
     fn spec_line(&mut self, line: &str) -> Result<(), String> {
         if let Some(spec) = line.strip_prefix("fn=") {
             self.function = Some(self.fns.resolve(spec));
+        } else if let Some(spec) = line.strip_prefix("ob=") {
+            self.object = self.objects.resolve(spec);
+        } else if let Some(spec) = line.strip_prefix("cob=") {
+            self.objects.resolve(spec);
         } else if let Some(spec) = ["fl=", "fi=", "fe="]
             .iter()
             .find_map(|p| line.strip_prefix(p))
@@ -164,6 +204,7 @@ impl Reader {
             let names: Vec<&str> = p.split_ascii_whitespace().collect();
             self.positions = names.len().max(1);
             self.line_column = names.iter().position(|n| *n == "line");
+            self.instr_column = names.iter().position(|n| *n == "instr");
             self.last = vec![0; self.positions];
         } else if let Some(t) = line
             .strip_prefix("summary:")
@@ -198,8 +239,17 @@ impl Reader {
             *self.out.functions.entry(f.clone()).or_default() += cost;
         }
         let line_no = self.line_column.map(|c| self.last[c]).unwrap_or(0);
-        if let Ok(n @ 1..) = u32::try_from(line_no) {
-            *self.out.lines.entry((self.file.clone(), n)).or_default() += cost;
+        let Ok(n @ 1..) = u32::try_from(line_no) else {
+            return Ok(());
+        };
+        let at = (self.file.clone(), n);
+        *self.out.lines.entry(at.clone()).or_default() += cost;
+        if let Some(address) = self
+            .instr_column
+            .and_then(|c| u64::try_from(self.last[c]).ok())
+        {
+            let key = (self.object.clone(), address);
+            self.out.addresses.entry(key).or_insert((at, 0)).1 += cost;
         }
         Ok(())
     }
@@ -350,6 +400,40 @@ fn=(3) alloc
         .unwrap();
         c.relative_to(root);
         assert_eq!(line(&c, "src/a.rs", 3), Some(3), "one path, costs added");
+    }
+
+    #[test]
+    fn addresses_keep_their_object_and_line_and_can_be_charged_elsewhere() {
+        // With --dump-instr=yes: `instr line` positions, hex addresses.
+        let text = "positions: instr line\nevents: Ir\nob=(1) /bin/x\nfl=(1) std.rs\nfn=(1) f\n\
+                    0x100 7 30\n+4 * 10\ncob=(2) /lib/c.so\ncfn=(2) g\ncalls=1 0x900 1\n+4 8 99\n\
+                    +4 * 5\nob=(2)\nfn=(2)\n0x900 1 2\ntotals: 47\n";
+        let mut c = parse_callgrind(text).unwrap();
+        let x = |a: u64| c.addresses.get(&("/bin/x".to_string(), a)).cloned();
+        assert_eq!(x(0x100), Some((("std.rs".into(), 7), 30)));
+        assert_eq!(x(0x104), Some((("std.rs".into(), 7), 10)));
+        assert_eq!(
+            x(0x108),
+            Some((("std.rs".into(), 7), 5)),
+            "the call's address is not a base"
+        );
+        assert_eq!(
+            c.objects().into_iter().collect::<Vec<_>>(),
+            ["/bin/x", "/lib/c.so"]
+        );
+        let mut all = c.clone();
+        // 0x104 was inlined from the workspace's line 3 of a.rs.
+        c.charge_inlined("/bin/x", |a| (a == 0x104).then(|| ("a.rs".to_string(), 3)));
+        assert_eq!(line(&c, "std.rs", 7), Some(35));
+        assert_eq!(line(&c, "a.rs", 3), Some(10));
+        assert_eq!(
+            line(&c, "std.rs", 1),
+            Some(2),
+            "another object's address stays"
+        );
+        all.charge_inlined("/bin/x", |_| Some(("a.rs".to_string(), 3)));
+        assert_eq!(line(&all, "std.rs", 7), None, "emptied lines are dropped");
+        assert_eq!(line(&all, "a.rs", 3), Some(45));
     }
 
     #[test]

@@ -282,8 +282,9 @@ fn reported_allocations(stdout: &str) -> Option<u64> {
     v.get("allocations")?.as_u64()
 }
 
-/// One `valgrind --tool=callgrind … cost-probe` run, its source paths
-/// made relative ([`super::callgrind::source_path`]).
+/// One `valgrind --tool=callgrind … cost-probe` run, inlined code charged
+/// to the workspace's lines ([`super::inlined`]) and its source paths made
+/// relative ([`super::callgrind::source_path`]).
 fn run_one(
     exe: &Path,
     root: &Path,
@@ -294,6 +295,9 @@ fn run_one(
     let file: PathBuf = scratch.join(format!("callgrind.{target}.{requests}.out"));
     let out = Command::new("valgrind")
         .arg("--tool=callgrind")
+        // Addresses too, so that inlined code can be charged to the line
+        // of the workspace it was called from.
+        .arg("--dump-instr=yes")
         .arg(format!("--callgrind-out-file={}", file.display()))
         .arg(exe)
         .args(["ratecheck", "cost-probe", "--target", target, "--requests"])
@@ -313,6 +317,8 @@ fn run_one(
         .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let _ = std::fs::remove_file(&file);
     let mut callgrind = parse_callgrind(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+    super::inlined::charge_to_workspace(&mut callgrind, exe, root);
+    callgrind.addresses.clear();
     callgrind.relative_to(root);
     Ok(Counted {
         callgrind,
@@ -334,6 +340,7 @@ mod tests {
                 .enumerate()
                 .map(|(i, (_, c))| (("src/a.rs".to_string(), i as u32 + 1), *c))
                 .collect(),
+            addresses: BTreeMap::new(),
         }
     }
 

@@ -15,6 +15,7 @@ mod benches;
 pub mod callgrind;
 pub mod child;
 pub mod figures;
+mod inlined;
 pub mod instructions;
 pub mod services;
 
