@@ -280,6 +280,10 @@ mod tests {
             first.contains("ratecheck: FAIL — 1 regressed, 1 below floor"),
             "{first}"
         );
+        // What changed around the code, under the baseline line.
+        let env =
+            "\n\nchanged since the baseline: dependencies (Cargo.lock): hyper 1.4.1 → 1.5.0\n\n";
+        assert!(md.contains(&format!(" 3 commits apart{env}")), "{md}");
         let t = first_table(&md);
         // the judged rows (all but the one info row) under six scenario
         // headings: three in the failed / not-comparable part, three after

@@ -397,7 +397,10 @@ mod tests {
         let missing = table.iter().filter(|l| l.contains("┆ missing ")).count();
         assert_eq!(missing, 1, "{}", table.join("\n"));
         assert!(s.contains("baseline 1a2b3c4d5e6f (main, 2024-05-01T12:34:56Z)"));
-        assert!(s.contains("vs HEAD 9f8e7d6c5b4a (feature, dirty), 3 commits apart"));
+        assert!(s.contains(
+            "vs HEAD 9f8e7d6c5b4a (feature, dirty), 3 commits apart\n\
+             changed since the baseline: dependencies (Cargo.lock): hyper 1.4.1 → 1.5.0\n"
+        ));
         assert!(s.contains("  - steady-1k: generator was the bottleneck <b>"));
         assert!(s
             .trim_end()
