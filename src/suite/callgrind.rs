@@ -1,10 +1,13 @@
 //! Callgrind's output format (valgrind's `docs/callgrind-format`), read into
 //! what the instruction bench needs: the program's total, each function's
-//! self cost and each source line's self cost. Pure.
+//! self cost, each source line's self cost and, with `--dump-instr=yes`,
+//! each instruction address's. Pure.
 //!
 //! Per-line costs are what find code that was inlined: its instructions
 //! are counted in the function it was inlined into, but at the lines where
-//! it is written (`fi=`/`fe=` switch the file inside a function).
+//! it is written (`fi=`/`fe=` switch the file inside a function); the
+//! addresses let `inlined` move a library's inlined line to the workspace
+//! line that called it.
 
 use std::collections::BTreeMap;
 
