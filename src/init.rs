@@ -5,7 +5,9 @@
 //! service that starts a binary that looks like an HTTP server and a
 //! scenario that loads it, or the same as a commented example when none
 //! does —, the GitHub workflows (the gate, its pull-request comment, the
-//! baseline refresh) and the comment's posting script, which binaries look
+//! baseline refresh) and the comment's posting script, the
+//! `rust-toolchain.toml` that pins the compiler (the workflows install what
+//! it pins), which binaries look
 //! like HTTP servers, and removing an old section for `--force`. The files
 //! are written by `commands/init.rs`.
 
@@ -220,6 +222,27 @@ pub fn strip_section(text: &str) -> String {
     s
 }
 
+/// The files rustup reads a workspace's pinned toolchain from; `init`
+/// writes the first when neither exists, and never replaces one.
+pub const TOOLCHAIN_FILES: [&str; 2] = ["rust-toolchain.toml", "rust-toolchain"];
+
+/// `rust-toolchain.toml` pinning `channel` (`1.88.0`): instruction and
+/// allocation counts compare only when the baseline and the run are built
+/// by the same compiler, so the workflows install this one, not the
+/// runner's latest stable.
+pub fn toolchain_file(channel: &str) -> String {
+    format!(
+        r#"# Written by `cargo ratecheck init`: the compiler every build uses, locally
+# and in the workflows, so that the instruction and allocation counts of the
+# committed baseline and of a pull request come from the same compiler.
+# Change it in a pull request of its own, with the baseline refreshed on the
+# new compiler.
+[toolchain]
+channel = "{channel}"
+"#
+    )
+}
+
 /// The workflows and the comment's posting script: (path from the
 /// workspace root, contents). The pull-request comment's workflow and
 /// script are this repository's own, byte for byte.
@@ -265,7 +288,8 @@ jobs:
       - uses: actions/checkout@v5
         with:
           fetch-depth: 0
-      - uses: dtolnay/rust-toolchain@stable
+      - name: Install the pinned toolchain (rust-toolchain.toml)
+        run: rustup toolchain install
       - uses: Swatinem/rust-cache@v2
       - name: Install valgrind (instruction counts) and cargo-ratecheck
         # Or: cargo install --locked --git <its repository URL> cargo-ratecheck
@@ -345,7 +369,8 @@ jobs:
             *) echo "::error title=refresh-baselines::run this workflow on a release/** branch, not '$BRANCH'"; exit 1 ;;
           esac
       - uses: actions/checkout@v5
-      - uses: dtolnay/rust-toolchain@stable
+      - name: Install the pinned toolchain (rust-toolchain.toml)
+        run: rustup toolchain install
       - uses: Swatinem/rust-cache@v2
       - name: Install valgrind (instruction counts) and cargo-ratecheck
         # Or: cargo install --locked --git <its repository URL> cargo-ratecheck
@@ -370,8 +395,8 @@ jobs:
 "#;
 
 /// The commands `init` suggests next; `service`, the starter's service
-/// when it has one.
-pub fn next_commands(manifest: &str, service: Option<&str>) -> Vec<String> {
+/// when it has one; `pinned`: `init` wrote `rust-toolchain.toml`.
+pub fn next_commands(manifest: &str, service: Option<&str>, pinned: bool) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(name) = service {
         out.push(format!(
@@ -383,8 +408,9 @@ pub fn next_commands(manifest: &str, service: Option<&str>) -> Vec<String> {
         "cargo ratecheck baseline save --allow-dirty   # measure; writes baselines/default.json"
             .to_string(),
     );
+    let toolchain = if pinned { " rust-toolchain.toml" } else { "" };
     out.push(format!(
-        "git add {manifest} .github baselines && git commit -m \"ratecheck gate\""
+        "git add {manifest}{toolchain} .github baselines && git commit -m \"ratecheck gate\""
     ));
     out.push(
         "cargo ratecheck                               # the gate: exit 0 pass, 1 failed, 2 could not judge"
@@ -400,182 +426,4 @@ pub fn next_commands(manifest: &str, service: Option<&str>) -> Vec<String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(text: &str) -> toml::Table {
-        text.parse().expect("valid TOML")
-    }
-
-    const PACKAGE: &str =
-        "[package]\nname = \"shop\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n";
-
-    #[test]
-    fn a_lone_package_gets_the_package_table_a_workspace_the_workspace_one() {
-        assert_eq!(Table::for_manifest(&parse(PACKAGE)), Table::Package);
-        let ws = format!("{PACKAGE}\n[workspace]\nmembers = [\"api\"]\n");
-        assert_eq!(Table::for_manifest(&parse(&ws)), Table::Workspace);
-        assert_eq!(
-            Table::for_manifest(&parse("[workspace]\nmembers = []\n")),
-            Table::Workspace
-        );
-    }
-
-    #[test]
-    fn the_starter_parses_and_is_found_again() {
-        for table in [Table::Package, Table::Workspace] {
-            let text = format!("{PACKAGE}{}", starter_section(table, &[]));
-            let manifest = parse(&text);
-            assert!(has_section(&manifest), "{text}");
-            let section = match table {
-                Table::Package => &manifest["package"]["metadata"]["ratecheck"],
-                Table::Workspace => &manifest["workspace"]["metadata"]["ratecheck"],
-            };
-            assert_eq!(section["baseline"].as_str(), Some("default"));
-            assert_eq!(section["trials"].as_integer(), Some(3));
-            assert_eq!(
-                section["thresholds"]["cpu-tolerance"].as_float(),
-                Some(0.75)
-            );
-            // The service and scenario examples are comments only.
-            assert!(section.get("service").is_none() && section.get("scenario").is_none());
-        }
-        assert!(!has_section(&parse(PACKAGE)));
-    }
-
-    #[test]
-    fn the_commented_service_and_scenario_are_a_valid_configuration() {
-        let text = format!("{PACKAGE}{}", starter_section(Table::Package, &[]));
-        let from = text.find("# [[").expect("the service example");
-        let uncommented: String = text[..from]
-            .lines()
-            .chain(
-                text[from..]
-                    .lines()
-                    .map(|l| l.strip_prefix("# ").unwrap_or(l)),
-            )
-            .map(|l| format!("{l}\n"))
-            .collect();
-        let cfg = crate::config::Config::from_manifest_toml("Cargo.toml", &uncommented)
-            .unwrap_or_else(|e| panic!("{e}\n{uncommented}"));
-        assert_eq!(cfg.services.len(), 1);
-        let scenario = &cfg.scenarios.as_ref().unwrap()[0];
-        assert_eq!(scenario.load.traffic.requests.len(), 2);
-        assert_eq!(scenario.load.traffic.check.status, Some(200));
-    }
-
-    #[test]
-    fn a_server_binary_is_gated_by_a_service_and_a_scenario_that_loads_it() {
-        let servers = [
-            ServerBin {
-                package: "shop".into(),
-                bin: "shop-api".into(),
-            },
-            ServerBin {
-                package: "shop".into(),
-                bin: "admin".into(),
-            },
-        ];
-        for table in [Table::Package, Table::Workspace] {
-            let text = format!("{PACKAGE}{}", starter_section(table, &servers));
-            let cfg = crate::config::Config::from_manifest_toml("Cargo.toml", &text)
-                .unwrap_or_else(|e| panic!("{e}\n{text}"));
-            assert_eq!(cfg.services.len(), 1, "{text}");
-            let svc = &cfg.services[0];
-            assert_eq!(svc.name, "shop-api");
-            assert_eq!(
-                svc.command_for(8080).join(" "),
-                "cargo run --release -p shop --bin shop-api -- --port 8080"
-            );
-            assert_eq!(svc.ready.path, "/");
-            let scenarios = cfg.scenarios.as_ref().expect("a scenario");
-            assert_eq!(scenarios.len(), 1);
-            let s = &scenarios[0];
-            assert_eq!(s.name, scenario_name("shop-api"));
-            assert_eq!(s.name, "shop-api-get");
-            assert_eq!(
-                s.load.target,
-                ratecheck_engine::load::TargetSpec::Service {
-                    name: "shop-api".into(),
-                    path: "/".into()
-                }
-            );
-            assert_eq!((s.load.rps, s.load.concurrency, s.quick), (200.0, 10, true));
-            // Not this tool's workspace: the engine's own steps stay off.
-            assert!(!cfg.engine_steps());
-            assert!(text.contains("Other binaries that look like HTTP servers: admin (shop)."));
-        }
-    }
-
-    #[test]
-    fn a_binary_that_binds_a_listener_looks_like_a_server() {
-        assert!(looks_like_server(
-            "use std::net::TcpListener;\nfn main() { TcpListener::bind(\"127.0.0.1:0\"); }"
-        ));
-        assert!(looks_like_server(
-            "let l = tokio::net::TcpListener::bind(a).await?;"
-        ));
-        assert!(!looks_like_server("fn main() { println!(\"hello\"); }"));
-    }
-
-    #[test]
-    fn what_to_run_next_tries_the_service_when_there_is_one() {
-        let with = next_commands("Cargo.toml", Some("srv"));
-        assert!(
-            with[0].starts_with("cargo ratecheck --no-baseline ") && with[0].contains("srv-get")
-        );
-        assert!(with
-            .iter()
-            .any(|c| c.starts_with("cargo ratecheck --no-baseline --against HEAD~1")));
-        let without = next_commands("Cargo.toml", None);
-        assert_eq!(without.len(), 3);
-        assert!(without[0].starts_with("cargo ratecheck baseline save"));
-    }
-
-    #[test]
-    fn force_replaces_the_old_section_and_keeps_the_rest() {
-        let old = format!(
-            "{PACKAGE}serde = \"1\"\n{}\n[[package.metadata.ratecheck.scenario]]\nname = \"x\"\n\n[features]\nfast = []\n",
-            starter_section(Table::Package, &[])
-        );
-        let stripped = strip_section(&old);
-        let manifest = parse(&stripped);
-        assert!(!has_section(&manifest), "{stripped}");
-        assert_eq!(manifest["dependencies"]["serde"].as_str(), Some("1"));
-        assert!(manifest["features"].get("fast").is_some(), "{stripped}");
-        assert!(!stripped.contains(MARKER), "{stripped}");
-        // Stripping then appending again gives one section.
-        let again = format!("{stripped}{}", starter_section(Table::Package, &[]));
-        assert_eq!(again.matches(MARKER).count(), 1);
-        assert!(has_section(&parse(&again)));
-        // A starter with a service and a scenario goes the same way.
-        let server = [ServerBin {
-            package: "shop".into(),
-            bin: "api".into(),
-        }];
-        let old = format!("{PACKAGE}{}", starter_section(Table::Package, &server));
-        let stripped = strip_section(&old);
-        assert!(!has_section(&parse(&stripped)), "{stripped}");
-        assert!(
-            !stripped.contains("looks like an HTTP server"),
-            "{stripped}"
-        );
-    }
-
-    #[test]
-    fn the_workflows_install_the_tool_and_run_the_gate() {
-        let [pr, _, _, refresh] = workflows();
-        for (name, text) in [pr, refresh] {
-            assert!(name.ends_with(".yml"));
-            assert!(
-                text.contains("cargo install --locked cargo-ratecheck"),
-                "{name}"
-            );
-            assert!(text.contains("valgrind"), "{name}");
-        }
-        assert!(pr.1.contains(
-            "cargo ratecheck --no-baseline --against \"origin/${BASE_REF}\"\n          --require-judged cpu,memory,latency\n"
-        ));
-        assert!(refresh.1.contains("cargo ratecheck baseline save"));
-    }
-}
+mod tests;

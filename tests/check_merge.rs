@@ -32,6 +32,8 @@ fn row(scenario: &str, figure: &str, kind: RowKind, verdict: Verdict) -> Row {
         verdict,
         note: None,
         functions: Vec::new(),
+        lines: Vec::new(),
+        profile_gap: None,
     }
 }
 
@@ -68,6 +70,7 @@ fn part(index: usize, verdict: Verdict) -> CheckOutput {
         warnings: vec![],
         configuration: None,
         required_unjudged: vec![],
+        environment: Default::default(),
         part: Some(PartOfRun {
             index,
             count: 2,

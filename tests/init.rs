@@ -1,8 +1,9 @@
 //! `cargo ratecheck init` in a fresh package: the starter section, the
 //! workflows and the comment's posting script are written (the comment's
-//! files as this repository has them), the configuration loads, a binary depending on
-//! an HTTP server crate is named in the service example, and an existing
-//! section or workflow is refused (exit 2, nothing written) unless `--force`.
+//! files as this repository has them), the configuration loads, a binary
+//! depending on an HTTP server crate is named in the service example, the
+//! toolchain is pinned unless the package pins one, and an existing section
+//! or workflow is refused (exit 2, nothing written) unless `--force`.
 
 mod common;
 
@@ -91,7 +92,8 @@ fn init_writes_a_section_that_loads_the_workflows_and_the_comment_script() {
     ), "{poster}");
     // The commit init suggests takes every file it wrote.
     assert!(
-        r.stdout.contains("git add Cargo.toml .github baselines"),
+        r.stdout
+            .contains("git add Cargo.toml rust-toolchain.toml .github baselines"),
         "{}",
         r.stdout
     );
@@ -111,6 +113,14 @@ fn init_writes_a_section_that_loads_the_workflows_and_the_comment_script() {
             r.stderr
         );
     }
+    // The compiler that builds here is pinned, as the workflows install it.
+    let pinned = read(&ws.path().join("rust-toolchain.toml"));
+    assert!(pinned.contains("[toolchain]\nchannel = \""), "{pinned}");
+    assert!(
+        r.stderr.contains("wrote rust-toolchain.toml (channel "),
+        "{}",
+        r.stderr
+    );
 }
 
 /// A server with no server crate, only std's `TcpListener`, is found by
@@ -161,8 +171,16 @@ fn a_second_init_is_refused_and_force_replaces_the_section() {
         r.stderr
     );
     assert_eq!(read(&ws.path().join("Cargo.toml")), once, "nothing written");
+    // The workspace's own pin is never replaced.
+    std::fs::write(ws.path().join("rust-toolchain.toml"), "ours\n").expect("write");
     let r = common::run_bin(&["init", "--force"], ws.path(), LIMIT);
     assert_eq!(r.code, Some(0), "{r:?}");
+    assert_eq!(read(&ws.path().join("rust-toolchain.toml")), "ours\n");
+    assert!(
+        r.stderr.contains("kept rust-toolchain.toml"),
+        "{}",
+        r.stderr
+    );
     let twice = read(&ws.path().join("Cargo.toml"));
     assert_eq!(
         twice.matches("[package.metadata.ratecheck]").count(),

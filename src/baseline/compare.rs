@@ -8,7 +8,7 @@ mod note;
 mod row;
 mod thresholds;
 
-pub use crate::figure::profile::FunctionDelta;
+pub use crate::figure::profile::{FunctionDelta, LineDelta, ProfileGap};
 pub use judge::{allowed_change, ALLOCATION_SLACK};
 pub use note::{NoBaseline, Note, OnlyLimit, Side};
 pub use row::{Limit, Row, RowKind, Verdict};
@@ -257,6 +257,8 @@ fn selftest_row(baseline: Option<&SuiteResult>, current: &SuiteResult) -> Row {
         },
         note: (!passed).then_some(Note::SelfTestFailed),
         functions: Vec::new(),
+        lines: Vec::new(),
+        profile_gap: None,
     }
 }
 
@@ -278,6 +280,8 @@ fn missing_row(scenario: &str, name: &str, base: &Figure) -> Row {
         },
         note: Some(Note::NotMeasured { judged }),
         functions: Vec::new(),
+        lines: Vec::new(),
+        profile_gap: None,
     }
 }
 

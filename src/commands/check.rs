@@ -2,6 +2,7 @@
 //! turn arguments into a [`GateRequest`], call the gate (`crate::gate`),
 //! render its events and outcome, and choose the exit code.
 
+use crate::figure::environment::Environment;
 use std::io::Write;
 use std::path::Path;
 use std::sync::Mutex;
@@ -343,6 +344,7 @@ pub fn baseline_show(ctx: &Ctx, args: ShowArgs) -> Result<Exit> {
                 against: None,
                 head: None,
                 commits_between: None,
+                environment: Environment::default(),
                 current: b.suite.clone(),
                 verdict: GateVerdict::of(&rows),
                 rows,
@@ -385,6 +387,14 @@ pub fn compare(ctx: &Ctx, args: CompareArgs) -> Result<Exit> {
         required: &[],
     });
     let exit = judged.verdict.exit();
+    // What the two files record of their builds is all that is known here.
+    let environment = Environment {
+        build: match (&old.build, &new.build) {
+            (Some(o), Some(n)) => n.changes(o),
+            _ => Vec::new(),
+        },
+        ..Environment::default()
+    };
     let out = CheckOutput::new(GateOutcome {
         baseline: Some(BaselineRef {
             origin: args.old.display().to_string(),
@@ -393,6 +403,7 @@ pub fn compare(ctx: &Ctx, args: CompareArgs) -> Result<Exit> {
         against: None,
         head: None,
         commits_between: None,
+        environment,
         current: new,
         rows: judged.rows,
         warnings: judged.warnings,

@@ -1,6 +1,7 @@
 //! `cargo ratecheck init`: finds the workspace (`cargo metadata`), appends
-//! the starter section to its root manifest and writes the GitHub workflows
-//! and the pull-request comment's posting script, all atomically and only
+//! the starter section to its root manifest and writes the GitHub workflows,
+//! the pull-request comment's posting script and, unless one exists, a
+//! `rust-toolchain.toml` pinning the compiler, all atomically and only
 //! after every file was checked: an existing section or workflow (or the
 //! script) is refused without `--force` (exit 2), so
 //! nothing is half-done. What goes in the files is `crate::init`.
@@ -10,6 +11,7 @@ use std::path::{Path, PathBuf};
 use super::{print_out, Ctx};
 use crate::cli::InitArgs;
 use crate::error::{Error, Exit, Result};
+use crate::figure::toolchain_channel;
 use crate::init::{self, ServerBin, Table};
 
 pub fn init(ctx: &Ctx, args: InitArgs) -> Result<Exit> {
@@ -51,8 +53,71 @@ pub fn init(ctx: &Ctx, args: InitArgs) -> Result<Exit> {
     for (path, body) in &workflows {
         write(path, body.as_bytes())?;
     }
+    let toolchain = pin_toolchain(&root)?;
     say_written(ctx, &root, &manifest, &workflows, &servers);
+    ctx.note(toolchain.line());
+    let pinned = matches!(toolchain, Toolchain::Pinned(_));
+    print_next(&root, &manifest, servers.first(), pinned);
     Ok(Exit::Pass)
+}
+
+/// What `init` did about the pinned toolchain.
+enum Toolchain {
+    /// Wrote `rust-toolchain.toml` with this channel.
+    Pinned(String),
+    /// The workspace pins one already in this file: kept.
+    Kept(&'static str),
+    /// Which toolchain builds here could not be told.
+    Unknown,
+}
+
+impl Toolchain {
+    fn line(&self) -> String {
+        match self {
+            Toolchain::Pinned(c) => format!(
+                "ratecheck: wrote rust-toolchain.toml (channel {c}): the baseline and every run are built by this compiler, so their counts compare; the workflows install it"
+            ),
+            Toolchain::Kept(f) => format!(
+                "ratecheck: kept {f}: the workflows install the toolchain it pins"
+            ),
+            Toolchain::Unknown => "ratecheck: could not tell which toolchain builds here (rustc -V): pin one in rust-toolchain.toml, or instruction counts stop comparing when the runners' stable compiler changes".to_string(),
+        }
+    }
+}
+
+/// Pins the toolchain in `rust-toolchain.toml` unless the workspace pins
+/// one already: the one the committed baseline was built with, if there is
+/// one, else the one that builds here (`rustc -V` in `root`, through
+/// rustup's overrides).
+fn pin_toolchain(root: &Path) -> Result<Toolchain> {
+    if let Some(f) = init::TOOLCHAIN_FILES
+        .into_iter()
+        .find(|f| root.join(f).exists())
+    {
+        return Ok(Toolchain::Kept(f));
+    }
+    let baseline = crate::baseline::store::load(&root.join("baselines").join("default.json"))
+        .ok()
+        .and_then(|b| b.suite.build)
+        .map(|b| b.rustc);
+    let rustc = baseline.or_else(|| {
+        let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+        let out = std::process::Command::new(rustc)
+            .arg("-V")
+            .current_dir(root)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())?;
+        Some(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    });
+    let Some(channel) = rustc.as_deref().and_then(toolchain_channel) else {
+        return Ok(Toolchain::Unknown);
+    };
+    write(
+        &root.join(init::TOOLCHAIN_FILES[0]),
+        init::toolchain_file(&channel).as_bytes(),
+    )?;
+    Ok(Toolchain::Pinned(channel))
 }
 
 /// The workspace, through `cargo metadata` (honouring `--manifest-path`).
@@ -159,8 +224,17 @@ fn say_written(
     for (p, _) in workflows {
         ctx.note(format!("ratecheck: wrote {}", shown(p)));
     }
+}
+
+/// What to run next (standard output).
+fn print_next(root: &Path, manifest: &Path, service: Option<&ServerBin>, pinned: bool) {
+    let shown = manifest
+        .strip_prefix(root)
+        .unwrap_or(manifest)
+        .display()
+        .to_string();
     let mut next = String::from("Next:\n");
-    for c in init::next_commands(&shown(manifest), service.map(|s| s.bin.as_str())) {
+    for c in init::next_commands(&shown, service.map(|s| s.bin.as_str()), pinned) {
         next.push_str(&format!("  {c}\n"));
     }
     print_out(&next);

@@ -3,7 +3,9 @@
 //! how a figure is measured, judged or written as text.
 //!
 //! [`id`] names every figure (no figure name is a string literal anywhere
-//! else); [`profile`] compares per-function instruction profiles.
+//! else); [`profile`] compares instruction profiles (functions and source
+//! lines); [`environment`] lists what changed around the code (machine,
+//! build, Cargo.lock).
 
 use std::collections::BTreeMap;
 
@@ -11,11 +13,12 @@ use serde::{Deserialize, Serialize};
 
 use ratecheck_engine::metrics::snapshot::RunReport;
 
+pub mod environment;
 pub mod id;
 pub mod profile;
 mod provenance;
 
-pub use provenance::{BuildDifference, BuildInfo, BuildPart, MachineInfo};
+pub use provenance::{toolchain_channel, BuildDifference, BuildInfo, BuildPart, MachineInfo};
 
 /// The figures of one suite run.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -224,6 +227,11 @@ pub struct Figure {
     /// request (self cost, largest first), so a regression can name them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub profile: Vec<FunctionCost>,
+    /// For instruction figures: the source lines that cost the most per
+    /// request (self cost, wherever the line was inlined to, largest
+    /// first). Empty in files written before it was recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<LineCost>,
 }
 
 /// One function's self cost per request in an instruction profile.
@@ -232,6 +240,17 @@ pub struct FunctionCost {
     /// Demangled name, without the symbol hash.
     pub function: String,
     /// Instructions per request executed in the function itself.
+    pub per_request: f64,
+}
+
+/// One source line's self cost per request in an instruction profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LineCost {
+    /// Relative to the workspace (`crates/ratecheck-engine/src/server.rs`),
+    /// or a registry crate's `name-version/…`.
+    pub file: String,
+    pub line: u32,
+    /// Instructions per request executed at the line.
     pub per_request: f64,
 }
 
@@ -274,6 +293,7 @@ impl Figure {
             spread,
             unavailable: None,
             profile: Vec::new(),
+            lines: Vec::new(),
         }
     }
 
@@ -287,6 +307,7 @@ impl Figure {
             spread: 0.0,
             unavailable: None,
             profile: Vec::new(),
+            lines: Vec::new(),
         }
     }
 

@@ -132,6 +132,29 @@ pub struct BuildPart {
     pub baseline: String,
 }
 
+/// The rustup toolchain a `rustc -V` line names, as `rust-toolchain.toml`
+/// pins it: `1.88.0` for `rustc 1.88.0 (6b00bc388 2025-06-23)`,
+/// `nightly-2025-07-01` for `rustc 1.90.0-nightly (abc 2025-07-01)`,
+/// `beta-…` likewise; `None` for anything else.
+pub fn toolchain_channel(rustc_v: &str) -> Option<String> {
+    let mut words = rustc_v.split_whitespace();
+    (words.next()? == "rustc").then_some(())?;
+    let version = words.next()?;
+    let date = words.nth(1).map(|d| d.trim_end_matches(')'));
+    let release = |v: &str| {
+        let parts: Vec<&str> = v.split('.').collect();
+        parts.len() == 3 && parts.iter().all(|p| p.parse::<u32>().is_ok())
+    };
+    match version.split_once('-') {
+        None => release(version).then(|| version.to_string()),
+        Some((v, pre)) if release(v) && (pre == "nightly" || pre.starts_with("beta")) => {
+            let channel = if pre == "nightly" { "nightly" } else { "beta" };
+            Some(format!("{channel}-{}", date?))
+        }
+        Some(_) => None,
+    }
+}
+
 /// `glibc 2.36` on glibc, else `unknown`.
 fn libc_version() -> String {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
@@ -270,6 +293,26 @@ mod tests {
             ..flags
         };
         assert_eq!(this.differs(&old, FigureKind::Allocations), None);
+    }
+
+    #[test]
+    fn a_rustc_version_line_names_its_toolchain() {
+        let c = |s: &str| toolchain_channel(s);
+        assert_eq!(
+            c("rustc 1.88.0 (6b00bc388 2025-06-23)").as_deref(),
+            Some("1.88.0")
+        );
+        assert_eq!(
+            c("rustc 1.90.0-nightly (abcdef012 2025-07-01)").as_deref(),
+            Some("nightly-2025-07-01")
+        );
+        assert_eq!(
+            c("rustc 1.89.0-beta.3 (abcdef012 2025-07-02)").as_deref(),
+            Some("beta-2025-07-02")
+        );
+        assert_eq!(c("unknown"), None);
+        assert_eq!(c("rustc 1.88 (x y)"), None);
+        assert_eq!(c("rustc 1.90.0-dev"), None);
     }
 
     #[test]

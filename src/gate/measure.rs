@@ -231,10 +231,12 @@ pub(super) async fn measure_counts(
     let current = revision::build::stage(&config.target_dir, &exe, "cnt-curr")?;
     observer.event(&GateEvent::Counting { rev: &base.rev });
     let rev = base.rev.clone();
+    let base_root = revision::build::worktree_dir(&config.target_dir, &base.commit);
     let scratch =
         std::env::temp_dir().join(format!("cargo-ratecheck-counts-{}", std::process::id()));
     let counted = tokio::task::spawn_blocking(move || {
-        let c = counts::measure_both(&rev, &staged_base.path, &current.path, &scratch, &build);
+        let base_side = (staged_base.path.as_path(), base_root.as_path());
+        let c = counts::measure_both(&rev, base_side, &current.path, &scratch, &build);
         let _ = std::fs::remove_dir_all(&scratch);
         c
     })

@@ -9,9 +9,11 @@
 //! Along its seams: `setup` (IO: configuration, baseline, git), `measure`
 //! (IO: the suite, the build, the paired runs), `judge` (pure: the
 //! measurements, the baseline and the paired trials in; one row per figure
-//! and the verdict out), `outcome` (the types it returns), `events`,
-//! `part` (a part of a run split over a CI matrix: `check --shard i/N`).
+//! and the verdict out), `environment` (IO: what changed around the code,
+//! for the header), `outcome` (the types it returns), `events`, `part` (a
+//! part of a run split over a CI matrix: `check --shard i/N`).
 
+mod environment;
 mod events;
 mod judge;
 mod measure;
@@ -177,7 +179,15 @@ fn conclude(
     });
     let mut warnings = s.warnings;
     warnings.extend(judgement.warnings);
+    let mut rows = judgement.rows;
+    let mut env = s.environment;
+    let baseline_build = s
+        .baseline
+        .as_ref()
+        .and_then(|l| l.baseline.suite.build.as_ref());
+    environment::after_measuring(&mut env, baseline_build, current.build.as_ref(), &mut rows);
     GateOutcome {
+        environment: env,
         baseline: s.baseline.map(|l| BaselineRef {
             origin: l.origin,
             git: Some(l.baseline.git),
@@ -189,7 +199,7 @@ fn conclude(
         head: s.head,
         commits_between: s.commits_between,
         current,
-        rows: judgement.rows,
+        rows,
         warnings,
         configuration: s.config_origin,
         required_unjudged: judgement.required_unjudged,

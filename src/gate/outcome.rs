@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::baseline::compare::{gate_passed, Note, Row, RowKind, Verdict};
 use crate::error::Exit;
+use crate::figure::environment::Environment;
 use crate::figure::{JudgedKind, MachineInfo, SuiteResult};
 use crate::git::GitInfo;
 
@@ -177,6 +178,9 @@ pub struct GateOutcome {
     pub head: Option<GitInfo>,
     /// Commits from the baseline's commit to HEAD, when known.
     pub commits_between: Option<u64>,
+    /// What changed around the code since the baseline (or the paired
+    /// revision): machine, build, dependencies.
+    pub environment: Environment,
     /// What this run measured: the self-test and every scenario.
     pub current: SuiteResult,
     pub rows: Vec<Row>,

@@ -6,12 +6,14 @@
 
 use std::path::{Path, PathBuf};
 
+use super::environment;
 use super::outcome::GateWarning;
 use crate::baseline::compare::ThresholdLookup;
 use crate::baseline::model::Baseline;
 use crate::baseline::store;
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::figure::environment::Environment;
 use crate::figure::JudgedKind;
 use crate::figure::MachineInfo;
 use crate::git;
@@ -65,6 +67,8 @@ pub(super) struct Setup {
     pub comparable_machine: bool,
     pub thresholds: ThresholdLookup,
     pub warnings: Vec<GateWarning>,
+    /// What changed around the code, as far as known before measuring.
+    pub environment: Environment,
 }
 
 /// Loads and checks everything `req` names; the first bad one is the error.
@@ -72,15 +76,26 @@ pub(super) fn setup(req: &GateRequest) -> Result<Setup> {
     let mut warnings = Vec::new();
     let (config, config_origin) = load_config(req, &mut warnings)?;
     let baseline = load_baseline(&config, req)?;
-    if let Some(rev) = &req.against {
+    let against = match &req.against {
         // Before any note: a revision that does not exist is bad input.
-        revision::build::resolve(&config.workspace_root, rev)?;
-    }
+        Some(rev) => Some((rev, revision::build::resolve(&config.workspace_root, rev)?)),
+        None => None,
+    };
     let head = git::head_info_excluding(&config.workspace_root, &ignored_for_dirty(&config))?;
     let commits_between = tie(&config, baseline.as_ref(), head.as_ref(), &mut warnings);
+    let this = MachineInfo::detect();
     let comparable_machine =
-        comparable_machine(baseline.as_ref(), req.strict_machine, &mut warnings);
+        comparable_machine(baseline.as_ref(), &this, req.strict_machine, &mut warnings);
+    let environment = environment::before_measuring(
+        &config,
+        baseline
+            .as_ref()
+            .map(|b| (&b.baseline.machine, b.baseline.git.commit.as_deref())),
+        against.as_ref().map(|(rev, c)| (rev.as_str(), c.as_str())),
+        &this,
+    );
     Ok(Setup {
+        environment,
         thresholds: ThresholdLookup::new(config.thresholds, config.overrides()),
         config,
         config_origin,
@@ -223,18 +238,18 @@ fn tie(
 /// warned.
 fn comparable_machine(
     baseline: Option<&LoadedBaseline>,
+    this: &MachineInfo,
     strict: bool,
     warnings: &mut Vec<GateWarning>,
 ) -> bool {
     let Some(b) = baseline else {
         return true;
     };
-    let this = MachineInfo::detect();
-    let same = b.baseline.machine.same_machine(&this);
+    let same = b.baseline.machine.same_machine(this);
     if !same {
         warnings.push(GateWarning::OtherMachine {
             baseline: b.baseline.machine.clone(),
-            this,
+            this: this.clone(),
             compared_anyway: strict,
         });
     }

@@ -7,8 +7,11 @@ use crate::baseline::compare::{Note, Thresholds, Verdict};
 use crate::baseline::model::Baseline;
 use crate::config::Config;
 use crate::error::Exit;
+use crate::figure::environment::Environment;
 use crate::figure::id::scenario::{CPU, MEMORY};
-use crate::figure::{id, Figure, FigureKind, MachineInfo, ScenarioKind, ScenarioResult};
+use crate::figure::{
+    id, BuildInfo, Figure, FigureKind, FunctionCost, MachineInfo, ScenarioKind, ScenarioResult,
+};
 use crate::git::GitInfo;
 use crate::revision::{BaseBuild, BuiltRevision};
 
@@ -310,6 +313,7 @@ fn the_outcome_names_the_revision_compared_against() {
         comparable_machine: true,
         thresholds: defaults(),
         warnings: vec![GateWarning::DirtyAgainst { rev: "main".into() }],
+        environment: Environment::default(),
     };
     let built = BuiltRevision {
         rev: "main".into(),
@@ -375,6 +379,7 @@ fn a_baseline_outcome_keeps_where_it_came_from() {
             Default::default(),
         ),
         warnings: vec![],
+        environment: Environment::default(),
     };
     let outcome = conclude(setup, &[], None, suite(&[(CPU, &[("http", cpu(7.0))])]));
     let b = outcome.baseline.as_ref().unwrap();
@@ -386,6 +391,82 @@ fn a_baseline_outcome_keeps_where_it_came_from() {
     assert_eq!(outcome.verdict, GateVerdict::Pass);
     assert!(outcome.warnings.is_empty(), "{:?}", outcome.warnings);
 }
+
+/// The header's build changes are found once this run's build is known,
+/// and a function beside a moved count is marked when its crate's version
+/// changed in Cargo.lock.
+#[test]
+fn the_outcome_says_what_changed_around_the_code() {
+    let instr = |v: f64, hyper: f64| {
+        let mut f = Figure::single(FigureKind::Instructions, "instr", v);
+        f.profile = vec![FunctionCost {
+            function: "hyper::proto::h1::dispatch::poll_write".into(),
+            per_request: hyper,
+        }];
+        f
+    };
+    let with_build = |mut s: SuiteResult, rustc: &str| {
+        s.build = Some(BuildInfo {
+            rustc: rustc.into(),
+            ..BuildInfo::of_this_binary()
+        });
+        s
+    };
+    let this = BuildInfo::of_this_binary().rustc;
+    let outcome = |baseline_rustc: &str| {
+        let base = suite(&[(INSTR, &[("i", instr(1000.0, 100.0))])]);
+        let dependencies = Environment {
+            dependencies: locked_change(),
+            ..Environment::default()
+        };
+        let setup = Setup {
+            config: Config::default(),
+            config_origin: None,
+            baseline: Some(LoadedBaseline {
+                origin: "baselines/default.json".into(),
+                baseline: Baseline {
+                    schema_version: 1,
+                    tool_version: "0".into(),
+                    git: GitInfo::default(),
+                    machine: MachineInfo::default(),
+                    settings: serde_json::Value::Null,
+                    suite: with_build(base, baseline_rustc),
+                },
+            }),
+            head: None,
+            commits_between: None,
+            comparable_machine: true,
+            thresholds: defaults(),
+            warnings: vec![],
+            environment: dependencies,
+        };
+        let current = suite(&[(INSTR, &[("i", instr(1300.0, 400.0))])]);
+        conclude(setup, &[], None, with_build(current, &this))
+    };
+    let row = |o: &GateOutcome| o.rows.iter().find(|r| r.figure == "i").unwrap().clone();
+    let same = outcome(&this);
+    assert_eq!(same.environment.build, vec![]);
+    let f = &row(&same).functions[0];
+    assert_eq!(f.version_change.as_deref(), Some("1.4.1 → 1.5.0"), "{f:?}");
+    let other = outcome("rustc 1.80.0 (abc 2024-07-21)");
+    assert_eq!(other.environment.build.len(), 1);
+    assert_eq!(other.environment.build[0].what, "rustc");
+    assert_eq!(row(&other).verdict, Verdict::NotComparable);
+}
+
+/// hyper moved from 1.4.1 to 1.5.0 in Cargo.lock.
+fn locked_change() -> Vec<crate::figure::environment::Change> {
+    use crate::figure::environment::{dependency_changes, locked};
+    let lock = |v: &str| {
+        locked(&format!(
+            "[[package]]\nname = \"hyper\"\nversion = \"{v}\"\n"
+        ))
+        .unwrap()
+    };
+    dependency_changes(&lock("1.4.1"), &lock("1.5.0"))
+}
+
+const INSTR: &str = id::scenario::INSTRUCTIONS;
 
 #[test]
 fn a_baseline_is_refused_for_a_failed_floor_or_noisy_trials() {

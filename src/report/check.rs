@@ -16,7 +16,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::baseline::compare::{Limit, Row, RowKind, Verdict};
 use crate::baseline::model::BASELINE_SCHEMA_VERSION;
-use crate::figure::profile::FunctionDelta;
+use crate::figure::environment::Environment;
+use crate::figure::profile::{FunctionDelta, LineDelta, ProfileGap};
 use crate::figure::SuiteResult;
 use crate::gate::part::PartOfRun;
 use crate::gate::{Against, GateOutcome};
@@ -46,6 +47,10 @@ pub struct CheckOutput {
     /// Commits from the baseline's commit to HEAD, when known.
     #[serde(default)]
     pub commits_between: Option<u64>,
+    /// What changed around the code since the baseline (or the paired
+    /// revision): machine, build, Cargo.lock. Absent when nothing did.
+    #[serde(default, skip_serializing_if = "Environment::is_empty")]
+    pub environment: Environment,
     pub current: SuiteResult,
     #[serde(serialize_with = "rows_with_limit_text")]
     pub rows: Vec<Row>,
@@ -121,6 +126,10 @@ struct RowJson<'a> {
     note: String,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     functions: &'a [FunctionDelta],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    lines: &'a [LineDelta],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    profile_gap: Option<ProfileGap>,
     limit: String,
 }
 
@@ -138,6 +147,8 @@ impl<'a> RowJson<'a> {
             verdict: row.verdict,
             note: note_text(row),
             functions: &row.functions,
+            lines: &row.lines,
+            profile_gap: row.profile_gap,
             limit: limit_text(&row.limit),
         }
     }
@@ -164,6 +175,7 @@ impl CheckOutput {
             against: outcome.against,
             head_git: outcome.head,
             commits_between: outcome.commits_between,
+            environment: outcome.environment,
             current: outcome.current,
             summary: summary_text(&outcome.rows),
             warnings: outcome.warnings.iter().map(warning_text).collect(),

@@ -1,6 +1,7 @@
 //! The hand-built check result every renderer is tested against (test
 //! only).
 
+use crate::figure::environment::{Change, Environment};
 use std::collections::BTreeMap;
 
 use crate::baseline::compare::{Limit, Note, Row, RowKind, Verdict};
@@ -38,6 +39,14 @@ pub(crate) fn example_check() -> CheckOutput {
             commit_time: None,
         }),
         commits_between: Some(3),
+        environment: Environment {
+            dependencies: vec![Change {
+                what: "hyper".into(),
+                baseline: "1.4.1".into(),
+                current: "1.5.0".into(),
+            }],
+            ..Environment::default()
+        },
         current: example_suite(),
         verdict: GateVerdict::of(&rows),
         warnings: unjudged(&rows),
@@ -63,6 +72,8 @@ fn row(scenario: &str, figure: &str, kind: FigureKind, unit: &str, values: [f64;
         verdict: Verdict::Ok,
         note: None,
         functions: Vec::new(),
+        lines: Vec::new(),
+        profile_gap: None,
     }
 }
 
@@ -78,17 +89,17 @@ fn example_rows() -> Vec<Row> {
 fn judged_rows() -> Vec<Row> {
     vec![
         Row {
-            scenario: id::scenario::SELF_TEST.into(),
-            figure: id::PASSED.into(),
             unit: String::new(),
             kind: RowKind::SelfTest,
-            baseline: Some(1.0),
-            current: Some(1.0),
             change: None,
             limit: Limit::MustPass,
-            verdict: Verdict::Ok,
-            note: None,
-            functions: Vec::new(),
+            ..row(
+                id::scenario::SELF_TEST,
+                id::PASSED,
+                FigureKind::Info,
+                "",
+                [1.0, 1.0, 0.0],
+            )
         },
         Row {
             limit: Limit::FloorAndDrop {

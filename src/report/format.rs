@@ -84,14 +84,17 @@ pub fn secs(x: f64) -> String {
 use crate::baseline::compare::{
     Limit, NoBaseline, Noisy, Note, OnlyLimit, Row, RowKind, Side, Verdict,
 };
-use crate::figure::profile::FunctionDelta;
-use crate::figure::{id, BuildDifference, FigureKind};
+use crate::figure::profile::{crate_of, FunctionDelta, LineDelta, ProfileGap};
+use crate::figure::{id, toolchain_channel, BuildDifference, FigureKind};
 use crate::gate::{BaselineProblem, GateWarning, RequiredUnjudged};
 use crate::git::GitInfo;
 
+mod environment;
 mod notes;
+pub use environment::environment_line;
 pub use notes::{
-    baseline_problem_text, not_judged_line, note_text, required_text, short_commit, warning_text,
+    baseline_problem_text, build_fix, not_judged_line, note_text, required_text, short_commit,
+    warning_text,
 };
 
 /// The kebab-case word of a verdict, as in the JSON (`below-floor`).

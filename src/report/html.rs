@@ -18,6 +18,7 @@ use std::fmt::Write as _;
 
 use crate::figure::ScenarioKind;
 use crate::report::check::CheckOutput;
+use crate::report::format::environment_line;
 use crate::report::format::{
     efficiency_grade, is_failure, pct, rps, secs, verdict_word, Grade, DEFAULT_EFFICIENCY_FLOOR,
 };
@@ -330,6 +331,9 @@ pub fn render_check_html(check: &CheckOutput) -> String {
         escape_html(&verdict),
         escape_html(&baseline_line(check))
     );
+    if let Some(env) = environment_line(&check.environment) {
+        let _ = writeln!(body, "<p class=\"sub\">{}</p>", escape_html(&env));
+    }
 
     body.push_str("<section class=\"card\"><h2>Figures</h2>\n");
     if check.rows.is_empty() {

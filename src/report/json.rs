@@ -162,6 +162,7 @@ mod tests {
             "baseline_git",
             "head_git",
             "commits_between",
+            "environment",
             "current",
             "rows",
             "warnings",

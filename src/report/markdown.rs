@@ -10,6 +10,7 @@
 
 use crate::baseline::compare::Verdict;
 use crate::report::check::CheckOutput;
+use crate::report::format::environment_line;
 use crate::report::format::{is_failure, pct, rps, secs};
 use crate::report::model::{self, baseline_line, check_warnings, ScenarioBlock, CHECK_COLUMNS};
 use ratecheck_engine::metrics::snapshot::RunReport;
@@ -138,6 +139,9 @@ pub fn render_check_md(check: &CheckOutput) -> String {
     let verdict = model::check_verdict_line(check);
     let mut out = format!("### {icon} {}\n\n", escape_cell(&verdict));
     out.push_str(&format!("{}\n\n", escape_cell(&baseline_line(check))));
+    if let Some(env) = environment_line(&check.environment) {
+        out.push_str(&format!("{}\n\n", escape_cell(&env)));
+    }
     if check.rows.is_empty() {
         out.push_str("No figures were compared.\n");
     }
@@ -276,6 +280,10 @@ mod tests {
             first.contains("ratecheck: FAIL — 1 regressed, 1 below floor"),
             "{first}"
         );
+        // What changed around the code, under the baseline line.
+        let env =
+            "\n\nchanged since the baseline: dependencies (Cargo.lock): hyper 1.4.1 → 1.5.0\n\n";
+        assert!(md.contains(&format!(" 3 commits apart{env}")), "{md}");
         let t = first_table(&md);
         // the judged rows (all but the one info row) under six scenario
         // headings: three in the failed / not-comparable part, three after

@@ -6,6 +6,7 @@ use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Color, Tabl
 
 use crate::baseline::compare::Verdict;
 use crate::report::check::CheckOutput;
+use crate::report::format::environment_line;
 use crate::report::format::{
     efficiency_grade, ms, note_text, pct, Grade, DEFAULT_EFFICIENCY_FLOOR,
 };
@@ -216,6 +217,9 @@ pub fn render_check(check: &CheckOutput, color: bool) -> String {
         out.push_str(&format!("{t}\n"));
     }
     out.push_str(&format!("{}\n", baseline_line(check)));
+    if let Some(env) = environment_line(&check.environment) {
+        out.push_str(&format!("{env}\n"));
+    }
     if check.current.quick {
         out.push_str("quick run: only the --quick scenarios were measured\n");
     }
@@ -393,7 +397,10 @@ mod tests {
         let missing = table.iter().filter(|l| l.contains("┆ missing ")).count();
         assert_eq!(missing, 1, "{}", table.join("\n"));
         assert!(s.contains("baseline 1a2b3c4d5e6f (main, 2024-05-01T12:34:56Z)"));
-        assert!(s.contains("vs HEAD 9f8e7d6c5b4a (feature, dirty), 3 commits apart"));
+        assert!(s.contains(
+            "vs HEAD 9f8e7d6c5b4a (feature, dirty), 3 commits apart\n\
+             changed since the baseline: dependencies (Cargo.lock): hyper 1.4.1 → 1.5.0\n"
+        ));
         assert!(s.contains("  - steady-1k: generator was the bottleneck <b>"));
         assert!(s
             .trim_end()

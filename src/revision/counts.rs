@@ -23,19 +23,22 @@ pub struct PairedCounts {
 }
 
 /// Counts `base` and `current` (binaries of cargo-ratecheck) under
-/// callgrind at once, scratch files under `scratch`. `build` is this
-/// runner's (with its valgrind); a side whose counting failed has its
-/// figures unavailable, saying why.
+/// callgrind at once, scratch files under `scratch`; `base_root` is the
+/// tree `base` was built in (its source paths are made relative to it, as
+/// this build's are to its workspace). `build` is this runner's (with its
+/// valgrind); a side whose counting failed has its figures unavailable,
+/// saying why.
 pub fn measure_both(
     rev: &str,
-    base: &Path,
+    (base, base_root): (&Path, &Path),
     current: &Path,
     scratch: &Path,
     build: &BuildInfo,
 ) -> PairedCounts {
     let (b, c) = std::thread::scope(|s| {
-        let b = s.spawn(|| instructions::measure(base, &scratch.join("base")));
-        let c = s.spawn(|| instructions::measure(current, &scratch.join("current")));
+        let b = s.spawn(|| instructions::measure(base, base_root, &scratch.join("base")));
+        let this_root = instructions::this_build_root();
+        let c = s.spawn(|| instructions::measure(current, this_root, &scratch.join("current")));
         let joined = |h: std::thread::ScopedJoinHandle<'_, _>| {
             h.join()
                 .unwrap_or_else(|_| Err("a callgrind run panicked".to_string()))

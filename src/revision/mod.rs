@@ -99,6 +99,8 @@ fn paired_row(p: &PairedTrials, rev: &str, t: &Thresholds) -> Row {
             rev: rev.to_string(),
         }),
         functions: Vec::new(),
+        lines: Vec::new(),
+        profile_gap: None,
     };
     let Some(j) = paired::judge(&p.base, &p.current, tolerance) else {
         return row;

@@ -142,7 +142,10 @@ pub async fn instructions(
 ) -> Result<std::result::Result<f64, String>> {
     let name = id::instructions_per_request(run.target.name());
     let measured = tokio::task::spawn_blocking(move || {
-        let r = instructions::measure_runs(&exe, &scratch, &[run]);
+        // Only the figure is used: where source paths are relative to does
+        // not matter.
+        let root = instructions::this_build_root();
+        let r = instructions::measure_runs(&exe, root, &scratch, &[run]);
         let _ = std::fs::remove_dir_all(&scratch);
         r
     });

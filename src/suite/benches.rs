@@ -230,7 +230,8 @@ pub(super) async fn run_instructions(
             let scratch =
                 std::env::temp_dir().join(format!("cargo-ratecheck-{}", std::process::id()));
             let result = tokio::task::spawn_blocking(move || {
-                let r = instructions::measure(&exe, &scratch);
+                let root = instructions::this_build_root();
+                let r = instructions::measure(&exe, root, &scratch);
                 let _ = std::fs::remove_dir_all(&scratch);
                 r
             })

@@ -8,113 +8,37 @@
 //! fixed number of requests with no timer in the loop. Each figure is the
 //! difference between two request counts (so the process's fixed set-up
 //! cancels out) divided by the difference in requests; the same difference
-//! per function gives the profile that names what got slower.
+//! per function and per source line gives the profile that names what got
+//! slower (the lines find code inlined into another function).
 //!
-//! Parsing and arithmetic are pure; [`measure`] runs the processes.
+//! Parsing ([`super::callgrind`]) and arithmetic are pure; [`measure`] runs
+//! the processes.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use super::callgrind::{parse_callgrind, Callgrind};
 use crate::figure::id;
-use crate::figure::{Figure, FigureKind, FunctionCost};
+use crate::figure::profile::PROFILE_LEN;
+use crate::figure::{Figure, FigureKind, FunctionCost, LineCost};
 use ratecheck_engine::load::TargetSpec;
 
-/// Functions kept in a figure's profile, the costliest first.
-pub const PROFILE_LEN: usize = 50;
-
-/// One callgrind output, reduced to what the bench needs.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Callgrind {
-    /// Instructions executed by the whole program (`summary:`/`totals:`).
-    pub total: u64,
-    /// Self cost (instructions executed in the function itself) by
-    /// demangled function name.
-    pub functions: BTreeMap<String, u64>,
-}
-
-/// Parses callgrind's output format (valgrind's `docs/callgrind-format`):
-/// name compression (`fn=(12) name`, later `fn=(12)`), cost lines of
-/// `positions: …` then the first event (`Ir`), and the inclusive cost line
-/// that follows each `calls=` line, which belongs to the callee and is left
-/// out of the caller's self cost.
-pub fn parse_callgrind(text: &str) -> Result<Callgrind, String> {
-    let mut names: BTreeMap<String, String> = BTreeMap::new();
-    let mut out = Callgrind::default();
-    let mut positions = 1usize;
-    let mut current: Option<String> = None;
-    let mut skip_next_cost = false;
-    let mut total: Option<u64> = None;
-    // `fn=(id) name` defines id; `fn=(id)` refers back; `fn=name` is plain.
-    let mut resolve = |spec: &str| -> String {
-        let spec = spec.trim();
-        match spec.strip_prefix('(').and_then(|r| r.split_once(')')) {
-            Some((id, rest)) => {
-                let rest = rest.trim();
-                if rest.is_empty() {
-                    names.get(id).cloned().unwrap_or_else(|| format!("({id})"))
-                } else {
-                    names.insert(id.to_string(), rest.to_string());
-                    rest.to_string()
-                }
-            }
-            None => spec.to_string(),
-        }
-    };
-    for line in text.lines() {
-        let first = line.as_bytes().first().copied();
-        match first {
-            Some(b'0'..=b'9' | b'+' | b'-' | b'*') => {
-                if skip_next_cost {
-                    skip_next_cost = false;
-                    continue;
-                }
-                let cost = line
-                    .split_ascii_whitespace()
-                    .nth(positions)
-                    .map(|c| c.parse::<u64>())
-                    .transpose()
-                    .map_err(|e| format!("bad cost line {line:?}: {e}"))?
-                    .unwrap_or(0);
-                if let Some(f) = &current {
-                    *out.functions.entry(f.clone()).or_default() += cost;
-                }
-            }
-            _ => {
-                if let Some(spec) = line.strip_prefix("fn=") {
-                    current = Some(resolve(spec));
-                } else if let Some(spec) = line.strip_prefix("cfn=") {
-                    resolve(spec); // may define a name used later
-                } else if line.starts_with("calls=") {
-                    skip_next_cost = true;
-                } else if let Some(p) = line.strip_prefix("positions:") {
-                    positions = p.split_ascii_whitespace().count().max(1);
-                } else if let Some(t) = line
-                    .strip_prefix("summary:")
-                    .or_else(|| line.strip_prefix("totals:"))
-                {
-                    let t = t.split_ascii_whitespace().next().unwrap_or("");
-                    total = Some(t.parse().map_err(|e| format!("bad total {t:?}: {e}"))?);
-                }
-            }
-        }
-    }
-    out.total = total.ok_or("no summary or totals line: not a callgrind output")?;
-    Ok(out)
-}
-
-/// Instructions per request, and per function ([`per_request`]).
+/// Instructions per request, and per function and source line
+/// ([`per_request`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PerRequest {
     /// The whole program's instructions per request.
     pub value: f64,
     /// Each function's, the costliest first, at most [`PROFILE_LEN`].
     pub profile: Vec<FunctionCost>,
+    /// Each source line's, the costliest first, at most [`PROFILE_LEN`].
+    pub lines: Vec<LineCost>,
 }
 
-/// Instructions per request and the per-function profile from runs of
-/// `small` and `large` requests: the differences divided by the difference
-/// in requests. `None` unless `large` has more requests.
+/// Instructions per request and the per-function and per-line profiles
+/// from runs of `small` and `large` requests: the differences divided by
+/// the difference in requests. `None` unless `large` has more requests.
 pub fn per_request(
     small: &Callgrind,
     small_requests: u64,
@@ -139,7 +63,33 @@ pub fn per_request(
         .collect();
     profile.sort_by(|a, b| b.per_request.total_cmp(&a.per_request));
     profile.truncate(PROFILE_LEN);
-    Some(PerRequest { value, profile })
+    let mut lines: Vec<LineCost> = large
+        .lines
+        .iter()
+        .map(|((file, line), &cost)| {
+            let key = (file.clone(), *line);
+            let before = small.lines.get(&key).copied().unwrap_or(0) as f64;
+            LineCost {
+                file: file.clone(),
+                line: *line,
+                per_request: (cost as f64 - before) / n,
+            }
+        })
+        .filter(|l| l.per_request > 0.0)
+        .collect();
+    lines.sort_by(|a, b| b.per_request.total_cmp(&a.per_request));
+    lines.truncate(PROFILE_LEN);
+    Some(PerRequest {
+        value,
+        profile,
+        lines,
+    })
+}
+
+/// The workspace this binary was built from: where its own source paths
+/// are relative to.
+pub fn this_build_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// Why the counts are unavailable where valgrind is not installed.
@@ -217,13 +167,20 @@ pub const COST_RUNS: [CostRun; 2] = [
 /// `allocs_per_request_<target>` (heap allocations the workload made, net
 /// of its set-up in the same way; unavailable from a binary whose workload
 /// does not report them). Files go to `scratch`.
-pub fn measure(exe: &Path, scratch: &Path) -> Result<BTreeMap<String, Figure>, String> {
-    measure_runs(exe, scratch, &COST_RUNS)
+/// `root` is the workspace `exe` was built from: source paths under it are
+/// kept relative to it.
+pub fn measure(
+    exe: &Path,
+    root: &Path,
+    scratch: &Path,
+) -> Result<BTreeMap<String, Figure>, String> {
+    measure_runs(exe, root, scratch, &COST_RUNS)
 }
 
 /// [`measure`] for some of the cost runs (`bisect` measures one figure).
 pub fn measure_runs(
     exe: &Path,
+    root: &Path,
     scratch: &Path,
     runs: &[CostRun],
 ) -> Result<BTreeMap<String, Figure>, String> {
@@ -236,7 +193,7 @@ pub fn measure_runs(
     let results: Vec<Result<Counted, String>> = std::thread::scope(|s| {
         let handles: Vec<_> = counts
             .iter()
-            .map(|(p, n)| s.spawn(move || run_one(exe, scratch, p.target.name(), *n)))
+            .map(|(p, n)| s.spawn(move || run_one(exe, root, scratch, p.target.name(), *n)))
             .collect();
         handles
             .into_iter()
@@ -253,11 +210,15 @@ pub fn measure_runs(
             results.next().ok_or("missing run")??,
             results.next().ok_or("missing run")??,
         );
-        let PerRequest { value, profile } =
-            per_request(&small.callgrind, p.small, &large.callgrind, p.large)
-                .ok_or("the large run must have more requests than the small one")?;
+        let PerRequest {
+            value,
+            profile,
+            lines,
+        } = per_request(&small.callgrind, p.small, &large.callgrind, p.large)
+            .ok_or("the large run must have more requests than the small one")?;
         let mut f = Figure::single(FigureKind::Instructions, "instr", value);
         f.profile = profile;
+        f.lines = lines;
         figures.insert(id::instructions_per_request(p.target.name()), f);
         let allocs = match allocations_per_request(&small, p.small, &large, p.large) {
             Some(v) => Figure::single(FigureKind::Allocations, "", v),
@@ -321,11 +282,22 @@ fn reported_allocations(stdout: &str) -> Option<u64> {
     v.get("allocations")?.as_u64()
 }
 
-/// One `valgrind --tool=callgrind … cost-probe` run.
-fn run_one(exe: &Path, scratch: &Path, target: &str, requests: u64) -> Result<Counted, String> {
+/// One `valgrind --tool=callgrind … cost-probe` run, inlined code charged
+/// to the workspace's lines ([`super::inlined`]) and its source paths made
+/// relative ([`super::callgrind::source_path`]).
+fn run_one(
+    exe: &Path,
+    root: &Path,
+    scratch: &Path,
+    target: &str,
+    requests: u64,
+) -> Result<Counted, String> {
     let file: PathBuf = scratch.join(format!("callgrind.{target}.{requests}.out"));
     let out = Command::new("valgrind")
         .arg("--tool=callgrind")
+        // Addresses too, so that inlined code can be charged to the line
+        // of the workspace it was called from.
+        .arg("--dump-instr=yes")
         .arg(format!("--callgrind-out-file={}", file.display()))
         .arg(exe)
         .args(["ratecheck", "cost-probe", "--target", target, "--requests"])
@@ -344,8 +316,12 @@ fn run_one(exe: &Path, scratch: &Path, target: &str, requests: u64) -> Result<Co
     let text = std::fs::read_to_string(&file)
         .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let _ = std::fs::remove_file(&file);
+    let mut callgrind = parse_callgrind(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+    super::inlined::charge_to_workspace(&mut callgrind, exe, root);
+    callgrind.addresses.clear();
+    callgrind.relative_to(root);
     Ok(Counted {
-        callgrind: parse_callgrind(&text).map_err(|e| format!("{}: {e}", file.display()))?,
+        callgrind,
         allocations: reported_allocations(&String::from_utf8_lossy(&out.stdout)),
     })
 }
@@ -354,57 +330,17 @@ fn run_one(exe: &Path, scratch: &Path, target: &str, requests: u64) -> Result<Co
 mod tests {
     use super::*;
 
-    const SAMPLE: &str = "# callgrind format
-version: 1
-positions: line
-events: Ir
-summary: 1000
-
-ob=(1) /bin/x
-fl=(1) src/a.rs
-fn=(1) main
-10 5
-+1 7
-cfl=(1)
-cfn=(2) work
-calls=3 20
-11 900
-fn=(2)
-20 880
-fi=(2) src/b.rs
-21 8
-fe=(1)
-fn=(3) alloc
-* 100
-";
-
-    #[test]
-    fn self_costs_leave_out_calls_and_follow_compressed_names() {
-        let c = parse_callgrind(SAMPLE).unwrap();
-        assert_eq!(c.total, 1000);
-        assert_eq!(c.functions["main"], 12, "the 900 of the call is work's");
-        assert_eq!(c.functions["work"], 888, "named by cfn=, then fn=(2)");
-        assert_eq!(c.functions["alloc"], 100);
-    }
-
-    #[test]
-    fn two_position_columns_and_totals() {
-        let text = "positions: instr line\nevents: Ir Dr\nfn=f\n0x10 3 40 1\ntotals: 40\n";
-        let c = parse_callgrind(text).unwrap();
-        assert_eq!(c.functions["f"], 40);
-        assert_eq!(c.total, 40);
-    }
-
-    #[test]
-    fn rejects_what_is_not_callgrind_output() {
-        assert!(parse_callgrind("hello\n").is_err());
-        assert!(parse_callgrind("fn=f\n1 x\nsummary: 1\n").is_err());
-    }
-
     fn cg(total: u64, fns: &[(&str, u64)]) -> Callgrind {
         Callgrind {
             total,
             functions: fns.iter().map(|(n, c)| (n.to_string(), *c)).collect(),
+            // Each function's cost on a line of its own.
+            lines: fns
+                .iter()
+                .enumerate()
+                .map(|(i, (_, c))| (("src/a.rs".to_string(), i as u32 + 1), *c))
+                .collect(),
+            addresses: BTreeMap::new(),
         }
     }
 
@@ -422,11 +358,17 @@ fn=(3) alloc
         // 5000 set-up + 30 per request, of which f 20 and g 10; h only set-up.
         let small = cg(5000 + 30 * 100, &[("f", 2000), ("g", 1000), ("h", 5000)]);
         let large = cg(5000 + 30 * 500, &[("f", 10_000), ("g", 5000), ("h", 5000)]);
-        let PerRequest { value: v, profile } = per_request(&small, 100, &large, 500).unwrap();
+        let PerRequest {
+            value: v,
+            profile,
+            lines,
+        } = per_request(&small, 100, &large, 500).unwrap();
         assert_eq!(v, 30.0);
         let names: Vec<_> = profile.iter().map(|f| f.function.as_str()).collect();
         assert_eq!(names, ["f", "g"], "largest first; set-up only is left out");
         assert_eq!(profile[0].per_request, 20.0);
+        let lines: Vec<_> = lines.iter().map(|l| (l.line, l.per_request)).collect();
+        assert_eq!(lines, [(1, 20.0), (2, 10.0)], "the same, by line");
         assert!(per_request(&large, 500, &small, 100).is_none());
     }
 }

@@ -12,8 +12,10 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 mod benches;
+pub mod callgrind;
 pub mod child;
 pub mod figures;
+mod inlined;
 pub mod instructions;
 pub mod part;
 pub mod services;

@@ -2,7 +2,7 @@
 //! baseline figure, one function per figure kind (pure).
 
 use super::{Builds, Limit, NoBaseline, Note, OnlyLimit, Row, RowKind, Thresholds, Verdict, EPS};
-use crate::figure::profile::top_deltas;
+use crate::figure::profile::{top_deltas, top_line_deltas, ProfileGap};
 use crate::figure::{Figure, FigureKind, ScenarioResult};
 
 /// Allocations per request may also rise by this much (one allocation per
@@ -11,6 +11,13 @@ use crate::figure::{Figure, FigureKind, ScenarioResult};
 /// the requests, which moves with the rate and the run's length, not a cost
 /// of the request path.
 pub const ALLOCATION_SLACK: f64 = 0.01;
+
+/// Functions named beside an instruction figure that moved (grouped by
+/// crate when shown).
+const BLAME_FUNCTIONS: usize = 5;
+
+/// Source lines named beside it.
+const BLAME_LINES: usize = 3;
 
 /// How far above (or below) the baseline value `b` a lower-is-better
 /// figure may move: the tolerance, widened to `spread_factor` × the
@@ -66,6 +73,8 @@ impl Judge<'_> {
             verdict: Verdict::Ok,
             note: None,
             functions: Vec::new(),
+            lines: Vec::new(),
+            profile_gap: None,
         };
         // A judged baseline figure that now has another kind or unit cannot
         // be judged as it was: a regression until the baseline is re-measured.
@@ -174,7 +183,9 @@ impl Judge<'_> {
         let allowed = self.allowed(&mut row, base, kind, tolerance);
         let mut row = moved(row, b, c, allowed, f.cur);
         if kind == FigureKind::Instructions && row.verdict != Verdict::Ok {
-            row.functions = top_deltas(&base.profile, &f.cur.profile, 3);
+            row.functions = top_deltas(&base.profile, &f.cur.profile, BLAME_FUNCTIONS);
+            row.lines = top_line_deltas(&base.lines, &f.cur.lines, BLAME_LINES);
+            row.profile_gap = ProfileGap::of(base);
         }
         row
     }

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::note::{self, Note};
-use crate::figure::profile::FunctionDelta;
+use crate::figure::profile::{FunctionDelta, LineDelta, ProfileGap};
 use crate::figure::FigureKind;
 
 /// The verdict on one figure.
@@ -131,6 +131,14 @@ pub struct Row {
     /// that account for most of the change, per request.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub functions: Vec<FunctionDelta>,
+    /// For the same row: the source lines that account for most of the
+    /// change, wherever their code was inlined to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<LineDelta>,
+    /// For the same row: what the baseline's profile lacks, so that the
+    /// functions or lines cannot be named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile_gap: Option<ProfileGap>,
 }
 
 impl Row {

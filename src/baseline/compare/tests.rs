@@ -514,6 +514,8 @@ fn gate_fails_only_on_regressed_or_below_floor() {
         verdict: v,
         note: None,
         functions: Vec::new(),
+        lines: Vec::new(),
+        profile_gap: None,
     };
     for v in [
         Verdict::Ok,
@@ -762,6 +764,8 @@ fn decided_rows_take_their_figures_places() {
         verdict: Verdict::Ok,
         note: Some(Note::TooFewPairs { rev: "main".into() }),
         functions: Vec::new(),
+        lines: Vec::new(),
+        profile_gap: None,
     };
     let rows = compare_with(
         Some(&b),

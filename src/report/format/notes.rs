@@ -4,18 +4,60 @@
 
 use super::*;
 
-/// A row's note as text, with the functions that changed most when the
-/// row names them: `above baseline + 30.0 instr; most changed: hot +30 (600
-/// → 630)`. Empty when there is nothing to say.
+/// A row's note as text, with what changed most when the row names it:
+/// the functions grouped by crate (a crate whose version changed says so),
+/// then the source lines: `above baseline + 30.0 instr; most changed:
+/// ratecheck_engine: ratecheck_engine::server::answer +30 (600 → 630);
+/// lines: crates/ratecheck-engine/src/server.rs:221 +30 (0 → 30)`. Empty
+/// when there is nothing to say.
 pub fn note_text(row: &Row) -> String {
     let note = row.note.as_ref().map(note_words).unwrap_or_default();
-    if row.functions.is_empty() {
-        return note;
+    let mut parts = vec![note];
+    if !row.functions.is_empty() {
+        parts.push(format!(
+            "most changed: {}",
+            functions_by_crate(&row.functions)
+        ));
     }
-    let top: Vec<String> = row.functions.iter().map(function_delta).collect();
-    format!("{note}; most changed: {}", top.join("; "))
-        .trim_start_matches("; ")
-        .to_string()
+    if !row.lines.is_empty() {
+        let lines: Vec<String> = row.lines.iter().map(line_delta).collect();
+        parts.push(format!("lines: {}", lines.join(", ")));
+    }
+    match row.profile_gap {
+        Some(ProfileGap::NoProfile) => parts.push(
+            "functions and lines: not recorded in the baseline (re-save it to name them)".into(),
+        ),
+        Some(ProfileGap::NoLines) => {
+            parts.push("lines: not recorded in the baseline (re-save it to name them)".into())
+        }
+        None => {}
+    }
+    parts.retain(|p| !p.is_empty());
+    parts.join("; ")
+}
+
+/// `hyper 1.4.1 → 1.5.0 (version changed): f +30 (600 → 630), g -2 (…);
+/// ratecheck_engine: h +1 (…)`: the functions in their order, grouped by
+/// crate at the crate's first appearance.
+fn functions_by_crate(functions: &[FunctionDelta]) -> String {
+    let mut groups: Vec<(Option<&str>, Option<&str>, Vec<String>)> = Vec::new();
+    for f in functions {
+        let krate = crate_of(&f.function);
+        let text = function_delta(f);
+        match groups.iter_mut().find(|g| g.0 == krate) {
+            Some(g) => g.2.push(text),
+            None => groups.push((krate, f.version_change.as_deref(), vec![text])),
+        }
+    }
+    let groups: Vec<String> = groups
+        .into_iter()
+        .map(|(krate, change, fns)| match (krate, change) {
+            (Some(k), Some(c)) => format!("{k} {c} (version changed): {}", fns.join(", ")),
+            (Some(k), None) => format!("{k}: {}", fns.join(", ")),
+            (None, _) => fns.join(", "),
+        })
+        .collect();
+    groups.join("; ")
 }
 
 /// `hot +30 (600 → 630)`.
@@ -26,6 +68,18 @@ fn function_delta(f: &FunctionDelta) -> String {
         f.current - f.baseline,
         f.baseline,
         f.current
+    )
+}
+
+/// `crates/ratecheck-engine/src/server.rs:221 +30 (0 → 30)`.
+fn line_delta(l: &LineDelta) -> String {
+    format!(
+        "{}:{} {:+.0} ({:.0} → {:.0})",
+        l.file,
+        l.line,
+        l.current - l.baseline,
+        l.baseline,
+        l.current
     )
 }
 
@@ -98,7 +152,7 @@ pub fn note_words(note: &Note) -> String {
     }
 }
 
-/// Which part of the build differs, and how to make the two match.
+/// Which part of the build differs, and how to restore judgement.
 fn build_difference(d: &BuildDifference) -> String {
     let parts: Vec<String> = d
         .parts
@@ -110,17 +164,35 @@ fn build_difference(d: &BuildDifference) -> String {
             )
         })
         .collect();
-    let fix = match d.parts.first().map(|p| p.part) {
-        Some("rustc") => {
-            "pin the toolchain (rust-toolchain.toml) to the baseline's, or refresh the baseline"
-        }
-        Some("libc" | "valgrind" | "target") => {
-            "the runner image differs: refresh the baseline on this image, or judge the counts paired (--against)"
-        }
-        Some("tool version") => "refresh the baseline with this version",
-        _ => "build as the baseline was (same profile, RUSTFLAGS and features), or refresh the baseline",
-    };
+    let fix = d
+        .parts
+        .first()
+        .map(|p| build_fix(p.part, &p.baseline))
+        .unwrap_or_default();
     format!("built with another {}: {fix}", parts.join(", "))
+}
+
+/// How to restore judgement of counts when the build's `part` differs from
+/// the baseline's (`baseline`: its value there): build as the baseline was,
+/// or accept the change in the open.
+pub fn build_fix(part: &str, baseline: &str) -> String {
+    const ACCEPT: &str =
+        "or accept the change: a `Ratecheck-Accept:` trailer and a refreshed baseline";
+    let restore = match part {
+        "rustc" => match toolchain_channel(baseline) {
+            Some(channel) => format!(
+                "pin the baseline's toolchain in rust-toolchain.toml (channel = \"{channel}\")"
+            ),
+            None => "pin the baseline's toolchain in rust-toolchain.toml".to_string(),
+        },
+        "libc" | "valgrind" | "target" => {
+            "the runner image differs: measure on the baseline's image, or judge the counts paired (--against)"
+                .to_string()
+        }
+        "tool version" => "install the baseline's version of cargo-ratecheck".to_string(),
+        _ => "build as the baseline was (same profile, RUSTFLAGS and features)".to_string(),
+    };
+    format!("{restore}, {ACCEPT}")
 }
 
 /// What a figure of `kind` is called in a note.

@@ -17,6 +17,8 @@ fn row(scenario: &str, figure: &str, verdict: Verdict, note: Option<Note>) -> Ro
         verdict,
         note,
         functions: Vec::new(),
+        lines: Vec::new(),
+        profile_gap: None,
     }
 }
 
@@ -160,6 +162,7 @@ fn a_note_names_the_functions_that_moved_most() {
         function: "hot".into(),
         baseline: 600.0,
         current: 630.0,
+        version_change: None,
     }];
     assert_eq!(note_text(&row), "most changed: hot +30 (600 → 630)");
     row.note = Some(Note::AboveBaseline {
@@ -170,6 +173,53 @@ fn a_note_names_the_functions_that_moved_most() {
     assert_eq!(
         note_text(&row),
         "above baseline + 20.000 instr; most changed: hot +30 (600 → 630)"
+    );
+}
+
+#[test]
+fn functions_are_grouped_by_crate_and_lines_follow() {
+    let f = |function: &str, current: f64, version_change: Option<&str>| FunctionDelta {
+        function: function.into(),
+        baseline: 100.0,
+        current,
+        version_change: version_change.map(String::from),
+    };
+    let mut row = row("instructions", "i", Verdict::Regressed, None);
+    row.functions = vec![
+        f(
+            "hyper::proto::h1::dispatch::poll_write",
+            400.0,
+            Some("1.4.1 → 1.5.0"),
+        ),
+        f("ratecheck_engine::server::answer", 200.0, None),
+        f(
+            "<hyper::proto::h1::role::Server as hyper::X>::parse",
+            90.0,
+            Some("1.4.1 → 1.5.0"),
+        ),
+        f("memcpy", 101.0, None),
+    ];
+    row.lines = vec![LineDelta {
+        file: "crates/ratecheck-engine/src/server.rs".into(),
+        line: 221,
+        baseline: 0.0,
+        current: 3000.0,
+    }];
+    assert_eq!(
+        note_text(&row),
+        "most changed: hyper 1.4.1 → 1.5.0 (version changed): \
+         hyper::proto::h1::dispatch::poll_write +300 (100 → 400), \
+         <hyper::proto::h1::role::Server as hyper::X>::parse -10 (100 → 90); \
+         ratecheck_engine: ratecheck_engine::server::answer +100 (100 → 200); \
+         memcpy +1 (100 → 101); \
+         lines: crates/ratecheck-engine/src/server.rs:221 +3000 (0 → 3000)"
+    );
+    row.functions.clear();
+    row.lines.clear();
+    row.profile_gap = Some(ProfileGap::NoLines);
+    assert_eq!(
+        note_text(&row),
+        "lines: not recorded in the baseline (re-save it to name them)"
     );
 }
 

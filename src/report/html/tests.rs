@@ -211,6 +211,9 @@ fn check_html_has_the_diff_table_and_a_section_per_load_scenario() {
     assert!(html.contains(
         "<div class=\"banner fail\">ratecheck: FAIL — 1 regressed, 1 below floor; not comparable: steady-10k/p99_ms (baseline from another machine)</div>"
     ));
+    assert!(html.contains(
+        "<p class=\"sub\">changed since the baseline: dependencies (Cargo.lock): hyper 1.4.1 → 1.5.0</p>"
+    ));
     for v in [
         "ok",
         "improved",

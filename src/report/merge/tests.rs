@@ -21,6 +21,8 @@ fn row(scenario: &str, figure: &str, kind: RowKind, verdict: Verdict) -> Row {
         verdict,
         note: None,
         functions: Vec::new(),
+        lines: Vec::new(),
+        profile_gap: None,
     }
 }
 
@@ -76,6 +78,7 @@ fn part(index: usize, names: &[&str], verdict: Verdict, selftest: bool) -> Check
         warnings: vec![],
         configuration: None,
         required_unjudged: vec![],
+        environment: Default::default(),
         part: Some(PartOfRun {
             index,
             count: 2,
