@@ -14,7 +14,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::baseline::compare::{Limit, Row, RowKind, Verdict};
+use crate::baseline::compare::{Acceptance, Limit, Note, Row, RowKind, Verdict};
 use crate::baseline::model::BASELINE_SCHEMA_VERSION;
 use crate::figure::profile::FunctionDelta;
 use crate::figure::SuiteResult;
@@ -96,6 +96,10 @@ struct RowJson<'a> {
     bound: Limit,
     verdict: Verdict,
     note: String,
+    /// The trailer that accepted the row (`accepted` rows only): pattern,
+    /// bound, reason and commit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    accepted: Option<&'a Acceptance>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     functions: &'a [FunctionDelta],
     limit: String,
@@ -114,6 +118,10 @@ impl<'a> RowJson<'a> {
             bound: row.limit,
             verdict: row.verdict,
             note: note_text(row),
+            accepted: match (&row.verdict, &row.note) {
+                (Verdict::Accepted, Some(Note::Accepted { acceptance, .. })) => Some(acceptance),
+                _ => None,
+            },
             functions: &row.functions,
             limit: limit_text(&row.limit),
         }

@@ -411,6 +411,10 @@ pub struct ScenarioBlock {
 /// The parts of the check table, in the order a reviewer reads them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Part {
+    /// Regressions accepted by a `Ratecheck-Accept` trailer: first, so
+    /// that a reviewer reads what the pull request declares before
+    /// anything else.
+    Accepted,
     /// Judged rows that failed or could not be compared.
     Attention,
     /// The other judged rows (ok, improved, missing).
@@ -422,6 +426,7 @@ pub enum Part {
 impl Part {
     pub fn of(v: Verdict) -> Part {
         match v {
+            Verdict::Accepted => Part::Accepted,
             Verdict::Regressed | Verdict::BelowFloor | Verdict::NotComparable => Part::Attention,
             Verdict::Ok | Verdict::Improved | Verdict::Missing => Part::Judged,
             Verdict::Info => Part::Info,
@@ -448,7 +453,7 @@ pub fn check_line(row: &crate::baseline::compare::Row) -> CheckLine {
 /// each with its figures in row order.
 pub fn check_table(check: &CheckOutput) -> Vec<(Part, Vec<ScenarioBlock>)> {
     let mut out: Vec<(Part, Vec<ScenarioBlock>)> = Vec::new();
-    for part in [Part::Attention, Part::Judged, Part::Info] {
+    for part in [Part::Accepted, Part::Attention, Part::Judged, Part::Info] {
         let mut blocks: Vec<ScenarioBlock> = Vec::new();
         for row in check.rows.iter().filter(|r| Part::of(r.verdict) == part) {
             let line = check_line(row);
