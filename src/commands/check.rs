@@ -299,6 +299,7 @@ pub fn baseline_show(ctx: &Ctx, args: ShowArgs) -> Result<Exit> {
                     git: Some(b.git.clone()),
                 }),
                 against: None,
+                base_of_rev: None,
                 head: None,
                 commits_between: None,
                 current: b.suite.clone(),
@@ -345,6 +346,7 @@ pub fn compare(ctx: &Ctx, args: CompareArgs) -> Result<Exit> {
         thresholds: &thresholds,
         comparable_machine: true,
         required: &[],
+        pull: None,
     });
     let exit = judged.verdict.exit();
     let out = CheckOutput::new(GateOutcome {
@@ -353,6 +355,7 @@ pub fn compare(ctx: &Ctx, args: CompareArgs) -> Result<Exit> {
             git: None,
         }),
         against: None,
+        base_of_rev: None,
         head: None,
         commits_between: None,
         current: new,

@@ -5,7 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::baseline::compare::{gate_passed, Note, Row, RowKind, Verdict};
+pub use super::pull::BaseOfRev;
+use crate::baseline::compare::{gate_passed, Acceptance, Note, Row, RowKind, Verdict};
 use crate::error::Exit;
 use crate::figure::{JudgedKind, MachineInfo, SuiteResult};
 use crate::git::GitInfo;
@@ -143,6 +144,8 @@ pub enum GateWarning {
     /// The working tree has uncommitted changes, measured as they are
     /// against the paired revision `rev`.
     DirtyAgainst { rev: String },
+    /// A `Ratecheck-Accept` trailer that names no figure of this run.
+    AcceptsNothing { acceptance: Acceptance },
     /// A figure that was not judged: missing or not comparable.
     Unjudged {
         scenario: String,
@@ -173,6 +176,9 @@ pub struct GateOutcome {
     pub baseline: Option<BaselineRef>,
     /// The revision paired with, when any.
     pub against: Option<Against>,
+    /// With `--baseline-rev REV`: REV, the merge base the baseline was read
+    /// at, and whether REV's baseline has moved since.
+    pub base_of_rev: Option<BaseOfRev>,
     /// HEAD, when in a git repository.
     pub head: Option<GitInfo>,
     /// Commits from the baseline's commit to HEAD, when known.

@@ -7,11 +7,12 @@
 use std::path::{Path, PathBuf};
 
 use super::outcome::GateWarning;
+use super::pull::{self, PullSetup};
 use crate::baseline::compare::ThresholdLookup;
 use crate::baseline::model::Baseline;
 use crate::baseline::store;
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::figure::JudgedKind;
 use crate::figure::MachineInfo;
 use crate::git;
@@ -45,6 +46,7 @@ pub struct GateRequest {
 }
 
 /// A baseline located and parsed.
+#[derive(Debug)]
 pub(super) struct LoadedBaseline {
     /// Its path, or `REV:path`.
     pub origin: String,
@@ -62,13 +64,19 @@ pub(super) struct Setup {
     pub comparable_machine: bool,
     pub thresholds: ThresholdLookup,
     pub warnings: Vec<GateWarning>,
+    /// The merge base, the trailers and the refreshed baseline.
+    pub pull: PullSetup,
 }
 
 /// Loads and checks everything `req` names; the first bad one is the error.
 pub(super) fn setup(req: &GateRequest) -> Result<Setup> {
     let mut warnings = Vec::new();
     let (config, config_origin) = load_config(req, &mut warnings)?;
-    let baseline = load_baseline(&config, req)?;
+    let mut pull = pull::setup(&config, req)?;
+    let baseline = match pull.baseline.take() {
+        Some(b) => Some(b),
+        None => load_baseline(&config, req)?,
+    };
     if let Some(rev) = &req.against {
         // Before any note: a revision that does not exist is bad input.
         revision::build::resolve(&config.workspace_root, rev)?;
@@ -86,6 +94,7 @@ pub(super) fn setup(req: &GateRequest) -> Result<Setup> {
         commits_between,
         comparable_machine,
         warnings,
+        pull,
     })
 }
 
@@ -132,36 +141,21 @@ pub fn baseline_file(config: &Config, arg: Option<&str>) -> Result<PathBuf> {
     }
 }
 
-/// The baseline, from the working tree or as committed at `--baseline-rev`;
-/// `None` with `--no-baseline`.
+/// The baseline in the working tree; `None` with `--no-baseline`, and
+/// with `--baseline-rev` (read at the merge base, by [`pull::setup`]).
 fn load_baseline(config: &Config, req: &GateRequest) -> Result<Option<LoadedBaseline>> {
-    if req.no_baseline {
+    if req.no_baseline || req.baseline_rev.is_some() {
         return Ok(None);
     }
     let path = baseline_file(config, req.baseline.as_deref())?;
-    let Some(rev) = &req.baseline_rev else {
-        return Ok(Some(LoadedBaseline {
-            origin: path.display().to_string(),
-            baseline: store::load(&path)?,
-        }));
-    };
-    let root = git::repo_root(&config.workspace_root)?.ok_or_else(|| {
-        Error::new(format!(
-            "--baseline-rev {rev}: {} is not in a git repository",
-            config.workspace_root.display()
-        ))
-    })?;
-    let rel = relative_to(&root, &path)?;
-    let bytes = git::read_file_at_rev(&root, rev, &rel)?;
-    let origin = format!("{rev}:{}", rel.display());
     Ok(Some(LoadedBaseline {
-        baseline: store::parse(&bytes, &origin)?,
-        origin,
+        origin: path.display().to_string(),
+        baseline: store::load(&path)?,
     }))
 }
 
 /// `path` relative to the repository's `root` (as it is when outside).
-fn relative_to(root: &Path, path: &Path) -> Result<PathBuf> {
+pub(super) fn relative_to(root: &Path, path: &Path) -> Result<PathBuf> {
     let abs = if path.is_absolute() {
         path.to_path_buf()
     } else {

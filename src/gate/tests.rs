@@ -97,6 +97,7 @@ fn a_paired_figure_is_judged_by_its_pairs_not_by_the_baseline() {
         thresholds: &defaults(),
         comparable_machine: true,
         required: &[],
+        pull: None,
     });
     let r = row(&j, CPU, http);
     assert_eq!(r.verdict, Verdict::Ok, "{r:?}");
@@ -117,6 +118,7 @@ fn a_paired_figure_is_judged_by_its_pairs_not_by_the_baseline() {
         thresholds: &defaults(),
         comparable_machine: true,
         required: &[],
+        pull: None,
     });
     assert_eq!(row(&j, CPU, http).verdict, Verdict::Regressed);
     assert_eq!(
@@ -158,6 +160,7 @@ fn configured_thresholds_judge_paired_rows_and_baseline_rows_alike() {
         thresholds: &lookup,
         comparable_machine: true,
         required: &[],
+        pull: None,
     });
     // +7%: past steady-1k's 5%, within the default 10% of steady-200.
     assert_eq!(
@@ -178,6 +181,7 @@ fn configured_thresholds_judge_paired_rows_and_baseline_rows_alike() {
         thresholds: &lookup,
         comparable_machine: true,
         required: &[],
+        pull: None,
     });
     assert_eq!(
         row(&committed, "steady-1k", p50_ms).verdict,
@@ -216,6 +220,7 @@ fn figures_not_comparable_inside_a_pass_are_warned_and_exit_0() {
         thresholds: &defaults(),
         comparable_machine: false,
         required: &[],
+        pull: None,
     });
     assert_eq!(row(&j, CPU, "http").verdict, Verdict::NotComparable);
     assert_eq!(
@@ -250,6 +255,7 @@ fn a_floor_fails_with_the_engines_explanation() {
         thresholds: &defaults(),
         comparable_machine: true,
         required: &[],
+        pull: None,
     });
     let r = row(&j, "steady-1k", id::EFFICIENCY);
     assert_eq!(r.verdict, Verdict::BelowFloor);
@@ -284,6 +290,7 @@ fn a_paired_figure_without_a_row_of_its_own_is_added() {
         thresholds: &defaults(),
         comparable_machine: true,
         required: &[],
+        pull: None,
     });
     let last = j.rows.last().unwrap();
     assert_eq!(
@@ -310,6 +317,7 @@ fn the_outcome_names_the_revision_compared_against() {
         comparable_machine: true,
         thresholds: defaults(),
         warnings: vec![GateWarning::DirtyAgainst { rev: "main".into() }],
+        pull: Default::default(),
     };
     let built = BuiltRevision {
         rev: "main".into(),
@@ -375,6 +383,7 @@ fn a_baseline_outcome_keeps_where_it_came_from() {
             Default::default(),
         ),
         warnings: vec![],
+        pull: Default::default(),
     };
     let outcome = conclude(setup, &[], None, suite(&[(CPU, &[("http", cpu(7.0))])]));
     let b = outcome.baseline.as_ref().unwrap();
@@ -447,6 +456,7 @@ fn required_counts_from_another_build_are_not_judged_until_paired() {
         thresholds: &defaults(),
         comparable_machine: false,
         required: &required,
+        pull: None,
     };
     let j = judge(&evidence);
     assert_eq!(
@@ -509,6 +519,7 @@ fn a_required_kind_with_no_figure_is_not_judged_and_a_failure_stays_a_failure() 
         thresholds: &defaults(),
         comparable_machine: true,
         required: &required,
+        pull: None,
     });
     assert_eq!(j.verdict, GateVerdict::NotJudged);
     assert_eq!(
@@ -522,6 +533,7 @@ fn a_required_kind_with_no_figure_is_not_judged_and_a_failure_stays_a_failure() 
         thresholds: &defaults(),
         comparable_machine: true,
         required: &required,
+        pull: None,
     });
     assert_eq!(
         (j.verdict, j.verdict.exit()),
@@ -545,6 +557,7 @@ fn a_required_kind_with_some_figures_judged_is_judged() {
         thresholds: &defaults(),
         comparable_machine: true,
         required: &required,
+        pull: None,
     });
     assert_eq!(row(&j, CPU, "at_rate").verdict, Verdict::Missing);
     assert!(j.required_unjudged.is_empty(), "{:?}", j.required_unjudged);

@@ -18,7 +18,7 @@ use crate::baseline::compare::{Acceptance, Limit, Note, Row, RowKind, Verdict};
 use crate::baseline::model::BASELINE_SCHEMA_VERSION;
 use crate::figure::profile::FunctionDelta;
 use crate::figure::SuiteResult;
-use crate::gate::{Against, GateOutcome};
+use crate::gate::{Against, BaseOfRev, GateOutcome};
 use crate::git::GitInfo;
 use crate::report::format::{limit_text, note_text, required_text, summary_text, warning_text};
 
@@ -40,6 +40,12 @@ pub struct CheckOutput {
     /// --against REV`); absent without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub against: Option<Against>,
+    /// With `--baseline-rev REV`: REV (`rev`, `rev_commit`), the merge base
+    /// of HEAD and REV the baseline was read at (`merge_base`), and
+    /// whether REV's baseline differs from it (`baseline_moved`); absent
+    /// without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_rev: Option<BaseOfRev>,
     #[serde(default)]
     pub head_git: Option<GitInfo>,
     /// Commits from the baseline's commit to HEAD, when known.
@@ -147,6 +153,7 @@ impl CheckOutput {
             baseline_path,
             baseline_git,
             against: outcome.against,
+            baseline_rev: outcome.base_of_rev,
             head_git: outcome.head,
             commits_between: outcome.commits_between,
             current: outcome.current,

@@ -5,6 +5,7 @@
 
 use crate::baseline::compare::Verdict;
 use crate::figure::id;
+use crate::gate::BaseOfRev;
 use crate::report::check::CheckOutput;
 use crate::report::format::{
     change, describe_git, limit_text, mb, ms, not_judged_line, note_text, pct, rps, secs, shape,
@@ -122,6 +123,9 @@ pub fn baseline_line(check: &CheckOutput) -> String {
     if let Some(p) = &check.baseline_path {
         s.push_str(&format!(" from {p}"));
     }
+    if let Some(b) = &check.baseline_rev {
+        s.push_str(&merge_base_words(b));
+    }
     if let Some(a) = &check.against {
         let sep = if s.is_empty() { "" } else { ", " };
         let commit = short_commit(&a.commit);
@@ -143,6 +147,29 @@ pub fn baseline_line(check: &CheckOutput) -> String {
         s.push_str(&format!("; configuration from {c}"));
     }
     s
+}
+
+/// `, the merge base of HEAD and main (main is at 9f8e7d6c5b4a now; its
+/// baseline has moved since)`, or `, main at 1a2b3c4d5e6f, the merge base
+/// of HEAD and main` when REV is the merge base.
+fn merge_base_words(b: &BaseOfRev) -> String {
+    let rev = &b.rev;
+    if b.merge_base == b.rev_commit {
+        return format!(
+            ", {rev} at {}, the merge base of HEAD and {rev}",
+            short_commit(&b.rev_commit)
+        );
+    }
+    let moved = if b.baseline_moved {
+        "has moved since"
+    } else {
+        "is unchanged since"
+    };
+    format!(
+        ", the merge base {} of HEAD and {rev} ({rev} is at {} now; its baseline {moved})",
+        short_commit(&b.merge_base),
+        short_commit(&b.rev_commit)
+    )
 }
 
 /// Every warning of a check: the check's own, then each scenario's

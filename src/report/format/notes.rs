@@ -305,6 +305,12 @@ pub fn warning_text(w: &GateWarning) -> String {
             this.cores,
             if *compared_anyway { " — compared anyway (--strict-machine)" } else { "" }
         ),
+        GateWarning::AcceptsNothing { acceptance: a } => format!(
+            "{TRAILER}: {} +{}% in commit {} names no figure of this run",
+            a.pattern,
+            pct_short(a.bound),
+            short_commit(&a.commit)
+        ),
         GateWarning::DirtyAgainst { rev } => format!(
             "the working tree has uncommitted changes: they are measured as they are against {rev}"
         ),
