@@ -322,7 +322,10 @@ fn figures_the_pull_request_s_baseline_records_and_this_run_does_not_reproduce_f
         ..p
     };
     let ok = row("instructions", "allocs_per_request_http", 0.0);
-    assert_eq!(apply(vec![ok.clone()], &unchanged), std::slice::from_ref(&ok));
+    assert_eq!(
+        apply(vec![ok.clone()], &unchanged),
+        std::slice::from_ref(&ok)
+    );
     // And never for a paired row: its pair judged it.
     let paired_ok = paired(ok);
     assert_eq!(apply(vec![paired_ok.clone()], &p), [paired_ok]);
