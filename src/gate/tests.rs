@@ -563,3 +563,56 @@ fn a_required_kind_with_some_figures_judged_is_judged() {
     assert!(j.required_unjudged.is_empty(), "{:?}", j.required_unjudged);
     assert_eq!(j.verdict, GateVerdict::Pass);
 }
+
+/// A pull request's trailer accepts a paired regression within its bound
+/// (no refreshed baseline needed), the run passes with it shown first, and
+/// a trailer naming no figure is warned.
+#[test]
+fn a_trailer_accepts_a_paired_regression_and_one_naming_nothing_is_warned() {
+    use crate::baseline::compare::{Acceptance, Refresh};
+    let http = id::CPU_US_PER_REQUEST_HTTP;
+    let current = suite(&[(CPU, &[(http, cpu(11.0))])]);
+    let trials = [pairs(CPU, http, FigureKind::Cpu, 10.0, 1.1)];
+    let accept = |pattern: &str, bound: f64| Acceptance {
+        pattern: pattern.into(),
+        bound,
+        reason: "on purpose".into(),
+        commit: "c".repeat(40),
+    };
+    let acceptances = [
+        accept("*/cpu_us_per_request_http", 0.15),
+        accept("nope/*", 0.5),
+    ];
+    let judged = |acceptances: &[Acceptance]| {
+        judge(&Evidence {
+            baseline: None,
+            current: &current,
+            paired: Some(PairedRun {
+                rev: "main",
+                trials: &trials,
+                counts: None,
+            }),
+            thresholds: &defaults(),
+            comparable_machine: true,
+            required: &[],
+            pull: Some(PullEvidence {
+                acceptances,
+                refresh: Some(&Refresh::Unchanged),
+                refreshed: None,
+            }),
+        })
+    };
+    let j = judged(&acceptances);
+    assert_eq!(j.rows[0].figure, http, "{:?}", j.rows);
+    assert_eq!(j.rows[0].verdict, Verdict::Accepted);
+    assert_eq!(j.verdict, GateVerdict::Pass);
+    assert!(
+        matches!(&j.warnings[0], GateWarning::AcceptsNothing { acceptance } if acceptance.pattern == "nope/*"),
+        "{:?}",
+        j.warnings
+    );
+    // +10% is beyond a +5% bound: a failure.
+    let j = judged(&[accept("*/*", 0.05)]);
+    assert_eq!(row(&j, CPU, http).verdict, Verdict::Regressed);
+    assert_eq!(j.verdict.exit(), Exit::Fail);
+}
