@@ -7,11 +7,12 @@
 //! what the run reproduces.
 //!
 //! The judged figure is the median response time of one short scenario
-//! against the null target (0.006 to 0.12 ms here, in µs steps): main's
-//! configuration gives it no slack and a 99.99% tolerance, so a baseline
-//! of 0.00001 ms makes any run a regression, one of 1 ms is reproduced by
-//! any run between 0.0001 and 1.9999 ms, and one of 10 s is not (the run
-//! is "improved" past it). No valgrind needed.
+//! against the null target (0.006 to 2 ms here, in µs steps, with the
+//! machine's load): main's configuration gives it no slack and a 99.99%
+//! tolerance, so a baseline of [`TINY`] makes any run a regression, one of
+//! [`WIDE`] (with a wide spread) is reproduced by any run under 300 ms, and
+//! one of [`LOOSE`] is not reproduced by any run under 100 ms (the run is
+//! "improved" past it). No valgrind needed.
 
 mod common;
 
@@ -39,9 +40,33 @@ concurrency = 2
 target = "null"
 thresholds = { efficiency-floor = 0.1, latency-slack-ms = 0.0, latency-tolerance = 0.9999 }"#;
 
-/// A baseline recording `p50_ms` for the scenario, saved at `commit` on
-/// this machine.
-fn baseline(p50_ms: f64, commit: &str, dirty: bool) -> Vec<u8> {
+/// A median any run regresses from.
+const TINY: Recorded = Recorded {
+    p50_ms: 0.00001,
+    spread_ms: 0.0,
+};
+/// A median any run under 300 ms reproduces: 100 ms, its spread widening
+/// the 99.99% band to twice the tolerance.
+const WIDE: Recorded = Recorded {
+    p50_ms: 100.0,
+    spread_ms: 100.0,
+};
+/// A median no run under 100 ms reproduces (1000 s).
+const LOOSE: Recorded = Recorded {
+    p50_ms: 1e6,
+    spread_ms: 0.0,
+};
+
+/// What a hand-made baseline records for the judged figure.
+#[derive(Clone, Copy)]
+struct Recorded {
+    p50_ms: f64,
+    spread_ms: f64,
+}
+
+/// A baseline recording `r` for the scenario, saved at `commit` on this
+/// machine.
+fn baseline(r: Recorded, commit: &str, dirty: bool) -> Vec<u8> {
     let mut b: Baseline = common::valid_baseline();
     b.git = GitInfo {
         commit: Some(commit.to_string()),
@@ -55,7 +80,10 @@ fn baseline(p50_ms: f64, commit: &str, dirty: bool) -> Vec<u8> {
         kind: ScenarioKind::Load,
         figures: [(
             FIGURE.to_string(),
-            Figure::single(FigureKind::Latency, "ms", p50_ms),
+            Figure {
+                spread: r.spread_ms,
+                ..Figure::single(FigureKind::Latency, "ms", r.p50_ms)
+            },
         )]
         .into_iter()
         .collect(),
@@ -78,12 +106,12 @@ fn head(dir: &Path) -> String {
         .expect("a HEAD commit")
 }
 
-/// A repository whose main commits `SECTION` and a baseline of `p50_ms`
+/// A repository whose main commits `SECTION` and a baseline of `r`
 /// saved at its first commit, checked out on a new branch `pr`.
-fn repo(p50_ms: f64) -> tempfile::TempDir {
+fn repo(r: Recorded) -> tempfile::TempDir {
     let ws = common::git_workspace(SECTION);
     let first = head(ws.path());
-    write_baseline(ws.path(), &baseline(p50_ms, &first, false));
+    write_baseline(ws.path(), &baseline(r, &first, false));
     common::commit_all(ws.path(), "ratecheck baseline");
     common::git(ws.path(), &["checkout", "-q", "-b", "pr"]);
     ws
@@ -98,9 +126,9 @@ fn change(dir: &Path, message: &str) {
     common::commit_all(dir, message);
 }
 
-/// A baseline of `p50_ms` "saved" at HEAD (`dirty` as given), committed.
-fn refresh(dir: &Path, p50_ms: f64, dirty: bool) {
-    write_baseline(dir, &baseline(p50_ms, &head(dir), dirty));
+/// A baseline of `r` "saved" at HEAD (`dirty` as given), committed.
+fn refresh(dir: &Path, r: Recorded, dirty: bool) {
+    write_baseline(dir, &baseline(r, &head(dir), dirty));
     common::commit_all(dir, "ratecheck baseline refreshed");
 }
 
@@ -176,10 +204,10 @@ const TRAILER: &str =
 #[test]
 fn a_declared_regression_with_a_refreshed_baseline_is_accepted_and_shown_first() {
     let _serial = common::serial();
-    let ws = repo(0.00001);
+    let ws = repo(TINY);
     change(ws.path(), &format!("Slower answers\n\n{TRAILER}\n"));
     let trailer_commit = head(ws.path());
-    refresh(ws.path(), 1.0, false);
+    refresh(ws.path(), WIDE, false);
     let out = check(ws.path());
     assert_eq!(out.verdict(), "accepted", "{}", out.markdown);
     assert_eq!(
@@ -201,7 +229,7 @@ fn a_declared_regression_with_a_refreshed_baseline_is_accepted_and_shown_first()
 #[test]
 fn a_trailer_without_a_refreshed_baseline_fails_saying_so_and_main_s_thresholds_judge() {
     let _serial = common::serial();
-    let ws = repo(0.00001);
+    let ws = repo(TINY);
     // The branch also loosens the latency tolerance in its own Cargo.toml.
     common::rewrite_section(
         ws.path(),
@@ -229,9 +257,9 @@ fn a_trailer_without_a_refreshed_baseline_fails_saying_so_and_main_s_thresholds_
 #[test]
 fn a_refreshed_baseline_without_a_trailer_fails_saying_so() {
     let _serial = common::serial();
-    let ws = repo(0.00001);
+    let ws = repo(TINY);
     change(ws.path(), "Slower answers, undeclared");
-    refresh(ws.path(), 1.0, false);
+    refresh(ws.path(), WIDE, false);
     let out = check(ws.path());
     assert_eq!(out.verdict(), "regressed", "{}", out.markdown);
     assert!(
@@ -246,10 +274,10 @@ fn a_refreshed_baseline_without_a_trailer_fails_saying_so() {
 #[test]
 fn a_refreshed_baseline_saved_outside_the_branch_or_dirty_does_not_count() {
     let _serial = common::serial();
-    let ws = repo(0.00001);
+    let ws = repo(TINY);
     let main_commit = head(ws.path());
     change(ws.path(), &format!("Slower answers\n\n{TRAILER}\n"));
-    write_baseline(ws.path(), &baseline(1.0, &main_commit, false));
+    write_baseline(ws.path(), &baseline(WIDE, &main_commit, false));
     common::commit_all(ws.path(), "a baseline saved on main");
     let out = check(ws.path());
     assert_eq!(out.verdict(), "regressed", "{}", out.markdown);
@@ -259,7 +287,7 @@ fn a_refreshed_baseline_saved_outside_the_branch_or_dirty_does_not_count() {
         out.note()
     );
 
-    refresh(ws.path(), 1.0, true);
+    refresh(ws.path(), WIDE, true);
     let out = check(ws.path());
     assert_eq!(out.verdict(), "regressed", "{}", out.markdown);
     assert!(out.note().contains("uncommitted changes"), "{}", out.note());
@@ -269,12 +297,12 @@ fn a_refreshed_baseline_saved_outside_the_branch_or_dirty_does_not_count() {
 #[test]
 fn beyond_its_bound_a_declared_regression_fails() {
     let _serial = common::serial();
-    let ws = repo(0.00001);
+    let ws = repo(TINY);
     change(
         ws.path(),
         "Slower answers\n\nRatecheck-Accept: */response_p50_ms +100% — a little slower\n",
     );
-    refresh(ws.path(), 1.0, false);
+    refresh(ws.path(), WIDE, false);
     let out = check(ws.path());
     assert_eq!(out.verdict(), "regressed", "{}", out.markdown);
     assert!(
@@ -288,14 +316,14 @@ fn beyond_its_bound_a_declared_regression_fails() {
 #[test]
 fn a_baseline_loosened_by_hand_fails_with_or_without_a_trailer() {
     let _serial = common::serial();
-    let ws = repo(1.0);
+    let ws = repo(WIDE);
     change(ws.path(), &format!("Nothing slower\n\n{TRAILER}\n"));
-    refresh(ws.path(), 10_000.0, false);
+    refresh(ws.path(), LOOSE, false);
     let out = check(ws.path());
     assert_eq!(out.verdict(), "regressed", "{}", out.markdown);
     assert!(
         out.note()
-            .contains("the baseline this pull request commits records 10000 ms, not reproduced"),
+            .contains("the baseline this pull request commits records 1000000 ms, not reproduced"),
         "{}",
         out.note()
     );
@@ -305,12 +333,12 @@ fn a_baseline_loosened_by_hand_fails_with_or_without_a_trailer() {
 #[test]
 fn a_branch_forked_before_main_refreshed_its_baseline_is_judged_from_the_merge_base() {
     let _serial = common::serial();
-    let ws = repo(1.0);
+    let ws = repo(WIDE);
     let fork = head(ws.path());
     // main refreshes its baseline (claiming far less) after the fork.
     common::git(ws.path(), &["checkout", "-q", "main"]);
     change(ws.path(), "main moves on");
-    refresh(ws.path(), 0.00001, false);
+    refresh(ws.path(), TINY, false);
     let main_tip = head(ws.path());
     common::git(ws.path(), &["checkout", "-q", "pr"]);
     change(ws.path(), "work on the branch");
@@ -343,7 +371,7 @@ fn no_baseline_at_the_merge_base_is_exit_2_naming_the_commit() {
     let fork = head(ws.path());
     common::git(ws.path(), &["checkout", "-q", "-b", "pr"]);
     common::git(ws.path(), &["checkout", "-q", "main"]);
-    write_baseline(ws.path(), &baseline(1.0, &fork, false));
+    write_baseline(ws.path(), &baseline(WIDE, &fork, false));
     common::commit_all(ws.path(), "ratecheck baseline");
     common::git(ws.path(), &["checkout", "-q", "pr"]);
     let r = common::run_bin(&["check", "--baseline-rev", "main"], ws.path(), LIMIT);
@@ -358,7 +386,7 @@ fn no_baseline_at_the_merge_base_is_exit_2_naming_the_commit() {
 
 #[test]
 fn a_trailer_that_does_not_read_is_exit_2_naming_the_commit() {
-    let ws = repo(1.0);
+    let ws = repo(WIDE);
     change(ws.path(), "Oops\n\nRatecheck-Accept: slower please\n");
     let commit = head(ws.path());
     let r = common::run_bin(&["check", "--baseline-rev", "main"], ws.path(), LIMIT);
@@ -373,11 +401,18 @@ fn a_trailer_that_does_not_read_is_exit_2_naming_the_commit() {
 #[test]
 fn a_further_slowdown_after_the_refresh_fails_though_the_trailer_covers_it() {
     let _serial = common::serial();
-    let ws = repo(0.00001);
+    let ws = repo(TINY);
     change(ws.path(), &format!("Slower answers\n\n{TRAILER}\n"));
     // The refresh records far less than the branch's head needs: as if
     // saved before a further slowdown committed on top.
-    refresh(ws.path(), 0.00002, false);
+    refresh(
+        ws.path(),
+        Recorded {
+            p50_ms: 0.00002,
+            spread_ms: 0.0,
+        },
+        false,
+    );
     change(ws.path(), "Slower still, unrecorded");
     let out = check(ws.path());
     assert_eq!(out.verdict(), "regressed", "{}", out.markdown);

@@ -5,7 +5,6 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use super::pull::BaseOfRev;
 use crate::baseline::compare::{gate_passed, Acceptance, Note, Row, RowKind, Verdict};
 use crate::error::Exit;
 use crate::figure::{JudgedKind, MachineInfo, SuiteResult};
@@ -117,6 +116,22 @@ pub struct BaselineRef {
 pub struct Against {
     pub rev: String,
     pub commit: String,
+}
+
+/// The base a `--baseline-rev REV` run was judged from, as the report
+/// names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BaseOfRev {
+    /// REV as given.
+    pub rev: String,
+    /// The commit REV resolved to.
+    pub rev_commit: String,
+    /// The merge base of HEAD and REV: the baseline judged against is the
+    /// one committed there.
+    pub merge_base: String,
+    /// REV's committed baseline differs from the merge base's (REV
+    /// refreshed it after the branch forked).
+    pub baseline_moved: bool,
 }
 
 /// Something a reader of the verdict should know, as data.

@@ -6,32 +6,35 @@
 //! and the `Ratecheck-Accept` trailers of the commits HEAD adds over the
 //! merge base (of `--baseline-rev`, else of `--against`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
-use super::setup::{baseline_file, relative_to, GateRequest, LoadedBaseline};
+use super::outcome::BaseOfRev;
 use crate::baseline::compare::{acceptances, Acceptance, Refresh};
+use crate::baseline::model::Baseline;
 use crate::baseline::store;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::figure::{MachineInfo, SuiteResult};
 use crate::git::{self, short_sha, MergeBase};
 
-/// The base a `--baseline-rev REV` run was judged from, as the report
-/// names it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BaseOfRev {
-    /// REV as given.
-    pub rev: String,
-    /// The commit REV resolved to.
-    pub rev_commit: String,
-    /// The merge base of HEAD and REV: the baseline judged against is the
-    /// one committed there.
-    pub merge_base: String,
-    /// REV's committed baseline differs from the merge base's (REV
-    /// refreshed it after the branch forked).
-    pub baseline_moved: bool,
+/// A baseline located and parsed.
+#[derive(Debug)]
+pub(super) struct LoadedBaseline {
+    /// Its path, or `REV:path`.
+    pub origin: String,
+    pub baseline: Baseline,
+}
+
+/// What [`setup`] is asked: the options of `check` it reads.
+pub(super) struct PullRequest<'a> {
+    /// `--baseline-rev REV`.
+    pub baseline_rev: Option<&'a str>,
+    /// `--against REV`.
+    pub against: Option<&'a str>,
+    /// The baseline file (`None` with `--no-baseline`).
+    pub baseline_file: Option<PathBuf>,
+    /// `--strict-machine`.
+    pub strict_machine: bool,
 }
 
 /// What the pull request brings, read before anything is measured.
@@ -53,8 +56,8 @@ pub(super) struct PullSetup {
 
 /// Reads what `req` needs of the pull request; an empty [`PullSetup`]
 /// without `--baseline-rev` or `--against`.
-pub(super) fn setup(config: &Config, req: &GateRequest) -> Result<PullSetup> {
-    let (option, rev) = match (&req.baseline_rev, &req.against) {
+pub(super) fn setup(config: &Config, req: &PullRequest<'_>) -> Result<PullSetup> {
+    let (option, rev) = match (req.baseline_rev, req.against) {
         (Some(rev), _) => ("--baseline-rev", rev),
         (None, Some(rev)) => ("--against", rev),
         (None, None) => return Ok(PullSetup::default()),
@@ -71,10 +74,10 @@ pub(super) fn setup(config: &Config, req: &GateRequest) -> Result<PullSetup> {
         acceptances: acceptances(&added.commits).map_err(|e| Error::new(e.to_string()))?,
         ..PullSetup::default()
     };
-    if req.baseline_rev.is_none() || req.no_baseline {
+    let (Some(_), Some(file)) = (req.baseline_rev, &req.baseline_file) else {
         return Ok(out);
-    }
-    let rel = relative_to(&root, &baseline_file(config, req.baseline.as_deref())?)?;
+    };
+    let rel = relative_to(&root, file)?;
     let [at_base, at_rev, at_head] = read_three(&root, &mb, &rel)?;
     let short = short_sha(&mb.commit);
     let Some(base_bytes) = at_base else {
@@ -93,7 +96,7 @@ pub(super) fn setup(config: &Config, req: &GateRequest) -> Result<PullSetup> {
         origin,
     });
     out.base_of_rev = Some(BaseOfRev {
-        rev: rev.clone(),
+        rev: rev.to_string(),
         rev_commit: mb.rev_commit.clone(),
         merge_base: mb.commit.clone(),
         baseline_moved: at_rev.as_ref() != Some(&base_bytes),
@@ -111,6 +114,16 @@ pub(super) fn setup(config: &Config, req: &GateRequest) -> Result<PullSetup> {
         out.refreshed = Some((head.suite, comparable));
     }
     Ok(out)
+}
+
+/// `path` relative to the repository's `root` (as it is when outside).
+fn relative_to(root: &Path, path: &Path) -> Result<PathBuf> {
+    let abs = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()?.join(path)
+    };
+    Ok(abs.strip_prefix(root).unwrap_or(path).to_path_buf())
 }
 
 /// The baseline file `rel` as committed at the merge base, at REV and at

@@ -4,12 +4,11 @@
 //! revision to pair with, HEAD and how the baseline is tied to it, and
 //! whether the baseline's machine is this one.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::outcome::GateWarning;
-use super::pull::{self, PullSetup};
+use super::pull::{self, LoadedBaseline, PullRequest, PullSetup};
 use crate::baseline::compare::ThresholdLookup;
-use crate::baseline::model::Baseline;
 use crate::baseline::store;
 use crate::config::Config;
 use crate::error::Result;
@@ -45,14 +44,6 @@ pub struct GateRequest {
     pub require_judged: Vec<JudgedKind>,
 }
 
-/// A baseline located and parsed.
-#[derive(Debug)]
-pub(super) struct LoadedBaseline {
-    /// Its path, or `REV:path`.
-    pub origin: String,
-    pub baseline: Baseline,
-}
-
 /// Everything known before measuring.
 pub(super) struct Setup {
     pub config: Config,
@@ -72,7 +63,19 @@ pub(super) struct Setup {
 pub(super) fn setup(req: &GateRequest) -> Result<Setup> {
     let mut warnings = Vec::new();
     let (config, config_origin) = load_config(req, &mut warnings)?;
-    let mut pull = pull::setup(&config, req)?;
+    let mut pull = pull::setup(
+        &config,
+        &PullRequest {
+            baseline_rev: req.baseline_rev.as_deref(),
+            against: req.against.as_deref(),
+            baseline_file: if req.no_baseline {
+                None
+            } else {
+                Some(baseline_file(&config, req.baseline.as_deref())?)
+            },
+            strict_machine: req.strict_machine,
+        },
+    )?;
     let baseline = match pull.baseline.take() {
         Some(b) => Some(b),
         None => load_baseline(&config, req)?,
@@ -152,16 +155,6 @@ fn load_baseline(config: &Config, req: &GateRequest) -> Result<Option<LoadedBase
         origin: path.display().to_string(),
         baseline: store::load(&path)?,
     }))
-}
-
-/// `path` relative to the repository's `root` (as it is when outside).
-pub(super) fn relative_to(root: &Path, path: &Path) -> Result<PathBuf> {
-    let abs = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir()?.join(path)
-    };
-    Ok(abs.strip_prefix(root).unwrap_or(path).to_path_buf())
 }
 
 /// Paths that never make the tree "dirty" for the gate's purposes.

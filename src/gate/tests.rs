@@ -1,7 +1,8 @@
 //! The gate's judging with hand-built measurements: suites, baselines and
 //! paired trials in; rows, verdict, warnings and exit code out.
 
-use super::setup::{LoadedBaseline, Setup};
+use super::pull::LoadedBaseline;
+use super::setup::Setup;
 use super::*;
 use crate::baseline::compare::{Note, Thresholds, Verdict};
 use crate::baseline::model::Baseline;
