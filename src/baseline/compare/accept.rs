@@ -212,9 +212,12 @@ fn accept_row(row: Row, paired: bool, pull: &Pull<'_>) -> Row {
         .max_by(|a, b| a.bound.total_cmp(&b.bound));
     let refresh = if paired { None } else { pull.refresh };
     let missing = match (widest, refresh) {
+        // A refreshed baseline says the change was meant: say what is missing.
         (None, Some(Refresh::Changed { .. })) => Some(Missing::Trailer),
         (None, _) => return row,
         (Some(a), _) if change > a.bound + EPS => Some(Missing::Bound { by: a.clone() }),
+        // Judged against a baseline that is not committed on the target
+        // (no `--baseline-rev`): nothing there to refresh, nothing accepted.
         (Some(_), None) if !paired => return row,
         (Some(_), None) => None,
         (Some(a), Some(r)) => r.missing(a),
