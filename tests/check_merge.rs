@@ -71,6 +71,7 @@ fn part(index: usize, verdict: Verdict) -> CheckOutput {
         configuration: None,
         required_unjudged: vec![],
         environment: Default::default(),
+        base_of_rev: None,
         part: Some(PartOfRun {
             index,
             count: 2,

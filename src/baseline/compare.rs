@@ -3,12 +3,17 @@
 
 use crate::figure::{id, BuildInfo, Figure, FigureKind, ScenarioResult, SuiteResult};
 
+mod accept;
 mod judge;
 mod note;
 mod row;
 mod thresholds;
 
 pub use crate::figure::profile::{FunctionDelta, LineDelta, ProfileGap};
+pub use accept::{
+    acceptances, apply as apply_pull, unmatched, AcceptError, Acceptance, Missing, Pull, Refresh,
+    TRAILER,
+};
 pub use judge::{allowed_change, ALLOCATION_SLACK};
 pub use note::{NoBaseline, Note, OnlyLimit, Side};
 pub use row::{Limit, Row, RowKind, Verdict};

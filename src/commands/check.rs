@@ -342,6 +342,7 @@ pub fn baseline_show(ctx: &Ctx, args: ShowArgs) -> Result<Exit> {
                     git: Some(b.git.clone()),
                 }),
                 against: None,
+                base_of_rev: None,
                 head: None,
                 commits_between: None,
                 environment: Environment::default(),
@@ -385,6 +386,7 @@ pub fn compare(ctx: &Ctx, args: CompareArgs) -> Result<Exit> {
         thresholds: &thresholds,
         comparable_machine: true,
         required: &[],
+        pull: None,
     });
     let exit = judged.verdict.exit();
     // What the two files record of their builds is all that is known here.
@@ -401,6 +403,7 @@ pub fn compare(ctx: &Ctx, args: CompareArgs) -> Result<Exit> {
             git: None,
         }),
         against: None,
+        base_of_rev: None,
         head: None,
         commits_between: None,
         environment,

@@ -3,10 +3,14 @@
 //! a figure is chosen here, before judging: a figure measured in pairs is
 //! judged by the paired rule ([`revision::paired_rows`]), every other one
 //! against the baseline ([`compare_with`]); both with the one
-//! [`ThresholdLookup`].
+//! [`ThresholdLookup`]. Then the pull request's part, when there is one
+//! ([`apply_pull`]): regressions its trailers accept, and figures its own
+//! refreshed baseline records that this run does not reproduce.
 
 use super::outcome::{required_unjudged, unjudged, GateVerdict, GateWarning, RequiredUnjudged};
-use crate::baseline::compare::{compare_with, Row, ThresholdLookup};
+use crate::baseline::compare::{
+    apply_pull, compare, compare_with, unmatched, Acceptance, Pull, Refresh, Row, ThresholdLookup,
+};
 use crate::figure::{JudgedKind, SuiteResult};
 use crate::revision::counts::{count_rows, PairedCounts};
 use crate::revision::{self, paired::PairedTrials};
@@ -35,6 +39,21 @@ pub struct Evidence<'a> {
     pub comparable_machine: bool,
     /// The kinds of figure that must be judged (`require-judged`).
     pub required: &'a [JudgedKind],
+    /// What the pull request declares and commits (`--baseline-rev`,
+    /// `--against`).
+    pub pull: Option<PullEvidence<'a>>,
+}
+
+/// What a pull request brings to the judging: the trailers of the commits
+/// it adds, what it did to the committed baseline, and that baseline.
+#[derive(Debug, Clone, Copy)]
+pub struct PullEvidence<'a> {
+    pub acceptances: &'a [Acceptance],
+    /// `None` when the rows were judged against no committed baseline.
+    pub refresh: Option<&'a Refresh>,
+    /// HEAD's committed baseline when it differs from the judging one, and
+    /// whether its wall-clock figures compare here.
+    pub refreshed: Option<(&'a SuiteResult, bool)>,
 }
 
 /// The rows, the verdict, and a warning per figure not judged.
@@ -68,11 +87,41 @@ pub fn judge(e: &Evidence<'_>) -> Judgement {
         e.comparable_machine,
         paired,
     );
+    let (rows, mut warnings) = match e.pull {
+        Some(p) => pull_rows(rows, e, &p),
+        None => (rows, Vec::new()),
+    };
     let required_unjudged = required_unjudged(&rows, e.required);
+    warnings.extend(unjudged(&rows));
     Judgement {
         verdict: GateVerdict::with_required(&rows, &required_unjudged),
-        warnings: unjudged(&rows),
+        warnings,
         required_unjudged,
         rows,
     }
+}
+
+/// The rows with the pull request's acceptances and refreshed baseline
+/// applied, and a warning per trailer that names no figure of the run.
+fn pull_rows(
+    rows: Vec<Row>,
+    e: &Evidence<'_>,
+    p: &PullEvidence<'_>,
+) -> (Vec<Row>, Vec<GateWarning>) {
+    let reproduce = p
+        .refreshed
+        .map(|(suite, comparable)| compare(Some(suite), e.current, e.thresholds, comparable))
+        .unwrap_or_default();
+    let warnings = unmatched(p.acceptances, &rows)
+        .into_iter()
+        .map(|a| GateWarning::AcceptsNothing {
+            acceptance: a.clone(),
+        })
+        .collect();
+    let pull = Pull {
+        acceptances: p.acceptances,
+        refresh: p.refresh,
+        reproduce: &reproduce,
+    };
+    (apply_pull(rows, &pull), warnings)
 }

@@ -19,6 +19,7 @@ mod judge;
 mod measure;
 mod outcome;
 pub mod part;
+mod pull;
 mod setup;
 #[cfg(test)]
 mod tests;
@@ -26,11 +27,11 @@ mod tests;
 use tokio_util::sync::CancellationToken;
 
 pub use events::{GateEvent, Observer};
-pub use judge::{judge, Evidence, Judgement, PairedRun};
+pub use judge::{judge, Evidence, Judgement, PairedRun, PullEvidence};
 pub use measure::{measure, plan};
 pub use outcome::{
-    required_unjudged, unjudged, Against, BaselineRef, GateOutcome, GateVerdict, GateWarning,
-    RequiredUnjudged, UnjudgedFigure,
+    required_unjudged, unjudged, Against, BaseOfRev, BaselineRef, GateOutcome, GateVerdict,
+    GateWarning, RequiredUnjudged, UnjudgedFigure,
 };
 pub use setup::{baseline_file, ignored_for_dirty, shown_path, GateRequest};
 
@@ -176,6 +177,11 @@ fn conclude(
         thresholds: &s.thresholds,
         comparable_machine: s.comparable_machine,
         required: &required,
+        pull: Some(PullEvidence {
+            acceptances: &s.pull.acceptances,
+            refresh: s.pull.refresh.as_ref(),
+            refreshed: s.pull.refreshed.as_ref().map(|(suite, c)| (suite, *c)),
+        }),
     });
     let mut warnings = s.warnings;
     warnings.extend(judgement.warnings);
@@ -192,6 +198,7 @@ fn conclude(
             origin: l.origin,
             git: Some(l.baseline.git),
         }),
+        base_of_rev: s.pull.base_of_rev,
         against: against.map(|a| Against {
             rev: a.base.rev().to_string(),
             commit: a.base.commit().to_string(),

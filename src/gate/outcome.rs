@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::baseline::compare::{gate_passed, Note, Row, RowKind, Verdict};
+use crate::baseline::compare::{gate_passed, Acceptance, Note, Row, RowKind, Verdict};
 use crate::error::Exit;
 use crate::figure::environment::Environment;
 use crate::figure::{JudgedKind, MachineInfo, SuiteResult};
@@ -119,6 +119,22 @@ pub struct Against {
     pub commit: String,
 }
 
+/// The base a `--baseline-rev REV` run was judged from, as the report
+/// names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BaseOfRev {
+    /// REV as given.
+    pub rev: String,
+    /// The commit REV resolved to.
+    pub rev_commit: String,
+    /// The merge base of HEAD and REV: the baseline judged against is the
+    /// one committed there.
+    pub merge_base: String,
+    /// REV's committed baseline differs from the merge base's (REV
+    /// refreshed it after the branch forked).
+    pub baseline_moved: bool,
+}
+
 /// Something a reader of the verdict should know, as data.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GateWarning {
@@ -144,6 +160,8 @@ pub enum GateWarning {
     /// The working tree has uncommitted changes, measured as they are
     /// against the paired revision `rev`.
     DirtyAgainst { rev: String },
+    /// A `Ratecheck-Accept` trailer that names no figure of this run.
+    AcceptsNothing { acceptance: Acceptance },
     /// A figure that was not judged: missing or not comparable.
     Unjudged {
         scenario: String,
@@ -174,6 +192,9 @@ pub struct GateOutcome {
     pub baseline: Option<BaselineRef>,
     /// The revision paired with, when any.
     pub against: Option<Against>,
+    /// With `--baseline-rev REV`: REV, the merge base the baseline was read
+    /// at, and whether REV's baseline has moved since.
+    pub base_of_rev: Option<BaseOfRev>,
     /// HEAD, when in a git repository.
     pub head: Option<GitInfo>,
     /// Commits from the baseline's commit to HEAD, when known.

@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 
 use super::environment;
 use super::outcome::GateWarning;
+use super::pull::{self, LoadedBaseline, PullRequest, PullSetup};
 use crate::baseline::compare::ThresholdLookup;
-use crate::baseline::model::Baseline;
 use crate::baseline::store;
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::figure::environment::Environment;
 use crate::figure::JudgedKind;
 use crate::figure::MachineInfo;
@@ -49,13 +49,6 @@ pub struct GateRequest {
     pub part: Option<SuitePart>,
 }
 
-/// A baseline located and parsed.
-pub(super) struct LoadedBaseline {
-    /// Its path, or `REV:path`.
-    pub origin: String,
-    pub baseline: Baseline,
-}
-
 /// Everything known before measuring.
 pub(super) struct Setup {
     pub config: Config,
@@ -69,13 +62,31 @@ pub(super) struct Setup {
     pub warnings: Vec<GateWarning>,
     /// What changed around the code, as far as known before measuring.
     pub environment: Environment,
+    /// The merge base, the trailers and the refreshed baseline.
+    pub pull: PullSetup,
 }
 
 /// Loads and checks everything `req` names; the first bad one is the error.
 pub(super) fn setup(req: &GateRequest) -> Result<Setup> {
     let mut warnings = Vec::new();
     let (config, config_origin) = load_config(req, &mut warnings)?;
-    let baseline = load_baseline(&config, req)?;
+    let mut pull = pull::setup(
+        &config,
+        &PullRequest {
+            baseline_rev: req.baseline_rev.as_deref(),
+            against: req.against.as_deref(),
+            baseline_file: if req.no_baseline {
+                None
+            } else {
+                Some(baseline_file(&config, req.baseline.as_deref())?)
+            },
+            strict_machine: req.strict_machine,
+        },
+    )?;
+    let baseline = match pull.baseline.take() {
+        Some(b) => Some(b),
+        None => load_baseline(&config, req)?,
+    };
     let against = match &req.against {
         // Before any note: a revision that does not exist is bad input.
         Some(rev) => Some((rev, revision::build::resolve(&config.workspace_root, rev)?)),
@@ -104,6 +115,7 @@ pub(super) fn setup(req: &GateRequest) -> Result<Setup> {
         commits_between,
         comparable_machine,
         warnings,
+        pull,
     })
 }
 
@@ -150,31 +162,16 @@ pub fn baseline_file(config: &Config, arg: Option<&str>) -> Result<PathBuf> {
     }
 }
 
-/// The baseline, from the working tree or as committed at `--baseline-rev`;
-/// `None` with `--no-baseline`.
+/// The baseline in the working tree; `None` with `--no-baseline`, and
+/// with `--baseline-rev` (read at the merge base, by [`pull::setup`]).
 fn load_baseline(config: &Config, req: &GateRequest) -> Result<Option<LoadedBaseline>> {
-    if req.no_baseline {
+    if req.no_baseline || req.baseline_rev.is_some() {
         return Ok(None);
     }
     let path = baseline_file(config, req.baseline.as_deref())?;
-    let Some(rev) = &req.baseline_rev else {
-        return Ok(Some(LoadedBaseline {
-            origin: shown_path(&config.workspace_root, &path),
-            baseline: store::load(&path)?,
-        }));
-    };
-    let root = git::repo_root(&config.workspace_root)?.ok_or_else(|| {
-        Error::new(format!(
-            "--baseline-rev {rev}: {} is not in a git repository",
-            config.workspace_root.display()
-        ))
-    })?;
-    let rel = relative_to(&root, &path)?;
-    let bytes = git::read_file_at_rev(&root, rev, &rel)?;
-    let origin = format!("{rev}:{}", rel.display());
     Ok(Some(LoadedBaseline {
-        baseline: store::parse(&bytes, &origin)?,
-        origin,
+        origin: shown_path(&config.workspace_root, &path),
+        baseline: store::load(&path)?,
     }))
 }
 
@@ -193,16 +190,6 @@ pub fn shown_path(root: &Path, path: &Path) -> String {
         .unwrap_or(path)
         .display()
         .to_string()
-}
-
-/// `path` relative to the repository's `root` (as it is when outside).
-fn relative_to(root: &Path, path: &Path) -> Result<PathBuf> {
-    let abs = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir()?.join(path)
-    };
-    Ok(abs.strip_prefix(root).unwrap_or(path).to_path_buf())
 }
 
 /// Paths that never make the tree "dirty" for the gate's purposes.

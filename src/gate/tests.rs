@@ -1,7 +1,8 @@
 //! The gate's judging with hand-built measurements: suites, baselines and
 //! paired trials in; rows, verdict, warnings and exit code out.
 
-use super::setup::{LoadedBaseline, Setup};
+use super::pull::LoadedBaseline;
+use super::setup::Setup;
 use super::*;
 use crate::baseline::compare::{Note, Thresholds, Verdict};
 use crate::baseline::model::Baseline;
@@ -100,6 +101,7 @@ fn a_paired_figure_is_judged_by_its_pairs_not_by_the_baseline() {
         thresholds: &defaults(),
         comparable_machine: true,
         required: &[],
+        pull: None,
     });
     let r = row(&j, CPU, http);
     assert_eq!(r.verdict, Verdict::Ok, "{r:?}");
@@ -120,6 +122,7 @@ fn a_paired_figure_is_judged_by_its_pairs_not_by_the_baseline() {
         thresholds: &defaults(),
         comparable_machine: true,
         required: &[],
+        pull: None,
     });
     assert_eq!(row(&j, CPU, http).verdict, Verdict::Regressed);
     assert_eq!(
@@ -161,6 +164,7 @@ fn configured_thresholds_judge_paired_rows_and_baseline_rows_alike() {
         thresholds: &lookup,
         comparable_machine: true,
         required: &[],
+        pull: None,
     });
     // +7%: past steady-1k's 5%, within the default 10% of steady-200.
     assert_eq!(
@@ -181,6 +185,7 @@ fn configured_thresholds_judge_paired_rows_and_baseline_rows_alike() {
         thresholds: &lookup,
         comparable_machine: true,
         required: &[],
+        pull: None,
     });
     assert_eq!(
         row(&committed, "steady-1k", p50_ms).verdict,
@@ -219,6 +224,7 @@ fn figures_not_comparable_inside_a_pass_are_warned_and_exit_0() {
         thresholds: &defaults(),
         comparable_machine: false,
         required: &[],
+        pull: None,
     });
     assert_eq!(row(&j, CPU, "http").verdict, Verdict::NotComparable);
     assert_eq!(
@@ -253,6 +259,7 @@ fn a_floor_fails_with_the_engines_explanation() {
         thresholds: &defaults(),
         comparable_machine: true,
         required: &[],
+        pull: None,
     });
     let r = row(&j, "steady-1k", id::EFFICIENCY);
     assert_eq!(r.verdict, Verdict::BelowFloor);
@@ -287,6 +294,7 @@ fn a_paired_figure_without_a_row_of_its_own_is_added() {
         thresholds: &defaults(),
         comparable_machine: true,
         required: &[],
+        pull: None,
     });
     let last = j.rows.last().unwrap();
     assert_eq!(
@@ -314,6 +322,7 @@ fn the_outcome_names_the_revision_compared_against() {
         thresholds: defaults(),
         warnings: vec![GateWarning::DirtyAgainst { rev: "main".into() }],
         environment: Environment::default(),
+        pull: Default::default(),
     };
     let built = BuiltRevision {
         rev: "main".into(),
@@ -380,6 +389,7 @@ fn a_baseline_outcome_keeps_where_it_came_from() {
         ),
         warnings: vec![],
         environment: Environment::default(),
+        pull: Default::default(),
     };
     let outcome = conclude(setup, &[], None, suite(&[(CPU, &[("http", cpu(7.0))])]));
     let b = outcome.baseline.as_ref().unwrap();
@@ -439,6 +449,7 @@ fn the_outcome_says_what_changed_around_the_code() {
             thresholds: defaults(),
             warnings: vec![],
             environment: dependencies,
+            pull: Default::default(),
         };
         let current = suite(&[(INSTR, &[("i", instr(1300.0, 400.0))])]);
         conclude(setup, &[], None, with_build(current, &this))
@@ -528,6 +539,7 @@ fn required_counts_from_another_build_are_not_judged_until_paired() {
         thresholds: &defaults(),
         comparable_machine: false,
         required: &required,
+        pull: None,
     };
     let j = judge(&evidence);
     assert_eq!(
@@ -590,6 +602,7 @@ fn a_required_kind_with_no_figure_is_not_judged_and_a_failure_stays_a_failure() 
         thresholds: &defaults(),
         comparable_machine: true,
         required: &required,
+        pull: None,
     });
     assert_eq!(j.verdict, GateVerdict::NotJudged);
     assert_eq!(
@@ -603,6 +616,7 @@ fn a_required_kind_with_no_figure_is_not_judged_and_a_failure_stays_a_failure() 
         thresholds: &defaults(),
         comparable_machine: true,
         required: &required,
+        pull: None,
     });
     assert_eq!(
         (j.verdict, j.verdict.exit()),
@@ -626,6 +640,7 @@ fn a_required_kind_with_some_figures_judged_is_judged() {
         thresholds: &defaults(),
         comparable_machine: true,
         required: &required,
+        pull: None,
     });
     assert_eq!(row(&j, CPU, "at_rate").verdict, Verdict::Missing);
     assert!(j.required_unjudged.is_empty(), "{:?}", j.required_unjudged);
@@ -655,4 +670,57 @@ fn reports_show_paths_inside_the_workspace_relative_to_it() {
         shown_path(cwd.parent().unwrap(), std::path::Path::new("x.json")),
         format!("{}/x.json", cwd.file_name().unwrap().to_str().unwrap())
     );
+}
+
+/// A pull request's trailer accepts a paired regression within its bound
+/// (no refreshed baseline needed), the run passes with it shown first, and
+/// a trailer naming no figure is warned.
+#[test]
+fn a_trailer_accepts_a_paired_regression_and_one_naming_nothing_is_warned() {
+    use crate::baseline::compare::{Acceptance, Refresh};
+    let http = id::CPU_US_PER_REQUEST_HTTP;
+    let current = suite(&[(CPU, &[(http, cpu(11.0))])]);
+    let trials = [pairs(CPU, http, FigureKind::Cpu, 10.0, 1.1)];
+    let accept = |pattern: &str, bound: f64| Acceptance {
+        pattern: pattern.into(),
+        bound,
+        reason: "on purpose".into(),
+        commit: "c".repeat(40),
+    };
+    let acceptances = [
+        accept("*/cpu_us_per_request_http", 0.15),
+        accept("nope/*", 0.5),
+    ];
+    let judged = |acceptances: &[Acceptance]| {
+        judge(&Evidence {
+            baseline: None,
+            current: &current,
+            paired: Some(PairedRun {
+                rev: "main",
+                trials: &trials,
+                counts: None,
+            }),
+            thresholds: &defaults(),
+            comparable_machine: true,
+            required: &[],
+            pull: Some(PullEvidence {
+                acceptances,
+                refresh: Some(&Refresh::Unchanged),
+                refreshed: None,
+            }),
+        })
+    };
+    let j = judged(&acceptances);
+    assert_eq!(j.rows[0].figure, http, "{:?}", j.rows);
+    assert_eq!(j.rows[0].verdict, Verdict::Accepted);
+    assert_eq!(j.verdict, GateVerdict::Pass);
+    assert!(
+        matches!(&j.warnings[0], GateWarning::AcceptsNothing { acceptance } if acceptance.pattern == "nope/*"),
+        "{:?}",
+        j.warnings
+    );
+    // +10% is beyond a +5% bound: a failure.
+    let j = judged(&[accept("*/*", 0.05)]);
+    assert_eq!(row(&j, CPU, http).verdict, Verdict::Regressed);
+    assert_eq!(j.verdict.exit(), Exit::Fail);
 }

@@ -18,9 +18,11 @@ use git2::{ErrorCode, ObjectType, Oid, Repository, StatusOptions};
 use serde::{Deserialize, Serialize};
 
 mod export;
+mod pull;
 mod range;
 mod versions;
 pub use export::export_tree;
+pub use pull::{commits_since, merge_base, Added, AddedCommit, MergeBase, MAX_ADDED};
 pub use range::{first_parent_range, MAX_RANGE};
 pub use versions::{file_versions, FileHistory, FileVersion};
 

@@ -516,3 +516,84 @@ fn first_parent_range_refuses_a_good_commit_on_a_merged_side_branch() {
     let subjects: Vec<&str> = range.iter().map(|c| c.subject.as_str()).collect();
     assert_eq!(subjects, ["base", "main 1", "merge"]);
 }
+
+#[test]
+fn merge_base_is_where_the_branch_forked_and_the_added_commits_carry_trailers() {
+    let (dir, repo) = init();
+    fs::write(dir.path().join("a.txt"), "one").unwrap();
+    let fork = commit_all(&repo, "first", 1_000);
+    // main moves on after the fork
+    fs::write(dir.path().join("a.txt"), "main").unwrap();
+    let main_tip = commit_all(&repo, "main moves", 2_000);
+    // the branch starts at the fork
+    let fork_commit = repo.find_commit(fork).unwrap();
+    repo.branch("pr", &fork_commit, false).unwrap();
+    repo.set_head("refs/heads/pr").unwrap();
+    repo.checkout_head(Some(git2::build::CheckoutBuilder::new().force()))
+        .unwrap();
+    fs::write(dir.path().join("b.txt"), "pr").unwrap();
+    let c1 = commit_all(
+        &repo,
+        "slower\n\nRatecheck-Accept: */x +6% — on purpose\n",
+        3_000,
+    );
+    fs::write(dir.path().join("b.txt"), "pr 2").unwrap();
+    let c2 = commit_all(&repo, "no trailer", 4_000);
+
+    let mb = merge_base(dir.path(), "--baseline-rev", "main").unwrap();
+    assert_eq!(mb.rev, "main");
+    assert_eq!(mb.rev_commit, main_tip.to_string());
+    assert_eq!(mb.commit, fork.to_string());
+
+    let added = commits_since(dir.path(), &mb.commit).unwrap();
+    let shas: Vec<&str> = added.commits.iter().map(|c| c.commit.as_str()).collect();
+    assert_eq!(shas, [c2.to_string(), c1.to_string()]);
+    assert!(added.commits[0].trailers.is_empty());
+    assert_eq!(
+        added.commits[1].trailers,
+        [(
+            "Ratecheck-Accept".to_string(),
+            "*/x +6% — on purpose".to_string()
+        )]
+    );
+    assert!(added.contains(&c1.to_string()));
+    assert!(added.contains(&c1.to_string()[..12]));
+    assert!(!added.contains(&fork.to_string()));
+    assert!(!added.contains(&main_tip.to_string()));
+    assert!(
+        !added.contains("abc"),
+        "too short a prefix to name a commit"
+    );
+
+    // On the target itself: the merge base is HEAD, nothing added.
+    let mb = merge_base(dir.path(), "--baseline-rev", "HEAD").unwrap();
+    assert_eq!(mb.commit, c2.to_string());
+    assert!(commits_since(dir.path(), &mb.commit)
+        .unwrap()
+        .commits
+        .is_empty());
+}
+
+#[test]
+fn merge_base_names_what_is_wrong() {
+    let (dir, repo) = init();
+    fs::write(dir.path().join("a.txt"), "one").unwrap();
+    commit_all(&repo, "first", 1_000);
+    let e = merge_base(dir.path(), "--baseline-rev", "nope").unwrap_err();
+    assert!(
+        e.0.starts_with("--baseline-rev nope: git revision not found"),
+        "{e}"
+    );
+
+    // an unrelated history: an orphan commit
+    let sig = Signature::new("t", "t@example.com", &Time::new(2_000, 0)).unwrap();
+    let tree = repo
+        .find_tree(repo.index().unwrap().write_tree().unwrap())
+        .unwrap();
+    let orphan = repo.commit(None, &sig, &sig, "orphan", &tree, &[]).unwrap();
+    let e = merge_base(dir.path(), "--against", &orphan.to_string()).unwrap_err();
+    assert!(
+        e.0.contains("have no common ancestor") && e.0.contains("fetch-depth: 0"),
+        "{e}"
+    );
+}

@@ -14,13 +14,13 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::baseline::compare::{Limit, Row, RowKind, Verdict};
+use crate::baseline::compare::{Acceptance, Limit, Note, Row, RowKind, Verdict};
 use crate::baseline::model::BASELINE_SCHEMA_VERSION;
 use crate::figure::environment::Environment;
 use crate::figure::profile::{FunctionDelta, LineDelta, ProfileGap};
 use crate::figure::SuiteResult;
 use crate::gate::part::PartOfRun;
-use crate::gate::{Against, GateOutcome};
+use crate::gate::{Against, BaseOfRev, GateOutcome};
 use crate::git::GitInfo;
 use crate::report::format::{limit_text, note_text, required_text, summary_text, warning_text};
 
@@ -42,6 +42,12 @@ pub struct CheckOutput {
     /// --against REV`); absent without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub against: Option<Against>,
+    /// With `--baseline-rev REV`: REV (`rev`, `rev_commit`), the merge base
+    /// of HEAD and REV the baseline was read at (`merge_base`), and
+    /// whether REV's baseline differs from it (`baseline_moved`); absent
+    /// without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_rev: Option<BaseOfRev>,
     #[serde(default)]
     pub head_git: Option<GitInfo>,
     /// Commits from the baseline's commit to HEAD, when known.
@@ -124,6 +130,10 @@ struct RowJson<'a> {
     bound: Limit,
     verdict: Verdict,
     note: String,
+    /// The trailer that accepted the row (`accepted` rows only): pattern,
+    /// bound, reason and commit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    accepted: Option<&'a Acceptance>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     functions: &'a [FunctionDelta],
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
@@ -146,6 +156,10 @@ impl<'a> RowJson<'a> {
             bound: row.limit,
             verdict: row.verdict,
             note: note_text(row),
+            accepted: match (&row.verdict, &row.note) {
+                (Verdict::Accepted, Some(Note::Accepted { acceptance, .. })) => Some(acceptance),
+                _ => None,
+            },
             functions: &row.functions,
             lines: &row.lines,
             profile_gap: row.profile_gap,
@@ -173,6 +187,7 @@ impl CheckOutput {
             baseline_path,
             baseline_git,
             against: outcome.against,
+            baseline_rev: outcome.base_of_rev,
             head_git: outcome.head,
             commits_between: outcome.commits_between,
             environment: outcome.environment,

@@ -32,6 +32,7 @@ pub(crate) fn example_check() -> CheckOutput {
             }),
         }),
         against: None,
+        base_of_rev: None,
         head: Some(GitInfo {
             commit: Some("9f8e7d6c5b4a9f8e7d6c5b4a9f8e7d6c5b4a9f8e".into()),
             branch: Some("feature".into()),

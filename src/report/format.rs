@@ -82,7 +82,8 @@ pub fn secs(x: f64) -> String {
 }
 
 use crate::baseline::compare::{
-    Limit, NoBaseline, Noisy, Note, OnlyLimit, Row, RowKind, Side, Verdict,
+    Acceptance, Limit, Missing, NoBaseline, Noisy, Note, OnlyLimit, Row, RowKind, Side, Verdict,
+    TRAILER,
 };
 use crate::figure::profile::{crate_of, FunctionDelta, LineDelta, ProfileGap};
 use crate::figure::{id, toolchain_channel, BuildDifference, FigureKind};
@@ -100,6 +101,7 @@ pub use notes::{
 /// The kebab-case word of a verdict, as in the JSON (`below-floor`).
 pub fn verdict_word(v: Verdict) -> &'static str {
     match v {
+        Verdict::Accepted => "accepted",
         Verdict::Ok => "ok",
         Verdict::Improved => "improved",
         Verdict::Regressed => "regressed",
@@ -213,6 +215,7 @@ fn allowance(v: f64) -> String {
 /// `gate FAILED: 1 regressed, 1 below-floor, 28 ok`.
 pub fn summary_text(rows: &[Row]) -> String {
     let order = [
+        Verdict::Accepted,
         Verdict::Regressed,
         Verdict::BelowFloor,
         Verdict::Ok,
@@ -271,14 +274,16 @@ pub fn change(shape: Shape, c: Option<f64>) -> String {
 
 /// The one-line verdict of a judged run:
 /// `ratecheck: PASS — 23 figures ok, 1 improved, 12 info`,
-/// `ratecheck: FAIL — 2 regressed, 1 below floor`, each followed by the
-/// [`not_comparable_clause`] when figures could not be compared. (A run
-/// that could not be judged has no verdict line: it ends with an error,
-/// exit 2.)
+/// `ratecheck: PASS — 1 accepted: slower answers on purpose (23 figures
+/// ok, 12 info)`, `ratecheck: FAIL — 2 regressed, 1 below floor`, each
+/// followed by the [`not_comparable_clause`] when figures could not be
+/// compared. (A run that could not be judged has no verdict line: it ends
+/// with an error, exit 2.)
 pub fn verdict_line(rows: &[Row], passed: bool) -> String {
     let count = |v: Verdict| rows.iter().filter(|r| r.verdict == v).count();
     let part = |n: usize, what: &str| (n > 0).then(|| format!("{n} {what}"));
     let unjudged = not_comparable_clause(rows);
+    let accepted = accepted_clause(rows);
     if passed {
         let ok = count(Verdict::Ok);
         let others = [
@@ -289,7 +294,11 @@ pub fn verdict_line(rows: &[Row], passed: bool) -> String {
         ];
         let mut parts = vec![format!("{ok} figure{} ok", if ok == 1 { "" } else { "s" })];
         parts.extend(others.into_iter().flatten());
-        return format!("ratecheck: PASS — {}{unjudged}", parts.join(", "));
+        let counts = parts.join(", ");
+        return match accepted {
+            Some(a) => format!("ratecheck: PASS — {a} ({counts}){unjudged}"),
+            None => format!("ratecheck: PASS — {counts}{unjudged}"),
+        };
     }
     let failures: Vec<String> = [
         part(count(Verdict::Regressed), "regressed"),
@@ -298,12 +307,32 @@ pub fn verdict_line(rows: &[Row], passed: bool) -> String {
     .into_iter()
     .flatten()
     .collect();
-    let what = if failures.is_empty() {
+    let mut what = if failures.is_empty() {
         "the gate failed".to_string()
     } else {
         failures.join(", ")
     };
+    if let Some(a) = accepted {
+        what.push_str(&format!("; {a}"));
+    }
     format!("ratecheck: FAIL — {what}{unjudged}")
+}
+
+/// `2 accepted: parse every header; slower answers on purpose`: the
+/// accepted rows and their reasons (each once, in row order); `None` when
+/// no row was accepted.
+fn accepted_clause(rows: &[Row]) -> Option<String> {
+    let mut reasons: Vec<&str> = Vec::new();
+    let mut n = 0;
+    for r in rows.iter().filter(|r| r.verdict == Verdict::Accepted) {
+        n += 1;
+        if let Some(Note::Accepted { acceptance, .. }) = &r.note {
+            if !reasons.contains(&acceptance.reason.as_str()) {
+                reasons.push(&acceptance.reason);
+            }
+        }
+    }
+    (n > 0).then(|| format!("{n} accepted: {}", reasons.join("; ")))
 }
 
 /// `; not comparable: steady-1k/cpu, steady-10k/cpu (baseline from another

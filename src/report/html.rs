@@ -79,6 +79,7 @@ dd { margin: 0; font-variant-numeric: tabular-nums; overflow-wrap: anywhere; }
 .v { font-weight: 600; white-space: nowrap; }
 .v.ok, .v.improved { color: var(--ok); }
 .v.regressed, .v.below-floor { color: var(--bad); }
+.v.accepted { font-weight: bold; }
 .v.not-comparable, .v.missing { color: var(--warn); }
 .v.info { color: var(--muted); font-weight: 400; }
 tr.fail { background: #ffebe9; }

@@ -5,6 +5,7 @@
 
 use crate::baseline::compare::Verdict;
 use crate::figure::id;
+use crate::gate::BaseOfRev;
 use crate::report::check::CheckOutput;
 use crate::report::format::{
     change, describe_git, limit_text, mb, ms, not_judged_line, note_text, pct, rps, secs, shape,
@@ -122,6 +123,9 @@ pub fn baseline_line(check: &CheckOutput) -> String {
     if let Some(p) = &check.baseline_path {
         s.push_str(&format!(" from {p}"));
     }
+    if let Some(b) = &check.baseline_rev {
+        s.push_str(&merge_base_words(b));
+    }
     if let Some(a) = &check.against {
         let sep = if s.is_empty() { "" } else { ", " };
         let commit = short_commit(&a.commit);
@@ -178,6 +182,29 @@ fn parts_clause(check: &CheckOutput) -> String {
         "; merged from {} parts: {}",
         check.parts.len(),
         each.join("; ")
+    )
+}
+
+/// `, the merge base of HEAD and main (main is at 9f8e7d6c5b4a now; its
+/// baseline has moved since)`, or `, main at 1a2b3c4d5e6f, the merge base
+/// of HEAD and main` when REV is the merge base.
+fn merge_base_words(b: &BaseOfRev) -> String {
+    let rev = &b.rev;
+    if b.merge_base == b.rev_commit {
+        return format!(
+            ", {rev} at {}, the merge base of HEAD and {rev}",
+            short_commit(&b.rev_commit)
+        );
+    }
+    let moved = if b.baseline_moved {
+        "has moved since"
+    } else {
+        "is unchanged since"
+    };
+    format!(
+        ", the merge base {} of HEAD and {rev} ({rev} is at {} now; its baseline {moved})",
+        short_commit(&b.merge_base),
+        short_commit(&b.rev_commit)
     )
 }
 
@@ -447,6 +474,10 @@ pub struct ScenarioBlock {
 /// The parts of the check table, in the order a reviewer reads them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Part {
+    /// Regressions accepted by a `Ratecheck-Accept` trailer: first, so
+    /// that a reviewer reads what the pull request declares before
+    /// anything else.
+    Accepted,
     /// Judged rows that failed or could not be compared.
     Attention,
     /// The other judged rows (ok, improved, missing).
@@ -458,6 +489,7 @@ pub enum Part {
 impl Part {
     pub fn of(v: Verdict) -> Part {
         match v {
+            Verdict::Accepted => Part::Accepted,
             Verdict::Regressed | Verdict::BelowFloor | Verdict::NotComparable => Part::Attention,
             Verdict::Ok | Verdict::Improved | Verdict::Missing => Part::Judged,
             Verdict::Info => Part::Info,
@@ -484,7 +516,7 @@ pub fn check_line(row: &crate::baseline::compare::Row) -> CheckLine {
 /// each with its figures in row order.
 pub fn check_table(check: &CheckOutput) -> Vec<(Part, Vec<ScenarioBlock>)> {
     let mut out: Vec<(Part, Vec<ScenarioBlock>)> = Vec::new();
-    for part in [Part::Attention, Part::Judged, Part::Info] {
+    for part in [Part::Accepted, Part::Attention, Part::Judged, Part::Info] {
         let mut blocks: Vec<ScenarioBlock> = Vec::new();
         for row in check.rows.iter().filter(|r| Part::of(r.verdict) == part) {
             let line = check_line(row);

@@ -171,7 +171,7 @@ fn verdict_color(v: Verdict) -> Option<Color> {
     match v {
         Verdict::Ok | Verdict::Improved => Some(Color::Green),
         Verdict::Regressed | Verdict::BelowFloor => Some(Color::Red),
-        Verdict::NotComparable | Verdict::Missing => Some(Color::Yellow),
+        Verdict::NotComparable | Verdict::Missing | Verdict::Accepted => Some(Color::Yellow),
         Verdict::Info => None,
     }
 }

@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Deserializer};
 
+use super::accept::{Acceptance, Missing};
 use crate::figure::{BuildDifference, FigureKind, ServiceCrash};
 
 /// What a row's note says, by the rule that gave its verdict.
@@ -77,6 +78,29 @@ pub enum Note {
     },
     /// A paired run against `rev` with fewer than two usable pairs.
     TooFewPairs { rev: String },
+    /// A regression accepted by a `Ratecheck-Accept` trailer, within its
+    /// bound; `detail`: the rule that found it.
+    Accepted {
+        acceptance: Acceptance,
+        detail: Option<Box<Note>>,
+    },
+    /// A regression a pull request did not accept, and what is missing for
+    /// it to be; `detail`: the rule that found it.
+    NotAccepted {
+        missing: Missing,
+        detail: Option<Box<Note>>,
+    },
+    /// The baseline the pull request commits records `recorded` (in the
+    /// row's unit); this run is `change` from it (relative, or points for
+    /// a ratio), past the figure's limit either way. `detail`: the row's
+    /// note against the judging baseline.
+    NotReproduced {
+        recorded: f64,
+        change: f64,
+        kind: FigureKind,
+        unit: String,
+        detail: Option<Box<Note>>,
+    },
     /// A note read back from a check JSON file: its text.
     Read(String),
 }

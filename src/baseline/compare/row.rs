@@ -14,6 +14,10 @@ use crate::figure::FigureKind;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
+    /// A regression declared by a `Ratecheck-Accept` trailer, within its
+    /// bound (and, against a committed baseline, with the baseline
+    /// refreshed in the same pull request).
+    Accepted,
     Ok,
     Improved,
     Regressed,

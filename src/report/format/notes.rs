@@ -148,11 +148,91 @@ pub fn note_words(note: &Note) -> String {
             high,
         } => format!("paired with {rev} ({pairs} pairs), ratio {ratio:.3} [{low:.3}, {high:.3}]"),
         Note::TooFewPairs { rev } => format!("paired with {rev}: fewer than 2 usable pairs"),
+        Note::Accepted { .. } | Note::NotAccepted { .. } | Note::NotReproduced { .. } => {
+            pull_words(note)
+        }
         Note::Read(text) => text.clone(),
     }
 }
 
-/// Which part of the build differs, and how to restore judgement.
+/// The notes a pull request's trailers and refreshed baseline give a row.
+fn pull_words(note: &Note) -> String {
+    match note {
+        Note::Accepted { acceptance, detail } => {
+            with_detail(format!("accepted: {}", accepted_by(acceptance)), detail)
+        }
+        Note::NotAccepted { missing, detail } => {
+            let words = missing_words(missing);
+            match detail.as_deref().map(note_words) {
+                Some(d) if !d.is_empty() => format!("{d}; {words}"),
+                _ => words,
+            }
+        }
+        Note::NotReproduced {
+            recorded,
+            change: c,
+            kind,
+            unit,
+            detail,
+        } => {
+            let shape = figure_shape(*kind, unit);
+            let text = format!(
+                "the baseline this pull request commits records {}, not reproduced here ({} from it, past its limit): re-save it with `baseline save` at the pull request's head",
+                value(shape, unit, Some(*recorded)),
+                change(shape, Some(*c))
+            );
+            with_detail(text, detail)
+        }
+        _ => String::new(),
+    }
+}
+
+/// `text; <detail's words>`, or `text` alone.
+fn with_detail(text: String, detail: &Option<Box<Note>>) -> String {
+    match detail.as_deref().map(note_words) {
+        Some(d) if !d.is_empty() => format!("{text}; {d}"),
+        _ => text,
+    }
+}
+
+/// `+60% by 1a2b3c4d5e6f — slower answers on purpose`.
+fn accepted_by(a: &Acceptance) -> String {
+    format!(
+        "+{}% by {} — {}",
+        pct_short(a.bound),
+        short_commit(&a.commit),
+        a.reason
+    )
+}
+
+/// What keeps a regression from being accepted, and what to do, in one
+/// line.
+fn missing_words(m: &Missing) -> String {
+    const SAVE: &str =
+        "run `baseline save` on a clean tree at one of the pull request's commits and commit the file";
+    match m {
+        Missing::Refresh { by } => format!(
+            "{TRAILER} {} would accept it, but the pull request commits no refreshed baseline: {SAVE}",
+            accepted_by(by)
+        ),
+        Missing::SavedOutside { saved_at: Some(c) } => format!(
+            "the pull request's baseline was saved at {}, not at one of its commits: {SAVE}",
+            short_commit(c)
+        ),
+        Missing::SavedOutside { saved_at: None } => {
+            format!("the pull request's baseline names no commit it was saved at: {SAVE}")
+        }
+        Missing::SavedDirty => format!(
+            "the pull request's baseline was saved from a tree with uncommitted changes: {SAVE}"
+        ),
+        Missing::Trailer => format!(
+            "the pull request refreshes the baseline, but no {TRAILER} trailer names this figure: add `{TRAILER}: <scenario/figure> +N% — <reason>` to one of its commit messages"
+        ),
+        Missing::Bound { by } => format!("beyond {TRAILER} {}", accepted_by(by)),
+    }
+}
+
+/// Which part of the build differs, and how to make the two match.
 fn build_difference(d: &BuildDifference) -> String {
     let parts: Vec<String> = d
         .parts
@@ -296,6 +376,12 @@ pub fn warning_text(w: &GateWarning) -> String {
             this.cpu_model,
             this.cores,
             if *compared_anyway { " — compared anyway (--strict-machine)" } else { "" }
+        ),
+        GateWarning::AcceptsNothing { acceptance: a } => format!(
+            "{TRAILER}: {} +{}% in commit {} names no figure of this run",
+            a.pattern,
+            pct_short(a.bound),
+            short_commit(&a.commit)
         ),
         GateWarning::DirtyAgainst { rev } => format!(
             "the working tree has uncommitted changes: they are measured as they are against {rev}"

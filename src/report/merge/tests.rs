@@ -79,6 +79,7 @@ fn part(index: usize, names: &[&str], verdict: Verdict, selftest: bool) -> Check
         configuration: None,
         required_unjudged: vec![],
         environment: Default::default(),
+        base_of_rev: None,
         part: Some(PartOfRun {
             index,
             count: 2,

@@ -198,3 +198,117 @@ fn crash_logs_name_the_service_the_scenario_and_the_stream() {
     assert_eq!(logs[0].lines, ["served 10"]);
     assert!(crash_logs(&crate::report::example::example_check()).is_empty());
 }
+
+/// The example check with its regressed peak RSS accepted by a trailer,
+/// placed last among the rows (the gate puts accepted rows first; the
+/// renderers must not rely on that).
+fn with_an_accepted_row() -> CheckOutput {
+    use crate::baseline::compare::{Acceptance, Note, Verdict};
+    let mut check = example_check();
+    let at = check
+        .rows
+        .iter()
+        .position(|r| r.figure == "peak_rss")
+        .expect("the peak_rss row");
+    let mut row = check.rows.remove(at);
+    row.verdict = Verdict::Accepted;
+    row.note = Some(Note::Accepted {
+        acceptance: Acceptance {
+            pattern: "steady-1k/peak_rss".into(),
+            bound: 0.4,
+            reason: "a bigger cache, on purpose".into(),
+            commit: "abcdef0123456789abcdef0123456789abcdef01".into(),
+        },
+        detail: row.note.take().map(Box::new),
+    });
+    check.rows.push(row);
+    check.rows.retain(|r| !r.verdict.fails());
+    check.passed = true;
+    check
+}
+
+#[test]
+fn an_accepted_row_comes_before_every_other_in_every_report() {
+    use crate::report::{html, json, markdown, text};
+    let check = with_an_accepted_row();
+    let note = "accepted: +40% by abcdef012345 — a bigger cache, on purpose";
+    let md = markdown::render_check_md(&check);
+    let first = md.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("### ✅ ratecheck: PASS — 1 accepted: a bigger cache, on purpose ("),
+        "{first}"
+    );
+    let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| ")).collect();
+    assert_eq!(rows[2], "| **steady-1k** |  |  |  |  |  |  |", "{md}");
+    assert!(
+        rows[3].starts_with("| peak_rss |") && rows[3].contains("| accepted | "),
+        "{md}"
+    );
+    assert!(rows[3].contains(note), "{}", rows[3]);
+
+    let txt = text::render_check(&check, false);
+    let peak = txt.find("peak_rss").expect("peak_rss in the text table");
+    let selftest = txt.find("self-test").expect("the self-test row");
+    assert!(peak < selftest, "{txt}");
+    assert!(txt.contains("accepted"), "{txt}");
+
+    let page = html::render_check_html(&check);
+    let peak = page.find(">peak_rss<").expect("peak_rss in the HTML table");
+    assert!(
+        peak < page.find(">passed<").expect("the self-test row"),
+        "{page}"
+    );
+    assert!(page.contains("class=\"v accepted\""), "{page}");
+
+    let v: serde_json::Value = serde_json::from_str(&json::check_json(&check)).unwrap();
+    let accepted: Vec<&serde_json::Value> = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["verdict"] == "accepted")
+        .collect();
+    assert_eq!(accepted.len(), 1);
+    assert_eq!(
+        accepted[0]["accepted"]["reason"],
+        "a bigger cache, on purpose"
+    );
+    assert_eq!(accepted[0]["accepted"]["bound"], 0.4);
+    assert!(accepted[0]["note"].as_str().unwrap().starts_with(note));
+    assert!(v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["verdict"] != "accepted")
+        .all(|r| r.get("accepted").is_none()));
+}
+
+#[test]
+fn the_baseline_line_names_rev_its_merge_base_and_whether_its_baseline_moved() {
+    use crate::gate::BaseOfRev;
+    let mut check = example_check();
+    check.baseline_rev = Some(BaseOfRev {
+        rev: "main".into(),
+        rev_commit: "0a1b2c3d4e5f6a7b8c9d0a1b2c3d4e5f6a7b8c9d".into(),
+        merge_base: "1a2b3c4d5e6f7a8b9c0d1a2b3c4d5e6f7a8b9c0d".into(),
+        baseline_moved: true,
+    });
+    let line = baseline_line(&check);
+    assert!(
+        line.contains(
+            "from baselines/main.json, the merge base 1a2b3c4d5e6f of HEAD and main \
+             (main is at 0a1b2c3d4e5f now; its baseline has moved since) vs HEAD"
+        ),
+        "{line}"
+    );
+    let b = check.baseline_rev.as_mut().unwrap();
+    b.baseline_moved = false;
+    assert!(baseline_line(&check).contains("its baseline is unchanged since"));
+    let b = check.baseline_rev.as_mut().unwrap();
+    b.merge_base = b.rev_commit.clone();
+    assert!(
+        baseline_line(&check)
+            .contains(", main at 0a1b2c3d4e5f, the merge base of HEAD and main vs HEAD"),
+        "{}",
+        baseline_line(&check)
+    );
+}
