@@ -5,7 +5,7 @@
 //! name the argument and what is allowed (clap exits 2).
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use std::ffi::OsString;
 
@@ -17,6 +17,7 @@ use crate::engine_names::{Behaviour, OnFull};
 use crate::config::DEFAULT_CONCURRENCY;
 use crate::duration::{format_duration, parse_duration};
 use crate::figure::JudgedKind;
+use crate::shard::{parse_shard, parse_start_at, ShardArg};
 use crate::revision::command::parse_time_limit;
 use crate::suite::instructions::CostTarget;
 
@@ -117,6 +118,8 @@ pub enum Command {
     Baseline(BaselineCommand),
     /// One ad-hoc load run against --url, the null target or the embedded server.
     Run(RunArgs),
+    /// Merge the JSON reports of a schedule's shards (`run --shard`) into one.
+    Merge(MergeArgs),
     /// The 1-second start-up self-test (exit 1 on failure).
     SelfTest(FormatArgs),
     /// Run the embedded HTTP server alone (for side-by-side runs with other tools).
@@ -285,6 +288,12 @@ pub struct RunArgs {
     /// Skip the 1-second self-test before the run.
     #[arg(long)]
     pub no_self_test: bool,
+    /// Send shard i of N of the schedule (auto/N: i from JOB_COMPLETION_INDEX).
+    #[arg(long, value_parser = parse_shard, value_name = "i/N")]
+    pub shard: Option<ShardArg>,
+    /// When every shard starts the schedule: RFC 3339, or +DURATION from now.
+    #[arg(long, value_parser = parse_start_at, value_name = "TIME", requires = "shard")]
+    pub start_at: Option<SystemTime>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -313,6 +322,18 @@ impl RunArgs {
             traffic: Traffic::single(&self.method, &self.headers, self.body.as_deref()),
         }
     }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MergeArgs {
+    /// The shards' reports (`run --shard i/N --json PATH`).
+    #[arg(required = true, value_name = "PART.json")]
+    pub parts: Vec<PathBuf>,
+    /// Merge without the missing shards: their requests count as not sent.
+    #[arg(long)]
+    pub allow_missing: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Clone, Args)]

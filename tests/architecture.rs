@@ -23,6 +23,7 @@ const LAYERS: &[&[&str]] = &[
         "engine_names",
         "atomic_write",
         "process",
+        "shard",
     ],
     &["service", "baseline"],
     &["config"],

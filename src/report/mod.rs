@@ -16,6 +16,8 @@ pub mod history;
 pub mod html;
 /// JSON: the stable, versioned schema shared by `run`, `check` and baselines.
 pub mod json;
+/// `merge`: the merged report of a schedule's shards.
+pub mod merge;
 /// Markdown for `$GITHUB_STEP_SUMMARY` / pull-request comments, and GitHub
 /// `::error` workflow-command annotations.
 pub mod markdown;

@@ -10,6 +10,7 @@ use crate::report::format::{
     change, describe_git, limit_text, mb, ms, not_judged_line, note_text, pct, rps, secs, shape,
     short_commit, sig3, value, verdict_line, verdict_word,
 };
+use ratecheck_engine::merge::Merged;
 use ratecheck_engine::metrics::snapshot::{Percentiles, RunReport};
 
 /// One line of a run's summary: a label and its value. When the value is
@@ -260,6 +261,38 @@ pub fn requests(r: &RunReport) -> Table {
         .map(|n| n.to_string())
         .to_vec(),
     );
+    t
+}
+
+/// One row per shard of a merged run: its efficiency, how late it started
+/// after the shared start, its schedule lag, and the missing ones.
+pub fn shards(m: &Merged) -> Table {
+    let mut t = Table::new(&[
+        ("shard", false),
+        ("part", false),
+        (id::EFFICIENCY, true),
+        ("completed", true),
+        ("expected", true),
+        ("start skew ms", true),
+        ("lag p99 ms", true),
+    ]);
+    let n = m.schedule.shards;
+    for p in &m.parts {
+        t.rows.push(vec![
+            format!("{}/{n}", p.index),
+            p.name.clone(),
+            pct(p.efficiency),
+            p.completed.to_string(),
+            p.expected.to_string(),
+            ms(p.start_offset_ms),
+            ms(p.schedule_lag_p99_ms),
+        ]);
+    }
+    for i in &m.missing {
+        let mut row = vec![format!("{i}/{n}"), "(missing)".into()];
+        row.resize(t.header.len(), "-".into());
+        t.rows.push(row);
+    }
     t
 }
 
