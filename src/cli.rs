@@ -17,8 +17,8 @@ use crate::engine_names::{Behaviour, OnFull};
 use crate::config::DEFAULT_CONCURRENCY;
 use crate::duration::{format_duration, parse_duration};
 use crate::figure::JudgedKind;
-use crate::shard::{parse_shard, parse_start_at, ShardArg};
 use crate::revision::command::parse_time_limit;
+use crate::shard::{parse_shard, parse_start_at, ShardArg};
 use crate::suite::instructions::CostTarget;
 
 // The load values take the limits of `load` (as a configured scenario does).

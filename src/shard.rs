@@ -110,7 +110,10 @@ mod tests {
         let auto = parse_shard("auto/3").unwrap();
         assert_eq!(auto.resolve(Some("2")), Ok((2, 3)));
         assert!(auto.resolve(None).unwrap_err().contains(INDEX_VAR));
-        assert!(auto.resolve(Some("3")).unwrap_err().contains("not an index"));
+        assert!(auto
+            .resolve(Some("3"))
+            .unwrap_err()
+            .contains("not an index"));
         assert!(auto.resolve(Some("x")).is_err());
         assert_eq!(parse_shard("1/3").unwrap().resolve(Some("2")), Ok((1, 3)));
     }
@@ -130,7 +133,12 @@ mod tests {
         let offset = parse_start_at_from("2026-12-06T11:30:00.5+01:00", now).unwrap();
         assert_eq!(offset, t);
         assert_eq!(format_instant(t), "2026-12-06T10:30:00.5Z");
-        for bad in ["tomorrow", "2026-12-06 10:30", "+soon", "2026-13-01T00:00:00Z"] {
+        for bad in [
+            "tomorrow",
+            "2026-12-06 10:30",
+            "+soon",
+            "2026-13-01T00:00:00Z",
+        ] {
             assert!(parse_start_at_from(bad, now).is_err(), "{bad}");
         }
     }

@@ -24,8 +24,8 @@ use ratecheck_engine::load::{TargetSpec, DEFAULT_TIMEOUT};
 use ratecheck_engine::metrics::snapshot::RunReport;
 use ratecheck_engine::schedule::Stripe;
 use ratecheck_engine::selftest;
-use ratecheck_engine::shard::Shard;
 use ratecheck_engine::server::{self, ServerOptions};
+use ratecheck_engine::shard::Shard;
 use ratecheck_engine::target::{HttpTarget, TargetError};
 
 /// `cargo ratecheck run`.

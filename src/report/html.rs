@@ -290,11 +290,7 @@ pub fn render_merge_html(m: &Merged) -> String {
         escape_html(&r.target)
     );
     body.push_str(&run_sections(r));
-    let _ = write!(
-        body,
-        "<h2>Shards</h2>\n{}",
-        model_table(&model::shards(m))
-    );
+    let _ = write!(body, "<h2>Shards</h2>\n{}", model_table(&model::shards(m)));
     body.push_str(&warnings_block(&r.warnings));
     page(&format!("ratecheck merge — {}", r.target), &body)
 }

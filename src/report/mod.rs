@@ -16,11 +16,11 @@ pub mod history;
 pub mod html;
 /// JSON: the stable, versioned schema shared by `run`, `check` and baselines.
 pub mod json;
-/// `merge`: the merged report of a schedule's shards.
-pub mod merge;
 /// Markdown for `$GITHUB_STEP_SUMMARY` / pull-request comments, and GitHub
 /// `::error` workflow-command annotations.
 pub mod markdown;
+/// `merge`: the merged report of a schedule's shards.
+pub mod merge;
 /// The tables of a run and of a check, built once for every renderer.
 pub mod model;
 /// Human-readable terminal output: comfy-table tables, colour only on request.
