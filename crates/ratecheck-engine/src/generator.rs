@@ -68,12 +68,12 @@ pub(super) struct Generator {
 }
 
 impl Generator {
-    /// When the stripe's request `id` (0-based) is meant to go out, clock
-    /// ns: its time in the whole schedule, at the latest the schedule's
-    /// `end` (s).
+    /// When request `id` (0-based, of the whole schedule) is meant to go
+    /// out, clock ns: its time in the schedule, at the latest the
+    /// schedule's `end` (s).
     #[inline]
     fn intended_ns(&self, id: u64, end: f64) -> u64 {
-        let t = self.schedule.own_time_of(id).unwrap_or(end);
+        let t = self.schedule.time_of((id + 1) as f64).unwrap_or(end);
         self.start_ns + (t * 1e9) as u64
     }
 
@@ -137,7 +137,7 @@ async fn release_all(
     let mut taker = limiter.taker();
     let mut p = Pass {
         ids: IdSource::new(),
-        batcher: BatchGenerator::new(g.schedule.own_rate(0.0).max(1.0)),
+        batcher: BatchGenerator::striped(g.schedule.own_rate(0.0).max(1.0), g.schedule.stripe()),
         granted: 0,
         released: 0,
         total: g.schedule.requests(),
@@ -165,7 +165,7 @@ async fn release_all(
         let next_ns = if held_back {
             now + HELD_BACK_RETRY_NS
         } else {
-            g.intended_ns(p.released, end)
+            g.intended_ns(g.schedule.stripe().global(p.released), end)
         };
         let wake_ns = g.budget.next_wake(next_ns, last_pass);
         match wait(g, wake_ns, !held_back, cancel).await {
