@@ -273,8 +273,8 @@ pub fn shards(m: &Merged) -> Table {
         (id::EFFICIENCY, true),
         ("completed", true),
         ("expected", true),
-        ("start skew ms", true),
-        ("lag p99 ms", true),
+        ("start skew", true),
+        ("schedule lag p99", true),
     ]);
     let n = m.schedule.shards;
     for p in &m.parts {

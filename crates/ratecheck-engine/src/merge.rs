@@ -391,6 +391,17 @@ fn add_one(r: &mut RunReport, p: &RunReport) {
     r.memory.peak_rss_bytes = r.memory.peak_rss_bytes.max(p.memory.peak_rss_bytes);
     r.memory.allocations += p.memory.allocations;
     let (d, pd) = (&mut r.diagnostics, &p.diagnostics);
+    // Each shard's limiter grants the whole schedule's tokens: any one
+    // counts them all (a missing shard's share counts none).
+    d.limiter_granted = d.limiter_granted.max(pd.limiter_granted);
+    d.limiter_waits += pd.limiter_waits;
+    d.limiter_blocked += pd.limiter_blocked;
+    d.limiter_refills += pd.limiter_refills;
+    d.limiter_wait_ms_total += pd.limiter_wait_ms_total;
+    d.limiter_wait_ms_max = d.limiter_wait_ms_max.max(pd.limiter_wait_ms_max);
+    d.limiter_efficiency = d.limiter_efficiency.max(pd.limiter_efficiency);
+    d.batch_size_max = d.batch_size_max.max(pd.batch_size_max);
+    d.channel_mean_occupancy = d.channel_mean_occupancy.max(pd.channel_mean_occupancy);
     d.generator_wakes += pd.generator_wakes;
     d.channel_capacity += pd.channel_capacity;
     d.channel_full_events += pd.channel_full_events;
