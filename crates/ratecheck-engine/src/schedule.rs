@@ -465,6 +465,9 @@ mod tests {
     }
 
     proptest::proptest! {
+        // Each case checks up to 64 stripes of up to 13 500 requests.
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
         #[test]
         fn stripes_are_disjoint_and_their_union_exact(
             rps in 1.0f64..3_000.0,

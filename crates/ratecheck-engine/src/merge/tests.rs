@@ -63,6 +63,9 @@ fn part(index: u64, count: u64, samples: &[u64]) -> (String, RunReport) {
 }
 
 proptest! {
+    // Each case encodes, compresses and decodes twelve histograms.
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
     #[test]
     fn merged_histograms_are_the_histogram_of_all_samples(
         samples in proptest::collection::vec(1_000u64..10_000_000_000, 1..600),
