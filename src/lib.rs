@@ -25,4 +25,5 @@ pub mod process;
 pub mod report;
 pub mod revision;
 pub mod service;
+pub mod shard;
 pub mod suite;

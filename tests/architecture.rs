@@ -24,7 +24,7 @@ const LAYERS: &[&[&str]] = &[
         "atomic_write",
         "process",
     ],
-    &["service", "baseline"],
+    &["service", "baseline", "shard"],
     &["config"],
     &["error"],
     &["suite"],

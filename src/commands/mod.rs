@@ -6,6 +6,7 @@ mod bisect;
 mod check;
 mod history;
 mod init;
+mod merge;
 mod progress;
 mod run;
 
@@ -72,6 +73,7 @@ pub fn main() -> i32 {
         Command::Init(a) => init::init(&ctx, a),
         Command::Bisect(a) => bisect::bisect(&ctx, a),
         Command::Run(a) => run::run(&ctx, a),
+        Command::Merge(a) => merge::merge(&ctx, a),
         Command::SelfTest(a) => run::self_test(&ctx, a),
         Command::Serve(a) => run::serve(&ctx, a),
         Command::CostWorkload(a) => run::cost_workload(a),

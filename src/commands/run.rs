@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use tokio_util::sync::CancellationToken;
 
@@ -15,14 +15,17 @@ use super::{
 use crate::cli::{CostWorkloadArgs, Format, FormatArgs, OutputArgs, RunArgs, ServeArgs};
 use crate::error::{Error, Exit, Result};
 use crate::report;
+use crate::shard::INDEX_VAR;
 use ratecheck_engine::clock::SystemClock;
 use ratecheck_engine::cost;
 use ratecheck_engine::load::setup;
 use ratecheck_engine::load::traffic::{Traffic, TrafficError};
 use ratecheck_engine::load::{TargetSpec, DEFAULT_TIMEOUT};
 use ratecheck_engine::metrics::snapshot::RunReport;
+use ratecheck_engine::schedule::Stripe;
 use ratecheck_engine::selftest;
 use ratecheck_engine::server::{self, ServerOptions};
+use ratecheck_engine::shard::Shard;
 use ratecheck_engine::target::{HttpTarget, TargetError};
 
 /// `cargo ratecheck run`.
@@ -31,6 +34,7 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<Exit> {
     // Check outputs and the HTTP target before anything runs, so bad
     // paths, URLs and headers fail at once.
     check_outputs(&args.output)?;
+    let shard = shard_of(&args)?;
     let url_target = match &load.target {
         TargetSpec::Url(url) => Some(http_target(url, load.timeout, &load.traffic)?),
         TargetSpec::Null | TargetSpec::Embedded(_) | TargetSpec::Service { .. } => None,
@@ -56,13 +60,14 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<Exit> {
                 ));
             }
         }
-        let cfg = load.run_config(started.target.clone(), started.server.is_some());
+        let mut cfg = load.run_config(started.target.clone(), started.server.is_some());
+        cfg.shard = shard;
         let cancel = CancellationToken::new();
         let (watcher, was_interrupted) = cancel_on_interrupt(&cancel);
         let bar = progress::bar(ctx, "run");
         let report = ratecheck_engine::run::run(
             &cfg,
-            Arc::new(SystemClock::new()),
+            Arc::new(clock_for(shard)),
             cancel,
             bar.as_ref().map(|b| b.feed.clone()),
         )
@@ -81,6 +86,37 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<Exit> {
             Exit::Pass
         })
     })
+}
+
+/// The shard `--shard` and `--start-at` make of the run, if any.
+fn shard_of(args: &RunArgs) -> Result<Option<Shard>> {
+    let Some(arg) = args.shard else {
+        return Ok(None);
+    };
+    let env = std::env::var(INDEX_VAR).ok();
+    let (index, count) = arg.resolve(env.as_deref()).map_err(Error::new)?;
+    if count > 1 && args.start_at.is_none() {
+        return Err(Error::new(format!(
+            "--shard {index}/{count} needs --start-at: every shard starts the schedule at the same instant (RFC 3339, or +DURATION from now)"
+        )));
+    }
+    let stripe = Stripe::new(index, count).map_err(|e| Error::new(format!("--shard: {e}")))?;
+    Ok(Some(Shard {
+        stripe,
+        start_at: args.start_at,
+    }))
+}
+
+/// The run's clock: one that reaches back to a shard's start already past.
+fn clock_for(shard: Option<Shard>) -> SystemClock {
+    let late = shard
+        .and_then(|s| s.start_at)
+        .and_then(|t| SystemTime::now().duration_since(t).ok());
+    match late {
+        // Room for the time the run takes to get to its start.
+        Some(late) => SystemClock::reaching_back(late + Duration::from_secs(600)),
+        None => SystemClock::new(),
+    }
 }
 
 /// The `--url` target, its errors naming `--url`.

@@ -23,6 +23,7 @@ use crate::report::format::{
     efficiency_grade, is_failure, pct, rps, secs, verdict_word, Grade, DEFAULT_EFFICIENCY_FLOOR,
 };
 use crate::report::model::{self, baseline_line, check_warnings, ScenarioBlock, CHECK_COLUMNS};
+use ratecheck_engine::merge::Merged;
 use ratecheck_engine::metrics::snapshot::{RunReport, TimeSeries};
 
 mod charts;
@@ -275,6 +276,25 @@ pub fn render_run_html(report: &RunReport) -> String {
     body.push_str(&run_sections(report));
     body.push_str(&warnings_block(&report.warnings));
     page(&format!("ratecheck run — {}", report.target), &body)
+}
+
+/// The merged report of a schedule's shards: the merged figures and charts
+/// (on the shared start's time axis), then each shard's row.
+pub fn render_merge_html(m: &Merged) -> String {
+    let r = &m.report;
+    let mut body = String::new();
+    let _ = write!(
+        body,
+        "<h1>ratecheck merge</h1>\n<p class=\"sub\">{} shards of {} rps for {} against {}</p>\n",
+        m.schedule.shards,
+        rps(r.target_rps),
+        secs(r.duration_s),
+        escape_html(&r.target)
+    );
+    body.push_str(&run_sections(r));
+    let _ = write!(body, "<h2>Shards</h2>\n{}", model_table(&model::shards(m)));
+    body.push_str(&warnings_block(&r.warnings));
+    page(&format!("ratecheck merge — {}", r.target), &body)
 }
 
 /// Check-table rows: a heading row per scenario, then its figures (a

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::report::check::CheckOutput;
 use ratecheck_engine::metrics::snapshot::RunReport;
 
-fn pretty<T: Serialize>(value: &T) -> String {
+pub(crate) fn pretty<T: Serialize>(value: &T) -> String {
     // serde_json only fails for maps with non-string keys or a failing custom
     // `Serialize`; these types have neither, so the fallback is unreachable in
     // practice but still yields valid JSON rather than a panic.

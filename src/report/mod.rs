@@ -23,6 +23,8 @@ pub mod markdown;
 pub mod merge;
 /// The tables of a run and of a check, built once for every renderer.
 pub mod model;
+/// `merge`: the merged report of a schedule's shards.
+pub mod shards;
 /// Human-readable terminal output: comfy-table tables, colour only on request.
 pub mod text;
 /// The only IO in this module: atomic file writes for `--json` / `--html`.

@@ -5,13 +5,15 @@
 
 use crate::baseline::compare::Verdict;
 use crate::figure::id;
-use crate::gate::BaseOfRev;
 use crate::report::check::CheckOutput;
 use crate::report::format::{
-    change, describe_git, limit_text, mb, ms, not_judged_line, note_text, pct, rps, secs, shape,
-    short_commit, sig3, value, verdict_line, verdict_word,
+    change, limit_text, mb, ms, note_text, pct, rps, secs, shape, sig3, value, verdict_word,
 };
+use ratecheck_engine::merge::Merged;
 use ratecheck_engine::metrics::snapshot::{Percentiles, RunReport};
+
+mod header;
+pub use header::{baseline_line, check_verdict_line, check_warnings};
 
 /// One line of a run's summary: a label and its value. When the value is
 /// an efficiency, `efficiency` holds it (shown first, as a percentage,
@@ -98,134 +100,6 @@ pub fn run_summary(r: &RunReport) -> Vec<SummaryLine> {
         ),
         SummaryLine::plain("peak RSS", mb(r.memory.peak_rss_bytes)),
     ]
-}
-
-/// `baseline 1a2b3c4d5e6f (main, 2024-05-01T12:34:56Z) from
-/// baselines/main.json, paired with main (commit 0a1b2c3d4e5f) vs HEAD
-/// 9f8e7d6c5b4a (feature), 3 commits apart`, or `no baseline` when there is
-/// The verdict line of a check: NOT JUDGED (exit 2) when a required kind
-/// was left unjudged, else PASS or FAIL with the counts.
-pub fn check_verdict_line(check: &CheckOutput) -> String {
-    if check.not_judged.is_empty() {
-        verdict_line(&check.rows, check.passed)
-    } else {
-        not_judged_line(&check.not_judged)
-    }
-}
-
-/// neither a baseline nor a paired run.
-pub fn baseline_line(check: &CheckOutput) -> String {
-    let mut s = match (&check.baseline_git, &check.baseline_path) {
-        (Some(g), _) => format!("baseline {}", describe_git(g)),
-        (None, Some(_)) => "baseline (commit unknown)".to_string(),
-        (None, None) => String::new(),
-    };
-    if let Some(p) = &check.baseline_path {
-        s.push_str(&format!(" from {p}"));
-    }
-    if let Some(b) = &check.baseline_rev {
-        s.push_str(&merge_base_words(b));
-    }
-    if let Some(a) = &check.against {
-        let sep = if s.is_empty() { "" } else { ", " };
-        let commit = short_commit(&a.commit);
-        s.push_str(&format!("{sep}paired with {} (commit {commit})", a.rev));
-    }
-    if s.is_empty() {
-        s.push_str("no baseline");
-    }
-    if let Some(h) = &check.head_git {
-        s.push_str(&format!(" vs HEAD {}", describe_git(h)));
-    }
-    if let Some(n) = check.commits_between {
-        s.push_str(&format!(
-            ", {n} commit{} apart",
-            if n == 1 { "" } else { "s" }
-        ));
-    }
-    if let Some(c) = &check.configuration {
-        s.push_str(&format!("; configuration from {c}"));
-    }
-    s.push_str(&parts_clause(check));
-    s
-}
-
-/// What a part of a split run ran (`; part 0/2: steady-200, cpu`), or what
-/// a merged one was made of: each part, its scenarios and its runner.
-fn parts_clause(check: &CheckOutput) -> String {
-    let ran = |scenarios: &[String]| match scenarios.is_empty() {
-        true => "the self-test only".to_string(),
-        false => format!("self-test, {}", scenarios.join(", ")),
-    };
-    if let Some(p) = &check.part {
-        return format!("; part {}: {}", p.part(), ran(&p.scenarios));
-    }
-    if check.parts.is_empty() {
-        return String::new();
-    }
-    let each: Vec<String> = check
-        .parts
-        .iter()
-        .map(|m| {
-            let p = &m.part;
-            format!(
-                "{} ({}) on {}, {} cores{}",
-                p.part(),
-                ran(&p.scenarios),
-                p.machine.cpu_model,
-                p.machine.cores,
-                if m.passed { "" } else { ", failed" }
-            )
-        })
-        .collect();
-    format!(
-        "; merged from {} parts: {}",
-        check.parts.len(),
-        each.join("; ")
-    )
-}
-
-/// `, the merge base of HEAD and main (main is at 9f8e7d6c5b4a now; its
-/// baseline has moved since)`, or `, main at 1a2b3c4d5e6f, the merge base
-/// of HEAD and main` when REV is the merge base.
-fn merge_base_words(b: &BaseOfRev) -> String {
-    let rev = &b.rev;
-    if b.merge_base == b.rev_commit {
-        return format!(
-            ", {rev} at {}, the merge base of HEAD and {rev}",
-            short_commit(&b.rev_commit)
-        );
-    }
-    let moved = if b.baseline_moved {
-        "has moved since"
-    } else {
-        "is unchanged since"
-    };
-    format!(
-        ", the merge base {} of HEAD and {rev} ({rev} is at {} now; its baseline {moved})",
-        short_commit(&b.merge_base),
-        short_commit(&b.rev_commit)
-    )
-}
-
-/// Every warning of a check: the check's own, then each scenario's
-/// (prefixed with the scenario name), then each scenario report's.
-pub fn check_warnings(check: &CheckOutput) -> Vec<String> {
-    let mut out = check.warnings.clone();
-    for s in &check.current.scenarios {
-        for w in &s.warnings {
-            out.push(format!("{}: {w}", s.name));
-        }
-        if let Some(r) = &s.report {
-            for w in &r.warnings {
-                let line = format!("{}: {w}", s.name);
-                if !out.contains(&line) {
-                    out.push(line);
-                }
-            }
-        }
-    }
-    out
 }
 
 /// A table: a heading per column (`right`: numbers, aligned right) and rows
@@ -323,6 +197,38 @@ pub fn requests(r: &RunReport) -> Table {
         .map(|n| n.to_string())
         .to_vec(),
     );
+    t
+}
+
+/// One row per shard of a merged run: its efficiency, how late it started
+/// after the shared start, its schedule lag, and the missing ones.
+pub fn shards(m: &Merged) -> Table {
+    let mut t = Table::new(&[
+        ("shard", false),
+        ("part", false),
+        (id::EFFICIENCY, true),
+        ("completed", true),
+        ("expected", true),
+        ("start skew", true),
+        ("schedule lag p99", true),
+    ]);
+    let n = m.schedule.shards;
+    for p in &m.parts {
+        t.rows.push(vec![
+            format!("{}/{n}", p.index),
+            p.name.clone(),
+            pct(p.efficiency),
+            p.completed.to_string(),
+            p.expected.to_string(),
+            ms(p.start_offset_ms),
+            ms(p.schedule_lag_p99_ms),
+        ]);
+    }
+    for i in &m.missing {
+        let mut row = vec![format!("{i}/{n}"), "(missing)".into()];
+        row.resize(t.header.len(), "-".into());
+        t.rows.push(row);
+    }
     t
 }
 

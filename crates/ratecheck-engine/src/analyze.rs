@@ -57,7 +57,7 @@ pub(crate) struct RunFacts {
     pub drained: bool,
 }
 
-fn ratio(num: f64, den: f64) -> f64 {
+pub(crate) fn ratio(num: f64, den: f64) -> f64 {
     if den > 0.0 {
         num / den
     } else {
@@ -89,7 +89,7 @@ pub(crate) fn report(
     floor: f64,
 ) -> RunReport {
     let judged = f.judged_until_s.clamp(0.0, schedule.duration());
-    let expected = schedule.cumulative(judged).floor() as u64;
+    let expected = schedule.own_by(judged);
     let requests = RequestCounts {
         expected,
         generated: snap.generated,
@@ -142,6 +142,7 @@ pub(crate) fn report(
         pacing: pacing_report(snap, f),
         series: time_series(schedule, snap, judged),
         warnings: Vec::new(),
+        shard: None,
     };
     report.warnings = warnings(&report, f, floor);
     report
@@ -168,7 +169,7 @@ fn phase_reports(schedule: &Schedule, snap: &CollectorSnapshot, judged: f64) -> 
         } else {
             (end / BUCKET_S).round() as usize
         };
-        let exp = schedule.expected(p.start, end);
+        let exp = schedule.own_expected(p.start, end);
         let generated = sum(&snap.generated_series, from, to);
         let completed = sum(&snap.completed_by_intended_series, from, to);
         phases.push(PhaseReport {
@@ -191,7 +192,7 @@ fn window_reports(schedule: &Schedule, snap: &CollectorSnapshot, judged: f64) ->
     let mut w = 0usize;
     while (w + 1) as f64 <= judged + 1e-9 {
         let (t0, t1) = (w as f64, (w + 1) as f64);
-        let exp = schedule.expected(t0, t1);
+        let exp = schedule.own_expected(t0, t1);
         let from = w * BUCKETS_PER_WINDOW;
         let generated = sum(&snap.generated_series, from, from + BUCKETS_PER_WINDOW);
         let completed = sum(&snap.completed_series, from, from + BUCKETS_PER_WINDOW);
@@ -216,7 +217,7 @@ fn window_reports(schedule: &Schedule, snap: &CollectorSnapshot, judged: f64) ->
 /// The lowest completion and generation efficiency over the steady phase's
 /// windows (over every window that asked for requests when there is no
 /// steady phase); the run's own when there is no such window.
-fn min_windows(
+pub(crate) fn min_windows(
     windows: &[WindowReport],
     efficiency: f64,
     generation_efficiency: f64,
@@ -255,7 +256,7 @@ fn time_series(schedule: &Schedule, snap: &CollectorSnapshot, judged: f64) -> Ti
     TimeSeries {
         interval_ms: BUCKET_NS / 1_000_000,
         target_rps: (0..len)
-            .map(|i| schedule.rate((i as f64 + 0.5) * BUCKET_S))
+            .map(|i| schedule.own_rate((i as f64 + 0.5) * BUCKET_S))
             .collect(),
         generated: snap.generated_series.iter().copied().take(len).collect(),
         completed: snap.completed_series.iter().copied().take(len).collect(),

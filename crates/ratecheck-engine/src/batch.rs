@@ -12,10 +12,13 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::schedule::Stripe;
+
 /// What a worker needs to send one request and to time it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RequestMeta {
-    /// 0-based sequence number in the schedule.
+    /// 0-based sequence number in the whole schedule (a shard's requests
+    /// keep theirs, so a request mix picks the same request for each).
     pub id: u64,
     /// When the schedule meant it to go out, ns on the engine clock.
     pub intended_ns: u64,
@@ -63,15 +66,24 @@ pub struct BatchGenerator {
     batch_size: usize,
     buf: Vec<RequestMeta>,
     max_seen: usize,
+    /// The share of the schedule the ids stand for.
+    stripe: Stripe,
 }
 
 impl BatchGenerator {
     /// Batches sized for `rate`, requests per second (see [`batch_size_for`]).
     pub fn new(rate: f64) -> Self {
+        Self::striped(rate, Stripe::WHOLE)
+    }
+
+    /// Batches of `stripe`'s requests: the `j`-th id issued stands for
+    /// request `stripe.global(j)` of the whole schedule.
+    pub fn striped(rate: f64, stripe: Stripe) -> Self {
         BatchGenerator {
             batch_size: batch_size_for(rate),
             buf: Vec::with_capacity(MAX_BATCH),
             max_seen: 0,
+            stripe,
         }
     }
 
@@ -91,7 +103,8 @@ impl BatchGenerator {
     }
 
     /// Builds the next batch of at most `min(want, batch_size)` requests,
-    /// taking ids from `ids` and intended times from `intended(id)`.
+    /// taking ids from `ids` (numbered in the whole schedule by the
+    /// stripe) and intended times from `intended(id)`.
     pub fn next_batch(
         &mut self,
         want: u64,
@@ -104,10 +117,23 @@ impl BatchGenerator {
             return &self.buf;
         }
         let first = ids.reserve(n);
-        self.buf.extend((first..first + n).map(|id| RequestMeta {
-            id,
-            intended_ns: intended(id),
-        }));
+        let stripe = self.stripe;
+        if stripe == Stripe::WHOLE {
+            // The ids are the schedule's numbers: the loop stays as tight
+            // as it is without shards.
+            self.buf.extend((first..first + n).map(|id| RequestMeta {
+                id,
+                intended_ns: intended(id),
+            }));
+        } else {
+            self.buf.extend((first..first + n).map(|j| {
+                let id = stripe.global(j);
+                RequestMeta {
+                    id,
+                    intended_ns: intended(id),
+                }
+            }));
+        }
         self.max_seen = self.max_seen.max(self.buf.len());
         &self.buf
     }
@@ -189,6 +215,21 @@ mod tests {
         let n = all.len() as u64;
         assert_eq!(n, 4 * 2000 * 37);
         assert!(all.iter().copied().eq(0..n), "no gaps, no duplicates");
+    }
+
+    #[test]
+    fn a_stripes_batches_carry_the_whole_schedules_ids() {
+        let ids = IdSource::new();
+        let mut g = BatchGenerator::striped(1000.0, Stripe::new(2, 3).unwrap());
+        let got: Vec<_> = (0..3)
+            .map(|_| *g.next_batch(1, &ids, |id| id * 7).first().unwrap())
+            .collect();
+        let want = [2u64, 5, 8].map(|id| RequestMeta {
+            id,
+            intended_ns: id * 7,
+        });
+        assert_eq!(got, want);
+        assert_eq!(ids.issued(), 3);
     }
 
     #[test]

@@ -59,6 +59,16 @@ impl SystemClock {
         SystemClock { clock, origin }
     }
 
+    /// A clock whose origin is `back` before now (or now, where the
+    /// machine's clock does not reach that far back), so that it can place
+    /// a shard's start that is already past.
+    pub fn reaching_back(back: Duration) -> Self {
+        let clock = quanta::Clock::new();
+        let now = clock.now();
+        let origin = now.checked_sub(back).unwrap_or(now);
+        SystemClock { clock, origin }
+    }
+
     /// A shareable system clock.
     pub fn shared() -> SharedClock {
         Arc::new(Self::new())

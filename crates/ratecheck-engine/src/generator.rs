@@ -68,8 +68,9 @@ pub(super) struct Generator {
 }
 
 impl Generator {
-    /// When request `id` (0-based) is meant to go out, clock ns: its time in
-    /// the schedule, at the latest the schedule's `end` (s).
+    /// When request `id` (0-based, of the whole schedule) is meant to go
+    /// out, clock ns: its time in the schedule, at the latest the
+    /// schedule's `end` (s).
     #[inline]
     fn intended_ns(&self, id: u64, end: f64) -> u64 {
         let t = self.schedule.time_of((id + 1) as f64).unwrap_or(end);
@@ -108,12 +109,19 @@ enum Woke {
     Cancelled,
 }
 
-/// The generator's running state.
+/// The generator's running state. The limiter grants the whole schedule's
+/// requests (tokens), a shard releases its stripe's share of them.
 struct Pass {
     ids: IdSource,
     batcher: BatchGenerator,
+    /// The whole schedule's requests the limiter granted.
+    granted: u64,
+    /// The stripe's requests released.
     released: u64,
+    /// The whole schedule's requests.
     total: u64,
+    /// The stripe's requests.
+    own_total: u64,
     end: f64,
     /// A waiting hand-over may use the drain period, no more.
     wait_deadline: tokio::time::Instant,
@@ -129,9 +137,11 @@ async fn release_all(
     let mut taker = limiter.taker();
     let mut p = Pass {
         ids: IdSource::new(),
-        batcher: BatchGenerator::new(g.schedule.rate(0.0).max(1.0)),
+        batcher: BatchGenerator::striped(g.schedule.own_rate(0.0).max(1.0), g.schedule.stripe()),
+        granted: 0,
         released: 0,
-        total: g.schedule.total().floor() as u64,
+        total: g.schedule.requests(),
+        own_total: g.schedule.stripe().own_below(g.schedule.requests()),
         end,
         wait_deadline: g
             .clock
@@ -148,14 +158,14 @@ async fn release_all(
         let now = g.clock.now_ns();
         let (want, granted) = release_due(g, &mut p, &mut taker, queue, cancel, now).await;
         tally.sample_occupancy(queue.len() as u64);
-        if p.released >= p.total || (g.secs_at(now) >= end && granted == want) {
+        if p.released >= p.own_total || (g.secs_at(now) >= end && granted == want) {
             break;
         }
         let held_back = granted < want;
         let next_ns = if held_back {
             now + HELD_BACK_RETRY_NS
         } else {
-            g.intended_ns(p.released, end)
+            g.intended_ns(g.schedule.stripe().global(p.released), end)
         };
         let wake_ns = g.budget.next_wake(next_ns, last_pass);
         match wait(g, wake_ns, !held_back, cancel).await {
@@ -170,8 +180,8 @@ async fn release_all(
 }
 
 /// One release pass at `now`: the requests due by the release horizon that
-/// the limiter grants go to the queue. Returns how many were due and how
-/// many granted.
+/// the limiter grants, the stripe's among them, go to the queue. Returns how
+/// many of the whole schedule's were due and how many granted.
 async fn release_due(
     g: &Generator,
     p: &mut Pass,
@@ -182,18 +192,21 @@ async fn release_due(
 ) -> (u64, u64) {
     let horizon = g.budget.release_horizon(now);
     let due = due_by(g, horizon, p.total);
-    let want = due.saturating_sub(p.released);
+    let want = due.saturating_sub(p.granted);
     if want == 0 {
         return (0, 0);
     }
     let end = p.end;
     let intended = |id: u64| g.intended_ns(id, end);
-    p.batcher.set_rate(g.schedule.rate(g.secs_at(now)).max(1.0));
+    p.batcher
+        .set_rate(g.schedule.own_rate(g.secs_at(now)).max(1.0));
     // The limiter is asked at the horizon too: it grants what the schedule
     // asks for by then, never more.
     let granted = taker.take_up_to_at(want, horizon);
-    g.collector.record_generated(granted, now);
-    let mut left = granted;
+    p.granted += granted;
+    let own = g.schedule.stripe().own_below(p.granted) - p.released;
+    g.collector.record_generated(own, now);
+    let mut left = own;
     let mut full = false;
     while left > 0 {
         let batch = p.batcher.next_batch(left, &p.ids, intended);
@@ -219,7 +232,7 @@ async fn release_due(
     if full {
         g.collector.record_channel_full();
     }
-    p.released += granted;
+    p.released += own;
     (want, granted)
 }
 

@@ -20,10 +20,12 @@ use super::limits::{check_concurrency, Problem};
 use super::pacing::{Nudge, Pacing, PacingBudget};
 use super::queue::RequestQueue;
 use super::rate::{Burst, RateLimiter};
-use super::schedule::{Schedule, ScheduleError};
+use super::schedule::{Schedule, ScheduleError, Stripe};
+use super::shard::{self, Shard, Start, StartTooLate};
 use super::target::Target;
 use super::workers::{flush_and_report, worker};
 use crate::metrics::collector::{Collector, Recorder};
+use crate::metrics::part::{ScheduleId, ShardPart};
 use crate::metrics::snapshot::RunReport;
 use crate::usage::{self, CpuTimes};
 
@@ -87,6 +89,10 @@ pub struct RunConfig {
     /// How the generator paces (default: measured on this machine at the
     /// start of the run, see [`crate::pacing`]).
     pub pacing: Pacing,
+    /// This run is one shard of the schedule: it sends its stripe from the
+    /// shared start, and its report carries what merging needs. Concurrency
+    /// and the queue are this process's own.
+    pub shard: Option<Shard>,
 }
 
 impl RunConfig {
@@ -106,22 +112,27 @@ impl RunConfig {
             includes_server: false,
             efficiency_floor: EFFICIENCY_FLOOR,
             pacing: Pacing::Auto,
+            shard: None,
         }
     }
 
     pub(crate) fn schedule(&self) -> Result<Schedule, EngineError> {
-        Ok(Schedule::new(
-            self.rps,
-            self.ramp_up,
-            self.duration,
-            self.ramp_down,
-        )?)
+        let stripe = self.shard.map_or(Stripe::WHOLE, |s| s.stripe);
+        Ok(
+            Schedule::new(self.rps, self.ramp_up, self.duration, self.ramp_down)?
+                .with_stripe(stripe),
+        )
+    }
+
+    /// This process's share of the peak rate.
+    fn own_rps(&self) -> f64 {
+        self.rps / self.shard.map_or(1, |s| s.stripe.count()) as f64
     }
 
     fn capacity(&self) -> usize {
         self.channel_capacity.unwrap_or_else(|| {
             (10 * self.concurrency)
-                .max(((self.rps * QUEUE_SECONDS).ceil() as usize).min(MAX_QUEUE_FOR_RATE))
+                .max(((self.own_rps() * QUEUE_SECONDS).ceil() as usize).min(MAX_QUEUE_FOR_RATE))
                 .max(1024)
         })
     }
@@ -139,6 +150,9 @@ pub enum EngineError {
     /// Outside [`crate::limits::check_concurrency`], the limit of every load run.
     #[error("{problem} (got {0})", problem = Problem::Concurrency)]
     Concurrency(usize),
+    /// A shard's start lies before its clock began.
+    #[error(transparent)]
+    Start(#[from] StartTooLate),
 }
 
 /// Runs the schedule to its end (or until `cancel`), then drains, and
@@ -159,7 +173,16 @@ pub async fn run(
         t.seed_lateness(budget.timer_lateness_ns);
     }
     let first_rate = schedule.expected(0.0, RAMP_STEP.as_secs_f64()) / RAMP_STEP.as_secs_f64();
-    let limiter = Arc::new(RateLimiter::new(first_rate, cfg.burst, clock.clone())?);
+    // A shard waits for the shared start; its limiter starts there (so a
+    // late shard catches up, within the burst).
+    let start = match &cfg.shard {
+        Some(s) => Some(shard::start(s.start_at, &*clock, &cancel).await?),
+        None => None,
+    };
+    let limiter = Arc::new(match start {
+        Some(s) => RateLimiter::starting_at(first_rate, cfg.burst, clock.clone(), s.clock_ns)?,
+        None => RateLimiter::new(first_rate, cfg.burst, clock.clone())?,
+    });
 
     let workers = cfg.concurrency;
     let run_ns = ((schedule.duration() + cfg.drain.as_secs_f64() + 1.0) * 1e9) as u64;
@@ -172,7 +195,7 @@ pub async fn run(
     usage::reset_peak_rss();
     let allocs0 = usage::allocations();
     let cpu0 = CpuTimes::now();
-    let start_ns = clock.now_ns();
+    let start_ns = start.map_or_else(|| clock.now_ns(), |s| s.clock_ns);
     let (collector, recorders) = Collector::new(start_ns, run_ns, workers, ring);
 
     let queue = Arc::new(RequestQueue::bounded(
@@ -215,12 +238,30 @@ pub async fn run(
         budget,
     };
     let facts = run_facts(cfg, &schedule, &limiter, &cancel, readings);
-    Ok(analyze::report(
-        &schedule,
-        &snap,
-        &facts,
-        cfg.efficiency_floor,
-    ))
+    let mut report = analyze::report(&schedule, &snap, &facts, cfg.efficiency_floor);
+    if let (Some(shard), Some(start)) = (cfg.shard, start) {
+        report.shard = Some(shard_part(cfg, shard.stripe, start, &collector));
+    }
+    Ok(report)
+}
+
+/// What merging a shard's report needs besides its figures.
+fn shard_part(cfg: &RunConfig, stripe: Stripe, start: Start, collector: &Collector) -> ShardPart {
+    ShardPart {
+        index: stripe.index(),
+        count: stripe.count(),
+        schedule: ScheduleId {
+            rps: cfg.rps,
+            ramp_up_s: cfg.ramp_up.as_secs_f64(),
+            steady_s: cfg.duration.as_secs_f64(),
+            ramp_down_s: cfg.ramp_down.as_secs_f64(),
+            t0_unix_ns: start.t0_unix_ns,
+            shards: stripe.count(),
+            target: cfg.target.describe(),
+        },
+        start_offset_ms: start.late_ns as f64 / 1e6,
+        histograms: collector.part_histograms(),
+    }
 }
 
 /// The tasks of a run under way.
@@ -373,7 +414,7 @@ fn run_facts(
     let cancelled = cancel.is_cancelled();
     let elapsed_s = (end_ns - start_ns) as f64 / 1e9;
     RunFacts {
-        target_rps: cfg.rps,
+        target_rps: cfg.own_rps(),
         concurrency: cfg.concurrency,
         target: cfg.target.describe(),
         includes_server: cfg.includes_server,

@@ -2,7 +2,10 @@
 //! phases. Pure functions of time (seconds since the run's start): the target
 //! rate `rate(t)`, the exact number of requests the schedule asks for over a
 //! window `expected(t0, t1) = ∫ rate dt`, and its inverse `time_of(k)`, the
-//! intended send time of the k-th request.
+//! intended send time of the k-th request. A [`Stripe`] is one shard's share
+//! of that one schedule: the requests `k` (0-based) with `k mod N = i`, each
+//! at the time the whole schedule gives it, so N shards together send what
+//! one process would.
 
 use std::time::Duration;
 
@@ -58,6 +61,63 @@ pub enum ScheduleError {
     /// Every phase is 0 long.
     #[error("the schedule is empty: give a duration or a ramp longer than 0")]
     Empty,
+    /// The shard is not `i/N` with `0 <= i < N <= MAX_SHARDS`.
+    #[error("shard {index}/{count} is not a shard: give i/N with 0 <= i < N <= {MAX_SHARDS}")]
+    BadShard {
+        /// The shard's index, `i`.
+        index: u64,
+        /// The number of shards, `N`.
+        count: u64,
+    },
+}
+
+/// Most shards one schedule splits into.
+pub const MAX_SHARDS: u64 = 4096;
+
+/// One shard's share of a schedule: the requests `k` (0-based, in the order
+/// of the whole schedule) with `k mod count = index`. Pure arithmetic on
+/// request numbers; the one-shard stripe is the whole schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stripe {
+    index: u64,
+    count: u64,
+}
+
+impl Stripe {
+    /// The whole schedule: shard 0 of 1.
+    pub const WHOLE: Stripe = Stripe { index: 0, count: 1 };
+
+    /// Shard `index` of `count`.
+    pub fn new(index: u64, count: u64) -> Result<Self, ScheduleError> {
+        if count == 0 || count > MAX_SHARDS || index >= count {
+            return Err(ScheduleError::BadShard { index, count });
+        }
+        Ok(Stripe { index, count })
+    }
+
+    /// The shard's index, `i`.
+    pub fn index(self) -> u64 {
+        self.index
+    }
+
+    /// The number of shards, `N`.
+    pub fn count(self) -> u64 {
+        self.count
+    }
+
+    /// The number in the whole schedule of the shard's `j`-th request
+    /// (both 0-based).
+    #[inline]
+    pub fn global(self, j: u64) -> u64 {
+        j * self.count + self.index
+    }
+
+    /// How many of the whole schedule's first `n` requests (`0..n`) are the
+    /// shard's.
+    #[inline]
+    pub fn own_below(self, n: u64) -> u64 {
+        (n + self.count - 1 - self.index) / self.count
+    }
 }
 
 /// The whole run's rate profile.
@@ -67,6 +127,8 @@ pub(crate) struct Schedule {
     /// Requests asked for before each phase starts.
     before: Vec<f64>,
     peak: f64,
+    /// The share of the requests this process sends.
+    stripe: Stripe,
 }
 
 impl Schedule {
@@ -113,7 +175,47 @@ impl Schedule {
             phases,
             before,
             peak: rps,
+            stripe: Stripe::WHOLE,
         })
+    }
+
+    /// The same schedule, of which this process sends `stripe`'s share.
+    pub fn with_stripe(mut self, stripe: Stripe) -> Self {
+        self.stripe = stripe;
+        self
+    }
+
+    /// The share of the requests this process sends.
+    #[inline]
+    pub fn stripe(&self) -> Stripe {
+        self.stripe
+    }
+
+    /// The whole schedule's requests (`⌊total⌋`).
+    pub fn requests(&self) -> u64 {
+        self.total().floor() as u64
+    }
+
+    /// The stripe's requests among those the whole schedule asks for over
+    /// `[0, t]` (`⌊cumulative(t)⌋` of them).
+    pub fn own_by(&self, t: f64) -> u64 {
+        self.stripe.own_below(self.cumulative(t).floor() as u64)
+    }
+
+    /// The stripe's share of `expected(t0, t1)`: that itself for the whole
+    /// schedule (fractional at a ramp), the stripe's requests counted exactly
+    /// for a shard, so the shards' shares add up to the whole's.
+    pub fn own_expected(&self, t0: f64, t1: f64) -> f64 {
+        if self.stripe == Stripe::WHOLE {
+            self.expected(t0, t1)
+        } else {
+            self.own_by(t1).saturating_sub(self.own_by(t0)) as f64
+        }
+    }
+
+    /// The stripe's share of the rate at `t`.
+    pub fn own_rate(&self, t: f64) -> f64 {
+        self.rate(t) / self.stripe.count as f64
     }
 
     /// A constant rate for `duration`.
@@ -276,6 +378,105 @@ mod tests {
             let k = frac * sch.total();
             let t = sch.time_of(k).unwrap();
             proptest::prop_assert!((sch.cumulative(t) - k).abs() <= 1e-6 * sch.total().max(1.0));
+        }
+    }
+
+    /// Every shard's requests, as numbers of the whole schedule with their
+    /// intended times, checked against the whole: each request is sent by
+    /// exactly one shard, at the whole schedule's time for it.
+    fn stripes_cover_exactly(sch: &Schedule, n: u64) -> Result<(), String> {
+        let total = sch.requests();
+        let mut owner = vec![None; total as usize];
+        for i in 0..n {
+            let shard = sch.clone().with_stripe(Stripe::new(i, n).unwrap());
+            let own = shard.stripe().own_below(total);
+            let mut last = 0.0;
+            for j in 0..own {
+                let k = shard.stripe().global(j);
+                let t = sch
+                    .time_of((k + 1) as f64)
+                    .ok_or(format!("{i}/{n}: no time for {k}"))?;
+                if t < last {
+                    return Err(format!("{i}/{n}: request {j} (global {k}) at {t}"));
+                }
+                last = t;
+                match owner.get_mut(k as usize) {
+                    Some(o @ None) => *o = Some(i),
+                    Some(Some(other)) => return Err(format!("{k} sent by {other} and {i}")),
+                    None => return Err(format!("{i}/{n}: {k} is past the schedule's {total}")),
+                }
+            }
+            if shard.stripe().global(own) < total {
+                return Err(format!("{i}/{n} stops short at {own}"));
+            }
+        }
+        match owner.iter().position(Option::is_none) {
+            Some(k) => Err(format!("request {k} of {total} sent by no shard of {n}")),
+            None => Ok(()),
+        }
+    }
+
+    #[test]
+    fn stripes_of_every_count_up_to_64_cover_a_ramped_schedule_exactly() {
+        let sch = Schedule::new(997.0, s(1.3), s(0.7), s(0.9)).unwrap();
+        for n in 1..=64 {
+            stripes_cover_exactly(&sch, n).unwrap();
+        }
+    }
+
+    #[test]
+    fn shards_own_counts_add_up_to_the_whole() {
+        let sch = Schedule::new(1000.0, s(2.0), s(3.0), s(1.0)).unwrap();
+        for n in [2, 3, 7, 64] {
+            for t in [0.0, 0.0005, 0.5, 1.0, 2.7, 5.99, 6.0, 9.0] {
+                let sum: u64 = (0..n)
+                    .map(|i| {
+                        sch.clone()
+                            .with_stripe(Stripe::new(i, n).unwrap())
+                            .own_by(t)
+                    })
+                    .sum();
+                assert_eq!(sum, sch.cumulative(t).floor() as u64, "{n} shards at {t}");
+                let exp: f64 = (0..n)
+                    .map(|i| {
+                        let sh = sch.clone().with_stripe(Stripe::new(i, n).unwrap());
+                        sh.own_expected(1.0, t.max(1.0))
+                    })
+                    .sum();
+                let whole =
+                    (sch.cumulative(t.max(1.0)).floor() - sch.cumulative(1.0).floor()).max(0.0);
+                assert_eq!(exp, whole, "{n} shards over [1, {t}]");
+            }
+        }
+    }
+
+    #[test]
+    fn bad_stripes() {
+        assert!(Stripe::new(0, 1).is_ok());
+        assert!(Stripe::new(63, 64).is_ok());
+        assert_eq!(
+            Stripe::new(3, 3),
+            Err(ScheduleError::BadShard { index: 3, count: 3 })
+        );
+        assert!(Stripe::new(0, 0).is_err());
+        assert!(Stripe::new(0, MAX_SHARDS + 1).is_err());
+        assert_eq!(Stripe::WHOLE.own_below(12345), 12345);
+        assert_eq!(Stripe::WHOLE.global(77), 77);
+    }
+
+    proptest::proptest! {
+        // Each case checks up to 64 stripes of up to 13 500 requests.
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn stripes_are_disjoint_and_their_union_exact(
+            rps in 1.0f64..3_000.0,
+            up in 0.0f64..1.5, steady in 0.0f64..1.5, down in 0.0f64..1.5,
+            n in 1u64..=64,
+        ) {
+            proptest::prop_assume!(up + steady + down > 0.01);
+            let sch = Schedule::new(rps, s(up), s(steady), s(down)).unwrap();
+            proptest::prop_assert_eq!(stripes_cover_exactly(&sch, n), Ok(()));
         }
     }
 

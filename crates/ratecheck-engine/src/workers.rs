@@ -91,7 +91,7 @@ pub(super) async fn flush_and_report(
             p(Progress {
                 elapsed_s: elapsed.min(schedule.duration()),
                 duration_s: schedule.duration(),
-                target_rps: schedule.rate(elapsed),
+                target_rps: schedule.own_rate(elapsed),
                 generated: collector.generated(),
                 completed: collector.completed(),
             });

@@ -24,9 +24,10 @@ use std::sync::{Arc, Mutex};
 
 use crossbeam_utils::CachePadded;
 
+use super::part::PartHistograms;
 use super::snapshot::Percentiles;
 
-mod latency;
+pub(crate) mod latency;
 
 use latency::{distribution, new_histogram, percentiles, Histograms, LatencyWindows, WINDOW_GRACE};
 
@@ -454,6 +455,13 @@ impl Collector {
         s.response_distribution = distribution(&h.response);
         (s.response_p50_series, s.response_p99_series) = h.windows.series();
         s
+    }
+
+    /// The whole run's latency histograms, serialized for merging shards.
+    pub fn part_histograms(&self) -> PartHistograms {
+        self.flush();
+        let h = self.histograms.lock().unwrap_or_else(|e| e.into_inner());
+        PartHistograms::encode(&h.response, &h.service, &h.lag, &h.early)
     }
 }
 

@@ -2,4 +2,5 @@
 //! the cold path.
 
 pub mod collector;
+pub mod part;
 pub mod snapshot;

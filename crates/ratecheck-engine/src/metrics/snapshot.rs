@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::part::ShardPart;
+
 /// Version of the run-report JSON schema.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -75,6 +77,10 @@ pub struct RunReport {
     /// The likely causes of a low efficiency and anything lost, most likely
     /// first; empty for a clean run.
     pub warnings: Vec<String>,
+    /// A shard's place in its schedule and its histograms whole, for
+    /// merging (`run`'s reports carry it; the suite's do not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardPart>,
 }
 
 /// Request counts. Invariant: `succeeded + failed == completed <= generated`,
@@ -305,6 +311,21 @@ impl PacingReport {
     }
 }
 
+impl Percentiles {
+    /// Plausible percentiles of 9990 samples around `base` ms.
+    fn example(base: f64) -> Percentiles {
+        Percentiles {
+            p50: base,
+            p90: base * 1.5,
+            p99: base * 3.0,
+            p999: base * 5.0,
+            max: base * 8.0,
+            mean: base * 1.1,
+            count: 9990,
+        }
+    }
+}
+
 impl RequestCounts {
     /// `succeeded + failed == completed <= generated`.
     pub fn is_consistent(&self) -> bool {
@@ -333,15 +354,7 @@ impl RunReport {
 
     /// A small, fully-populated report for tests of code that reads reports.
     pub fn example() -> RunReport {
-        let p = |base: f64| Percentiles {
-            p50: base,
-            p90: base * 1.5,
-            p99: base * 3.0,
-            p999: base * 5.0,
-            max: base * 8.0,
-            mean: base * 1.1,
-            count: 9990,
-        };
+        let p = Percentiles::example;
         RunReport {
             schema_version: SCHEMA_VERSION,
             target_rps: 1000.0,
@@ -412,6 +425,7 @@ impl RunReport {
                 response_p99_ms: (0..100).map(|i| Some(0.6 + i as f64 / 100.0)).collect(),
             },
             warnings: vec![],
+            shard: None,
         }
     }
 }

@@ -221,9 +221,21 @@ impl RateLimiter {
     /// The bucket starts empty: the first token is available after one
     /// interval, so a run never opens with a burst.
     pub fn new(rate: f64, burst: Burst, clock: SharedClock) -> Result<Self, RateError> {
+        let now = clock.now_ns();
+        Self::starting_at(rate, burst, clock, now)
+    }
+
+    /// [`new`](Self::new), as if made at clock time `now` (ns), which may be
+    /// past: a run that starts late is granted what the rate allowed since
+    /// then, up to the burst.
+    pub fn starting_at(
+        rate: f64,
+        burst: Burst,
+        clock: SharedClock,
+        now: u64,
+    ) -> Result<Self, RateError> {
         validate_rate(rate)?;
         validate_burst(burst)?;
-        let now = clock.now_ns();
         let settings: Box<[Setting]> = (0..SLOTS).map(|_| Setting::default()).collect();
         let tat = if rate == 0.0 {
             settings[0].interval.store(PAUSED, Ordering::Relaxed);

@@ -364,3 +364,57 @@ async fn a_worker_that_wakes_in_time_takes_the_timers_place() {
     let fastest = r.latency_ms.response_distribution[0][1];
     assert!(fastest >= 3.99, "{:?}", r.latency_ms.response_distribution);
 }
+
+/// Shard `i/n` of 900 rps ramped up over 1 s, steady 1 s, ramped down over
+/// 1 s, starting at `t0`, on its own paused clock that reaches `history` back.
+async fn shard_run(i: u64, n: u64, t0: std::time::SystemTime, history: Duration) -> RunReport {
+    let mut cfg = RunConfig::steady(900.0, Duration::from_secs(1), 10, null(1));
+    cfg.ramp_up = Duration::from_secs(1);
+    cfg.ramp_down = Duration::from_secs(1);
+    cfg.shard = Some(Shard {
+        stripe: Stripe::new(i, n).unwrap(),
+        start_at: Some(t0),
+    });
+    let clock = Arc::new(TokioClock::new());
+    tokio::time::advance(history).await;
+    run(&cfg, clock, CancellationToken::new(), None)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn shards_send_their_stripes_and_add_up_to_the_whole() {
+    let t0 = std::time::SystemTime::now() + Duration::from_secs(1);
+    let mut sum = 0;
+    for i in 0..3 {
+        let r = shard_run(i, 3, t0, Duration::ZERO).await;
+        let own = Stripe::new(i, 3).unwrap().own_below(1800);
+        assert_eq!(r.requests.expected, own, "{i}");
+        assert_eq!(r.requests.generated, own, "{i}");
+        assert_eq!(r.requests.completed, own, "{i}");
+        assert_eq!(r.target_rps, 300.0);
+        // On time, as far as tokio's 1 ms timer and the limiter's
+        // 100 ms ramp steps go (as unsharded).
+        assert!(!r.behind_schedule, "{i}: {:?}", r.latency_ms);
+        let part = r.shard.unwrap();
+        assert_eq!((part.index, part.count), (i, 3));
+        assert_eq!(part.start_offset_ms, 0.0);
+        assert_eq!(part.schedule.rps, 900.0);
+        sum += r.windows.iter().map(|w| w.expected).sum::<f64>() as u64;
+    }
+    assert_eq!(sum, 1800);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_late_shard_lags_and_loses_nothing() {
+    let t0 = std::time::SystemTime::now() - Duration::from_millis(500);
+    let r = shard_run(1, 2, t0, Duration::from_secs(10)).await;
+    assert_eq!(r.requests.expected, 900);
+    assert_eq!(r.requests.completed, 900);
+    assert_eq!(r.requests.dropped, 0);
+    assert_eq!(r.efficiency, 1.0);
+    let lag = r.latency_ms.schedule_lag;
+    assert!(lag.max > 400.0 && lag.max < 600.0, "{lag:?}");
+    let offset = r.shard.unwrap().start_offset_ms;
+    assert!((offset - 500.0).abs() < 50.0, "{offset}");
+}

@@ -97,7 +97,7 @@ fn window_histogram() -> Histogram<u64> {
         .expect("constant, valid histogram bounds")
 }
 
-pub(super) fn new_histogram() -> Histogram<u64> {
+pub(crate) fn new_histogram() -> Histogram<u64> {
     // ns values, resolution 1 µs, up to one hour (larger values saturate),
     // 3 significant digits: fixed size, no growth with run length.
     Histogram::new_with_bounds(1_000, 3_600_000_000_000, 3)
@@ -105,7 +105,7 @@ pub(super) fn new_histogram() -> Histogram<u64> {
 }
 
 /// Percentiles in ms from a histogram of ns.
-pub(super) fn percentiles(h: &Histogram<u64>) -> Percentiles {
+pub(crate) fn percentiles(h: &Histogram<u64>) -> Percentiles {
     if h.is_empty() {
         return Percentiles::default();
     }
@@ -131,7 +131,7 @@ pub(super) const DISTRIBUTION_PERCENTILES: [f64; 15] = [
 /// `(percentile, ms)` at [`DISTRIBUTION_PERCENTILES`], up to the first
 /// percentile the samples can resolve (a run of 1000 requests says nothing
 /// about its 99.99th); the last point is the maximum.
-pub(super) fn distribution(h: &Histogram<u64>) -> Vec<(f64, f64)> {
+pub(crate) fn distribution(h: &Histogram<u64>) -> Vec<(f64, f64)> {
     if h.is_empty() {
         return Vec::new();
     }
