@@ -24,6 +24,7 @@ use crate::suite::instructions::CostTarget;
 use ratecheck_engine::load::Traffic;
 use ratecheck_engine::load::{self, LoadSpec, ServerSpec, TargetSpec, MAX_CONCURRENCY};
 use ratecheck_engine::load::{DEFAULT_DRAIN, DEFAULT_TIMEOUT};
+use ratecheck_engine::target::ClientOptions;
 
 #[derive(Debug, Parser)]
 #[command(name = "cargo", bin_name = "cargo", styles = clap::builder::Styles::default())]
@@ -250,9 +251,22 @@ pub struct RunArgs {
     /// Ramp from --rps to 0 over this long at the end.
     #[arg(long, value_parser = parse_load_duration, allow_hyphen_values = true, default_value = "0s")]
     pub ramp_down: Duration,
-    /// Target URL (loopback only: 127.0.0.1, localhost, [::1]). Default: the embedded server.
+    /// Target URL, http:// or https://. Default: the embedded server.
     #[arg(long, conflicts_with = "null")]
     pub url: Option<String>,
+    /// https://: trust only the CA certificates of this PEM file.
+    #[arg(long, value_name = "PATH", requires = "url")]
+    pub cacert: Option<PathBuf>,
+    /// https://: do not verify the server's certificate (the report says so).
+    #[arg(long, requires = "url", conflicts_with = "cacert")]
+    pub insecure: bool,
+    /// HTTP/2 (h2 by ALPN over https://, prior knowledge on http://); the
+    /// workers' requests become streams over --connections connections.
+    #[arg(long, requires = "url")]
+    pub http2: bool,
+    /// HTTP/2 connections the streams share (default 1; at most --concurrency).
+    #[arg(long, value_name = "N", requires = "http2")]
+    pub connections: Option<usize>,
     /// The null target: no network, measures the engine alone.
     #[arg(long)]
     pub null: bool,
@@ -310,7 +324,15 @@ impl RunArgs {
                     ..ServerSpec::NONE
                 }),
             },
-            traffic: Traffic::single(&self.method, &self.headers, self.body.as_deref()),
+            traffic: Traffic {
+                client: ClientOptions {
+                    cacert: self.cacert.clone(),
+                    insecure: self.insecure,
+                    http2: self.http2,
+                    connections: self.connections,
+                },
+                ..Traffic::single(&self.method, &self.headers, self.body.as_deref())
+            },
         }
     }
 }

@@ -21,10 +21,10 @@ use super::pacing::{Nudge, Pacing, PacingBudget};
 use super::queue::RequestQueue;
 use super::rate::{Burst, RateLimiter};
 use super::schedule::{Schedule, ScheduleError};
-use super::target::Target;
+use super::target::{ConnPool, Connection, Target};
 use super::workers::{flush_and_report, worker};
 use crate::metrics::collector::{Collector, Recorder};
-use crate::metrics::snapshot::RunReport;
+use crate::metrics::snapshot::{ConnectionReport, RunReport};
 use crate::usage::{self, CpuTimes};
 
 // Part of `RunConfig` and `run`, defined where they are used (the queue,
@@ -191,7 +191,8 @@ pub async fn run(
         nudge: Arc::new(Nudge::new()),
         timer,
     };
-    let tasks = Tasks::start(g, &queue, recorders, &cfg.target, &cancel, progress.clone());
+    let pool = ConnPool::new(cfg.target.http(), clock.clone());
+    let tasks = Tasks::start(g, &queue, recorders, (&cfg.target, &pool), &cancel, progress.clone());
     let ended = tasks.finish(&clock, start_ns, &schedule, cfg.drain).await;
     let cpu = CpuTimes::now().since(cpu0);
     let end_ns = clock.now_ns();
@@ -213,6 +214,7 @@ pub async fn run(
         cpu,
         allocs0,
         budget,
+        connections: pool.report(),
     };
     let facts = run_facts(cfg, &schedule, &limiter, &cancel, readings);
     Ok(analyze::report(
@@ -252,7 +254,7 @@ impl Tasks {
         g: Generator,
         queue: &Arc<RequestQueue>,
         recorders: Vec<Recorder>,
-        target: &Target,
+        (target, pool): (&Target, &Arc<ConnPool>),
         cancel: &CancellationToken,
         progress: Option<ProgressFn>,
     ) -> Tasks {
@@ -260,9 +262,10 @@ impl Tasks {
         // the drain deadline are aborted (no per-request cancellation cost).
         let target = Arc::new(target.clone());
         let mut workers = JoinSet::new();
-        for rec in recorders {
+        for (i, rec) in recorders.into_iter().enumerate() {
             let (q, t, c) = (queue.clone(), target.clone(), g.clock.clone());
-            workers.spawn(worker(q, rec, t, c, g.nudge.clone()));
+            let conn = Connection::new(pool.clone(), i);
+            workers.spawn(worker(q, rec, t, c, g.nudge.clone(), conn));
         }
         let stop_side_tasks = CancellationToken::new();
         let (schedule, limiter, collector, clock, start_ns) = (
@@ -349,6 +352,8 @@ struct Readings {
     allocs0: u64,
     /// The pacing the run used.
     budget: PacingBudget,
+    /// What the connections took.
+    connections: ConnectionReport,
 }
 
 /// What the analysis needs besides the collector's snapshot.
@@ -366,7 +371,12 @@ fn run_facts(
         cpu,
         allocs0,
         budget,
+        mut connections,
     } = r;
+    if let Some(h) = cfg.target.http() {
+        connections.protocol = h.protocol().to_string();
+        connections.tls_verified = h.tls();
+    }
     let wall = Duration::from_nanos(end_ns.saturating_sub(start_ns));
     let tally = ended.tally;
     let ls = limiter.stats();
@@ -406,6 +416,7 @@ fn run_facts(
             tally.occupancy_sum as f64 / tally.wakes as f64
         },
         drained: ended.drained,
+        connections,
     }
 }
 
