@@ -255,17 +255,17 @@ pub struct RunArgs {
     #[arg(long, conflicts_with = "null")]
     pub url: Option<String>,
     /// https://: trust only the CA certificates of this PEM file.
-    #[arg(long, value_name = "PATH", requires = "url")]
+    #[arg(long, value_name = "PATH")]
     pub cacert: Option<PathBuf>,
     /// https://: do not verify the server's certificate (the report says so).
-    #[arg(long, requires = "url", conflicts_with = "cacert")]
+    #[arg(long, conflicts_with = "cacert")]
     pub insecure: bool,
     /// HTTP/2 (h2 by ALPN over https://, prior knowledge on http://); the
     /// workers' requests become streams over --connections connections.
-    #[arg(long, requires = "url")]
+    #[arg(long)]
     pub http2: bool,
     /// HTTP/2 connections the streams share (default 1; at most --concurrency).
-    #[arg(long, value_name = "N", requires = "http2")]
+    #[arg(long, value_name = "N")]
     pub connections: Option<usize>,
     /// The null target: no network, measures the engine alone.
     #[arg(long)]

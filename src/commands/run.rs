@@ -23,7 +23,7 @@ use ratecheck_engine::load::{TargetSpec, DEFAULT_TIMEOUT};
 use ratecheck_engine::metrics::snapshot::RunReport;
 use ratecheck_engine::selftest;
 use ratecheck_engine::server::{self, ServerOptions};
-use ratecheck_engine::target::{HttpTarget, TargetError};
+use ratecheck_engine::target::{ClientOptions, HttpTarget, TargetError};
 
 /// `cargo ratecheck run`.
 pub fn run(ctx: &Ctx, args: RunArgs) -> Result<Exit> {
@@ -31,12 +31,20 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<Exit> {
     // Check outputs and the HTTP target before anything runs, so bad
     // paths, URLs and headers fail at once.
     check_outputs(&args.output)?;
-    if let TargetSpec::Url(url) = &load.target {
-        load.traffic
-            .client
-            .check(load.concurrency)
-            .map_err(|e| Error::new(format!("--{e}")))?;
-        http_target(url, load.timeout, &load.traffic)?;
+    match &load.target {
+        TargetSpec::Url(url) => {
+            load.traffic
+                .client
+                .check(load.concurrency)
+                .map_err(|e| Error::new(format!("--{e}")))?;
+            http_target(url, load.timeout, &load.traffic)?;
+        }
+        _ if load.traffic.client != ClientOptions::default() => {
+            return Err(Error::new(
+                "--cacert, --insecure, --http2 and --connections apply to a --url target; add --url URL",
+            ));
+        }
+        _ => {}
     }
     let threads = args
         .threads

@@ -42,6 +42,31 @@ fn urls() {
 }
 
 #[test]
+fn the_client_keys_are_checked() {
+    let sc = |extra: Value| {
+        let mut s = json!({ "name": "s", "rps": 100 });
+        for (k, v) in extra.as_object().unwrap() {
+            s[k] = v.clone();
+        }
+        err(json!({ "scenario": [s] }))
+    };
+    let (k, m) = sc(json!({ "http2": "yes" }));
+    assert_eq!(k, "scenario \"s\".http2");
+    assert!(m.contains("true or false") || m.contains("bool"), "{m}");
+    let (k, m) = sc(json!({ "connections": 2 }));
+    assert_eq!(k, "scenario \"s\".connections");
+    assert!(m.contains("HTTP/2"), "{m}");
+    let (k, m) = sc(json!({ "http2": true, "concurrency": 4, "connections": 5 }));
+    assert_eq!(k, "scenario \"s\".connections");
+    assert!(m.contains("concurrency"), "{m}");
+    let (k, _) = sc(json!({ "insecure": true, "cacert": "ca.pem" }));
+    assert_eq!(k, "scenario \"s\".insecure");
+    let (k, m) = sc(json!({ "target": "null", "http2": true }));
+    assert_eq!(k, "scenario \"s\".http2");
+    assert!(m.contains("null"), "{m}");
+}
+
+#[test]
 fn a_scenario_may_load_any_https_service_over_http2() {
     let cfg = Config::from_json(&json!({ "scenario": [{
         "name": "staging", "rps": 100, "concurrency": 8,
@@ -189,20 +214,6 @@ fn bad_values_are_named() {
     let (k, m) = sc(json!({ "target": "gopher://example.com/" }));
     assert_eq!(k, "scenario \"s\".target");
     assert!(m.contains("only http:// and https://"), "{m}");
-    let (k, m) = sc(json!({ "http2": "yes" }));
-    assert_eq!(k, "scenario \"s\".http2");
-    assert!(m.contains("true or false") || m.contains("bool"), "{m}");
-    let (k, m) = sc(json!({ "connections": 2 }));
-    assert_eq!(k, "scenario \"s\".connections");
-    assert!(m.contains("HTTP/2"), "{m}");
-    let (k, m) = sc(json!({ "http2": true, "concurrency": 4, "connections": 5 }));
-    assert_eq!(k, "scenario \"s\".connections");
-    assert!(m.contains("concurrency"), "{m}");
-    let (k, _) = sc(json!({ "insecure": true, "cacert": "ca.pem" }));
-    assert_eq!(k, "scenario \"s\".insecure");
-    let (k, m) = sc(json!({ "target": "null", "http2": true }));
-    assert_eq!(k, "scenario \"s\".http2");
-    assert!(m.contains("null"), "{m}");
     let (k, m) = sc(json!({ "target": "null", "server-latency": "1ms" }));
     assert_eq!(k, "scenario \"s\".server-latency");
     assert!(m.contains("embedded"), "{m}");

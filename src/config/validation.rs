@@ -405,9 +405,16 @@ impl Scenario<'_> {
             traffic.check = super::traffic::parse_check(&self.key("check"), v)?;
         }
         if *target == TargetSpec::Null {
-            if let Some(k) = ["requests", "check", "cacert", "insecure", "http2", "connections"]
-                .into_iter()
-                .find(|k| self.raw.get(k).is_some())
+            if let Some(k) = [
+                "requests",
+                "check",
+                "cacert",
+                "insecure",
+                "http2",
+                "connections",
+            ]
+            .into_iter()
+            .find(|k| self.raw.get(k).is_some())
             {
                 return Err(invalid(
                     self.key(k),
@@ -434,7 +441,12 @@ impl Scenario<'_> {
             http2: flag("http2")?,
             connections: match self.raw.get("connections") {
                 None => None,
-                Some(v) => Some(get_count(&self.key("connections"), v, 1, MAX_CONCURRENCY as u64)?),
+                Some(v) => Some(get_count(
+                    &self.key("connections"),
+                    v,
+                    1,
+                    MAX_CONCURRENCY as u64,
+                )?),
             },
         };
         if client.insecure && client.cacert.is_some() {
@@ -442,7 +454,11 @@ impl Scenario<'_> {
         }
         client.check(concurrency).map_err(|e| {
             let msg = e.to_string();
-            invalid(self.key("connections"), msg.split_once(": ").map_or(msg.clone(), |(_, m)| m.to_string()))
+            invalid(
+                self.key("connections"),
+                msg.split_once(": ")
+                    .map_or(msg.clone(), |(_, m)| m.to_string()),
+            )
         })?;
         Ok(client)
     }

@@ -10,9 +10,9 @@ use super::rate::LimiterStats;
 use super::schedule::{Schedule, STEADY};
 use crate::metrics::collector::{CollectorSnapshot, BUCKET_NS};
 use crate::metrics::snapshot::{
-    ConnectionReport,
-    CpuReport, Diagnostics, LatencyReport, MemoryReport, PacingReport, PhaseReport, RequestCounts,
-    RunReport, TimeSeries, WindowReport, BEHIND_SCHEDULE_LAG_P99_MS, SCHEMA_VERSION,
+    ConnectionReport, CpuReport, Diagnostics, LatencyReport, MemoryReport, PacingReport,
+    PhaseReport, RequestCounts, RunReport, TimeSeries, WindowReport, BEHIND_SCHEDULE_LAG_P99_MS,
+    SCHEMA_VERSION,
 };
 
 /// The default efficiency floor: the one definition. A run is judged by

@@ -192,7 +192,14 @@ pub async fn run(
         timer,
     };
     let pool = ConnPool::new(cfg.target.http(), clock.clone());
-    let tasks = Tasks::start(g, &queue, recorders, (&cfg.target, &pool), &cancel, progress.clone());
+    let tasks = Tasks::start(
+        g,
+        &queue,
+        recorders,
+        (&cfg.target, &pool),
+        &cancel,
+        progress.clone(),
+    );
     let ended = tasks.finish(&clock, start_ns, &schedule, cfg.drain).await;
     let cpu = CpuTimes::now().since(cpu0);
     let end_ns = clock.now_ns();

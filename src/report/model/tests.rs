@@ -116,7 +116,11 @@ fn the_run_summary_holds_every_figure_once() {
     };
     unknown.connections = Default::default();
     assert_eq!(run_summary(&unknown)[0].value(), "(unknown)");
-    assert_eq!(run_summary(&unknown).len(), 7, "no connections line for the null target");
+    assert_eq!(
+        run_summary(&unknown).len(),
+        7,
+        "no connections line for the null target"
+    );
 }
 
 #[test]
@@ -128,12 +132,16 @@ fn a_run_without_certificate_verification_says_so_in_its_summary() {
     let lines = run_summary(&r);
     assert_eq!(lines[1].label, "TLS");
     assert!(
-        lines[1].value().starts_with("certificate NOT verified (insecure); 3 handshakes (2 resumed)"),
+        lines[1]
+            .value()
+            .starts_with("certificate NOT verified (insecure); 3 handshakes (2 resumed)"),
         "{:?}",
         lines[1]
     );
     r.connections.tls_verified = Some(true);
-    assert!(run_summary(&r)[1].value().starts_with("certificate verified;"));
+    assert!(run_summary(&r)[1]
+        .value()
+        .starts_with("certificate verified;"));
 }
 
 #[test]

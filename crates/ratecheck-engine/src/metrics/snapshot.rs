@@ -206,6 +206,19 @@ pub struct ConnectionReport {
     pub first_byte_ms_mean: f64,
 }
 
+impl ConnectionReport {
+    /// 50 HTTP/1.1 connections without TLS, for tests and docs.
+    pub fn example() -> ConnectionReport {
+        ConnectionReport {
+            protocol: "HTTP/1.1".into(),
+            opened: 50,
+            connect_ms_mean: 0.1,
+            first_byte_ms_mean: 0.2,
+            ..ConnectionReport::default()
+        }
+    }
+}
+
 /// Process CPU time spent during the run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct CpuReport {
@@ -387,8 +400,7 @@ impl RunReport {
                 generated: 10000,
                 completed: 9990,
                 succeeded: 9990,
-                failed: 0,
-                dropped: 0,
+                ..RequestCounts::default()
             },
             phases: vec![PhaseReport {
                 name: "steady".into(),
@@ -420,13 +432,7 @@ impl RunReport {
             },
             status_codes: BTreeMap::from([("200".to_string(), 9990)]),
             errors: BTreeMap::new(),
-            connections: ConnectionReport {
-                protocol: "HTTP/1.1".into(),
-                opened: 50,
-                connect_ms_mean: 0.1,
-                first_byte_ms_mean: 0.2,
-                ..ConnectionReport::default()
-            },
+            connections: ConnectionReport::example(),
             cpu: CpuReport {
                 user_s: 0.5,
                 system_s: 0.6,

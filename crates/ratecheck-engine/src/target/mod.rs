@@ -291,7 +291,12 @@ impl HttpTarget {
         };
         let found: Vec<SocketAddr> = tokio::net::lookup_host((e.host.as_str(), e.port))
             .await
-            .map_err(|err| fail(format!("the host name {:?} does not resolve ({err})", e.host)))?
+            .map_err(|err| {
+                fail(format!(
+                    "the host name {:?} does not resolve ({err})",
+                    e.host
+                ))
+            })?
             .collect();
         if found.is_empty() {
             return Err(fail(format!("the host name {:?} has no address", e.host)));
