@@ -217,6 +217,7 @@ fn example_suite() -> SuiteResult {
                 report: Some(report),
                 warnings: vec![],
                 service_crash: None,
+                target: None,
             },
             ScenarioResult {
                 name: NASTY.into(),
@@ -231,6 +232,7 @@ fn example_suite() -> SuiteResult {
                 }),
                 warnings: vec!["slow & <odd>".into()],
                 service_crash: None,
+                target: None,
             },
         ],
         ..Default::default()

@@ -90,6 +90,17 @@ impl From<HttpTarget> for Target {
     }
 }
 
+/// The scheme, host and port of a URL (`https://staging.example.com:443`):
+/// which service a run loaded, whatever its path.
+pub fn origin(url: &str) -> Result<String, TargetError> {
+    let e = url::parse(url)?;
+    let scheme = if e.tls { "https" } else { "http" };
+    Ok(match e.ip() {
+        Some(std::net::IpAddr::V6(ip)) => format!("{scheme}://[{ip}]:{}", e.port),
+        _ => format!("{scheme}://{}:{}", e.host.to_ascii_lowercase(), e.port),
+    })
+}
+
 /// How the client connects: TLS trust, the protocol, HTTP/2's connections.
 /// The default is HTTP/1.1 with the system's trust roots.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
