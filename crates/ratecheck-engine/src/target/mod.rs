@@ -459,8 +459,12 @@ impl Connection {
             }
         }
         // Closed by the peer (keep-alive ended) or broken: reconnect once.
+        // Boxed: opening (TLS included) is a large future, and held inline
+        // it would make every request's future that large to move.
         self.h1 = None;
-        let mut s = conn::open_h1(h, &self.pool).await.map_err(|e| e.kind())?;
+        let mut s = Box::pin(conn::open_h1(h, &self.pool))
+            .await
+            .map_err(|e| e.kind())?;
         self.fresh = true;
         s.ready().await.map_err(|e| classify(&e))?;
         self.h1 = Some(s);
@@ -474,9 +478,8 @@ impl Connection {
             }
             self.drop_connection();
         }
-        let (n, mut s) = self
-            .pool
-            .h2(h, self.index, self.h2_failed)
+        // Boxed, as in `ready_h1`.
+        let (n, mut s) = Box::pin(self.pool.h2(h, self.index, self.h2_failed))
             .await
             .map_err(|e| e.kind())?;
         self.fresh = true;
