@@ -135,9 +135,23 @@ fn tool_command(
     rate: Option<f64>,
     server: &Server,
 ) -> Command {
-    let mut cmd = plain_command(tool, ours, opts, rate, &server.url);
-    let ca = server.ca.as_deref();
     let conns = opts.h2_connections.min(opts.concurrency);
+    let mut cmd = match (tool, server.set) {
+        // oha runs c × p workers: the same streams over the same
+        // connections as ours.
+        (Tool::Oha | Tool::OhaLc, Set::H2) => {
+            let per = (opts.concurrency / conns).max(1);
+            let h2 = PeersOptions {
+                concurrency: conns,
+                ..opts.clone()
+            };
+            let mut cmd = plain_command(tool, ours, &h2, rate, &server.url);
+            cmd.args(["-p", &per.to_string()]);
+            cmd
+        }
+        _ => plain_command(tool, ours, opts, rate, &server.url),
+    };
+    let ca = server.ca.as_deref();
     match (tool, server.set) {
         (_, Set::Plain) => {}
         (Tool::CargoRatecheck, set) => {
@@ -153,10 +167,7 @@ fn tool_command(
                 cmd.arg("--cacert").arg(ca);
             }
             if set == Set::H2 {
-                // oha runs c × p workers: the same streams over the same
-                // connections as ours.
-                let per = (opts.concurrency / conns).max(1);
-                cmd.args(["--http2", "-c", &conns.to_string(), "-p", &per.to_string()]);
+                cmd.arg("--http2");
             }
         }
         _ => {}
@@ -545,8 +556,11 @@ mod tests {
         );
         assert!(cmd(Tool::CargoRatecheck, Set::H2)
             .ends_with("--cacert /tmp/ca.pem --http2 --connections 4"));
-        assert!(cmd(Tool::OhaLc, Set::H2)
-            .ends_with("--latency-correction --cacert /tmp/ca.pem --http2 -c 4 -p 25"));
+        assert_eq!(
+            cmd(Tool::OhaLc, Set::H2),
+            "oha https://127.0.0.1:2/ -z 10s -q 1000 -c 4 --no-tui --output-format json \
+             --latency-correction -p 25 --cacert /tmp/ca.pem --http2"
+        );
         // Only ours and oha load the TLS servers.
         let servers = [server(Set::H2)];
         let tools = [
