@@ -230,3 +230,26 @@ fn crash_logs_name_the_service_the_scenario_and_the_stream() {
     assert_eq!(logs[0].lines, ["served 10"]);
     assert!(crash_logs(&crate::report::example::example_check()).is_empty());
 }
+
+#[test]
+fn the_check_verdict_names_scenarios_loaded_without_certificate_verification() {
+    let mut check = example_check();
+    let plain = check_verdict_line(&check);
+    assert!(!plain.contains("NOT verified"), "{plain}");
+    let report = check.current.scenarios[0].report.as_mut().unwrap();
+    report.connections.tls_verified = Some(false);
+    let line = check_verdict_line(&check);
+    assert!(line.starts_with(&plain), "{line}");
+    assert!(
+        line.ends_with("; TLS certificate NOT verified (insecure): steady-1k"),
+        "{line}"
+    );
+    // A verified one is not named.
+    check.current.scenarios[0]
+        .report
+        .as_mut()
+        .unwrap()
+        .connections
+        .tls_verified = Some(true);
+    assert_eq!(check_verdict_line(&check), plain);
+}

@@ -150,7 +150,9 @@ impl Target {
                     notes.push(format!("{} requests", h.request_count()));
                 }
                 if h.client.http2 {
-                    notes.push(format!("HTTP/2, {} connections", h.connections()));
+                    let n = h.connections();
+                    let s = if n == 1 { "" } else { "s" };
+                    notes.push(format!("HTTP/2, {n} connection{s}"));
                 }
                 if h.client.insecure && h.tls.is_some() {
                     notes.push("TLS verification off".to_string());
