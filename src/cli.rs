@@ -26,6 +26,7 @@ use crate::suite::part::SuitePart;
 use ratecheck_engine::load::Traffic;
 use ratecheck_engine::load::{self, LoadSpec, ServerSpec, TargetSpec, MAX_CONCURRENCY};
 use ratecheck_engine::load::{DEFAULT_DRAIN, DEFAULT_TIMEOUT};
+use ratecheck_engine::target::ClientOptions;
 
 #[derive(Debug, Parser)]
 #[command(name = "cargo", bin_name = "cargo", styles = clap::builder::Styles::default())]
@@ -272,9 +273,22 @@ pub struct RunArgs {
     /// Ramp from --rps to 0 over this long at the end.
     #[arg(long, value_parser = parse_load_duration, allow_hyphen_values = true, default_value = "0s")]
     pub ramp_down: Duration,
-    /// Target URL (loopback only: 127.0.0.1, localhost, [::1]). Default: the embedded server.
+    /// Target URL, http:// or https://. Default: the embedded server.
     #[arg(long, conflicts_with = "null")]
     pub url: Option<String>,
+    /// https://: trust only the CA certificates of this PEM file.
+    #[arg(long, value_name = "PATH")]
+    pub cacert: Option<PathBuf>,
+    /// https://: do not verify the server's certificate (the report says so).
+    #[arg(long, conflicts_with = "cacert")]
+    pub insecure: bool,
+    /// HTTP/2 (h2 by ALPN over https://, prior knowledge on http://); the
+    /// workers' requests become streams over --connections connections.
+    #[arg(long)]
+    pub http2: bool,
+    /// HTTP/2 connections the streams share (default 1; at most --concurrency).
+    #[arg(long, value_name = "N")]
+    pub connections: Option<usize>,
     /// The null target: no network, measures the engine alone.
     #[arg(long)]
     pub null: bool,
@@ -338,7 +352,15 @@ impl RunArgs {
                     ..ServerSpec::NONE
                 }),
             },
-            traffic: Traffic::single(&self.method, &self.headers, self.body.as_deref()),
+            traffic: Traffic {
+                client: ClientOptions {
+                    cacert: self.cacert.clone(),
+                    insecure: self.insecure,
+                    http2: self.http2,
+                    connections: self.connections,
+                },
+                ..Traffic::single(&self.method, &self.headers, self.body.as_deref())
+            },
         }
     }
 }

@@ -90,6 +90,7 @@ fn baseline(r: Recorded, commit: &str, dirty: bool) -> Vec<u8> {
         report: None,
         warnings: vec![],
         service_crash: None,
+        target: None,
     }];
     serde_json::to_vec_pretty(&b).expect("encode")
 }

@@ -257,13 +257,13 @@ fn json_output_into_a_missing_directory() {
 // ---- URLs -----------------------------------------------------------------------
 
 #[test]
-fn url_https() {
+fn url_other_scheme() {
     refused(
-        &["run", "--rps", "10", "--url", "https://127.0.0.1:8443/"],
+        &["run", "--rps", "10", "--url", "ftp://127.0.0.1:8443/"],
         &[
             "--url",
-            "https://127.0.0.1:8443/",
-            "only http:// is supported",
+            "ftp://127.0.0.1:8443/",
+            "only http:// and https:// are supported",
         ],
     );
 }
@@ -284,19 +284,78 @@ fn url_with_port_but_no_host() {
     );
 }
 
+/// Any host may be loaded; a name is resolved once at start, and one that
+/// does not resolve is exit 2 naming the URL (`.invalid` never resolves).
 #[test]
-fn url_not_loopback() {
+fn url_host_name_that_does_not_resolve() {
     refused(
-        &["run", "--rps", "10", "--url", "http://10.0.0.1/"],
-        &["--url", "10.0.0.1", "127.0.0.1, localhost or [::1]"],
+        &[
+            "run",
+            "--rps",
+            "10",
+            "--url",
+            "https://ratecheck-test.invalid/health",
+        ],
+        &[
+            "cannot load https://ratecheck-test.invalid/health",
+            "does not resolve",
+        ],
     );
 }
 
 #[test]
-fn url_host_name_not_loopback() {
+fn connections_without_http2() {
     refused(
-        &["run", "--rps", "10", "--url", "http://example.com/"],
-        &["--url", "example.com", "127.0.0.1, localhost or [::1]"],
+        &[
+            "run",
+            "--rps",
+            "10",
+            "--url",
+            "http://127.0.0.1:1/",
+            "--connections",
+            "2",
+        ],
+        &["--connections 2", "HTTP/2"],
+    );
+}
+
+#[test]
+fn http2_without_url() {
+    refused(&["run", "--rps", "10", "--http2"], &["--http2", "--url"]);
+}
+
+#[test]
+fn more_connections_than_concurrency() {
+    refused(
+        &[
+            "run",
+            "--rps",
+            "10",
+            "--url",
+            "http://127.0.0.1:1/",
+            "--http2",
+            "--concurrency",
+            "2",
+            "--connections",
+            "3",
+        ],
+        &["--connections 3", "concurrency"],
+    );
+}
+
+#[test]
+fn cacert_that_does_not_exist() {
+    refused(
+        &[
+            "run",
+            "--rps",
+            "10",
+            "--url",
+            "https://127.0.0.1:1/",
+            "--cacert",
+            "/no/such/ca.pem",
+        ],
+        &["--cacert /no/such/ca.pem", "PEM"],
     );
 }
 
@@ -338,9 +397,9 @@ fn url_unreachable_at_start() {
             "http://127.0.0.1:1/",
         ],
         &[
-            "target unreachable at start",
-            "http://127.0.0.1:1/",
-            "--url",
+            "cannot load http://127.0.0.1:1/",
+            "connection failed",
+            "127.0.0.1:1",
         ],
     );
 }

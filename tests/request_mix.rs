@@ -120,6 +120,7 @@ fn each_request_of_the_mix_is_sent_in_its_share_with_its_body() {
             },
         ],
         check: CheckSpec::default(),
+        client: Default::default(),
     }
     .rooted(dir.path());
     let (outcome, seen) = drive(&traffic, 600);
@@ -161,6 +162,7 @@ fn a_response_that_fails_the_check_is_a_failed_request() {
             request("GET", "/b", Body::Empty, 1),
         ],
         check,
+        client: Default::default(),
     };
     // Only /a's answers hold "for /a".
     let body = mix(CheckSpec {
@@ -199,6 +201,7 @@ fn failed_checks_show_in_the_report_as_check_failed() {
                 status: None,
                 body_contains: Some("for /a".into()),
             },
+            client: Default::default(),
         };
         let target = traffic
             .http_target(&format!("http://{addr}/"), Duration::from_secs(5))

@@ -308,14 +308,18 @@ fn a_url_where_the_ready_path_belongs_is_refused_naming_the_service() {
         "{}",
         r.stderr
     );
-    // A scenario target off the machine is refused too.
+    // A scenario target that is not an HTTP URL is refused too.
     let ws = common::workspace(&section(&sh("exit 0"), &m, "", "rps = 10").replace(
         "target = \"service:api\"",
-        "target = \"http://example.com/\"",
+        "target = \"gopher://example.com/\"",
     ));
     let r = check(ws.path(), &[]);
     assert_eq!(r.code, Some(2), "{}", r.stderr);
-    assert!(error_line(&r).contains("not a loopback"), "{}", r.stderr);
+    assert!(
+        error_line(&r).contains("only http:// and https://"),
+        "{}",
+        r.stderr
+    );
     // A scenario naming no configured service.
     let ws = common::workspace(
         &section(&sh("exit 0"), &m, "", "rps = 10")

@@ -114,13 +114,17 @@ pub fn compare_with(
                 (Some(_), Some(_)) => NoBaseline::NewFigure,
             },
         };
+        let moved = base_scenario.and_then(|b| target_changed(b, scenario));
         for (name, figure) in &scenario.figures {
             if scenario.name == id::scenario::SELF_TEST && name == id::PASSED {
                 continue; // already the self-test row
             }
             let row = take(&mut decided, &scenario.name, name).unwrap_or_else(|| {
                 let base_figure = base_scenario.and_then(|s| s.figures.get(name));
-                judge.row(name, figure, base_figure)
+                match &moved {
+                    Some(note) => other_target(judge.row(name, figure, None), base_figure, note),
+                    None => judge.row(name, figure, base_figure),
+                }
             });
             rows.push(row);
         }
@@ -130,6 +134,36 @@ pub fn compare_with(
     }
     rows.extend(decided);
     rows
+}
+
+/// Why `current`'s figures cannot be compared with `base`'s: it loaded
+/// another target or spoke another protocol. A baseline scenario that
+/// records no target (written before targets were recorded) is taken to
+/// have loaded the same one.
+fn target_changed(base: &ScenarioResult, current: &ScenarioResult) -> Option<Note> {
+    let from = base.target.as_ref()?;
+    let to = current.target.as_ref();
+    (Some(from) != to).then(|| Note::TargetChanged {
+        from: from.to_string(),
+        to: to.map_or_else(|| "another target".to_string(), ToString::to_string),
+    })
+}
+
+/// `row`, judged without a baseline (so the floors still apply), for a
+/// figure whose baseline figure `base` was measured against another
+/// target: not comparable, saying so, unless a floor failed it.
+fn other_target(mut row: Row, base: Option<&Figure>, note: &Note) -> Row {
+    let judged_alone = matches!(
+        row.verdict,
+        Verdict::BelowFloor | Verdict::Regressed | Verdict::Info
+    );
+    if base.is_none() || judged_alone {
+        return row;
+    }
+    row.baseline = base.map(|b| b.value).filter(|v| v.is_finite());
+    row.verdict = Verdict::NotComparable;
+    row.note = Some(note.clone());
+    row
 }
 
 /// The decided row of `scenario` / `figure`, taken out of `decided`.

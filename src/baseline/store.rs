@@ -347,6 +347,7 @@ mod tests {
                     report: None,
                     warnings: vec![],
                     service_crash: None,
+                    target: None,
                 }],
                 ..Default::default()
             },

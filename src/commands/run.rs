@@ -26,7 +26,7 @@ use ratecheck_engine::schedule::Stripe;
 use ratecheck_engine::selftest;
 use ratecheck_engine::server::{self, ServerOptions};
 use ratecheck_engine::shard::Shard;
-use ratecheck_engine::target::{HttpTarget, TargetError};
+use ratecheck_engine::target::{ClientOptions, HttpTarget, TargetError};
 
 /// `cargo ratecheck run`.
 pub fn run(ctx: &Ctx, args: RunArgs) -> Result<Exit> {
@@ -35,17 +35,27 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<Exit> {
     // paths, URLs and headers fail at once.
     check_outputs(&args.output)?;
     let shard = shard_of(&args)?;
-    let url_target = match &load.target {
-        TargetSpec::Url(url) => Some(http_target(url, load.timeout, &load.traffic)?),
-        TargetSpec::Null | TargetSpec::Embedded(_) | TargetSpec::Service { .. } => None,
-    };
+    match &load.target {
+        TargetSpec::Url(url) => {
+            load.traffic
+                .client
+                .check(load.concurrency)
+                .map_err(|e| Error::new(format!("--{e}")))?;
+            http_target(url, load.timeout, &load.traffic)?;
+        }
+        _ if load.traffic.client != ClientOptions::default() => {
+            return Err(Error::new(
+                "--cacert, --insecure, --http2 and --connections apply to a --url target; add --url URL",
+            ));
+        }
+        _ => {}
+    }
     let threads = args
         .threads
         .or((!matches!(load.target, TargetSpec::Embedded(_))).then_some(1));
     runtime_with(threads)?.block_on(async {
-        if let Some(t) = &url_target {
-            preflight(t).await?;
-        }
+        // A URL's host is resolved and one connection opened here: a
+        // target that cannot be loaded is exit 2 before the run.
         let started = setup::start(&load.target, load.timeout, &load.traffic).await?;
         if !args.no_self_test {
             let st = selftest::self_test_now().await?;
@@ -125,29 +135,10 @@ fn http_target(url: &str, timeout: Duration, traffic: &Traffic) -> Result<HttpTa
         TrafficError::Target(e @ (TargetError::BadHeader(_) | TargetError::BadMethod(_))) => {
             Error::Target(e)
         }
+        TrafficError::Target(e @ TargetError::CaCert { .. }) => Error::new(format!("--{e}")),
         TrafficError::Target(e) => Error::new(format!("--url {e}")),
         e @ TrafficError::BodyFile { .. } => Error::new(e.to_string()),
     })
-}
-
-/// Fails fast (exit 2) when nothing listens at the target.
-async fn preflight(t: &HttpTarget) -> Result<()> {
-    match tokio::time::timeout(
-        Duration::from_secs(2),
-        tokio::net::TcpStream::connect(t.addr),
-    )
-    .await
-    {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => Err(Error::new(format!(
-            "target unreachable at start: {} ({e}); start the server or check --url",
-            t.url
-        ))),
-        Err(_) => Err(Error::new(format!(
-            "target unreachable at start: {} (no answer to a connect within 2 s); check --url",
-            t.url
-        ))),
-    }
 }
 
 /// Prints a run report in the chosen format and writes the files asked for.

@@ -10,7 +10,7 @@
 //! are errors naming the key) whether it comes from `cargo metadata`'s JSON
 //! or from a manifest's TOML text ([`Config::from_manifest_toml`]),
 //! durations are read by [`crate::duration::parse_duration`], and
-//! [`validate_loopback_url`] checks a target URL.
+//! [`validate_url`] checks a target URL.
 //!
 //! ```toml
 //! [workspace.metadata.ratecheck]
@@ -55,7 +55,7 @@ mod validation;
 pub use schema::{
     AtRev, Config, ScenarioSpec, DEFAULT_CONCURRENCY, DEFAULT_DURATION, DEFAULT_TRIALS, MAX_TRIALS,
 };
-pub use url::validate_loopback_url;
+pub use url::validate_url;
 
 /// A configuration problem, one line naming the key (and the manifest, once
 /// [`Config::load`] knows it) and what is allowed.

@@ -193,8 +193,8 @@ impl Config {
     }
 }
 
-/// A scenario's `requests` and `check`, when given, as a baseline's
-/// `settings` record them (bodies by length, files by path).
+/// A scenario's `requests`, `check` and client keys, when given, as a
+/// baseline's `settings` record them (bodies by length, files by path).
 fn traffic_settings(t: &Traffic, json: &mut Value) {
     if !t.requests.is_empty() {
         json["requests"] = t
@@ -221,6 +221,17 @@ fn traffic_settings(t: &Traffic, json: &mut Value) {
             "status": t.check.status,
             "body-contains": t.check.body_contains,
         });
+    }
+    let c = &t.client;
+    if let Some(p) = &c.cacert {
+        json["cacert"] = p.display().to_string().into();
+    }
+    if c.insecure {
+        json["insecure"] = true.into();
+    }
+    if c.http2 {
+        json["http2"] = true.into();
+        json["connections"] = c.connections.unwrap_or(1).into();
     }
 }
 

@@ -24,21 +24,65 @@ fn urls() {
         "http://[::1]:8080/",
         "http://127.0.0.2/",
         "http://LOCALHOST:1",
+        "https://127.0.0.1/",
+        "http://10.0.0.1:80/",
+        // Validated, not resolved: nothing is sent.
+        "https://staging.example.com/health",
     ] {
-        assert!(validate_loopback_url(ok).is_ok(), "{ok}");
+        assert!(validate_url(ok).is_ok(), "{ok}");
     }
-    let e = validate_loopback_url("https://127.0.0.1/").unwrap_err();
-    assert!(e.contains("https"), "{e}");
-    let e = validate_loopback_url("http://example.com/").unwrap_err();
-    assert!(e.contains("not a loopback"), "{e}");
-    let e = validate_loopback_url("http://10.0.0.1:80/").unwrap_err();
-    assert!(e.contains("not a loopback"), "{e}");
-    assert!(validate_loopback_url("127.0.0.1:8080").is_err());
-    assert!(validate_loopback_url("http://").is_err());
-    assert!(validate_loopback_url("http://127.0.0.1:0/").is_err());
-    assert!(validate_loopback_url("http://user@127.0.0.1/").is_err());
-    assert!(validate_loopback_url("http://127.0.0.1:99999/").is_err());
-    assert!(validate_loopback_url("not a url").is_err());
+    let e = validate_url("ftp://127.0.0.1/").unwrap_err();
+    assert!(e.contains("https://"), "{e}");
+    assert!(validate_url("127.0.0.1:8080").is_err());
+    assert!(validate_url("http://").is_err());
+    assert!(validate_url("http://127.0.0.1:0/").is_err());
+    assert!(validate_url("http://user@127.0.0.1/").is_err());
+    assert!(validate_url("http://127.0.0.1:99999/").is_err());
+    assert!(validate_url("not a url").is_err());
+}
+
+#[test]
+fn the_client_keys_are_checked() {
+    let sc = |extra: Value| {
+        let mut s = json!({ "name": "s", "rps": 100 });
+        for (k, v) in extra.as_object().unwrap() {
+            s[k] = v.clone();
+        }
+        err(json!({ "scenario": [s] }))
+    };
+    let (k, m) = sc(json!({ "http2": "yes" }));
+    assert_eq!(k, "scenario \"s\".http2");
+    assert!(m.contains("true or false") || m.contains("bool"), "{m}");
+    let (k, m) = sc(json!({ "connections": 2 }));
+    assert_eq!(k, "scenario \"s\".connections");
+    assert!(m.contains("HTTP/2"), "{m}");
+    let (k, m) = sc(json!({ "http2": true, "concurrency": 4, "connections": 5 }));
+    assert_eq!(k, "scenario \"s\".connections");
+    assert!(m.contains("concurrency"), "{m}");
+    let (k, _) = sc(json!({ "insecure": true, "cacert": "ca.pem" }));
+    assert_eq!(k, "scenario \"s\".insecure");
+    let (k, m) = sc(json!({ "target": "null", "http2": true }));
+    assert_eq!(k, "scenario \"s\".http2");
+    assert!(m.contains("null"), "{m}");
+}
+
+#[test]
+fn a_scenario_may_load_any_https_service_over_http2() {
+    let cfg = Config::from_json(&json!({ "scenario": [{
+        "name": "staging", "rps": 100, "concurrency": 8,
+        "target": "https://staging.example.com/health",
+        "cacert": "certs/ca.pem", "http2": true, "connections": 2,
+    }]}))
+    .unwrap();
+    let load = &cfg.scenarios.as_ref().unwrap()[0].load;
+    assert_eq!(
+        load.target,
+        TargetSpec::Url("https://staging.example.com/health".into())
+    );
+    let c = &load.traffic.client;
+    assert_eq!(c.cacert.as_deref(), Some(Path::new("certs/ca.pem")));
+    assert!(c.http2 && !c.insecure);
+    assert_eq!(c.connections, Some(2));
 }
 
 #[test]
@@ -167,9 +211,9 @@ fn bad_values_are_named() {
         sc(json!({ "server-error-rate": 1.5 })).0,
         "scenario \"s\".server-error-rate"
     );
-    let (k, m) = sc(json!({ "target": "http://example.com/" }));
+    let (k, m) = sc(json!({ "target": "gopher://example.com/" }));
     assert_eq!(k, "scenario \"s\".target");
-    assert!(m.contains("loopback"), "{m}");
+    assert!(m.contains("only http:// and https://"), "{m}");
     let (k, m) = sc(json!({ "target": "null", "server-latency": "1ms" }));
     assert_eq!(k, "scenario \"s\".server-latency");
     assert!(m.contains("embedded"), "{m}");

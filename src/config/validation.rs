@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::keys::{
     describe, get_bool, get_count, get_duration, get_f64, get_str, unknown_key, Keys,
 };
-use super::{invalid, validate_loopback_url, Config, ConfigError, ScenarioSpec};
+use super::{invalid, validate_url, Config, ConfigError, ScenarioSpec};
 use super::{DEFAULT_CONCURRENCY, DEFAULT_DURATION, MAX_TRIALS};
 use crate::baseline::compare::{PartialThresholds, Thresholds};
 use crate::baseline::store;
@@ -25,6 +25,7 @@ use ratecheck_engine::load::{
     MAX_CONCURRENCY,
 };
 use ratecheck_engine::run::FullPolicy;
+use ratecheck_engine::target::ClientOptions;
 
 /// The section's top-level keys.
 const CONFIG_KEYS: &[&str] = &[
@@ -51,6 +52,10 @@ const SCENARIO_KEYS: &[&str] = &[
     "server-error-rate",
     "requests",
     "check",
+    "cacert",
+    "insecure",
+    "http2",
+    "connections",
     "thresholds",
     "quick",
 ];
@@ -322,7 +327,7 @@ impl Scenario<'_> {
             })?,
         };
         let target = self.target(services)?;
-        let traffic = self.traffic(&target)?;
+        let traffic = self.traffic(&target, concurrency)?;
         let load = LoadSpec {
             rps,
             duration,
@@ -365,7 +370,7 @@ impl Scenario<'_> {
                     super::service::parse_service_target(&key, s, services)
                         .unwrap_or_else(|| Err(invalid(&key, "names no service")))?
                 }
-                url => TargetSpec::Url(validate_loopback_url(url).map_err(|e| {
+                url => TargetSpec::Url(validate_url(url).map_err(|e| {
                     invalid(
                         &key,
                         format!("{e}; or use \"embedded\", \"null\" or \"service:NAME\""),
@@ -386,9 +391,13 @@ impl Scenario<'_> {
         Ok(target)
     }
 
-    /// `requests` and `check`, which the null target (no HTTP) does not take.
-    fn traffic(&self, target: &TargetSpec) -> Result<Traffic, ConfigError> {
-        let mut traffic = Traffic::default();
+    /// `requests`, `check` and the client's keys, which the null target
+    /// (no HTTP) does not take.
+    fn traffic(&self, target: &TargetSpec, concurrency: usize) -> Result<Traffic, ConfigError> {
+        let mut traffic = Traffic {
+            client: self.client(concurrency)?,
+            ..Traffic::default()
+        };
         if let Some(v) = self.raw.get("requests") {
             traffic.requests = super::traffic::parse_requests(&self.key("requests"), v)?;
         }
@@ -396,9 +405,16 @@ impl Scenario<'_> {
             traffic.check = super::traffic::parse_check(&self.key("check"), v)?;
         }
         if *target == TargetSpec::Null {
-            if let Some(k) = ["requests", "check"]
-                .into_iter()
-                .find(|k| self.raw.get(k).is_some())
+            if let Some(k) = [
+                "requests",
+                "check",
+                "cacert",
+                "insecure",
+                "http2",
+                "connections",
+            ]
+            .into_iter()
+            .find(|k| self.raw.get(k).is_some())
             {
                 return Err(invalid(
                     self.key(k),
@@ -407,5 +423,43 @@ impl Scenario<'_> {
             }
         }
         Ok(traffic)
+    }
+
+    /// `cacert`, `insecure`, `http2`, `connections` (at most the
+    /// concurrency: the streams the connections carry).
+    fn client(&self, concurrency: usize) -> Result<ClientOptions, ConfigError> {
+        let flag = |k: &str| match self.raw.get(k) {
+            None => Ok(false),
+            Some(v) => get_bool(&self.key(k), v),
+        };
+        let client = ClientOptions {
+            cacert: match self.raw.get("cacert") {
+                None => None,
+                Some(v) => Some(get_str(&self.key("cacert"), v)?.into()),
+            },
+            insecure: flag("insecure")?,
+            http2: flag("http2")?,
+            connections: match self.raw.get("connections") {
+                None => None,
+                Some(v) => Some(get_count(
+                    &self.key("connections"),
+                    v,
+                    1,
+                    MAX_CONCURRENCY as u64,
+                )?),
+            },
+        };
+        if client.insecure && client.cacert.is_some() {
+            return Err(invalid(self.key("insecure"), "and `cacert` exclude each other: skip verification or verify with the CA, not both"));
+        }
+        client.check(concurrency).map_err(|e| {
+            let msg = e.to_string();
+            invalid(
+                self.key("connections"),
+                msg.split_once(": ")
+                    .map_or(msg.clone(), |(_, m)| m.to_string()),
+            )
+        })?;
+        Ok(client)
     }
 }

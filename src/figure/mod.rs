@@ -67,6 +67,30 @@ pub struct ScenarioResult {
     /// last lines of output.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_crash: Option<ServiceCrash>,
+    /// What the scenario loaded (load scenarios); absent in files written
+    /// before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<TargetId>,
+}
+
+/// Which service a load scenario loaded and how: figures measured against
+/// one are not compared with figures measured against another.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetId {
+    /// `embedded`, `null`, `service:NAME`, or a URL's scheme, host and
+    /// port (`https://staging.example.com:443`).
+    pub host: String,
+    /// `HTTP/1.1` or `HTTP/2`; empty for the null target.
+    pub protocol: String,
+}
+
+impl std::fmt::Display for TargetId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.protocol.as_str() {
+            "" => f.write_str(&self.host),
+            p => write!(f, "{} over {p}", self.host),
+        }
+    }
 }
 
 impl ScenarioResult {
@@ -83,6 +107,7 @@ impl ScenarioResult {
             report: None,
             warnings: Vec::new(),
             service_crash: None,
+            target: None,
         }
     }
 }

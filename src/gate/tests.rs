@@ -33,6 +33,7 @@ fn suite(scenarios: &[(&str, &[(&str, Figure)])]) -> SuiteResult {
                 report: None,
                 warnings: vec![],
                 service_crash: None,
+                target: None,
             })
             .collect(),
         ..Default::default()

@@ -230,6 +230,7 @@ fn example_suite() -> SuiteResult {
                 report: Some(report),
                 warnings: vec![],
                 service_crash: None,
+                target: None,
             },
             ScenarioResult {
                 name: NASTY.into(),
@@ -244,6 +245,7 @@ fn example_suite() -> SuiteResult {
                 }),
                 warnings: vec!["slow & <odd>".into()],
                 service_crash: None,
+                target: None,
             },
         ],
         ..Default::default()

@@ -10,7 +10,7 @@ use crate::report::format::{
     change, limit_text, mb, ms, note_text, pct, rps, secs, shape, sig3, value, verdict_word,
 };
 use ratecheck_engine::merge::Merged;
-use ratecheck_engine::metrics::snapshot::{Percentiles, RunReport};
+use ratecheck_engine::metrics::snapshot::{ConnectionReport, Percentiles, RunReport};
 
 mod header;
 pub use header::{baseline_line, check_verdict_line, check_warnings};
@@ -51,7 +51,8 @@ impl SummaryLine {
     }
 }
 
-/// A run's summary: target, rate, the three efficiencies, CPU and peak RSS.
+/// A run's summary: target, TLS and connections (for an HTTP target),
+/// rate, the three efficiencies, CPU and peak RSS.
 pub fn run_summary(r: &RunReport) -> Vec<SummaryLine> {
     let target = if r.target.is_empty() {
         "(unknown)".to_string()
@@ -63,8 +64,9 @@ pub fn run_summary(r: &RunReport) -> Vec<SummaryLine> {
     } else {
         ""
     };
-    vec![
-        SummaryLine::plain("target", target),
+    let mut lines = vec![SummaryLine::plain("target", target)];
+    lines.extend(connection_lines(&r.connections));
+    lines.extend([
         SummaryLine::plain(
             "rate",
             format!(
@@ -99,7 +101,44 @@ pub fn run_summary(r: &RunReport) -> Vec<SummaryLine> {
             ),
         ),
         SummaryLine::plain("peak RSS", mb(r.memory.peak_rss_bytes)),
-    ]
+    ]);
+    lines
+}
+
+/// The `TLS` line (certificate verification first: a run without it says
+/// so here, beside the efficiency) and the `connections` line, for an
+/// HTTP target.
+fn connection_lines(c: &ConnectionReport) -> Vec<SummaryLine> {
+    let mut lines = Vec::new();
+    if let Some(verified) = c.tls_verified {
+        let how = if verified {
+            "certificate verified"
+        } else {
+            "certificate NOT verified (insecure)"
+        };
+        lines.push(SummaryLine::plain(
+            "TLS",
+            format!(
+                "{how}; {} handshakes ({} resumed), {} each",
+                c.tls_handshakes,
+                c.tls_resumed,
+                ms(c.tls_handshake_ms_mean)
+            ),
+        ));
+    }
+    if !c.protocol.is_empty() {
+        lines.push(SummaryLine::plain(
+            "connections",
+            format!(
+                "{}, {} opened; connect {}, first byte {} (means)",
+                c.protocol,
+                c.opened,
+                ms(c.connect_ms_mean),
+                ms(c.first_byte_ms_mean)
+            ),
+        ));
+    }
+    lines
 }
 
 /// A table: a heading per column (`right`: numbers, aligned right) and rows

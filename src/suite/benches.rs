@@ -101,6 +101,7 @@ pub(super) async fn run_cpu(
         ],
         report: median_report,
         service_crash: None,
+        target: None,
     })
 }
 
@@ -208,6 +209,7 @@ pub(super) async fn run_memory(
         warnings,
         report: Some(r_long),
         service_crash: None,
+        target: None,
     })
 }
 

@@ -78,6 +78,18 @@ impl ChildRun {
             // Refused by `new`.
             TargetSpec::Service { .. } => {}
         }
+        let c = &l.traffic.client;
+        if let Some(p) = &c.cacert {
+            args.extend(["--cacert".into(), p.display().to_string()]);
+        }
+        for (on, flag) in [(c.insecure, "--insecure"), (c.http2, "--http2")] {
+            if on {
+                args.push(flag.into());
+            }
+        }
+        if let Some(n) = c.connections {
+            args.extend(["--connections".into(), n.to_string()]);
+        }
         if let Some((method, headers, body)) = l.traffic.as_single() {
             if method != "GET" {
                 args.extend(["--method".into(), method.to_string()]);
@@ -215,7 +227,15 @@ mod tests {
         let mut url = LoadSpec::steady(10_000.5, Duration::from_secs(2), 50);
         url.target = TargetSpec::Url("http://127.0.0.1:8080/x".into());
         url.traffic = Traffic::single("PUT", &["X-A: 1".into(), "X-B: 2".into()], Some("{}"));
-        for load in [flat_out, odd, url] {
+        let mut h2 = LoadSpec::steady(100.0, Duration::from_secs(1), 8);
+        h2.target = TargetSpec::Url("https://localhost:8443/".into());
+        h2.traffic.client = ratecheck_engine::target::ClientOptions {
+            cacert: Some("/tmp/ca.pem".into()),
+            insecure: false,
+            http2: true,
+            connections: Some(2),
+        };
+        for load in [flat_out, odd, url, h2] {
             let args = ChildRun::new(load.clone()).unwrap().args();
             let Cargo::Ratecheck(r) = crate::cli::try_parse_from(
                 std::iter::once("cargo-ratecheck".to_string()).chain(args),

@@ -26,11 +26,11 @@ pub use figures::{cpu_us_per_request, load_figures};
 use crate::config::ScenarioSpec;
 use crate::error::Error;
 use crate::figure::id;
-use crate::figure::{Figure, FigureKind, ScenarioKind, ScenarioResult, SuiteResult};
+use crate::figure::{Figure, FigureKind, ScenarioKind, ScenarioResult, SuiteResult, TargetId};
 use crate::service::ServiceSpec;
 use ratecheck_engine::clock::{SharedClock, SystemClock};
 use ratecheck_engine::load::setup;
-use ratecheck_engine::load::LoadSpec;
+use ratecheck_engine::load::{LoadSpec, TargetSpec};
 use ratecheck_engine::metrics::snapshot::RunReport;
 use ratecheck_engine::run::{run, ProgressFn};
 use ratecheck_engine::selftest;
@@ -254,6 +254,7 @@ pub async fn run_suite(s: SuiteRun<'_>) -> Result<SuiteResult, Error> {
         report: Some(st.report.clone()),
         warnings: st.problems.clone(),
         service_crash: None,
+        target: None,
     }];
     let mut running = Services::new(s.services, s.workspace_root);
     let ran = run_steps(&s, &clock, &mut build, &mut running, &mut scenarios).await;
@@ -345,6 +346,32 @@ async fn engine_run(
     Ok(report?)
 }
 
+/// What `load` loads, as its scenario records it: a URL by its scheme,
+/// host and port, the others by name; and the protocol.
+pub fn target_id(load: &LoadSpec) -> TargetId {
+    let protocol = if load.traffic.client.http2 {
+        "HTTP/2"
+    } else {
+        "HTTP/1.1"
+    };
+    let host = match &load.target {
+        TargetSpec::Null => {
+            return TargetId {
+                host: "null".into(),
+                protocol: String::new(),
+            }
+        }
+        TargetSpec::Embedded(_) => "embedded".to_string(),
+        TargetSpec::Service { name, .. } => format!("service:{name}"),
+        // A configured URL was validated: it has an origin.
+        TargetSpec::Url(u) => ratecheck_engine::target::origin(u).unwrap_or_else(|_| u.clone()),
+    };
+    TargetId {
+        host,
+        protocol: protocol.into(),
+    }
+}
+
 /// The efficiency floor `spec` sets for itself, if any.
 pub fn scenario_floor(spec: &ScenarioSpec) -> Option<f64> {
     spec.thresholds.and_then(|t| t.efficiency_floor)
@@ -371,6 +398,7 @@ async fn run_load(
         warnings: report.warnings.clone(),
         report: Some(report),
         service_crash: None,
+        target: Some(target_id(&spec.load)),
     })
 }
 

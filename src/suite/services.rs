@@ -184,6 +184,7 @@ impl<'a> Services<'a> {
             warnings,
             report: Some(report),
             service_crash: crash,
+            target: Some(super::target_id(&spec.load)),
         })
     }
 }

@@ -250,6 +250,7 @@ pub fn valid_baseline() -> Baseline {
                 report: Some(RunReport::example()),
                 warnings: vec![],
                 service_crash: None,
+                target: None,
             }],
             ..Default::default()
         },

@@ -10,8 +10,9 @@ use super::rate::LimiterStats;
 use super::schedule::{Schedule, STEADY};
 use crate::metrics::collector::{CollectorSnapshot, BUCKET_NS};
 use crate::metrics::snapshot::{
-    CpuReport, Diagnostics, LatencyReport, MemoryReport, PacingReport, PhaseReport, RequestCounts,
-    RunReport, TimeSeries, WindowReport, BEHIND_SCHEDULE_LAG_P99_MS, SCHEMA_VERSION,
+    ConnectionReport, CpuReport, Diagnostics, LatencyReport, MemoryReport, PacingReport,
+    PhaseReport, RequestCounts, RunReport, TimeSeries, WindowReport, BEHIND_SCHEDULE_LAG_P99_MS,
+    SCHEMA_VERSION,
 };
 
 /// The default efficiency floor: the one definition. A run is judged by
@@ -55,6 +56,8 @@ pub(crate) struct RunFacts {
     pub channel_mean_occupancy: f64,
     /// Every worker finished before the drain deadline.
     pub drained: bool,
+    /// The run's connections.
+    pub connections: ConnectionReport,
 }
 
 pub(crate) fn ratio(num: f64, den: f64) -> f64 {
@@ -128,6 +131,7 @@ pub(crate) fn report(
             .iter()
             .map(|(k, v)| (k.to_string(), *v))
             .collect(),
+        connections: f.connections.clone(),
         cpu: CpuReport {
             user_s: f.cpu_user_s,
             system_s: f.cpu_system_s,

@@ -23,7 +23,7 @@ use super::clock::{Clock, ManualClock, SharedClock};
 use super::pacing::Nudge;
 use super::queue::RequestQueue;
 use super::rate::{Burst, RateLimiter};
-use super::target::Target;
+use super::target::{ConnPool, Connection, Target};
 use super::workers::worker;
 use crate::metrics::collector::Collector;
 
@@ -71,9 +71,11 @@ pub async fn drive(target: Target, requests: u64) -> CostOutcome {
     // wake: a worker that finds the queue empty pays the one look a real
     // run's workers pay.
     let nudge = Arc::new(Nudge::new());
-    for rec in recorders {
+    let pool = ConnPool::new(target.http(), clock.clone());
+    for (i, rec) in recorders.into_iter().enumerate() {
         let (q, t, c) = (queue.clone(), target.clone(), clock.clone());
-        workers.spawn(worker(q, rec, t, c, nudge.clone()));
+        let conn = Connection::new(pool.clone(), i);
+        workers.spawn(worker(q, rec, t, c, nudge.clone(), conn));
     }
     let ids = IdSource::new();
     let intended = |id: u64| (id + 1) * 1_000_000_000 / COST_RPS as u64;

@@ -6,7 +6,8 @@
 //! turns a [`load::LoadSpec`] (a schedule, a concurrency, a target) into a
 //! [`metrics::snapshot::RunReport`]. Data flows one way: schedule → rate
 //! limiter → generator → bounded queue → workers → target → metrics
-//! collector → snapshot. Load goes to loopback addresses only.
+//! collector → snapshot. Targets are any `http://` or `https://` URL; the
+//! embedded server binds loopback only.
 //!
 //! # Embedding the engine in a test
 //!

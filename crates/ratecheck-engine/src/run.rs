@@ -22,11 +22,11 @@ use super::queue::RequestQueue;
 use super::rate::{Burst, RateLimiter};
 use super::schedule::{Schedule, ScheduleError, Stripe};
 use super::shard::{self, Shard, Start, StartTooLate};
-use super::target::Target;
+use super::target::{ConnPool, Connection, Target};
 use super::workers::{flush_and_report, worker};
 use crate::metrics::collector::{Collector, Recorder};
 use crate::metrics::part::{ScheduleId, ShardPart};
-use crate::metrics::snapshot::RunReport;
+use crate::metrics::snapshot::{ConnectionReport, RunReport};
 use crate::usage::{self, CpuTimes};
 
 // Part of `RunConfig` and `run`, defined where they are used (the queue,
@@ -186,11 +186,7 @@ pub async fn run(
 
     let workers = cfg.concurrency;
     let run_ns = ((schedule.duration() + cfg.drain.as_secs_f64() + 1.0) * 1e9) as u64;
-    // Room for ~1 s of samples per worker: flushes come every 100 ms, but a
-    // busy single-threaded runtime can delay one.
-    let ring = ((schedule.peak_rps() / workers as f64).ceil() as usize)
-        .clamp(64, 8192)
-        .next_power_of_two();
+    let ring = sample_ring(&schedule, workers);
     // Where the kernel does not allow the reset, the peak is the process's.
     usage::reset_peak_rss();
     let allocs0 = usage::allocations();
@@ -214,7 +210,15 @@ pub async fn run(
         nudge: Arc::new(Nudge::new()),
         timer,
     };
-    let tasks = Tasks::start(g, &queue, recorders, &cfg.target, &cancel, progress.clone());
+    let pool = ConnPool::new(cfg.target.http(), clock.clone());
+    let tasks = Tasks::start(
+        g,
+        &queue,
+        recorders,
+        (&cfg.target, &pool),
+        &cancel,
+        progress.clone(),
+    );
     let ended = tasks.finish(&clock, start_ns, &schedule, cfg.drain).await;
     let cpu = CpuTimes::now().since(cpu0);
     let end_ns = clock.now_ns();
@@ -236,6 +240,7 @@ pub async fn run(
         cpu,
         allocs0,
         budget,
+        connections: pool.report(),
     };
     let facts = run_facts(cfg, &schedule, &limiter, &cancel, readings);
     let mut report = analyze::report(&schedule, &snap, &facts, cfg.efficiency_floor);
@@ -243,6 +248,15 @@ pub async fn run(
         report.shard = Some(shard_part(cfg, shard.stripe, start, &collector));
     }
     Ok(report)
+}
+
+/// Each worker's latency sample ring: room for ~1 s of its samples, since
+/// flushes come every 100 ms but a busy single-threaded runtime can delay
+/// one.
+fn sample_ring(schedule: &Schedule, workers: usize) -> usize {
+    ((schedule.peak_rps() / workers as f64).ceil() as usize)
+        .clamp(64, 8192)
+        .next_power_of_two()
 }
 
 /// What merging a shard's report needs besides its figures.
@@ -293,7 +307,7 @@ impl Tasks {
         g: Generator,
         queue: &Arc<RequestQueue>,
         recorders: Vec<Recorder>,
-        target: &Target,
+        (target, pool): (&Target, &Arc<ConnPool>),
         cancel: &CancellationToken,
         progress: Option<ProgressFn>,
     ) -> Tasks {
@@ -301,9 +315,10 @@ impl Tasks {
         // the drain deadline are aborted (no per-request cancellation cost).
         let target = Arc::new(target.clone());
         let mut workers = JoinSet::new();
-        for rec in recorders {
+        for (i, rec) in recorders.into_iter().enumerate() {
             let (q, t, c) = (queue.clone(), target.clone(), g.clock.clone());
-            workers.spawn(worker(q, rec, t, c, g.nudge.clone()));
+            let conn = Connection::new(pool.clone(), i);
+            workers.spawn(worker(q, rec, t, c, g.nudge.clone(), conn));
         }
         let stop_side_tasks = CancellationToken::new();
         let (schedule, limiter, collector, clock, start_ns) = (
@@ -390,6 +405,8 @@ struct Readings {
     allocs0: u64,
     /// The pacing the run used.
     budget: PacingBudget,
+    /// What the connections took.
+    connections: ConnectionReport,
 }
 
 /// What the analysis needs besides the collector's snapshot.
@@ -407,7 +424,12 @@ fn run_facts(
         cpu,
         allocs0,
         budget,
+        mut connections,
     } = r;
+    if let Some(h) = cfg.target.http() {
+        connections.protocol = h.protocol().to_string();
+        connections.tls_verified = h.tls();
+    }
     let wall = Duration::from_nanos(end_ns.saturating_sub(start_ns));
     let tally = ended.tally;
     let ls = limiter.stats();
@@ -447,6 +469,7 @@ fn run_facts(
             tally.occupancy_sum as f64 / tally.wakes as f64
         },
         drained: ended.drained,
+        connections,
     }
 }
 

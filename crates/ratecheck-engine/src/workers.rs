@@ -45,8 +45,8 @@ pub(super) async fn worker(
     target: Arc<Target>,
     clock: SharedClock,
     nudge: Arc<Nudge>,
+    mut conn: Connection,
 ) {
-    let mut conn = Connection::default();
     // When the last request completed (clock ns): the worker is awake then.
     let mut awake_ns = 0;
     loop {

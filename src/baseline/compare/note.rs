@@ -65,6 +65,9 @@ pub enum Note {
     NoBuild { side: Side },
     /// A wall-clock figure against a baseline from another machine.
     MachineDiffers,
+    /// The scenario loaded another target (host or protocol) than the
+    /// baseline's: `from` the baseline's, `to` this run's.
+    TargetChanged { from: String, to: String },
     /// A service under test exited during the run; `crash`: how, when known.
     ServiceExited { crash: Option<ServiceCrash> },
     /// Judged from a paired run against `rev`: `pairs` pairs, the ratio

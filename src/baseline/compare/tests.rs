@@ -30,6 +30,7 @@ fn suite(scenarios: &[(&str, &[(&str, Figure)])]) -> SuiteResult {
                 report: None,
                 warnings: vec![],
                 service_crash: None,
+                target: None,
             })
             .collect(),
         ..Default::default()
@@ -228,6 +229,68 @@ fn other_machine_is_not_comparable_for_cpu() {
     assert_eq!(r.verdict, Verdict::NotComparable);
     assert_eq!(r.note, Some(Note::MachineDiffers));
     assert!(r.change.is_some());
+}
+
+#[test]
+fn a_scenario_whose_target_changed_is_not_compared_but_its_floors_hold() {
+    use crate::figure::TargetId;
+    let figs = |eff: f64, p50: f64| {
+        [
+            (id::EFFICIENCY, fig(FigureKind::Efficiency, eff)),
+            ("p50", fig(FigureKind::Latency, p50)),
+        ]
+    };
+    let at = |s: SuiteResult, host: &str, protocol: &str| {
+        let mut s = s;
+        s.scenarios[0].target = Some(TargetId {
+            host: host.into(),
+            protocol: protocol.into(),
+        });
+        s
+    };
+    let base = at(
+        suite(&[("s", &figs(1.0, 1.0))]),
+        "https://a.example:443",
+        "HTTP/1.1",
+    );
+    // Ten times slower against another host: not compared, and said why.
+    let cur = at(
+        suite(&[("s", &figs(1.0, 10.0))]),
+        "https://b.example:443",
+        "HTTP/1.1",
+    );
+    let rows = compare(Some(&base), &cur, &defaults(), true);
+    let p50 = rows.iter().find(|r| r.figure == "p50").unwrap();
+    assert_eq!(p50.verdict, Verdict::NotComparable);
+    assert_eq!(
+        p50.note,
+        Some(Note::TargetChanged {
+            from: "https://a.example:443 over HTTP/1.1".into(),
+            to: "https://b.example:443 over HTTP/1.1".into(),
+        })
+    );
+    // Another protocol is another target too; the efficiency floor holds.
+    let cur = at(
+        suite(&[("s", &figs(0.5, 1.0))]),
+        "https://a.example:443",
+        "HTTP/2",
+    );
+    let rows = compare(Some(&base), &cur, &defaults(), true);
+    let eff = rows.iter().find(|r| r.figure == id::EFFICIENCY).unwrap();
+    assert_eq!(eff.verdict, Verdict::BelowFloor);
+    let p50 = rows.iter().find(|r| r.figure == "p50").unwrap();
+    assert_eq!(p50.verdict, Verdict::NotComparable);
+    // The same target is compared; so is a baseline that records none.
+    let same = at(
+        suite(&[("s", &figs(1.0, 10.0))]),
+        "https://a.example:443",
+        "HTTP/1.1",
+    );
+    for b in [&base, &suite(&[("s", &figs(1.0, 1.0))])] {
+        let rows = compare(Some(b), &same, &defaults(), true);
+        let p50 = rows.iter().find(|r| r.figure == "p50").unwrap();
+        assert_eq!(p50.verdict, Verdict::Regressed);
+    }
 }
 
 #[test]

@@ -50,6 +50,7 @@ fn baseline(cpu: f64, eff: f64, dirty: bool, cpu_model: &str) -> Baseline {
                 report: None,
                 warnings: vec![],
                 service_crash: None,
+                target: None,
             }],
             ..SuiteResult::default()
         },

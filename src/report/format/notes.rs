@@ -138,6 +138,9 @@ pub fn note_words(note: &Note) -> String {
             side: Side::Current,
         } => "this run records no build".to_string(),
         Note::MachineDiffers => "baseline from another machine".to_string(),
+        Note::TargetChanged { from, to } => {
+            format!("target changed: baseline measured {from}, this run {to}")
+        }
         Note::ServiceExited { crash: Some(crash) } => crash.line(),
         Note::ServiceExited { crash: None } => "the service exited during the run".to_string(),
         Note::Paired {

@@ -34,6 +34,7 @@ fn scenario(name: &str) -> ScenarioResult {
         report: None,
         warnings: vec![],
         service_crash: None,
+        target: None,
     }
 }
 

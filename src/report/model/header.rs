@@ -9,10 +9,36 @@ use crate::report::format::{describe_git, not_judged_line, short_commit, verdict
 /// The verdict line of a check: NOT JUDGED (exit 2) when a required kind
 /// was left unjudged, else PASS or FAIL with the counts.
 pub fn check_verdict_line(check: &CheckOutput) -> String {
-    if check.not_judged.is_empty() {
+    let line = if check.not_judged.is_empty() {
         verdict_line(&check.rows, check.passed)
     } else {
         not_judged_line(&check.not_judged)
+    };
+    format!("{line}{}", insecure_clause(check))
+}
+
+/// `; TLS certificate NOT verified (insecure): staging-api` for the
+/// scenarios that loaded an `https://` target without verifying it, so a
+/// verdict never hides that it measured a server it did not authenticate.
+/// Empty when every scenario verified (or spoke no TLS).
+fn insecure_clause(check: &CheckOutput) -> String {
+    let names: Vec<&str> = check
+        .current
+        .scenarios
+        .iter()
+        .filter(|s| {
+            s.report
+                .as_ref()
+                .is_some_and(|r| r.connections.tls_verified == Some(false))
+        })
+        .map(|s| s.name.as_str())
+        .collect();
+    match names.is_empty() {
+        true => String::new(),
+        false => format!(
+            "; TLS certificate NOT verified (insecure): {}",
+            names.join(", ")
+        ),
     }
 }
 

@@ -82,6 +82,7 @@ fn the_run_summary_holds_every_figure_once() {
         labels,
         [
             "target",
+            "connections",
             "rate",
             id::EFFICIENCY,
             "generation efficiency",
@@ -90,26 +91,57 @@ fn the_run_summary_holds_every_figure_once() {
             "peak RSS"
         ]
     );
-    assert_eq!(lines[1].value(), "1000 rps for 10 s, concurrency 50");
-    assert_eq!(lines[2].efficiency, Some(r.efficiency));
+    assert_eq!(
+        lines[1].value(),
+        "HTTP/1.1, 50 opened; connect 0.100 ms, first byte 0.200 ms (means)"
+    );
+    assert_eq!(lines[2].value(), "1000 rps for 10 s, concurrency 50");
+    assert_eq!(lines[3].efficiency, Some(r.efficiency));
     assert!(
-        lines[2].value().starts_with("99.90% (achieved "),
+        lines[3].value().starts_with("99.90% (achieved "),
         "{:?}",
-        lines[2]
+        lines[3]
     );
     assert!(
-        lines[5]
+        lines[6]
             .value()
             .ends_with("(includes the in-process embedded server)"),
         "{:?}",
-        lines[5]
+        lines[6]
     );
-    assert_eq!(lines[6].value(), "20.0 MB");
-    let unknown = RunReport {
+    assert_eq!(lines[7].value(), "20.0 MB");
+    let mut unknown = RunReport {
         target: String::new(),
-        ..r
+        ..r.clone()
     };
+    unknown.connections = Default::default();
     assert_eq!(run_summary(&unknown)[0].value(), "(unknown)");
+    assert_eq!(
+        run_summary(&unknown).len(),
+        7,
+        "no connections line for the null target"
+    );
+}
+
+#[test]
+fn a_run_without_certificate_verification_says_so_in_its_summary() {
+    let mut r = RunReport::example();
+    r.connections.tls_verified = Some(false);
+    r.connections.tls_handshakes = 3;
+    r.connections.tls_resumed = 2;
+    let lines = run_summary(&r);
+    assert_eq!(lines[1].label, "TLS");
+    assert!(
+        lines[1]
+            .value()
+            .starts_with("certificate NOT verified (insecure); 3 handshakes (2 resumed)"),
+        "{:?}",
+        lines[1]
+    );
+    r.connections.tls_verified = Some(true);
+    assert!(run_summary(&r)[1]
+        .value()
+        .starts_with("certificate verified;"));
 }
 
 #[test]
@@ -311,4 +343,27 @@ fn the_baseline_line_names_rev_its_merge_base_and_whether_its_baseline_moved() {
         "{}",
         baseline_line(&check)
     );
+}
+
+#[test]
+fn the_check_verdict_names_scenarios_loaded_without_certificate_verification() {
+    let mut check = example_check();
+    let plain = check_verdict_line(&check);
+    assert!(!plain.contains("NOT verified"), "{plain}");
+    let report = check.current.scenarios[0].report.as_mut().unwrap();
+    report.connections.tls_verified = Some(false);
+    let line = check_verdict_line(&check);
+    assert!(line.starts_with(&plain), "{line}");
+    assert!(
+        line.ends_with("; TLS certificate NOT verified (insecure): steady-1k"),
+        "{line}"
+    );
+    // A verified one is not named.
+    check.current.scenarios[0]
+        .report
+        .as_mut()
+        .unwrap()
+        .connections
+        .tls_verified = Some(true);
+    assert_eq!(check_verdict_line(&check), plain);
 }

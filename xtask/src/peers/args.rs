@@ -5,6 +5,40 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
+use serde::Serialize;
+
+use super::Tool;
+
+/// A row set: which server the tools load, and how.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Set {
+    /// The embedded server, plain HTTP/1.1: every tool.
+    #[default]
+    Plain,
+    /// nginx, HTTP/1.1 over TLS: ours and oha.
+    Https,
+    /// nginx, HTTP/2 over TLS: ours and oha.
+    H2,
+}
+
+impl Set {
+    pub fn name(self) -> &'static str {
+        match self {
+            Set::Plain => "plain",
+            Set::Https => "https",
+            Set::H2 => "h2",
+        }
+    }
+
+    /// Whether `tool` has a row in this set.
+    pub fn runs(self, tool: Tool) -> bool {
+        match self {
+            Set::Plain => tool != Tool::Wrk,
+            Set::Https | Set::H2 => matches!(tool, Tool::CargoRatecheck | Tool::Oha | Tool::OhaLc),
+        }
+    }
+}
 
 /// Options of `cargo xtask peers`.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,6 +50,10 @@ pub struct PeersOptions {
     pub json: Option<PathBuf>,
     /// Use this cargo-ratecheck binary instead of building the release one.
     pub bin: Option<PathBuf>,
+    /// The row sets to run.
+    pub sets: Vec<Set>,
+    /// HTTP/2 connections the streams share (the h2 set).
+    pub h2_connections: u32,
 }
 
 impl Default for PeersOptions {
@@ -27,12 +65,15 @@ impl Default for PeersOptions {
             concurrency: 100,
             json: None,
             bin: None,
+            sets: vec![Set::Plain, Set::Https, Set::H2],
+            h2_connections: 4,
         }
     }
 }
 
 pub const USAGE: &str = "cargo xtask peers [--rates 1000,10000,50000,70000] [--duration 10s] \
-[--repeat 3] [--concurrency 100] [--json PATH] [--bin PATH]";
+[--repeat 3] [--concurrency 100] [--sets plain,https,h2] [--h2-connections 4] [--json PATH] \
+[--bin PATH]";
 
 impl PeersOptions {
     pub fn parse(args: &[String]) -> Result<PeersOptions> {
@@ -59,6 +100,10 @@ impl PeersOptions {
                 "--concurrency" => opts.concurrency = parse_positive("--concurrency", &value()?)?,
                 "--json" => opts.json = Some(PathBuf::from(value()?)),
                 "--bin" => opts.bin = Some(PathBuf::from(value()?)),
+                "--sets" => opts.sets = parse_sets(&value()?)?,
+                "--h2-connections" => {
+                    opts.h2_connections = parse_positive("--h2-connections", &value()?)?
+                }
                 other => bail!("unknown option `{other}` for peers; usage: {USAGE}"),
             }
         }
@@ -70,6 +115,24 @@ impl PeersOptions {
         }
         Ok(opts)
     }
+}
+
+/// `plain,https,h2` → the row sets, each once, in that order.
+fn parse_sets(s: &str) -> Result<Vec<Set>> {
+    let mut sets = Vec::new();
+    for word in s.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+        let set = [Set::Plain, Set::Https, Set::H2]
+            .into_iter()
+            .find(|set| set.name() == word)
+            .with_context(|| format!("--sets: `{word}` is not one of plain, https, h2"))?;
+        sets.push(set);
+    }
+    sets.sort();
+    sets.dedup();
+    if sets.is_empty() {
+        bail!("--sets `{s}` names no row set; give e.g. --sets https,h2");
+    }
+    Ok(sets)
 }
 
 fn parse_positive(flag: &str, s: &str) -> Result<u32> {
@@ -170,6 +233,12 @@ mod tests {
         assert!(bad(&["--repeat", "0"]).contains("--repeat"));
         assert!(bad(&["--json"]).contains("needs a value"));
         assert!(bad(&["--fast"]).contains("--fast"));
+        assert!(bad(&["--sets", "h3"]).contains("h3"));
+        let sets = vec!["--sets".to_string(), "h2,https,h2".to_string()];
+        assert_eq!(
+            PeersOptions::parse(&sets).unwrap().sets,
+            [Set::Https, Set::H2]
+        );
         let bin = vec!["--bin".to_string(), "/x/cargo-ratecheck".to_string()];
         assert_eq!(
             PeersOptions::parse(&bin).unwrap().bin,

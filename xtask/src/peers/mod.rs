@@ -19,11 +19,18 @@
 //! for cargo-ratecheck it is the engine's own `efficiency` (completed ÷
 //! expected), which is the same ratio computed from its schedule.
 //!
+//! The HTTPS and HTTP/2 row sets (`--sets https,h2`) load nginx instead,
+//! over TLS with a certificate made for the run ([`nginx`]), HTTP/1.1 and
+//! HTTP/2 (h2 by ALPN; our `--http2 --connections N`, oha's `--http2 -c N
+//! -p C/N`, the same streams over the same connections): ours and oha,
+//! plain and latency-corrected.
+//!
 //! The pure parts live in submodules: [`args`] (the command line), [`parse`]
 //! (the four tools' outputs), [`stats`] (a run's record, medians) and
 //! [`table`]; this file runs the children.
 
 pub mod args;
+mod nginx;
 mod parse;
 mod stats;
 mod table;
@@ -35,8 +42,8 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
-pub use args::PeersOptions;
 use args::{format_duration, format_rate};
+pub use args::{PeersOptions, Set};
 use parse::Figures;
 use stats::RunRecord;
 use table::summary_table;
@@ -112,8 +119,64 @@ pub fn parse_listening_line(line: &str) -> Result<String> {
     })
 }
 
-/// The command line for one tool at one rate.
+/// What a row set loads: the URL, and the CA of its certificate (TLS).
+#[derive(Debug, Clone)]
+pub struct Server {
+    set: Set,
+    url: String,
+    ca: Option<PathBuf>,
+}
+
+/// The command line for one tool at one rate against `server`.
 fn tool_command(
+    tool: Tool,
+    ours: &std::path::Path,
+    opts: &PeersOptions,
+    rate: Option<f64>,
+    server: &Server,
+) -> Command {
+    let conns = opts.h2_connections.min(opts.concurrency);
+    let mut cmd = match (tool, server.set) {
+        // oha runs c × p workers: the same streams over the same
+        // connections as ours.
+        (Tool::Oha | Tool::OhaLc, Set::H2) => {
+            let per = (opts.concurrency / conns).max(1);
+            let h2 = PeersOptions {
+                concurrency: conns,
+                ..opts.clone()
+            };
+            let mut cmd = plain_command(tool, ours, &h2, rate, &server.url);
+            cmd.args(["-p", &per.to_string()]);
+            cmd
+        }
+        _ => plain_command(tool, ours, opts, rate, &server.url),
+    };
+    let ca = server.ca.as_deref();
+    match (tool, server.set) {
+        (_, Set::Plain) => {}
+        (Tool::CargoRatecheck, set) => {
+            if let Some(ca) = ca {
+                cmd.arg("--cacert").arg(ca);
+            }
+            if set == Set::H2 {
+                cmd.args(["--http2", "--connections", &conns.to_string()]);
+            }
+        }
+        (Tool::Oha | Tool::OhaLc, set) => {
+            if let Some(ca) = ca {
+                cmd.arg("--cacert").arg(ca);
+            }
+            if set == Set::H2 {
+                cmd.arg("--http2");
+            }
+        }
+        _ => {}
+    }
+    cmd
+}
+
+/// The command line for one tool at one rate against `url`, plain HTTP.
+fn plain_command(
     tool: Tool,
     ours: &std::path::Path,
     opts: &PeersOptions,
@@ -186,30 +249,87 @@ fn build_release() -> Result<PathBuf> {
     Ok(target_dir.join("release/cargo-ratecheck"))
 }
 
+/// The servers of the row sets asked for, running.
+struct Servers {
+    list: Vec<Server>,
+    embedded: Option<Background>,
+    nginx: Option<nginx::Nginx>,
+}
+
+impl Servers {
+    /// The embedded server for the plain set, nginx for the TLS ones (when
+    /// it is on PATH; else those rows are left out, saying so).
+    fn start(opts: &PeersOptions, ours: &Path) -> Result<Servers> {
+        let mut servers = Servers {
+            list: Vec::new(),
+            embedded: None,
+            nginx: None,
+        };
+        if opts.sets.contains(&Set::Plain) {
+            let mut serve = Command::new(ours);
+            serve.args(["ratecheck", "serve", "--addr", "127.0.0.1:0"]);
+            println!("$ {}", display(&serve));
+            let (server, first) =
+                Background::spawn_and_read_first_line(&mut serve, Duration::from_secs(30))?;
+            let url = parse_listening_line(&first)?;
+            println!("server: {url}");
+            servers.list.push(Server {
+                set: Set::Plain,
+                url,
+                ca: None,
+            });
+            servers.embedded = Some(server);
+        }
+        if opts.sets.iter().any(|s| *s != Set::Plain) {
+            if find_on_path("nginx").is_none() {
+                println!("nginx not found (apt-get install -y nginx): no HTTPS or HTTP/2 rows");
+                return Ok(servers);
+            }
+            let n = nginx::Nginx::start()?;
+            println!("nginx: {} (HTTPS/1.1), {} (HTTP/2)", n.https_url, n.h2_url);
+            for (set, url) in [(Set::Https, &n.https_url), (Set::H2, &n.h2_url)] {
+                if opts.sets.contains(&set) {
+                    let ca = Some(n.ca.clone());
+                    let url = url.clone();
+                    servers.list.push(Server { set, url, ca });
+                }
+            }
+            servers.nginx = Some(n);
+        }
+        Ok(servers)
+    }
+
+    /// Whether the server of `set` still runs.
+    fn up(&mut self, set: Set) -> bool {
+        match set {
+            Set::Plain => self.embedded.as_mut().is_some_and(Background::is_running),
+            _ => self.nginx.as_mut().is_some_and(nginx::Nginx::is_running),
+        }
+    }
+}
+
 pub fn run(opts: &PeersOptions) -> Result<()> {
     let ours = our_binary(opts)?;
     let tools = available_tools();
-    let mut serve = Command::new(&ours);
-    serve.args(["ratecheck", "serve", "--addr", "127.0.0.1:0"]);
-    println!("$ {}", display(&serve));
-    let (mut server, first) =
-        Background::spawn_and_read_first_line(&mut serve, Duration::from_secs(30))?;
-    let url = parse_listening_line(&first)?;
-    println!("server: {url}");
-
+    let mut servers = Servers::start(opts, &ours)?;
+    let list = servers.list.clone();
     let limit = opts.duration + Duration::from_secs(30);
     let mut records = Vec::new();
     for repeat in 1..=opts.repeat {
-        for (tool, rate) in plan(opts, &tools) {
-            if !server.is_running() {
-                bail!("the embedded server ({url}) exited during the run");
+        for (tool, rate, server) in plan(opts, &tools, &list) {
+            if !servers.up(server.set) {
+                bail!(
+                    "the server of {} ({}) exited during the run",
+                    server.set.name(),
+                    server.url
+                );
             }
-            let mut cmd = tool_command(tool, &ours, opts, rate, &url);
+            let mut cmd = tool_command(tool, &ours, opts, rate, server);
             let shown = display(&cmd);
             println!("[{repeat}/{}] $ {shown}", opts.repeat);
             let measured = run_measured(&mut cmd, limit)?;
             let figures = tool.parse(&measured.stdout);
-            let rec = RunRecord::from_figures(
+            let mut rec = RunRecord::from_figures(
                 tool,
                 rate,
                 opts.duration,
@@ -218,21 +338,27 @@ pub fn run(opts: &PeersOptions) -> Result<()> {
                 &measured,
                 figures,
             );
+            rec.set = server.set;
             print_record(&rec);
             records.push(rec);
         }
     }
-    drop(server);
+    drop(servers);
 
+    let urls: Vec<String> = list
+        .iter()
+        .map(|s| format!("{} {}", s.set.name(), s.url))
+        .collect();
     println!(
-        "\nmedians over {} repeat(s), {} each, concurrency {}, server {url}\n",
+        "\nmedians over {} repeat(s), {} each, concurrency {}, servers: {}\n",
         opts.repeat,
         format_duration(opts.duration),
-        opts.concurrency
+        opts.concurrency,
+        urls.join(", ")
     );
     print!("{}", summary_table(&records));
     if let Some(path) = &opts.json {
-        write_json(path, opts, &url, &records)?;
+        write_json(path, opts, &urls.join(", "), &records)?;
     }
     Ok(())
 }
@@ -272,17 +398,25 @@ fn available_tools() -> Vec<Tool> {
     tools
 }
 
-/// One repeat's runs: every tool at every rate, then wrk (which takes no
-/// rate) once.
-fn plan(opts: &PeersOptions, tools: &[Tool]) -> Vec<(Tool, Option<f64>)> {
-    let mut plan: Vec<(Tool, Option<f64>)> = Vec::new();
+/// One repeat's runs: at every rate, every tool against the embedded
+/// server and ours and oha against each TLS server; then wrk (which takes
+/// no rate) once.
+fn plan<'a>(
+    opts: &PeersOptions,
+    tools: &[Tool],
+    servers: &'a [Server],
+) -> Vec<(Tool, Option<f64>, &'a Server)> {
+    let mut plan = Vec::new();
     for &rate in &opts.rates {
-        for &tool in tools.iter().filter(|t| **t != Tool::Wrk) {
-            plan.push((tool, Some(rate)));
+        for server in servers {
+            for &tool in tools.iter().filter(|t| server.set.runs(**t)) {
+                plan.push((tool, Some(rate), server));
+            }
         }
     }
-    if tools.contains(&Tool::Wrk) {
-        plan.push((Tool::Wrk, None));
+    let plain = servers.iter().find(|s| s.set == Set::Plain);
+    if let (true, Some(server)) = (tools.contains(&Tool::Wrk), plain) {
+        plan.push((Tool::Wrk, None, server));
     }
     plan
 }
@@ -364,8 +498,12 @@ mod tests {
     fn commands_follow_each_tools_flags() {
         let opts = PeersOptions::default();
         let ours = std::path::Path::new("target/release/cargo-ratecheck");
-        let url = "http://127.0.0.1:1/";
-        let cmd = |t| display(&tool_command(t, ours, &opts, Some(10000.0), url));
+        let server = Server {
+            set: Set::Plain,
+            url: "http://127.0.0.1:1/".into(),
+            ca: None,
+        };
+        let cmd = |t| display(&tool_command(t, ours, &opts, Some(10000.0), &server));
         assert_eq!(
             cmd(Tool::CargoRatecheck),
             "target/release/cargo-ratecheck ratecheck run --rps 10000 --duration 10s \
@@ -399,5 +537,44 @@ mod tests {
             cmd(Tool::Wrk),
             "wrk -t2 -c 100 -d 10s --latency http://127.0.0.1:1/"
         );
+    }
+
+    #[test]
+    fn the_tls_row_sets_give_both_tools_the_ca_and_the_same_streams() {
+        let opts = PeersOptions::default();
+        let ours = std::path::Path::new("ours");
+        let server = |set| Server {
+            set,
+            url: "https://127.0.0.1:2/".into(),
+            ca: Some("/tmp/ca.pem".into()),
+        };
+        let cmd = |t, set| display(&tool_command(t, ours, &opts, Some(1000.0), &server(set)));
+        assert_eq!(
+            cmd(Tool::CargoRatecheck, Set::Https),
+            "ours ratecheck run --rps 1000 --duration 10s --concurrency 100 \
+             --url https://127.0.0.1:2/ --no-self-test --format json --cacert /tmp/ca.pem"
+        );
+        assert!(cmd(Tool::CargoRatecheck, Set::H2)
+            .ends_with("--cacert /tmp/ca.pem --http2 --connections 4"));
+        assert_eq!(
+            cmd(Tool::OhaLc, Set::H2),
+            "oha https://127.0.0.1:2/ -z 10s -q 1000 -c 4 --no-tui --output-format json \
+             --latency-correction -p 25 --cacert /tmp/ca.pem --http2"
+        );
+        // Only ours and oha load the TLS servers.
+        let servers = [server(Set::H2)];
+        let tools = [
+            Tool::TimerFloor,
+            Tool::CargoRatecheck,
+            Tool::Oha,
+            Tool::Hey,
+            Tool::Wrk,
+        ];
+        let planned: Vec<Tool> = plan(&opts, &tools, &servers)
+            .into_iter()
+            .filter(|p| p.1 == Some(1000.0))
+            .map(|p| p.0)
+            .collect();
+        assert_eq!(planned, [Tool::CargoRatecheck, Tool::Oha]);
     }
 }

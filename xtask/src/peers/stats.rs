@@ -7,13 +7,15 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::parse::Figures;
-use super::Tool;
+use super::{Set, Tool};
 use crate::proc;
 
 /// One run of one tool, as kept by `--json`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunRecord {
     pub tool: Tool,
+    /// The row set: which server, which protocol.
+    pub set: Set,
     /// `None` for wrk (no rate control).
     pub target_rps: Option<f64>,
     pub repeat: u32,
@@ -47,6 +49,7 @@ impl RunRecord {
     ) -> RunRecord {
         let mut rec = RunRecord {
             tool,
+            set: Set::Plain,
             target_rps,
             repeat,
             command,

@@ -5,15 +5,15 @@ use std::collections::BTreeMap;
 
 use super::args::format_rate;
 use super::stats::{median, RunRecord};
-use super::Tool;
+use super::{Set, Tool};
 
 /// One table row per (target rate, tool), medians over the successful runs.
 pub fn summary_table(records: &[RunRecord]) -> String {
-    // Key: rate (wrk, with none, last), then tool order.
-    let mut groups: BTreeMap<(u64, Tool), Vec<&RunRecord>> = BTreeMap::new();
+    // Key: rate (wrk, with none, last), then row set, then tool order.
+    let mut groups: BTreeMap<(u64, Set, Tool), Vec<&RunRecord>> = BTreeMap::new();
     for r in records {
         let key = r.target_rps.map_or(u64::MAX, f64::to_bits);
-        groups.entry((key, r.tool)).or_default().push(r);
+        groups.entry((key, r.set, r.tool)).or_default().push(r);
     }
     let mut keys: Vec<_> = groups.keys().copied().collect();
     keys.sort_by(|a, b| {
@@ -24,7 +24,10 @@ pub fn summary_table(records: &[RunRecord]) -> String {
                 f64::from_bits(k)
             }
         };
-        rate(a.0).total_cmp(&rate(b.0)).then(a.1.cmp(&b.1))
+        rate(a.0)
+            .total_cmp(&rate(b.0))
+            .then(a.1.cmp(&b.1))
+            .then(a.2.cmp(&b.2))
     });
 
     let header = [
@@ -54,9 +57,12 @@ pub fn summary_table(records: &[RunRecord]) -> String {
             Some(x) => format!("{x:.decimals$}"),
             None => "—".to_string(),
         };
-        let tool = runs[0].tool;
+        let (tool, set) = (runs[0].tool, runs[0].set);
         rows.push(vec![
-            tool.name().to_string(),
+            match set {
+                Set::Plain => tool.name().to_string(),
+                _ => format!("{} {}", tool.name(), set.name()),
+            },
             runs[0]
                 .target_rps
                 .map_or("unthrottled".to_string(), format_rate),

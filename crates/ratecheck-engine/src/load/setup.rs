@@ -1,14 +1,15 @@
 //! Starting the target a [`TargetSpec`] names: the null target, an HTTP
-//! target for a URL, or the embedded server started on a loopback port and
-//! an HTTP target for it. The one place `run`, the suite and the hidden
-//! cost probe set a target up.
+//! target for a URL (its host name resolved and one connection opened, so a
+//! target that cannot be loaded fails here, before the run), or the
+//! embedded server started on a loopback port and an HTTP target for it.
+//! The one place `run`, the suite and the hidden cost probe set a target up.
 
 use std::time::Duration;
 
 use super::traffic::{Traffic, TrafficError};
 use super::{ServerSpec, TargetSpec};
 use crate::server::{self, ServerError, ServerHandle, ServerOptions};
-use crate::target::Target;
+use crate::target::{StartError, Target};
 
 /// Why a target could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +21,10 @@ pub enum SetupError {
     /// The embedded server could not start.
     #[error(transparent)]
     Server(#[from] ServerError),
+    /// The URL's host does not resolve, or no connection could be opened
+    /// (refused, the certificate, no HTTP/2).
+    #[error(transparent)]
+    Start(#[from] StartError),
     /// A service target reached the setup unstarted: the suite starts
     /// services and hands the engine their URL.
     #[error("{0}: a service is started by the gate's suite (cargo ratecheck), not by `run`")]
@@ -59,10 +64,15 @@ pub async fn start(
             server: None,
         },
         TargetSpec::Service { .. } => return Err(SetupError::Service(target.to_string())),
-        TargetSpec::Url(u) => Started {
-            target: traffic.http_target(u, timeout)?.into(),
-            server: None,
-        },
+        TargetSpec::Url(u) => {
+            let mut target = traffic.http_target(u, timeout)?;
+            target.resolve().await?;
+            target.check_reachable().await?;
+            Started {
+                target: target.into(),
+                server: None,
+            }
+        }
         TargetSpec::Embedded(ServerSpec {
             latency,
             jitter,
@@ -106,10 +116,13 @@ mod tests {
         let Target::Http(h) = &embedded.target else {
             panic!("not HTTP")
         };
-        assert_eq!(Some(h.addr), embedded.server.as_ref().map(|s| s.addr()));
-        embedded.shutdown().await;
-        let url = TargetSpec::Url("http://127.0.0.1:9/x".into());
+        assert_eq!(
+            h.addrs().first().copied(),
+            embedded.server.as_ref().map(|s| s.addr())
+        );
+        let url = TargetSpec::Url(embedded.server.as_ref().unwrap().url());
         assert!(start(&url, t, &Traffic::default()).await.is_ok());
+        embedded.shutdown().await;
         let bad = Traffic::single("GET", &["no colon".into()], None);
         assert!(matches!(
             start(&TargetSpec::EMBEDDED, t, &bad).await,

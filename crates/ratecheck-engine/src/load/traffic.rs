@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::target::{HttpTarget, RequestTemplate, ResponseCheck, TargetError};
+use crate::target::{ClientOptions, HttpTarget, RequestTemplate, ResponseCheck, TargetError};
 
 /// Most requests in one scenario's mix.
 pub const MAX_REQUESTS: usize = 100;
@@ -21,6 +21,8 @@ pub struct Traffic {
     pub requests: Vec<RequestSpec>,
     /// What every response must be beyond a status below 400.
     pub check: CheckSpec,
+    /// How the client connects (TLS trust, HTTP/2).
+    pub client: ClientOptions,
 }
 
 /// One request of a mix.
@@ -91,13 +93,13 @@ impl Traffic {
                 body: body.map_or(Body::Empty, |b| Body::Text(b.to_string())),
                 weight: 1,
             }],
-            check: CheckSpec::default(),
+            ..Traffic::default()
         }
     }
 
     /// The method, headers and body of a [`Traffic::single`] (what `run`
-    /// can be told on its command line); `None` for a mix, a path, a body
-    /// file or a check.
+    /// can be told on its command line besides [`Traffic::client`]); `None`
+    /// for a mix, a path, a body file or a check.
     pub fn as_single(&self) -> Option<(&str, &[String], Option<&str>)> {
         if self.check != CheckSpec::default() {
             return None;
@@ -113,8 +115,11 @@ impl Traffic {
         }
     }
 
-    /// Body files made absolute against `root`.
+    /// Body files and the CA file made absolute against `root`.
     pub fn rooted(mut self, root: &Path) -> Traffic {
+        if let Some(p) = &mut self.client.cacert {
+            *p = root.join(&*p);
+        }
         for r in &mut self.requests {
             if let Body::File(p) = &mut r.body {
                 *p = root.join(&*p);
@@ -123,9 +128,10 @@ impl Traffic {
         self
     }
 
-    /// The HTTP target for `url` sending these requests, reading body files.
+    /// The HTTP target for `url` sending these requests, reading body
+    /// files (and the CA file, for `https://`).
     pub fn http_target(&self, url: &str, timeout: Duration) -> Result<HttpTarget, TrafficError> {
-        let target = HttpTarget::new(url, timeout)?;
+        let target = HttpTarget::with_client(url, timeout, self.client.clone())?;
         let mut mix = Vec::with_capacity(self.requests.len());
         for r in &self.requests {
             let path = r.path.as_deref().unwrap_or(target.url_path());
@@ -177,7 +183,7 @@ mod tests {
                 request(None, Body::Text("x".into()), 2),
                 request(Some("/other"), Body::Empty, 1),
             ],
-            check: CheckSpec::default(),
+            ..Traffic::default()
         };
         let t = mix.http_target("http://127.0.0.1:1/base", T).unwrap();
         assert_eq!(t.request_count(), 2);
@@ -191,7 +197,7 @@ mod tests {
         let traffic = |file: &str| {
             Traffic {
                 requests: vec![request(None, Body::File(file.into()), 1)],
-                check: CheckSpec::default(),
+                ..Traffic::default()
             }
             .rooted(dir.path())
         };
@@ -234,7 +240,7 @@ mod tests {
         r.headers = vec!["no colon".into()];
         let t = Traffic {
             requests: vec![r],
-            check: CheckSpec::default(),
+            ..Traffic::default()
         };
         assert!(matches!(
             t.http_target("http://127.0.0.1:1/", T),

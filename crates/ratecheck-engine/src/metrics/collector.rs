@@ -43,6 +43,8 @@ const MAX_STATUS: usize = 600;
 pub enum ErrorKind {
     /// Could not connect (refused, unreachable).
     Connect,
+    /// The TLS handshake failed (the certificate, the protocol).
+    Tls,
     /// No response within the request timeout.
     Timeout,
     /// Connection reset or closed mid-request.
@@ -60,8 +62,9 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind, in declaration order (`kind as usize` indexes it).
-    pub const ALL: [ErrorKind; 7] = [
+    pub const ALL: [ErrorKind; 8] = [
         ErrorKind::Connect,
+        ErrorKind::Tls,
         ErrorKind::Timeout,
         ErrorKind::Reset,
         ErrorKind::Protocol,
@@ -74,6 +77,7 @@ impl ErrorKind {
     pub fn name(self) -> &'static str {
         match self {
             ErrorKind::Connect => "connect",
+            ErrorKind::Tls => "tls",
             ErrorKind::Timeout => "timeout",
             ErrorKind::Reset => "reset",
             ErrorKind::Protocol => "protocol",

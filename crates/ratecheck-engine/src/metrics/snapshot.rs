@@ -61,6 +61,9 @@ pub struct RunReport {
     /// Transport error kind (`connect`, `timeout`, `reset`, ...) → count.
     #[serde(default)]
     pub errors: BTreeMap<String, u64>,
+    /// The connections the run opened and what they took.
+    #[serde(default)]
+    pub connections: ConnectionReport,
     /// CPU time the process used during the run.
     pub cpu: CpuReport,
     /// Peak memory and allocations during the run.
@@ -181,6 +184,45 @@ pub struct LatencyReport {
     /// the 0th to the maximum, as far as the run's samples resolve.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub response_distribution: Vec<[f64; 2]>,
+}
+
+/// The connections of a run: the protocol, TLS, how many were opened and
+/// where their set-up time went (connect, TLS handshake, first byte).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConnectionReport {
+    /// `HTTP/1.1` or `HTTP/2`; empty for the null target.
+    #[serde(default)]
+    pub protocol: String,
+    /// `https://`: whether the server's certificate was verified
+    /// (`Some(false)`: `insecure`); `None` without TLS.
+    #[serde(default)]
+    pub tls_verified: Option<bool>,
+    /// TCP connections opened (reconnects included).
+    pub opened: u64,
+    /// TLS handshakes completed.
+    pub tls_handshakes: u64,
+    /// Of those, resumed sessions (no full handshake).
+    pub tls_resumed: u64,
+    /// Mean time to establish a TCP connection, ms.
+    pub connect_ms_mean: f64,
+    /// Mean TLS handshake time, ms.
+    pub tls_handshake_ms_mean: f64,
+    /// Mean time from sending a new connection's first request to its
+    /// response's head, ms.
+    pub first_byte_ms_mean: f64,
+}
+
+impl ConnectionReport {
+    /// 50 HTTP/1.1 connections without TLS, for tests and docs.
+    pub fn example() -> ConnectionReport {
+        ConnectionReport {
+            protocol: "HTTP/1.1".into(),
+            opened: 50,
+            connect_ms_mean: 0.1,
+            first_byte_ms_mean: 0.2,
+            ..ConnectionReport::default()
+        }
+    }
 }
 
 /// Process CPU time spent during the run.
@@ -371,8 +413,7 @@ impl RunReport {
                 generated: 10000,
                 completed: 9990,
                 succeeded: 9990,
-                failed: 0,
-                dropped: 0,
+                ..RequestCounts::default()
             },
             phases: vec![PhaseReport {
                 name: "steady".into(),
@@ -404,6 +445,7 @@ impl RunReport {
             },
             status_codes: BTreeMap::from([("200".to_string(), 9990)]),
             errors: BTreeMap::new(),
+            connections: ConnectionReport::example(),
             cpu: CpuReport {
                 user_s: 0.5,
                 system_s: 0.6,
