@@ -47,8 +47,8 @@ pub const USAGE: &str = "  cargo xtask k8s render|run [OPTIONS] one run split ov
       --ramp-up D --ramp-down D        ramps of the one schedule (default 0s)
       --concurrency N                  workers per shard (default 50)
       --image IMAGE                    built from this repository's Dockerfile
-      --url URL                        the target in each pod, loopback only (default the `target` sidecar)
-      --cpu Q --memory Q --target-cpu Q  each shard's resources (default 2, 512Mi; the sidecar's 1)
+      --url URL                        the service every shard loads, http:// or https:// (required)
+      --cpu Q --memory Q               each shard's resources (default 2, 512Mi)
       --name NAME --lead 60s           the Job's name; time from now to the shared start
       run only: --out DIR --namespace NS --bin PATH --allow-missing";
 
@@ -103,7 +103,6 @@ impl K8sOptions {
             "--url" => s.url = value,
             "--cpu" => s.cpu = value,
             "--memory" => s.memory = value,
-            "--target-cpu" => s.target_cpu = value,
             "--name" => s.name = value,
             "--lead" => self.lead = render::duration(&value)?,
             "--out" if self.run => self.out = PathBuf::from(value),
@@ -296,7 +295,7 @@ fn merge(o: &K8sOptions, parts: &[PathBuf]) -> Result<()> {
 const VALIDATED_SHARDS: [usize; 2] = [2, 8];
 
 /// The Kubernetes version whose schemas the manifests are validated
-/// against: the oldest with native sidecars on by default.
+/// against: the oldest still supported by the major cloud providers.
 pub const KUBERNETES_VERSION: &str = "1.29.0";
 
 /// `cargo xtask ci`'s step: the manifests rendered for a few shard counts,
@@ -312,6 +311,7 @@ pub fn validate_step(root: &Path) -> Result<()> {
         let settings = Settings {
             shards,
             name: format!("ratecheck-{shards}"),
+            url: "https://staging.example.com/health".into(),
             ..Settings::default()
         };
         let text = render::render(&settings, "2026-12-06T12:00:00Z", Duration::from_secs(60))?;

@@ -33,13 +33,11 @@ pub struct Settings {
     pub ramp_down: String,
     /// Workers per shard.
     pub concurrency: usize,
-    /// The target, in each shard's pod: loopback only.
+    /// The service every shard loads (`http://` or `https://`).
     pub url: String,
     /// CPU and memory of each shard's container (Kubernetes quantities).
     pub cpu: String,
     pub memory: String,
-    /// CPU of each pod's target sidecar.
-    pub target_cpu: String,
 }
 
 impl Default for Settings {
@@ -53,10 +51,9 @@ impl Default for Settings {
             ramp_up: "0s".into(),
             ramp_down: "0s".into(),
             concurrency: 50,
-            url: "http://127.0.0.1:8080/".into(),
+            url: String::new(),
             cpu: "2".into(),
             memory: "512Mi".into(),
-            target_cpu: "1".into(),
         }
     }
 }
@@ -71,7 +68,7 @@ pub fn render(s: &Settings, start_at: &str, lead: Duration) -> Result<String> {
     }
     let run = duration(&s.ramp_up)? + duration(&s.duration)? + duration(&s.ramp_down)?;
     let deadline = (lead + run + DEADLINE_MARGIN).as_secs_f64().ceil() as u64;
-    let values: [(&str, String); 13] = [
+    let values: [(&str, String); 12] = [
         ("name", s.name.clone()),
         ("image", s.image.clone()),
         ("shards", s.shards.to_string()),
@@ -83,7 +80,6 @@ pub fn render(s: &Settings, start_at: &str, lead: Duration) -> Result<String> {
         ("url", s.url.clone()),
         ("cpu", s.cpu.clone()),
         ("memory", s.memory.clone()),
-        ("target_cpu", s.target_cpu.clone()),
         ("start_at", start_at.to_string()),
     ];
     let mut out = format!("{}---\n{}", CONFIGMAP, JOB);
@@ -146,23 +142,22 @@ fn check(s: &Settings) -> Result<()> {
             s.concurrency
         );
     }
-    let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"];
-    let host_end = |rest: &str| rest.is_empty() || rest.starts_with([':', '/']);
-    if !plain(&s.url)
-        || !loopback
-            .iter()
-            .any(|l| s.url.strip_prefix(l).is_some_and(host_end))
-    {
-        bail!("--url {}: the engine loads loopback only (http://127.0.0.1:PORT/…): the target runs in each shard's pod, as the `target` sidecar", s.url);
+    let host = ["http://", "https://"]
+        .iter()
+        .find_map(|scheme| s.url.strip_prefix(scheme))
+        .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or(""));
+    if !plain(&s.url) || host.is_none_or(|h| h.is_empty() || h.contains('@')) {
+        bail!(
+            "--url `{}`: the service every shard loads, an http:// or https:// URL with a host (required)",
+            s.url
+        );
     }
-    for (flag, q) in [("--cpu", &s.cpu), ("--target-cpu", &s.target_cpu)] {
-        let digits = q.strip_suffix('m').unwrap_or(q);
-        if digits.is_empty()
-            || !digits.chars().all(|c| c.is_ascii_digit() || c == '.')
-            || digits.parse::<f64>().map_or(true, |v| v <= 0.0)
-        {
-            bail!("{flag} {q}: a CPU quantity such as 2 or 1500m");
-        }
+    let digits = s.cpu.strip_suffix('m').unwrap_or(&s.cpu);
+    if digits.is_empty()
+        || !digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+        || digits.parse::<f64>().map_or(true, |v| v <= 0.0)
+    {
+        bail!("--cpu {}: a CPU quantity such as 2 or 1500m", s.cpu);
     }
     let unit = ["Ki", "Mi", "Gi", "K", "M", "G"]
         .iter()

@@ -11,6 +11,7 @@ fn settings(shards: usize) -> Settings {
         rps: "3000".into(),
         duration: "5s".into(),
         ramp_up: "1s".into(),
+        url: "https://staging.example.com/health".into(),
         ..Settings::default()
     }
 }
@@ -31,7 +32,7 @@ fn an_indexed_job_of_n_shards_with_no_retry_and_every_key_filled() {
         assert_eq!(field(&y, "completions"), [n.to_string()]);
         assert_eq!(field(&y, "parallelism"), [n.to_string()]);
         assert_eq!(field(&y, "backoffLimit"), ["0"]);
-        assert_eq!(field(&y, "restartPolicy"), ["Never", "Always"]);
+        assert_eq!(field(&y, "restartPolicy"), ["Never"]);
         assert_eq!(field(&y, "SHARDS"), [format!("\"{n}\"")]);
         assert_eq!(field(&y, "START_AT"), [format!("\"{T0}\"")]);
         assert_eq!(field(&y, "kind"), ["ConfigMap", "Job"]);
@@ -45,10 +46,10 @@ fn the_settings_reach_the_config_map_and_the_pods() {
     assert_eq!(field(&y, "RPS"), ["\"3000\""]);
     assert_eq!(field(&y, "DURATION"), ["\"5s\""]);
     assert_eq!(field(&y, "RAMP_UP"), ["\"1s\""]);
-    assert_eq!(field(&y, "URL"), ["\"http://127.0.0.1:8080/\""]);
+    assert_eq!(field(&y, "URL"), ["\"https://staging.example.com/health\""]);
     assert_eq!(
         field(&y, "image"),
-        ["\"registry.example/cargo-ratecheck:0.1.0\""; 2]
+        ["\"registry.example/cargo-ratecheck:0.1.0\""]
     );
     // the Job, the ConfigMap and the anti-affinity all name the run
     assert_eq!(
@@ -72,7 +73,7 @@ type Spoil = fn(&mut Settings);
 
 #[test]
 fn bad_settings_are_refused_naming_the_option() {
-    let cases: [(&str, Spoil); 11] = [
+    let cases: [(&str, Spoil); 13] = [
         ("--name", |s| s.name = "Load_Test".into()),
         ("--name", |s| s.name = "-x".into()),
         ("--shards", |s| s.shards = 0),
@@ -80,8 +81,10 @@ fn bad_settings_are_refused_naming_the_option() {
         ("--image", |s| s.image = "a\" b".into()),
         ("--rps", |s| s.rps = "0".into()),
         ("--duration", |s| s.duration = "5".into()),
-        ("--url", |s| s.url = "http://staging.example:8080/".into()),
-        ("--url", |s| s.url = "http://127.0.0.1.example/".into()),
+        ("--url", |s| s.url = String::new()),
+        ("--url", |s| s.url = "ftp://staging.example/".into()),
+        ("--url", |s| s.url = "https:///health".into()),
+        ("--url", |s| s.url = "http://a b/".into()),
         ("--cpu", |s| s.cpu = "two".into()),
         ("--memory", |s| s.memory = "512XB".into()),
     ];
