@@ -197,19 +197,24 @@ fn with_ca(path: std::path::PathBuf) -> ClientOptions {
     }
 }
 
+/// `https://localhost:PORT/` of a TLS server started with `pki`'s leaf.
+async fn https_localhost(how: Serve, pki: &Pki) -> String {
+    let addr = server(how, Some(pki)).await;
+    format!("https://localhost:{}/", addr.port())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn https_with_the_ca_runs_and_times_the_handshakes() {
     let pki = valid_for_localhost();
     let dir = tempfile::tempdir().unwrap();
-    let addr = server(
+    let url = https_localhost(
         Serve::Tls {
             h2: false,
             close: false,
         },
-        Some(&pki),
+        &pki,
     )
     .await;
-    let url = format!("https://localhost:{}/", addr.port());
     let r = load(&spec(url, with_ca(ca_file(&dir, &pki)), 400.0, 4)).await;
     assert!(r.errors.is_empty(), "{:?}", r.errors);
     assert_eq!(r.requests.completed, 200);
@@ -231,15 +236,14 @@ async fn https_with_the_ca_runs_and_times_the_handshakes() {
 async fn reconnects_resume_the_tls_session() {
     let pki = valid_for_localhost();
     let dir = tempfile::tempdir().unwrap();
-    let addr = server(
+    let url = https_localhost(
         Serve::Tls {
             h2: false,
             close: true,
         },
-        Some(&pki),
+        &pki,
     )
     .await;
-    let url = format!("https://localhost:{}/", addr.port());
     let r = load(&spec(url, with_ca(ca_file(&dir, &pki)), 100.0, 1)).await;
     assert!(r.errors.is_empty(), "{:?}", r.errors);
     let c = &r.connections;
@@ -251,15 +255,14 @@ async fn reconnects_resume_the_tls_session() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_issuer_fails_at_start_and_insecure_runs_saying_so() {
     let pki = valid_for_localhost();
-    let addr = server(
+    let url = https_localhost(
         Serve::Tls {
             h2: false,
             close: false,
         },
-        Some(&pki),
+        &pki,
     )
     .await;
-    let url = format!("https://localhost:{}/", addr.port());
     // The system's roots do not hold the test's CA.
     let line = start_error(&spec(url.clone(), ClientOptions::default(), 100.0, 1)).await;
     assert!(line.contains("unknown issuer"), "{line}");
@@ -277,15 +280,14 @@ async fn an_unknown_issuer_fails_at_start_and_insecure_runs_saying_so() {
 async fn a_host_name_mismatch_fails_at_start() {
     let pki = pki(&["other.example"], (2020, 2100));
     let dir = tempfile::tempdir().unwrap();
-    let addr = server(
+    let url = https_localhost(
         Serve::Tls {
             h2: false,
             close: false,
         },
-        Some(&pki),
+        &pki,
     )
     .await;
-    let url = format!("https://localhost:{}/", addr.port());
     let line = start_error(&spec(url, with_ca(ca_file(&dir, &pki)), 100.0, 1)).await;
     assert!(line.contains("host name mismatch"), "{line}");
 }
@@ -294,15 +296,14 @@ async fn a_host_name_mismatch_fails_at_start() {
 async fn an_expired_certificate_fails_at_start() {
     let pki = pki(&["localhost"], (2001, 2002));
     let dir = tempfile::tempdir().unwrap();
-    let addr = server(
+    let url = https_localhost(
         Serve::Tls {
             h2: false,
             close: false,
         },
-        Some(&pki),
+        &pki,
     )
     .await;
-    let url = format!("https://localhost:{}/", addr.port());
     let line = start_error(&spec(url, with_ca(ca_file(&dir, &pki)), 100.0, 1)).await;
     assert!(line.contains("expired"), "{line}");
 }
@@ -339,15 +340,14 @@ fn http2(connections: usize) -> ClientOptions {
 async fn http2_over_tls_shares_the_connections_among_the_workers() {
     let pki = valid_for_localhost();
     let dir = tempfile::tempdir().unwrap();
-    let addr = server(
+    let url = https_localhost(
         Serve::Tls {
             h2: true,
             close: false,
         },
-        Some(&pki),
+        &pki,
     )
     .await;
-    let url = format!("https://localhost:{}/", addr.port());
     let client = ClientOptions {
         cacert: Some(ca_file(&dir, &pki)),
         ..http2(2)
