@@ -430,5 +430,18 @@ pub fn rfc3339_utc(secs: i64) -> String {
     format!("{year:04}-{month:02}-{d:02}T{h:02}:{m:02}:{s:02}Z")
 }
 
+/// Resolves `rev` to a commit, the error naming `option rev`.
+pub(super) fn commit_of(repo: &Repository, option: &str, rev: &str) -> Result<Oid, GitError> {
+    repo.revparse_single(rev)
+        .and_then(|o| o.peel_to_commit())
+        .map(|c| c.id())
+        .map_err(|e| {
+            GitError(format!(
+                "{option} {rev}: git revision not found: {}; fetch it (e.g. `git fetch origin main`) or name an existing revision",
+                e.message()
+            ))
+        })
+}
+
 #[cfg(test)]
 mod tests;

@@ -8,9 +8,9 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use git2::{Oid, Repository};
+use git2::Oid;
 
-use super::{discover, short_sha, GitError};
+use super::{commit_of, discover, short_sha, GitError};
 
 /// The most commits [`commits_since`] reads: a pull request that adds more
 /// is refused (its merge base is probably not what was meant).
@@ -50,19 +50,6 @@ impl Added {
     pub fn contains(&self, sha: &str) -> bool {
         sha.len() >= 7 && self.commits.iter().any(|c| c.commit.starts_with(sha))
     }
-}
-
-/// Resolves `rev` to a commit, the error naming `option rev`.
-fn commit_of(repo: &Repository, option: &str, rev: &str) -> Result<Oid, GitError> {
-    repo.revparse_single(rev)
-        .and_then(|o| o.peel_to_commit())
-        .map(|c| c.id())
-        .map_err(|e| {
-            GitError(format!(
-                "{option} {rev}: git revision not found: {}; fetch it (e.g. `git fetch origin main`) or name an existing revision",
-                e.message()
-            ))
-        })
 }
 
 /// The merge base of HEAD and `rev` (the errors name `option rev`): a

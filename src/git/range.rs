@@ -6,26 +6,13 @@
 
 use std::path::Path;
 
-use git2::{ErrorCode, Oid, Repository};
+use git2::{ErrorCode, Oid};
 
-use super::{discover, rfc3339_utc, short_sha, CommitInfo, GitError};
+use super::{commit_of, discover, rfc3339_utc, short_sha, CommitInfo, GitError};
 
 /// The most commits [`first_parent_range`] walks: a range longer than
 /// this is refused (bisect it in parts).
 pub const MAX_RANGE: usize = 100_000;
-
-/// Resolves `rev` to a commit, the error naming `option rev`.
-fn commit_of(repo: &Repository, option: &str, rev: &str) -> Result<Oid, GitError> {
-    repo.revparse_single(rev)
-        .and_then(|o| o.peel_to_commit())
-        .map(|c| c.id())
-        .map_err(|e| {
-            GitError(format!(
-                "{option} {rev}: git revision not found: {}; fetch it or name an existing revision",
-                e.message()
-            ))
-        })
-}
 
 /// The commits from `good` to `bad` along `bad`'s first-parent history,
 /// oldest first: index 0 is `good`, the last is `bad`, at least two. The
