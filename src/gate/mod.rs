@@ -113,7 +113,7 @@ fn split(s: &Setup, req: &GateRequest, steps: Vec<Step>) -> (Vec<Step>, Option<P
         index: p.index,
         count: p.count,
         scenarios: steps.iter().map(|st| st.name().to_string()).collect(),
-        machine: crate::figure::MachineInfo::detect(),
+        machine: s.machine.clone(),
         comparable_machine: s.comparable_machine,
         run: RunIdentity {
             commit: s.head.as_ref().and_then(|h| h.commit.clone()),

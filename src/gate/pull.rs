@@ -35,6 +35,8 @@ pub(super) struct PullRequest<'a> {
     pub baseline_file: Option<PathBuf>,
     /// `--strict-machine`.
     pub strict_machine: bool,
+    /// This machine.
+    pub machine: &'a MachineInfo,
 }
 
 /// What the pull request brings, read before anything is measured.
@@ -110,7 +112,7 @@ pub(super) fn setup(config: &Config, req: &PullRequest<'_>) -> Result<PullSetup>
             saved_at,
             dirty: head.git.dirty,
         });
-        let comparable = head.machine.same_machine(&MachineInfo::detect()) || req.strict_machine;
+        let comparable = head.machine.same_machine(req.machine) || req.strict_machine;
         out.refreshed = Some((head.suite, comparable));
     }
     Ok(out)

@@ -62,6 +62,8 @@ pub(super) struct Setup {
     pub warnings: Vec<GateWarning>,
     /// What changed around the code, as far as known before measuring.
     pub environment: Environment,
+    /// This machine, detected once (`rustc -V` is a process).
+    pub machine: MachineInfo,
     /// The merge base, the trailers and the refreshed baseline.
     pub pull: PullSetup,
 }
@@ -70,6 +72,7 @@ pub(super) struct Setup {
 pub(super) fn setup(req: &GateRequest) -> Result<Setup> {
     let mut warnings = Vec::new();
     let (config, config_origin) = load_config(req, &mut warnings)?;
+    let this = MachineInfo::detect();
     let mut pull = pull::setup(
         &config,
         &PullRequest {
@@ -81,6 +84,7 @@ pub(super) fn setup(req: &GateRequest) -> Result<Setup> {
                 Some(baseline_file(&config, req.baseline.as_deref())?)
             },
             strict_machine: req.strict_machine,
+            machine: &this,
         },
     )?;
     let baseline = match pull.baseline.take() {
@@ -94,7 +98,6 @@ pub(super) fn setup(req: &GateRequest) -> Result<Setup> {
     };
     let head = git::head_info_excluding(&config.workspace_root, &ignored_for_dirty(&config))?;
     let commits_between = tie(&config, baseline.as_ref(), head.as_ref(), &mut warnings);
-    let this = MachineInfo::detect();
     let comparable_machine =
         comparable_machine(baseline.as_ref(), &this, req.strict_machine, &mut warnings);
     let environment = environment::before_measuring(
@@ -107,6 +110,7 @@ pub(super) fn setup(req: &GateRequest) -> Result<Setup> {
     );
     Ok(Setup {
         environment,
+        machine: this,
         thresholds: ThresholdLookup::new(config.thresholds, config.overrides()),
         config,
         config_origin,

@@ -324,6 +324,7 @@ fn the_outcome_names_the_revision_compared_against() {
         warnings: vec![GateWarning::DirtyAgainst { rev: "main".into() }],
         environment: Environment::default(),
         pull: Default::default(),
+        machine: MachineInfo::default(),
     };
     let built = BuiltRevision {
         rev: "main".into(),
@@ -391,6 +392,7 @@ fn a_baseline_outcome_keeps_where_it_came_from() {
         warnings: vec![],
         environment: Environment::default(),
         pull: Default::default(),
+        machine: MachineInfo::default(),
     };
     let outcome = conclude(setup, &[], None, suite(&[(CPU, &[("http", cpu(7.0))])]));
     let b = outcome.baseline.as_ref().unwrap();
@@ -451,6 +453,7 @@ fn the_outcome_says_what_changed_around_the_code() {
             warnings: vec![],
             environment: dependencies,
             pull: Default::default(),
+            machine: MachineInfo::default(),
         };
         let current = suite(&[(INSTR, &[("i", instr(1300.0, 400.0))])]);
         conclude(setup, &[], None, with_build(current, &this))
