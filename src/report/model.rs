@@ -119,8 +119,9 @@ fn connection_lines(c: &ConnectionReport) -> Vec<SummaryLine> {
         lines.push(SummaryLine::plain(
             "TLS",
             format!(
-                "{how}; {} handshakes ({} resumed), {} each",
+                "{how}; {} handshake{} ({} resumed), {} each",
                 c.tls_handshakes,
+                if c.tls_handshakes == 1 { "" } else { "s" },
                 c.tls_resumed,
                 ms(c.tls_handshake_ms_mean)
             ),

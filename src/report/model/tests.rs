@@ -139,9 +139,15 @@ fn a_run_without_certificate_verification_says_so_in_its_summary() {
         lines[1]
     );
     r.connections.tls_verified = Some(true);
-    assert!(run_summary(&r)[1]
-        .value()
-        .starts_with("certificate verified;"));
+    r.connections.tls_handshakes = 1;
+    r.connections.tls_resumed = 1;
+    assert!(
+        run_summary(&r)[1]
+            .value()
+            .starts_with("certificate verified; 1 handshake (1 resumed)"),
+        "{:?}",
+        run_summary(&r)[1]
+    );
 }
 
 #[test]
