@@ -872,10 +872,13 @@ check = { status = 200, body-contains = "id" }
 }
 
 #[test]
-fn the_null_target_takes_no_requests_or_check() {
+fn the_null_target_takes_no_http_keys() {
     for (k, v) in [
         ("requests", json!([{ "path": "/" }])),
         ("check", json!({ "status": 200 })),
+        ("cacert", json!("ca.pem")),
+        ("insecure", json!(true)),
+        ("http2", json!(true)),
     ] {
         let mut scenario = json!({ "name": "n", "rps": 10, "target": "null" });
         scenario[k] = v;

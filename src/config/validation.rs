@@ -59,6 +59,16 @@ const SCENARIO_KEYS: &[&str] = &[
     "thresholds",
     "quick",
 ];
+/// The scenario keys that only an HTTP target takes: `target = "null"`
+/// refuses them.
+const HTTP_ONLY_KEYS: &[&str] = &[
+    "requests",
+    "check",
+    "cacert",
+    "insecure",
+    "http2",
+    "connections",
+];
 
 /// `require-judged = ["instructions", …]`: figure kinds by name, each once.
 fn parse_required_kinds(v: &Value) -> Result<Vec<JudgedKind>, ConfigError> {
@@ -405,17 +415,7 @@ impl Scenario<'_> {
             traffic.check = super::traffic::parse_check(&self.key("check"), v)?;
         }
         if *target == TargetSpec::Null {
-            if let Some(k) = [
-                "requests",
-                "check",
-                "cacert",
-                "insecure",
-                "http2",
-                "connections",
-            ]
-            .into_iter()
-            .find(|k| self.raw.get(k).is_some())
-            {
+            if let Some(k) = HTTP_ONLY_KEYS.iter().find(|k| self.raw.get(k).is_some()) {
                 return Err(invalid(
                     self.key(k),
                     "does not apply to target = \"null\", which sends no HTTP",
