@@ -38,7 +38,8 @@ const CONFIG_KEYS: &[&str] = &[
     "engine-benches",
     "require-judged",
 ];
-/// The keys of one `[[…ratecheck.scenario]]` table.
+/// The keys of one `[[…ratecheck.scenario]]` table; the last
+/// [`HTTP_ONLY_KEYS`] of them only an HTTP target takes.
 const SCENARIO_KEYS: &[&str] = &[
     "name",
     "rps",
@@ -50,18 +51,8 @@ const SCENARIO_KEYS: &[&str] = &[
     "server-latency",
     "server-jitter",
     "server-error-rate",
-    "requests",
-    "check",
-    "cacert",
-    "insecure",
-    "http2",
-    "connections",
     "thresholds",
     "quick",
-];
-/// The scenario keys that only an HTTP target takes: `target = "null"`
-/// refuses them.
-const HTTP_ONLY_KEYS: &[&str] = &[
     "requests",
     "check",
     "cacert",
@@ -69,6 +60,9 @@ const HTTP_ONLY_KEYS: &[&str] = &[
     "http2",
     "connections",
 ];
+/// The scenario keys that `target = "null"` (no HTTP) refuses: the last six
+/// of [`SCENARIO_KEYS`].
+const HTTP_ONLY_KEYS: &[&str] = SCENARIO_KEYS.split_at(SCENARIO_KEYS.len() - 6).1;
 
 /// `require-judged = ["instructions", …]`: figure kinds by name, each once.
 fn parse_required_kinds(v: &Value) -> Result<Vec<JudgedKind>, ConfigError> {
