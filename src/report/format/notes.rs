@@ -184,7 +184,18 @@ fn pull_words(note: &Note) -> String {
                 value(shape, unit, Some(*recorded)),
                 change(shape, Some(*c))
             );
-            with_detail(text, detail)
+            // A regression the trailer would accept is not accepted while
+            // the baseline is not reproduced: say so, not "accepted".
+            match detail.as_deref() {
+                Some(Note::Accepted { acceptance, detail }) => with_detail(
+                    format!(
+                        "{text}; then {TRAILER} {} would accept it",
+                        accepted_by(acceptance)
+                    ),
+                    detail,
+                ),
+                _ => with_detail(text, detail),
+            }
         }
         _ => String::new(),
     }
