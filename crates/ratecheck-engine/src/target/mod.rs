@@ -238,6 +238,11 @@ pub struct HttpTarget {
     tls: Option<TlsClient>,
     client: ClientOptions,
     requests: Box<[RequestTemplate]>,
+    /// What each of `requests` is sent to, made once rather than per
+    /// request: its path (HTTP/1.1, beside a `Host` header), or the
+    /// absolute URI whose scheme and authority HTTP/2 sends as `:scheme`
+    /// and `:authority`.
+    uris: Box<[Uri]>,
     /// Indices into `requests` ([`super::deck::shuffled`]); empty when
     /// there is one request.
     deck: Box<[u32]>,
@@ -277,7 +282,7 @@ impl HttpTarget {
         } else {
             None
         };
-        Ok(HttpTarget {
+        let target = HttpTarget {
             url: url.to_string(),
             addrs,
             host: HeaderValue::from_str(&endpoint.authority).map_err(|_| bad())?,
@@ -285,10 +290,30 @@ impl HttpTarget {
             tls,
             client,
             requests: Box::new([get]),
+            uris: Box::new([]),
             deck: Box::new([]),
             check: ResponseCheck::default(),
             timeout,
-        })
+        };
+        Ok(target.with_uris())
+    }
+
+    /// Sets `uris` for `requests`.
+    fn with_uris(mut self) -> Self {
+        let uri = |t: &RequestTemplate| {
+            if !self.client.http2 {
+                return t.path.clone();
+            }
+            let scheme = if self.tls.is_some() { "https" } else { "http" };
+            Uri::builder()
+                .scheme(scheme)
+                .authority(self.endpoint.authority.as_str())
+                .path_and_query(t.path.path_and_query().map_or("/", |p| p.as_str()))
+                .build()
+                .unwrap_or_else(|_| t.path.clone())
+        };
+        self.uris = self.requests.iter().map(uri).collect();
+        self
     }
 
     /// Resolves the URL's host name, once (a literal IP needs none); an
@@ -356,7 +381,7 @@ impl HttpTarget {
         let weights: Vec<u32> = mix.iter().map(|(_, w)| (*w).max(1)).collect();
         self.deck = super::deck::shuffled(&weights, super::deck::SEED).into();
         self.requests = mix.into_iter().map(|(t, _)| t).collect();
-        self
+        self.with_uris()
     }
 
     pub(crate) fn with_check(mut self, check: ResponseCheck) -> Self {
@@ -369,15 +394,16 @@ impl HttpTarget {
         self.requests.len()
     }
 
-    /// Request `id` of the run: its template from the deck. HTTP/2 takes
-    /// the scheme and authority from an absolute URI (`:scheme`,
-    /// `:authority`); HTTP/1.1 the path and a `Host` header.
+    /// Request `id` of the run: its template from the deck, sent to its
+    /// URI (`uris`), with a `Host` header for HTTP/1.1.
     fn request(&self, id: u64) -> Request<Full<Bytes>> {
-        let t = match self.deck.len() {
-            0 => &self.requests[0],
-            n => &self.requests[self.deck[(id % n as u64) as usize] as usize],
+        let i = match self.deck.len() {
+            0 => 0,
+            n => self.deck[(id % n as u64) as usize] as usize,
         };
+        let t = &self.requests[i];
         let mut req = Request::new(Full::new(t.body.clone()));
+        *req.uri_mut() = self.uris[i].clone();
         *req.method_mut() = t.method.clone();
         let h = req.headers_mut();
         for (k, v) in &t.headers {
@@ -385,15 +411,7 @@ impl HttpTarget {
         }
         if self.client.http2 {
             *req.version_mut() = Version::HTTP_2;
-            let scheme = if self.tls.is_some() { "https" } else { "http" };
-            *req.uri_mut() = Uri::builder()
-                .scheme(scheme)
-                .authority(self.endpoint.authority.as_str())
-                .path_and_query(t.path.path_and_query().map_or("/", |p| p.as_str()))
-                .build()
-                .unwrap_or_else(|_| t.path.clone());
         } else {
-            *req.uri_mut() = t.path.clone();
             req.headers_mut().insert(HOST, self.host.clone());
         }
         req
