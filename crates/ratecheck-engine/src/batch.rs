@@ -118,22 +118,13 @@ impl BatchGenerator {
         }
         let first = ids.reserve(n);
         let stripe = self.stripe;
-        if stripe == Stripe::WHOLE {
-            // The ids are the schedule's numbers: the loop stays as tight
-            // as it is without shards.
-            self.buf.extend((first..first + n).map(|id| RequestMeta {
+        self.buf.extend((first..first + n).map(|j| {
+            let id = stripe.global(j);
+            RequestMeta {
                 id,
                 intended_ns: intended(id),
-            }));
-        } else {
-            self.buf.extend((first..first + n).map(|j| {
-                let id = stripe.global(j);
-                RequestMeta {
-                    id,
-                    intended_ns: intended(id),
-                }
-            }));
-        }
+            }
+        }));
         self.max_seen = self.max_seen.max(self.buf.len());
         &self.buf
     }
