@@ -98,9 +98,21 @@ fn three_shard_processes_merge_into_the_whole_schedule() {
         .collect();
     let p: Vec<&Path> = parts.iter().map(PathBuf::as_path).collect();
     let out = dir.path().join("merged.json");
-    let r = merge(dir.path(), &p, &["--json", out.to_str().unwrap()]);
+    let md = dir.path().join("merged.md");
+    let r = merge(
+        dir.path(),
+        &p,
+        &[
+            "--json",
+            out.to_str().unwrap(),
+            "--markdown",
+            md.to_str().unwrap(),
+        ],
+    );
     assert_eq!(r.code, Some(0), "{r:?}");
     assert!(r.stdout.contains("Shards"), "{}", r.stdout);
+    let md = std::fs::read_to_string(&md).expect("--markdown wrote the merged report");
+    assert!(md.contains("### Shards"), "{md}");
     let m = json(&out);
     let sum = |key: &str| -> u64 {
         parts

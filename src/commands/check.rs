@@ -10,7 +10,9 @@ use std::sync::Mutex;
 use indicatif::ProgressBar;
 use tokio_util::sync::CancellationToken;
 
-use super::{cancel_on_interrupt, check_outputs, print_out, progress, runtime, write_output, Ctx};
+use super::{
+    cancel_on_interrupt, check_outputs, emit, print_out, progress, runtime, Ctx, Renderings,
+};
 use crate::baseline::compare::{self, ThresholdLookup};
 use crate::baseline::model::{Baseline, BASELINE_SCHEMA_VERSION};
 use crate::baseline::store;
@@ -217,23 +219,17 @@ impl Observer for Terminal<'_> {
 
 /// Prints a check result, writes files, and talks to GitHub Actions.
 fn emit_check(ctx: &Ctx, out: &CheckOutput, o: &OutputArgs) -> Result<()> {
-    // Standard output first: a failed file write must not lose the verdict.
-    print_out(&match o.format {
-        Format::Human => report::text::render_check(out, ctx.color),
-        Format::Json => report::json::check_json(out),
-        Format::Markdown => report::markdown::render_check_md(out),
-    });
-    if let Some(p) = &o.json {
-        write_output("--json", p, report::json::check_json(out).as_bytes())?;
-    }
-    if let Some(p) = &o.html {
-        write_output("--html", p, report::html::render_check_html(out).as_bytes())?;
-    }
-    let md = report::markdown::render_check_md(out);
-    if let Some(p) = &o.markdown {
-        write_output("--markdown", p, md.as_bytes())?;
-    }
+    emit(
+        o,
+        &Renderings {
+            human: || report::text::render_check(out, ctx.color),
+            json: || report::json::check_json(out),
+            markdown: || report::markdown::render_check_md(out),
+            html: || report::html::render_check_html(out),
+        },
+    )?;
     if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY") {
+        let md = report::markdown::render_check_md(out);
         let appended = std::fs::OpenOptions::new()
             .create(true)
             .append(true)

@@ -4,9 +4,9 @@
 //! series are built by `baseline::history` and rendered by `report`.
 
 use super::check::baseline_file;
-use super::{check_outputs, print_out, write_output, Ctx};
+use super::{check_outputs, emit, Ctx, Renderings};
 use crate::baseline::history;
-use crate::cli::{Format, HistoryArgs};
+use crate::cli::HistoryArgs;
 use crate::config::Config;
 use crate::error::{Error, Exit, Result};
 use crate::git;
@@ -42,20 +42,14 @@ pub fn history(ctx: &Ctx, args: HistoryArgs) -> Result<Exit> {
     let h =
         history::build(&shown, versions, &args.figure).map_err(|e| Error::new(e.to_string()))?;
 
-    let o = &args.output;
-    if let Some(p) = &o.json {
-        write_output("--json", p, render_history_json(&h).as_bytes())?;
-    }
-    if let Some(p) = &o.html {
-        write_output("--html", p, render_history_html(&h).as_bytes())?;
-    }
-    if let Some(p) = &o.markdown {
-        write_output("--markdown", p, render_history_md(&h).as_bytes())?;
-    }
-    print_out(&match o.format {
-        Format::Human => render_history_text(&h, ctx.color),
-        Format::Json => render_history_json(&h),
-        Format::Markdown => render_history_md(&h),
-    });
+    emit(
+        &args.output,
+        &Renderings {
+            human: || render_history_text(&h, ctx.color),
+            json: || render_history_json(&h),
+            markdown: || render_history_md(&h),
+            html: || render_history_html(&h),
+        },
+    )?;
     Ok(Exit::Pass)
 }

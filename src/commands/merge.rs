@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
-use super::{check_outputs, print_out, write_output, Ctx};
-use crate::cli::{Format, MergeArgs};
+use super::{check_outputs, emit, Ctx, Renderings};
+use crate::cli::MergeArgs;
 use crate::error::{Error, Exit, Result};
 use crate::report;
 use ratecheck_engine::merge::merge as merge_parts;
@@ -20,17 +20,15 @@ pub fn merge(ctx: &Ctx, args: MergeArgs) -> Result<Exit> {
         .map(read_part)
         .collect::<Result<Vec<_>>>()?;
     let m = merge_parts(&parts, args.allow_missing).map_err(|e| Error::new(e.to_string()))?;
-    print_out(&match args.output.format {
-        Format::Human => report::shards::render_merge(&m, ctx.color),
-        Format::Json => report::shards::merge_json(&m),
-        Format::Markdown => report::shards::render_merge_md(&m),
-    });
-    if let Some(p) = &args.output.json {
-        write_output("--json", p, report::shards::merge_json(&m).as_bytes())?;
-    }
-    if let Some(p) = &args.output.html {
-        write_output("--html", p, report::html::render_merge_html(&m).as_bytes())?;
-    }
+    emit(
+        &args.output,
+        &Renderings {
+            human: || report::shards::render_merge(&m, ctx.color),
+            json: || report::shards::merge_json(&m),
+            markdown: || report::shards::render_merge_md(&m),
+            html: || report::html::render_merge_html(&m),
+        },
+    )?;
     Ok(Exit::Pass)
 }
 

@@ -144,6 +144,40 @@ fn write_output(option: &str, path: &Path, bytes: &[u8]) -> Result<()> {
         .map_err(|e| Error::new(format!("{option} {}: {e:#}", path.display())))
 }
 
+/// One report's renderers, each called only for what is asked for.
+struct Renderings<H, J, M, W> {
+    human: H,
+    json: J,
+    markdown: M,
+    html: W,
+}
+
+/// Prints a report in the chosen format, then writes the `--json`,
+/// `--html` and `--markdown` files asked for: standard output first, so
+/// that a failed file write does not lose the report.
+fn emit<H, J, M, W>(o: &crate::cli::OutputArgs, r: &Renderings<H, J, M, W>) -> Result<()>
+where
+    H: Fn() -> String,
+    J: Fn() -> String,
+    M: Fn() -> String,
+    W: Fn() -> String,
+{
+    use crate::cli::Format;
+    print_out(&match o.format {
+        Format::Human => (r.human)(),
+        Format::Json => (r.json)(),
+        Format::Markdown => (r.markdown)(),
+    });
+    let write = |option: &str, path: &Option<PathBuf>, render: &dyn Fn() -> String| match path {
+        Some(p) => write_output(option, p, render().as_bytes()),
+        None => Ok(()),
+    };
+    write("--json", &o.json, &r.json)?;
+    write("--html", &o.html, &r.html)?;
+    write("--markdown", &o.markdown, &r.markdown)?;
+    Ok(())
+}
+
 /// Prints to standard output, ignoring a closed pipe (`| head`).
 fn print_out(s: &str) {
     let mut out = std::io::stdout().lock();

@@ -9,8 +9,8 @@ use std::time::{Duration, SystemTime};
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    cancel_on_interrupt, check_outputs, interrupted, print_out, progress, runtime, runtime_with,
-    write_output, Ctx,
+    cancel_on_interrupt, check_outputs, emit, interrupted, print_out, progress, runtime,
+    runtime_with, Ctx, Renderings,
 };
 use crate::cli::{CostWorkloadArgs, Format, FormatArgs, OutputArgs, RunArgs, ServeArgs};
 use crate::error::{Error, Exit, Result};
@@ -143,26 +143,15 @@ fn http_target(url: &str, timeout: Duration, traffic: &Traffic) -> Result<HttpTa
 
 /// Prints a run report in the chosen format and writes the files asked for.
 pub(super) fn emit_run(ctx: &Ctx, r: &RunReport, o: &OutputArgs) -> Result<()> {
-    // Standard output first: a failed file write must not lose the report.
-    print_out(&match o.format {
-        Format::Human => report::text::render_run(r, ctx.color),
-        Format::Json => report::json::run_json(r),
-        Format::Markdown => report::markdown::render_run_md(r),
-    });
-    if let Some(p) = &o.json {
-        write_output("--json", p, report::json::run_json(r).as_bytes())?;
-    }
-    if let Some(p) = &o.html {
-        write_output("--html", p, report::html::render_run_html(r).as_bytes())?;
-    }
-    if let Some(p) = &o.markdown {
-        write_output(
-            "--markdown",
-            p,
-            report::markdown::render_run_md(r).as_bytes(),
-        )?;
-    }
-    Ok(())
+    emit(
+        o,
+        &Renderings {
+            human: || report::text::render_run(r, ctx.color),
+            json: || report::json::run_json(r),
+            markdown: || report::markdown::render_run_md(r),
+            html: || report::html::render_run_html(r),
+        },
+    )
 }
 
 /// `cargo ratecheck self-test`: exit 1 on failure.
