@@ -25,7 +25,7 @@ use ratecheck_engine::load::{
     MAX_CONCURRENCY,
 };
 use ratecheck_engine::run::FullPolicy;
-use ratecheck_engine::target::ClientOptions;
+use ratecheck_engine::target::{ClientOptions, TargetError};
 
 /// The section's top-level keys.
 const CONFIG_KEYS: &[&str] = &[
@@ -446,13 +446,9 @@ impl Scenario<'_> {
         if client.insecure && client.cacert.is_some() {
             return Err(invalid(self.key("insecure"), "and `cacert` exclude each other: skip verification or verify with the CA, not both"));
         }
-        client.check(concurrency).map_err(|e| {
-            let msg = e.to_string();
-            invalid(
-                self.key("connections"),
-                msg.split_once(": ")
-                    .map_or(msg.clone(), |(_, m)| m.to_string()),
-            )
+        client.check(concurrency).map_err(|e| match e {
+            TargetError::Connections(_, why) => invalid(self.key("connections"), why),
+            e => invalid(self.key("connections"), e.to_string()),
         })?;
         Ok(client)
     }
