@@ -5,7 +5,6 @@
 //! its trailers as git parses them (`Key: value` lines closing the
 //! message). Read from the object database; nothing is checked out.
 
-use std::collections::HashSet;
 use std::path::Path;
 
 use git2::Oid;
@@ -103,7 +102,6 @@ pub fn commits_since(repo_dir: &Path, base: &str) -> Result<Added, GitError> {
         .and_then(|()| walk.push_head())
         .and_then(|()| walk.hide(base_id))
         .map_err(|e| fail("the history", e))?;
-    let mut seen = HashSet::new();
     let mut commits = Vec::new();
     for id in walk {
         let id = id.map_err(|e| fail("the history", e))?;
@@ -112,9 +110,6 @@ pub fn commits_since(repo_dir: &Path, base: &str) -> Result<Added, GitError> {
                 "HEAD adds more than {MAX_ADDED} commits over {}; is that the branch's target?",
                 short_sha(base)
             )));
-        }
-        if !seen.insert(id) {
-            continue;
         }
         let commit = repo
             .find_commit(id)

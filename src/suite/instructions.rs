@@ -49,41 +49,45 @@ pub fn per_request(
         .checked_sub(small_requests)
         .filter(|&n| n > 0)? as f64;
     let value = (large.total as f64 - small.total as f64) / n;
-    let mut profile: Vec<FunctionCost> = large
-        .functions
-        .iter()
-        .map(|(name, &cost)| {
-            let before = small.functions.get(name).copied().unwrap_or(0) as f64;
-            FunctionCost {
-                function: name.clone(),
-                per_request: (cost as f64 - before) / n,
-            }
+    let profile = costliest(&small.functions, &large.functions, n)
+        .map(|(function, per_request)| FunctionCost {
+            function: function.clone(),
+            per_request,
         })
-        .filter(|f| f.per_request > 0.0)
         .collect();
-    profile.sort_by(|a, b| b.per_request.total_cmp(&a.per_request));
-    profile.truncate(PROFILE_LEN);
-    let mut lines: Vec<LineCost> = large
-        .lines
-        .iter()
-        .map(|((file, line), &cost)| {
-            let key = (file.clone(), *line);
-            let before = small.lines.get(&key).copied().unwrap_or(0) as f64;
-            LineCost {
-                file: file.clone(),
-                line: *line,
-                per_request: (cost as f64 - before) / n,
-            }
+    let lines = costliest(&small.lines, &large.lines, n)
+        .map(|((file, line), per_request)| LineCost {
+            file: file.clone(),
+            line: *line,
+            per_request,
         })
-        .filter(|l| l.per_request > 0.0)
         .collect();
-    lines.sort_by(|a, b| b.per_request.total_cmp(&a.per_request));
-    lines.truncate(PROFILE_LEN);
     Some(PerRequest {
         value,
         profile,
         lines,
     })
+}
+
+/// Each key's cost per request (its cost in `large` less that in `small`,
+/// over `n` requests), the positive ones, the costliest first, at most
+/// [`PROFILE_LEN`].
+fn costliest<'a, K: Ord>(
+    small: &BTreeMap<K, u64>,
+    large: &'a BTreeMap<K, u64>,
+    n: f64,
+) -> impl Iterator<Item = (&'a K, f64)> {
+    let mut costs: Vec<(&K, f64)> = large
+        .iter()
+        .map(|(k, &cost)| {
+            let before = small.get(k).copied().unwrap_or(0) as f64;
+            (k, (cost as f64 - before) / n)
+        })
+        .filter(|(_, c)| *c > 0.0)
+        .collect();
+    costs.sort_by(|a, b| b.1.total_cmp(&a.1));
+    costs.truncate(PROFILE_LEN);
+    costs.into_iter()
 }
 
 /// The workspace this binary was built from: where its own source paths
