@@ -107,40 +107,8 @@ impl BuildInfo {
     /// Every part of the build that differs from `baseline`'s, among those
     /// both recorded (valgrind only when both ran it).
     pub fn changes(&self, baseline: &BuildInfo) -> Vec<Change> {
-        let mut fields = vec![
-            ("rustc", Some(&baseline.rustc), Some(&self.rustc)),
-            ("target", Some(&baseline.target), Some(&self.target)),
-            ("profile", Some(&baseline.profile), Some(&self.profile)),
-            ("libc", Some(&baseline.libc), Some(&self.libc)),
-        ];
-        fields.extend([
-            (
-                "valgrind",
-                baseline.valgrind.as_ref(),
-                self.valgrind.as_ref(),
-            ),
-            (
-                "tool version",
-                baseline.tool_version.as_ref(),
-                self.tool_version.as_ref(),
-            ),
-            (
-                "profile settings",
-                baseline.profile_settings.as_ref(),
-                self.profile_settings.as_ref(),
-            ),
-            (
-                "RUSTFLAGS",
-                baseline.rustflags.as_ref(),
-                self.rustflags.as_ref(),
-            ),
-            (
-                "features",
-                baseline.features.as_ref(),
-                self.features.as_ref(),
-            ),
-        ]);
-        fields
+        baseline
+            .parts(self)
             .into_iter()
             .filter_map(|(what, b, c)| match (b, c) {
                 (Some(b), Some(c)) if b != c => Some(Change::new(what, b, c)),

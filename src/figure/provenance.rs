@@ -49,6 +49,12 @@ pub struct BuildInfo {
     pub features: Option<String>,
 }
 
+/// One part of two builds: its name, and its value in each (`None`: not
+/// recorded).
+pub(crate) type BuildField<'a> = (&'static str, Option<&'a String>, Option<&'a String>);
+
+const VALGRIND: &str = "valgrind";
+
 impl BuildInfo {
     /// This binary's build (from the build script) and this machine's C
     /// library; `valgrind` is filled in by the bench that uses it.
@@ -66,42 +72,49 @@ impl BuildInfo {
         }
     }
 
-    /// Why counts of kind `kind` measured under `other` (the baseline's
-    /// build) cannot be compared with ones measured under `self`, or `None`
-    /// when they can: every part of the build that differs, in order.
-    pub fn differs(&self, other: &BuildInfo, kind: FigureKind) -> Option<BuildDifference> {
-        let mut fields = vec![
-            ("rustc", &self.rustc, &other.rustc),
-            ("target", &self.target, &other.target),
-            ("profile", &self.profile, &other.profile),
-            ("libc", &self.libc, &other.libc),
-        ];
-        let none = String::new();
-        if kind == FigureKind::Instructions {
-            fields.push((
-                "valgrind",
-                self.valgrind.as_ref().unwrap_or(&none),
-                other.valgrind.as_ref().unwrap_or(&none),
-            ));
-        }
-        // Recorded since the fingerprint grew: compared when both sides
-        // have them.
-        for (name, a, b) in [
-            ("tool version", &self.tool_version, &other.tool_version),
-            (
+    /// Each part of the build, in order, with its value in `self` and in
+    /// `other` (`None` where it was not recorded: valgrind where the run
+    /// counted nothing, and the parts the fingerprint gained later): the
+    /// one list both [`BuildInfo::differs`] and the report's changes read.
+    pub(crate) fn parts<'a>(&'a self, other: &'a BuildInfo) -> [BuildField<'a>; 9] {
+        let both = |part, a: &'a String, b: &'a String| (part, Some(a), Some(b));
+        let either =
+            |part, a: &'a Option<String>, b: &'a Option<String>| (part, a.as_ref(), b.as_ref());
+        [
+            both("rustc", &self.rustc, &other.rustc),
+            both("target", &self.target, &other.target),
+            both("profile", &self.profile, &other.profile),
+            both("libc", &self.libc, &other.libc),
+            either(VALGRIND, &self.valgrind, &other.valgrind),
+            either("tool version", &self.tool_version, &other.tool_version),
+            either(
                 "profile settings",
                 &self.profile_settings,
                 &other.profile_settings,
             ),
-            ("RUSTFLAGS", &self.rustflags, &other.rustflags),
-            ("features", &self.features, &other.features),
-        ] {
-            if let (Some(a), Some(b)) = (a, b) {
-                fields.push((name, a, b));
-            }
-        }
-        let parts: Vec<BuildPart> = fields
+            either("RUSTFLAGS", &self.rustflags, &other.rustflags),
+            either("features", &self.features, &other.features),
+        ]
+    }
+
+    /// Why counts of kind `kind` measured under `other` (the baseline's
+    /// build) cannot be compared with ones measured under `self`, or `None`
+    /// when they can: every part of the build that differs, in order.
+    pub fn differs(&self, other: &BuildInfo, kind: FigureKind) -> Option<BuildDifference> {
+        let none = String::new();
+        // valgrind counts only for counts, and differs when one side lacks
+        // it; the parts the fingerprint gained later are compared when both
+        // sides have them.
+        let fields = self
+            .parts(other)
             .into_iter()
+            .filter_map(|(part, a, b)| match (part, a, b) {
+                (VALGRIND, ..) if kind != FigureKind::Instructions => None,
+                (VALGRIND, a, b) => Some((part, a.unwrap_or(&none), b.unwrap_or(&none))),
+                (_, Some(a), Some(b)) => Some((part, a, b)),
+                _ => None,
+            });
+        let parts: Vec<BuildPart> = fields
             .filter(|(_, a, b)| a != b)
             .map(|(part, a, b)| BuildPart {
                 part,
