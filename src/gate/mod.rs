@@ -83,13 +83,13 @@ pub async fn run(
         }
         None => None,
     };
-    let mut outcome = conclude(s, &req.require_judged, against, current);
-    if part.is_some() {
-        // A part's required kinds are judged over the merged parts: one
-        // part may hold every figure of a kind.
-        outcome.required_unjudged.clear();
-        outcome.verdict = GateVerdict::of(&outcome.rows);
-    }
+    // A part's required kinds are judged over the merged parts (one part
+    // may hold every figure of a kind), not in the part.
+    let required = match part {
+        Some(_) => vec![],
+        None => required_kinds(&req.require_judged, &s.config.require_judged),
+    };
+    let mut outcome = conclude(s, &required, against, current);
     outcome.part = part;
     Ok(outcome)
 }
@@ -158,14 +158,14 @@ fn announce(s: &Setup, req: &GateRequest, observer: &dyn Observer) {
     });
 }
 
-/// Judges the measurements and gathers the outcome.
+/// Judges the measurements and gathers the outcome; `required`: the kinds
+/// that must be judged for a pass.
 fn conclude(
     s: Setup,
     required: &[JudgedKind],
     against: Option<AgainstRun>,
     current: SuiteResult,
 ) -> GateOutcome {
-    let required = required_kinds(required, &s.config.require_judged);
     let judgement = judge(&Evidence {
         baseline: s.baseline.as_ref().map(|l| &l.baseline.suite),
         current: &current,
@@ -176,7 +176,7 @@ fn conclude(
         }),
         thresholds: &s.thresholds,
         comparable_machine: s.comparable_machine,
-        required: &required,
+        required,
         pull: Some(PullEvidence {
             acceptances: &s.pull.acceptances,
             refresh: s.pull.refresh.as_ref(),
