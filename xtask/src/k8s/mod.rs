@@ -147,10 +147,7 @@ fn apply_wait_collect(o: &K8sOptions, manifest: &str, start_at: &str) -> Result<
     run_inherited(k(&["apply", "-f"]).arg(&file))?;
     let s = &o.settings;
     let job = format!("job/{}", s.name);
-    let run = render::duration(&s.ramp_up)?
-        + render::duration(&s.duration)?
-        + render::duration(&s.ramp_down)?;
-    let deadline = Instant::now() + o.lead + run + Duration::from_secs(300);
+    let deadline = Instant::now() + o.lead + s.run_time()? + Duration::from_secs(300);
     let failed = wait_for_job(&k, &job, s.shards, deadline)?;
     let mut parts = Vec::new();
     for index in 0..s.shards {

@@ -58,6 +58,13 @@ impl Default for Settings {
     }
 }
 
+impl Settings {
+    /// How long a shard loads: the ramps and the steady phase.
+    pub fn run_time(&self) -> Result<Duration> {
+        Ok(duration(&self.ramp_up)? + duration(&self.duration)? + duration(&self.ramp_down)?)
+    }
+}
+
 /// The ConfigMap and the Job of one run, as one multi-document YAML, with
 /// every shard starting at `start_at` (RFC 3339) and `lead` before it
 /// (the Job's deadline counts from its creation).
@@ -66,8 +73,9 @@ pub fn render(s: &Settings, start_at: &str, lead: Duration) -> Result<String> {
     if !is_rfc3339(start_at) {
         bail!("start time `{start_at}`: not an RFC 3339 instant (2026-12-06T12:00:00Z)");
     }
-    let run = duration(&s.ramp_up)? + duration(&s.duration)? + duration(&s.ramp_down)?;
-    let deadline = (lead + run + DEADLINE_MARGIN).as_secs_f64().ceil() as u64;
+    let deadline = (lead + s.run_time()? + DEADLINE_MARGIN)
+        .as_secs_f64()
+        .ceil() as u64;
     let values: [(&str, String); 12] = [
         ("name", s.name.clone()),
         ("image", s.image.clone()),
