@@ -10,6 +10,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::duration::parse_duration;
+use ratecheck_engine::schedule::Stripe;
 
 /// The environment variable a Kubernetes Indexed Job sets to each pod's index.
 pub const INDEX_VAR: &str = "JOB_COMPLETION_INDEX";
@@ -40,23 +41,27 @@ pub fn parse_shard(s: &str) -> Result<ShardArg, String> {
 const MAX: u64 = ratecheck_engine::schedule::MAX_SHARDS;
 
 impl ShardArg {
-    /// The index, from `env_index` (the value of [`INDEX_VAR`]) for `auto`.
-    pub fn resolve(self, env_index: Option<&str>) -> Result<(u64, u64), String> {
-        match self.index {
-            Some(i) => Ok((i, self.count)),
+    /// The shard's stripe, its index from `env_index` (the value of
+    /// [`INDEX_VAR`]) for `auto`.
+    pub fn resolve(self, env_index: Option<&str>) -> Result<Stripe, String> {
+        let index = match self.index {
+            Some(i) => i,
             None => {
                 let v = env_index.ok_or_else(|| {
                     format!("--shard auto/{} reads {INDEX_VAR}, which is not set; give the index (--shard i/{})", self.count, self.count)
                 })?;
                 match v.trim().parse::<u64>() {
-                    Ok(i) if i < self.count => Ok((i, self.count)),
-                    _ => Err(format!(
-                        "{INDEX_VAR}={v:?} is not an index below {} (--shard auto/{})",
-                        self.count, self.count
-                    )),
+                    Ok(i) if i < self.count => i,
+                    _ => {
+                        return Err(format!(
+                            "{INDEX_VAR}={v:?} is not an index below {} (--shard auto/{})",
+                            self.count, self.count
+                        ))
+                    }
                 }
             }
-        }
+        };
+        Stripe::new(index, self.count).map_err(|e| format!("--shard: {e}"))
     }
 }
 
@@ -108,14 +113,17 @@ mod tests {
     #[test]
     fn auto_reads_the_job_index() {
         let auto = parse_shard("auto/3").unwrap();
-        assert_eq!(auto.resolve(Some("2")), Ok((2, 3)));
+        assert_eq!(auto.resolve(Some("2")), Ok(Stripe::new(2, 3).unwrap()));
         assert!(auto.resolve(None).unwrap_err().contains(INDEX_VAR));
         assert!(auto
             .resolve(Some("3"))
             .unwrap_err()
             .contains("not an index"));
         assert!(auto.resolve(Some("x")).is_err());
-        assert_eq!(parse_shard("1/3").unwrap().resolve(Some("2")), Ok((1, 3)));
+        assert_eq!(
+            parse_shard("1/3").unwrap().resolve(Some("2")),
+            Ok(Stripe::new(1, 3).unwrap())
+        );
     }
 
     #[test]

@@ -22,7 +22,6 @@ use ratecheck_engine::load::setup;
 use ratecheck_engine::load::traffic::{Traffic, TrafficError};
 use ratecheck_engine::load::{TargetSpec, DEFAULT_TIMEOUT};
 use ratecheck_engine::metrics::snapshot::RunReport;
-use ratecheck_engine::schedule::Stripe;
 use ratecheck_engine::selftest;
 use ratecheck_engine::server::{self, ServerOptions};
 use ratecheck_engine::shard::Shard;
@@ -104,13 +103,13 @@ fn shard_of(args: &RunArgs) -> Result<Option<Shard>> {
         return Ok(None);
     };
     let env = std::env::var(INDEX_VAR).ok();
-    let (index, count) = arg.resolve(env.as_deref()).map_err(Error::new)?;
+    let stripe = arg.resolve(env.as_deref()).map_err(Error::new)?;
+    let (index, count) = (stripe.index(), stripe.count());
     if count > 1 && args.start_at.is_none() {
         return Err(Error::new(format!(
             "--shard {index}/{count} needs --start-at: every shard starts the schedule at the same instant (RFC 3339, or +DURATION from now)"
         )));
     }
-    let stripe = Stripe::new(index, count).map_err(|e| Error::new(format!("--shard: {e}")))?;
     Ok(Some(Shard {
         stripe,
         start_at: args.start_at,
