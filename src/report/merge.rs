@@ -8,7 +8,7 @@
 
 use super::check::{CheckOutput, MergedPart};
 use crate::figure::{id, SuiteResult};
-use crate::gate::part::{check_parts, PartRefusal};
+use crate::gate::part::{check_parts, PartOfRun, PartRefusal};
 use crate::gate::{required_unjudged, GateVerdict};
 use crate::report::format::{required_text, summary_text};
 
@@ -21,13 +21,17 @@ pub fn merge(parts: Vec<(String, CheckOutput)>) -> Result<(CheckOutput, GateVerd
         .map(|(f, c)| (f.as_str(), c.part.as_ref()))
         .collect();
     check_parts(&named)?;
-    let mut parts = parts;
-    parts.sort_by_key(|(_, c)| c.part.as_ref().map(|p| p.index));
-    let Some((_, first)) = parts.first() else {
+    // Every document has its part now (check_parts refuses one without).
+    let mut parts: Vec<(String, PartOfRun, CheckOutput)> = parts
+        .into_iter()
+        .filter_map(|(file, mut c)| Some((file, c.part.take()?, c)))
+        .collect();
+    parts.sort_by_key(|(_, p, _)| p.index);
+    let Some((_, first_part, first)) = parts.first() else {
         return Err(PartRefusal::Nothing);
     };
-    let run = first.part.as_ref().map(|p| p.run.clone());
-    let plan = run.as_ref().map(|r| r.plan.clone()).unwrap_or_default();
+    let run = &first_part.run;
+    let plan = run.plan.clone();
     let position = |scenario: &str| {
         if scenario == id::scenario::SELF_TEST {
             return 0;
@@ -39,13 +43,13 @@ pub fn merge(parts: Vec<(String, CheckOutput)>) -> Result<(CheckOutput, GateVerd
     // The self-test shown: the first part's that failed, else part 0's.
     let shown = parts
         .iter()
-        .position(|(_, c)| !c.current.selftest_passed)
+        .position(|(_, _, c)| !c.current.selftest_passed)
         .unwrap_or(0);
     let is_self_test = |s: &str| s == id::scenario::SELF_TEST;
     let mut rows = Vec::new();
     let mut scenarios = Vec::new();
     let mut warnings = Vec::new();
-    for (i, (_, c)) in parts.iter().enumerate() {
+    for (i, (_, part, c)) in parts.iter().enumerate() {
         let keep = |s: &str| i == shown || !is_self_test(s);
         rows.extend(c.rows.iter().filter(|r| keep(&r.scenario)).cloned());
         scenarios.extend(
@@ -55,23 +59,21 @@ pub fn merge(parts: Vec<(String, CheckOutput)>) -> Result<(CheckOutput, GateVerd
                 .filter(|s| keep(&s.name))
                 .cloned(),
         );
-        let label = c.part.as_ref().map(|p| p.part().to_string());
         warnings.extend(
             c.warnings
                 .iter()
-                .map(|w| format!("part {}: {w}", label.as_deref().unwrap_or("?"))),
+                .map(|w| format!("part {}: {w}", part.part())),
         );
     }
     rows.sort_by_key(|r| position(&r.scenario));
     scenarios.sort_by_key(|s| position(&s.name));
-    let required = run.as_ref().map(|r| r.required.clone()).unwrap_or_default();
-    let unjudged = required_unjudged(&rows, &required);
+    let unjudged = required_unjudged(&rows, &run.required);
     let verdict = GateVerdict::with_required(&rows, &unjudged);
     let mut out = first.clone();
     out.passed = verdict.passed();
     out.current = SuiteResult {
         quick: first.current.quick,
-        selftest_passed: parts.iter().all(|(_, c)| c.current.selftest_passed),
+        selftest_passed: parts.iter().all(|(_, _, c)| c.current.selftest_passed),
         scenarios,
         planned: plan,
         build: first.current.build.clone(),
@@ -80,17 +82,14 @@ pub fn merge(parts: Vec<(String, CheckOutput)>) -> Result<(CheckOutput, GateVerd
     out.rows = rows;
     out.warnings = warnings;
     out.not_judged = unjudged.iter().map(required_text).collect();
-    out.part = None;
     out.parts = parts
         .into_iter()
-        .filter_map(|(file, c)| {
-            Some(MergedPart {
-                file,
-                part: c.part?,
-                passed: c.passed,
-                selftest_passed: c.current.selftest_passed,
-                baseline_path: c.baseline_path,
-            })
+        .map(|(file, part, c)| MergedPart {
+            file,
+            part,
+            passed: c.passed,
+            selftest_passed: c.current.selftest_passed,
+            baseline_path: c.baseline_path,
         })
         .collect();
     Ok((out, verdict))
