@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use super::{print_out, Ctx};
 use crate::cli::InitArgs;
 use crate::error::{Error, Exit, Result};
-use crate::figure::toolchain_channel;
+use crate::figure::{rustc_version, toolchain_channel};
 use crate::init::{self, ServerBin, Table};
 
 pub fn init(ctx: &Ctx, args: InitArgs) -> Result<Exit> {
@@ -100,16 +100,7 @@ fn pin_toolchain(root: &Path) -> Result<Toolchain> {
         .ok()
         .and_then(|b| b.suite.build)
         .map(|b| b.rustc);
-    let rustc = baseline.or_else(|| {
-        let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-        let out = std::process::Command::new(rustc)
-            .arg("-V")
-            .current_dir(root)
-            .output()
-            .ok()
-            .filter(|o| o.status.success())?;
-        Some(String::from_utf8_lossy(&out.stdout).trim().to_string())
-    });
+    let rustc = baseline.or_else(|| rustc_version(Some(root)));
     let Some(channel) = rustc.as_deref().and_then(toolchain_channel) else {
         return Ok(Toolchain::Unknown);
     };

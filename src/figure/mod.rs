@@ -18,7 +18,9 @@ pub mod id;
 pub mod profile;
 mod provenance;
 
-pub use provenance::{toolchain_channel, BuildDifference, BuildInfo, BuildPart, MachineInfo};
+pub use provenance::{
+    rustc_version, toolchain_channel, BuildDifference, BuildInfo, BuildPart, MachineInfo,
+};
 
 /// The figures of one suite run.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -145,6 +145,19 @@ pub struct BuildPart {
     pub baseline: String,
 }
 
+/// `rustc -V` of the compiler `$RUSTC` (else `rustc`) names, run in `dir`
+/// when given (where rustup's overrides apply); `None` when it cannot run.
+pub fn rustc_version(dir: Option<&std::path::Path>) -> Option<String> {
+    let mut cmd =
+        std::process::Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()));
+    cmd.arg("-V");
+    if let Some(dir) = dir {
+        cmd.current_dir(dir);
+    }
+    let out = cmd.output().ok().filter(|o| o.status.success())?;
+    Some(String::from_utf8_lossy(&out.stdout).trim().to_string()).filter(|s| !s.is_empty())
+}
+
 /// The rustup toolchain a `rustc -V` line names, as `rust-toolchain.toml`
 /// pins it: `1.88.0` for `rustc 1.88.0 (6b00bc388 2025-06-23)`,
 /// `nightly-2025-07-01` for `rustc 1.90.0-nightly (abc 2025-07-01)`,
@@ -202,15 +215,7 @@ impl MachineInfo {
             Some(pretty) => format!("{} ({pretty})", std::env::consts::OS),
             None => std::env::consts::OS.to_string(),
         };
-        let rustc =
-            std::process::Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()))
-                .arg("-V")
-                .output()
-                .ok()
-                .filter(|o| o.status.success())
-                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-                .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| "unknown".to_string());
+        let rustc = rustc_version(None).unwrap_or_else(|| "unknown".to_string());
         MachineInfo {
             cpu_model,
             cores,
