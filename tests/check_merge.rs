@@ -186,9 +186,7 @@ fn a_regression_in_one_part_fails_the_merged_run() {
 }
 
 fn refused(r: &Ran, needle: &str) {
-    assert_eq!(r.code, Some(2), "{r:?}");
-    let line = r.first_err_line();
-    assert!(line.contains(needle), "{needle:?} not in {line:?}");
+    r.assert_refused(&[needle], "check --merge");
     assert_eq!(r.stderr.trim().lines().count(), 1, "one line: {}", r.stderr);
     assert!(r.stdout.is_empty(), "no verdict: {}", r.stdout);
 }

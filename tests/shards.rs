@@ -58,13 +58,8 @@ fn merge(dir: &Path, parts: &[&Path], extra: &[&str]) -> common::Ran {
 /// `merge` refuses with exit 2 and one `error:` line naming `culprit`.
 fn refused(dir: &Path, parts: &[&Path], extra: &[&str], culprit: &str, why: &str) {
     let r = merge(dir, parts, extra);
-    let shown = format!("{parts:?}: {r:?}");
-    assert_eq!(r.code, Some(2), "{shown}");
-    let line = r.first_err_line();
-    assert!(line.starts_with("error: "), "{shown}");
-    assert!(line.contains(culprit) && line.contains(why), "{shown}");
-    assert_eq!(r.stderr.trim().lines().count(), 1, "{shown}");
-    assert!(!r.stderr.contains("panicked"), "{shown}");
+    r.assert_refused(&[culprit, why], &format!("merge {parts:?}"));
+    assert_eq!(r.stderr.trim().lines().count(), 1, "one line: {r:?}");
 }
 
 /// Writes `v` as `name` in `dir`.

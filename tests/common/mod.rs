@@ -43,6 +43,32 @@ impl Ran {
             .find(|l| !l.trim().is_empty())
             .unwrap_or("")
     }
+
+    /// The contract of a refusal: exit 2, no panic, nothing on standard
+    /// output, and a first standard-error line that starts `error: ` and
+    /// holds every one of `needles`. `shown`: what to print on failure.
+    pub fn assert_refused(&self, needles: &[&str], shown: &str) {
+        let shown = format!(
+            "{shown}\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        assert_eq!(self.code, Some(2), "exit code: {shown}");
+        for text in ["panicked", "RUST_BACKTRACE"] {
+            assert!(
+                !self.stderr.contains(text) && !self.stdout.contains(text),
+                "panic text {text:?}: {shown}"
+            );
+        }
+        assert!(
+            self.stdout.trim().is_empty(),
+            "no results on stdout: {shown}"
+        );
+        let line = self.first_err_line();
+        assert!(line.starts_with("error: "), "one `error:` line: {shown}");
+        for n in needles {
+            assert!(line.contains(n), "the error line names {n:?}: {shown}");
+        }
+    }
 }
 
 /// A `cargo-ratecheck ratecheck ARGS` command in `cwd`, with no terminal,
