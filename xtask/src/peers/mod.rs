@@ -151,26 +151,17 @@ fn tool_command(
         }
         _ => plain_command(tool, ours, opts, rate, &server.url),
     };
-    let ca = server.ca.as_deref();
-    match (tool, server.set) {
-        (_, Set::Plain) => {}
-        (Tool::CargoRatecheck, set) => {
-            if let Some(ca) = ca {
-                cmd.arg("--cacert").arg(ca);
-            }
-            if set == Set::H2 {
-                cmd.args(["--http2", "--connections", &conns.to_string()]);
+    // The TLS and HTTP/2 sets run ours and oha only; a plain server has no CA.
+    if matches!(tool, Tool::CargoRatecheck | Tool::Oha | Tool::OhaLc) {
+        if let Some(ca) = &server.ca {
+            cmd.arg("--cacert").arg(ca);
+        }
+        if server.set == Set::H2 {
+            cmd.arg("--http2");
+            if tool == Tool::CargoRatecheck {
+                cmd.args(["--connections", &conns.to_string()]);
             }
         }
-        (Tool::Oha | Tool::OhaLc, set) => {
-            if let Some(ca) = ca {
-                cmd.arg("--cacert").arg(ca);
-            }
-            if set == Set::H2 {
-                cmd.arg("--http2");
-            }
-        }
-        _ => {}
     }
     cmd
 }
