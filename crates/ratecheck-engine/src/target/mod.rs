@@ -154,7 +154,7 @@ impl Target {
                     let s = if n == 1 { "" } else { "s" };
                     notes.push(format!("HTTP/2, {n} connection{s}"));
                 }
-                if h.client.insecure && h.tls.is_some() {
+                if h.tls() == Some(false) {
                     notes.push("TLS verification off".to_string());
                 }
                 match notes.is_empty() {
