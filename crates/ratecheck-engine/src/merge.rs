@@ -14,7 +14,7 @@ use super::metrics::collector::latency::{distribution, new_histogram, percentile
 use super::metrics::collector::CollectorSnapshot;
 use super::metrics::part::{Decoded, ScheduleId};
 use super::metrics::snapshot::{
-    Diagnostics, LatencyReport, PhaseReport, RunReport, TimeSeries, WindowReport,
+    ConnectionReport, Diagnostics, LatencyReport, PhaseReport, RunReport, TimeSeries, WindowReport,
     BEHIND_SCHEDULE_LAG_P99_MS,
 };
 use super::schedule::{Schedule, Stripe};
@@ -346,6 +346,11 @@ fn sum_reports(reports: &[&RunReport]) -> RunReport {
     r.memory = Default::default();
     r.diagnostics = Diagnostics::default();
     r.pacing = Default::default();
+    r.connections = ConnectionReport {
+        protocol: r.connections.protocol.clone(),
+        tls_verified: r.connections.tls_verified,
+        ..ConnectionReport::default()
+    };
     r.series = TimeSeries {
         interval_ms: r.series.interval_ms,
         ..TimeSeries::default()
@@ -390,6 +395,7 @@ fn add_one(r: &mut RunReport, p: &RunReport) {
     r.cpu.includes_server |= p.cpu.includes_server;
     r.memory.peak_rss_bytes = r.memory.peak_rss_bytes.max(p.memory.peak_rss_bytes);
     r.memory.allocations += p.memory.allocations;
+    add_connections(&mut r.connections, &p.connections);
     let (d, pd) = (&mut r.diagnostics, &p.diagnostics);
     // Each shard's limiter grants the whole schedule's tokens: any one
     // counts them all (a missing shard's share counts none).
@@ -411,6 +417,32 @@ fn add_one(r: &mut RunReport, p: &RunReport) {
     d.abandoned_in_flight += pd.abandoned_in_flight;
     d.cancelled |= pd.cancelled;
     d.wall_s = d.wall_s.max(pd.wall_s);
+}
+
+/// Connections add; their mean times are weighted by what each mean is
+/// over (connections opened; handshakes; the first bytes, one a connection,
+/// weighted by connections opened).
+fn add_connections(c: &mut ConnectionReport, p: &ConnectionReport) {
+    let mean = |a: f64, n: u64, b: f64, m: u64| match n + m {
+        0 => 0.0,
+        t => (a * n as f64 + b * m as f64) / t as f64,
+    };
+    c.connect_ms_mean = mean(c.connect_ms_mean, c.opened, p.connect_ms_mean, p.opened);
+    c.first_byte_ms_mean = mean(
+        c.first_byte_ms_mean,
+        c.opened,
+        p.first_byte_ms_mean,
+        p.opened,
+    );
+    c.tls_handshake_ms_mean = mean(
+        c.tls_handshake_ms_mean,
+        c.tls_handshakes,
+        p.tls_handshake_ms_mean,
+        p.tls_handshakes,
+    );
+    c.opened += p.opened;
+    c.tls_handshakes += p.tls_handshakes;
+    c.tls_resumed += p.tls_resumed;
 }
 
 fn add_windows(into: &mut Vec<WindowReport>, from: &[WindowReport]) {

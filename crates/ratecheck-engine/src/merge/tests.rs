@@ -114,6 +114,33 @@ fn counts_windows_and_efficiency_add_up() {
 }
 
 #[test]
+fn connections_add_and_their_means_are_weighted() {
+    let mut parts: Vec<_> = (0..2).map(|i| part(i, 2, &[10_000])).collect();
+    for ((_, r), (opened, handshakes, resumed, connect, tls, first)) in parts
+        .iter_mut()
+        .zip([(1, 1, 0, 1.0, 4.0, 2.0), (3, 2, 2, 3.0, 1.0, 6.0)])
+    {
+        r.connections = ConnectionReport {
+            protocol: "HTTP/1.1".into(),
+            tls_verified: Some(true),
+            opened,
+            tls_handshakes: handshakes,
+            tls_resumed: resumed,
+            connect_ms_mean: connect,
+            tls_handshake_ms_mean: tls,
+            first_byte_ms_mean: first,
+        };
+    }
+    let c = merge(&parts, false).unwrap().report.connections;
+    assert_eq!((c.opened, c.tls_handshakes, c.tls_resumed), (4, 3, 2));
+    assert_eq!(c.connect_ms_mean, (1.0 + 3.0 * 3.0) / 4.0);
+    assert_eq!(c.first_byte_ms_mean, (2.0 + 3.0 * 6.0) / 4.0);
+    assert_eq!(c.tls_handshake_ms_mean, (4.0 + 2.0 * 1.0) / 3.0);
+    assert_eq!(c.protocol, "HTTP/1.1");
+    assert_eq!(c.tls_verified, Some(true));
+}
+
+#[test]
 fn parts_of_another_schedule_are_refused_by_name() {
     let mut parts = vec![part(0, 2, &[1000]), part(1, 2, &[1000])];
     parts[1].1.shard.as_mut().unwrap().schedule.t0_unix_ns += 1;
